@@ -1,0 +1,171 @@
+//! Bounded CBOR decoding and small readers for maps with integer keys. Every parser in the core
+//! goes through [`decode`], which enforces a size limit, a nesting limit and canonical bytes.
+
+use ciborium::value::Value;
+
+use crate::error::{Error, Result};
+
+/// Nesting depth no vaxpass structure comes near; deeper input is refused before it is walked.
+const MAX_DEPTH: usize = 16;
+
+/// Decodes one CBOR item that must fill `bytes` exactly and be encoded the way this SDK encodes it
+/// (shortest integer and length forms, definite lengths). Requiring canonical bytes means a
+/// structure has exactly one encoding, so hashes over re-encoded parts are well defined.
+pub(crate) fn decode(bytes: &[u8], limit: usize, what: &'static str) -> Result<Value> {
+    if bytes.len() > limit {
+        return Err(Error::TooLarge {
+            what,
+            size: bytes.len(),
+            limit,
+        });
+    }
+    let mut reader = bytes;
+    let value: Value = ciborium::de::from_reader_with_recursion_limit(&mut reader, MAX_DEPTH)
+        .map_err(|_| Error::malformed(what, "not valid CBOR or nested too deeply"))?;
+    if !reader.is_empty() {
+        return Err(Error::malformed(what, "trailing bytes after the CBOR item"));
+    }
+    if encode(&value)? != bytes {
+        return Err(Error::malformed(what, "not canonically encoded"));
+    }
+    Ok(value)
+}
+
+/// Encodes a CBOR value.
+pub(crate) fn encode(value: &Value) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    ciborium::ser::into_writer(value, &mut out)
+        .map_err(|_| Error::malformed("CBOR value", "cannot be encoded"))?;
+    Ok(out)
+}
+
+/// A decoded map with integer keys, read field by field. Duplicate keys are refused.
+pub(crate) struct IntMap {
+    what: &'static str,
+    entries: Vec<(i64, Value)>,
+}
+
+impl IntMap {
+    pub(crate) fn new(value: Value, what: &'static str) -> Result<Self> {
+        let Value::Map(pairs) = value else {
+            return Err(Error::malformed(what, "expected a map"));
+        };
+        let mut entries = Vec::with_capacity(pairs.len());
+        for (key, value) in pairs {
+            let key = int(&key, what)?;
+            if entries.iter().any(|(k, _)| *k == key) {
+                return Err(Error::malformed(what, "duplicate map key"));
+            }
+            entries.push((key, value));
+        }
+        Ok(Self { what, entries })
+    }
+
+    pub(crate) fn optional(&mut self, key: i64) -> Option<Value> {
+        let index = self.entries.iter().position(|(k, _)| *k == key)?;
+        Some(self.entries.swap_remove(index).1)
+    }
+
+    pub(crate) fn required(&mut self, key: i64) -> Result<Value> {
+        self.optional(key)
+            .ok_or(Error::malformed(self.what, "a required field is missing"))
+    }
+}
+
+pub(crate) fn int(value: &Value, what: &'static str) -> Result<i64> {
+    match value {
+        Value::Integer(i) => {
+            i64::try_from(*i).map_err(|_| Error::malformed(what, "integer out of range"))
+        }
+        _ => Err(Error::malformed(what, "expected an integer")),
+    }
+}
+
+pub(crate) fn uint(value: &Value, what: &'static str) -> Result<u64> {
+    match value {
+        Value::Integer(i) => {
+            u64::try_from(*i).map_err(|_| Error::malformed(what, "expected an unsigned integer"))
+        }
+        _ => Err(Error::malformed(what, "expected an integer")),
+    }
+}
+
+pub(crate) fn small(value: &Value, what: &'static str) -> Result<u8> {
+    u8::try_from(uint(value, what)?).map_err(|_| Error::malformed(what, "number out of range"))
+}
+
+pub(crate) fn bytes(value: Value, what: &'static str) -> Result<Vec<u8>> {
+    match value {
+        Value::Bytes(b) => Ok(b),
+        _ => Err(Error::malformed(what, "expected a byte string")),
+    }
+}
+
+pub(crate) fn fixed<const N: usize>(value: Value, what: &'static str) -> Result<[u8; N]> {
+    bytes(value, what)?
+        .try_into()
+        .map_err(|_| Error::malformed(what, "byte string has the wrong length"))
+}
+
+pub(crate) fn text(value: Value, what: &'static str) -> Result<String> {
+    match value {
+        Value::Text(t) => Ok(t),
+        _ => Err(Error::malformed(what, "expected a text string")),
+    }
+}
+
+pub(crate) fn array(value: Value, what: &'static str, max: usize) -> Result<Vec<Value>> {
+    match value {
+        Value::Array(items) if items.len() <= max => Ok(items),
+        Value::Array(_) => Err(Error::malformed(what, "too many items")),
+        _ => Err(Error::malformed(what, "expected an array")),
+    }
+}
+
+/// Builds a map with integer keys, skipping absent optional fields.
+pub(crate) fn map(fields: impl IntoIterator<Item = (i64, Option<Value>)>) -> Value {
+    Value::Map(
+        fields
+            .into_iter()
+            .filter_map(|(k, v)| v.map(|v| (Value::Integer(k.into()), v)))
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_and_canonical_form() {
+        // [1, 2]
+        assert!(decode(&[0x82, 0x01, 0x02], 16, "t").is_ok());
+        // too large
+        assert!(matches!(
+            decode(&[0x82, 0x01, 0x02], 2, "t"),
+            Err(Error::TooLarge { .. })
+        ));
+        // trailing byte
+        assert!(decode(&[0x01, 0x01], 16, "t").is_err());
+        // 1 encoded in two bytes is not canonical
+        assert!(decode(&[0x18, 0x01], 16, "t").is_err());
+        // indefinite-length array is not canonical
+        assert!(decode(&[0x9f, 0x01, 0xff], 16, "t").is_err());
+        // deep nesting is refused, not walked
+        let deep: Vec<u8> = std::iter::repeat_n(0x81u8, 1000).chain([0x00]).collect();
+        assert!(decode(&deep, 4096, "t").is_err());
+        // a huge declared length does not allocate or hang
+        assert!(decode(
+            &[0x9b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+            64,
+            "t"
+        )
+        .is_err());
+    }
+
+    #[test]
+    fn int_map_refuses_duplicates() {
+        let v = Value::Map(vec![(1.into(), 1.into()), (1.into(), 2.into())]);
+        assert!(IntMap::new(v, "t").is_err());
+    }
+}

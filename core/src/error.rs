@@ -1,0 +1,75 @@
+//! The core's error type. Messages name what went wrong and never echo input, so an error can be
+//! logged or shown without leaking a name, a birth date or QR text.
+
+use crate::verdict::Reason;
+
+/// Everything that can go wrong in the core, except a pass being judged not valid: that is a
+/// [`Verdict`](crate::Verdict), returned as data.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The input is not in the expected format. The text says which part and why, never what.
+    #[error("malformed {what}: {why}")]
+    Malformed {
+        what: &'static str,
+        why: &'static str,
+    },
+    /// The input is larger than the parser accepts.
+    #[error("{what} is too large: {size} bytes, the limit is {limit}")]
+    TooLarge {
+        what: &'static str,
+        size: usize,
+        limit: usize,
+    },
+    /// A signature did not verify.
+    #[error("bad signature on {0}")]
+    BadSignature(&'static str),
+    /// A signed list offered an older sequence number than the one already stored.
+    #[error("rollback refused: stored sequence {stored}, offered {offered}")]
+    Rollback { stored: u64, offered: u64 },
+    /// A signed list offered the stored sequence number with different content.
+    #[error("equivocation refused: sequence {0} is already stored with different content")]
+    Equivocation(u64),
+    /// A signed list claims an issue time ahead of this device's clock.
+    #[error("{0} is issued in the future")]
+    FromTheFuture(&'static str),
+    /// A credential was refused on import, with the same reason a verifier would give.
+    #[error("credential refused: {0}")]
+    Rejected(Reason),
+    /// The enrolment request does not answer the nonce the issuer handed out.
+    #[error("enrolment nonce does not match")]
+    NonceMismatch,
+    /// The caller asked for something that does not exist.
+    #[error("not found: {0}")]
+    NotFound(&'static str),
+    /// The caller passed a value outside what the SDK accepts.
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+    /// The app's key protector failed to wrap or unwrap the device key.
+    #[error("key protection failed: {0}")]
+    KeyProtection(String),
+    /// The app's device signer failed.
+    #[error("device signer failed: {0}")]
+    Signer(String),
+    /// The database failed. SQLite messages name tables and constraints, not stored values.
+    #[error("storage: {0}")]
+    Storage(#[from] rusqlite::Error),
+    /// The database was written by a newer version of the SDK.
+    #[error("database schema version {found} is newer than this SDK supports ({supported})")]
+    SchemaTooNew { found: i64, supported: i64 },
+    /// A file could not be read or written.
+    #[error("i/o: {0}")]
+    Io(#[from] std::io::Error),
+    /// A QR code could not be produced (the text is too long for any version).
+    #[error("QR encoding failed: {0}")]
+    Qr(&'static str),
+}
+
+impl Error {
+    pub(crate) fn malformed(what: &'static str, why: &'static str) -> Self {
+        Self::Malformed { what, why }
+    }
+}
+
+/// Shorthand used throughout the core.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

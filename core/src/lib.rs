@@ -1,0 +1,53 @@
+//! # vaxpass
+//!
+//! An offline-first vaccination pass. After one online enrolment a phone shows a fresh, signed QR
+//! code with no network, and a shop's phone verifies it with no network.
+//!
+//! The roles, each a type over its own SQLite file:
+//! - [`Authority`] signs credentials with issuer keys, and the trust and revocation lists with its
+//!   root key.
+//! - [`Wallet`] holds the citizen's device key and credentials and shows rotating QR codes.
+//! - [`Verifier`] keeps the lists a shop last synced and returns a [`Verdict`] for each scan.
+//!
+//! The wire format is described byte by byte in `docs/format.md`.
+#![forbid(unsafe_code)]
+
+pub mod base45;
+mod cbor;
+mod cose;
+pub mod credential;
+pub mod enrolment;
+mod error;
+pub mod inspect;
+pub mod issuer;
+pub mod keys;
+pub mod lists;
+pub mod model;
+pub mod policy;
+pub mod presentation;
+pub mod qr;
+pub mod qr_text;
+mod store;
+pub mod verdict;
+pub mod verifier;
+pub mod wallet;
+
+pub use credential::{Claims, Credential, CredentialId};
+pub use enrolment::EnrolmentRequest;
+pub use error::{Error, Result};
+pub use issuer::{Authority, Issued};
+pub use keys::{
+    DevicePublicKey, DeviceSigner, Ed25519KeyPair, SoftwareEd25519Signer, SoftwareP256Signer,
+};
+pub use lists::{IssuerKey, RevocationList, TrustList};
+pub use model::{
+    Event, PassData, PassKind, Person, Product, Recovery, TestOutcome, TestResult, TestType,
+    Vaccination,
+};
+pub use policy::{Policy, VaccinationRule};
+pub use presentation::Presentation;
+pub use qr::{EcLevel, Qr};
+pub use qr_text::Scanned;
+pub use verdict::{Holder, PolicyRule, Reason, Verdict, Warning};
+pub use verifier::{Applied, Freshness, FreshnessState, ListInfo, Verifier, VerifierConfig};
+pub use wallet::{DeviceKeySource, KeyProtector, PassSummary, Shown, Unprotected, Wallet};

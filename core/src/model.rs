@@ -1,0 +1,444 @@
+//! What a pass says: the person and their vaccination, test and recovery events, and the compact
+//! CBOR form of that data inside a credential (the private claim, see docs/format.md).
+
+use std::fmt;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use ciborium::value::Value;
+
+use crate::cbor::{self, IntMap};
+use crate::error::{Error, Result};
+
+/// Longest name accepted, in bytes of UTF-8 (Korean syllables take three bytes each).
+pub const MAX_NAME_BYTES: usize = 200;
+/// Most events one credential may carry.
+pub const MAX_EVENTS: usize = 16;
+
+/// The holder of a pass. `Debug` never prints the name or the date of birth.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Person {
+    /// Name as written in the holder's script (Hangul, Latin, ...), NFC as given.
+    pub name: String,
+    pub date_of_birth: NaiveDate,
+}
+
+impl fmt::Debug for Person {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Person { <redacted> }")
+    }
+}
+
+/// Vaccine products the SDK knows, with the number of doses in their primary series.
+/// The numeric code is what travels in the credential.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Product {
+    /// Pfizer-BioNTech, EU/1/20/1528.
+    Comirnaty,
+    /// Moderna, EU/1/20/1507.
+    Spikevax,
+    /// AstraZeneca, EU/1/21/1529.
+    Vaxzevria,
+    /// Janssen, EU/1/20/1525: one dose completes the primary series.
+    Jcovden,
+    /// Novavax, EU/1/21/1618.
+    Nuvaxovid,
+    /// SK bioscience GBP510, approved in Korea in June 2022.
+    SkyCovione,
+}
+
+impl Product {
+    pub const ALL: [Product; 6] = [
+        Product::Comirnaty,
+        Product::Spikevax,
+        Product::Vaxzevria,
+        Product::Jcovden,
+        Product::Nuvaxovid,
+        Product::SkyCovione,
+    ];
+
+    /// The code used on the wire.
+    pub fn code(self) -> u8 {
+        match self {
+            Product::Comirnaty => 1,
+            Product::Spikevax => 2,
+            Product::Vaxzevria => 3,
+            Product::Jcovden => 4,
+            Product::Nuvaxovid => 5,
+            Product::SkyCovione => 6,
+        }
+    }
+
+    pub fn from_code(code: u8) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.code() == code)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Product::Comirnaty => "Comirnaty",
+            Product::Spikevax => "Spikevax",
+            Product::Vaxzevria => "Vaxzevria",
+            Product::Jcovden => "Jcovden",
+            Product::Nuvaxovid => "Nuvaxovid",
+            Product::SkyCovione => "SKYCovione",
+        }
+    }
+
+    /// Doses in the standard primary series.
+    pub fn primary_doses(self) -> u8 {
+        match self {
+            Product::Jcovden => 1,
+            _ => 2,
+        }
+    }
+}
+
+/// One dose of a vaccine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Vaccination {
+    pub product: Product,
+    /// Which dose this is, from 1.
+    pub dose: u8,
+    /// Doses in this person's primary series; a dose beyond it is a booster.
+    pub of: u8,
+    pub date: NaiveDate,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TestType {
+    Pcr,
+    RapidAntigen,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TestOutcome {
+    Negative,
+    Positive,
+}
+
+/// A test result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestResult {
+    pub test_type: TestType,
+    pub outcome: TestOutcome,
+    /// When the sample was taken; validity counts from here.
+    pub sampled_at: DateTime<Utc>,
+}
+
+/// Recovery from a confirmed infection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recovery {
+    pub first_positive: NaiveDate,
+}
+
+/// One health event on a pass.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    Vaccination(Vaccination),
+    Test(TestResult),
+    Recovery(Recovery),
+}
+
+/// What kind of pass this is, for lists and display: the kind of its events, vaccination first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PassKind {
+    Vaccination,
+    Test,
+    Recovery,
+}
+
+impl PassKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PassKind::Vaccination => "vaccination",
+            PassKind::Test => "test",
+            PassKind::Recovery => "recovery",
+        }
+    }
+}
+
+/// Everything a credential says about its holder.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PassData {
+    pub person: Person,
+    pub events: Vec<Event>,
+}
+
+impl fmt::Debug for PassData {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PassData")
+            .field("person", &self.person)
+            .field("events", &self.events.len())
+            .finish()
+    }
+}
+
+// Wire keys of the pass-data map (docs/format.md).
+const NAME: i64 = 1;
+const BIRTH: i64 = 2;
+const VACCINATIONS: i64 = 3;
+const TESTS: i64 = 4;
+const RECOVERIES: i64 = 5;
+const WHAT: &str = "pass data";
+
+impl PassData {
+    pub fn kind(&self) -> Option<PassKind> {
+        let has = |k: fn(&Event) -> bool| self.events.iter().any(k);
+        if has(|e| matches!(e, Event::Vaccination(_))) {
+            Some(PassKind::Vaccination)
+        } else if has(|e| matches!(e, Event::Test(_))) {
+            Some(PassKind::Test)
+        } else if has(|e| matches!(e, Event::Recovery(_))) {
+            Some(PassKind::Recovery)
+        } else {
+            None
+        }
+    }
+
+    /// Checks what an issuer must not sign: empty or oversized names, no events, impossible doses.
+    pub fn validate(&self) -> Result<()> {
+        let name = self.person.name.trim();
+        if name.is_empty() || self.person.name.len() > MAX_NAME_BYTES {
+            return Err(Error::InvalidArgument(format!(
+                "name must be 1 to {MAX_NAME_BYTES} bytes"
+            )));
+        }
+        if self.person.name.chars().any(char::is_control) {
+            return Err(Error::InvalidArgument(
+                "name contains control characters".into(),
+            ));
+        }
+        if self.events.is_empty() || self.events.len() > MAX_EVENTS {
+            return Err(Error::InvalidArgument(format!(
+                "a pass needs 1 to {MAX_EVENTS} events"
+            )));
+        }
+        for event in &self.events {
+            if let Event::Vaccination(v) = event {
+                if v.dose == 0 || v.of == 0 {
+                    return Err(Error::InvalidArgument("dose numbers start at 1".into()));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn to_cbor(&self) -> Value {
+        let list = |items: Vec<Value>| (!items.is_empty()).then_some(Value::Array(items));
+        let mut vaccinations = Vec::new();
+        let mut tests = Vec::new();
+        let mut recoveries = Vec::new();
+        for event in &self.events {
+            match event {
+                Event::Vaccination(v) => vaccinations.push(Value::Array(vec![
+                    v.product.code().into(),
+                    v.dose.into(),
+                    v.of.into(),
+                    days(v.date).into(),
+                ])),
+                Event::Test(t) => tests.push(Value::Array(vec![
+                    match t.test_type {
+                        TestType::Pcr => 1.into(),
+                        TestType::RapidAntigen => 2.into(),
+                    },
+                    match t.outcome {
+                        TestOutcome::Negative => 0.into(),
+                        TestOutcome::Positive => 1.into(),
+                    },
+                    t.sampled_at.timestamp().into(),
+                ])),
+                Event::Recovery(r) => {
+                    recoveries.push(Value::Array(vec![days(r.first_positive).into()]))
+                }
+            }
+        }
+        cbor::map([
+            (NAME, Some(Value::Text(self.person.name.clone()))),
+            (BIRTH, Some(days(self.person.date_of_birth).into())),
+            (VACCINATIONS, list(vaccinations)),
+            (TESTS, list(tests)),
+            (RECOVERIES, list(recoveries)),
+        ])
+    }
+
+    pub(crate) fn from_cbor(value: Value) -> Result<Self> {
+        let mut map = IntMap::new(value, WHAT)?;
+        let name = cbor::text(map.required(NAME)?, WHAT)?;
+        if name.len() > MAX_NAME_BYTES {
+            return Err(Error::malformed(WHAT, "name too long"));
+        }
+        let date_of_birth = date(&map.required(BIRTH)?)?;
+        let mut events = Vec::new();
+        let mut each = |key: i64, arity: usize| -> Result<Vec<Vec<Value>>> {
+            let Some(items) = map.optional(key) else {
+                return Ok(Vec::new());
+            };
+            cbor::array(items, WHAT, MAX_EVENTS)?
+                .into_iter()
+                .map(|item| {
+                    let fields = cbor::array(item, WHAT, arity)?;
+                    if fields.len() == arity {
+                        Ok(fields)
+                    } else {
+                        Err(Error::malformed(
+                            WHAT,
+                            "event has the wrong number of fields",
+                        ))
+                    }
+                })
+                .collect()
+        };
+        for f in each(VACCINATIONS, 4)? {
+            let code = cbor::small(&f[0], WHAT)?;
+            events.push(Event::Vaccination(Vaccination {
+                product: Product::from_code(code)
+                    .ok_or(Error::malformed(WHAT, "unknown vaccine product"))?,
+                dose: cbor::small(&f[1], WHAT)?,
+                of: cbor::small(&f[2], WHAT)?,
+                date: date(&f[3])?,
+            }));
+        }
+        for f in each(TESTS, 3)? {
+            let test_type = match cbor::uint(&f[0], WHAT)? {
+                1 => TestType::Pcr,
+                2 => TestType::RapidAntigen,
+                _ => return Err(Error::malformed(WHAT, "unknown test type")),
+            };
+            let outcome = match cbor::uint(&f[1], WHAT)? {
+                0 => TestOutcome::Negative,
+                1 => TestOutcome::Positive,
+                _ => return Err(Error::malformed(WHAT, "unknown test result")),
+            };
+            let sampled_at = DateTime::from_timestamp(cbor::int(&f[2], WHAT)?, 0)
+                .ok_or(Error::malformed(WHAT, "sample time out of range"))?;
+            events.push(Event::Test(TestResult {
+                test_type,
+                outcome,
+                sampled_at,
+            }));
+        }
+        for f in each(RECOVERIES, 1)? {
+            events.push(Event::Recovery(Recovery {
+                first_positive: date(&f[0])?,
+            }));
+        }
+        if events.len() > MAX_EVENTS {
+            return Err(Error::malformed(WHAT, "too many events"));
+        }
+        Ok(Self {
+            person: Person {
+                name,
+                date_of_birth,
+            },
+            events,
+        })
+    }
+}
+
+/// Dates travel as days since 1970-01-01 (the RFC 8943 epoch), which fits in three bytes.
+fn days(date: NaiveDate) -> i64 {
+    (date - NaiveDate::default()).num_days()
+}
+
+fn date(value: &Value) -> Result<NaiveDate> {
+    let n = cbor::int(value, WHAT)?;
+    // Years 1900..2200 are plenty for birth and event dates and keep arithmetic far from overflow.
+    if !(-25_567..=84_000).contains(&n) {
+        return Err(Error::malformed(WHAT, "date out of range"));
+    }
+    NaiveDate::default()
+        .checked_add_signed(chrono::Duration::days(n))
+        .ok_or(Error::malformed(WHAT, "date out of range"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> PassData {
+        let d = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        PassData {
+            person: Person {
+                name: "김민준".into(),
+                date_of_birth: d(1931, 2, 3),
+            },
+            events: vec![
+                Event::Vaccination(Vaccination {
+                    product: Product::Comirnaty,
+                    dose: 1,
+                    of: 2,
+                    date: d(2021, 7, 1),
+                }),
+                Event::Vaccination(Vaccination {
+                    product: Product::Comirnaty,
+                    dose: 2,
+                    of: 2,
+                    date: d(2021, 7, 22),
+                }),
+                Event::Test(TestResult {
+                    test_type: TestType::Pcr,
+                    outcome: TestOutcome::Negative,
+                    sampled_at: DateTime::from_timestamp(1_639_000_000, 0).unwrap(),
+                }),
+                Event::Recovery(Recovery {
+                    first_positive: d(2020, 12, 30),
+                }),
+            ],
+        }
+    }
+
+    #[test]
+    fn round_trips_and_redacts() {
+        let pass = sample();
+        assert_eq!(PassData::from_cbor(pass.to_cbor()).unwrap(), pass);
+        let debug = format!("{pass:?}");
+        assert!(
+            !debug.contains("김민준") && !debug.contains("1931"),
+            "{debug}"
+        );
+        assert_eq!(pass.kind(), Some(PassKind::Vaccination));
+    }
+
+    #[test]
+    fn product_codes_are_unique_and_round_trip() {
+        for p in Product::ALL {
+            assert_eq!(Product::from_code(p.code()), Some(p));
+        }
+        assert_eq!(Product::from_code(0), None);
+    }
+
+    #[test]
+    fn validation_table() {
+        let mut empty_name = sample();
+        empty_name.person.name = " ".into();
+        let mut long_name = sample();
+        long_name.person.name = "가".repeat(100);
+        let mut no_events = sample();
+        no_events.events.clear();
+        let mut dose_zero = sample();
+        dose_zero.events[0] = Event::Vaccination(Vaccination {
+            product: Product::Spikevax,
+            dose: 0,
+            of: 2,
+            date: NaiveDate::default(),
+        });
+        for bad in [empty_name, long_name, no_events, dose_zero] {
+            assert!(bad.validate().is_err());
+        }
+        assert!(sample().validate().is_ok());
+    }
+
+    #[test]
+    fn refuses_unknown_codes_and_bad_dates() {
+        let mut v = sample().to_cbor();
+        if let Value::Map(m) = &mut v {
+            m[2].1 = Value::Array(vec![Value::Array(vec![
+                99.into(),
+                1.into(),
+                2.into(),
+                1.into(),
+            ])]);
+        }
+        assert!(PassData::from_cbor(v).is_err());
+        assert!(date(&Value::Integer(10_000_000.into())).is_err());
+    }
+}

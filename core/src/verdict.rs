@@ -1,0 +1,161 @@
+//! The verifier's answer, as data: valid, or not valid with one reason from a closed set.
+
+use std::fmt;
+
+use chrono::NaiveDate;
+
+/// Why a pass is not valid. The set is closed so apps can map each reason to their own message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Reason {
+    /// Not a vaxpass code, or not well formed.
+    Malformed,
+    /// The verifier has never accepted a trust list, so it cannot verify anything.
+    NoTrustList,
+    /// The trust or revocation list is older than the verifier may rely on.
+    TrustListTooStale,
+    /// The signing key is not in the trust list, or the credential names another authority.
+    UnknownIssuer,
+    /// The issuer key was not valid when the credential was issued.
+    IssuerKeyNotValidAtIssuance,
+    /// The issuer key was compromised before this credential was issued.
+    IssuerKeyRevoked,
+    /// The issuer signature does not verify.
+    BadSignature,
+    /// Before the credential's `nbf`.
+    NotYetValid,
+    /// At or after the credential's `exp`.
+    Expired,
+    /// The device signature does not verify against the key bound in the credential.
+    WrongDevice,
+    /// The presentation was made longer ago than the window allows: a screenshot or a replay.
+    PresentationTooOld,
+    /// The presentation claims a time ahead of this device's clock beyond the leeway.
+    PresentationFromFuture,
+    /// The credential is on the revocation list.
+    Revoked,
+    /// A bare credential was shown but this verifier does not accept paper passes.
+    PaperNotAccepted,
+    /// The events on the pass do not meet the policy.
+    PolicyNotMet(PolicyRule),
+}
+
+/// Which policy rule a pass failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PolicyRule {
+    /// The primary vaccination series is not complete.
+    PrimarySeriesIncomplete,
+    /// The primary series was completed too recently.
+    TooSoonAfterVaccination,
+    /// The primary series is too old and there is no booster.
+    VaccinationExpired,
+    /// This kind of test is not accepted.
+    TestTypeNotAccepted,
+    /// The test result is positive.
+    TestPositive,
+    /// The test sample is too old.
+    TestExpired,
+    /// The test sample time is in the future.
+    TestInFuture,
+    /// This kind of event (e.g. recovery) is not accepted.
+    EventNotAccepted,
+    /// The recovery is too long ago.
+    RecoveryExpired,
+    /// The recovery date is in the future.
+    RecoveryInFuture,
+}
+
+impl Reason {
+    /// A stable machine-readable code, e.g. for `--json` output and logs.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Reason::Malformed => "malformed",
+            Reason::NoTrustList => "no_trust_list",
+            Reason::TrustListTooStale => "trust_list_too_stale",
+            Reason::UnknownIssuer => "unknown_issuer",
+            Reason::IssuerKeyNotValidAtIssuance => "issuer_key_not_valid_at_issuance",
+            Reason::IssuerKeyRevoked => "issuer_key_revoked",
+            Reason::BadSignature => "bad_signature",
+            Reason::NotYetValid => "not_yet_valid",
+            Reason::Expired => "expired",
+            Reason::WrongDevice => "wrong_device",
+            Reason::PresentationTooOld => "presentation_too_old",
+            Reason::PresentationFromFuture => "presentation_from_future",
+            Reason::Revoked => "revoked",
+            Reason::PaperNotAccepted => "paper_not_accepted",
+            Reason::PolicyNotMet(rule) => rule.code(),
+        }
+    }
+}
+
+impl PolicyRule {
+    pub fn code(&self) -> &'static str {
+        match self {
+            PolicyRule::PrimarySeriesIncomplete => "policy_primary_series_incomplete",
+            PolicyRule::TooSoonAfterVaccination => "policy_too_soon_after_vaccination",
+            PolicyRule::VaccinationExpired => "policy_vaccination_expired",
+            PolicyRule::TestTypeNotAccepted => "policy_test_type_not_accepted",
+            PolicyRule::TestPositive => "policy_test_positive",
+            PolicyRule::TestExpired => "policy_test_expired",
+            PolicyRule::TestInFuture => "policy_test_in_future",
+            PolicyRule::EventNotAccepted => "policy_event_not_accepted",
+            PolicyRule::RecoveryExpired => "policy_recovery_expired",
+            PolicyRule::RecoveryInFuture => "policy_recovery_in_future",
+        }
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// Something the shop should know even when the pass is valid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Warning {
+    /// The lists are past their warning age or next-update time: go online soon.
+    ListsAging,
+    /// No revocation list has been accepted yet: revoked passes cannot be recognised.
+    NoRevocationList,
+}
+
+/// The minimum the shop needs to match the pass to the person: name and date of birth.
+/// `Debug` never prints them.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Holder {
+    pub name: String,
+    pub date_of_birth: NaiveDate,
+}
+
+impl fmt::Debug for Holder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Holder { <redacted> }")
+    }
+}
+
+/// The result of verifying a QR text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    /// `None` when valid; otherwise the first check that failed.
+    pub reason: Option<Reason>,
+    /// Set only when valid.
+    pub holder: Option<Holder>,
+    /// A paper pass carries no device signature: the shop must check an ID document.
+    pub id_check_required: bool,
+    pub warnings: Vec<Warning>,
+}
+
+impl Verdict {
+    pub fn is_valid(&self) -> bool {
+        self.reason.is_none()
+    }
+
+    pub(crate) fn not_valid(reason: Reason, warnings: Vec<Warning>) -> Self {
+        Self {
+            reason: Some(reason),
+            holder: None,
+            id_check_required: false,
+            warnings,
+        }
+    }
+}
