@@ -116,7 +116,8 @@ impl DevicePublicKey {
                 }
                 Ok(Self::Ed25519(raw))
             }
-            33 | 65 => {
+            // Compressed (02/03) or uncompressed (04) SEC1 only; not the "compact" 05 form.
+            33 | 65 if matches!((bytes.len(), bytes[0]), (33, 0x02 | 0x03) | (65, 0x04)) => {
                 let key = p256::PublicKey::from_sec1_bytes(bytes).map_err(|_| bad())?;
                 let point =
                     p256::elliptic_curve::sec1::ToEncodedPoint::to_encoded_point(&key, true);
