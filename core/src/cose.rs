@@ -6,7 +6,7 @@ use ciborium::value::Value;
 use coset::{iana, AsCborValue, CoseSign1, CoseSign1Builder, HeaderBuilder};
 
 use crate::error::{Error, Result};
-use crate::keys::{verify_ed25519, Ed25519KeyPair, Kid};
+use crate::keys::{verify_ed25519, Ed25519KeyPair, InvalidSignature, Kid};
 
 /// A parsed COSE_Sign1 whose headers passed the rules above; its signature is not yet checked.
 #[derive(Debug, Clone)]
@@ -102,7 +102,7 @@ pub(crate) fn parse(value: Value, what: &'static str) -> Result<Signed> {
 
 impl Signed {
     /// Checks the Ed25519 signature strictly against `public_key`.
-    pub(crate) fn verify(&self, public_key: &[u8; 32]) -> Result<(), ()> {
+    pub(crate) fn verify(&self, public_key: &[u8; 32]) -> Result<(), InvalidSignature> {
         self.sign1.verify_signature(&[], |signature, tbs| {
             verify_ed25519(public_key, tbs, signature)
         })

@@ -88,7 +88,7 @@ impl EnrolmentRequest {
         let message = signed_message(&self.nonce, &self.identity_proof, &self.device_key);
         self.device_key
             .verify(&message, &self.proof_of_possession)
-            .map_err(|()| Error::BadSignature("enrolment request"))
+            .map_err(|_| Error::BadSignature("enrolment request"))
     }
 }
 

@@ -30,8 +30,15 @@ pub struct Authority {
     conn: Mutex<Connection>,
     issuer: String,
     root: Ed25519KeyPair,
-    /// The active issuer key and its validity, cached: issuing is the service's hot path.
-    active: Mutex<Option<(Ed25519KeyPair, DateTime<Utc>, DateTime<Utc>)>>,
+    /// The active issuer key, cached: issuing is the service's hot path.
+    active: Mutex<Option<ActiveKey>>,
+}
+
+#[derive(Debug)]
+struct ActiveKey {
+    key: Ed25519KeyPair,
+    not_before: DateTime<Utc>,
+    not_after: DateTime<Utc>,
 }
 
 impl Authority {
@@ -163,14 +170,17 @@ impl Authority {
                 )
                 .optional()?;
             let (secret, from, to) = row.ok_or(Error::NotFound("active issuer key"))?;
-            *cached = Some((
-                Ed25519KeyPair::from_secret(&zeroize::Zeroizing::new(secret))?,
-                at(from),
-                at(to),
-            ));
+            let key = Ed25519KeyPair::from_secret(&zeroize::Zeroizing::new(secret))?;
+            *cached = Some(ActiveKey {
+                key,
+                not_before: at(from),
+                not_after: at(to),
+            });
         }
         match cached.as_ref() {
-            Some((key, from, to)) if *from <= now && now <= *to => Ok(key.clone()),
+            Some(active) if active.not_before <= now && now <= active.not_after => {
+                Ok(active.key.clone())
+            }
             _ => Err(Error::InvalidArgument(
                 "no issuer key is valid now: rotate the issuer key".into(),
             )),

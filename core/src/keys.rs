@@ -13,6 +13,12 @@ use zeroize::Zeroizing;
 use crate::cbor::{self, IntMap};
 use crate::error::{Error, Result};
 
+/// A signature did not verify. Deliberately carries no detail: which check failed inside a
+/// signature scheme is of no use to the caller and of some use to an attacker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("signature does not verify")]
+pub struct InvalidSignature;
+
 /// A key id: the first 8 bytes of SHA-256 of the raw public key.
 pub type Kid = [u8; 8];
 
@@ -26,20 +32,32 @@ pub fn kid_of(public_key: &[u8]) -> Kid {
 
 /// Verifies an Ed25519 signature strictly: the key must be a canonical, non-small-order point and
 /// the signature must have a canonical S and a non-small-order R (`verify_strict`).
-pub fn verify_ed25519(public_key: &[u8; 32], message: &[u8], signature: &[u8]) -> Result<(), ()> {
-    let key = VerifyingKey::from_bytes(public_key).map_err(|_| ())?;
+pub fn verify_ed25519(
+    public_key: &[u8; 32],
+    message: &[u8],
+    signature: &[u8],
+) -> Result<(), InvalidSignature> {
+    let key = VerifyingKey::from_bytes(public_key).map_err(|_| InvalidSignature)?;
     if key.is_weak() {
-        return Err(());
+        return Err(InvalidSignature);
     }
-    let signature = ed25519_dalek::Signature::from_slice(signature).map_err(|_| ())?;
-    key.verify_strict(message, &signature).map_err(|_| ())
+    let signature =
+        ed25519_dalek::Signature::from_slice(signature).map_err(|_| InvalidSignature)?;
+    key.verify_strict(message, &signature)
+        .map_err(|_| InvalidSignature)
 }
 
 /// Verifies an ES256 signature (IEEE P1363 `r || s`, as COSE carries it) over `message`.
-pub fn verify_es256(sec1_public_key: &[u8], message: &[u8], signature: &[u8]) -> Result<(), ()> {
-    let key = p256::ecdsa::VerifyingKey::from_sec1_bytes(sec1_public_key).map_err(|_| ())?;
-    let signature = p256::ecdsa::Signature::from_slice(signature).map_err(|_| ())?;
-    key.verify(message, &signature).map_err(|_| ())
+pub fn verify_es256(
+    sec1_public_key: &[u8],
+    message: &[u8],
+    signature: &[u8],
+) -> Result<(), InvalidSignature> {
+    let key = p256::ecdsa::VerifyingKey::from_sec1_bytes(sec1_public_key)
+        .map_err(|_| InvalidSignature)?;
+    let signature = p256::ecdsa::Signature::from_slice(signature).map_err(|_| InvalidSignature)?;
+    key.verify(message, &signature)
+        .map_err(|_| InvalidSignature)
 }
 
 /// An Ed25519 key pair held in memory (issuer and root keys, software device keys).
@@ -146,7 +164,7 @@ impl DevicePublicKey {
         kid_of(self.as_bytes())
     }
 
-    pub fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), ()> {
+    pub fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), InvalidSignature> {
         match self {
             Self::Ed25519(k) => verify_ed25519(k, message, signature),
             Self::P256(k) => verify_es256(k, message, signature),

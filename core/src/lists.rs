@@ -84,7 +84,7 @@ fn open(
     }
     signed
         .verify(root_public_key)
-        .map_err(|()| Error::BadSignature(what))?;
+        .map_err(|_| Error::BadSignature(what))?;
     Ok(signed.payload)
 }
 

@@ -177,7 +177,8 @@ mod tests {
             dose(2, 2, "2021-07-22"),
             dose(3, 2, "2021-12-01"),
         ];
-        let cases: Vec<(&str, Vec<Event>, DateTime<Utc>, Result<(), PolicyRule>)> = vec![
+        type Case = (&'static str, Vec<Event>, DateTime<Utc>, Result<(), PolicyRule>);
+        let cases: Vec<Case> = vec![
             (
                 "one of two doses",
                 vec![dose(1, 2, "2021-07-01")],

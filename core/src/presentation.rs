@@ -9,7 +9,7 @@ use crate::cbor;
 use crate::cose;
 use crate::credential::{Credential, MAX_CREDENTIAL_BYTES};
 use crate::error::{Error, Result};
-use crate::keys::DeviceSigner;
+use crate::keys::{DeviceSigner, InvalidSignature};
 
 /// Domain separation: a device signature over a presentation can never be mistaken for one over an
 /// enrolment request or anything else the device key signs.
@@ -87,7 +87,7 @@ impl Presentation {
     }
 
     /// Checks the device signature against the key the credential is bound to.
-    pub fn verify_device_signature(&self) -> Result<(), ()> {
+    pub fn verify_device_signature(&self) -> Result<(), InvalidSignature> {
         let message = signed_message(self.credential.bytes(), self.shown_at);
         self.credential
             .claims

@@ -362,7 +362,7 @@ impl Verifier {
 
     fn check_presentation(&self, p: &Presentation, now: DateTime<Utc>) -> Result<(), Reason> {
         p.verify_device_signature()
-            .map_err(|()| Reason::WrongDevice)?;
+            .map_err(|_| Reason::WrongDevice)?;
         let leeway = self.config.clock_leeway;
         if p.shown_at > now + leeway {
             return Err(Reason::PresentationFromFuture);
@@ -414,7 +414,7 @@ pub(crate) fn check_credential(
     }
     credential
         .verify_signature(&key.public_key)
-        .map_err(|()| Reason::BadSignature)?;
+        .map_err(|_| Reason::BadSignature)?;
     if now + leeway < claims.not_before {
         return Err(Reason::NotYetValid);
     }

@@ -1,11 +1,9 @@
 //! End-to-end flows of the core: issue → import → present → verify, and every way a pass must be
 //! refused. Each test builds its own world in a temporary directory.
 
-mod common;
-
 use chrono::Duration;
-use common::*;
 use vaxpass::*;
+use vaxpass_tests::*;
 
 #[test]
 fn a_fresh_presentation_is_valid_and_shows_name_and_birth_date() {

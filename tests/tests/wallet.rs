@@ -1,13 +1,11 @@
 //! The wallet's storage and key handling: persistence, key protection, all-or-nothing imports.
 
-mod common;
-
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use chrono::Duration;
-use common::*;
 use vaxpass::*;
+use vaxpass_tests::*;
 
 /// A stand-in for a platform keystore: XORs the key and counts calls.
 #[derive(Default)]
