@@ -102,6 +102,13 @@ fn check_sizes(nonce: &[u8], identity_proof: &[u8]) -> Result<(), &'static str> 
     Ok(())
 }
 
+/// A fresh 32-byte server nonce from the operating system's random generator.
+pub fn new_nonce() -> [u8; 32] {
+    let mut nonce = [0; 32];
+    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut nonce);
+    nonce
+}
+
 /// Packs issued credentials for the wallet: a CBOR array of byte strings.
 pub fn encode_issued(credentials: &[Vec<u8>]) -> Result<Vec<u8>> {
     if credentials.is_empty() || credentials.len() > MAX_ISSUED {

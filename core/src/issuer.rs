@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::keys::{DevicePublicKey, Ed25519KeyPair, Kid};
 use crate::lists::{IssuerKey, RevocationList, TrustList};
 use crate::model::PassData;
-use crate::store;
+use crate::store::{self, Create};
 
 const MIGRATIONS: &[&str] = &[include_str!("../migrations/authority/0001_init.sql")];
 
@@ -52,7 +52,7 @@ impl Authority {
                 "issuer must be 1 to 64 ASCII characters".into(),
             ));
         }
-        let mut conn = store::open(path.as_ref(), MIGRATIONS)?;
+        let mut conn = store::open(path.as_ref(), Create::IfMissing, MIGRATIONS)?;
         let root = Ed25519KeyPair::generate();
         let tx = conn.transaction()?;
         let created = tx.execute(
@@ -72,9 +72,9 @@ impl Authority {
         Self::from_connection(conn)
     }
 
-    /// Opens an existing authority.
+    /// Opens an existing authority; a missing file is `NotFound`, not a new empty database.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
-        Self::from_connection(store::open(path.as_ref(), MIGRATIONS)?)
+        Self::from_connection(store::open(path.as_ref(), Create::Never, MIGRATIONS)?)
     }
 
     fn from_connection(conn: Connection) -> Result<Self> {

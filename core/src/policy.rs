@@ -177,7 +177,12 @@ mod tests {
             dose(2, 2, "2021-07-22"),
             dose(3, 2, "2021-12-01"),
         ];
-        type Case = (&'static str, Vec<Event>, DateTime<Utc>, Result<(), PolicyRule>);
+        type Case = (
+            &'static str,
+            Vec<Event>,
+            DateTime<Utc>,
+            Result<(), PolicyRule>,
+        );
         let cases: Vec<Case> = vec![
             (
                 "one of two doses",

@@ -22,6 +22,17 @@ pub enum EcLevel {
     H,
 }
 
+impl fmt::Display for EcLevel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            EcLevel::L => "L",
+            EcLevel::M => "M",
+            EcLevel::Q => "Q",
+            EcLevel::H => "H",
+        })
+    }
+}
+
 /// Modules of quiet zone around the code, as the QR standard asks.
 pub const QUIET_ZONE: usize = 4;
 

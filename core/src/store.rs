@@ -4,14 +4,32 @@
 use std::path::Path;
 use std::time::Duration;
 
-use rusqlite::Connection;
+use rusqlite::{Connection, OpenFlags};
 
 use crate::error::{Error, Result};
 
-/// Opens (creating if needed) the database at `path` and brings its schema up to date.
+/// Whether opening may create the database file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Create {
+    IfMissing,
+    Never,
+}
+
+/// Opens the database at `path` and brings its schema up to date.
 /// `migrations[i]` moves the schema from version `i` to `i + 1`; each runs in its own transaction.
-pub(crate) fn open(path: &Path, migrations: &[&str]) -> Result<Connection> {
-    let mut conn = Connection::open(path)?;
+pub(crate) fn open(path: &Path, create: Create, migrations: &[&str]) -> Result<Connection> {
+    let flags = match create {
+        Create::IfMissing => OpenFlags::default(),
+        Create::Never => OpenFlags::default() - OpenFlags::SQLITE_OPEN_CREATE,
+    };
+    let mut conn = Connection::open_with_flags(path, flags).map_err(|e| match e {
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.code == rusqlite::ErrorCode::CannotOpen && create == Create::Never =>
+        {
+            Error::NotFound("database file")
+        }
+        e => e.into(),
+    })?;
     conn.busy_timeout(Duration::from_secs(5))?;
     let mode: String =
         conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
@@ -57,22 +75,22 @@ mod tests {
             "CREATE TABLE a (x INTEGER);",
             "ALTER TABLE a ADD COLUMN y INTEGER;",
         ];
-        open(&path, &v1)
+        open(&path, Create::IfMissing, &v1)
             .unwrap()
             .execute("INSERT INTO a (x) VALUES (1)", [])
             .unwrap();
-        let conn = open(&path, &v2).unwrap();
+        let conn = open(&path, Create::IfMissing, &v2).unwrap();
         let row: (i64, Option<i64>) = conn
             .query_row("SELECT x, y FROM a", [], |r| Ok((r.get(0)?, r.get(1)?)))
             .unwrap();
         assert_eq!(row, (1, None));
         drop(conn);
         assert!(
-            open(&path, &v2).is_ok(),
+            open(&path, Create::IfMissing, &v2).is_ok(),
             "re-opening must not re-run migrations"
         );
         assert!(matches!(
-            open(&path, &v1),
+            open(&path, Create::IfMissing, &v1),
             Err(Error::SchemaTooNew {
                 found: 2,
                 supported: 1
@@ -81,19 +99,31 @@ mod tests {
     }
 
     #[test]
+    fn never_create_leaves_no_file_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("missing.sqlite");
+        assert!(matches!(
+            open(&path, Create::Never, &[]),
+            Err(Error::NotFound(_))
+        ));
+        assert!(!path.exists());
+    }
+
+    #[test]
     fn a_failed_migration_leaves_the_previous_version() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.sqlite");
-        open(&path, &["CREATE TABLE a (x INTEGER);"]).unwrap();
+        open(&path, Create::IfMissing, &["CREATE TABLE a (x INTEGER);"]).unwrap();
         assert!(open(
             &path,
+            Create::IfMissing,
             &[
                 "CREATE TABLE a (x INTEGER);",
                 "CREATE TABLE b (x); SYNTAX ERROR;"
             ]
         )
         .is_err());
-        let conn = open(&path, &["CREATE TABLE a (x INTEGER);"]).unwrap();
+        let conn = open(&path, Create::IfMissing, &["CREATE TABLE a (x INTEGER);"]).unwrap();
         let tables: i64 = conn
             .query_row(
                 "SELECT count(*) FROM sqlite_master WHERE name = 'b'",

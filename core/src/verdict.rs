@@ -119,6 +119,16 @@ pub enum Warning {
     NoRevocationList,
 }
 
+impl Warning {
+    /// A stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Warning::ListsAging => "lists_aging",
+            Warning::NoRevocationList => "no_revocation_list",
+        }
+    }
+}
+
 /// The minimum the shop needs to match the pass to the person: name and date of birth.
 /// `Debug` never prints them.
 #[derive(Clone, PartialEq, Eq)]

@@ -13,7 +13,7 @@ use crate::lists::{RevocationList, TrustList};
 use crate::policy::Policy;
 use crate::presentation::Presentation;
 use crate::qr_text::{self, Scanned};
-use crate::store;
+use crate::store::{self, Create};
 use crate::verdict::{Holder, Reason, Verdict, Warning};
 
 const MIGRATIONS: &[&str] = &[include_str!("../migrations/verifier/0001_init.sql")];
@@ -56,6 +56,17 @@ pub enum FreshnessState {
     Warning,
     /// Too old (or never synced): every verdict is not valid until the lists are updated.
     CannotVerify,
+}
+
+impl FreshnessState {
+    /// A stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            FreshnessState::Fresh => "fresh",
+            FreshnessState::Warning => "warning",
+            FreshnessState::CannotVerify => "cannot_verify",
+        }
+    }
 }
 
 /// The freshness report for the shop's status screen.
@@ -115,7 +126,7 @@ impl Verifier {
                 "leeway, window and freshness thresholds are inconsistent".into(),
             ));
         }
-        let conn = store::open(path.as_ref(), MIGRATIONS)?;
+        let conn = store::open(path.as_ref(), Create::IfMissing, MIGRATIONS)?;
         let mut lists = Lists::default();
         let stored = |kind: &str| -> Result<Option<Vec<u8>>> {
             Ok(conn

@@ -17,7 +17,7 @@ use crate::model::PassKind;
 use crate::presentation::Presentation;
 use crate::qr::{EcLevel, Qr};
 use crate::qr_text;
-use crate::store;
+use crate::store::{self, Create};
 use crate::verdict::Reason;
 use crate::verifier::check_credential;
 
@@ -150,7 +150,7 @@ impl Wallet {
     /// Opens or creates a wallet. A new wallet generates (software) or records (platform) its
     /// device key; an existing one must be opened with the same kind of key it was created with.
     pub fn open(path: impl AsRef<Path>, key_source: DeviceKeySource) -> Result<Self> {
-        let mut conn = store::open(path.as_ref(), MIGRATIONS)?;
+        let mut conn = store::open(path.as_ref(), Create::IfMissing, MIGRATIONS)?;
         let signer = load_or_create_key(&mut conn, key_source)?;
         let device_key = signer.public_key()?;
         Ok(Self {

@@ -1,0 +1,127 @@
+//! What every command gets: the working directory and its well-known files, the clock, the output
+//! mode, and helpers to open each role's store and to read and write files with clear errors.
+
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use vaxpass::{Authority, DeviceKeySource, Verifier, VerifierConfig, Wallet};
+
+use crate::cli::parse_key;
+use crate::error::{Error, Result};
+use crate::output::Output;
+
+pub const AUTHORITY_DB: &str = "authority.sqlite";
+pub const WALLET_DB: &str = "wallet.sqlite";
+pub const VERIFIER_DB: &str = "verifier.sqlite";
+/// The verifier's pinned root public key, as hex: `Verifier::open` needs it every time.
+pub const ROOT_KEY_FILE: &str = "root-key.hex";
+pub const TRUST_LIST_FILE: &str = "trust-list.cbor";
+pub const REVOCATION_LIST_FILE: &str = "revocation-list.cbor";
+pub const REQUEST_FILE: &str = "enrolment-request.cbor";
+pub const ISSUED_FILE: &str = "issued.cbor";
+
+/// How a command ended, when it did not fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Exit code 0.
+    Success,
+    /// Exit code 1: a pass was judged not valid.
+    NotValid,
+}
+
+/// The global options, resolved.
+#[derive(Debug)]
+pub struct Context {
+    pub dir: PathBuf,
+    /// The `--now` override, if any.
+    pub fixed_now: Option<DateTime<Utc>>,
+    pub out: Output,
+}
+
+impl Context {
+    pub fn new(dir: PathBuf, fixed_now: Option<DateTime<Utc>>, json: bool) -> Self {
+        Self {
+            dir,
+            fixed_now,
+            out: Output::new(json),
+        }
+    }
+
+    /// `--now` if given, else the wall clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.fixed_now.unwrap_or_else(Utc::now)
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    /// The path of a role's store, which must already exist: opening a missing SQLite file would
+    /// silently create an empty one.
+    fn existing(&self, name: &str, role: &str) -> Result<PathBuf> {
+        let path = self.path(name);
+        if path.exists() {
+            Ok(path)
+        } else {
+            Err(Error::new(format!(
+                "no {role} in {} (run `vaxpass {role} init` first)",
+                self.dir.display()
+            )))
+        }
+    }
+
+    /// Refuses to `init` over an existing store.
+    pub fn fresh(&self, name: &str, role: &str) -> Result<PathBuf> {
+        let path = self.path(name);
+        if path.exists() {
+            Err(Error::new(format!(
+                "a {role} already exists in {}",
+                self.dir.display()
+            )))
+        } else {
+            Ok(path)
+        }
+    }
+
+    pub fn open_authority(&self) -> Result<Authority> {
+        Ok(Authority::open(self.existing(AUTHORITY_DB, "authority")?)?)
+    }
+
+    pub fn open_wallet(&self) -> Result<Wallet> {
+        Ok(Wallet::open(
+            self.existing(WALLET_DB, "wallet")?,
+            DeviceKeySource::default(),
+        )?)
+    }
+
+    pub fn open_verifier(&self) -> Result<Verifier> {
+        let path = self.existing(VERIFIER_DB, "verifier")?;
+        let key_path = self.path(ROOT_KEY_FILE);
+        let text = fs::read_to_string(&key_path).map_err(|e| Error::file(&key_path, e))?;
+        let root = parse_key(&text).map_err(|e| Error::file(&key_path, e))?;
+        Ok(Verifier::open(path, root, VerifierConfig::default())?)
+    }
+}
+
+pub fn read_file(path: &Path) -> Result<Vec<u8>> {
+    fs::read(path).map_err(|e| Error::file(path, format!("cannot read: {e}")))
+}
+
+pub fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    fs::write(path, bytes).map_err(|e| Error::file(path, format!("cannot write: {e}")))
+}
+
+/// A QR text from the command line, or from standard input when it is `-`.
+pub fn text_argument(text: &str) -> Result<String> {
+    if text != "-" {
+        return Ok(text.to_owned());
+    }
+    let mut input = String::new();
+    std::io::stdin()
+        .take(64 * 1024)
+        .read_to_string(&mut input)
+        .map_err(|e| Error::new(format!("cannot read standard input: {e}")))?;
+    Ok(input)
+}

@@ -1,0 +1,156 @@
+//! `vaxpass verifier ...`: the shop's phone. It pins the authority's root key, takes the signed
+//! lists while online, and judges QR texts (typed, or read from a PNG) with no network.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use serde_json::{json, Value};
+use vaxpass::keys::hex;
+use vaxpass::{Applied, ListInfo, Verifier, VerifierConfig};
+
+use crate::cli::parse_key;
+use crate::context::{
+    read_file, text_argument, write_file, Context, Outcome, ROOT_KEY_FILE, VERIFIER_DB,
+};
+use crate::error::{Error, Result};
+use crate::output::{time, verdict_json, verdict_lines};
+use crate::qr_image::decode_png;
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the verifier, pinning the authority's root public key.
+    Init {
+        /// The root public key, as printed by `authority root-key`.
+        #[arg(long, value_name = "HEX", value_parser = parse_key)]
+        root_key: [u8; 32],
+    },
+    /// Take newer signed lists (what a shop does while it is online).
+    Update {
+        #[arg(long, value_name = "FILE")]
+        trust_list: PathBuf,
+        #[arg(long, value_name = "FILE")]
+        revocation_list: Option<PathBuf>,
+    },
+    /// Verify a QR text or a QR code in a PNG, offline. Exit code 1 if not valid.
+    Verify(VerifyInput),
+    /// Show how current the lists are.
+    Status,
+}
+
+/// What to verify: exactly one of a text or an image.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct VerifyInput {
+    /// The QR text ("-" reads standard input); quote it, it may contain spaces.
+    text: Option<String>,
+    /// A PNG holding the QR code, decoded from its pixels.
+    #[arg(long, value_name = "PNG")]
+    image: Option<PathBuf>,
+}
+
+pub fn run(ctx: &Context, command: Command) -> Result<Outcome> {
+    let now = ctx.now();
+    match command {
+        Command::Init { root_key } => {
+            let path = ctx.fresh(VERIFIER_DB, "verifier")?;
+            write_file(
+                &ctx.path(ROOT_KEY_FILE),
+                format!("{}\n", hex(&root_key)).as_bytes(),
+            )?;
+            Verifier::open(path, root_key, VerifierConfig::default())?;
+            ctx.out.line(format_args!(
+                "created verifier in {} pinning root key {}",
+                ctx.dir.display(),
+                hex(&root_key)
+            ));
+            ctx.out.json(json!({ "root_public_key": hex(&root_key) }));
+        }
+        Command::Update {
+            trust_list,
+            revocation_list,
+        } => {
+            let verifier = ctx.open_verifier()?;
+            let trust = verifier.apply_trust_list(&read_file(&trust_list)?, now)?;
+            ctx.out
+                .line(format_args!("trust list: {}", applied_text(trust)));
+            let revocation = match revocation_list {
+                Some(path) => Some(verifier.apply_revocation_list(&read_file(&path)?, now)?),
+                None => None,
+            };
+            if let Some(applied) = revocation {
+                ctx.out
+                    .line(format_args!("revocation list: {}", applied_text(applied)));
+            }
+            ctx.out.json(json!({
+                "trust_list": applied_json(trust),
+                "revocation_list": revocation.map(applied_json),
+            }));
+        }
+        Command::Verify(input) => {
+            let verifier = ctx.open_verifier()?;
+            let text = match (input.text, input.image) {
+                (_, Some(image)) => decode_png(&image)?.text,
+                (Some(text), None) => text_argument(&text)?,
+                // clap's group already requires one of them.
+                (None, None) => return Err(Error::new("give a QR text or --image PNG")),
+            };
+            let verdict = verifier.verify(&text, now)?;
+            for line in verdict_lines(&verdict) {
+                ctx.out.line(line);
+            }
+            ctx.out.json(verdict_json(&verdict));
+            return Ok(if verdict.is_valid() {
+                Outcome::Success
+            } else {
+                Outcome::NotValid
+            });
+        }
+        Command::Status => {
+            let freshness = ctx.open_verifier()?.freshness(now);
+            let state = freshness.state.code();
+            ctx.out.line(format_args!("lists: {state}"));
+            for (name, info) in [
+                ("trust list", freshness.trust_list),
+                ("revocation list", freshness.revocation_list),
+            ] {
+                ctx.out.line(match info {
+                    Some(i) => format!(
+                        "{name}: #{}, issued {}, next update {}",
+                        i.sequence,
+                        time(i.issued_at),
+                        time(i.next_update)
+                    ),
+                    None => format!("{name}: none"),
+                });
+            }
+            ctx.out.json(json!({
+                "state": state,
+                "trust_list": freshness.trust_list.map(list_json),
+                "revocation_list": freshness.revocation_list.map(list_json),
+            }));
+        }
+    }
+    Ok(Outcome::Success)
+}
+
+fn applied_text(applied: Applied) -> String {
+    match applied {
+        Applied::Updated { sequence } => format!("updated to #{sequence}"),
+        Applied::Unchanged => "unchanged (already held)".to_owned(),
+    }
+}
+
+fn applied_json(applied: Applied) -> Value {
+    match applied {
+        Applied::Updated { sequence } => json!({ "updated": true, "sequence": sequence }),
+        Applied::Unchanged => json!({ "updated": false }),
+    }
+}
+
+fn list_json(info: ListInfo) -> Value {
+    json!({
+        "sequence": info.sequence,
+        "issued_at": time(info.issued_at),
+        "next_update": time(info.next_update),
+    })
+}

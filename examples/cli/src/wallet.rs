@@ -1,0 +1,237 @@
+//! `vaxpass wallet ...`: the citizen's phone. It holds the device key, makes the enrolment request,
+//! imports issued credentials and shows a pass as a rotating QR code (or a paper one).
+
+use std::path::PathBuf;
+
+use clap::Subcommand;
+use serde_json::json;
+use vaxpass::keys::hex;
+use vaxpass::{CredentialId, DeviceKeySource, PassSummary, TrustList, Wallet};
+
+use crate::cli::{parse_hex, parse_id, parse_key, HexBytes};
+use crate::context::{read_file, write_file, Context, Outcome, REQUEST_FILE, WALLET_DB};
+use crate::error::{Error, Result};
+use crate::output::time;
+use crate::qr_image::MODULE_PIXELS;
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the wallet and its device key.
+    Init,
+    /// Build an enrolment request over the authority's nonce, signed by the device key.
+    EnrolRequest {
+        /// The nonce the authority handed out, as hex (16 to 64 bytes).
+        #[arg(long, value_name = "HEX", value_parser = parse_hex)]
+        nonce: HexBytes,
+        /// The identity service's proof (opaque to vaxpass).
+        #[arg(long, value_name = "TEXT")]
+        identity_proof: String,
+        /// Where to write the request [default: DIR/enrolment-request.cbor].
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Import the credentials the authority issued.
+    Import {
+        /// The issued bundle written by `authority issue`.
+        file: PathBuf,
+        /// Also check each credential against this signed trust list, as a verifier would.
+        #[arg(long, value_name = "FILE", requires = "root_key")]
+        trust_list: Option<PathBuf>,
+        /// The authority's root public key (hex) that the trust list must verify against.
+        #[arg(long, value_name = "HEX", value_parser = parse_key, requires = "trust_list")]
+        root_key: Option<[u8; 32]>,
+    },
+    /// List the passes in the wallet.
+    List,
+    /// Show a pass as a rotating QR code signed now (in the terminal unless --text).
+    Show {
+        /// The pass id [default: the first pass].
+        #[arg(value_parser = parse_id)]
+        id: Option<CredentialId>,
+        /// Also write the QR code as a PNG.
+        #[arg(long, value_name = "FILE")]
+        png: Option<PathBuf>,
+        /// Also write the QR code as an SVG.
+        #[arg(long, value_name = "FILE")]
+        svg: Option<PathBuf>,
+        /// Print only the QR text.
+        #[arg(long)]
+        text: bool,
+        /// Show the bare credential for printing (no device signature: the shop checks an ID).
+        #[arg(long)]
+        paper: bool,
+    },
+    /// Remove a pass.
+    Remove {
+        #[arg(value_parser = parse_id)]
+        id: CredentialId,
+    },
+}
+
+pub fn run(ctx: &Context, command: Command) -> Result<Outcome> {
+    let now = ctx.now();
+    match command {
+        Command::Init => {
+            let wallet = Wallet::open(ctx.fresh(WALLET_DB, "wallet")?, DeviceKeySource::default())?;
+            let key = wallet.device_key();
+            ctx.out.line(format_args!(
+                "created wallet in {} with device key {} {}",
+                ctx.dir.display(),
+                key.algorithm(),
+                hex(&key.kid())
+            ));
+            ctx.out.json(json!({
+                "device_key": { "alg": key.algorithm(), "kid": hex(&key.kid()) },
+            }));
+        }
+        Command::EnrolRequest {
+            nonce,
+            identity_proof,
+            out,
+        } => {
+            let request = ctx
+                .open_wallet()?
+                .enrolment_request(&nonce.0, identity_proof.as_bytes())?;
+            let out = out.unwrap_or_else(|| ctx.path(REQUEST_FILE));
+            write_file(&out, &request)?;
+            ctx.out.line(format_args!(
+                "wrote enrolment request ({} bytes) to {}",
+                request.len(),
+                out.display()
+            ));
+            ctx.out
+                .json(json!({ "out": out.display().to_string(), "bytes": request.len() }));
+        }
+        Command::Import {
+            file,
+            trust_list,
+            root_key,
+        } => {
+            let wallet = ctx.open_wallet()?;
+            let trust = match (trust_list, root_key) {
+                (Some(path), Some(root)) => Some(TrustList::verify(&read_file(&path)?, &root)?),
+                _ => None,
+            };
+            let imported = wallet.import(&read_file(&file)?, trust.as_ref(), now)?;
+            for pass in &imported {
+                ctx.out.line(format_args!("imported {}", describe(pass)));
+            }
+            if trust.is_none() {
+                ctx.out.line(
+                    "note: not checked against a trust list (use --trust-list and --root-key)",
+                );
+            }
+            ctx.out.json(json!({
+                "imported": imported.iter().map(pass_json).collect::<Vec<_>>(),
+                "checked_against_trust_list": trust.is_some(),
+            }));
+        }
+        Command::List => {
+            let passes = ctx.open_wallet()?.passes()?;
+            if passes.is_empty() {
+                ctx.out.line("no passes");
+            }
+            for pass in &passes {
+                ctx.out.line(describe(pass));
+            }
+            ctx.out.json(json!({
+                "passes": passes.iter().map(pass_json).collect::<Vec<_>>(),
+            }));
+        }
+        Command::Show {
+            id,
+            png,
+            svg,
+            text,
+            paper,
+        } => {
+            let wallet = ctx.open_wallet()?;
+            let id = match id {
+                Some(id) => id,
+                None => wallet
+                    .passes()?
+                    .first()
+                    .map(|p| p.id)
+                    .ok_or_else(|| Error::new("the wallet has no passes"))?,
+            };
+            let shown = if paper {
+                wallet.paper(&id)?
+            } else {
+                wallet.presentation(&id, now)?
+            };
+            if let Some(path) = &png {
+                write_file(path, &shown.qr.to_png(MODULE_PIXELS)?)?;
+            }
+            if let Some(path) = &svg {
+                write_file(path, shown.qr.to_svg(MODULE_PIXELS).as_bytes())?;
+            }
+            let ecc = shown.qr.ec_level().to_string();
+            if text {
+                ctx.out.line(&shown.text);
+            } else {
+                ctx.out.line(shown.qr.to_terminal());
+                ctx.out.line(format_args!(
+                    "QR: {} characters, version {} at ECC {ecc}",
+                    shown.text.len(),
+                    shown.qr.version()
+                ));
+                match shown.refresh_at {
+                    Some(at) => ctx.out.line(format_args!(
+                        "pass {id}, shown at {}; show a fresh code after {}",
+                        time(now),
+                        time(at)
+                    )),
+                    None => ctx.out.line(format_args!(
+                        "paper pass {id}: the shop must check an ID document"
+                    )),
+                }
+                for path in png.iter().chain(&svg) {
+                    ctx.out.line(format_args!("wrote {}", path.display()));
+                }
+            }
+            ctx.out.json(json!({
+                "id": id.to_string(),
+                "text": shown.text,
+                "characters": shown.text.len(),
+                "qr_version": shown.qr.version(),
+                "ecc": ecc,
+                "shown_at": (!paper).then(|| time(now)),
+                "refresh_at": shown.refresh_at.map(time),
+                "id_check_required": shown.id_check_required,
+                "png": png.map(|p| p.display().to_string()),
+                "svg": svg.map(|p| p.display().to_string()),
+            }));
+        }
+        Command::Remove { id } => {
+            if !ctx.open_wallet()?.remove(&id)? {
+                return Err(Error::new(format!("no pass {id} in the wallet")));
+            }
+            ctx.out.line(format_args!("removed {id}"));
+            ctx.out.json(json!({ "removed": id.to_string() }));
+        }
+    }
+    Ok(Outcome::Success)
+}
+
+fn describe(pass: &PassSummary) -> String {
+    format!(
+        "{} {} pass: {}, born {}, valid {} to {}",
+        pass.id,
+        pass.kind.as_str(),
+        pass.holder_name,
+        pass.date_of_birth,
+        time(pass.valid_from),
+        time(pass.valid_until)
+    )
+}
+
+fn pass_json(pass: &PassSummary) -> serde_json::Value {
+    json!({
+        "id": pass.id.to_string(),
+        "kind": pass.kind.as_str(),
+        "name": pass.holder_name,
+        "date_of_birth": pass.date_of_birth.to_string(),
+        "valid_from": time(pass.valid_from),
+        "valid_until": time(pass.valid_until),
+    })
+}
