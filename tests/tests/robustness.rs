@@ -64,8 +64,14 @@ fn mutated_structures_never_panic_and_never_verify() {
     let seeds = [
         presentation.clone(),
         world.wallet.paper(&world.pass).unwrap().text.into_bytes(),
-        world.authority.trust_list(lunch(), Duration::hours(1)).unwrap(),
-        world.authority.revocation_list(lunch(), Duration::hours(1)).unwrap(),
+        world
+            .authority
+            .trust_list(lunch(), Duration::hours(1))
+            .unwrap(),
+        world
+            .authority
+            .revocation_list(lunch(), Duration::hours(1))
+            .unwrap(),
         world.wallet.enrolment_request(&[1; 32], b"proof").unwrap(),
     ];
     let mut rng = Rng(0x5eed_cafe_f00d_0001);
@@ -75,7 +81,10 @@ fn mutated_structures_never_panic_and_never_verify() {
         parse_everything(&mutated, &root);
         if round % seeds.len() == 0 && mutated != presentation {
             let verdict = world.verdict(&qr_text::presentation_text(&mutated), lunch());
-            assert!(!verdict.is_valid(), "a mutated presentation verified (round {round})");
+            assert!(
+                !verdict.is_valid(),
+                "a mutated presentation verified (round {round})"
+            );
         }
     }
 }
@@ -90,9 +99,14 @@ fn random_bytes_and_texts_never_panic() {
         let len = rng.below(600);
         let bytes: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
         parse_everything(&bytes, &root);
-        let text: String = (0..len).map(|_| char::from(ALNUM[rng.below(ALNUM.len())])).collect();
+        let text: String = (0..len)
+            .map(|_| char::from(ALNUM[rng.below(ALNUM.len())]))
+            .collect();
         for prefix in ["VP1:", "VC1:", ""] {
-            assert_eq!(world.verdict(&format!("{prefix}{text}"), lunch()).reason, Some(Reason::Malformed));
+            assert_eq!(
+                world.verdict(&format!("{prefix}{text}"), lunch()).reason,
+                Some(Reason::Malformed)
+            );
         }
     }
 }
