@@ -1,0 +1,96 @@
+//! The authority (issuer backend), for JVM and Python services.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use crate::convert::{credential_id, duration, time};
+use crate::error::VaxpassError;
+use crate::types::{pass_data, Event, IssuedCredential, Person};
+
+#[derive(uniffi::Object)]
+pub struct Authority(vaxpass::Authority);
+
+impl std::fmt::Debug for Authority {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+#[uniffi::export]
+impl Authority {
+    /// Creates a new authority (fresh root and issuer keys) in a new database.
+    #[uniffi::constructor]
+    pub fn create(path: String, issuer: String, now: SystemTime) -> Result<Arc<Self>, VaxpassError> {
+        Ok(Arc::new(Self(vaxpass::Authority::create(path, &issuer, time(now)?)?)))
+    }
+
+    /// Opens an existing authority.
+    #[uniffi::constructor]
+    pub fn open(path: String) -> Result<Arc<Self>, VaxpassError> {
+        Ok(Arc::new(Self(vaxpass::Authority::open(path)?)))
+    }
+
+    /// The root public key verifiers pin (32 bytes).
+    pub fn root_public_key(&self) -> Vec<u8> {
+        self.0.root_public_key().to_vec()
+    }
+
+    /// Issues one credential to a device key (raw Ed25519 or SEC1 P-256 bytes).
+    pub fn issue(
+        &self,
+        person: Person,
+        events: Vec<Event>,
+        device_key: Vec<u8>,
+        not_before: SystemTime,
+        expires: SystemTime,
+        now: SystemTime,
+    ) -> Result<IssuedCredential, VaxpassError> {
+        let device_key = vaxpass::DevicePublicKey::from_bytes(&device_key)?;
+        let issued = self.0.issue(&pass_data(person, events)?, &device_key, time(not_before)?, time(expires)?, time(now)?)?;
+        Ok(IssuedCredential { id: issued.id.to_string(), bytes: issued.bytes })
+    }
+
+    /// Checks an enrolment request against the nonce handed out and issues one credential for the
+    /// person's events, bound to the requesting device. Returns the bundle for `Wallet.import`.
+    pub fn answer_enrolment(
+        &self,
+        request: Vec<u8>,
+        nonce: Vec<u8>,
+        person: Person,
+        events: Vec<Event>,
+        not_before: SystemTime,
+        expires: SystemTime,
+        now: SystemTime,
+    ) -> Result<Vec<u8>, VaxpassError> {
+        let pass = pass_data(person, events)?;
+        Ok(self.0.answer_enrolment(&request, &nonce, &[pass], time(not_before)?, time(expires)?, time(now)?)?)
+    }
+
+    /// Retires the active issuer key and makes a new one; returns its kid.
+    pub fn rotate_issuer_key(&self, now: SystemTime) -> Result<Vec<u8>, VaxpassError> {
+        Ok(self.0.rotate_issuer_key(time(now)?)?.to_vec())
+    }
+
+    /// Marks an issuer key as leaked from `revoked_after` on.
+    pub fn mark_compromised(&self, kid: Vec<u8>, revoked_after: SystemTime) -> Result<(), VaxpassError> {
+        let kid: vaxpass::keys::Kid = kid
+            .try_into()
+            .map_err(|_| VaxpassError::InvalidArgument { message: "a kid is 8 bytes".into() })?;
+        Ok(self.0.mark_compromised(&kid, time(revoked_after)?)?)
+    }
+
+    /// Revokes a credential by id (12 hex digits).
+    pub fn revoke(&self, id: String, now: SystemTime) -> Result<(), VaxpassError> {
+        Ok(self.0.revoke(&credential_id(&id)?, time(now)?)?)
+    }
+
+    /// A newly signed trust list, valid for `valid_for_seconds`.
+    pub fn trust_list(&self, now: SystemTime, valid_for_seconds: u64) -> Result<Vec<u8>, VaxpassError> {
+        Ok(self.0.trust_list(time(now)?, duration(valid_for_seconds)?)?)
+    }
+
+    /// A newly signed revocation list, valid for `valid_for_seconds`.
+    pub fn revocation_list(&self, now: SystemTime, valid_for_seconds: u64) -> Result<Vec<u8>, VaxpassError> {
+        Ok(self.0.revocation_list(time(now)?, duration(valid_for_seconds)?)?)
+    }
+}

@@ -1,0 +1,67 @@
+//! The two things an app plugs in: a key protector (Android Keystore, iOS Keychain) for the
+//! software device key, and a device signer for a platform P-256 key (Secure Enclave,
+//! StrongBox). Each is a foreign trait adapted to the core's trait of the same name.
+
+use std::sync::Arc;
+
+use crate::error::VaxpassError;
+
+/// Wraps and unwraps the wallet's software device key before it is stored.
+#[uniffi::export(with_foreign)]
+pub trait KeyProtector: Send + Sync {
+    fn wrap(&self, secret: Vec<u8>) -> Result<Vec<u8>, VaxpassError>;
+    fn unwrap(&self, wrapped: Vec<u8>) -> Result<Vec<u8>, VaxpassError>;
+}
+
+/// Signs presentations with a platform key.
+#[uniffi::export(with_foreign)]
+pub trait DeviceSigner: Send + Sync {
+    /// SEC1 P-256 point (65 bytes uncompressed or 33 compressed), or a 32-byte Ed25519 key.
+    fn public_key(&self) -> Result<Vec<u8>, VaxpassError>;
+    /// ES256: ECDSA P-256 over SHA-256 of `message`, as 64 bytes `r || s` (IEEE P1363, not DER).
+    /// Ed25519: the 64-byte signature of `message`.
+    fn sign(&self, message: Vec<u8>) -> Result<Vec<u8>, VaxpassError>;
+}
+
+/// An ES256 signer whose key lives in software: for tests and hosts without secure hardware
+/// (Swift on Linux has no P-256 in Foundation). Phones should use their platform key.
+#[uniffi::export]
+pub fn software_p256_signer() -> Arc<dyn DeviceSigner> {
+    Arc::new(CoreSigner(vaxpass::SoftwareP256Signer::generate()))
+}
+
+struct CoreSigner<S>(S);
+
+impl<S: vaxpass::DeviceSigner> DeviceSigner for CoreSigner<S> {
+    fn public_key(&self) -> Result<Vec<u8>, VaxpassError> {
+        Ok(self.0.public_key()?.as_bytes().to_vec())
+    }
+    fn sign(&self, message: Vec<u8>) -> Result<Vec<u8>, VaxpassError> {
+        Ok(self.0.sign(&message)?)
+    }
+}
+
+/// The app's protector, seen by the core.
+pub(crate) struct ForeignProtector(pub Arc<dyn KeyProtector>);
+
+impl vaxpass::KeyProtector for ForeignProtector {
+    fn wrap(&self, secret: Vec<u8>) -> vaxpass::Result<Vec<u8>> {
+        self.0.wrap(secret).map_err(|e| vaxpass::Error::KeyProtection(e.to_string()))
+    }
+    fn unwrap(&self, wrapped: Vec<u8>) -> vaxpass::Result<Vec<u8>> {
+        self.0.unwrap(wrapped).map_err(|e| vaxpass::Error::KeyProtection(e.to_string()))
+    }
+}
+
+/// The app's signer, seen by the core.
+pub(crate) struct ForeignSigner(pub Arc<dyn DeviceSigner>);
+
+impl vaxpass::DeviceSigner for ForeignSigner {
+    fn public_key(&self) -> vaxpass::Result<vaxpass::DevicePublicKey> {
+        let bytes = self.0.public_key().map_err(|e| vaxpass::Error::Signer(e.to_string()))?;
+        vaxpass::DevicePublicKey::from_bytes(&bytes)
+    }
+    fn sign(&self, message: &[u8]) -> vaxpass::Result<Vec<u8>> {
+        self.0.sign(message.to_vec()).map_err(|e| vaxpass::Error::Signer(e.to_string()))
+    }
+}

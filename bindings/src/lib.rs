@@ -1,0 +1,54 @@
+//! # vaxpass-ffi
+//!
+//! The uniffi face of the vaxpass core, for Kotlin (Android, JVM backends), Swift (iOS) and
+//! Python. It holds no logic: each exported object wraps a core type and delegates to it; each
+//! function converts arguments (times, dates, bytes) and results, and core errors become the one
+//! public [`VaxpassError`] in [`error`].
+#![forbid(unsafe_code)]
+// Records exist to cross the FFI; Rust callers use the core types, which have (redacted) Debug.
+#![allow(missing_debug_implementations)]
+
+uniffi::setup_scaffolding!("vaxpass");
+
+mod authority;
+mod convert;
+mod error;
+mod keys;
+mod qr;
+mod types;
+mod verifier;
+mod wallet;
+
+pub use authority::Authority;
+pub use error::VaxpassError;
+pub use keys::{software_p256_signer, DeviceSigner, KeyProtector};
+pub use qr::{Qr, Shown};
+pub use types::*;
+pub use verifier::{TrustList, Verifier};
+pub use wallet::Wallet;
+
+/// A fresh 32-byte server nonce for an enrolment.
+#[uniffi::export]
+pub fn new_nonce() -> Vec<u8> {
+    vaxpass::enrolment::new_nonce().to_vec()
+}
+
+/// Panics inside Rust on purpose, so an app can check that a Rust panic reaches its crash
+/// reporting as an ordinary exception (`InternalException` in Kotlin, a thrown error in Swift and
+/// Python) rather than aborting the process. Never called by the SDK itself.
+#[uniffi::export]
+pub fn panic_for_crash_reporting_test() -> Result<(), VaxpassError> {
+    panic!("vaxpass: deliberate panic for a crash-reporting test")
+}
+
+/// The stable machine-readable code of a reason, e.g. `presentation_too_old`.
+#[uniffi::export]
+pub fn reason_code(reason: Reason) -> String {
+    reason.code().to_owned()
+}
+
+/// The stable machine-readable code of a warning, e.g. `lists_aging`.
+#[uniffi::export]
+pub fn warning_code(warning: Warning) -> String {
+    warning.code().to_owned()
+}

@@ -1,0 +1,71 @@
+//! The citizen's wallet.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use crate::convert::{credential_id, time};
+use crate::error::VaxpassError;
+use crate::keys::{DeviceSigner, ForeignProtector, ForeignSigner, KeyProtector};
+use crate::qr::Shown;
+use crate::types::PassSummary;
+use crate::verifier::TrustList;
+
+#[derive(Debug, uniffi::Object)]
+pub struct Wallet(vaxpass::Wallet);
+
+#[uniffi::export]
+impl Wallet {
+    /// Opens or creates a wallet with a software Ed25519 device key. Pass the platform's key
+    /// protector; without one the key is stored unwrapped (fine for tests, not for phones).
+    #[uniffi::constructor]
+    pub fn open(path: String, key_protector: Option<Arc<dyn KeyProtector>>) -> Result<Arc<Self>, VaxpassError> {
+        let source = match key_protector {
+            Some(protector) => vaxpass::DeviceKeySource::Software(Arc::new(ForeignProtector(protector))),
+            None => vaxpass::DeviceKeySource::default(),
+        };
+        Ok(Arc::new(Self(vaxpass::Wallet::open(path, source)?)))
+    }
+
+    /// Opens or creates a wallet whose device key is a platform key the app signs with.
+    #[uniffi::constructor]
+    pub fn open_with_signer(path: String, signer: Arc<dyn DeviceSigner>) -> Result<Arc<Self>, VaxpassError> {
+        let source = vaxpass::DeviceKeySource::Platform(Arc::new(ForeignSigner(signer)));
+        Ok(Arc::new(Self(vaxpass::Wallet::open(path, source)?)))
+    }
+
+    /// The device public key credentials are bound to.
+    pub fn device_public_key(&self) -> Vec<u8> {
+        self.0.device_key().as_bytes().to_vec()
+    }
+
+    /// The enrolment request for the issuer's nonce, signed by the device key.
+    pub fn enrolment_request(&self, nonce: Vec<u8>, identity_proof: Vec<u8>) -> Result<Vec<u8>, VaxpassError> {
+        Ok(self.0.enrolment_request(&nonce, &identity_proof)?)
+    }
+
+    /// Stores the credentials of an enrolment answer, all or none; with a trust list, each is
+    /// checked as a verifier would.
+    pub fn import(&self, issued: Vec<u8>, trust_list: Option<Arc<TrustList>>, now: SystemTime) -> Result<Vec<PassSummary>, VaxpassError> {
+        let imported = self.0.import(&issued, trust_list.as_deref().map(TrustList::inner), time(now)?)?;
+        Ok(imported.into_iter().map(Into::into).collect())
+    }
+
+    pub fn passes(&self) -> Result<Vec<PassSummary>, VaxpassError> {
+        Ok(self.0.passes()?.into_iter().map(Into::into).collect())
+    }
+
+    /// A rotating presentation signed now; show a fresh one at `refresh_at`.
+    pub fn presentation(&self, pass_id: String, now: SystemTime) -> Result<Arc<Shown>, VaxpassError> {
+        Ok(Shown::new(self.0.presentation(&credential_id(&pass_id)?, time(now)?)?))
+    }
+
+    /// The bare credential for printing; the shop will check an ID document.
+    pub fn paper(&self, pass_id: String) -> Result<Arc<Shown>, VaxpassError> {
+        Ok(Shown::new(self.0.paper(&credential_id(&pass_id)?)?))
+    }
+
+    /// Removes a pass; `false` if there was none.
+    pub fn remove(&self, pass_id: String) -> Result<bool, VaxpassError> {
+        Ok(self.0.remove(&credential_id(&pass_id)?)?)
+    }
+}
