@@ -20,8 +20,16 @@ impl std::fmt::Debug for Authority {
 impl Authority {
     /// Creates a new authority (fresh root and issuer keys) in a new database.
     #[uniffi::constructor]
-    pub fn create(path: String, issuer: String, now: SystemTime) -> Result<Arc<Self>, VaxpassError> {
-        Ok(Arc::new(Self(vaxpass::Authority::create(path, &issuer, time(now)?)?)))
+    pub fn create(
+        path: String,
+        issuer: String,
+        now: SystemTime,
+    ) -> Result<Arc<Self>, VaxpassError> {
+        Ok(Arc::new(Self(vaxpass::Authority::create(
+            path,
+            &issuer,
+            time(now)?,
+        )?)))
     }
 
     /// Opens an existing authority.
@@ -46,8 +54,17 @@ impl Authority {
         now: SystemTime,
     ) -> Result<IssuedCredential, VaxpassError> {
         let device_key = vaxpass::DevicePublicKey::from_bytes(&device_key)?;
-        let issued = self.0.issue(&pass_data(person, events)?, &device_key, time(not_before)?, time(expires)?, time(now)?)?;
-        Ok(IssuedCredential { id: issued.id.to_string(), bytes: issued.bytes })
+        let issued = self.0.issue(
+            &pass_data(person, events)?,
+            &device_key,
+            time(not_before)?,
+            time(expires)?,
+            time(now)?,
+        )?;
+        Ok(IssuedCredential {
+            id: issued.id.to_string(),
+            bytes: issued.bytes,
+        })
     }
 
     /// Checks an enrolment request against the nonce handed out and issues one credential for the
@@ -63,7 +80,14 @@ impl Authority {
         now: SystemTime,
     ) -> Result<Vec<u8>, VaxpassError> {
         let pass = pass_data(person, events)?;
-        Ok(self.0.answer_enrolment(&request, &nonce, &[pass], time(not_before)?, time(expires)?, time(now)?)?)
+        Ok(self.0.answer_enrolment(
+            &request,
+            &nonce,
+            &[pass],
+            time(not_before)?,
+            time(expires)?,
+            time(now)?,
+        )?)
     }
 
     /// Retires the active issuer key and makes a new one; returns its kid.
@@ -72,10 +96,15 @@ impl Authority {
     }
 
     /// Marks an issuer key as leaked from `revoked_after` on.
-    pub fn mark_compromised(&self, kid: Vec<u8>, revoked_after: SystemTime) -> Result<(), VaxpassError> {
-        let kid: vaxpass::keys::Kid = kid
-            .try_into()
-            .map_err(|_| VaxpassError::InvalidArgument { message: "a kid is 8 bytes".into() })?;
+    pub fn mark_compromised(
+        &self,
+        kid: Vec<u8>,
+        revoked_after: SystemTime,
+    ) -> Result<(), VaxpassError> {
+        let kid: vaxpass::keys::Kid =
+            kid.try_into().map_err(|_| VaxpassError::InvalidArgument {
+                message: "a kid is 8 bytes".into(),
+            })?;
         Ok(self.0.mark_compromised(&kid, time(revoked_after)?)?)
     }
 
@@ -85,12 +114,24 @@ impl Authority {
     }
 
     /// A newly signed trust list, valid for `valid_for_seconds`.
-    pub fn trust_list(&self, now: SystemTime, valid_for_seconds: u64) -> Result<Vec<u8>, VaxpassError> {
-        Ok(self.0.trust_list(time(now)?, duration(valid_for_seconds)?)?)
+    pub fn trust_list(
+        &self,
+        now: SystemTime,
+        valid_for_seconds: u64,
+    ) -> Result<Vec<u8>, VaxpassError> {
+        Ok(self
+            .0
+            .trust_list(time(now)?, duration(valid_for_seconds)?)?)
     }
 
     /// A newly signed revocation list, valid for `valid_for_seconds`.
-    pub fn revocation_list(&self, now: SystemTime, valid_for_seconds: u64) -> Result<Vec<u8>, VaxpassError> {
-        Ok(self.0.revocation_list(time(now)?, duration(valid_for_seconds)?)?)
+    pub fn revocation_list(
+        &self,
+        now: SystemTime,
+        valid_for_seconds: u64,
+    ) -> Result<Vec<u8>, VaxpassError> {
+        Ok(self
+            .0
+            .revocation_list(time(now)?, duration(valid_for_seconds)?)?)
     }
 }

@@ -8,9 +8,14 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::error::VaxpassError;
 
 pub(crate) fn time(t: SystemTime) -> Result<DateTime<Utc>, VaxpassError> {
-    let out_of_range = || VaxpassError::InvalidArgument { message: "time out of range".into() };
+    let out_of_range = || VaxpassError::InvalidArgument {
+        message: "time out of range".into(),
+    };
     let (seconds, nanos) = match t.duration_since(UNIX_EPOCH) {
-        Ok(d) => (i64::try_from(d.as_secs()).map_err(|_| out_of_range())?, d.subsec_nanos()),
+        Ok(d) => (
+            i64::try_from(d.as_secs()).map_err(|_| out_of_range())?,
+            d.subsec_nanos(),
+        ),
         Err(before) => {
             let d = before.duration();
             let seconds = i64::try_from(d.as_secs()).map_err(|_| out_of_range())?;
@@ -35,15 +40,18 @@ pub(crate) fn system_time(t: DateTime<Utc>) -> SystemTime {
 
 /// An ISO 8601 calendar date, `YYYY-MM-DD`.
 pub(crate) fn date(text: &str) -> Result<NaiveDate, VaxpassError> {
-    NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .map_err(|_| VaxpassError::InvalidArgument { message: "dates are YYYY-MM-DD".into() })
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| VaxpassError::InvalidArgument {
+        message: "dates are YYYY-MM-DD".into(),
+    })
 }
 
 pub(crate) fn duration(seconds: u64) -> Result<chrono::Duration, VaxpassError> {
     i64::try_from(seconds)
         .ok()
         .and_then(chrono::Duration::try_seconds)
-        .ok_or(VaxpassError::InvalidArgument { message: "duration out of range".into() })
+        .ok_or(VaxpassError::InvalidArgument {
+            message: "duration out of range".into(),
+        })
 }
 
 pub(crate) fn credential_id(text: &str) -> Result<vaxpass::CredentialId, VaxpassError> {

@@ -68,9 +68,12 @@ impl From<vaxpass::Error> for VaxpassError {
     }
 }
 
-/// A foreign callback threw something other than a `VaxpassError`.
+/// A foreign callback threw something other than a `VaxpassError`. Its text is dropped: an app's
+/// exception may carry anything, and this message may end up in logs.
 impl From<uniffi::UnexpectedUniFFICallbackError> for VaxpassError {
-    fn from(error: uniffi::UnexpectedUniFFICallbackError) -> Self {
-        Self::Internal { message: format!("unexpected error from an app callback: {}", error.reason) }
+    fn from(_: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        Self::Internal {
+            message: "an app callback threw an unexpected exception".into(),
+        }
     }
 }

@@ -46,10 +46,14 @@ pub(crate) struct ForeignProtector(pub Arc<dyn KeyProtector>);
 
 impl vaxpass::KeyProtector for ForeignProtector {
     fn wrap(&self, secret: Vec<u8>) -> vaxpass::Result<Vec<u8>> {
-        self.0.wrap(secret).map_err(|e| vaxpass::Error::KeyProtection(e.to_string()))
+        self.0
+            .wrap(secret)
+            .map_err(|e| vaxpass::Error::KeyProtection(e.to_string()))
     }
     fn unwrap(&self, wrapped: Vec<u8>) -> vaxpass::Result<Vec<u8>> {
-        self.0.unwrap(wrapped).map_err(|e| vaxpass::Error::KeyProtection(e.to_string()))
+        self.0
+            .unwrap(wrapped)
+            .map_err(|e| vaxpass::Error::KeyProtection(e.to_string()))
     }
 }
 
@@ -58,10 +62,15 @@ pub(crate) struct ForeignSigner(pub Arc<dyn DeviceSigner>);
 
 impl vaxpass::DeviceSigner for ForeignSigner {
     fn public_key(&self) -> vaxpass::Result<vaxpass::DevicePublicKey> {
-        let bytes = self.0.public_key().map_err(|e| vaxpass::Error::Signer(e.to_string()))?;
+        let bytes = self
+            .0
+            .public_key()
+            .map_err(|e| vaxpass::Error::Signer(e.to_string()))?;
         vaxpass::DevicePublicKey::from_bytes(&bytes)
     }
     fn sign(&self, message: &[u8]) -> vaxpass::Result<Vec<u8>> {
-        self.0.sign(message.to_vec()).map_err(|e| vaxpass::Error::Signer(e.to_string()))
+        self.0
+            .sign(message.to_vec())
+            .map_err(|e| vaxpass::Error::Signer(e.to_string()))
     }
 }

@@ -113,29 +113,60 @@ pub struct Person {
 /// One health event for the issuer to sign.
 #[derive(uniffi::Enum)]
 pub enum Event {
-    Vaccination { product: Product, dose: u8, of: u8, date: String },
-    Test { test_type: TestType, outcome: TestOutcome, sampled_at: SystemTime },
-    Recovery { first_positive: String },
+    Vaccination {
+        product: Product,
+        dose: u8,
+        of: u8,
+        date: String,
+    },
+    Test {
+        test_type: TestType,
+        outcome: TestOutcome,
+        sampled_at: SystemTime,
+    },
+    Recovery {
+        first_positive: String,
+    },
 }
 
-pub(crate) fn pass_data(person: Person, events: Vec<Event>) -> Result<vaxpass::PassData, VaxpassError> {
+pub(crate) fn pass_data(
+    person: Person,
+    events: Vec<Event>,
+) -> Result<vaxpass::PassData, VaxpassError> {
     let events = events
         .into_iter()
         .map(|event| {
             Ok(match event {
-                Event::Vaccination { product, dose, of, date: d } => {
-                    vaxpass::Event::Vaccination(vaxpass::Vaccination { product, dose, of, date: date(&d)? })
-                }
-                Event::Test { test_type, outcome, sampled_at } => {
-                    vaxpass::Event::Test(vaxpass::TestResult { test_type, outcome, sampled_at: time(sampled_at)? })
-                }
-                Event::Recovery { first_positive } => {
-                    vaxpass::Event::Recovery(vaxpass::Recovery { first_positive: date(&first_positive)? })
-                }
+                Event::Vaccination {
+                    product,
+                    dose,
+                    of,
+                    date: d,
+                } => vaxpass::Event::Vaccination(vaxpass::Vaccination {
+                    product,
+                    dose,
+                    of,
+                    date: date(&d)?,
+                }),
+                Event::Test {
+                    test_type,
+                    outcome,
+                    sampled_at,
+                } => vaxpass::Event::Test(vaxpass::TestResult {
+                    test_type,
+                    outcome,
+                    sampled_at: time(sampled_at)?,
+                }),
+                Event::Recovery { first_positive } => vaxpass::Event::Recovery(vaxpass::Recovery {
+                    first_positive: date(&first_positive)?,
+                }),
             })
         })
         .collect::<Result<_, VaxpassError>>()?;
-    let person = vaxpass::Person { name: person.name, date_of_birth: date(&person.date_of_birth)? };
+    let person = vaxpass::Person {
+        name: person.name,
+        date_of_birth: date(&person.date_of_birth)?,
+    };
     Ok(vaxpass::PassData { person, events })
 }
 
@@ -154,7 +185,10 @@ impl std::fmt::Debug for Holder {
 
 impl Holder {
     pub(crate) fn new(name: String, date_of_birth: chrono::NaiveDate) -> Arc<Self> {
-        Arc::new(Self { name, date_of_birth: date_of_birth.to_string() })
+        Arc::new(Self {
+            name,
+            date_of_birth: date_of_birth.to_string(),
+        })
     }
 }
 
@@ -233,7 +267,11 @@ pub struct ListInfo {
 
 impl From<vaxpass::ListInfo> for ListInfo {
     fn from(l: vaxpass::ListInfo) -> Self {
-        Self { sequence: l.sequence, issued_at: system_time(l.issued_at), next_update: system_time(l.next_update) }
+        Self {
+            sequence: l.sequence,
+            issued_at: system_time(l.issued_at),
+            next_update: system_time(l.next_update),
+        }
     }
 }
 
@@ -247,7 +285,11 @@ pub struct Freshness {
 
 impl From<vaxpass::Freshness> for Freshness {
     fn from(f: vaxpass::Freshness) -> Self {
-        Self { state: f.state, trust_list: f.trust_list.map(Into::into), revocation_list: f.revocation_list.map(Into::into) }
+        Self {
+            state: f.state,
+            trust_list: f.trust_list.map(Into::into),
+            revocation_list: f.revocation_list.map(Into::into),
+        }
     }
 }
 

@@ -22,7 +22,10 @@ impl TrustList {
     /// Verifies signed trust-list bytes against the authority's root public key.
     #[uniffi::constructor]
     pub fn verify(bytes: Vec<u8>, root_public_key: Vec<u8>) -> Result<Arc<Self>, VaxpassError> {
-        Ok(Arc::new(Self(vaxpass::TrustList::verify(&bytes, &root_key(root_public_key)?)?)))
+        Ok(Arc::new(Self(vaxpass::TrustList::verify(
+            &bytes,
+            &root_key(root_public_key)?,
+        )?)))
     }
 
     pub fn sequence(&self) -> u64 {
@@ -37,15 +40,31 @@ pub struct Verifier(vaxpass::Verifier);
 impl Verifier {
     /// Opens or creates the shop's store, pinned to the authority's root key.
     #[uniffi::constructor]
-    pub fn open(path: String, root_public_key: Vec<u8>, config: VerifierConfig) -> Result<Arc<Self>, VaxpassError> {
-        Ok(Arc::new(Self(vaxpass::Verifier::open(path, root_key(root_public_key)?, config.try_into()?)?)))
+    pub fn open(
+        path: String,
+        root_public_key: Vec<u8>,
+        config: VerifierConfig,
+    ) -> Result<Arc<Self>, VaxpassError> {
+        Ok(Arc::new(Self(vaxpass::Verifier::open(
+            path,
+            root_key(root_public_key)?,
+            config.try_into()?,
+        )?)))
     }
 
-    pub fn apply_trust_list(&self, bytes: Vec<u8>, now: SystemTime) -> Result<Applied, VaxpassError> {
+    pub fn apply_trust_list(
+        &self,
+        bytes: Vec<u8>,
+        now: SystemTime,
+    ) -> Result<Applied, VaxpassError> {
         Ok(self.0.apply_trust_list(&bytes, time(now)?)?)
     }
 
-    pub fn apply_revocation_list(&self, bytes: Vec<u8>, now: SystemTime) -> Result<Applied, VaxpassError> {
+    pub fn apply_revocation_list(
+        &self,
+        bytes: Vec<u8>,
+        now: SystemTime,
+    ) -> Result<Applied, VaxpassError> {
         Ok(self.0.apply_revocation_list(&bytes, time(now)?)?)
     }
 
@@ -60,5 +79,7 @@ impl Verifier {
 }
 
 fn root_key(bytes: Vec<u8>) -> Result<[u8; 32], VaxpassError> {
-    bytes.try_into().map_err(|_| VaxpassError::InvalidArgument { message: "a root public key is 32 bytes".into() })
+    bytes.try_into().map_err(|_| VaxpassError::InvalidArgument {
+        message: "a root public key is 32 bytes".into(),
+    })
 }

@@ -18,9 +18,14 @@ impl Wallet {
     /// Opens or creates a wallet with a software Ed25519 device key. Pass the platform's key
     /// protector; without one the key is stored unwrapped (fine for tests, not for phones).
     #[uniffi::constructor]
-    pub fn open(path: String, key_protector: Option<Arc<dyn KeyProtector>>) -> Result<Arc<Self>, VaxpassError> {
+    pub fn open(
+        path: String,
+        key_protector: Option<Arc<dyn KeyProtector>>,
+    ) -> Result<Arc<Self>, VaxpassError> {
         let source = match key_protector {
-            Some(protector) => vaxpass::DeviceKeySource::Software(Arc::new(ForeignProtector(protector))),
+            Some(protector) => {
+                vaxpass::DeviceKeySource::Software(Arc::new(ForeignProtector(protector)))
+            }
             None => vaxpass::DeviceKeySource::default(),
         };
         Ok(Arc::new(Self(vaxpass::Wallet::open(path, source)?)))
@@ -28,7 +33,10 @@ impl Wallet {
 
     /// Opens or creates a wallet whose device key is a platform key the app signs with.
     #[uniffi::constructor]
-    pub fn open_with_signer(path: String, signer: Arc<dyn DeviceSigner>) -> Result<Arc<Self>, VaxpassError> {
+    pub fn open_with_signer(
+        path: String,
+        signer: Arc<dyn DeviceSigner>,
+    ) -> Result<Arc<Self>, VaxpassError> {
         let source = vaxpass::DeviceKeySource::Platform(Arc::new(ForeignSigner(signer)));
         Ok(Arc::new(Self(vaxpass::Wallet::open(path, source)?)))
     }
@@ -39,14 +47,27 @@ impl Wallet {
     }
 
     /// The enrolment request for the issuer's nonce, signed by the device key.
-    pub fn enrolment_request(&self, nonce: Vec<u8>, identity_proof: Vec<u8>) -> Result<Vec<u8>, VaxpassError> {
+    pub fn enrolment_request(
+        &self,
+        nonce: Vec<u8>,
+        identity_proof: Vec<u8>,
+    ) -> Result<Vec<u8>, VaxpassError> {
         Ok(self.0.enrolment_request(&nonce, &identity_proof)?)
     }
 
     /// Stores the credentials of an enrolment answer, all or none; with a trust list, each is
     /// checked as a verifier would.
-    pub fn import(&self, issued: Vec<u8>, trust_list: Option<Arc<TrustList>>, now: SystemTime) -> Result<Vec<PassSummary>, VaxpassError> {
-        let imported = self.0.import(&issued, trust_list.as_deref().map(TrustList::inner), time(now)?)?;
+    pub fn import(
+        &self,
+        issued: Vec<u8>,
+        trust_list: Option<Arc<TrustList>>,
+        now: SystemTime,
+    ) -> Result<Vec<PassSummary>, VaxpassError> {
+        let imported = self.0.import(
+            &issued,
+            trust_list.as_deref().map(TrustList::inner),
+            time(now)?,
+        )?;
         Ok(imported.into_iter().map(Into::into).collect())
     }
 
@@ -55,8 +76,14 @@ impl Wallet {
     }
 
     /// A rotating presentation signed now; show a fresh one at `refresh_at`.
-    pub fn presentation(&self, pass_id: String, now: SystemTime) -> Result<Arc<Shown>, VaxpassError> {
-        Ok(Shown::new(self.0.presentation(&credential_id(&pass_id)?, time(now)?)?))
+    pub fn presentation(
+        &self,
+        pass_id: String,
+        now: SystemTime,
+    ) -> Result<Arc<Shown>, VaxpassError> {
+        Ok(Shown::new(
+            self.0.presentation(&credential_id(&pass_id)?, time(now)?)?,
+        ))
     }
 
     /// The bare credential for printing; the shop will check an ID document.

@@ -9,6 +9,7 @@ use rand_core::{OsRng, RngCore};
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension};
 
 use crate::credential::{Claims, Credential, CredentialId, CREDENTIAL_ID_BYTES};
+use crate::enrolment::{encode_issued, EnrolmentRequest, MAX_ISSUED};
 use crate::error::{Error, Result};
 use crate::keys::{DevicePublicKey, Ed25519KeyPair, Kid};
 use crate::lists::{IssuerKey, RevocationList, TrustList};
@@ -156,6 +157,37 @@ impl Authority {
         Err(Error::InvalidArgument(
             "could not find a free credential id".into(),
         ))
+    }
+
+    /// Answers an enrolment: checks the request against the nonce this service handed out and the
+    /// device key's proof of possession, then issues one credential per pass to that device key and
+    /// packs them for [`Wallet::import`](crate::Wallet::import). Identity checking (whose passes
+    /// these are) is the caller's: it happens before, against the identity proof.
+    pub fn answer_enrolment(
+        &self,
+        request: &[u8],
+        nonce: &[u8],
+        passes: &[PassData],
+        not_before: DateTime<Utc>,
+        expires: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<u8>> {
+        if passes.is_empty() || passes.len() > MAX_ISSUED {
+            return Err(Error::InvalidArgument(format!(
+                "an enrolment issues 1 to {MAX_ISSUED} passes"
+            )));
+        }
+        let request = EnrolmentRequest::from_bytes(request)?;
+        request.verify(nonce)?;
+        let credentials = passes
+            .iter()
+            .map(|pass| {
+                Ok(self
+                    .issue(pass, &request.device_key, not_before, expires, now)?
+                    .bytes)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        encode_issued(&credentials)
     }
 
     fn active_key(&self, now: DateTime<Utc>) -> Result<Ed25519KeyPair> {

@@ -303,7 +303,9 @@ fn load_or_create_key(
         (DeviceKeySource::Software(protector), Some((_, public, Some(wrapped)))) => {
             let secret = zeroize::Zeroizing::new(protector.unwrap(wrapped)?);
             let pair = Ed25519KeyPair::from_secret(&secret).map_err(|_| {
-                Error::KeyProtection("the unwrapped device key is not an Ed25519 key".into())
+                Error::KeyProtection(
+                    "the device key did not unwrap: open the wallet with the key protector it was created with".into(),
+                )
             })?;
             if pair.public().as_slice() != public {
                 return Err(Error::KeyProtection(

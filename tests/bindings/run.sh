@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Binding test runner. Builds vaxpass-ffi, regenerates the bindings from the built library,
+# fails if the committed generated sources drift from them, then runs the Kotlin, Swift and
+# Python tests against that library (each installs its toolchain on first use, cached after).
+# The last line is the total: "bindings: N passed, M failed".
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+cd "$root"
+
+cargo build --locked -p vaxpass-ffi
+export LIB_DIR="$root/target/debug"
+export BINDINGS_DIR="$root/target/bindings"
+scripts/generate-bindings.sh "$LIB_DIR/libvaxpass_ffi.so" "$BINDINGS_DIR"
+
+passed=0
+failed=0
+
+# Committed generated sources (the Swift package needs them in the tree) must be exactly what the
+# built library generates.
+for pair in swift/Vaxpass.swift:ios/Sources/Vaxpass/Vaxpass.swift \
+            swift/VaxpassFFI.h:ios/Sources/VaxpassFFI/include/VaxpassFFI.h; do
+    generated="$BINDINGS_DIR/${pair%%:*}"
+    committed="${pair#*:}"
+    if cmp -s "$generated" "$committed"; then
+        passed=$((passed + 1))
+    else
+        echo "DRIFT: $committed differs from a fresh generation; run scripts/update-ios-sources.sh" >&2
+        failed=$((failed + 1))
+    fi
+done
+
+for language in kotlin swift python; do
+    log="$root/target/bindings-$language.log"
+    status=0
+    bash "tests/bindings/$language.sh" 2>&1 | tee "$log" || status=$?
+    summary="$(tail -n 1 "$log")"
+    if [[ "$summary" =~ ^$language:\ ([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+        passed=$((passed + BASH_REMATCH[1]))
+        failed=$((failed + BASH_REMATCH[2]))
+        if [ "$status" -ne 0 ] && [ "${BASH_REMATCH[2]}" -eq 0 ]; then failed=$((failed + 1)); fi
+    else
+        echo "$language: the runner ended without a summary (exit $status)" >&2
+        failed=$((failed + 1))
+    fi
+done
+
+echo "bindings: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
