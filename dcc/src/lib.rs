@@ -1,0 +1,1 @@
+//! EU DCC decoding and verification (work in progress).
