@@ -4,22 +4,22 @@
 #
 #   scripts/generate-bindings.sh [LIBRARY] [OUT_DIR]
 #
-# LIBRARY defaults to target/debug/libvaxpass_ffi.so (built if missing), OUT_DIR to
+# LIBRARY defaults to $CARGO_TARGET_DIR/debug/libvaxpass_ffi.so (target/ by default) (built if missing), OUT_DIR to
 # target/bindings. Output: OUT_DIR/kotlin/io/vaxpass/vaxpass.kt, OUT_DIR/swift/{Vaxpass.swift,
 # VaxpassFFI.h, VaxpassFFI.modulemap}, OUT_DIR/python/vaxpass.py. No formatter is run, so the
 # output depends only on the library.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-lib="${1:-target/debug/libvaxpass_ffi.so}"
+target_dir="${CARGO_TARGET_DIR:-target}"
+lib="${1:-$target_dir/debug/libvaxpass_ffi.so}"
 out="${2:-target/bindings}"
 if [ ! -f "$lib" ]; then
     cargo build --locked -p vaxpass-ffi
 fi
-cargo build --locked --quiet -p uniffi-bindgen
 rm -rf "$out"
 for language in kotlin swift python; do
-    target/debug/uniffi-bindgen generate --no-format --library "$lib" \
+    cargo run --locked --quiet -p uniffi-bindgen -- generate --no-format --library "$lib" \
         --config bindings/uniffi.toml --language "$language" --out-dir "$out/$language" >/dev/null
 done
 echo "bindings generated in $out from $lib" >&2

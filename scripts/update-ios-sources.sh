@@ -7,4 +7,5 @@ cargo build --locked -p vaxpass-ffi
 scripts/generate-bindings.sh target/debug/libvaxpass_ffi.so target/bindings
 cp target/bindings/swift/Vaxpass.swift ios/Sources/Vaxpass/Vaxpass.swift
 cp target/bindings/swift/VaxpassFFI.h ios/Sources/VaxpassFFI/include/VaxpassFFI.h
+cp target/bindings/swift/VaxpassFFI.modulemap ios/Sources/VaxpassFFI/include/module.modulemap
 echo "ios/Sources updated"

@@ -18,7 +18,8 @@ failed=0
 # Committed generated sources (the Swift package needs them in the tree) must be exactly what the
 # built library generates.
 for pair in swift/Vaxpass.swift:ios/Sources/Vaxpass/Vaxpass.swift \
-            swift/VaxpassFFI.h:ios/Sources/VaxpassFFI/include/VaxpassFFI.h; do
+            swift/VaxpassFFI.h:ios/Sources/VaxpassFFI/include/VaxpassFFI.h \
+            swift/VaxpassFFI.modulemap:ios/Sources/VaxpassFFI/include/module.modulemap; do
     generated="$BINDINGS_DIR/${pair%%:*}"
     committed="${pair#*:}"
     if cmp -s "$generated" "$committed"; then

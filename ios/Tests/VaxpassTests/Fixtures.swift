@@ -1,0 +1,105 @@
+// Shared test fixtures: the acceptance scenario's authority, person and lists, with a fixed clock.
+import Foundation
+import Vaxpass
+import XCTest
+
+let minute: TimeInterval = 60
+let hour: TimeInterval = 3_600
+let day: TimeInterval = 86_400
+
+/// The scenario's fixed clock: 2021-12-13T03:10:00Z (12:10 in Seoul).
+let scenarioNow = Date(timeIntervalSince1970: 1_639_365_000)
+
+/// One authority with its signed lists, and a scratch directory for the SQLite files.
+/// Times are relative to `now`: authority created 30 days before, credentials valid from
+/// `now - 1 day` for 365 days, lists made at `now - 1 hour` and valid for a day.
+final class Scenario {
+    static let person = Person(name: "김민준", dateOfBirth: "1985-03-14")
+    static let events: [Event] = [
+        .vaccination(product: .comirnaty, dose: 1, of: 2, date: "2021-06-20"),
+        .vaccination(product: .comirnaty, dose: 2, of: 2, date: "2021-07-25"),
+        .vaccination(product: .comirnaty, dose: 3, of: 2, date: "2021-12-01"),
+    ]
+
+    let now: Date
+    let directory: URL
+    let authority: Authority
+    let rootPublicKey: Data
+    let trustList: Data
+    let revocationList: Data
+
+    init(now: Date = scenarioNow) throws {
+        self.now = now
+        directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("vaxpass-swift-\(UUID().uuidString)", isDirectory: true)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        authority = try Authority.create(path: directory.appendingPathComponent("authority.sqlite").path,
+                                         issuer: "KR", now: now - 30 * day)
+        rootPublicKey = authority.rootPublicKey()
+        trustList = try authority.trustList(now: now - hour, validForSeconds: 86_400)
+        revocationList = try authority.revocationList(now: now - hour, validForSeconds: 86_400)
+    }
+
+    /// A fresh SQLite path in the scenario's directory.
+    func path(_ name: String) -> String {
+        directory.appendingPathComponent("\(name)-\(UUID().uuidString).sqlite").path
+    }
+
+    /// The authority's side of an enrolment, as its server would run it.
+    func answer(_ request: Data, nonce: Data) throws -> Data {
+        try authority.answerEnrolment(request: request, nonce: nonce, person: Self.person, events: Self.events,
+                                      notBefore: now - day, expires: now - day + 365 * day, now: now)
+    }
+
+    /// Enrols a wallet and imports its pass, checked against the verified trust list.
+    func enrol(_ wallet: Wallet) throws -> PassSummary {
+        let nonce = newNonce()
+        let request = try wallet.enrolmentRequest(nonce: nonce, identityProof: Data("mobile-id".utf8))
+        let bundle = try answer(request, nonce: nonce)
+        let trusted = try TrustList.verify(bytes: trustList, rootPublicKey: rootPublicKey)
+        let imported = try wallet.import(issued: bundle, trustList: trusted, now: now)
+        XCTAssertEqual(imported.count, 1)
+        return try XCTUnwrap(imported.first)
+    }
+
+    /// A shop's verifier with the default (Korea 2022) config, fed both signed lists.
+    func verifier() throws -> Verifier {
+        let verifier = try Verifier.open(path: path("verifier"), rootPublicKey: rootPublicKey,
+                                         config: defaultVerifierConfig())
+        let trustApplied = try verifier.applyTrustList(bytes: trustList, now: now)
+        let revocationApplied = try verifier.applyRevocationList(bytes: revocationList, now: now)
+        XCTAssertEqual(trustApplied, .updated(sequence: 1))
+        XCTAssertEqual(revocationApplied, .updated(sequence: 1))
+        return verifier
+    }
+
+    func removeFiles() {
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
+
+extension XCTestCase {
+    /// A scenario whose files are deleted when the test ends.
+    func makeScenario(now: Date = scenarioNow) throws -> Scenario {
+        let scenario = try Scenario(now: now)
+        addTeardownBlock { scenario.removeFiles() }
+        return scenario
+    }
+}
+
+/// Asserts a verdict is valid for the scenario's holder.
+func assertValidForKim(_ verdict: Verdict, file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertTrue(verdict.valid, "reason: \(String(describing: verdict.reason))", file: file, line: line)
+    XCTAssertNil(verdict.reason, file: file, line: line)
+    XCTAssertEqual(verdict.holder?.name(), "김민준", file: file, line: line)
+    XCTAssertEqual(verdict.holder?.dateOfBirth(), "1985-03-14", file: file, line: line)
+    XCTAssertFalse(verdict.idCheckRequired, file: file, line: line)
+    XCTAssertEqual(verdict.warnings, [], file: file, line: line)
+}
+
+/// Asserts a verdict is not valid, for `reason`.
+func assertInvalid(_ verdict: Verdict, _ reason: Reason, file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertFalse(verdict.valid, file: file, line: line)
+    XCTAssertEqual(verdict.reason, reason, file: file, line: line)
+    XCTAssertNil(verdict.holder, file: file, line: line)
+}

@@ -1,0 +1,97 @@
+// The README's Swift examples, compiled and run. The lines between the `README:<name>:begin`
+// and `README:<name>:end` markers are copied into the README as they are.
+//
+// The examples are app code and use the device clock (`Date()`, and the idioms' default
+// `at: Date()`), so their fixture is anchored at the real clock, with the scenario's offsets.
+// The outcome does not depend on the day: the booster makes the pass valid without a time limit.
+import Foundation
+import Vaxpass
+import XCTest
+
+/// Stands in for the health authority's server, which the apps reach over the network.
+struct AuthorityServer {
+    let scenario: Scenario
+
+    var rootPublicKey: Data { scenario.rootPublicKey }  // shipped inside the apps
+    func nonce() -> Data { newNonce() }  // a real server remembers it for the session
+    func enrol(request: Data, nonce: Data) throws -> Data { try scenario.answer(request, nonce: nonce) }
+    func trustList() -> Data { scenario.trustList }
+    func revocationList() -> Data { scenario.revocationList }
+}
+
+final class ReadmeExamples: XCTestCase {
+    static let allTests = [
+        ("testCitizen", testCitizen),
+        ("testShop", testShop),
+    ]
+
+    func testCitizen() throws {
+        let scenario = try makeScenario(now: Date())
+        let server = AuthorityServer(scenario: scenario)
+        let appSupport = scenario.directory
+        let keychainProtector = XorPadProtector()  // an app's KeyProtector backed by the Keychain
+        let identityProof = Data("mobile-id".utf8)  // e.g. a mobile ID token
+
+        // README:citizen:begin
+        let wallet = try Wallet.open(
+            path: appSupport.appendingPathComponent("wallet.sqlite").path,
+            keyProtector: keychainProtector)
+
+        // Once: enrol with the health authority, which signs the pass to this device's key.
+        if try wallet.passes().isEmpty {
+            let nonce = server.nonce()
+            let request = try wallet.enrolmentRequest(nonce: nonce, identityProof: identityProof)
+            let bundle = try server.enrol(request: request, nonce: nonce)
+            let trustList = try TrustList.verify(bytes: server.trustList(), rootPublicKey: server.rootPublicKey)
+            _ = try wallet.import(issued: bundle, trustList: trustList, now: Date())
+        }
+
+        // At the door: a fresh code, redrawn at `refreshAt` (every 30 s) while on screen.
+        let pass = try wallet.passes()[0]
+        let shown = try wallet.presentation(of: pass.id)
+        let qr = shown.qr()  // draw qr.modules(), qr.width() per row, or use qr.png(moduleSize:)
+        let refreshAt = shown.refreshAt()
+        // README:citizen:end
+
+        XCTAssertEqual(pass.holder.name(), "김민준")
+        XCTAssertEqual(qr.modules().count, Int(qr.width() * qr.width()))
+        XCTAssertFalse(try qr.png(moduleSize: 4).isEmpty)
+        XCTAssertGreaterThan(try XCTUnwrap(refreshAt), Date())
+        XCTAssertEqual(keychainProtector.calls.wrap, 1)
+        assertValidForKim(try scenario.verifier().verify(shown.text()))
+    }
+
+    func testShop() throws {
+        let scenario = try makeScenario(now: Date())
+        let server = AuthorityServer(scenario: scenario)
+        let appSupport = scenario.directory
+        let wallet = try Wallet.open(path: scenario.path("wallet"), keyProtector: nil)
+        let passId = try scenario.enrol(wallet).id
+        let scanned = try wallet.presentation(of: passId).text()  // what the camera reads
+
+        // README:shop:begin
+        let verifier = try Verifier.open(
+            path: appSupport.appendingPathComponent("verifier.sqlite").path,
+            rootPublicKey: server.rootPublicKey,
+            config: defaultVerifierConfig())  // Korea 2022 rules
+
+        // When online (at opening, then every few hours): fetch and apply both signed lists.
+        _ = try verifier.applyTrustList(bytes: server.trustList(), now: Date())
+        _ = try verifier.applyRevocationList(bytes: server.revocationList(), now: Date())
+
+        // Offline, for each code scanned at the door:
+        let verdict = try verifier.verify(scanned)
+        let message: String
+        if verdict.valid, let holder = verdict.holder {
+            message = "✅ \(holder.name()), born \(holder.dateOfBirth())"  // compare with the person
+        } else {
+            message = "❌ \(verdict.reason?.code ?? "unknown")"
+        }
+        // README:shop:end
+
+        XCTAssertEqual(message, "✅ 김민준, born 1985-03-14")
+        assertValidForKim(verdict)
+        assertInvalid(try verifier.verify(ScenarioTests.tamper(scanned)), .badSignature)
+        XCTAssertEqual(try verifier.verify(scanned, at: Date() + 10 * minute).reason?.code, "presentation_too_old")
+    }
+}

@@ -1,0 +1,448 @@
+"""Tests of the generated Python bindings of vaxpass, against the built Rust library.
+
+Run through tests/bindings/python.sh, which generates `vaxpass.py`, puts it next to
+`libvaxpass_ffi.so` in a temporary directory and sets PYTHONPATH. By hand:
+
+    PYTHONPATH=<dir with vaxpass.py and libvaxpass_ffi.so> python -m unittest discover -s python/tests
+
+Every test builds its own world (authority, wallet, verifier) in a temporary directory and runs
+on a fixed clock, so the results do not depend on the date the tests run.
+"""
+
+import concurrent.futures
+import datetime
+import hashlib
+import os
+import tempfile
+import threading
+import unittest
+
+from cryptography.exceptions import InvalidSignature, InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+import vaxpass
+from vaxpass import (
+    Authority,
+    DeviceSigner,
+    Event,
+    InternalError,
+    KeyProtector,
+    Person,
+    Product,
+    Reason,
+    TrustList,
+    VaxpassError,
+    Verifier,
+    Wallet,
+    default_verifier_config,
+    new_nonce,
+    panic_for_crash_reporting_test,
+    reason_code,
+)
+
+# ---- the fixed world ---------------------------------------------------------------------------
+
+UTC = datetime.timezone.utc
+# The generated code converts timestamps by comparing with an aware UTC datetime: naive
+# datetimes raise TypeError, so every time here carries tzinfo.
+NOW = datetime.datetime(2021, 12, 13, 3, 10, tzinfo=UTC)
+AUTHORITY_CREATED = NOW - datetime.timedelta(days=30)
+NOT_BEFORE = NOW - datetime.timedelta(days=1)
+EXPIRES = NOT_BEFORE + datetime.timedelta(days=365)
+LISTS_MADE = NOW - datetime.timedelta(hours=1)
+LISTS_VALID_FOR = 86400
+TOO_LATE = NOW + datetime.timedelta(minutes=10)
+
+NAME = "김민준"
+BORN = "1985-03-14"
+PERSON = Person(name=NAME, date_of_birth=BORN)
+EVENTS = [
+    Event.VACCINATION(product=Product.COMIRNATY, dose=1, of=2, date="2021-06-20"),
+    Event.VACCINATION(product=Product.COMIRNATY, dose=2, of=2, date="2021-07-25"),
+    Event.VACCINATION(product=Product.COMIRNATY, dose=3, of=2, date="2021-12-01"),
+]
+
+
+def wallet_import(wallet, bundle, trust_list, now):
+    """`Wallet.import` in Rust; `import` is a Python keyword, so uniffi names it `_import`."""
+    return wallet._import(bundle, trust_list, now)
+
+
+class World:
+    """An authority, a wallet enrolled with it and a verifier fed its signed lists."""
+
+    def __init__(self, directory, wallet=None):
+        self.dir = directory
+        self.authority = Authority.create(self.path("authority.db"), "KR", AUTHORITY_CREATED)
+        self.root = self.authority.root_public_key()
+        self.trust_list_bytes = self.authority.trust_list(LISTS_MADE, LISTS_VALID_FOR)
+        self.revocation_list_bytes = self.authority.revocation_list(LISTS_MADE, LISTS_VALID_FOR)
+        self.wallet = wallet if wallet is not None else Wallet.open(self.path("wallet.db"), None)
+        self.pass_id = self.enrol(self.wallet)
+        self.verifier = Verifier.open(self.path("verifier.db"), self.root, default_verifier_config())
+        self.verifier.apply_trust_list(self.trust_list_bytes, NOW)
+        self.verifier.apply_revocation_list(self.revocation_list_bytes, NOW)
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def enrol(self, wallet):
+        """Enrolment and import, checked against the verified trust list; returns the pass id."""
+        nonce = new_nonce()
+        request = wallet.enrolment_request(nonce, b"identity proof")
+        bundle = self.authority.answer_enrolment(request, nonce, PERSON, EVENTS, NOT_BEFORE, EXPIRES, NOW)
+        trust_list = TrustList.verify(self.trust_list_bytes, self.root)
+        passes = wallet_import(wallet, bundle, trust_list, NOW)
+        assert len(passes) == 1, passes
+        return passes[0].id
+
+    def show(self, now=NOW):
+        return self.wallet.presentation(self.pass_id, now)
+
+    def verdict(self, text, now):
+        return self.verifier.verify(text, now)
+
+
+# ---- helpers -----------------------------------------------------------------------------------
+
+BASE45 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
+
+
+def base45_decode(text):
+    """RFC 9285, enough for the tests (the input comes from the SDK)."""
+    out = bytearray()
+    for i in range(0, len(text), 3):
+        chunk = [BASE45.index(c) for c in text[i : i + 3]]
+        value = sum(digit * 45**k for k, digit in enumerate(chunk))
+        out += value.to_bytes(2 if len(chunk) == 3 else 1, "big")
+    return bytes(out)
+
+
+def tamper(text):
+    """Changes body characters [30, 33): they encode bytes 20-21 of the presentation CBOR, inside
+    the credential's `exp` claim, so the issuer signature no longer matches."""
+    assert text.startswith("VP1:"), "a rotating presentation"
+    body = text[len("VP1:") :]
+    replacement = "100" if body[30:33] == "000" else "000"
+    return "VP1:" + body[:30] + replacement + body[33:]
+
+
+class Cbor:
+    """Reads the few CBOR items of a presentation (docs/format.md), nothing more."""
+
+    def __init__(self, data):
+        self.data, self.pos = data, 0
+
+    def head(self, major):
+        initial = self.data[self.pos]
+        self.pos += 1
+        assert initial >> 5 == major, f"major type {initial >> 5} at {self.pos - 1}, expected {major}"
+        info = initial & 0x1F
+        if info < 24:
+            return info
+        size = {24: 1, 25: 2, 26: 4, 27: 8}[info]
+        value = int.from_bytes(self.data[self.pos : self.pos + size], "big")
+        self.pos += size
+        return value
+
+    def bstr(self):
+        start = self.pos
+        length = self.head(2)
+        value = self.data[self.pos : self.pos + length]
+        self.pos += length
+        return value, self.data[start : self.pos]
+
+    def uint(self):
+        return self.head(0)
+
+
+def presentation_parts(text):
+    """kid, payload (its encoded bstr), issuer signature (encoded), time, device signature."""
+    cbor = Cbor(base45_decode(text[len("VP1:") :]))
+    assert cbor.head(4) == 5, "a presentation is an array of 5"
+    kid, _ = cbor.bstr()
+    payload, payload_item = cbor.bstr()
+    _, issuer_signature_item = cbor.bstr()
+    shown_at = cbor.uint()
+    device_signature, _ = cbor.bstr()
+    assert cbor.pos == len(cbor.data), "nothing after the device signature"
+    return kid, payload, payload_item, issuer_signature_item, shown_at, device_signature
+
+
+def presentation_message(text):
+    """What the device signed: the domain string, SHA-256 of the rebuilt credential, the time."""
+    kid, _, payload_item, issuer_signature_item, shown_at, _ = presentation_parts(text)
+    protected = bytes([0xA2, 0x01, 0x32, 0x04, 0x48]) + kid  # {1: -19, 4: h'kid'}
+    credential = bytes([0x84, 0x40 + len(protected)]) + protected + b"\xa0" + payload_item + issuer_signature_item
+    return b"vaxpass presentation v1\x00" + hashlib.sha256(credential).digest() + shown_at.to_bytes(8, "big")
+
+
+# ---- the app's plug-ins, written in Python -----------------------------------------------------
+
+
+class AesGcmProtector(KeyProtector):
+    """Wraps the device key with AES-256-GCM; the 12-byte nonce is prepended to the ciphertext."""
+
+    def __init__(self):
+        self.aead = AESGCM(AESGCM.generate_key(bit_length=256))
+        self.wraps = 0
+        self.unwraps = 0
+
+    def wrap(self, secret):
+        self.wraps += 1
+        nonce = os.urandom(12)
+        return nonce + self.aead.encrypt(nonce, secret, b"vaxpass device key")
+
+    def unwrap(self, wrapped):
+        self.unwraps += 1
+        try:
+            return self.aead.decrypt(wrapped[:12], wrapped[12:], b"vaxpass device key")
+        except InvalidTag:
+            raise VaxpassError.KeyProtection("the device key does not decrypt with this key")
+
+
+class Es256Signer(DeviceSigner):
+    """A P-256 key in software standing in for a platform key (Secure Enclave, StrongBox)."""
+
+    def __init__(self):
+        self.key = ec.generate_private_key(ec.SECP256R1())
+        self.public_point = self.key.public_key().public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
+        self.lock = threading.Lock()
+        self.signed = []  # (message, r || s)
+
+    def public_key(self):
+        return self.public_point
+
+    def sign(self, message):
+        r, s = decode_dss_signature(self.key.sign(message, ec.ECDSA(hashes.SHA256())))
+        signature = r.to_bytes(32, "big") + s.to_bytes(32, "big")
+        with self.lock:
+            self.signed.append((bytes(message), signature))
+        return signature
+
+
+def es256_verify(public_key, signature, message):
+    """Raises InvalidSignature unless `signature` (r || s) signs `message` under `public_key`."""
+    der = encode_dss_signature(int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big"))
+    public_key.verify(der, message, ec.ECDSA(hashes.SHA256()))
+
+
+# ---- the tests ---------------------------------------------------------------------------------
+
+
+class VaxpassTestCase(unittest.TestCase):
+    def setUp(self):
+        self._tmp = tempfile.TemporaryDirectory(prefix="vaxpass-py-")
+        self.dir = self._tmp.name
+        self.addCleanup(self._tmp.cleanup)
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def assertValid(self, verdict):
+        self.assertTrue(verdict.valid, f"expected valid, got {verdict}")
+        self.assertIsNone(verdict.reason)
+        self.assertIsNotNone(verdict.holder)
+        self.assertEqual(verdict.holder.name(), NAME)
+        self.assertEqual(verdict.holder.date_of_birth(), BORN)
+        self.assertFalse(verdict.id_check_required)
+        self.assertEqual(verdict.warnings, [])
+
+    def assertRefused(self, verdict, reason_class, code):
+        self.assertFalse(verdict.valid, f"expected {code}, got {verdict}")
+        self.assertIsInstance(verdict.reason, reason_class)
+        self.assertEqual(verdict.reason, reason_class())
+        self.assertEqual(reason_code(verdict.reason), code)
+        self.assertIsNone(verdict.holder, "a refused pass names nobody")
+
+
+class FlowTests(VaxpassTestCase):
+    def test_a_issue_enrol_import_present_verify(self):
+        world = World(self.dir)
+        self.assertEqual(len(world.root), 32)
+        passes = world.wallet.passes()
+        self.assertEqual([p.id for p in passes], [world.pass_id])
+        self.assertEqual(len(world.pass_id), 12)
+        self.assertEqual(passes[0].kind, vaxpass.PassKind.VACCINATION)
+        self.assertEqual(passes[0].valid_from, NOT_BEFORE)
+        self.assertEqual(passes[0].valid_until, EXPIRES)
+        self.assertEqual(passes[0].holder.name(), NAME)
+
+        shown = world.show(NOW)
+        self.assertTrue(shown.text().startswith("VP1:"))
+        self.assertFalse(shown.id_check_required())
+        self.assertGreater(shown.refresh_at(), NOW)
+        verdict = world.verdict(shown.text(), NOW)
+        self.assertValid(verdict)
+
+        freshness = world.verifier.freshness(NOW)
+        self.assertEqual(freshness.state, vaxpass.FreshnessState.FRESH)
+        self.assertEqual(freshness.trust_list.sequence, 1)
+        self.assertEqual(freshness.trust_list.issued_at, LISTS_MADE)
+
+    def test_b_tampered_qr_has_a_bad_signature(self):
+        world = World(self.dir)
+        text = world.show(NOW).text()
+        tampered = tamper(text)
+        self.assertNotEqual(tampered, text)
+        self.assertEqual(len(tampered), len(text))
+        self.assertRefused(world.verdict(tampered, NOW), Reason.BAD_SIGNATURE, "bad_signature")
+        self.assertValid(world.verdict(text, NOW))  # the untouched text still passes
+
+    def test_c_screenshot_shown_ten_minutes_later_is_too_old(self):
+        world = World(self.dir)
+        screenshot = world.show(NOW).text()
+        self.assertRefused(world.verdict(screenshot, TOO_LATE), Reason.PRESENTATION_TOO_OLD, "presentation_too_old")
+
+
+class RobustnessTests(VaxpassTestCase):
+    def test_d_garbage_raises_typed_errors_and_the_process_lives_on(self):
+        world = World(self.dir)
+
+        with self.assertRaises(VaxpassError.Malformed) as caught:
+            world.verifier.apply_trust_list(os.urandom(64), NOW)
+        self.assertIsInstance(caught.exception, VaxpassError)
+        self.assertIn("trust list", caught.exception.message)
+        self.assertValid(world.verdict(world.show(NOW).text(), NOW))
+
+        with self.assertRaises(VaxpassError.Malformed) as caught:
+            wallet_import(world.wallet, os.urandom(64), None, NOW)
+        self.assertIsInstance(caught.exception, VaxpassError)
+        self.assertEqual(len(world.wallet.passes()), 1, "a refused import stores nothing")
+        self.assertValid(world.verdict(world.show(NOW).text(), NOW))
+
+        with self.assertRaises(VaxpassError.InvalidArgument) as caught:
+            world.wallet.presentation("not-an-id", NOW)
+        self.assertIsInstance(caught.exception, VaxpassError)
+        self.assertValid(world.verdict(world.show(NOW).text(), NOW))
+
+        # A garbage QR text is a verdict, not an exception.
+        self.assertRefused(world.verdict("not a QR text", NOW), Reason.MALFORMED, "malformed")
+
+    def test_e_eight_threads_verify_concurrently(self):
+        world = World(self.dir)
+        shown = [world.show(NOW).text() for _ in range(4)]
+        threads = 8
+        rounds = 25
+        start = threading.Barrier(threads)
+
+        def work(worker):
+            start.wait(timeout=30)
+            results = []
+            for i in range(rounds):
+                text = shown[(worker + i) % len(shown)]
+                if (worker + i) % 2 == 0:
+                    now = NOW + datetime.timedelta(seconds=i % 30)
+                    results.append(("valid", world.verdict(text, now)))
+                else:
+                    results.append(("too old", world.verdict(text, TOO_LATE)))
+            return threading.get_ident(), results
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=threads) as pool:
+            outcomes = list(pool.map(work, range(threads)))
+
+        self.assertEqual(len({ident for ident, _ in outcomes}), threads, "eight distinct threads")
+        checked = {"valid": 0, "too old": 0}
+        for _, results in outcomes:
+            self.assertEqual(len(results), rounds)
+            for expected, verdict in results:
+                if expected == "valid":
+                    self.assertValid(verdict)
+                else:
+                    self.assertRefused(verdict, Reason.PRESENTATION_TOO_OLD, "presentation_too_old")
+                checked[expected] += 1
+        self.assertEqual(sum(checked.values()), threads * rounds)
+        self.assertGreater(checked["valid"], 0)
+        self.assertGreater(checked["too old"], 0)
+
+    def test_h_rust_panic_is_a_python_exception(self):
+        with self.assertRaises(InternalError) as caught:
+            panic_for_crash_reporting_test()
+        self.assertIn("deliberate panic", str(caught.exception))
+        # The interpreter and the library carry on.
+        self.assertEqual(len(new_nonce()), 32)
+        world = World(self.dir)
+        self.assertValid(world.verdict(world.show(NOW).text(), NOW))
+
+
+class PluginTests(VaxpassTestCase):
+    def test_f_python_key_protector(self):
+        protector = AesGcmProtector()
+        wallet_path = self.path("wallet.db")
+        wallet = Wallet.open(wallet_path, protector)
+        self.assertEqual((protector.wraps, protector.unwraps), (1, 0), "a new key is wrapped once")
+        device_key = wallet.device_public_key()
+        self.assertEqual(len(device_key), 32, "software device keys are Ed25519")
+        world = World(self.dir, wallet=wallet)
+        self.assertValid(world.verdict(world.show(NOW).text(), NOW))
+        del world.wallet, wallet
+
+        reopened = Wallet.open(wallet_path, protector)
+        self.assertEqual((protector.wraps, protector.unwraps), (1, 1), "reopening unwraps the stored key")
+        self.assertEqual(reopened.device_public_key(), device_key)
+        self.assertEqual([p.id for p in reopened.passes()], [world.pass_id])
+        self.assertValid(world.verdict(reopened.presentation(world.pass_id, NOW).text(), NOW))
+        del reopened
+
+        with self.assertRaises(VaxpassError.KeyProtection):
+            Wallet.open(wallet_path, None)
+        with self.assertRaises(VaxpassError.KeyProtection):
+            Wallet.open(wallet_path, AesGcmProtector())  # another key
+        self.assertEqual(Wallet.open(wallet_path, protector).device_public_key(), device_key)
+
+    def test_g_python_es256_device_signer(self):
+        signer = Es256Signer()
+        self.assertEqual(len(signer.public_point), 65)
+        wallet = Wallet.open_with_signer(self.path("wallet.db"), signer)
+        device_key = wallet.device_public_key()
+        x = signer.public_point[1:33]
+        self.assertIn(device_key, (signer.public_point, bytes([0x02 + signer.public_point[64] % 2]) + x))
+
+        world = World(self.dir, wallet=wallet)
+        self.assertGreaterEqual(len(signer.signed), 1, "the enrolment proof is signed by the app")
+        before = len(signer.signed)
+        text = world.show(NOW).text()
+        self.assertEqual(len(signer.signed), before + 1, "one signature per presentation")
+        self.assertValid(world.verdict(text, NOW))
+
+        # The presentation carries this key's signature over the documented message.
+        _, payload, _, _, shown_at, device_signature = presentation_parts(text)
+        self.assertEqual(shown_at, int(NOW.timestamp()))
+        self.assertIn(x, payload, "the credential is bound to this key (cnf)")
+        message = presentation_message(text)
+        self.assertEqual(signer.signed[-1], (message, device_signature))
+        es256_verify(signer.key.public_key(), device_signature, message)
+        other = ec.generate_private_key(ec.SECP256R1()).public_key()
+        with self.assertRaises(InvalidSignature):
+            es256_verify(other, device_signature, message)
+
+        # A screenshot of it still goes stale like any other.
+        self.assertRefused(world.verdict(text, TOO_LATE), Reason.PRESENTATION_TOO_OLD, "presentation_too_old")
+
+
+class PrivacyTests(VaxpassTestCase):
+    def test_i_string_forms_reveal_nothing_personal(self):
+        world = World(self.dir)
+        shown = world.show(NOW)
+        text = shown.text()
+        verdict = world.verdict(text, NOW)
+        self.assertValid(verdict)
+        summary = world.wallet.passes()[0]
+        secrets = [NAME, BORN, text, text[len("VP1:") :], text[len("VP1:") : len("VP1:") + 40]]
+        for label, obj in [
+            ("holder", verdict.holder),
+            ("verdict", verdict),
+            ("shown", shown),
+            ("pass summary holder", summary.holder),
+        ]:
+            for form in (repr(obj), str(obj)):
+                for secret in secrets:
+                    self.assertNotIn(secret, form, f"{label} string form leaks personal data: {form}")
+
+
+if __name__ == "__main__":
+    unittest.main()
