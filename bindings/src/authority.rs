@@ -103,7 +103,7 @@ impl Authority {
     ) -> Result<(), VaxpassError> {
         let kid: vaxpass::keys::Kid =
             kid.try_into().map_err(|_| VaxpassError::InvalidArgument {
-                message: "a kid is 8 bytes".into(),
+                detail: "a kid is 8 bytes".into(),
             })?;
         Ok(self.0.mark_compromised(&kid, time(revoked_after)?)?)
     }

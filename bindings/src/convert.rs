@@ -9,7 +9,7 @@ use crate::error::VaxpassError;
 
 pub(crate) fn time(t: SystemTime) -> Result<DateTime<Utc>, VaxpassError> {
     let out_of_range = || VaxpassError::InvalidArgument {
-        message: "time out of range".into(),
+        detail: "time out of range".into(),
     };
     let (seconds, nanos) = match t.duration_since(UNIX_EPOCH) {
         Ok(d) => (
@@ -41,7 +41,7 @@ pub(crate) fn system_time(t: DateTime<Utc>) -> SystemTime {
 /// An ISO 8601 calendar date, `YYYY-MM-DD`.
 pub(crate) fn date(text: &str) -> Result<NaiveDate, VaxpassError> {
     NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| VaxpassError::InvalidArgument {
-        message: "dates are YYYY-MM-DD".into(),
+        detail: "dates are YYYY-MM-DD".into(),
     })
 }
 
@@ -50,7 +50,7 @@ pub(crate) fn duration(seconds: u64) -> Result<chrono::Duration, VaxpassError> {
         .ok()
         .and_then(chrono::Duration::try_seconds)
         .ok_or(VaxpassError::InvalidArgument {
-            message: "duration out of range".into(),
+            detail: "duration out of range".into(),
         })
 }
 

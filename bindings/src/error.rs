@@ -8,40 +8,40 @@ use crate::types::Reason;
 #[non_exhaustive]
 pub enum VaxpassError {
     /// Input not in the expected format (garbage bytes, an unknown QR text, a bad date string).
-    #[error("{message}")]
-    Malformed { message: String },
-    #[error("{message}")]
-    TooLarge { message: String },
-    #[error("{message}")]
-    BadSignature { message: String },
+    #[error("{detail}")]
+    Malformed { detail: String },
+    #[error("{detail}")]
+    TooLarge { detail: String },
+    #[error("{detail}")]
+    BadSignature { detail: String },
     /// A signed list older than the stored one.
     #[error("rollback refused: stored sequence {stored}, offered {offered}")]
     Rollback { stored: u64, offered: u64 },
     /// A signed list with the stored sequence but other content.
     #[error("equivocation refused at sequence {sequence}")]
     Equivocation { sequence: u64 },
-    #[error("{message}")]
-    FromTheFuture { message: String },
+    #[error("{detail}")]
+    FromTheFuture { detail: String },
     /// A credential refused on import, with the reason a verifier would give.
     #[error("credential refused: {reason:?}")]
     Rejected { reason: Reason },
     #[error("enrolment nonce does not match")]
     NonceMismatch,
-    #[error("{message}")]
-    NotFound { message: String },
-    #[error("{message}")]
-    InvalidArgument { message: String },
+    #[error("{detail}")]
+    NotFound { detail: String },
+    #[error("{detail}")]
+    InvalidArgument { detail: String },
     /// The app's key protector failed (foreign implementations return this too).
-    #[error("{message}")]
-    KeyProtection { message: String },
+    #[error("{detail}")]
+    KeyProtection { detail: String },
     /// The app's device signer failed (foreign implementations return this too).
-    #[error("{message}")]
-    Signer { message: String },
-    #[error("{message}")]
-    Storage { message: String },
+    #[error("{detail}")]
+    Signer { detail: String },
+    #[error("{detail}")]
+    Storage { detail: String },
     /// Something unexpected, e.g. a foreign callback threw an exception of another type.
-    #[error("{message}")]
-    Internal { message: String },
+    #[error("{detail}")]
+    Internal { detail: String },
 }
 
 impl From<vaxpass::Error> for VaxpassError {
@@ -49,21 +49,21 @@ impl From<vaxpass::Error> for VaxpassError {
         use vaxpass::Error as E;
         let message = error.to_string();
         match error {
-            E::Malformed { .. } => Self::Malformed { message },
-            E::TooLarge { .. } => Self::TooLarge { message },
-            E::BadSignature(_) => Self::BadSignature { message },
+            E::Malformed { .. } => Self::Malformed { detail: message },
+            E::TooLarge { .. } => Self::TooLarge { detail: message },
+            E::BadSignature(_) => Self::BadSignature { detail: message },
             E::Rollback { stored, offered } => Self::Rollback { stored, offered },
             E::Equivocation(sequence) => Self::Equivocation { sequence },
-            E::FromTheFuture(_) => Self::FromTheFuture { message },
+            E::FromTheFuture(_) => Self::FromTheFuture { detail: message },
             E::Rejected(reason) => Self::Rejected { reason },
             E::NonceMismatch => Self::NonceMismatch,
-            E::NotFound(_) => Self::NotFound { message },
-            E::InvalidArgument(_) => Self::InvalidArgument { message },
-            E::KeyProtection(_) => Self::KeyProtection { message },
-            E::Signer(_) => Self::Signer { message },
-            E::Storage(_) | E::SchemaTooNew { .. } | E::Io(_) => Self::Storage { message },
-            E::Qr(_) => Self::InvalidArgument { message },
-            _ => Self::Internal { message },
+            E::NotFound(_) => Self::NotFound { detail: message },
+            E::InvalidArgument(_) => Self::InvalidArgument { detail: message },
+            E::KeyProtection(_) => Self::KeyProtection { detail: message },
+            E::Signer(_) => Self::Signer { detail: message },
+            E::Storage(_) | E::SchemaTooNew { .. } | E::Io(_) => Self::Storage { detail: message },
+            E::Qr(_) => Self::InvalidArgument { detail: message },
+            _ => Self::Internal { detail: message },
         }
     }
 }
@@ -73,7 +73,7 @@ impl From<vaxpass::Error> for VaxpassError {
 impl From<uniffi::UnexpectedUniFFICallbackError> for VaxpassError {
     fn from(_: uniffi::UnexpectedUniFFICallbackError) -> Self {
         Self::Internal {
-            message: "an app callback threw an unexpected exception".into(),
+            detail: "an app callback threw an unexpected exception".into(),
         }
     }
 }

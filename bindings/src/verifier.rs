@@ -80,6 +80,6 @@ impl Verifier {
 
 fn root_key(bytes: Vec<u8>) -> Result<[u8; 32], VaxpassError> {
     bytes.try_into().map_err(|_| VaxpassError::InvalidArgument {
-        message: "a root public key is 32 bytes".into(),
+        detail: "a root public key is 32 bytes".into(),
     })
 }

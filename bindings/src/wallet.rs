@@ -41,7 +41,8 @@ impl Wallet {
         Ok(Arc::new(Self(vaxpass::Wallet::open(path, source)?)))
     }
 
-    /// The device public key credentials are bound to.
+    /// The device public key credentials are bound to: 32 bytes (Ed25519) or the 33-byte
+    /// compressed SEC1 point (P-256), whatever form the signer gave.
     pub fn device_public_key(&self) -> Vec<u8> {
         self.0.device_key().as_bytes().to_vec()
     }
@@ -57,7 +58,8 @@ impl Wallet {
 
     /// Stores the credentials of an enrolment answer, all or none; with a trust list, each is
     /// checked as a verifier would.
-    pub fn import(
+    /// Named `import_passes`, not `import`: `import` is a keyword in Python and Swift.
+    pub fn import_passes(
         &self,
         issued: Vec<u8>,
         trust_list: Option<Arc<TrustList>>,

@@ -68,8 +68,8 @@ EVENTS = [
 
 
 def wallet_import(wallet, bundle, trust_list, now):
-    """`Wallet.import` in Rust; `import` is a Python keyword, so uniffi names it `_import`."""
-    return wallet._import(bundle, trust_list, now)
+    """Imports an enrolment answer."""
+    return wallet.import_passes(bundle, trust_list, now)
 
 
 class World:
@@ -306,7 +306,7 @@ class RobustnessTests(VaxpassTestCase):
         with self.assertRaises(VaxpassError.Malformed) as caught:
             world.verifier.apply_trust_list(os.urandom(64), NOW)
         self.assertIsInstance(caught.exception, VaxpassError)
-        self.assertIn("trust list", caught.exception.message)
+        self.assertIn("trust list", caught.exception.detail)
         self.assertValid(world.verdict(world.show(NOW).text(), NOW))
 
         with self.assertRaises(VaxpassError.Malformed) as caught:

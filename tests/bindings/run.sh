@@ -30,6 +30,13 @@ for pair in swift/Vaxpass.swift:ios/Sources/Vaxpass/Vaxpass.swift \
     fi
 done
 
+# The README's Kotlin and Swift examples must be the code the tests below compile and run.
+if summary="$(python3 tests/bindings/check_readme.py)"; then :; fi
+if [[ "$summary" =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
+    passed=$((passed + BASH_REMATCH[1]))
+    failed=$((failed + BASH_REMATCH[2]))
+fi
+
 for language in kotlin swift python; do
     log="$root/target/bindings-$language.log"
     status=0

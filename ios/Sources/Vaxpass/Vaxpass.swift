@@ -2167,7 +2167,8 @@ public func FfiConverterTypeVerifier_lower(_ value: Verifier) -> UnsafeMutableRa
 public protocol WalletProtocol: AnyObject, Sendable {
     
     /**
-     * The device public key credentials are bound to.
+     * The device public key credentials are bound to: 32 bytes (Ed25519) or the 33-byte
+     * compressed SEC1 point (P-256), whatever form the signer gave.
      */
     func devicePublicKey()  -> Data
     
@@ -2179,8 +2180,9 @@ public protocol WalletProtocol: AnyObject, Sendable {
     /**
      * Stores the credentials of an enrolment answer, all or none; with a trust list, each is
      * checked as a verifier would.
+     * Named `import_passes`, not `import`: `import` is a keyword in Python and Swift.
      */
-    func `import`(issued: Data, trustList: TrustList?, now: Date) throws  -> [PassSummary]
+    func importPasses(issued: Data, trustList: TrustList?, now: Date) throws  -> [PassSummary]
     
     /**
      * The bare credential for printing; the shop will check an ID document.
@@ -2278,7 +2280,8 @@ public static func openWithSigner(path: String, signer: DeviceSigner)throws  -> 
 
     
     /**
-     * The device public key credentials are bound to.
+     * The device public key credentials are bound to: 32 bytes (Ed25519) or the 33-byte
+     * compressed SEC1 point (P-256), whatever form the signer gave.
      */
 open func devicePublicKey() -> Data  {
     return try!  FfiConverterData.lift(try! rustCall() {
@@ -2302,10 +2305,11 @@ open func enrolmentRequest(nonce: Data, identityProof: Data)throws  -> Data  {
     /**
      * Stores the credentials of an enrolment answer, all or none; with a trust list, each is
      * checked as a verifier would.
+     * Named `import_passes`, not `import`: `import` is a keyword in Python and Swift.
      */
-open func `import`(issued: Data, trustList: TrustList?, now: Date)throws  -> [PassSummary]  {
+open func importPasses(issued: Data, trustList: TrustList?, now: Date)throws  -> [PassSummary]  {
     return try  FfiConverterSequenceTypePassSummary.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
-    uniffi_vaxpass_ffi_fn_method_wallet_import(self.uniffiClonePointer(),
+    uniffi_vaxpass_ffi_fn_method_wallet_import_passes(self.uniffiClonePointer(),
         FfiConverterData.lower(issued),
         FfiConverterOptionTypeTrustList.lower(trustList),
         FfiConverterTimestamp.lower(now),$0
@@ -4035,11 +4039,11 @@ public enum VaxpassError: Swift.Error {
     /**
      * Input not in the expected format (garbage bytes, an unknown QR text, a bad date string).
      */
-    case Malformed(message: String
+    case Malformed(detail: String
     )
-    case TooLarge(message: String
+    case TooLarge(detail: String
     )
-    case BadSignature(message: String
+    case BadSignature(detail: String
     )
     /**
      * A signed list older than the stored one.
@@ -4051,7 +4055,7 @@ public enum VaxpassError: Swift.Error {
      */
     case Equivocation(sequence: UInt64
     )
-    case FromTheFuture(message: String
+    case FromTheFuture(detail: String
     )
     /**
      * A credential refused on import, with the reason a verifier would give.
@@ -4059,26 +4063,26 @@ public enum VaxpassError: Swift.Error {
     case Rejected(reason: Reason
     )
     case NonceMismatch
-    case NotFound(message: String
+    case NotFound(detail: String
     )
-    case InvalidArgument(message: String
+    case InvalidArgument(detail: String
     )
     /**
      * The app's key protector failed (foreign implementations return this too).
      */
-    case KeyProtection(message: String
+    case KeyProtection(detail: String
     )
     /**
      * The app's device signer failed (foreign implementations return this too).
      */
-    case Signer(message: String
+    case Signer(detail: String
     )
-    case Storage(message: String
+    case Storage(detail: String
     )
     /**
      * Something unexpected, e.g. a foreign callback threw an exception of another type.
      */
-    case Internal(message: String
+    case Internal(detail: String
     )
 }
 
@@ -4097,13 +4101,13 @@ public struct FfiConverterTypeVaxpassError: FfiConverterRustBuffer {
 
         
         case 1: return .Malformed(
-            message: try FfiConverterString.read(from: &buf)
+            detail: try FfiConverterString.read(from: &buf)
             )
         case 2: return .TooLarge(
-            message: try FfiConverterString.read(from: &buf)
+            detail: try FfiConverterString.read(from: &buf)
             )
         case 3: return .BadSignature(
-            message: try FfiConverterString.read(from: &buf)
+            detail: try FfiConverterString.read(from: &buf)
             )
         case 4: return .Rollback(
             stored: try FfiConverterUInt64.read(from: &buf), 
@@ -4113,29 +4117,29 @@ public struct FfiConverterTypeVaxpassError: FfiConverterRustBuffer {
             sequence: try FfiConverterUInt64.read(from: &buf)
             )
         case 6: return .FromTheFuture(
-            message: try FfiConverterString.read(from: &buf)
+            detail: try FfiConverterString.read(from: &buf)
             )
         case 7: return .Rejected(
             reason: try FfiConverterTypeReason.read(from: &buf)
             )
         case 8: return .NonceMismatch
         case 9: return .NotFound(
-            message: try FfiConverterString.read(from: &buf)
+            detail: try FfiConverterString.read(from: &buf)
             )
         case 10: return .InvalidArgument(
-            message: try FfiConverterString.read(from: &buf)
+            detail: try FfiConverterString.read(from: &buf)
             )
         case 11: return .KeyProtection(
-            message: try FfiConverterString.read(from: &buf)
+            detail: try FfiConverterString.read(from: &buf)
             )
         case 12: return .Signer(
-            message: try FfiConverterString.read(from: &buf)
+            detail: try FfiConverterString.read(from: &buf)
             )
         case 13: return .Storage(
-            message: try FfiConverterString.read(from: &buf)
+            detail: try FfiConverterString.read(from: &buf)
             )
         case 14: return .Internal(
-            message: try FfiConverterString.read(from: &buf)
+            detail: try FfiConverterString.read(from: &buf)
             )
 
          default: throw UniffiInternalError.unexpectedEnumCase
@@ -4149,19 +4153,19 @@ public struct FfiConverterTypeVaxpassError: FfiConverterRustBuffer {
 
         
         
-        case let .Malformed(message):
+        case let .Malformed(detail):
             writeInt(&buf, Int32(1))
-            FfiConverterString.write(message, into: &buf)
+            FfiConverterString.write(detail, into: &buf)
             
         
-        case let .TooLarge(message):
+        case let .TooLarge(detail):
             writeInt(&buf, Int32(2))
-            FfiConverterString.write(message, into: &buf)
+            FfiConverterString.write(detail, into: &buf)
             
         
-        case let .BadSignature(message):
+        case let .BadSignature(detail):
             writeInt(&buf, Int32(3))
-            FfiConverterString.write(message, into: &buf)
+            FfiConverterString.write(detail, into: &buf)
             
         
         case let .Rollback(stored,offered):
@@ -4175,9 +4179,9 @@ public struct FfiConverterTypeVaxpassError: FfiConverterRustBuffer {
             FfiConverterUInt64.write(sequence, into: &buf)
             
         
-        case let .FromTheFuture(message):
+        case let .FromTheFuture(detail):
             writeInt(&buf, Int32(6))
-            FfiConverterString.write(message, into: &buf)
+            FfiConverterString.write(detail, into: &buf)
             
         
         case let .Rejected(reason):
@@ -4189,34 +4193,34 @@ public struct FfiConverterTypeVaxpassError: FfiConverterRustBuffer {
             writeInt(&buf, Int32(8))
         
         
-        case let .NotFound(message):
+        case let .NotFound(detail):
             writeInt(&buf, Int32(9))
-            FfiConverterString.write(message, into: &buf)
+            FfiConverterString.write(detail, into: &buf)
             
         
-        case let .InvalidArgument(message):
+        case let .InvalidArgument(detail):
             writeInt(&buf, Int32(10))
-            FfiConverterString.write(message, into: &buf)
+            FfiConverterString.write(detail, into: &buf)
             
         
-        case let .KeyProtection(message):
+        case let .KeyProtection(detail):
             writeInt(&buf, Int32(11))
-            FfiConverterString.write(message, into: &buf)
+            FfiConverterString.write(detail, into: &buf)
             
         
-        case let .Signer(message):
+        case let .Signer(detail):
             writeInt(&buf, Int32(12))
-            FfiConverterString.write(message, into: &buf)
+            FfiConverterString.write(detail, into: &buf)
             
         
-        case let .Storage(message):
+        case let .Storage(detail):
             writeInt(&buf, Int32(13))
-            FfiConverterString.write(message, into: &buf)
+            FfiConverterString.write(detail, into: &buf)
             
         
-        case let .Internal(message):
+        case let .Internal(detail):
             writeInt(&buf, Int32(14))
-            FfiConverterString.write(message, into: &buf)
+            FfiConverterString.write(detail, into: &buf)
             
         }
     }

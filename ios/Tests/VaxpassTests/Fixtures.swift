@@ -57,7 +57,7 @@ final class Scenario {
         let request = try wallet.enrolmentRequest(nonce: nonce, identityProof: Data("mobile-id".utf8))
         let bundle = try answer(request, nonce: nonce)
         let trusted = try TrustList.verify(bytes: trustList, rootPublicKey: rootPublicKey)
-        let imported = try wallet.import(issued: bundle, trustList: trusted, now: now)
+        let imported = try wallet.importPasses(issued: bundle, trustList: trusted, now: now)
         XCTAssertEqual(imported.count, 1)
         return try XCTUnwrap(imported.first)
     }

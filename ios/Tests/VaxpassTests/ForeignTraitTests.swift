@@ -34,7 +34,7 @@ final class XorPadProtector: KeyProtector, @unchecked Sendable {
 
     private func xor(_ bytes: Data) throws -> Data {
         guard bytes.count <= pad.count else {
-            throw VaxpassError.KeyProtection(message: "key longer than the pad")
+            throw VaxpassError.KeyProtection(detail: "key longer than the pad")
         }
         return Data(zip(bytes, pad).map { $0 ^ $1 })
     }
@@ -71,7 +71,7 @@ final class FailingSigner: DeviceSigner, @unchecked Sendable {
     init(publicKey: Data) { publicKeyBytes = publicKey }
     func publicKey() throws -> Data { publicKeyBytes }
     func sign(message: Data) throws -> Data {
-        throw VaxpassError.Signer(message: "user cancelled")
+        throw VaxpassError.Signer(detail: "user cancelled")
     }
 }
 

@@ -43,7 +43,7 @@ final class ReadmeExamples: XCTestCase {
             let request = try wallet.enrolmentRequest(nonce: nonce, identityProof: identityProof)
             let bundle = try server.enrol(request: request, nonce: nonce)
             let trustList = try TrustList.verify(bytes: server.trustList(), rootPublicKey: server.rootPublicKey)
-            _ = try wallet.import(issued: bundle, trustList: trustList, now: Date())
+            _ = try wallet.importPasses(issued: bundle, trustList: trustList, now: Date())
         }
 
         // At the door: a fresh code, redrawn at `refreshAt` (every 30 s) while on screen.

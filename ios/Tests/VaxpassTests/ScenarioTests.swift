@@ -120,7 +120,7 @@ final class ScenarioTests: XCTestCase {
         let scenario = try makeScenario()
         let wallet = try Wallet.open(path: scenario.path("wallet"), keyProtector: nil)
         let trusted = try TrustList.verify(bytes: scenario.trustList, rootPublicKey: scenario.rootPublicKey)
-        XCTAssertThrowsError(try wallet.import(issued: Data("garbage".utf8), trustList: trusted, now: scenario.now)) {
+        XCTAssertThrowsError(try wallet.importPasses(issued: Data("garbage".utf8), trustList: trusted, now: scenario.now)) {
             guard case VaxpassError.Malformed = $0 else { return XCTFail("expected VaxpassError.Malformed, got \($0)") }
         }
         XCTAssertEqual(try wallet.passes().count, 0)

@@ -592,9 +592,9 @@ RustBuffer uniffi_vaxpass_ffi_fn_method_wallet_device_public_key(void*_Nonnull p
 RustBuffer uniffi_vaxpass_ffi_fn_method_wallet_enrolment_request(void*_Nonnull ptr, RustBuffer nonce, RustBuffer identity_proof, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_WALLET_IMPORT
-#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_WALLET_IMPORT
-RustBuffer uniffi_vaxpass_ffi_fn_method_wallet_import(void*_Nonnull ptr, RustBuffer issued, RustBuffer trust_list, RustBuffer now, RustCallStatus *_Nonnull out_status
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_WALLET_IMPORT_PASSES
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_WALLET_IMPORT_PASSES
+RustBuffer uniffi_vaxpass_ffi_fn_method_wallet_import_passes(void*_Nonnull ptr, RustBuffer issued, RustBuffer trust_list, RustBuffer now, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_WALLET_PAPER
@@ -1159,9 +1159,9 @@ uint16_t uniffi_vaxpass_ffi_checksum_method_wallet_enrolment_request(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_WALLET_IMPORT
-#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_WALLET_IMPORT
-uint16_t uniffi_vaxpass_ffi_checksum_method_wallet_import(void
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_WALLET_IMPORT_PASSES
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_WALLET_IMPORT_PASSES
+uint16_t uniffi_vaxpass_ffi_checksum_method_wallet_import_passes(void
     
 );
 #endif

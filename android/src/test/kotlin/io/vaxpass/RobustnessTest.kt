@@ -1,0 +1,86 @@
+// Garbage in and a Rust panic: each surfaces as a typed exception, and the SDK keeps working.
+package io.vaxpass
+
+import kotlin.random.Random
+import kotlin.test.assertContains
+import kotlin.test.assertFailsWith
+import kotlin.test.assertTrue
+import org.junit.After
+import org.junit.Test
+
+class RobustnessTest {
+    private val world = TestWorld()
+    private val wallet = Wallet.open(world.path("wallet.sqlite"), null)
+    private val pass = world.enrol(wallet)
+    private val garbage = Random(2021).nextBytes(300)
+
+    @After
+    fun tearDown() {
+        wallet.close()
+        world.close()
+    }
+
+    /** The whole flow still works: a fresh presentation is valid. */
+    private fun assertStillWorking() {
+        assertValidFor(world.verifier.verify(wallet.presentation(pass.id, world.now).text(), world.now))
+    }
+
+    @Test
+    fun garbageTrustListIsMalformed() {
+        val error = assertFailsWith<VaxpassException.Malformed> { world.verifier.applyTrustList(garbage, world.now) }
+        assertTrue(error.message.isNotEmpty())
+        assertStillWorking()
+        // The stored list is untouched: the same list again is unchanged, not a rollback.
+        assertTrue(world.verifier.applyTrustList(world.trustList, world.now) is Applied.Unchanged)
+    }
+
+    @Test
+    fun forgedOrOlderListsAreRefused() {
+        val newer = world.authority.trustList(world.now, LIST_VALIDITY_SECONDS)
+        assertTrue(world.verifier.applyTrustList(newer, world.now) is Applied.Updated)
+        val rollback = assertFailsWith<VaxpassException.Rollback> { world.verifier.applyTrustList(world.trustList, world.now) }
+        assertTrue(rollback.offered < rollback.stored)
+        TestWorld().use { other ->
+            val forged = other.authority.trustList(world.now, LIST_VALIDITY_SECONDS)
+            assertFailsWith<VaxpassException.BadSignature> { world.verifier.applyTrustList(forged, world.now) }
+        }
+        assertStillWorking()
+    }
+
+    @Test
+    fun garbageRevocationListIsMalformed() {
+        assertFailsWith<VaxpassException.Malformed> { world.verifier.applyRevocationList(garbage, world.now) }
+        assertStillWorking()
+    }
+
+    @Test
+    fun garbageImportIsMalformed() {
+        assertFailsWith<VaxpassException.Malformed> { wallet.importPasses(garbage, null, world.now) }
+        assertFailsWith<VaxpassException.Malformed> { wallet.importPasses(ByteArray(0), null, world.now) }
+        assertTrue(wallet.passes().size == 1)
+        assertStillWorking()
+    }
+
+    @Test
+    fun unknownPassIdIsAnInvalidArgument() {
+        assertFailsWith<VaxpassException.InvalidArgument> { wallet.presentation("not-an-id", world.now) }
+        assertStillWorking()
+    }
+
+    @Test
+    fun garbageTextIsAVerdictNotAnException() {
+        assertRefused(world.verifier.verify("VP1:" + "garbage", world.now), Reason.Malformed)
+        assertRefused(world.verifier.verify("", world.now), Reason.Malformed)
+        assertStillWorking()
+    }
+
+    @Test
+    fun rustPanicIsAnInternalExceptionAndTheJvmLivesOn() {
+        val error = assertFailsWith<InternalException> { panicForCrashReportingTest() }
+        assertContains(error.message.orEmpty(), "deliberate panic")
+        assertStillWorking()
+        // And again: a panic leaves nothing poisoned behind.
+        assertFailsWith<InternalException> { panicForCrashReportingTest() }
+        assertStillWorking()
+    }
+}

@@ -1,0 +1,83 @@
+// Shared fixtures of the JVM tests: a fixed clock, the holder, an authority with its signed lists,
+// a verifier fed with them, and the enrolment of a wallet. Stores live in a temporary directory.
+package io.vaxpass
+
+import java.nio.file.Path
+import java.time.Duration
+import java.time.Instant
+import kotlin.io.path.createTempDirectory
+import kotlin.io.path.deleteRecursively
+import kotlin.io.path.ExperimentalPathApi
+
+/** The first day of Korea's vaccine-pass mandate, at lunchtime (12:10 KST). */
+val NOW: Instant = Instant.parse("2021-12-13T03:10:00Z")
+
+val PERSON = Person(name = "김민준", dateOfBirth = "1985-03-14")
+
+/** Two Comirnaty doses and a booster: valid under the default (Korea 2022) policy. */
+val EVENTS: List<Event> = listOf(
+    Event.Vaccination(Product.COMIRNATY, dose = 1u, of = 2u, date = "2021-06-20"),
+    Event.Vaccination(Product.COMIRNATY, dose = 2u, of = 2u, date = "2021-07-25"),
+    Event.Vaccination(Product.COMIRNATY, dose = 3u, of = 2u, date = "2021-12-01"),
+)
+
+const val LIST_VALIDITY_SECONDS: ULong = 86_400u
+
+/**
+ * An authority created 30 days before [now], its trust and revocation lists (made an hour before
+ * [now], valid 24 hours) and a verifier that has applied both.
+ */
+class TestWorld(val now: Instant = NOW) : AutoCloseable {
+    val dir: Path = createTempDirectory("vaxpass-kotlin-test-")
+    val authority: Authority = Authority.create(path("authority.sqlite"), "KR", now - Duration.ofDays(30))
+    val rootPublicKey: ByteArray = authority.rootPublicKey()
+    val trustList: ByteArray = authority.trustList(now - Duration.ofHours(1), LIST_VALIDITY_SECONDS)
+    val revocationList: ByteArray = authority.revocationList(now - Duration.ofHours(1), LIST_VALIDITY_SECONDS)
+    val verifier: Verifier = Verifier.open(path("verifier.sqlite"), rootPublicKey, defaultVerifierConfig()).also {
+        it.applyTrustList(trustList, now)
+        it.applyRevocationList(revocationList, now)
+    }
+
+    fun path(name: String): String = dir.resolve(name).toString()
+
+    /** The issuer's side of an enrolment: checks the request against the nonce, returns the bundle. */
+    fun answer(request: ByteArray, nonce: ByteArray): ByteArray = authority.answerEnrolment(
+        request, nonce, PERSON, EVENTS,
+        notBefore = now - Duration.ofDays(1),
+        expires = now - Duration.ofDays(1) + Duration.ofDays(365),
+        now = now,
+    )
+
+    /** Enrols [wallet] (nonce, request, answer) and imports the pass after checking the trust list. */
+    fun enrol(wallet: Wallet): PassSummary {
+        val nonce = newNonce()
+        val request = wallet.enrolmentRequest(nonce, "identity checked at the counter".encodeToByteArray())
+        val bundle = answer(request, nonce)
+        return TrustList.verify(trustList, rootPublicKey).use { trust ->
+            wallet.importPasses(bundle, trust, now).single()
+        }
+    }
+
+    @OptIn(ExperimentalPathApi::class)
+    override fun close() {
+        verifier.close()
+        authority.close()
+        dir.deleteRecursively()
+    }
+}
+
+/** Asserts a verdict is valid for [PERSON]. */
+fun assertValidFor(verdict: Verdict, person: Person = PERSON) {
+    kotlin.test.assertTrue(verdict.valid, "expected valid, got ${verdict.reason?.code}")
+    kotlin.test.assertNull(verdict.reason)
+    val holder = kotlin.test.assertNotNull(verdict.holder)
+    kotlin.test.assertEquals(person.name, holder.name())
+    kotlin.test.assertEquals(person.dateOfBirth, holder.dateOfBirth())
+}
+
+/** Asserts a verdict is not valid, for [reason], and carries no holder. */
+fun assertRefused(verdict: Verdict, reason: Reason) {
+    kotlin.test.assertFalse(verdict.valid)
+    kotlin.test.assertEquals(reason, verdict.reason, "expected ${reason.code}, got ${verdict.reason?.code}")
+    kotlin.test.assertNull(verdict.holder)
+}
