@@ -25,6 +25,15 @@ pub struct Issued {
     pub bytes: Vec<u8>,
 }
 
+/// One credential to issue in a batch.
+#[derive(Debug, Clone)]
+pub struct IssueRequest {
+    pub pass: PassData,
+    pub device_key: DevicePublicKey,
+    pub not_before: DateTime<Utc>,
+    pub expires: DateTime<Utc>,
+}
+
 /// The health authority. Safe to share between threads.
 #[derive(Debug)]
 pub struct Authority {
@@ -115,48 +124,77 @@ impl Authority {
         expires: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<Issued> {
+        let request = IssueRequest {
+            pass: pass.clone(),
+            device_key: device_key.clone(),
+            not_before,
+            expires,
+        };
+        let mut issued = self.issue_batch(std::slice::from_ref(&request), now)?;
+        issued.pop().ok_or(Error::NotFound("issued credential"))?
+    }
+
+    /// Issues a batch of credentials and records them all in the audit log in one transaction:
+    /// one durable commit (one fsync) for the whole batch, and none of it is returned unless all of
+    /// it is recorded. This is how a service sustains thousands of issuances per second: it
+    /// gathers concurrent requests and answers them after the batch commits (group commit).
+    ///
+    /// A request that cannot be signed (an invalid pass) fails alone, in its own slot; the outer
+    /// error means the batch was not recorded at all.
+    pub fn issue_batch(
+        &self,
+        requests: &[IssueRequest],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Result<Issued>>> {
         let key = self.active_key(now)?;
-        // Ids are random; the audit log's primary key makes them unique, so a collision retries.
-        for _ in 0..4 {
+        let sign = |request: &IssueRequest| -> Result<Issued> {
             let mut id = [0u8; CREDENTIAL_ID_BYTES];
             OsRng.fill_bytes(&mut id);
             let claims = Claims {
                 issuer: self.issuer.clone(),
                 issued_at: now,
-                not_before,
-                expires,
+                not_before: request.not_before,
+                expires: request.expires,
                 id: CredentialId(id),
-                device_key: device_key.clone(),
-                pass: pass.clone(),
+                device_key: request.device_key.clone(),
+                pass: request.pass.clone(),
             };
-            let bytes = Credential::sign(&claims, &key)?;
-            let logged = self.lock().execute(
-                "INSERT INTO issued (id, kid, issued_at, expires) VALUES (?1, ?2, ?3, ?4)",
-                params![
-                    &id[..],
+            Ok(Issued {
+                id: CredentialId(id),
+                bytes: Credential::sign(&claims, &key)?,
+            })
+        };
+        // Sign before taking the database lock; only the inserts are serialised.
+        let mut issued: Vec<Result<Issued>> = requests.iter().map(sign).collect();
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        {
+            let mut insert = tx.prepare_cached(
+                "INSERT OR IGNORE INTO issued (id, kid, issued_at, expires) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for (request, slot) in requests.iter().zip(issued.iter_mut()) {
+                let Ok(credential) = slot else { continue };
+                // Ids are random; the primary key makes them unique, so a collision draws again.
+                let mut attempts = 0;
+                while insert.execute(params![
+                    &credential.id.0[..],
                     &key.kid()[..],
                     now.timestamp(),
-                    expires.timestamp()
-                ],
-            );
-            match logged {
-                Ok(_) => {
-                    return Ok(Issued {
-                        id: CredentialId(id),
-                        bytes,
-                    })
-                }
-                Err(rusqlite::Error::SqliteFailure(e, _))
-                    if e.code == ErrorCode::ConstraintViolation =>
+                    request.expires.timestamp()
+                ])? == 0
                 {
-                    continue
+                    attempts += 1;
+                    if attempts == 4 {
+                        return Err(Error::InvalidArgument(
+                            "could not find a free credential id".into(),
+                        ));
+                    }
+                    *credential = sign(request)?;
                 }
-                Err(e) => return Err(e.into()),
             }
         }
-        Err(Error::InvalidArgument(
-            "could not find a free credential id".into(),
-        ))
+        tx.commit()?;
+        Ok(issued)
     }
 
     /// Answers an enrolment: checks the request against the nonce this service handed out and the
@@ -172,6 +210,10 @@ impl Authority {
         expires: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<Vec<u8>> {
+        // Refuse what cannot be issued before anything is recorded.
+        for pass in passes {
+            pass.validate()?;
+        }
         if passes.is_empty() || passes.len() > MAX_ISSUED {
             return Err(Error::InvalidArgument(format!(
                 "an enrolment issues 1 to {MAX_ISSUED} passes"

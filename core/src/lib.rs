@@ -35,7 +35,7 @@ pub mod wallet;
 pub use credential::{Claims, Credential, CredentialId};
 pub use enrolment::EnrolmentRequest;
 pub use error::{Error, Result};
-pub use issuer::{Authority, Issued};
+pub use issuer::{Authority, IssueRequest, Issued};
 pub use keys::{
     DevicePublicKey, DeviceSigner, Ed25519KeyPair, SoftwareEd25519Signer, SoftwareP256Signer,
 };
