@@ -10,14 +10,23 @@ use vaxpass_tests::*;
 fn requests(device_key: &DevicePublicKey, count: usize) -> Vec<IssueRequest> {
     let from = lunch() - Duration::days(1);
     (0..count)
-        .map(|_| IssueRequest { pass: three_doses(), device_key: device_key.clone(), not_before: from, expires: from + Duration::days(365) })
+        .map(|_| IssueRequest {
+            pass: three_doses(),
+            device_key: device_key.clone(),
+            not_before: from,
+            expires: from + Duration::days(365),
+        })
         .collect()
 }
 
 fn logged_ids(path: &std::path::Path) -> Vec<Vec<u8>> {
     let conn = rusqlite::Connection::open(path).unwrap();
     let mut query = conn.prepare("SELECT id FROM issued").unwrap();
-    query.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+    query
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
 }
 
 #[test]
@@ -35,10 +44,18 @@ fn a_batch_is_recorded_once_per_credential_and_a_bad_request_fails_alone() {
     ids.dedup();
     assert_eq!(ids.len(), 49, "ids are unique");
     // The World's own credential plus this batch.
-    assert_eq!(logged_ids(&world.dir.path().join("authority.sqlite")).len(), 50);
+    assert_eq!(
+        logged_ids(&world.dir.path().join("authority.sqlite")).len(),
+        50
+    );
     let bundle = enrolment::encode_issued(&[ok[3].bytes.clone()]).unwrap();
     world.wallet.import(&bundle, None, lunch()).unwrap();
-    assert!(world.verdict(&world.wallet.presentation(&ok[3].id, lunch()).unwrap().text, lunch()).is_valid());
+    assert!(world
+        .verdict(
+            &world.wallet.presentation(&ok[3].id, lunch()).unwrap().text,
+            lunch()
+        )
+        .is_valid());
 }
 
 #[test]
@@ -50,18 +67,46 @@ fn an_enrolment_with_an_invalid_pass_records_nothing() {
     let mut bad = three_doses();
     bad.events.clear();
     let from = lunch() - Duration::days(1);
-    assert!(world.authority.answer_enrolment(&request, &nonce, &[three_doses(), bad], from, from + Duration::days(30), lunch()).is_err());
-    assert!(world.authority.answer_enrolment(&request, &[9; 32], &[three_doses()], from, from + Duration::days(30), lunch()).is_err());
-    assert_eq!(logged_ids(&world.dir.path().join("authority.sqlite")).len(), before);
+    assert!(world
+        .authority
+        .answer_enrolment(
+            &request,
+            &nonce,
+            &[three_doses(), bad],
+            from,
+            from + Duration::days(30),
+            lunch()
+        )
+        .is_err());
+    assert!(world
+        .authority
+        .answer_enrolment(
+            &request,
+            &[9; 32],
+            &[three_doses()],
+            from,
+            from + Duration::days(30),
+            lunch()
+        )
+        .is_err());
+    assert_eq!(
+        logged_ids(&world.dir.path().join("authority.sqlite")).len(),
+        before
+    );
 }
 
 /// Child side of the crash test: issue batches forever, printing each id once its batch committed.
 fn issue_until_killed(path: &str) {
     let authority = Authority::open(path).unwrap();
-    let device = SoftwareEd25519Signer(Ed25519KeyPair::generate()).public_key().unwrap();
+    let device = SoftwareEd25519Signer(Ed25519KeyPair::generate())
+        .public_key()
+        .unwrap();
     let mut out = std::io::stdout().lock();
     loop {
-        for issued in authority.issue_batch(&requests(&device, 8), lunch()).unwrap() {
+        for issued in authority
+            .issue_batch(&requests(&device, 8), lunch())
+            .unwrap()
+        {
             writeln!(out, "ACK {}", issued.unwrap().id).unwrap();
         }
         out.flush().unwrap();
@@ -77,7 +122,13 @@ fn a_killed_issuer_loses_no_acknowledged_issuance() {
     let path = dir.path().join("authority.sqlite");
     drop(Authority::create(&path, "KR", lunch() - Duration::days(30)).unwrap());
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "a_killed_issuer_loses_no_acknowledged_issuance", "--nocapture", "--test-threads", "1"])
+        .args([
+            "--exact",
+            "a_killed_issuer_loses_no_acknowledged_issuance",
+            "--nocapture",
+            "--test-threads",
+            "1",
+        ])
         .env("VAXPASS_CRASH_CHILD", &path)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -95,8 +146,18 @@ fn a_killed_issuer_loses_no_acknowledged_issuance() {
     child.kill().unwrap(); // SIGKILL: no destructor, no flush, mid-batch
     child.wait().unwrap();
     let logged: std::collections::HashSet<Vec<u8>> = logged_ids(&path).into_iter().collect();
-    let lost: Vec<_> = acknowledged.iter().filter(|id| !logged.contains(&id.0.to_vec())).collect();
+    let lost: Vec<_> = acknowledged
+        .iter()
+        .filter(|id| !logged.contains(id.0.as_slice()))
+        .collect();
     assert_eq!(acknowledged.len(), 400);
-    assert!(lost.is_empty(), "{} acknowledged issuances lost", lost.len());
-    assert!(Authority::open(&path).is_ok(), "the database opens after the crash");
+    assert!(
+        lost.is_empty(),
+        "{} acknowledged issuances lost",
+        lost.len()
+    );
+    assert!(
+        Authority::open(&path).is_ok(),
+        "the database opens after the crash"
+    );
 }
