@@ -68,7 +68,9 @@ impl Authority {
     }
 
     /// Checks an enrolment request against the nonce handed out and issues one credential for the
-    /// person's events, bound to the requesting device. Returns the bundle for `Wallet.import`.
+    /// person's events, bound to the requesting device. Returns the bundle for `Wallet.importPasses`.
+    // Flat on purpose: foreign callers name each argument.
+    #[allow(clippy::too_many_arguments)]
     pub fn answer_enrolment(
         &self,
         request: Vec<u8>,

@@ -37,6 +37,7 @@ pub fn new_nonce() -> Vec<u8> {
 /// reporting as an ordinary exception (`InternalException` in Kotlin, a thrown error in Swift and
 /// Python) rather than aborting the process. Never called by the SDK itself.
 #[uniffi::export]
+#[allow(clippy::panic)] // the whole point
 pub fn panic_for_crash_reporting_test() -> Result<(), VaxpassError> {
     panic!("vaxpass: deliberate panic for a crash-reporting test")
 }

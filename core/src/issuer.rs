@@ -147,25 +147,11 @@ impl Authority {
         now: DateTime<Utc>,
     ) -> Result<Vec<Result<Issued>>> {
         let key = self.active_key(now)?;
-        let sign = |request: &IssueRequest| -> Result<Issued> {
-            let mut id = [0u8; CREDENTIAL_ID_BYTES];
-            OsRng.fill_bytes(&mut id);
-            let claims = Claims {
-                issuer: self.issuer.clone(),
-                issued_at: now,
-                not_before: request.not_before,
-                expires: request.expires,
-                id: CredentialId(id),
-                device_key: request.device_key.clone(),
-                pass: request.pass.clone(),
-            };
-            Ok(Issued {
-                id: CredentialId(id),
-                bytes: Credential::sign(&claims, &key)?,
-            })
-        };
         // Sign before taking the database lock; only the inserts are serialised.
-        let mut issued: Vec<Result<Issued>> = requests.iter().map(sign).collect();
+        let mut issued: Vec<Result<Issued>> = requests
+            .iter()
+            .map(|r| self.sign_with(&key, r, now))
+            .collect();
         let mut conn = self.lock();
         let tx = conn.transaction()?;
         {
@@ -189,12 +175,55 @@ impl Authority {
                             "could not find a free credential id".into(),
                         ));
                     }
-                    *credential = sign(request)?;
+                    *credential = self.sign_with(&key, request, now)?;
                 }
             }
         }
         tx.commit()?;
         Ok(issued)
+    }
+
+    /// Signs credentials with fresh random ids *without* recording them, for a service that keeps
+    /// its own durable audit log (e.g. in PostgreSQL shared by several replicas). The caller must
+    /// record each id (unique) before handing the credential out, and sign again on a collision.
+    pub fn sign_batch(
+        &self,
+        requests: &[IssueRequest],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Result<Issued>>> {
+        let key = self.active_key(now)?;
+        Ok(requests
+            .iter()
+            .map(|r| self.sign_with(&key, r, now))
+            .collect())
+    }
+
+    /// The key id of the issuer key that signs at `now`.
+    pub fn active_kid(&self, now: DateTime<Utc>) -> Result<Kid> {
+        Ok(self.active_key(now)?.kid())
+    }
+
+    fn sign_with(
+        &self,
+        key: &Ed25519KeyPair,
+        request: &IssueRequest,
+        now: DateTime<Utc>,
+    ) -> Result<Issued> {
+        let mut id = [0u8; CREDENTIAL_ID_BYTES];
+        OsRng.fill_bytes(&mut id);
+        let claims = Claims {
+            issuer: self.issuer.clone(),
+            issued_at: now,
+            not_before: request.not_before,
+            expires: request.expires,
+            id: CredentialId(id),
+            device_key: request.device_key.clone(),
+            pass: request.pass.clone(),
+        };
+        Ok(Issued {
+            id: CredentialId(id),
+            bytes: Credential::sign(&claims, key)?,
+        })
     }
 
     /// Answers an enrolment: checks the request against the nonce this service handed out and the
@@ -360,6 +389,25 @@ impl Authority {
             })
             .collect::<Result<Vec<_>>>()?
         };
+        let sequence = self.next_sequence("revocation_sequence")?;
+        RevocationList {
+            sequence,
+            issued_at: now,
+            next_update: now + valid_for,
+            entries,
+        }
+        .sign(&self.root)
+    }
+
+    /// Signs a new revocation list of the given credentials, for a service that keeps revocations
+    /// in its own store. Uses the same sequence counter as [`Authority::revocation_list`].
+    pub fn revocation_list_of(
+        &self,
+        revoked: &[CredentialId],
+        now: DateTime<Utc>,
+        valid_for: Duration,
+    ) -> Result<Vec<u8>> {
+        let entries = revoked.iter().map(CredentialId::revocation_entry).collect();
         let sequence = self.next_sequence("revocation_sequence")?;
         RevocationList {
             sequence,
