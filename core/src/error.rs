@@ -60,6 +60,9 @@ pub enum Error {
     /// A file could not be read or written.
     #[error("i/o: {0}")]
     Io(#[from] std::io::Error),
+    /// A server answered a list request with a status the SDK does not handle.
+    #[error("unexpected HTTP status {0}")]
+    UnexpectedStatus(u16),
     /// A QR code could not be produced (the text is too long for any version).
     #[error("QR encoding failed: {0}")]
     Qr(&'static str),

@@ -14,9 +14,13 @@ use crate::policy::Policy;
 use crate::presentation::Presentation;
 use crate::qr_text::{self, Scanned};
 use crate::store::{self, Create};
+use crate::sync::{self, Backoff, Fetched, HttpResponse, ListKind};
 use crate::verdict::{Holder, Reason, Verdict, Warning};
 
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/verifier/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/verifier/0001_init.sql"),
+    include_str!("../migrations/verifier/0002_list_etag.sql"),
+];
 
 /// How a verifier judges passes. [`VerifierConfig::default`] uses the Korean 2022 policy.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -168,13 +172,81 @@ impl Verifier {
     /// Offers a signed trust list. It is stored only if it verifies against the pinned root key and
     /// is newer than the stored one; the same sequence with other content is refused.
     pub fn apply_trust_list(&self, bytes: &[u8], now: DateTime<Utc>) -> Result<Applied> {
+        self.apply_list(ListKind::Trust, bytes, None, now)
+    }
+
+    /// Offers a signed revocation list, under the same rules as the trust list.
+    pub fn apply_revocation_list(&self, bytes: &[u8], now: DateTime<Utc>) -> Result<Applied> {
+        self.apply_list(ListKind::Revocation, bytes, None, now)
+    }
+
+    /// The ETag of the list held, to send as `If-None-Match` with the next request for it.
+    pub fn list_etag(&self, kind: ListKind) -> Result<Option<String>> {
+        let conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
+        let etag = conn
+            .query_row(
+                "SELECT etag FROM lists WHERE kind = ?1",
+                [kind.key()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(etag.flatten())
+    }
+
+    /// Reads the app's HTTP answer to a list request (sent to [`ListKind::path`] with
+    /// [`Verifier::list_etag`] as `If-None-Match`): a 200 is applied and its ETag kept, a 304
+    /// keeps what is held, and 429, 503 or another 5xx gives the delay before trying again,
+    /// from the server's Retry-After and the caller's backoff.
+    pub fn apply_fetched(
+        &self,
+        kind: ListKind,
+        response: HttpResponse<'_>,
+        backoff: &mut Backoff,
+        now: DateTime<Utc>,
+    ) -> Result<Fetched> {
+        match response.status {
+            200 => {
+                let applied = self.apply_list(kind, response.body, response.etag, now)?;
+                backoff.reset();
+                Ok(Fetched::Applied(applied))
+            }
+            304 => {
+                backoff.reset();
+                Ok(Fetched::NotModified)
+            }
+            429 | 500..=599 => {
+                let asked = response
+                    .retry_after
+                    .and_then(|v| sync::parse_retry_after(v, now));
+                Ok(Fetched::RetryAfter(
+                    backoff.next_delay(asked, sync::jitter()),
+                ))
+            }
+            status => Err(Error::UnexpectedStatus(status)),
+        }
+    }
+
+    fn apply_list(
+        &self,
+        kind: ListKind,
+        bytes: &[u8],
+        etag: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Applied> {
+        match kind {
+            ListKind::Trust => self.apply_trust(bytes, etag, now),
+            ListKind::Revocation => self.apply_revocation(bytes, etag, now),
+        }
+    }
+
+    fn apply_trust(&self, bytes: &[u8], etag: Option<&str>, now: DateTime<Utc>) -> Result<Applied> {
         let list = TrustList::verify(bytes, &self.root_public_key)?;
         let info = ListInfo {
             sequence: list.sequence,
             issued_at: list.issued_at,
             next_update: list.next_update,
         };
-        let applied = self.store_list("trust", bytes, info, now, |_| Ok(()))?;
+        let applied = self.store_list("trust", bytes, etag, info, now, |_| Ok(()))?;
         if applied != Applied::Unchanged {
             self.lists
                 .write()
@@ -184,15 +256,19 @@ impl Verifier {
         Ok(applied)
     }
 
-    /// Offers a signed revocation list, under the same rules as the trust list.
-    pub fn apply_revocation_list(&self, bytes: &[u8], now: DateTime<Utc>) -> Result<Applied> {
+    fn apply_revocation(
+        &self,
+        bytes: &[u8],
+        etag: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Applied> {
         let list = RevocationList::verify(bytes, &self.root_public_key)?;
         let info = ListInfo {
             sequence: list.sequence,
             issued_at: list.issued_at,
             next_update: list.next_update,
         };
-        let applied = self.store_list("revocation", bytes, info, now, |tx| {
+        let applied = self.store_list("revocation", bytes, etag, info, now, |tx| {
             tx.execute("DELETE FROM revoked", [])?;
             let mut insert = tx.prepare("INSERT INTO revoked (entry) VALUES (?1)")?;
             for entry in &list.entries {
@@ -215,6 +291,7 @@ impl Verifier {
         &self,
         kind: &'static str,
         bytes: &[u8],
+        etag: Option<&str>,
         info: ListInfo,
         now: DateTime<Utc>,
         also: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<()>,
@@ -241,16 +318,22 @@ impl Verifier {
                 });
             }
             if sequence == stored_sequence {
-                return if stored_bytes == bytes {
-                    Ok(Applied::Unchanged)
-                } else {
-                    Err(Error::Equivocation(info.sequence))
-                };
+                if stored_bytes != bytes {
+                    return Err(Error::Equivocation(info.sequence));
+                }
+                if etag.is_some() {
+                    tx.execute(
+                        "UPDATE lists SET etag = ?2 WHERE kind = ?1",
+                        params![kind, etag],
+                    )?;
+                    tx.commit()?;
+                }
+                return Ok(Applied::Unchanged);
             }
         }
         tx.execute(
-            "INSERT OR REPLACE INTO lists (kind, sequence, issued_at, next_update, signed) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![kind, sequence, info.issued_at.timestamp(), info.next_update.timestamp(), bytes],
+            "INSERT OR REPLACE INTO lists (kind, sequence, issued_at, next_update, signed, etag) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![kind, sequence, info.issued_at.timestamp(), info.next_update.timestamp(), bytes, etag],
         )?;
         also(&tx)?;
         tx.commit()?;

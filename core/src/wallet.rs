@@ -262,6 +262,20 @@ impl Wallet {
         })
     }
 
+    /// When to go online to renew: a random off-peak moment in the month before the earliest pass
+    /// expires (see [`crate::sync::renewal_time`]); `None` without passes. New doses are the other
+    /// reason to renew, and the app learns of those from the issuer, not from here.
+    pub fn next_renewal(
+        &self,
+        now: DateTime<Utc>,
+        utc_offset_minutes: i32,
+    ) -> Result<Option<DateTime<Utc>>> {
+        let earliest = self.passes()?.iter().map(|p| p.valid_until).min();
+        Ok(earliest.map(|expires| {
+            crate::sync::renewal_time(expires, now, utc_offset_minutes, crate::sync::jitter())
+        }))
+    }
+
     /// Removes a pass; `false` if there was none with this id.
     pub fn remove(&self, id: &CredentialId) -> Result<bool> {
         Ok(self
