@@ -98,10 +98,18 @@ impl Context {
 
     pub fn open_verifier(&self) -> Result<Verifier> {
         let path = self.existing(VERIFIER_DB, "verifier")?;
+        Ok(Verifier::open(
+            path,
+            self.root_key()?,
+            VerifierConfig::default(),
+        )?)
+    }
+
+    /// The pinned root public key from DIR/root-key.hex.
+    pub fn root_key(&self) -> Result<[u8; 32]> {
         let key_path = self.path(ROOT_KEY_FILE);
         let text = fs::read_to_string(&key_path).map_err(|e| Error::file(&key_path, e))?;
-        let root = parse_key(&text).map_err(|e| Error::file(&key_path, e))?;
-        Ok(Verifier::open(path, root, VerifierConfig::default())?)
+        parse_key(&text).map_err(|e| Error::file(&key_path, e))
     }
 }
 

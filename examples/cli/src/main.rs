@@ -8,6 +8,7 @@ mod cli;
 mod context;
 mod demo;
 mod error;
+mod http;
 mod inspect;
 mod output;
 mod qr_image;

@@ -6,7 +6,11 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 use serde_json::{json, Value};
 use vaxpass::keys::hex;
-use vaxpass::{Applied, ListInfo, Verifier, VerifierConfig};
+use vaxpass::{
+    Applied, Backoff, Fetched, HttpResponse, ListInfo, ListKind, Verifier, VerifierConfig,
+};
+
+use crate::http::{wait, Server, LIST_ATTEMPTS};
 
 use crate::cli::parse_key;
 use crate::context::{
@@ -30,6 +34,13 @@ pub enum Command {
         trust_list: PathBuf,
         #[arg(long, value_name = "FILE")]
         revocation_list: Option<PathBuf>,
+    },
+    /// Take newer signed lists from an issuer service (conditional requests: an unchanged list
+    /// costs a 304). A busy server is retried after its Retry-After, with jittered backoff.
+    Sync {
+        /// The issuer service (or the CDN in front of it), e.g. http://127.0.0.1:8080.
+        #[arg(long, value_name = "URL")]
+        server: String,
     },
     /// Verify a QR text or a QR code in a PNG, offline. Exit code 1 if not valid.
     Verify(VerifyInput),
@@ -85,6 +96,46 @@ pub fn run(ctx: &Context, command: Command) -> Result<Outcome> {
                 "trust_list": applied_json(trust),
                 "revocation_list": revocation.map(applied_json),
             }));
+        }
+        Command::Sync { server } => {
+            let verifier = ctx.open_verifier()?;
+            let server = Server::new(&server)?;
+            let mut report = serde_json::Map::new();
+            for kind in [ListKind::Trust, ListKind::Revocation] {
+                let name = match kind {
+                    ListKind::Trust => "trust list",
+                    ListKind::Revocation => "revocation list",
+                };
+                let mut backoff = Backoff::default();
+                let fetched = loop {
+                    let etag = verifier.list_etag(kind)?;
+                    let answer = server.get(kind.path(), etag.as_deref())?;
+                    let response = HttpResponse {
+                        status: answer.status,
+                        etag: answer.etag.as_deref(),
+                        retry_after: answer.retry_after.as_deref(),
+                        body: &answer.body,
+                    };
+                    match verifier.apply_fetched(kind, response, &mut backoff, now)? {
+                        Fetched::RetryAfter(delay) if backoff.failures() < LIST_ATTEMPTS => {
+                            ctx.out.line(format_args!(
+                                "{name}: server busy, retrying in {}s",
+                                delay.num_seconds()
+                            ));
+                            wait(delay);
+                        }
+                        Fetched::RetryAfter(_) => return Err(answer.error(name)),
+                        done => break done,
+                    }
+                };
+                let text = match fetched {
+                    Fetched::Applied(applied) => applied_text(applied),
+                    _ => "not modified (304)".to_owned(),
+                };
+                ctx.out.line(format_args!("{name}: {text}"));
+                report.insert(name.replace(' ', "_"), json!(text));
+            }
+            ctx.out.json(serde_json::Value::Object(report));
         }
         Command::Verify(input) => {
             let verifier = ctx.open_verifier()?;

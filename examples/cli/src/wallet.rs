@@ -3,9 +3,11 @@
 
 use std::path::PathBuf;
 
+use crate::http::Server;
 use clap::Subcommand;
 use serde_json::json;
 use vaxpass::keys::hex;
+use vaxpass::ListKind;
 use vaxpass::{CredentialId, DeviceKeySource, PassSummary, TrustList, Wallet};
 
 use crate::cli::{parse_hex, parse_id, parse_key, HexBytes};
@@ -29,6 +31,19 @@ pub enum Command {
         /// Where to write the request [default: DIR/enrolment-request.cbor].
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+    },
+    /// Enrol online with an issuer service: nonce, signed request, import of the issued passes
+    /// after checking them against the service's trust list.
+    Enrol {
+        /// The issuer service, e.g. http://127.0.0.1:8080.
+        #[arg(long, value_name = "URL")]
+        server: String,
+        /// The one-time enrolment code the identity check gave you.
+        #[arg(long, value_name = "CODE")]
+        code: String,
+        /// The authority's root public key (hex) [default: DIR/root-key.hex].
+        #[arg(long, value_name = "HEX", value_parser = parse_key)]
+        root_key: Option<[u8; 32]>,
     },
     /// Import the credentials the authority issued.
     Import {
@@ -101,6 +116,38 @@ pub fn run(ctx: &Context, command: Command) -> Result<Outcome> {
             ));
             ctx.out
                 .json(json!({ "out": out.display().to_string(), "bytes": request.len() }));
+        }
+        Command::Enrol {
+            server,
+            code,
+            root_key,
+        } => {
+            let wallet = ctx.open_wallet()?;
+            let root = match root_key {
+                Some(key) => key,
+                None => ctx.root_key()?,
+            };
+            let server = Server::new(&server)?;
+            let nonce = server.post("/v1/enrolment/nonce", "application/octet-stream", &[])?;
+            if nonce.status != 200 {
+                return Err(nonce.error("the server refused a nonce"));
+            }
+            let request = wallet.enrolment_request(&nonce.body, code.as_bytes())?;
+            let issued = server.post("/v1/enrolment", "application/cbor", &request)?;
+            if issued.status != 200 {
+                return Err(issued.error("enrolment refused"));
+            }
+            let trust = server.get(ListKind::Trust.path(), None)?;
+            if trust.status != 200 {
+                return Err(trust.error("no trust list"));
+            }
+            let trust = TrustList::verify(&trust.body, &root)?;
+            let imported = wallet.import(&issued.body, Some(&trust), now)?;
+            for pass in &imported {
+                ctx.out.line(format_args!("enrolled: {}", describe(pass)));
+            }
+            ctx.out
+                .json(json!({ "imported": imported.iter().map(pass_json).collect::<Vec<_>>() }));
         }
         Command::Import {
             file,
