@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use chrono::{DateTime, Duration, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
 
-use crate::credential::Credential;
+use crate::credential::{Credential, CredentialId};
 use crate::error::{Error, Result};
 use crate::lists::{RevocationList, TrustList};
 use crate::policy::Policy;
@@ -444,7 +444,7 @@ impl Verifier {
         if let Err(reason) = signatures_and_times() {
             return Ok(Err(reason));
         }
-        if self.is_revoked(credential)? {
+        if self.is_revoked(&credential.claims.id)? {
             return Ok(Err(Reason::Revoked));
         }
         Ok(self
@@ -467,8 +467,9 @@ impl Verifier {
         Ok(())
     }
 
-    fn is_revoked(&self, credential: &Credential) -> Result<bool> {
-        let entry = credential.claims.id.revocation_entry();
+    /// Whether the revocation list held names this credential id.
+    pub fn is_revoked(&self, id: &CredentialId) -> Result<bool> {
+        let entry = id.revocation_entry();
         let conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
         let mut lookup = conn.prepare_cached("SELECT 1 FROM revoked WHERE entry = ?1")?;
         Ok(lookup.exists([&entry[..]])?)
