@@ -4,6 +4,17 @@ use crate::error::{Error, Result};
 
 const ALPHABET: &[u8; 45] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";
 
+/// Character to digit, 255 for characters outside the alphabet: decoding is on the verify path.
+const DIGITS: [u8; 256] = {
+    let mut table = [255u8; 256];
+    let mut i = 0;
+    while i < ALPHABET.len() {
+        table[ALPHABET[i] as usize] = i as u8;
+        i += 1;
+    }
+    table
+};
+
 /// Encodes bytes as base45 text.
 pub fn encode(input: &[u8]) -> String {
     let mut out = String::with_capacity(input.len().div_ceil(2) * 3);
@@ -26,7 +37,11 @@ pub fn encode(input: &[u8]) -> String {
 pub fn decode(input: &str) -> Result<Vec<u8>> {
     let digits: Vec<u32> = input
         .bytes()
-        .map(|c| ALPHABET.iter().position(|&a| a == c).map(|p| p as u32))
+        .map(|c| {
+            Some(DIGITS[usize::from(c)])
+                .filter(|&d| d != 255)
+                .map(u32::from)
+        })
         .collect::<Option<_>>()
         .ok_or(Error::malformed(
             "base45",

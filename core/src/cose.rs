@@ -6,7 +6,9 @@ use ciborium::value::Value;
 use coset::{iana, AsCborValue, CoseSign1, CoseSign1Builder, HeaderBuilder};
 
 use crate::error::{Error, Result};
-use crate::keys::{verify_ed25519, Ed25519KeyPair, InvalidSignature, Kid};
+use crate::keys::{
+    verify_ed25519, verify_ed25519_with, Ed25519KeyPair, InvalidSignature, Kid, VerifyingKey,
+};
 
 /// A parsed COSE_Sign1 whose headers passed the rules above; its signature is not yet checked.
 #[derive(Debug, Clone)]
@@ -105,6 +107,13 @@ impl Signed {
     pub(crate) fn verify(&self, public_key: &[u8; 32]) -> Result<(), InvalidSignature> {
         self.sign1.verify_signature(&[], |signature, tbs| {
             verify_ed25519(public_key, tbs, signature)
+        })
+    }
+
+    /// [`Signed::verify`] with the key already decompressed.
+    pub(crate) fn verify_with(&self, key: &VerifyingKey) -> Result<(), InvalidSignature> {
+        self.sign1.verify_signature(&[], |signature, tbs| {
+            verify_ed25519_with(key, tbs, signature)
         })
     }
 

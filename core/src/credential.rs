@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use crate::cbor::{self, IntMap};
 use crate::cose::{self, Signed};
 use crate::error::{Error, Result};
-use crate::keys::{hex, DevicePublicKey, Ed25519KeyPair, InvalidSignature, Kid};
+use crate::keys::{hex, DevicePublicKey, Ed25519KeyPair, InvalidSignature, Kid, VerifyingKey};
 use crate::model::PassData;
 
 /// Largest credential accepted, in bytes.
@@ -162,8 +162,8 @@ impl Credential {
     }
 
     /// Checks the issuer's signature against an issuer public key.
-    pub fn verify_signature(&self, issuer_public_key: &[u8; 32]) -> Result<(), InvalidSignature> {
-        self.signed.verify(issuer_public_key)
+    pub fn verify_signature(&self, issuer_key: &VerifyingKey) -> Result<(), InvalidSignature> {
+        self.signed.verify_with(issuer_key)
     }
 
     pub(crate) fn payload(&self) -> &[u8] {

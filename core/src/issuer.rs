@@ -349,13 +349,12 @@ impl Authority {
         rows.map(|row| {
             let (kid, public_key, from, to, revoked) = row?;
             let bad = || Error::malformed("stored issuer key", "wrong length");
-            Ok(IssuerKey {
-                kid: kid.try_into().map_err(|_| bad())?,
-                public_key: public_key.try_into().map_err(|_| bad())?,
-                not_before: at(from),
-                not_after: at(to),
-                revoked_after: revoked.map(at),
-            })
+            let public_key: [u8; 32] = public_key.try_into().map_err(|_| bad())?;
+            let key = IssuerKey::new(public_key, at(from), at(to), revoked.map(at))?;
+            if key.kid[..] != kid[..] {
+                return Err(bad());
+            }
+            Ok(key)
         })
         .collect()
     }

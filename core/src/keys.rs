@@ -4,7 +4,8 @@
 use std::fmt;
 
 use ciborium::value::Value;
-use ed25519_dalek::{Signer as _, SigningKey, VerifyingKey};
+pub use ed25519_dalek::VerifyingKey;
+use ed25519_dalek::{Signer as _, SigningKey};
 use p256::ecdsa::signature::Verifier as _;
 use rand_core::OsRng;
 use sha2::{Digest, Sha256};
@@ -38,11 +39,20 @@ pub fn verify_ed25519(
     signature: &[u8],
 ) -> Result<(), InvalidSignature> {
     let key = VerifyingKey::from_bytes(public_key).map_err(|_| InvalidSignature)?;
-    if key.is_weak() {
-        return Err(InvalidSignature);
-    }
+    verify_ed25519_with(&key, message, signature)
+}
+
+/// [`verify_ed25519`] with a key already decompressed: the verifier parses each key once (issuer
+/// keys when a trust list is accepted, the device key when the credential is parsed), because
+/// decompressing a point costs about a tenth of a verification.
+pub fn verify_ed25519_with(
+    key: &VerifyingKey,
+    message: &[u8],
+    signature: &[u8],
+) -> Result<(), InvalidSignature> {
     let signature =
         ed25519_dalek::Signature::from_slice(signature).map_err(|_| InvalidSignature)?;
+    // verify_strict also refuses small-order keys and R.
     key.verify_strict(message, &signature)
         .map_err(|_| InvalidSignature)
 }
@@ -103,8 +113,8 @@ impl fmt::Debug for Ed25519KeyPair {
 /// The holder's device key as bound into a credential (the CWT `cnf` claim).
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub enum DevicePublicKey {
-    /// Software key, COSE alg EdDSA/Ed25519.
-    Ed25519([u8; 32]),
+    /// Software key, COSE alg EdDSA/Ed25519 (decompressed and checked once, when parsed).
+    Ed25519(VerifyingKey),
     /// Platform key (Secure Enclave, StrongBox), COSE alg ES256; compressed SEC1 point.
     P256([u8; 33]),
 }
@@ -132,7 +142,7 @@ impl DevicePublicKey {
                 if key.is_weak() {
                     return Err(bad());
                 }
-                Ok(Self::Ed25519(raw))
+                Ok(Self::Ed25519(key))
             }
             // Compressed (02/03) or uncompressed (04) SEC1 only; not the "compact" 05 form.
             33 | 65 if matches!((bytes.len(), bytes[0]), (33, 0x02 | 0x03) | (65, 0x04)) => {
@@ -148,7 +158,7 @@ impl DevicePublicKey {
     /// Raw bytes: 32 for Ed25519, 33 (compressed SEC1) for P-256.
     pub fn as_bytes(&self) -> &[u8] {
         match self {
-            Self::Ed25519(k) => k,
+            Self::Ed25519(k) => k.as_bytes(),
             Self::P256(k) => k,
         }
     }
@@ -166,7 +176,7 @@ impl DevicePublicKey {
 
     pub fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), InvalidSignature> {
         match self {
-            Self::Ed25519(k) => verify_ed25519(k, message, signature),
+            Self::Ed25519(k) => verify_ed25519_with(k, message, signature),
             Self::P256(k) => verify_es256(k, message, signature),
         }
     }
@@ -178,7 +188,7 @@ impl DevicePublicKey {
             Self::Ed25519(k) => cbor::map([
                 (1, Some(1.into())),
                 (-1, Some(6.into())),
-                (-2, Some(Value::Bytes(k.to_vec()))),
+                (-2, Some(Value::Bytes(k.as_bytes().to_vec()))),
             ]),
             Self::P256(k) => cbor::map([
                 (1, Some(2.into())),
@@ -234,7 +244,7 @@ pub struct SoftwareEd25519Signer(pub Ed25519KeyPair);
 
 impl DeviceSigner for SoftwareEd25519Signer {
     fn public_key(&self) -> Result<DevicePublicKey> {
-        Ok(DevicePublicKey::Ed25519(self.0.public()))
+        Ok(DevicePublicKey::Ed25519(self.0 .0.verifying_key()))
     }
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>> {
         Ok(self.0.sign(message).to_vec())

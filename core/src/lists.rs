@@ -7,7 +7,7 @@ use ciborium::value::Value;
 use crate::cbor::{self, IntMap};
 use crate::cose;
 use crate::error::{Error, Result};
-use crate::keys::{kid_of, Ed25519KeyPair, Kid};
+use crate::keys::{kid_of, Ed25519KeyPair, Kid, VerifyingKey};
 
 pub const TRUST_LIST_TYPE: &str = "application/vaxpass-trust-list+cbor";
 pub const REVOCATION_LIST_TYPE: &str = "application/vaxpass-revocation-list+cbor";
@@ -30,6 +30,35 @@ pub struct IssuerKey {
     pub not_after: DateTime<Utc>,
     /// The key leaked at this time: credentials issued after it are not accepted, earlier ones are.
     pub revoked_after: Option<DateTime<Utc>>,
+    /// `public_key` decompressed once, for the verifier's hot path.
+    pub(crate) verifying_key: VerifyingKey,
+}
+
+impl IssuerKey {
+    /// Checks the public key and builds the entry.
+    pub fn new(
+        public_key: [u8; 32],
+        not_before: DateTime<Utc>,
+        not_after: DateTime<Utc>,
+        revoked_after: Option<DateTime<Utc>>,
+    ) -> Result<Self> {
+        let verifying_key = VerifyingKey::from_bytes(&public_key)
+            .ok()
+            .filter(|k| !k.is_weak())
+            .ok_or(Error::malformed("issuer key", "not a valid Ed25519 key"))?;
+        Ok(Self {
+            kid: kid_of(&public_key),
+            public_key,
+            not_before,
+            not_after,
+            revoked_after,
+            verifying_key,
+        })
+    }
+
+    pub fn verifying_key(&self) -> &VerifyingKey {
+        &self.verifying_key
+    }
 }
 
 /// The authority's signed list of issuer keys.
@@ -135,14 +164,14 @@ impl TrustList {
         let mut keys: Vec<IssuerKey> = Vec::new();
         for entry in cbor::array(map.required(5)?, WHAT, MAX_ISSUER_KEYS)? {
             let mut e = IntMap::new(entry, WHAT)?;
-            let key = IssuerKey {
-                kid: cbor::fixed(e.required(1)?, WHAT)?,
-                public_key: cbor::fixed(e.required(2)?, WHAT)?,
-                not_before: time(&e.required(3)?, WHAT)?,
-                not_after: time(&e.required(4)?, WHAT)?,
-                revoked_after: e.optional(5).map(|v| time(&v, WHAT)).transpose()?,
-            };
-            if key.kid != kid_of(&key.public_key) {
+            let kid: Kid = cbor::fixed(e.required(1)?, WHAT)?;
+            let key = IssuerKey::new(
+                cbor::fixed(e.required(2)?, WHAT)?,
+                time(&e.required(3)?, WHAT)?,
+                time(&e.required(4)?, WHAT)?,
+                e.optional(5).map(|v| time(&v, WHAT)).transpose()?,
+            )?;
+            if key.kid != kid {
                 return Err(Error::malformed(WHAT, "kid does not match its key"));
             }
             if keys.iter().any(|k| k.kid == key.kid) {

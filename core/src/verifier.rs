@@ -508,7 +508,7 @@ pub(crate) fn check_credential(
         return Err(Reason::IssuerKeyRevoked);
     }
     credential
-        .verify_signature(&key.public_key)
+        .verify_signature(key.verifying_key())
         .map_err(|_| Reason::BadSignature)?;
     if now + leeway < claims.not_before {
         return Err(Reason::NotYetValid);
