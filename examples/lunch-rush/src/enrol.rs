@@ -1,0 +1,174 @@
+//! The enrolment peak: citizens arrive on the lunch curve, each on a phone with its own device key,
+//! and enrol as the SDK's clients do — nonce, signed request, bundle — retrying after 429/503 with
+//! the server's Retry-After and jittered backoff.
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use vaxpass::enrolment::decode_issued;
+use vaxpass::sync::{self, Backoff};
+use vaxpass::{Credential, Ed25519KeyPair, EnrolmentRequest, SoftwareEd25519Signer};
+
+use crate::service::{Citizen, Service};
+
+/// A phone that holds its pass.
+#[derive(Debug)]
+pub struct Enrolled {
+    pub signer: SoftwareEd25519Signer,
+    pub credential: Credential,
+}
+
+/// How the peak went.
+#[derive(Debug, Default)]
+pub struct Enrolment {
+    pub enrolled: Vec<Enrolled>,
+    pub elapsed: Duration,
+    /// Round trip of each successful `POST /v1/enrolment` (the durable group commit included).
+    pub latencies: Vec<Duration>,
+    /// 429 and 503 answers received.
+    pub busy_answers: u64,
+    /// Citizens who were told to come back at least once.
+    pub turned_away: usize,
+    /// Citizens who never enrolled, with why.
+    pub failures: Vec<String>,
+}
+
+const MAX_ATTEMPTS: u32 = 40;
+
+pub fn run(
+    service: &Service,
+    citizens: &[Citizen],
+    schedule: &[Duration],
+    clients: usize,
+    deadline: Instant,
+) -> Result<Enrolment, String> {
+    let next = AtomicUsize::new(0);
+    let busy = AtomicU64::new(0);
+    let results = Mutex::new(Enrolment::default());
+    let start = Instant::now();
+    std::thread::scope(|scope| {
+        for _ in 0..clients.min(citizens.len()).max(1) {
+            scope.spawn(|| {
+                let agent = ureq::AgentBuilder::new()
+                    .timeout(Duration::from_secs(30))
+                    .build();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= citizens.len() || Instant::now() > deadline {
+                        break;
+                    }
+                    if let Some(wait) = (start + schedule[i]).checked_duration_since(Instant::now())
+                    {
+                        std::thread::sleep(wait);
+                    }
+                    let outcome = enrol_one(&agent, service.base(), &citizens[i], &busy, deadline);
+                    let mut results = results
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    match outcome {
+                        Ok((enrolled, latency, was_busy)) => {
+                            results.enrolled.push(enrolled);
+                            results.latencies.push(latency);
+                            results.turned_away += usize::from(was_busy);
+                        }
+                        Err(why) => results.failures.push(why),
+                    }
+                }
+            });
+        }
+    });
+    let mut results = results
+        .into_inner()
+        .map_err(|_| "an enrolment client panicked".to_owned())?;
+    results.elapsed = start.elapsed();
+    results.busy_answers = busy.load(Ordering::Relaxed);
+    Ok(results)
+}
+
+/// One citizen's enrolment. Returns the phone, the enrolment round trip, and whether they were
+/// turned away (429/503) on the way.
+fn enrol_one(
+    agent: &ureq::Agent,
+    base: &str,
+    citizen: &Citizen,
+    busy: &AtomicU64,
+    deadline: Instant,
+) -> Result<(Enrolled, Duration, bool), String> {
+    let signer = SoftwareEd25519Signer(Ed25519KeyPair::generate());
+    let mut backoff = Backoff::default();
+    let mut was_busy = false;
+    let post = |path: &str, body: &[u8]| -> Result<(u16, Option<String>, Vec<u8>), String> {
+        let response = match agent
+            .post(&format!("{base}{path}"))
+            .set("Content-Type", "application/octet-stream")
+            .send_bytes(body)
+        {
+            Ok(r) | Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => return Err(format!("{path}: {e}")),
+        };
+        let (status, retry) = (
+            response.status(),
+            response.header("Retry-After").map(str::to_owned),
+        );
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(
+            &mut std::io::Read::take(response.into_reader(), 1 << 20),
+            &mut bytes,
+        )
+        .map_err(|e| e.to_string())?;
+        Ok((status, retry, bytes))
+    };
+    for _ in 0..MAX_ATTEMPTS {
+        if Instant::now() > deadline {
+            break;
+        }
+        let (status, retry, nonce) = post("/v1/enrolment/nonce", &[])?;
+        if status == 200 {
+            let request = EnrolmentRequest::create(&nonce, citizen.code.as_bytes(), &signer)
+                .map_err(|e| e.to_string())?;
+            let sent = Instant::now();
+            let (status, retry_enrol, body) = post("/v1/enrolment", &request)?;
+            if status == 200 {
+                let latency = sent.elapsed();
+                let credential = decode_issued(&body)
+                    .ok()
+                    .and_then(|c| c.into_iter().next())
+                    .and_then(|bytes| Credential::from_bytes(&bytes).ok())
+                    .ok_or("the bundle did not parse")?;
+                return Ok((Enrolled { signer, credential }, latency, was_busy));
+            }
+            if !matches!(status, 429 | 503) {
+                return Err(format!(
+                    "enrolment refused: HTTP {status} {}",
+                    String::from_utf8_lossy(&body)
+                ));
+            }
+            wait_busy(&mut backoff, retry_enrol, busy, &mut was_busy);
+        } else if matches!(status, 429 | 503) {
+            wait_busy(&mut backoff, retry, busy, &mut was_busy);
+        } else {
+            return Err(format!("nonce refused: HTTP {status}"));
+        }
+    }
+    Err(format!("still busy after {MAX_ATTEMPTS} attempts"))
+}
+
+fn wait_busy(
+    backoff: &mut Backoff,
+    retry_after: Option<String>,
+    busy: &AtomicU64,
+    was_busy: &mut bool,
+) {
+    busy.fetch_add(1, Ordering::Relaxed);
+    *was_busy = true;
+    let asked = retry_after
+        .as_deref()
+        .and_then(|v| sync::parse_retry_after(v, chrono::Utc::now()));
+    std::thread::sleep(
+        backoff
+            .next_delay(asked, sync::jitter())
+            .to_std()
+            .unwrap_or_default(),
+    );
+}

@@ -1,0 +1,141 @@
+//! `lunch-rush`: replays the lunch hour of 13 December 2021 on loopback, in compressed time.
+//!
+//! 1. An issuer service starts; N citizens enrol along a lunch-peak arrival curve, retrying
+//!    after 429/503 as the SDK's clients do.
+//! 2. At "11:40" the service is killed (SIGKILL).
+//! 3. S shops, which synced the signed lists before, verify the citizens' rotating QR codes offline
+//!    for the next "hour" — with screenshots, revoked passes and forgeries mixed in.
+//! 4. The same load is set against a server-per-display model like the apps of 2021.
+//!
+//! Bounded in requests and time; only 127.0.0.1 is contacted.
+
+mod arrivals;
+mod enrol;
+mod report;
+mod scans;
+mod service;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+
+/// Replay a national lunch peak against a vaxpass issuer service, then its outage.
+#[derive(Debug, Parser)]
+#[command(name = "lunch-rush", version)]
+struct Args {
+    /// Citizens who enrol before 11:40.
+    #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    citizens: u32,
+    /// Shops that verify during the outage.
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    shops: u32,
+    /// Scans during the outage "hour".
+    #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+    scans: u32,
+    /// Real seconds the enrolment window (11:00–11:40) is compressed into.
+    #[arg(long, default_value_t = 20.0)]
+    window_secs: f64,
+    /// Concurrent enrolment clients.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    clients: u32,
+    /// The service's concurrency limit (enrolment requests in flight before it answers 429);
+    /// below the number of clients, so the peak meets the overload protection.
+    #[arg(long, default_value_t = 32)]
+    server_concurrency: u32,
+    /// The `vaxpass-issuer` binary [default: next to this one].
+    #[arg(long)]
+    server_bin: Option<PathBuf>,
+    /// Seed of the replay's random choices (arrivals, scan mix).
+    #[arg(long, default_value_t = 20211213)]
+    seed: u64,
+    /// Print the result as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Hard limit on the whole run, in seconds.
+    #[arg(long, default_value_t = 600)]
+    timeout_secs: u64,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(&args) {
+        Ok(report) => {
+            report.print(args.json);
+            if report.ok() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+        Err(error) => {
+            eprintln!("lunch-rush: error: {error}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(args: &Args) -> Result<report::Report, String> {
+    let deadline = Instant::now() + Duration::from_secs(args.timeout_secs);
+    let dir = tempfile::Builder::new()
+        .prefix("lunch-rush-")
+        .tempdir()
+        .map_err(|e| e.to_string())?;
+    let binary = match &args.server_bin {
+        Some(path) => path.clone(),
+        None => std::env::current_exe()
+            .map_err(|e| e.to_string())?
+            .with_file_name("vaxpass-issuer"),
+    };
+    let mut rng = arrivals::Rng::new(args.seed);
+    let citizens = service::Citizen::population(args.citizens as usize, &mut rng);
+    let mut server =
+        service::Service::start(&binary, dir.path(), &citizens, args.server_concurrency)?;
+    eprintln!(
+        "lunch-rush: issuer service on {} ({} citizens in its registry)",
+        server.base(),
+        citizens.len()
+    );
+
+    let schedule = arrivals::lunch_peak(citizens.len(), args.window_secs, &mut rng);
+    let enrolment = enrol::run(
+        &server,
+        &citizens,
+        &schedule,
+        args.clients as usize,
+        deadline,
+    )?;
+    eprintln!(
+        "lunch-rush: {} enrolled in {:.1} s",
+        enrolment.enrolled.len(),
+        enrolment.elapsed.as_secs_f64()
+    );
+
+    // The authority revokes a few passes (lost phones) and publishes; the shops sync.
+    let revoked = server.revoke_some(&enrolment.enrolled, 0.01, &mut rng)?;
+    let shops = scans::Shops::sync(dir.path(), &server, args.shops as usize)?;
+
+    // 11:40: the service dies, and everything after this line works without it.
+    server.kill()?;
+    eprintln!(
+        "lunch-rush: issuer service killed (SIGKILL); {} shops go on offline",
+        shops.len()
+    );
+
+    let outcome = scans::run(
+        &shops,
+        &enrolment.enrolled,
+        &revoked,
+        args.scans as usize,
+        &mut rng,
+        deadline,
+    )?;
+    Ok(report::Report::new(
+        args.citizens as usize,
+        args.window_secs,
+        &schedule,
+        enrolment,
+        outcome,
+    ))
+}

@@ -1,0 +1,193 @@
+//! The result, beside the same lunch hour under a server-per-display model like the pass apps of
+//! 2021, where every QR display needed a live round trip to the server.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::enrol::Enrolment;
+use crate::scans::Outcome;
+
+#[derive(Debug)]
+pub struct Report {
+    citizens: usize,
+    window_secs: f64,
+    enrolment: Enrolment,
+    peak_arrivals_per_second: usize,
+    scans: Outcome,
+}
+
+impl Report {
+    pub fn new(
+        citizens: usize,
+        window_secs: f64,
+        schedule: &[Duration],
+        enrolment: Enrolment,
+        scans: Outcome,
+    ) -> Self {
+        let peak_arrivals_per_second = crate::arrivals::peak_per_second(
+            schedule
+                .iter()
+                .map(|d| d.as_secs_f64() / window_secs.max(1e-9)),
+            window_secs,
+        );
+        Self {
+            citizens,
+            window_secs,
+            enrolment,
+            peak_arrivals_per_second,
+            scans,
+        }
+    }
+
+    /// What vaxpass must show: every citizen enrolled in the end (the turned-away ones after
+    /// retrying), no scan failed for lack of network, every live code accepted, every screenshot,
+    /// revoked pass and forgery refused.
+    pub fn ok(&self) -> bool {
+        let s = &self.scans;
+        self.enrolment.enrolled.len() == self.citizens
+            && self.enrolment.failures.is_empty()
+            && s.network_failures == 0
+            && s.live_refused == 0
+            && s.screenshots_accepted == 0
+            && s.revoked_accepted == 0
+            && s.forgeries_accepted == 0
+    }
+
+    fn percentile(&self, p: f64) -> Duration {
+        let mut l = self.enrolment.latencies.clone();
+        l.sort_unstable();
+        l.get(((l.len() as f64 * p).ceil() as usize).saturating_sub(1))
+            .copied()
+            .unwrap_or_default()
+    }
+
+    pub fn print(&self, as_json: bool) {
+        let e = &self.enrolment;
+        let s = &self.scans;
+        let rate = e.enrolled.len() as f64 / e.elapsed.as_secs_f64().max(1e-9);
+        let (p50, p99) = (self.percentile(0.50), self.percentile(0.99));
+        if as_json {
+            let value = json!({
+                "ok": self.ok(),
+                "enrolment": {
+                    "citizens": self.citizens, "enrolled": e.enrolled.len(), "failures": e.failures.len(),
+                    "busy_answers": e.busy_answers, "turned_away_then_enrolled": e.turned_away,
+                    "seconds": e.elapsed.as_secs_f64(), "per_second": rate,
+                    "p50_ms": p50.as_secs_f64() * 1e3, "p99_ms": p99.as_secs_f64() * 1e3,
+                },
+                "outage": {
+                    "scans": s.scans, "network_failures": s.network_failures,
+                    "live_accepted": s.live_accepted, "live_refused": s.live_refused,
+                    "screenshots_refused": s.screenshots_refused, "screenshots_accepted": s.screenshots_accepted,
+                    "revoked_refused": s.revoked_refused, "revoked_accepted": s.revoked_accepted,
+                    "forgeries_refused": s.forgeries_refused, "forgeries_accepted": s.forgeries_accepted,
+                    "seconds": s.elapsed.as_secs_f64(),
+                },
+                "server_per_display": {
+                    "displays_needing_the_server": s.scans, "failed_during_outage": s.scans,
+                    "peak_requests_per_second": s.peak_scans_per_second,
+                },
+            });
+            println!("{value:#}");
+            return;
+        }
+        let row = |what: &str, ours: String, theirs: String| {
+            println!("  {what:<44} {ours:>16}   {theirs:>22}")
+        };
+        println!();
+        println!("Lunch rush, 13 December 2021, replayed on loopback");
+        row("", "vaxpass".into(), "server per display".into());
+        println!(
+            "  Enrolment, 11:00-11:40 (compressed into {:.0} s)",
+            self.window_secs
+        );
+        row(
+            "citizens",
+            self.citizens.to_string(),
+            self.citizens.to_string(),
+        );
+        row(
+            "  answered 429/503, told to come back",
+            e.turned_away.to_string(),
+            "-".into(),
+        );
+        row(
+            "  enrolled in the end",
+            e.enrolled.len().to_string(),
+            "(same step)".into(),
+        );
+        row(
+            "  enrolments per second (sustained)",
+            format!("{rate:.0}"),
+            "-".into(),
+        );
+        row(
+            "  enrolment round trip p50 / p99",
+            format!(
+                "{:.1} / {:.1} ms",
+                p50.as_secs_f64() * 1e3,
+                p99.as_secs_f64() * 1e3
+            ),
+            "-".into(),
+        );
+        row(
+            "  arrivals in the busiest second",
+            self.peak_arrivals_per_second.to_string(),
+            "-".into(),
+        );
+        println!("  Outage, 11:40-12:40: the issuer service is killed");
+        row(
+            "scans at shop doors",
+            s.scans.to_string(),
+            s.scans.to_string(),
+        );
+        row("  needing the server", "0".into(), s.scans.to_string());
+        row(
+            "  failed for lack of network",
+            s.network_failures.to_string(),
+            s.scans.to_string(),
+        );
+        row(
+            "  live codes accepted",
+            s.live_accepted.to_string(),
+            "0".into(),
+        );
+        row(
+            "  screenshots refused / accepted",
+            format!("{} / {}", s.screenshots_refused, s.screenshots_accepted),
+            "-".into(),
+        );
+        row(
+            "  revoked passes refused / accepted",
+            format!("{} / {}", s.revoked_refused, s.revoked_accepted),
+            "-".into(),
+        );
+        row(
+            "  forgeries refused / accepted",
+            format!("{} / {}", s.forgeries_refused, s.forgeries_accepted),
+            "-".into(),
+        );
+        row(
+            "server capacity needed at the scan peak",
+            "0 req/s".into(),
+            format!("{} req/s", s.peak_scans_per_second),
+        );
+        println!(
+            "  (the shops verified {} scans offline in {:.1} s on this machine)",
+            s.scans,
+            s.elapsed.as_secs_f64()
+        );
+        println!(
+            "{}",
+            if self.ok() {
+                "OK: no scan needed the network; every fake was refused."
+            } else {
+                "NOT OK: see above."
+            }
+        );
+        for why in e.failures.iter().take(5) {
+            println!("  enrolment failure: {why}");
+        }
+    }
+}

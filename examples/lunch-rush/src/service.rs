@@ -1,0 +1,239 @@
+//! The issuer service as a child process: its registry seeded with the citizens, started on a free
+//! loopback port, used through its HTTP API, and killed with SIGKILL at "11:40".
+
+use std::fmt::Write as _;
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::arrivals::Rng;
+use crate::enrol::Enrolled;
+
+/// Someone in the immunisation registry, with the one-time code the identity check gave them.
+#[derive(Debug, Clone)]
+pub struct Citizen {
+    pub code: String,
+    name: String,
+    birth_date: String,
+}
+
+impl Citizen {
+    /// `n` citizens with Korean names, birth dates from 1940 to 2005, and three Comirnaty doses
+    /// (the third a booster), so the Korean 2022 policy accepts them.
+    pub fn population(n: usize, rng: &mut Rng) -> Vec<Self> {
+        const FAMILY: [&str; 10] = ["김", "이", "박", "최", "정", "강", "조", "윤", "장", "임"];
+        const GIVEN: [&str; 12] = [
+            "민준", "서연", "도윤", "하은", "지호", "수아", "예준", "지우", "시우", "서윤", "하준",
+            "민서",
+        ];
+        (0..n)
+            .map(|i| Citizen {
+                code: format!("KR-{i:06}-{:04}", rng.below(10_000)),
+                name: format!(
+                    "{}{}",
+                    FAMILY[rng.below(FAMILY.len())],
+                    GIVEN[rng.below(GIVEN.len())]
+                ),
+                birth_date: format!(
+                    "{}-{:02}-{:02}",
+                    1940 + rng.below(66),
+                    1 + rng.below(12),
+                    1 + rng.below(28)
+                ),
+            })
+            .collect()
+    }
+}
+
+/// The running service.
+#[derive(Debug)]
+pub struct Service {
+    child: Option<Child>,
+    base: String,
+    admin_token: String,
+    agent: ureq::Agent,
+    pub root_key: [u8; 32],
+}
+
+impl Service {
+    pub fn start(
+        binary: &Path,
+        dir: &Path,
+        citizens: &[Citizen],
+        concurrency: u32,
+    ) -> Result<Self, String> {
+        if !binary.is_file() {
+            return Err(format!(
+                "{} not found: build it with `cargo build -p vaxpass-issuer-server`",
+                binary.display()
+            ));
+        }
+        let key_file = dir.join("authority.sqlite");
+        let store = format!("sqlite:{}", dir.join("issuer.sqlite").display());
+        let cli = |args: &[&str]| -> Result<String, String> {
+            let output = Command::new(binary)
+                .arg("--key-file")
+                .arg(&key_file)
+                .args(["--store", &store])
+                .args(args)
+                .output()
+                .map_err(|e| format!("cannot run {}: {e}", binary.display()))?;
+            if !output.status.success() {
+                return Err(format!(
+                    "vaxpass-issuer {}: {}",
+                    args.join(" "),
+                    String::from_utf8_lossy(&output.stderr).trim()
+                ));
+            }
+            Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+        };
+        cli(&["init", "--issuer", "KR"])?;
+        let csv = dir.join("registry.csv");
+        let mut text = String::from("code,name,birth_date,events\n");
+        for c in citizens {
+            let _ = writeln!(
+                text,
+                "{},{},{},comirnaty:1/2:2021-06-20;comirnaty:2/2:2021-07-25;comirnaty:3/2:2021-12-01",
+                c.code, c.name, c.birth_date
+            );
+        }
+        std::fs::write(&csv, text).map_err(|e| e.to_string())?;
+        cli(&["registry", "import", &csv.display().to_string()])?;
+        let root_hex = cli(&["root-key"])?;
+        let root_key = parse_hex32(root_hex.trim()).ok_or("root-key printed no key")?;
+
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(|e| e.to_string())?
+            .port();
+        let admin_token = format!("lunch-rush-{:016x}", Rng::new(port.into()).next_u64());
+        let log = std::fs::File::create(dir.join("service.log")).map_err(|e| e.to_string())?;
+        let child = Command::new(binary)
+            .arg("--key-file")
+            .arg(&key_file)
+            .args([
+                "--store",
+                &store,
+                "serve",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+            ])
+            .args(["--concurrency", &concurrency.to_string()])
+            .env("VAXPASS_ADMIN_TOKEN", &admin_token)
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .map_err(|e| format!("cannot start the service: {e}"))?;
+        let agent = ureq::AgentBuilder::new()
+            .timeout(Duration::from_secs(30))
+            .build();
+        let service = Self {
+            child: Some(child),
+            base: format!("http://127.0.0.1:{port}"),
+            admin_token,
+            agent,
+            root_key,
+        };
+        let started = Instant::now();
+        while service
+            .agent
+            .get(&format!("{}/healthz", service.base))
+            .call()
+            .is_err()
+        {
+            if started.elapsed() > Duration::from_secs(30) {
+                return Err("the service did not come up within 30 s (see service.log)".into());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(service)
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// Revokes a random `fraction` of the enrolled passes (lost phones) through the admin API and
+    /// publishes new lists. Returns the indices into `enrolled`.
+    pub fn revoke_some(
+        &self,
+        enrolled: &[Enrolled],
+        fraction: f64,
+        rng: &mut Rng,
+    ) -> Result<Vec<usize>, String> {
+        let count = ((enrolled.len() as f64 * fraction).ceil() as usize).min(enrolled.len());
+        let mut chosen: Vec<usize> = Vec::with_capacity(count);
+        while chosen.len() < count {
+            let i = rng.below(enrolled.len());
+            if !chosen.contains(&i) {
+                chosen.push(i);
+            }
+        }
+        for &i in &chosen {
+            self.admin(&format!("revoke/{}", enrolled[i].credential.claims.id))?;
+        }
+        self.admin("publish")?;
+        Ok(chosen)
+    }
+
+    fn admin(&self, operation: &str) -> Result<(), String> {
+        self.agent
+            .post(&format!("{}/v1/admin/{operation}", self.base))
+            .set("Authorization", &format!("Bearer {}", self.admin_token))
+            .send_bytes(&[])
+            .map(drop)
+            .map_err(|e| format!("admin {operation}: {e}"))
+    }
+
+    /// GETs a list; the shops' sync goes through the core's `apply_fetched`.
+    pub fn get(&self, path: &str) -> Result<(u16, Option<String>, Vec<u8>), String> {
+        let response = match self.agent.get(&format!("{}{path}", self.base)).call() {
+            Ok(r) | Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => return Err(format!("GET {path}: {e}")),
+        };
+        let (status, etag) = (
+            response.status(),
+            response.header("ETag").map(str::to_owned),
+        );
+        let mut body = Vec::new();
+        std::io::Read::read_to_end(
+            &mut std::io::Read::take(response.into_reader(), 64 << 20),
+            &mut body,
+        )
+        .map_err(|e| e.to_string())?;
+        Ok((status, etag, body))
+    }
+
+    /// 11:40: SIGKILL, no goodbye. Afterwards nothing answers on the port.
+    pub fn kill(&mut self) -> Result<(), String> {
+        if let Some(mut child) = self.child.take() {
+            child.kill().map_err(|e| e.to_string())?;
+            child.wait().map_err(|e| e.to_string())?;
+        }
+        match self.agent.get(&format!("{}/healthz", self.base)).call() {
+            Err(ureq::Error::Transport(_)) => Ok(()),
+            _ => Err("the service still answers after the kill".into()),
+        }
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+fn parse_hex32(text: &str) -> Option<[u8; 32]> {
+    let bytes: Vec<u8> = (0..text.len())
+        .step_by(2)
+        .map(|i| {
+            text.get(i..i + 2)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        })
+        .collect::<Option<_>>()?;
+    bytes.try_into().ok()
+}
