@@ -1,1 +1,210 @@
-fn main() {}
+//! `vaxpass-issuer`: the issuer service (`serve`), and the authority's operations run directly on
+//! the key file and the store (`init`, `registry add|import`, `revoke`, `rotate-key`,
+//! `compromise`, `publish`, `root-key`, `stats`).
+
+use std::io::{BufRead, BufReader};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::Utc;
+use clap::Parser;
+use vaxpass::Authority;
+use vaxpass_issuer_server::config::{Cli, Command, RegistryCommand, ServiceConfig};
+use vaxpass_issuer_server::identity::generate_code;
+use vaxpass_issuer_server::ops;
+use vaxpass_issuer_server::registry::{self, parse_event};
+use vaxpass_issuer_server::server::{self, AnyError};
+use vaxpass_issuer_server::store::{self, Revoked, Store};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    builder.enable_all().max_blocking_threads(64);
+    match &cli.command {
+        Command::Serve(args) => {
+            if let Some(workers) = args.workers {
+                builder.worker_threads(workers.max(1));
+            }
+        }
+        _ => {
+            builder.worker_threads(1);
+        }
+    }
+    let runtime = match builder.build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("vaxpass-issuer: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("vaxpass-issuer: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), AnyError> {
+    let valid_for = chrono::Duration::hours(i64::from(cli.lists_valid_hours));
+    match &cli.command {
+        Command::Serve(args) => server::run(ServiceConfig::new(&cli, args)).await,
+        Command::Init { issuer } => {
+            let authority = if cli.key_file.exists() {
+                println!("key file {} exists, kept", cli.key_file.display());
+                Authority::open(&cli.key_file)?
+            } else {
+                let authority = Authority::create(&cli.key_file, issuer, Utc::now())?;
+                println!(
+                    "created key file {} (issuer {issuer})",
+                    cli.key_file.display()
+                );
+                authority
+            };
+            let authority = Arc::new(authority);
+            let store = store::open(&cli.store).await?;
+            println!("store {} ready", cli.store);
+            let published = ops::publish(&authority, store.as_ref(), valid_for).await?;
+            print_publication(&published);
+            println!(
+                "root public key (verifiers pin it): {}",
+                hex::encode(authority.root_public_key())
+            );
+            Ok(())
+        }
+        Command::Registry(RegistryCommand::Add {
+            name,
+            birth_date,
+            dose,
+            test,
+            recovery,
+            code,
+        }) => {
+            let store = store::open(&cli.store).await?;
+            let mut events = Vec::new();
+            for text in dose {
+                events.push(parse_event(text)?);
+            }
+            for text in test {
+                let text = text.strip_prefix("test:").unwrap_or(text);
+                events.push(parse_event(&format!("test:{text}"))?);
+            }
+            for text in recovery {
+                let text = text.strip_prefix("recovery:").unwrap_or(text);
+                events.push(parse_event(&format!("recovery:{text}"))?);
+            }
+            let (code, generated) = match code {
+                Some(code) => (code.clone(), false),
+                None => (generate_code(), true),
+            };
+            let citizen =
+                registry::new_citizen(&store.code_salt(), &code, name, birth_date, events)?;
+            let passes = citizen.passes.len();
+            let ids = store.add_citizens(vec![citizen]).await?;
+            let id = ids.first().ok_or("no citizen was added")?;
+            println!("added citizen {id} with {passes} pass(es)");
+            if generated {
+                println!("enrolment code: {code}");
+            }
+            Ok(())
+        }
+        Command::Registry(RegistryCommand::Import { file, chunk }) => {
+            let store = store::open(&cli.store).await?;
+            import(store.as_ref(), file, (*chunk).max(1)).await
+        }
+        Command::Revoke { id } => {
+            let store = store::open(&cli.store).await?;
+            let id = ops::parse_credential_id(id)?;
+            match ops::revoke(store.as_ref(), id).await? {
+                Revoked::Now => println!("revoked {id}; publish to put it on the served list"),
+                Revoked::Already => println!("{id} was already revoked"),
+                Revoked::NotIssued => {
+                    return Err("this service has not issued that credential".into())
+                }
+            }
+            Ok(())
+        }
+        Command::RotateKey => {
+            let authority = Arc::new(Authority::open(&cli.key_file)?);
+            let kid = ops::rotate(&authority).await?;
+            println!(
+                "new issuer key {}; publish so verifiers learn it",
+                hex::encode(kid)
+            );
+            Ok(())
+        }
+        Command::Compromise { kid, revoked_after } => {
+            let authority = Arc::new(Authority::open(&cli.key_file)?);
+            let kid = ops::parse_kid(kid)?;
+            let revoked_after = ops::parse_time(revoked_after)?;
+            ops::compromise(&authority, kid, revoked_after).await?;
+            println!(
+                "issuer key {} marked compromised from {}; rotate-key if it was active, then publish",
+                hex::encode(kid),
+                revoked_after.to_rfc3339()
+            );
+            Ok(())
+        }
+        Command::Publish => {
+            let authority = Arc::new(Authority::open(&cli.key_file)?);
+            let store = store::open(&cli.store).await?;
+            let published = ops::publish(&authority, store.as_ref(), valid_for).await?;
+            print_publication(&published);
+            Ok(())
+        }
+        Command::RootKey => {
+            let authority = Authority::open(&cli.key_file)?;
+            println!("{}", hex::encode(authority.root_public_key()));
+            Ok(())
+        }
+        Command::Stats => {
+            let store = store::open(&cli.store).await?;
+            let counts = store.counts().await?;
+            let mut value = serde_json::to_value(counts)?;
+            value["backend"] = store.backend().into();
+            println!("{value}");
+            Ok(())
+        }
+    }
+}
+
+fn print_publication(p: &ops::Publication) {
+    println!(
+        "published trust list #{} and revocation list #{} ({} revoked)",
+        p.trust_sequence, p.revocation_sequence, p.revoked
+    );
+}
+
+/// Imports a CSV file in transactions of `chunk` citizens. Errors name the line, not its content.
+async fn import(store: &dyn Store, file: &std::path::Path, chunk: usize) -> Result<(), AnyError> {
+    let started = Instant::now();
+    let reader = BufReader::new(std::fs::File::open(file)?);
+    let salt = store.code_salt();
+    let mut pending = Vec::with_capacity(chunk);
+    let mut total = 0usize;
+    for (index, line) in reader.lines().enumerate() {
+        let line = line?;
+        match registry::csv_record(&salt, &line) {
+            Ok(Some(citizen)) => pending.push(citizen),
+            Ok(None) => {}
+            Err(why) => return Err(format!("line {}: {why}", index + 1).into()),
+        }
+        if pending.len() == chunk {
+            total += store
+                .add_citizens(std::mem::take(&mut pending))
+                .await?
+                .len();
+        }
+    }
+    if !pending.is_empty() {
+        total += store.add_citizens(pending).await?.len();
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "imported {total} citizens in {seconds:.1} s ({:.0}/s)",
+        total as f64 / seconds.max(1e-3)
+    );
+    Ok(())
+}

@@ -1,0 +1,156 @@
+//! `GET /v1/trust-list` and `GET /v1/revocation-list`: the signed lists, served from memory with
+//! a strong ETag (hex SHA-256 of the bytes) and a public cache lifetime, so a CDN can carry them.
+//! The cache is reloaded from the store after a publish and periodically, so every replica serves
+//! what any replica published.
+
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
+use hyper::{Request, Response, StatusCode};
+
+use super::errors::ApiError;
+use super::{AppState, Resp};
+use crate::store::{ListKind, Store, StoreResult};
+
+/// How many kinds of list there are.
+pub const KINDS: usize = ListKind::ALL.len();
+
+/// One list as served.
+#[derive(Debug)]
+pub struct Served {
+    pub sequence: u64,
+    pub bytes: Bytes,
+    /// The ETag header value, quoted.
+    pub etag: HeaderValue,
+}
+
+/// The lists currently served.
+#[derive(Debug, Default)]
+pub struct ListCache {
+    trust: RwLock<Option<Arc<Served>>>,
+    revocation: RwLock<Option<Arc<Served>>>,
+}
+
+impl ListCache {
+    fn slot(&self, kind: ListKind) -> &RwLock<Option<Arc<Served>>> {
+        match kind {
+            ListKind::Trust => &self.trust,
+            ListKind::Revocation => &self.revocation,
+        }
+    }
+
+    pub fn get(&self, kind: ListKind) -> Option<Arc<Served>> {
+        self.slot(kind)
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Loads from the store the lists whose sequence differs from the cached one (only their
+    /// heads are read otherwise). Returns how many changed.
+    pub async fn reload(&self, store: &dyn Store) -> StoreResult<usize> {
+        let mut changed = 0;
+        for head in store.published_heads().await? {
+            if self
+                .get(head.kind)
+                .is_some_and(|s| s.sequence == head.sequence)
+            {
+                continue;
+            }
+            let Some(list) = store.published(head.kind).await? else {
+                continue;
+            };
+            let Ok(etag) = HeaderValue::from_str(&format!("\"{}\"", list.etag)) else {
+                continue;
+            };
+            *self
+                .slot(head.kind)
+                .write()
+                .unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(Served {
+                sequence: list.sequence,
+                bytes: Bytes::from(list.bytes),
+                etag,
+            }));
+            changed += 1;
+        }
+        Ok(changed)
+    }
+}
+
+/// Reloads the cache every `every` until the returned task is aborted.
+pub fn spawn_reloader(
+    cache: Arc<ListCache>,
+    store: Arc<dyn Store>,
+    every: Duration,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(every);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            if let Err(e) = cache.reload(store.as_ref()).await {
+                eprintln!("vaxpass-issuer: reloading the lists failed: {e}");
+            }
+        }
+    })
+}
+
+/// Answers a list request from memory.
+pub fn serve<B>(state: &AppState, kind: ListKind, request: &Request<B>) -> Result<Resp, ApiError> {
+    let served = state
+        .lists
+        .get(kind)
+        .ok_or_else(|| ApiError::unavailable("not_published", "no list has been published yet"))?;
+    let unchanged = request
+        .headers()
+        .get_all(IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| matches_etag(v, &served.etag));
+    let mut response = if unchanged {
+        let mut r = Response::new(Full::new(Bytes::new()));
+        *r.status_mut() = StatusCode::NOT_MODIFIED;
+        r
+    } else {
+        let mut r = Response::new(Full::new(served.bytes.clone()));
+        r.headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static("application/cbor"));
+        r
+    };
+    let headers = response.headers_mut();
+    headers.insert(ETAG, served.etag.clone());
+    headers.insert(
+        CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    Ok(response)
+}
+
+/// `If-None-Match`: `*`, or a comma-separated list of entity tags (weak ones compare weakly).
+fn matches_etag(header: &str, etag: &HeaderValue) -> bool {
+    let Ok(ours) = etag.to_str() else {
+        return false;
+    };
+    header
+        .split(',')
+        .map(str::trim)
+        .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == ours)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn if_none_match_forms() {
+        let ours = HeaderValue::from_static("\"abc\"");
+        assert!(matches_etag("\"abc\"", &ours));
+        assert!(matches_etag("\"x\", W/\"abc\"", &ours));
+        assert!(matches_etag("*", &ours));
+        assert!(!matches_etag("\"abd\"", &ours));
+        assert!(!matches_etag("abc", &ours));
+    }
+}

@@ -1,0 +1,212 @@
+//! The HTTP/1.1 front: the accept loop (connection limit, header timeout, graceful drain), the
+//! shared state of the handlers, the router, and small helpers for bodies and answers.
+
+pub mod admin;
+pub mod enrolment;
+pub mod errors;
+pub mod lists;
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use hyper::body::Incoming;
+use hyper::header::{HeaderValue, ALLOW, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use vaxpass::Authority;
+
+use crate::batcher::Batcher;
+use crate::config::ServiceConfig;
+use crate::identity::IdentityProvider;
+use crate::overload::Limiter;
+use crate::store::{ListKind, Store};
+
+use self::errors::ApiError;
+
+pub type Resp = Response<Full<Bytes>>;
+
+/// What every handler shares.
+#[derive(Debug)]
+pub struct AppState {
+    pub config: ServiceConfig,
+    pub store: Arc<dyn Store>,
+    pub authority: Arc<Authority>,
+    pub identity: Arc<dyn IdentityProvider>,
+    pub batcher: Batcher,
+    pub limiter: Limiter,
+    pub lists: Arc<lists::ListCache>,
+    pub admin: admin::AdminAuth,
+    /// One publish at a time from this process (list sequences must only grow).
+    pub publishing: tokio::sync::Mutex<()>,
+}
+
+/// Serves connections from `listener` until `shutdown` resolves, then stops accepting and waits
+/// (up to the drain timeout) for the requests in progress to be answered.
+pub async fn serve(
+    listener: TcpListener,
+    state: Arc<AppState>,
+    shutdown: impl Future<Output = ()>,
+) {
+    let graceful = GracefulShutdown::new();
+    let slots = Arc::new(Semaphore::new(state.config.max_connections));
+    let drain_timeout = state.config.drain_timeout;
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    eprintln!("vaxpass-issuer: accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let state = state.clone();
+        let service = service_fn(move |request| {
+            let state = state.clone();
+            async move { Ok::<_, Infallible>(route(&state, request).await) }
+        });
+        let connection = http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(Duration::from_secs(10))
+            .serve_connection(TokioIo::new(stream), service);
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            let _ = connection.await;
+            drop(slot);
+        });
+    }
+    drop(listener);
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(drain_timeout) => {
+            eprintln!("vaxpass-issuer: drain timed out, closing the remaining connections");
+        }
+    }
+}
+
+/// Routes one request. Every answer, error or not, is built here or below.
+pub async fn route(state: &AppState, request: Request<Incoming>) -> Resp {
+    let path = request.uri().path().to_owned();
+    let method = request.method().clone();
+    let result = match path.as_str() {
+        "/v1/enrolment/nonce" => match method {
+            Method::POST => enrolment::nonce(state, request).await,
+            _ => Err(ApiError::method_not_allowed()),
+        },
+        "/v1/enrolment" => match method {
+            Method::POST => enrolment::enrol(state, request).await,
+            _ => Err(ApiError::method_not_allowed()),
+        },
+        "/v1/trust-list" | "/v1/revocation-list" => match method {
+            Method::GET | Method::HEAD => {
+                let kind = if path == "/v1/trust-list" {
+                    ListKind::Trust
+                } else {
+                    ListKind::Revocation
+                };
+                lists::serve(state, kind, &request)
+            }
+            _ => Err(ApiError::method_not_allowed()),
+        },
+        "/healthz" => match method {
+            Method::GET | Method::HEAD => Ok(health(state)),
+            _ => Err(ApiError::method_not_allowed()),
+        },
+        _ => match path.strip_prefix("/v1/admin/") {
+            Some(operation) => {
+                let operation = operation.to_owned();
+                admin::handle(state, &operation, request).await
+            }
+            None => Err(ApiError::not_found()),
+        },
+    };
+    let mut response = result.unwrap_or_else(ApiError::into_response);
+    if response.status() == StatusCode::METHOD_NOT_ALLOWED {
+        let allow = match path.as_str() {
+            "/v1/trust-list" | "/v1/revocation-list" | "/healthz" => "GET, HEAD",
+            _ => "POST",
+        };
+        response
+            .headers_mut()
+            .insert(ALLOW, HeaderValue::from_static(allow));
+    }
+    // hyper sends no body for HEAD itself, keeping the GET's Content-Length.
+    response
+}
+
+fn health(state: &AppState) -> Resp {
+    let body = serde_json::json!({
+        "status": "ok",
+        "store": state.store.backend(),
+        "in_flight": state.limiter.in_flight(),
+        "limit": state.limiter.limit(),
+    });
+    json(StatusCode::OK, &body)
+}
+
+/// Reads a request body of at most `limit` bytes: 413 at once if `Content-Length` says more,
+/// 413 as soon as more arrives, 408 if it does not arrive in time.
+pub async fn read_body(
+    request: Request<Incoming>,
+    limit: usize,
+    timeout: Duration,
+) -> Result<Bytes, ApiError> {
+    let declared = request
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit as u64) {
+        return Err(ApiError::too_large());
+    }
+    let body = Limited::new(request.into_body(), limit);
+    match tokio::time::timeout(timeout, body.collect()).await {
+        Err(_) => Err(ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "body_timeout",
+            "the request body did not arrive in time",
+        )),
+        Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => Err(ApiError::too_large()),
+        Ok(Err(_)) => Err(ApiError::bad_request(
+            "body_unreadable",
+            "the request body could not be read",
+        )),
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+    }
+}
+
+/// An answer with a body of the given type, not to be cached.
+pub fn bytes_response(content_type: &'static str, body: impl Into<Bytes>) -> Resp {
+    let mut response = Response::new(Full::new(body.into()));
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+pub fn json(status: StatusCode, value: &serde_json::Value) -> Resp {
+    let mut response = bytes_response("application/json", value.to_string());
+    *response.status_mut() = status;
+    response
+}

@@ -1,0 +1,17 @@
+//! The issuer service of vaxpass: the one online step (enrolment) and the distribution of the
+//! signed lists, built to survive a national lunch-time peak.
+//!
+//! Keys and signing stay in the core [`vaxpass::Authority`]; the service's own state (nonces, the
+//! registry, the audit log of issuance, revocations, published lists) lives behind
+//! [`store::Store`], in SQLite or PostgreSQL. Enrolments are signed and recorded in group commits
+//! ([`batcher`]), and acknowledged only once durable; overload is refused fast ([`overload`]).
+
+pub mod batcher;
+pub mod config;
+pub mod http;
+pub mod identity;
+pub mod ops;
+pub mod overload;
+pub mod registry;
+pub mod server;
+pub mod store;

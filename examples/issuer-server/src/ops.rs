@@ -1,0 +1,125 @@
+//! The authority's operations, shared by the admin API and the command line: publish the lists,
+//! revoke a credential, rotate the issuer key, mark a key compromised. Keys are the core
+//! `Authority`'s; revocations and published lists are the store's.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use vaxpass::keys::Kid;
+use vaxpass::{Authority, CredentialId, RevocationList, TrustList};
+
+use crate::store::{ListKind, PublishedList, Revoked, Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum OpsError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("authority: {0}")]
+    Authority(#[from] vaxpass::Error),
+    #[error("{0}")]
+    Invalid(&'static str),
+    #[error("the authority task failed")]
+    Join,
+}
+
+/// What a publish made current.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Publication {
+    pub trust_sequence: u64,
+    pub trust_etag: String,
+    pub revocation_sequence: u64,
+    pub revocation_etag: String,
+    pub revoked: usize,
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> vaxpass::Result<T> + Send + 'static,
+) -> Result<T, OpsError> {
+    Ok(tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|_| OpsError::Join)??)
+}
+
+fn whole_seconds(t: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp(t.timestamp(), 0).unwrap_or_default()
+}
+
+/// Signs a fresh trust list (all issuer keys) and a revocation list (the store's unexpired
+/// revoked ids) and makes both current in one store transaction.
+pub async fn publish(
+    authority: &Arc<Authority>,
+    store: &dyn Store,
+    valid_for: Duration,
+) -> Result<Publication, OpsError> {
+    let now = whole_seconds(Utc::now());
+    let revoked = store.revoked_ids(now).await?;
+    let count = revoked.len();
+    let signer = authority.clone();
+    let (trust, revocation) = blocking(move || {
+        Ok((
+            signer.trust_list(now, valid_for)?,
+            signer.revocation_list_of(&revoked, now, valid_for)?,
+        ))
+    })
+    .await?;
+    let root = authority.root_public_key();
+    let trust = PublishedList::new(
+        ListKind::Trust,
+        TrustList::verify(&trust, &root)?.sequence,
+        trust,
+        now,
+    );
+    let revocation = PublishedList::new(
+        ListKind::Revocation,
+        RevocationList::verify(&revocation, &root)?.sequence,
+        revocation,
+        now,
+    );
+    let publication = Publication {
+        trust_sequence: trust.sequence,
+        trust_etag: trust.etag.clone(),
+        revocation_sequence: revocation.sequence,
+        revocation_etag: revocation.etag.clone(),
+        revoked: count,
+    };
+    store.publish(vec![trust, revocation]).await?;
+    Ok(publication)
+}
+
+pub fn parse_credential_id(text: &str) -> Result<CredentialId, OpsError> {
+    CredentialId::parse(text).map_err(|_| OpsError::Invalid("a credential id is 12 hex digits"))
+}
+
+pub fn parse_kid(text: &str) -> Result<Kid, OpsError> {
+    let bytes = hex::decode(text).map_err(|_| OpsError::Invalid("a key id is 16 hex digits"))?;
+    bytes
+        .try_into()
+        .map_err(|_| OpsError::Invalid("a key id is 16 hex digits"))
+}
+
+pub fn parse_time(text: &str) -> Result<DateTime<Utc>, OpsError> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| OpsError::Invalid("times are RFC 3339, e.g. 2021-12-13T12:00:00+09:00"))
+}
+
+/// Revokes a credential this service issued; it appears on the next published list.
+pub async fn revoke(store: &dyn Store, id: CredentialId) -> Result<Revoked, OpsError> {
+    Ok(store.revoke(id, Utc::now()).await?)
+}
+
+/// Retires the active issuer key and makes a new one; returns the new key id.
+pub async fn rotate(authority: &Arc<Authority>) -> Result<Kid, OpsError> {
+    let authority = authority.clone();
+    blocking(move || authority.rotate_issuer_key(Utc::now())).await
+}
+
+/// Marks an issuer key leaked from `revoked_after` on. An active key stops signing: rotate next.
+pub async fn compromise(
+    authority: &Arc<Authority>,
+    kid: Kid,
+    revoked_after: DateTime<Utc>,
+) -> Result<(), OpsError> {
+    let authority = authority.clone();
+    blocking(move || authority.mark_compromised(&kid, revoked_after)).await
+}

@@ -1,0 +1,263 @@
+//! The registry's input forms: events as short texts (`comirnaty:1/2:2021-06-20`,
+//! `test:pcr:negative:2021-12-13T08:00:00Z`, `recovery:2021-11-01`), how events group into passes,
+//! and the CSV import (`code,name,birth_date,events` with events separated by `;`).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use vaxpass::{
+    Event, PassData, Person, Product, Recovery, TestOutcome, TestResult, TestType, Vaccination,
+};
+
+use crate::identity::hash_code;
+use crate::store::NewCitizen;
+
+/// Parses one event text. Errors name the problem, never the input.
+pub fn parse_event(text: &str) -> Result<Event, &'static str> {
+    let text = text.trim();
+    if let Some(rest) = text.strip_prefix("test:") {
+        let mut parts = rest.splitn(3, ':');
+        let test_type = match parts.next() {
+            Some("pcr") => TestType::Pcr,
+            Some("rat" | "antigen") => TestType::RapidAntigen,
+            _ => return Err("test type must be pcr or rat"),
+        };
+        let outcome = match parts.next() {
+            Some("negative") => TestOutcome::Negative,
+            Some("positive") => TestOutcome::Positive,
+            _ => return Err("test outcome must be negative or positive"),
+        };
+        let sampled_at = parts
+            .next()
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+            .ok_or("test time must be RFC 3339, e.g. 2021-12-13T08:00:00Z")?
+            .with_timezone(&Utc);
+        return Ok(Event::Test(TestResult {
+            test_type,
+            outcome,
+            sampled_at,
+        }));
+    }
+    if let Some(rest) = text.strip_prefix("recovery:") {
+        return Ok(Event::Recovery(Recovery {
+            first_positive: date(rest)?,
+        }));
+    }
+    // A dose: product:dose/of:date
+    let mut parts = text.splitn(3, ':');
+    let product = parts.next().unwrap_or_default().to_ascii_lowercase();
+    let product = Product::ALL
+        .into_iter()
+        .find(|p| p.name().eq_ignore_ascii_case(&product))
+        .ok_or(
+            "unknown product (comirnaty, spikevax, vaxzevria, jcovden, nuvaxovid, skycovione)",
+        )?;
+    let (dose, of) = parts
+        .next()
+        .and_then(|d| d.split_once('/'))
+        .ok_or("a dose is written product:dose/of:date, e.g. comirnaty:1/2:2021-06-20")?;
+    let dose: u8 = dose.parse().map_err(|_| "dose must be a number")?;
+    let of: u8 = of.parse().map_err(|_| "series length must be a number")?;
+    if dose == 0 || of == 0 {
+        return Err("dose numbers start at 1");
+    }
+    Ok(Event::Vaccination(Vaccination {
+        product,
+        dose,
+        of,
+        date: date(parts.next().unwrap_or_default())?,
+    }))
+}
+
+fn date(text: &str) -> Result<NaiveDate, &'static str> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| "dates are YYYY-MM-DD")
+}
+
+/// The text form [`parse_event`] reads.
+pub fn format_event(event: &Event) -> String {
+    match event {
+        Event::Vaccination(v) => format!(
+            "{}:{}/{}:{}",
+            v.product.name().to_ascii_lowercase(),
+            v.dose,
+            v.of,
+            v.date
+        ),
+        Event::Test(t) => format!(
+            "test:{}:{}:{}",
+            match t.test_type {
+                TestType::Pcr => "pcr",
+                TestType::RapidAntigen => "rat",
+            },
+            match t.outcome {
+                TestOutcome::Negative => "negative",
+                TestOutcome::Positive => "positive",
+            },
+            t.sampled_at.format("%Y-%m-%dT%H:%M:%SZ")
+        ),
+        Event::Recovery(r) => format!("recovery:{}", r.first_positive),
+    }
+}
+
+/// Groups events into passes: all doses on one vaccination pass, each test and each recovery on
+/// its own pass (so a verifier judges each on its own).
+pub fn group_into_passes(events: Vec<Event>) -> Vec<Vec<Event>> {
+    let mut doses = Vec::new();
+    let mut others = Vec::new();
+    for event in events {
+        match event {
+            Event::Vaccination(_) => doses.push(event),
+            other => others.push(vec![other]),
+        }
+    }
+    let mut passes = Vec::new();
+    if !doses.is_empty() {
+        passes.push(doses);
+    }
+    passes.extend(others);
+    passes
+}
+
+/// Builds a registry entry, refusing what an issuer must not sign.
+pub fn new_citizen(
+    salt: &[u8; 32],
+    code: &str,
+    name: &str,
+    birth_date: &str,
+    events: Vec<Event>,
+) -> Result<NewCitizen, String> {
+    let code =
+        hash_code(salt, code).ok_or("an enrolment code is 4 to 64 letters, digits or '-'")?;
+    let person = Person {
+        name: name.trim().to_owned(),
+        date_of_birth: date(birth_date.trim())?,
+    };
+    let passes = group_into_passes(events);
+    if passes.is_empty() || passes.len() > vaxpass::enrolment::MAX_ISSUED {
+        return Err(format!(
+            "a citizen needs 1 to {} passes",
+            vaxpass::enrolment::MAX_ISSUED
+        ));
+    }
+    for events in &passes {
+        PassData {
+            person: person.clone(),
+            events: events.clone(),
+        }
+        .validate()
+        .map_err(|e| e.to_string())?;
+    }
+    Ok(NewCitizen {
+        person,
+        code,
+        passes,
+    })
+}
+
+/// Splits one CSV line (RFC 4180 quoting, no line breaks inside fields).
+pub fn csv_fields(line: &str) -> Result<Vec<String>, &'static str> {
+    let mut fields = Vec::new();
+    let mut field = String::new();
+    let mut chars = line.chars().peekable();
+    let mut quoted = false;
+    let mut was_quoted = false;
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                field.push('"');
+            }
+            (true, '"') => quoted = false,
+            (true, c) => field.push(c),
+            (false, '"') if field.is_empty() && !was_quoted => {
+                quoted = true;
+                was_quoted = true;
+            }
+            (false, ',') => {
+                fields.push(std::mem::take(&mut field));
+                was_quoted = false;
+            }
+            (false, '"') => return Err("a quote inside an unquoted field"),
+            (false, c) => field.push(c),
+        }
+    }
+    if quoted {
+        return Err("an unterminated quoted field");
+    }
+    fields.push(field);
+    Ok(fields)
+}
+
+/// Parses one CSV record `code,name,birth_date,events`. `None` for a header or blank line.
+pub fn csv_record(salt: &[u8; 32], line: &str) -> Result<Option<NewCitizen>, String> {
+    let line = line.trim_end_matches(['\r', '\n']);
+    if line.trim().is_empty() {
+        return Ok(None);
+    }
+    let fields = csv_fields(line)?;
+    if fields.first().map(|f| f.trim()) == Some("code") {
+        return Ok(None);
+    }
+    let [code, name, birth_date, events] = fields.as_slice() else {
+        return Err("expected 4 fields: code,name,birth_date,events".into());
+    };
+    let events = events
+        .split(';')
+        .filter(|e| !e.trim().is_empty())
+        .map(parse_event)
+        .collect::<Result<Vec<_>, _>>()?;
+    new_citizen(salt, code, name, birth_date, events).map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_texts_round_trip() {
+        for text in [
+            "comirnaty:1/2:2021-06-20",
+            "jcovden:1/1:2021-07-01",
+            "skycovione:3/2:2022-09-01",
+            "test:pcr:negative:2021-12-13T08:00:00Z",
+            "test:rat:positive:2021-12-13T08:00:00Z",
+            "recovery:2021-11-01",
+        ] {
+            let event = parse_event(text).unwrap();
+            assert_eq!(format_event(&event), text);
+        }
+        for bad in [
+            "",
+            "pfizer:1/2:2021-06-20",
+            "comirnaty:0/2:2021-06-20",
+            "comirnaty:1-2:2021-06-20",
+            "comirnaty:1/2:20210620",
+            "test:pcr:maybe:2021-12-13T08:00:00Z",
+            "recovery:yesterday",
+        ] {
+            assert!(parse_event(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn csv_quoting_and_records() {
+        assert_eq!(
+            csv_fields(r#"a,"b,c","d""e",,"#).unwrap(),
+            vec!["a", "b,c", "d\"e", "", ""]
+        );
+        assert!(csv_fields(r#"a,"b"#).is_err());
+        let salt = [1; 32];
+        assert!(csv_record(&salt, "code,name,birth_date,events")
+            .unwrap()
+            .is_none());
+        let c = csv_record(
+            &salt,
+            "KR-000001-0001,\"Kim, Minjun\",1985-03-14,comirnaty:1/2:2021-06-20;comirnaty:2/2:2021-07-20;recovery:2021-11-01\r\n",
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(c.person.name, "Kim, Minjun");
+        assert_eq!(c.passes.len(), 2);
+        assert_eq!(c.passes[0].len(), 2);
+        assert!(csv_record(&salt, "KR-1,name,1985-03-14").is_err());
+        assert!(csv_record(&salt, "KR-000001-0001,,1985-03-14,comirnaty:1/2:2021-06-20").is_err());
+    }
+}

@@ -1,0 +1,116 @@
+//! Starting and stopping the service: open the key file and the store, start the batcher and the
+//! list reloader, serve HTTP until SIGTERM or SIGINT, then drain: stop accepting, answer what is
+//! in progress, let the batcher commit what it holds, exit.
+
+use std::future::Future;
+use std::io::Write;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio::net::TcpListener;
+use vaxpass::Authority;
+
+use crate::batcher::{BatchConfig, Batcher};
+use crate::config::ServiceConfig;
+use crate::http::{self, admin::AdminAuth, lists, AppState};
+use crate::identity::RegistryCodes;
+use crate::store;
+
+pub type AnyError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Binds the configured address and runs until SIGTERM or SIGINT.
+pub async fn run(config: ServiceConfig) -> Result<(), AnyError> {
+    let listener = TcpListener::bind(config.listen).await?;
+    run_on(listener, config, shutdown_signal()).await
+}
+
+/// Runs on an already bound listener until `shutdown` resolves.
+pub async fn run_on(
+    listener: TcpListener,
+    config: ServiceConfig,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), AnyError> {
+    let key_file = config.key_file.clone();
+    let authority = Arc::new(
+        tokio::task::spawn_blocking(move || Authority::open(&key_file))
+            .await?
+            .map_err(|e| format!("opening the key file: {e} (run `vaxpass-issuer init` first)"))?,
+    );
+    if authority.active_kid(Utc::now()).is_err() {
+        eprintln!("vaxpass-issuer: warning: no issuer key is valid now; enrolments will fail until `rotate-key`");
+    }
+    let store = store::open(&config.store)
+        .await
+        .map_err(|e| format!("opening the store {}: {e}", config.store))?;
+    let (batcher, batcher_task) = Batcher::start(
+        store.clone(),
+        authority.clone(),
+        BatchConfig {
+            max_items: config.batch_size,
+            max_delay: config.batch_delay,
+            queue: config.queue,
+            credential_validity: config.credential_validity,
+        },
+    );
+    let lists = Arc::new(lists::ListCache::default());
+    if lists.reload(store.as_ref()).await? < lists::KINDS {
+        eprintln!(
+            "vaxpass-issuer: warning: no lists are published yet; run `vaxpass-issuer publish`"
+        );
+    }
+    let reloader = lists::spawn_reloader(lists.clone(), store.clone(), config.lists_reload);
+    let state = Arc::new(AppState {
+        identity: Arc::new(RegistryCodes::new(store.clone())),
+        limiter: crate::overload::Limiter::new(config.concurrency),
+        admin: AdminAuth::new(config.admin_token.as_ref()),
+        publishing: tokio::sync::Mutex::new(()),
+        config,
+        store,
+        authority,
+        batcher,
+        lists,
+    });
+
+    let address = listener.local_addr()?;
+    // Tests and scripts read this line to learn the port.
+    println!("vaxpass-issuer listening on {address}");
+    let _ = std::io::stdout().flush();
+    eprintln!(
+        "vaxpass-issuer: store {}, concurrency {}, batches of up to {} every {:?}",
+        state.config.store,
+        state.config.concurrency,
+        state.config.batch_size,
+        state.config.batch_delay
+    );
+
+    http::serve(listener, state.clone(), shutdown).await;
+    eprintln!("vaxpass-issuer: stopped accepting; finishing the last group commit");
+    reloader.abort();
+    drop(state); // the last sender: the batcher ends once it has committed what it holds
+    if tokio::time::timeout(Duration::from_secs(10), batcher_task)
+        .await
+        .is_err()
+    {
+        eprintln!("vaxpass-issuer: the batcher did not finish in time");
+    }
+    eprintln!("vaxpass-issuer: stopped");
+    Ok(())
+}
+
+/// Resolves on SIGTERM or SIGINT.
+pub async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+    eprintln!("vaxpass-issuer: shutting down");
+}

@@ -1,0 +1,336 @@
+//! The service's state behind one trait: nonces, the registry, the audit log of issuance, revoked
+//! ids and the published lists. Two backends: SQLite (embedded, one process) and PostgreSQL
+//! (several stateless replicas). Keys are not here: they stay in the core `Authority`'s file.
+
+pub mod postgres;
+pub mod sqlite;
+
+use std::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+use vaxpass::keys::Kid;
+use vaxpass::{CredentialId, Event, IssueRequest, Issued, PassData, Person};
+
+use crate::config::StoreUrl;
+
+/// A citizen in the registry. Opaque: not a national identity number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CitizenId(pub i64);
+
+impl fmt::Display for CitizenId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Salted SHA-256 of a one-time enrolment code; the code itself is never stored.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CodeHash(pub [u8; 32]);
+
+impl fmt::Debug for CodeHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("CodeHash(..)")
+    }
+}
+
+/// SHA-256 of a device public key: which phone used a code, without keeping the key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct DeviceHash(pub [u8; 32]);
+
+impl DeviceHash {
+    pub fn of(key: &vaxpass::DevicePublicKey) -> Self {
+        Self(Sha256::digest(key.as_bytes()).into())
+    }
+}
+
+/// A citizen to add to the registry: one event list per pass.
+#[derive(Clone)]
+pub struct NewCitizen {
+    pub person: Person,
+    pub code: CodeHash,
+    pub passes: Vec<Vec<Event>>,
+}
+
+impl fmt::Debug for NewCitizen {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NewCitizen")
+            .field("passes", &self.passes.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the registry knows about an enrolment code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CodeStatus {
+    pub citizen: CitizenId,
+    /// The device that used the code, if it was used.
+    pub used_by: Option<DeviceHash>,
+}
+
+/// A credential signed for a batch, with the key id that signed it.
+#[derive(Debug, Clone)]
+pub struct SignedCredential {
+    pub issued: Issued,
+    pub kid: Kid,
+}
+
+/// One enrolment of a batch, signed and waiting to be recorded.
+#[derive(Debug)]
+pub struct Enrolment {
+    pub nonce: Vec<u8>,
+    pub citizen: CitizenId,
+    /// The one-time code to mark used (registry-backed identity), if any.
+    pub code: Option<CodeHash>,
+    pub device: DeviceHash,
+    pub credentials: Vec<(IssueRequest, SignedCredential)>,
+}
+
+/// One group commit: nonces to hand out and enrolments to record, in one transaction.
+#[derive(Debug)]
+pub struct Batch {
+    pub now: DateTime<Utc>,
+    pub new_nonces: Vec<(Vec<u8>, DateTime<Utc>)>,
+    pub enrolments: Vec<Enrolment>,
+}
+
+/// Why one enrolment of a batch was refused; it changed nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    NonceUnknownOrUsed,
+    CodeAlreadyUsed,
+}
+
+/// Per enrolment: the recorded credentials (after any re-signing), or why it was refused.
+pub type Outcome = Result<Vec<Vec<u8>>, Refusal>;
+
+/// Signs one request again with a fresh id, after an id collision.
+pub type Resign = Arc<dyn Fn(&IssueRequest) -> Result<SignedCredential, StoreError> + Send + Sync>;
+
+/// How many times one credential may draw a colliding id before the batch gives up.
+pub const MAX_ID_ATTEMPTS: usize = 4;
+
+/// Which signed list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ListKind {
+    Trust,
+    Revocation,
+}
+
+impl ListKind {
+    pub const ALL: [ListKind; 2] = [ListKind::Trust, ListKind::Revocation];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ListKind::Trust => "trust",
+            ListKind::Revocation => "revocation",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// A signed list as published.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PublishedList {
+    pub kind: ListKind,
+    pub sequence: u64,
+    pub bytes: Vec<u8>,
+    /// Hex SHA-256 of `bytes` (the HTTP ETag without its quotes).
+    pub etag: String,
+    pub published_at: DateTime<Utc>,
+}
+
+impl PublishedList {
+    pub fn new(kind: ListKind, sequence: u64, bytes: Vec<u8>, now: DateTime<Utc>) -> Self {
+        let etag = hex::encode(Sha256::digest(&bytes));
+        Self {
+            kind,
+            sequence,
+            bytes,
+            etag,
+            published_at: now,
+        }
+    }
+}
+
+impl fmt::Debug for PublishedList {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PublishedList")
+            .field("kind", &self.kind)
+            .field("sequence", &self.sequence)
+            .field("bytes", &self.bytes.len())
+            .field("etag", &self.etag)
+            .finish()
+    }
+}
+
+/// Which list is current, without its bytes (for cheap reload checks).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListHead {
+    pub kind: ListKind,
+    pub sequence: u64,
+    pub etag: String,
+}
+
+/// One row of the audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub id: CredentialId,
+    pub kid: Kid,
+    pub issued_at: DateTime<Utc>,
+    pub expires: DateTime<Utc>,
+    pub citizen: CitizenId,
+}
+
+/// The result of a revocation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Revoked {
+    Now,
+    Already,
+    /// Not in the audit log: this service never issued it.
+    NotIssued,
+}
+
+/// Row counts, for operators and tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+pub struct Counts {
+    pub nonces: u64,
+    pub citizens: u64,
+    pub codes_used: u64,
+    pub issued: u64,
+    pub revoked: u64,
+    pub lists: u64,
+}
+
+/// Store failures. Messages name tables and constraints, never stored values.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("postgres: {0}")]
+    Postgres(#[from] tokio_postgres::Error),
+    #[error("postgres pool: {0}")]
+    Pool(String),
+    #[error("store schema version {found} is newer than this service supports ({supported})")]
+    SchemaTooNew { found: i64, supported: i64 },
+    #[error("{0}")]
+    Conflict(&'static str),
+    #[error("stored data is invalid: {0}")]
+    Corrupt(&'static str),
+    #[error("invalid store URL: {0}")]
+    Url(String),
+    #[error("signing failed: {0}")]
+    Signing(String),
+    #[error("no free credential id after {MAX_ID_ATTEMPTS} draws")]
+    IdSpaceExhausted,
+    #[error("store task failed")]
+    Join,
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Everything the service keeps besides its keys.
+#[async_trait]
+pub trait Store: Send + Sync + fmt::Debug {
+    /// "sqlite" or "postgres".
+    fn backend(&self) -> &'static str;
+
+    /// The per-deployment salt of enrolment code hashes (made once, kept in the store).
+    fn code_salt(&self) -> [u8; 32];
+
+    /// Records one group commit in one transaction: inserts the new nonces, then for each
+    /// enrolment, alone (a savepoint or equivalent): consumes its nonce (which must exist and be
+    /// unexpired), marks its code used (unused, or used by the same device), inserts its audit
+    /// rows (re-signing on an id collision). A refused enrolment changes nothing. The outer error
+    /// means nothing at all was recorded.
+    async fn record_batch(&self, batch: Batch, resign: Resign) -> StoreResult<Vec<Outcome>>;
+
+    /// Deletes nonces that expired unused.
+    async fn sweep_nonces(&self, now: DateTime<Utc>) -> StoreResult<u64>;
+
+    async fn code_status(&self, code: &CodeHash) -> StoreResult<Option<CodeStatus>>;
+
+    /// The citizen's passes as the registry holds them; `None` if there is no such citizen.
+    async fn passes_of(&self, citizen: CitizenId) -> StoreResult<Option<Vec<PassData>>>;
+
+    /// Adds citizens in one transaction (all or none); a code already registered is a conflict.
+    async fn add_citizens(&self, citizens: Vec<NewCitizen>) -> StoreResult<Vec<CitizenId>>;
+
+    async fn revoke(&self, id: CredentialId, now: DateTime<Utc>) -> StoreResult<Revoked>;
+
+    /// Revoked credentials that have not yet expired.
+    async fn revoked_ids(&self, now: DateTime<Utc>) -> StoreResult<Vec<CredentialId>>;
+
+    async fn audit_entry(&self, id: CredentialId) -> StoreResult<Option<AuditEntry>>;
+
+    /// Makes lists current, in one transaction; a sequence not above the stored one is refused.
+    async fn publish(&self, lists: Vec<PublishedList>) -> StoreResult<()>;
+
+    async fn published_heads(&self) -> StoreResult<Vec<ListHead>>;
+
+    async fn published(&self, kind: ListKind) -> StoreResult<Option<PublishedList>>;
+
+    async fn counts(&self) -> StoreResult<Counts>;
+}
+
+/// Opens (creating and migrating as needed) the store at `url`.
+pub async fn open(url: &StoreUrl) -> StoreResult<Arc<dyn Store>> {
+    Ok(match url {
+        StoreUrl::Sqlite(path) => {
+            let path = path.clone();
+            let store = tokio::task::spawn_blocking(move || sqlite::SqliteStore::open(&path))
+                .await
+                .map_err(|_| StoreError::Join)??;
+            Arc::new(store)
+        }
+        StoreUrl::Postgres(url) => Arc::new(postgres::PostgresStore::open(url).await?),
+    })
+}
+
+/// Builds the passes of a citizen from stored rows `(pass_no, event text)`, in order.
+pub(crate) fn assemble_passes(
+    person: Person,
+    rows: impl IntoIterator<Item = (i64, String)>,
+) -> StoreResult<Vec<PassData>> {
+    let mut passes: Vec<(i64, PassData)> = Vec::new();
+    for (pass_no, text) in rows {
+        let event = crate::registry::parse_event(&text)
+            .map_err(|_| StoreError::Corrupt("registry event"))?;
+        match passes.last_mut() {
+            Some((no, pass)) if *no == pass_no => pass.events.push(event),
+            _ => passes.push((
+                pass_no,
+                PassData {
+                    person: person.clone(),
+                    events: vec![event],
+                },
+            )),
+        }
+    }
+    Ok(passes.into_iter().map(|(_, pass)| pass).collect())
+}
+
+pub(crate) fn timestamp(seconds: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(seconds, 0).unwrap_or_default()
+}
+
+pub(crate) fn credential_id(bytes: &[u8]) -> StoreResult<CredentialId> {
+    Ok(CredentialId(
+        bytes
+            .try_into()
+            .map_err(|_| StoreError::Corrupt("credential id"))?,
+    ))
+}
+
+pub(crate) fn kid(bytes: &[u8]) -> StoreResult<Kid> {
+    bytes.try_into().map_err(|_| StoreError::Corrupt("key id"))
+}
+
+pub(crate) fn hash32(bytes: &[u8]) -> StoreResult<[u8; 32]> {
+    bytes.try_into().map_err(|_| StoreError::Corrupt("hash"))
+}

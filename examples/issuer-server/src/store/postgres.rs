@@ -1,0 +1,584 @@
+//! The PostgreSQL backend, for several stateless replicas behind a load balancer.
+//!
+//! tokio-postgres with a deadpool pool, not the sync `postgres` crate: the sync client drives its
+//! own runtime and must not run inside ours, so it would need a dedicated thread per connection;
+//! the async client multiplexes on the service's runtime and lets the batcher's transaction run
+//! without parking a thread. A batch takes a fixed number of round trips whatever its size: the
+//! checks and writes are set-based (`= ANY($1)`, `UNNEST`), and rows are locked in a fixed order
+//! (`ORDER BY … FOR UPDATE`) so two replicas' batches cannot deadlock.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
+use rand_core::{OsRng, RngCore};
+use tokio_postgres::error::SqlState;
+use tokio_postgres::NoTls;
+use vaxpass::{CredentialId, IssueRequest, PassData, Person};
+
+use super::{
+    assemble_passes, credential_id, hash32, kid, timestamp, AuditEntry, Batch, CitizenId, CodeHash,
+    CodeStatus, Counts, DeviceHash, ListHead, ListKind, NewCitizen, Outcome, PublishedList,
+    Refusal, Resign, Revoked, SignedCredential, Store, StoreError, StoreResult, MAX_ID_ATTEMPTS,
+};
+
+const MIGRATIONS: &[&str] = &[include_str!("migrations/postgres/0001_init.sql")];
+/// Serialises migrations across replicas starting together.
+const MIGRATION_LOCK: i64 = 0x7661_7870_6173_7331;
+const POOL_SIZE: usize = 16;
+const IMPORT_CHUNK: usize = 2000;
+
+/// The PostgreSQL store.
+#[derive(Clone)]
+pub struct PostgresStore {
+    pool: Pool,
+    salt: [u8; 32],
+}
+
+impl std::fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The URL may carry a password: never print it.
+        f.debug_struct("PostgresStore")
+            .field("pool", &self.pool.status())
+            .finish_non_exhaustive()
+    }
+}
+
+fn pool_error(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Pool(e.to_string())
+}
+
+impl PostgresStore {
+    /// Connects to `url` (`postgres://user[:password]@host[:port]/database`), creates or
+    /// migrates the schema, and loads the code salt.
+    pub async fn open(url: &str) -> StoreResult<Self> {
+        let mut config: tokio_postgres::Config = url
+            .parse()
+            .map_err(|_| StoreError::Url("not a PostgreSQL connection URL".into()))?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(Duration::from_secs(5));
+        }
+        config.application_name("vaxpass-issuer");
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .runtime(Runtime::Tokio1)
+            .wait_timeout(Some(Duration::from_secs(5)))
+            .create_timeout(Some(Duration::from_secs(5)))
+            .recycle_timeout(Some(Duration::from_secs(5)))
+            .build()
+            .map_err(pool_error)?;
+        let mut client = pool.get().await.map_err(pool_error)?;
+        migrate(&mut client).await?;
+        let mut fresh = [0u8; 32];
+        OsRng.fill_bytes(&mut fresh);
+        client
+            .execute(
+                "INSERT INTO settings (key, value) VALUES ('code_salt', $1) ON CONFLICT (key) DO NOTHING",
+                &[&&fresh[..]],
+            )
+            .await?;
+        let salt: Vec<u8> = client
+            .query_one("SELECT value FROM settings WHERE key = 'code_salt'", &[])
+            .await?
+            .get(0);
+        let salt = hash32(&salt)?;
+        drop(client);
+        Ok(Self { pool, salt })
+    }
+
+    async fn client(&self) -> StoreResult<Object> {
+        self.pool.get().await.map_err(pool_error)
+    }
+}
+
+async fn migrate(client: &mut Object) -> StoreResult<()> {
+    let tx = client.transaction().await?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+        .await?;
+    tx.batch_execute("CREATE TABLE IF NOT EXISTS vaxpass_schema (version INTEGER NOT NULL)")
+        .await?;
+    let current: i64 = tx
+        .query_opt("SELECT version FROM vaxpass_schema", &[])
+        .await?
+        .map(|r| i64::from(r.get::<_, i32>(0)))
+        .unwrap_or(0);
+    let supported = MIGRATIONS.len() as i64;
+    if current > supported {
+        return Err(StoreError::SchemaTooNew {
+            found: current,
+            supported,
+        });
+    }
+    for sql in MIGRATIONS.iter().skip(current as usize) {
+        tx.batch_execute(sql).await?;
+    }
+    tx.execute("DELETE FROM vaxpass_schema", &[]).await?;
+    tx.execute(
+        "INSERT INTO vaxpass_schema (version) VALUES ($1)",
+        &[&(supported as i32)],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+fn is_unique_violation(e: &tokio_postgres::Error) -> bool {
+    e.code() == Some(&SqlState::UNIQUE_VIOLATION)
+}
+
+/// A credential waiting for its audit row: (enrolment index, credential index, request, signed).
+type Pending = (usize, usize, IssueRequest, SignedCredential);
+
+#[async_trait]
+impl Store for PostgresStore {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    fn code_salt(&self) -> [u8; 32] {
+        self.salt
+    }
+
+    async fn record_batch(&self, batch: Batch, resign: Resign) -> StoreResult<Vec<Outcome>> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let now = batch.now.timestamp();
+        if !batch.new_nonces.is_empty() {
+            let nonces: Vec<&[u8]> = batch.new_nonces.iter().map(|(n, _)| n.as_slice()).collect();
+            let expiries: Vec<i64> = batch
+                .new_nonces
+                .iter()
+                .map(|(_, e)| e.timestamp())
+                .collect();
+            let insert = tx
+                .prepare_cached(
+                    "INSERT INTO nonces (nonce, expires_at)
+                     SELECT * FROM UNNEST($1::bytea[], $2::bigint[]) ON CONFLICT DO NOTHING",
+                )
+                .await?;
+            tx.execute(&insert, &[&nonces, &expiries]).await?;
+        }
+        let enrolments = batch.enrolments;
+        if enrolments.is_empty() {
+            tx.commit().await?;
+            return Ok(Vec::new());
+        }
+
+        // 1. Lock the rows the enrolments need, in a fixed order.
+        let wanted: Vec<&[u8]> = enrolments.iter().map(|e| e.nonce.as_slice()).collect();
+        let lock_nonces = tx
+            .prepare_cached(
+                "SELECT nonce FROM nonces WHERE nonce = ANY($1) AND expires_at > $2
+                 ORDER BY nonce FOR UPDATE",
+            )
+            .await?;
+        let mut nonces: HashSet<Vec<u8>> = tx
+            .query(&lock_nonces, &[&wanted, &now])
+            .await?
+            .iter()
+            .map(|r| r.get::<_, Vec<u8>>(0))
+            .collect();
+        let wanted: Vec<&[u8]> = enrolments
+            .iter()
+            .filter_map(|e| e.code.as_ref().map(|c| &c.0[..]))
+            .collect();
+        let mut codes: HashMap<[u8; 32], (i64, Option<[u8; 32]>)> = HashMap::new();
+        if !wanted.is_empty() {
+            let lock_codes = tx
+                .prepare_cached(
+                    "SELECT code_hash, id, code_used_by FROM citizens WHERE code_hash = ANY($1)
+                     ORDER BY code_hash FOR UPDATE",
+                )
+                .await?;
+            for row in tx.query(&lock_codes, &[&wanted]).await? {
+                let used_by = row
+                    .get::<_, Option<Vec<u8>>>(2)
+                    .map(|d| hash32(&d))
+                    .transpose()?;
+                codes.insert(hash32(row.get(0))?, (row.get(1), used_by));
+            }
+        }
+
+        // 2. Decide in batch order, exactly as one-by-one savepoints would.
+        let mut outcomes: Vec<Outcome> = Vec::with_capacity(enrolments.len());
+        let mut used_nonces: Vec<&[u8]> = Vec::new();
+        let mut marked: Vec<(&[u8], &[u8])> = Vec::new();
+        let mut pending: Vec<Pending> = Vec::new();
+        for (index, e) in enrolments.iter().enumerate() {
+            if !nonces.remove(&e.nonce) {
+                outcomes.push(Err(Refusal::NonceUnknownOrUsed));
+                continue;
+            }
+            if let Some(code) = &e.code {
+                match codes.get_mut(&code.0) {
+                    Some((id, used_by))
+                        if *id == e.citizen.0 && used_by.is_none_or(|d| d == e.device.0) =>
+                    {
+                        if used_by.is_none() {
+                            *used_by = Some(e.device.0);
+                            marked.push((&code.0[..], &e.device.0[..]));
+                        }
+                    }
+                    _ => {
+                        nonces.insert(e.nonce.clone()); // refused: its nonce stays usable
+                        outcomes.push(Err(Refusal::CodeAlreadyUsed));
+                        continue;
+                    }
+                }
+            }
+            used_nonces.push(&e.nonce);
+            for (n, (request, signed)) in e.credentials.iter().enumerate() {
+                pending.push((index, n, request.clone(), signed.clone()));
+            }
+            outcomes.push(Ok(vec![Vec::new(); e.credentials.len()]));
+        }
+
+        // 3. Apply: consume nonces, mark codes.
+        if !used_nonces.is_empty() {
+            let delete = tx
+                .prepare_cached("DELETE FROM nonces WHERE nonce = ANY($1)")
+                .await?;
+            tx.execute(&delete, &[&used_nonces]).await?;
+        }
+        if !marked.is_empty() {
+            let (code_hashes, devices): (Vec<&[u8]>, Vec<&[u8]>) = marked.into_iter().unzip();
+            let mark = tx
+                .prepare_cached(
+                    "UPDATE citizens SET code_used_at = $3, code_used_by = u.device
+                     FROM UNNEST($1::bytea[], $2::bytea[]) AS u(code, device)
+                     WHERE citizens.code_hash = u.code AND citizens.code_used_at IS NULL",
+                )
+                .await?;
+            tx.execute(&mark, &[&code_hashes, &devices, &now]).await?;
+        }
+
+        // 4. Audit rows; an id already taken (or twice in this batch) is signed again.
+        let insert = tx
+            .prepare_cached(
+                "INSERT INTO issued (credential_id, kid, issued_at, expires, citizen_id)
+                 SELECT u.id, u.kid, $3, u.expires, u.citizen
+                 FROM UNNEST($1::bytea[], $2::bytea[], $4::bigint[], $5::bigint[])
+                     AS u(id, kid, expires, citizen)
+                 ON CONFLICT (credential_id) DO NOTHING RETURNING credential_id",
+            )
+            .await?;
+        let mut attempt = 1;
+        while !pending.is_empty() {
+            let mut seen = HashSet::new();
+            let (round, mut retry): (Vec<Pending>, Vec<Pending>) = pending
+                .into_iter()
+                .partition(|(_, _, _, s)| seen.insert(s.issued.id));
+            let ids: Vec<&[u8]> = round.iter().map(|p| &p.3.issued.id.0[..]).collect();
+            let kids: Vec<&[u8]> = round.iter().map(|p| &p.3.kid[..]).collect();
+            let expires: Vec<i64> = round.iter().map(|p| p.2.expires.timestamp()).collect();
+            let citizens: Vec<i64> = round.iter().map(|p| enrolments[p.0].citizen.0).collect();
+            let inserted: HashSet<Vec<u8>> = tx
+                .query(&insert, &[&ids, &kids, &now, &expires, &citizens])
+                .await?
+                .iter()
+                .map(|r| r.get::<_, Vec<u8>>(0))
+                .collect();
+            for (index, n, request, signed) in round {
+                if inserted.contains(&signed.issued.id.0[..]) {
+                    if let Some(Ok(credentials)) = outcomes.get_mut(index) {
+                        credentials[n] = signed.issued.bytes;
+                    }
+                } else {
+                    retry.push((index, n, request, signed));
+                }
+            }
+            if !retry.is_empty() && attempt == MAX_ID_ATTEMPTS {
+                return Err(StoreError::IdSpaceExhausted);
+            }
+            attempt += 1;
+            pending = retry
+                .into_iter()
+                .map(|(index, n, request, _)| {
+                    let signed = resign(&request)?;
+                    Ok((index, n, request, signed))
+                })
+                .collect::<StoreResult<_>>()?;
+        }
+        tx.commit().await?;
+        Ok(outcomes)
+    }
+
+    async fn sweep_nonces(&self, now: DateTime<Utc>) -> StoreResult<u64> {
+        let client = self.client().await?;
+        Ok(client
+            .execute(
+                "DELETE FROM nonces WHERE expires_at <= $1",
+                &[&now.timestamp()],
+            )
+            .await?)
+    }
+
+    async fn code_status(&self, code: &CodeHash) -> StoreResult<Option<CodeStatus>> {
+        let client = self.client().await?;
+        let query = client
+            .prepare_cached("SELECT id, code_used_by FROM citizens WHERE code_hash = $1")
+            .await?;
+        let row = client.query_opt(&query, &[&&code.0[..]]).await?;
+        row.map(|r| {
+            Ok(CodeStatus {
+                citizen: CitizenId(r.get(0)),
+                used_by: r
+                    .get::<_, Option<Vec<u8>>>(1)
+                    .map(|d| hash32(&d).map(DeviceHash))
+                    .transpose()?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn passes_of(&self, citizen: CitizenId) -> StoreResult<Option<Vec<PassData>>> {
+        let client = self.client().await?;
+        let query = client
+            .prepare_cached(
+                "SELECT c.name, c.birth_date, e.pass_no, e.event
+                 FROM citizens c LEFT JOIN events e ON e.citizen_id = c.id
+                 WHERE c.id = $1 ORDER BY e.pass_no, e.seq",
+            )
+            .await?;
+        let rows = client.query(&query, &[&citizen.0]).await?;
+        let Some(first) = rows.first() else {
+            return Ok(None);
+        };
+        let date_of_birth = NaiveDate::parse_from_str(first.get(1), "%Y-%m-%d")
+            .map_err(|_| StoreError::Corrupt("birth date"))?;
+        let person = Person {
+            name: first.get(0),
+            date_of_birth,
+        };
+        let events = rows.iter().filter_map(|r| {
+            let pass_no: Option<i32> = r.get(2);
+            let event: Option<String> = r.get(3);
+            Some((i64::from(pass_no?), event?))
+        });
+        assemble_passes(person, events).map(Some)
+    }
+
+    async fn add_citizens(&self, citizens: Vec<NewCitizen>) -> StoreResult<Vec<CitizenId>> {
+        let mut distinct = HashSet::new();
+        if !citizens.iter().all(|c| distinct.insert(c.code)) {
+            return Err(StoreError::Conflict(
+                "the same enrolment code appears twice",
+            ));
+        }
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let insert_citizens = tx
+            .prepare_cached(
+                "INSERT INTO citizens (code_hash, name, birth_date)
+                 SELECT * FROM UNNEST($1::bytea[], $2::text[], $3::text[])
+                 RETURNING id, code_hash",
+            )
+            .await?;
+        let insert_events = tx
+            .prepare_cached(
+                "INSERT INTO events (citizen_id, pass_no, seq, event)
+                 SELECT * FROM UNNEST($1::bigint[], $2::int[], $3::int[], $4::text[])",
+            )
+            .await?;
+        let mut ids = Vec::with_capacity(citizens.len());
+        for chunk in citizens.chunks(IMPORT_CHUNK) {
+            let codes: Vec<&[u8]> = chunk.iter().map(|c| &c.code.0[..]).collect();
+            let names: Vec<&str> = chunk.iter().map(|c| c.person.name.as_str()).collect();
+            let births: Vec<String> = chunk
+                .iter()
+                .map(|c| c.person.date_of_birth.to_string())
+                .collect();
+            let rows = tx
+                .query(&insert_citizens, &[&codes, &names, &births])
+                .await
+                .map_err(|e| {
+                    if is_unique_violation(&e) {
+                        StoreError::Conflict("an enrolment code is already in the registry")
+                    } else {
+                        e.into()
+                    }
+                })?;
+            let mut by_code = HashMap::with_capacity(rows.len());
+            for row in &rows {
+                by_code.insert(hash32(row.get(1))?, row.get::<_, i64>(0));
+            }
+            let (mut e_ids, mut e_pass, mut e_seq, mut e_text) =
+                (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+            for c in chunk {
+                let id = *by_code
+                    .get(&c.code.0)
+                    .ok_or(StoreError::Corrupt("inserted citizen"))?;
+                for (pass_no, events) in c.passes.iter().enumerate() {
+                    for (seq, event) in events.iter().enumerate() {
+                        e_ids.push(id);
+                        e_pass.push(pass_no as i32);
+                        e_seq.push(seq as i32);
+                        e_text.push(crate::registry::format_event(event));
+                    }
+                }
+                ids.push(CitizenId(id));
+            }
+            tx.execute(&insert_events, &[&e_ids, &e_pass, &e_seq, &e_text])
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(ids)
+    }
+
+    async fn revoke(&self, id: CredentialId, now: DateTime<Utc>) -> StoreResult<Revoked> {
+        let client = self.client().await?;
+        let added = client
+            .execute(
+                "INSERT INTO revoked (credential_id, revoked_at, expires)
+                 SELECT credential_id, $2, expires FROM issued WHERE credential_id = $1
+                 ON CONFLICT (credential_id) DO NOTHING",
+                &[&&id.0[..], &now.timestamp()],
+            )
+            .await?;
+        if added == 1 {
+            return Ok(Revoked::Now);
+        }
+        let issued = client
+            .query_opt(
+                "SELECT 1 FROM issued WHERE credential_id = $1",
+                &[&&id.0[..]],
+            )
+            .await?;
+        Ok(if issued.is_some() {
+            Revoked::Already
+        } else {
+            Revoked::NotIssued
+        })
+    }
+
+    async fn revoked_ids(&self, now: DateTime<Utc>) -> StoreResult<Vec<CredentialId>> {
+        let client = self.client().await?;
+        client
+            .query(
+                "SELECT credential_id FROM revoked WHERE expires > $1 ORDER BY credential_id",
+                &[&now.timestamp()],
+            )
+            .await?
+            .iter()
+            .map(|r| credential_id(r.get(0)))
+            .collect()
+    }
+
+    async fn audit_entry(&self, id: CredentialId) -> StoreResult<Option<AuditEntry>> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                "SELECT kid, issued_at, expires, citizen_id FROM issued WHERE credential_id = $1",
+                &[&&id.0[..]],
+            )
+            .await?;
+        row.map(|r| {
+            Ok(AuditEntry {
+                id,
+                kid: kid(r.get(0))?,
+                issued_at: timestamp(r.get(1)),
+                expires: timestamp(r.get(2)),
+                citizen: CitizenId(r.get(3)),
+            })
+        })
+        .transpose()
+    }
+
+    async fn publish(&self, lists: Vec<PublishedList>) -> StoreResult<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        for list in &lists {
+            let changed = tx
+                .execute(
+                    "INSERT INTO lists (kind, sequence, bytes, etag, published_at)
+                     VALUES ($1, $2, $3, $4, $5)
+                     ON CONFLICT (kind) DO UPDATE SET sequence = excluded.sequence,
+                         bytes = excluded.bytes, etag = excluded.etag,
+                         published_at = excluded.published_at
+                     WHERE lists.sequence < excluded.sequence",
+                    &[
+                        &list.kind.as_str(),
+                        &(list.sequence as i64),
+                        &list.bytes,
+                        &list.etag,
+                        &list.published_at.timestamp(),
+                    ],
+                )
+                .await?;
+            if changed == 0 {
+                return Err(StoreError::Conflict(
+                    "a list with this or a higher sequence is already published",
+                ));
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn published_heads(&self) -> StoreResult<Vec<ListHead>> {
+        let client = self.client().await?;
+        let query = client
+            .prepare_cached("SELECT kind, sequence, etag FROM lists")
+            .await?;
+        client
+            .query(&query, &[])
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(ListHead {
+                    kind: ListKind::parse(r.get(0)).ok_or(StoreError::Corrupt("list kind"))?,
+                    sequence: r.get::<_, i64>(1) as u64,
+                    etag: r.get(2),
+                })
+            })
+            .collect()
+    }
+
+    async fn published(&self, kind: ListKind) -> StoreResult<Option<PublishedList>> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                "SELECT sequence, bytes, etag, published_at FROM lists WHERE kind = $1",
+                &[&kind.as_str()],
+            )
+            .await?;
+        Ok(row.map(|r| PublishedList {
+            kind,
+            sequence: r.get::<_, i64>(0) as u64,
+            bytes: r.get(1),
+            etag: r.get(2),
+            published_at: timestamp(r.get(3)),
+        }))
+    }
+
+    async fn counts(&self) -> StoreResult<Counts> {
+        let client = self.client().await?;
+        let r = client
+            .query_one(
+                "SELECT (SELECT count(*) FROM nonces), (SELECT count(*) FROM citizens),
+                        (SELECT count(*) FROM citizens WHERE code_used_at IS NOT NULL),
+                        (SELECT count(*) FROM issued), (SELECT count(*) FROM revoked),
+                        (SELECT count(*) FROM lists)",
+                &[],
+            )
+            .await?;
+        let n = |i: usize| r.get::<_, i64>(i) as u64;
+        Ok(Counts {
+            nonces: n(0),
+            citizens: n(1),
+            codes_used: n(2),
+            issued: n(3),
+            revoked: n(4),
+            lists: n(5),
+        })
+    }
+}

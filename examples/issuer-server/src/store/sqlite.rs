@@ -1,0 +1,530 @@
+//! The embedded backend: one SQLite file (bundled SQLite) in WAL mode with `synchronous=FULL`, so
+//! a commit that returned survives a crash or power loss. One writer connection serves the
+//! batcher and the admin operations; a few read-only connections serve the handlers' lookups,
+//! which WAL lets run beside the writer. Every call runs on a blocking thread.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use rand_core::{OsRng, RngCore};
+use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior};
+use vaxpass::{CredentialId, PassData, Person};
+
+use super::{
+    assemble_passes, credential_id, hash32, kid, timestamp, AuditEntry, Batch, CitizenId, CodeHash,
+    CodeStatus, Counts, DeviceHash, Enrolment, ListHead, ListKind, NewCitizen, Outcome,
+    PublishedList, Refusal, Resign, Revoked, Store, StoreError, StoreResult, MAX_ID_ATTEMPTS,
+};
+
+const MIGRATIONS: &[&str] = &[include_str!("migrations/sqlite/0001_init.sql")];
+const READERS: usize = 4;
+
+/// The SQLite store.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: Vec<Mutex<Connection>>,
+    next_reader: AtomicUsize,
+    salt: [u8; 32],
+}
+
+fn connect(path: &Path) -> StoreResult<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(Duration::from_secs(5))?;
+    let mode: String =
+        conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(StoreError::Conflict("the store file does not support WAL"));
+    }
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(conn)
+}
+
+/// Applies the numbered migrations not yet applied (`PRAGMA user_version`), in one immediate
+/// transaction so two processes opening a new file do not both migrate it.
+fn migrate(conn: &mut Connection) -> StoreResult<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let current: i64 = tx.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    let supported = MIGRATIONS.len() as i64;
+    if current > supported {
+        return Err(StoreError::SchemaTooNew {
+            found: current,
+            supported,
+        });
+    }
+    for sql in MIGRATIONS.iter().skip(current as usize) {
+        tx.execute_batch(sql)?;
+    }
+    tx.pragma_update(None, "user_version", supported)?;
+    tx.commit()?;
+    Ok(())
+}
+
+fn load_or_create_salt(conn: &Connection) -> StoreResult<[u8; 32]> {
+    let mut fresh = [0u8; 32];
+    OsRng.fill_bytes(&mut fresh);
+    conn.execute(
+        "INSERT OR IGNORE INTO settings (key, value) VALUES ('code_salt', ?1)",
+        [&fresh[..]],
+    )?;
+    let salt: Vec<u8> = conn.query_row(
+        "SELECT value FROM settings WHERE key = 'code_salt'",
+        [],
+        |r| r.get(0),
+    )?;
+    hash32(&salt)
+}
+
+impl SqliteStore {
+    /// Opens or creates the store file and brings its schema up to date.
+    pub fn open(path: &Path) -> StoreResult<Self> {
+        let mut writer = connect(path)?;
+        migrate(&mut writer)?;
+        let salt = load_or_create_salt(&writer)?;
+        let readers = (0..READERS)
+            .map(|_| {
+                let conn = connect(path)?;
+                conn.pragma_update(None, "query_only", "ON")?;
+                Ok(Mutex::new(conn))
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                path: path.to_owned(),
+                writer: Mutex::new(writer),
+                readers,
+                next_reader: AtomicUsize::new(0),
+                salt,
+            }),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    async fn write<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = lock(&inner.writer);
+            f(&mut conn)
+        })
+        .await
+        .map_err(|_| StoreError::Join)?
+    }
+
+    async fn read<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            // A free reader if there is one, else wait for the next in turn.
+            let guard = inner
+                .readers
+                .iter()
+                .find_map(|r| r.try_lock().ok())
+                .unwrap_or_else(|| {
+                    let i = inner.next_reader.fetch_add(1, Ordering::Relaxed) % READERS;
+                    lock(&inner.readers[i])
+                });
+            f(&guard)
+        })
+        .await
+        .map_err(|_| StoreError::Join)?
+    }
+}
+
+fn lock(conn: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
+    conn.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn record(conn: &mut Connection, batch: Batch, resign: &Resign) -> StoreResult<Vec<Outcome>> {
+    let now = batch.now.timestamp();
+    let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    {
+        let mut insert =
+            tx.prepare_cached("INSERT OR IGNORE INTO nonces (nonce, expires_at) VALUES (?1, ?2)")?;
+        for (nonce, expires) in &batch.new_nonces {
+            insert.execute(params![nonce, expires.timestamp()])?;
+        }
+    }
+    let mut outcomes = Vec::with_capacity(batch.enrolments.len());
+    for enrolment in batch.enrolments {
+        let savepoint = tx.savepoint()?;
+        let outcome = record_one(&savepoint, enrolment, now, resign)?;
+        if outcome.is_ok() {
+            savepoint.commit()?;
+        } // else dropped: rolled back, nothing of this enrolment remains
+        outcomes.push(outcome);
+    }
+    tx.commit()?;
+    Ok(outcomes)
+}
+
+fn record_one(
+    conn: &Connection,
+    enrolment: Enrolment,
+    now: i64,
+    resign: &Resign,
+) -> StoreResult<Outcome> {
+    let consumed = conn
+        .prepare_cached("DELETE FROM nonces WHERE nonce = ?1 AND expires_at > ?2")?
+        .execute(params![enrolment.nonce, now])?;
+    if consumed == 0 {
+        return Ok(Err(Refusal::NonceUnknownOrUsed));
+    }
+    if let Some(code) = enrolment.code {
+        let marked = conn
+            .prepare_cached(
+                "UPDATE citizens SET code_used_at = coalesce(code_used_at, ?3), code_used_by = ?4
+                 WHERE code_hash = ?1 AND id = ?2 AND (code_used_at IS NULL OR code_used_by = ?4)",
+            )?
+            .execute(params![
+                &code.0[..],
+                enrolment.citizen.0,
+                now,
+                &enrolment.device.0[..]
+            ])?;
+        if marked == 0 {
+            return Ok(Err(Refusal::CodeAlreadyUsed));
+        }
+    }
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO issued (credential_id, kid, issued_at, expires, citizen_id)
+         VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (credential_id) DO NOTHING",
+    )?;
+    let mut credentials = Vec::with_capacity(enrolment.credentials.len());
+    for (request, mut signed) in enrolment.credentials {
+        let mut attempts = 1;
+        while insert.execute(params![
+            &signed.issued.id.0[..],
+            &signed.kid[..],
+            now,
+            request.expires.timestamp(),
+            enrolment.citizen.0
+        ])? == 0
+        {
+            if attempts == MAX_ID_ATTEMPTS {
+                return Err(StoreError::IdSpaceExhausted);
+            }
+            attempts += 1;
+            signed = resign(&request)?;
+        }
+        credentials.push(signed.issued.bytes);
+    }
+    Ok(Ok(credentials))
+}
+
+fn is_unique_violation(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == ErrorCode::ConstraintViolation)
+}
+
+fn add_citizens(conn: &mut Connection, citizens: Vec<NewCitizen>) -> StoreResult<Vec<CitizenId>> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut ids = Vec::with_capacity(citizens.len());
+    {
+        let mut citizen = tx.prepare_cached(
+            "INSERT INTO citizens (code_hash, name, birth_date) VALUES (?1, ?2, ?3)",
+        )?;
+        let mut event = tx.prepare_cached(
+            "INSERT INTO events (citizen_id, pass_no, seq, event) VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        for c in &citizens {
+            citizen
+                .execute(params![
+                    &c.code.0[..],
+                    c.person.name,
+                    c.person.date_of_birth.to_string()
+                ])
+                .map_err(|e| {
+                    if is_unique_violation(&e) {
+                        StoreError::Conflict("an enrolment code is already in the registry")
+                    } else {
+                        e.into()
+                    }
+                })?;
+            let id = tx.last_insert_rowid();
+            for (pass_no, events) in c.passes.iter().enumerate() {
+                for (seq, e) in events.iter().enumerate() {
+                    event.execute(params![
+                        id,
+                        pass_no as i64,
+                        seq as i64,
+                        crate::registry::format_event(e)
+                    ])?;
+                }
+            }
+            ids.push(CitizenId(id));
+        }
+    }
+    tx.commit()?;
+    Ok(ids)
+}
+
+fn passes_of(conn: &Connection, citizen: CitizenId) -> StoreResult<Option<Vec<PassData>>> {
+    let person = conn
+        .prepare_cached("SELECT name, birth_date FROM citizens WHERE id = ?1")?
+        .query_row([citizen.0], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })
+        .optional()?;
+    let Some((name, birth)) = person else {
+        return Ok(None);
+    };
+    let date_of_birth = NaiveDate::parse_from_str(&birth, "%Y-%m-%d")
+        .map_err(|_| StoreError::Corrupt("birth date"))?;
+    let mut query = conn.prepare_cached(
+        "SELECT pass_no, event FROM events WHERE citizen_id = ?1 ORDER BY pass_no, seq",
+    )?;
+    let rows = query
+        .query_map([citizen.0], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    assemble_passes(
+        Person {
+            name,
+            date_of_birth,
+        },
+        rows,
+    )
+    .map(Some)
+}
+
+fn publish(conn: &mut Connection, lists: Vec<PublishedList>) -> StoreResult<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    for list in &lists {
+        let changed = tx.execute(
+            "INSERT INTO lists (kind, sequence, bytes, etag, published_at) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (kind) DO UPDATE SET sequence = excluded.sequence, bytes = excluded.bytes,
+                 etag = excluded.etag, published_at = excluded.published_at
+             WHERE lists.sequence < excluded.sequence",
+            params![
+                list.kind.as_str(),
+                list.sequence as i64,
+                list.bytes,
+                list.etag,
+                list.published_at.timestamp()
+            ],
+        )?;
+        if changed == 0 {
+            return Err(StoreError::Conflict(
+                "a list with this or a higher sequence is already published",
+            ));
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    fn code_salt(&self) -> [u8; 32] {
+        self.inner.salt
+    }
+
+    async fn record_batch(&self, batch: Batch, resign: Resign) -> StoreResult<Vec<Outcome>> {
+        self.write(move |conn| record(conn, batch, &resign)).await
+    }
+
+    async fn sweep_nonces(&self, now: DateTime<Utc>) -> StoreResult<u64> {
+        self.write(move |conn| {
+            Ok(conn.execute(
+                "DELETE FROM nonces WHERE expires_at <= ?1",
+                [now.timestamp()],
+            )? as u64)
+        })
+        .await
+    }
+
+    async fn code_status(&self, code: &CodeHash) -> StoreResult<Option<CodeStatus>> {
+        let code = *code;
+        self.read(move |conn| {
+            let row = conn
+                .prepare_cached("SELECT id, code_used_by FROM citizens WHERE code_hash = ?1")?
+                .query_row([&code.0[..]], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, Option<Vec<u8>>>(1)?))
+                })
+                .optional()?;
+            row.map(|(id, used_by)| {
+                Ok(CodeStatus {
+                    citizen: CitizenId(id),
+                    used_by: used_by.map(|d| hash32(&d).map(DeviceHash)).transpose()?,
+                })
+            })
+            .transpose()
+        })
+        .await
+    }
+
+    async fn passes_of(&self, citizen: CitizenId) -> StoreResult<Option<Vec<PassData>>> {
+        self.read(move |conn| passes_of(conn, citizen)).await
+    }
+
+    async fn add_citizens(&self, citizens: Vec<NewCitizen>) -> StoreResult<Vec<CitizenId>> {
+        self.write(move |conn| add_citizens(conn, citizens)).await
+    }
+
+    async fn revoke(&self, id: CredentialId, now: DateTime<Utc>) -> StoreResult<Revoked> {
+        self.write(move |conn| {
+            let added = conn.execute(
+                "INSERT INTO revoked (credential_id, revoked_at, expires)
+                 SELECT credential_id, ?2, expires FROM issued WHERE credential_id = ?1
+                 ON CONFLICT (credential_id) DO NOTHING",
+                params![&id.0[..], now.timestamp()],
+            )?;
+            if added == 1 {
+                return Ok(Revoked::Now);
+            }
+            let issued = conn
+                .query_row(
+                    "SELECT 1 FROM issued WHERE credential_id = ?1",
+                    [&id.0[..]],
+                    |_| Ok(()),
+                )
+                .optional()?;
+            Ok(if issued.is_some() {
+                Revoked::Already
+            } else {
+                Revoked::NotIssued
+            })
+        })
+        .await
+    }
+
+    async fn revoked_ids(&self, now: DateTime<Utc>) -> StoreResult<Vec<CredentialId>> {
+        self.read(move |conn| {
+            let mut query = conn.prepare_cached(
+                "SELECT credential_id FROM revoked WHERE expires > ?1 ORDER BY credential_id",
+            )?;
+            let rows = query.query_map([now.timestamp()], |r| r.get::<_, Vec<u8>>(0))?;
+            rows.map(|id| credential_id(&id?)).collect()
+        })
+        .await
+    }
+
+    async fn audit_entry(&self, id: CredentialId) -> StoreResult<Option<AuditEntry>> {
+        self.read(move |conn| {
+            let row = conn
+                .prepare_cached(
+                    "SELECT kid, issued_at, expires, citizen_id FROM issued WHERE credential_id = ?1",
+                )?
+                .query_row([&id.0[..]], |r| {
+                    Ok((
+                        r.get::<_, Vec<u8>>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, i64>(2)?,
+                        r.get::<_, i64>(3)?,
+                    ))
+                })
+                .optional()?;
+            row.map(|(k, issued_at, expires, citizen)| {
+                Ok(AuditEntry {
+                    id,
+                    kid: kid(&k)?,
+                    issued_at: timestamp(issued_at),
+                    expires: timestamp(expires),
+                    citizen: CitizenId(citizen),
+                })
+            })
+            .transpose()
+        })
+        .await
+    }
+
+    async fn publish(&self, lists: Vec<PublishedList>) -> StoreResult<()> {
+        self.write(move |conn| publish(conn, lists)).await
+    }
+
+    async fn published_heads(&self) -> StoreResult<Vec<ListHead>> {
+        self.read(|conn| {
+            let mut query = conn.prepare_cached("SELECT kind, sequence, etag FROM lists")?;
+            let rows = query.query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })?;
+            rows.map(|row| {
+                let (kind, sequence, etag) = row?;
+                Ok(ListHead {
+                    kind: ListKind::parse(&kind).ok_or(StoreError::Corrupt("list kind"))?,
+                    sequence: sequence as u64,
+                    etag,
+                })
+            })
+            .collect()
+        })
+        .await
+    }
+
+    async fn published(&self, kind: ListKind) -> StoreResult<Option<PublishedList>> {
+        self.read(move |conn| {
+            let row = conn
+                .prepare_cached(
+                    "SELECT sequence, bytes, etag, published_at FROM lists WHERE kind = ?1",
+                )?
+                .query_row([kind.as_str()], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, Vec<u8>>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, i64>(3)?,
+                    ))
+                })
+                .optional()?;
+            Ok(row.map(|(sequence, bytes, etag, at)| PublishedList {
+                kind,
+                sequence: sequence as u64,
+                bytes,
+                etag,
+                published_at: timestamp(at),
+            }))
+        })
+        .await
+    }
+
+    async fn counts(&self) -> StoreResult<Counts> {
+        self.read(|conn| {
+            let count = |sql: &str| -> StoreResult<u64> {
+                Ok(conn.query_row(sql, [], |r| r.get::<_, i64>(0))? as u64)
+            };
+            Ok(Counts {
+                nonces: count("SELECT count(*) FROM nonces")?,
+                citizens: count("SELECT count(*) FROM citizens")?,
+                codes_used: count("SELECT count(*) FROM citizens WHERE code_used_at IS NOT NULL")?,
+                issued: count("SELECT count(*) FROM issued")?,
+                revoked: count("SELECT count(*) FROM revoked")?,
+                lists: count("SELECT count(*) FROM lists")?,
+            })
+        })
+        .await
+    }
+}

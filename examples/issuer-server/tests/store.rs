@@ -1,0 +1,232 @@
+//! The group-commit contract of both store backends, checked directly: within one batch each
+//! enrolment succeeds or fails alone and a failure changes nothing; nonces are single-use and
+//! expire; a code is bound to the first device; an id collision re-signs only that credential.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[macro_use]
+mod common;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use chrono::{Duration, NaiveDate, Utc};
+use common::{rand_bytes, Env};
+use vaxpass::{
+    CredentialId, DeviceSigner, Ed25519KeyPair, Event, IssueRequest, Issued, PassData, Person,
+    Product, SoftwareEd25519Signer, Vaccination,
+};
+use vaxpass_issuer_server::identity::hash_code;
+use vaxpass_issuer_server::store::{
+    Batch, CitizenId, CodeHash, DeviceHash, Enrolment, NewCitizen, Refusal, Resign,
+    SignedCredential, StoreError,
+};
+
+on_both_backends!(batch_semantics);
+
+fn person() -> Person {
+    Person {
+        name: "김민준".into(),
+        date_of_birth: NaiveDate::from_ymd_opt(1985, 3, 14).unwrap(),
+    }
+}
+
+fn events() -> Vec<Event> {
+    vec![Event::Vaccination(Vaccination {
+        product: Product::Comirnaty,
+        dose: 1,
+        of: 2,
+        date: NaiveDate::from_ymd_opt(2021, 6, 20).unwrap(),
+    })]
+}
+
+fn request() -> IssueRequest {
+    let now = Utc::now();
+    IssueRequest {
+        pass: PassData {
+            person: person(),
+            events: events(),
+        },
+        device_key: SoftwareEd25519Signer(Ed25519KeyPair::generate())
+            .public_key()
+            .unwrap(),
+        not_before: now,
+        expires: now + Duration::days(365),
+    }
+}
+
+fn signed(id: [u8; 6], bytes: &[u8]) -> SignedCredential {
+    SignedCredential {
+        issued: Issued {
+            id: CredentialId(id),
+            bytes: bytes.to_vec(),
+        },
+        kid: [7; 8],
+    }
+}
+
+fn enrolment(
+    nonce: &[u8],
+    citizen: CitizenId,
+    code: CodeHash,
+    device: u8,
+    id: [u8; 6],
+) -> Enrolment {
+    Enrolment {
+        nonce: nonce.to_vec(),
+        citizen,
+        code: Some(code),
+        device: DeviceHash([device; 32]),
+        credentials: vec![(request(), signed(id, b"first"))],
+    }
+}
+
+fn batch_semantics(env: &Env) {
+    let (rt, store) = env.store();
+    let salt = store.code_salt();
+    let (c1, c2) = (
+        hash_code(&salt, "KR-000001-0001").unwrap(),
+        hash_code(&salt, "KR-000002-0002").unwrap(),
+    );
+    let citizens = rt
+        .block_on(store.add_citizens(vec![
+            NewCitizen {
+                person: person(),
+                code: c1,
+                passes: vec![events()],
+            },
+            NewCitizen {
+                person: person(),
+                code: c2,
+                passes: vec![events(), events()],
+            },
+        ]))
+        .unwrap();
+    let (k1, k2) = (citizens[0], citizens[1]);
+    assert_eq!(rt.block_on(store.passes_of(k2)).unwrap().unwrap().len(), 2);
+    assert!(rt
+        .block_on(store.passes_of(CitizenId(-1)))
+        .unwrap()
+        .is_none());
+    // A code already registered is refused, and the whole import with it.
+    let duplicate = rt.block_on(store.add_citizens(vec![NewCitizen {
+        person: person(),
+        code: c1,
+        passes: vec![events()],
+    }]));
+    assert!(
+        matches!(duplicate, Err(StoreError::Conflict(_))),
+        "{duplicate:?}"
+    );
+
+    let now = Utc::now();
+    let [n1, n2, n3, expired]: [Vec<u8>; 4] = std::array::from_fn(|_| rand_bytes::<32>().to_vec());
+    let nonces = Batch {
+        now,
+        new_nonces: vec![
+            (n1.clone(), now + Duration::minutes(5)),
+            (n2.clone(), now + Duration::minutes(5)),
+            (n3.clone(), now + Duration::minutes(5)),
+            (expired.clone(), now - Duration::seconds(1)),
+        ],
+        enrolments: Vec::new(),
+    };
+    let resigned = Arc::new(AtomicUsize::new(0));
+    let counter = resigned.clone();
+    let resign: Resign = Arc::new(move |_request: &IssueRequest| {
+        counter.fetch_add(1, Ordering::SeqCst);
+        Ok(signed(rand_bytes::<6>(), b"resigned"))
+    });
+    rt.block_on(store.record_batch(nonces, resign.clone()))
+        .unwrap();
+    assert_eq!(rt.block_on(store.counts()).unwrap().nonces, 4);
+
+    let a = rand_bytes::<6>();
+    let batch = Batch {
+        now,
+        new_nonces: Vec::new(),
+        enrolments: vec![
+            enrolment(&n1, k1, c1, 1, a),                      // ok
+            enrolment(&n1, k2, c2, 2, rand_bytes::<6>()),      // nonce used just above
+            enrolment(&n2, k1, c1, 2, rand_bytes::<6>()),      // c1 taken by device 1
+            enrolment(&n2, k2, c2, 2, a),                      // ok, after re-signing (id a taken)
+            enrolment(&expired, k2, c2, 2, rand_bytes::<6>()), // expired nonce
+            enrolment(&n3, k1, c1, 1, rand_bytes::<6>()),      // ok: same device, same code
+        ],
+    };
+    let outcomes = rt
+        .block_on(store.record_batch(batch, resign.clone()))
+        .unwrap();
+    assert_eq!(outcomes.len(), 6);
+    assert_eq!(outcomes[0], Ok(vec![b"first".to_vec()]));
+    assert_eq!(outcomes[1], Err(Refusal::NonceUnknownOrUsed));
+    assert_eq!(outcomes[2], Err(Refusal::CodeAlreadyUsed));
+    assert_eq!(outcomes[3], Ok(vec![b"resigned".to_vec()]));
+    assert_eq!(outcomes[4], Err(Refusal::NonceUnknownOrUsed));
+    assert_eq!(outcomes[5], Ok(vec![b"first".to_vec()]));
+    assert_eq!(resigned.load(Ordering::SeqCst), 1);
+
+    let counts = rt.block_on(store.counts()).unwrap();
+    assert_eq!(counts.issued, 3);
+    assert_eq!(counts.codes_used, 2);
+    assert_eq!(counts.nonces, 1, "only the expired nonce is left");
+    assert_eq!(rt.block_on(store.sweep_nonces(Utc::now())).unwrap(), 1);
+    let entry = rt
+        .block_on(store.audit_entry(CredentialId(a)))
+        .unwrap()
+        .unwrap();
+    assert_eq!((entry.citizen, entry.kid), (k1, [7; 8]));
+    let status = rt.block_on(store.code_status(&c1)).unwrap().unwrap();
+    assert_eq!(status.citizen, k1);
+    assert_eq!(status.used_by, Some(DeviceHash([1; 32])));
+
+    // A resign that keeps colliding gives up: the whole batch is rolled back.
+    let stubborn: Resign = Arc::new(move |_request: &IssueRequest| Ok(signed(a, b"again")));
+    let n4 = rand_bytes::<32>().to_vec();
+    rt.block_on(store.record_batch(
+        Batch {
+            now,
+            new_nonces: vec![(n4.clone(), now + Duration::minutes(5))],
+            enrolments: Vec::new(),
+        },
+        resign.clone(),
+    ))
+    .unwrap();
+    let before = rt.block_on(store.counts()).unwrap();
+    let failed = rt.block_on(store.record_batch(
+        Batch {
+            now,
+            new_nonces: Vec::new(),
+            enrolments: vec![enrolment(&n4, k1, c1, 1, a)],
+        },
+        stubborn,
+    ));
+    assert!(
+        matches!(failed, Err(StoreError::IdSpaceExhausted)),
+        "{failed:?}"
+    );
+    assert_eq!(rt.block_on(store.counts()).unwrap(), before);
+
+    // Revocation bookkeeping.
+    use vaxpass_issuer_server::store::Revoked;
+    assert_eq!(
+        rt.block_on(store.revoke(CredentialId(a), now)).unwrap(),
+        Revoked::Now
+    );
+    assert_eq!(
+        rt.block_on(store.revoke(CredentialId(a), now)).unwrap(),
+        Revoked::Already
+    );
+    assert_eq!(
+        rt.block_on(store.revoke(CredentialId([0; 6]), now))
+            .unwrap(),
+        Revoked::NotIssued
+    );
+    assert_eq!(
+        rt.block_on(store.revoked_ids(now)).unwrap(),
+        vec![CredentialId(a)]
+    );
+    assert!(rt
+        .block_on(store.revoked_ids(now + Duration::days(400)))
+        .unwrap()
+        .is_empty());
+}
