@@ -1,9 +1,21 @@
 #!/usr/bin/env bash
-# Runs every test of the project: the Rust workspace (core, cross-crate tests, CLI), then the
-# Kotlin, Swift and Python binding tests against the built library. Toolchains for the bindings
-# are installed on first use and cached (scripts/toolchains.sh).
+# Runs every test of the project:
+#   1. the Rust workspace (core, cross-crate tests, CLI, issuer service on SQLite and on a real
+#      PostgreSQL that scripts/postgres.sh installs and starts on loopback on first use);
+#   2. the lunch-rush replay at a size that runs in seconds (it exits non-zero unless every
+#      citizen enrolled, no scan needed the network and every fake was refused);
+#   3. the Kotlin, Swift and Python binding tests against the built library (toolchains are
+#      installed on first use and cached: scripts/toolchains.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+VAXPASS_TEST_POSTGRES_URL="$(scripts/postgres.sh start | tail -n 1)"
+export VAXPASS_TEST_POSTGRES_URL
+trap 'scripts/postgres.sh stop >/dev/null 2>&1 || true' EXIT
+
 cargo test --workspace --locked
+
+cargo build --locked -p vaxpass-issuer-server -p vaxpass-lunch-rush
+target/debug/lunch-rush --citizens 2000 --shops 20 --scans 20000 --window-secs 5 --server-concurrency 4
+
 tests/bindings/run.sh
