@@ -28,6 +28,8 @@ pub struct Enrolment {
     pub latencies: Vec<Duration>,
     /// 429 and 503 answers received.
     pub busy_answers: u64,
+    /// How long each 429/503 took to arrive: overload must be refused fast.
+    pub busy_latencies: Vec<Duration>,
     /// Citizens who were told to come back at least once.
     pub turned_away: usize,
     /// Citizens who never enrolled, with why.
@@ -36,6 +38,9 @@ pub struct Enrolment {
 
 const MAX_ATTEMPTS: u32 = 40;
 
+/// A phone and the bundle the service answered it with.
+type Answered = (SoftwareEd25519Signer, Vec<u8>);
+
 pub fn run(
     service: &Service,
     citizens: &[Citizen],
@@ -43,9 +48,16 @@ pub fn run(
     clients: usize,
     deadline: Instant,
 ) -> Result<Enrolment, String> {
+    // Phones have their device keys long before the peak: generate them outside the timed part.
+    let signers: Vec<SoftwareEd25519Signer> = citizens
+        .iter()
+        .map(|_| SoftwareEd25519Signer(Ed25519KeyPair::generate()))
+        .collect();
     let next = AtomicUsize::new(0);
     let busy = AtomicU64::new(0);
     let results = Mutex::new(Enrolment::default());
+    // Bundles are kept as received and parsed after the clock stops, as a phone would at leisure.
+    let answers: Mutex<Vec<Answered>> = Mutex::new(Vec::new());
     let start = Instant::now();
     std::thread::scope(|scope| {
         for _ in 0..clients.min(citizens.len()).max(1) {
@@ -62,13 +74,26 @@ pub fn run(
                     {
                         std::thread::sleep(wait);
                     }
-                    let outcome = enrol_one(&agent, service.base(), &citizens[i], &busy, deadline);
+                    let mut busy_latencies = Vec::new();
+                    let outcome = enrol_one(
+                        &agent,
+                        service.base(),
+                        &citizens[i],
+                        signers[i].clone(),
+                        &busy,
+                        &mut busy_latencies,
+                        deadline,
+                    );
                     let mut results = results
                         .lock()
                         .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    results.busy_latencies.extend(busy_latencies);
                     match outcome {
-                        Ok((enrolled, latency, was_busy)) => {
-                            results.enrolled.push(enrolled);
+                        Ok((answered, latency, was_busy)) => {
+                            answers
+                                .lock()
+                                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                                .push(answered);
                             results.latencies.push(latency);
                             results.turned_away += usize::from(was_busy);
                         }
@@ -82,6 +107,19 @@ pub fn run(
         .into_inner()
         .map_err(|_| "an enrolment client panicked".to_owned())?;
     results.elapsed = start.elapsed();
+    for (signer, bundle) in answers
+        .into_inner()
+        .map_err(|_| "an enrolment client panicked".to_owned())?
+    {
+        match decode_issued(&bundle)
+            .ok()
+            .and_then(|c| c.into_iter().next())
+            .and_then(|b| Credential::from_bytes(&b).ok())
+        {
+            Some(credential) => results.enrolled.push(Enrolled { signer, credential }),
+            None => results.failures.push("the bundle did not parse".into()),
+        }
+    }
     results.busy_answers = busy.load(Ordering::Relaxed);
     Ok(results)
 }
@@ -92,10 +130,11 @@ fn enrol_one(
     agent: &ureq::Agent,
     base: &str,
     citizen: &Citizen,
+    signer: SoftwareEd25519Signer,
     busy: &AtomicU64,
+    busy_latencies: &mut Vec<Duration>,
     deadline: Instant,
-) -> Result<(Enrolled, Duration, bool), String> {
-    let signer = SoftwareEd25519Signer(Ed25519KeyPair::generate());
+) -> Result<(Answered, Duration, bool), String> {
     let mut backoff = Backoff::default();
     let mut was_busy = false;
     let post = |path: &str, body: &[u8]| -> Result<(u16, Option<String>, Vec<u8>), String> {
@@ -123,7 +162,11 @@ fn enrol_one(
         if Instant::now() > deadline {
             break;
         }
+        let asked = Instant::now();
         let (status, retry, nonce) = post("/v1/enrolment/nonce", &[])?;
+        if matches!(status, 429 | 503) {
+            busy_latencies.push(asked.elapsed());
+        }
         if status == 200 {
             let request = EnrolmentRequest::create(&nonce, citizen.code.as_bytes(), &signer)
                 .map_err(|e| e.to_string())?;
@@ -131,12 +174,7 @@ fn enrol_one(
             let (status, retry_enrol, body) = post("/v1/enrolment", &request)?;
             if status == 200 {
                 let latency = sent.elapsed();
-                let credential = decode_issued(&body)
-                    .ok()
-                    .and_then(|c| c.into_iter().next())
-                    .and_then(|bytes| Credential::from_bytes(&bytes).ok())
-                    .ok_or("the bundle did not parse")?;
-                return Ok((Enrolled { signer, credential }, latency, was_busy));
+                return Ok(((signer, body), latency, was_busy));
             }
             if !matches!(status, 429 | 503) {
                 return Err(format!(

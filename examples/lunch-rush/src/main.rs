@@ -113,6 +113,7 @@ fn run(args: &Args) -> Result<report::Report, String> {
     );
 
     // The authority revokes a few passes (lost phones) and publishes; the shops sync.
+    let service_peak_rss_kib = server.peak_rss_kib();
     let revoked = server.revoke_some(&enrolment.enrolled, 0.01, &mut rng)?;
     let shops = scans::Shops::sync(dir.path(), &server, args.shops as usize)?;
 
@@ -136,6 +137,7 @@ fn run(args: &Args) -> Result<report::Report, String> {
         args.window_secs,
         &schedule,
         enrolment,
+        service_peak_rss_kib,
         outcome,
     ))
 }

@@ -14,6 +14,7 @@ pub struct Report {
     window_secs: f64,
     enrolment: Enrolment,
     peak_arrivals_per_second: usize,
+    service_peak_rss_kib: Option<u64>,
     scans: Outcome,
 }
 
@@ -23,6 +24,7 @@ impl Report {
         window_secs: f64,
         schedule: &[Duration],
         enrolment: Enrolment,
+        service_peak_rss_kib: Option<u64>,
         scans: Outcome,
     ) -> Self {
         let peak_arrivals_per_second = crate::arrivals::peak_per_second(
@@ -32,6 +34,7 @@ impl Report {
             window_secs,
         );
         Self {
+            service_peak_rss_kib,
             citizens,
             window_secs,
             enrolment,
@@ -54,8 +57,8 @@ impl Report {
             && s.forgeries_accepted == 0
     }
 
-    fn percentile(&self, p: f64) -> Duration {
-        let mut l = self.enrolment.latencies.clone();
+    fn percentile(values: &[Duration], p: f64) -> Duration {
+        let mut l = values.to_vec();
         l.sort_unstable();
         l.get(((l.len() as f64 * p).ceil() as usize).saturating_sub(1))
             .copied()
@@ -66,7 +69,12 @@ impl Report {
         let e = &self.enrolment;
         let s = &self.scans;
         let rate = e.enrolled.len() as f64 / e.elapsed.as_secs_f64().max(1e-9);
-        let (p50, p99) = (self.percentile(0.50), self.percentile(0.99));
+        let (p50, p99) = (
+            Self::percentile(&e.latencies, 0.50),
+            Self::percentile(&e.latencies, 0.99),
+        );
+        let busy_p99 = Self::percentile(&e.busy_latencies, 0.99);
+        let rss_mib = self.service_peak_rss_kib.map(|k| k as f64 / 1024.0);
         if as_json {
             let value = json!({
                 "ok": self.ok(),
@@ -75,6 +83,8 @@ impl Report {
                     "busy_answers": e.busy_answers, "turned_away_then_enrolled": e.turned_away,
                     "seconds": e.elapsed.as_secs_f64(), "per_second": rate,
                     "p50_ms": p50.as_secs_f64() * 1e3, "p99_ms": p99.as_secs_f64() * 1e3,
+                    "busy_answer_p99_ms": busy_p99.as_secs_f64() * 1e3,
+                    "service_peak_rss_mib": rss_mib,
                 },
                 "outage": {
                     "scans": s.scans, "network_failures": s.network_failures,
@@ -134,6 +144,16 @@ impl Report {
         row(
             "  arrivals in the busiest second",
             self.peak_arrivals_per_second.to_string(),
+            "-".into(),
+        );
+        row(
+            "  429/503 answered within (p99)",
+            format!("{:.1} ms", busy_p99.as_secs_f64() * 1e3),
+            "-".into(),
+        );
+        row(
+            "  service peak memory (VmHWM)",
+            rss_mib.map_or("-".into(), |m| format!("{m:.0} MiB")),
             "-".into(),
         );
         println!("  Outage, 11:40-12:40: the issuer service is killed");

@@ -205,6 +205,14 @@ impl Service {
         Ok((status, etag, body))
     }
 
+    /// The service's peak resident memory so far (VmHWM), in KiB, where /proc tells.
+    pub fn peak_rss_kib(&self) -> Option<u64> {
+        let pid = self.child.as_ref()?.id();
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+        line.split_whitespace().nth(1)?.parse().ok()
+    }
+
     /// 11:40: SIGKILL, no goodbye. Afterwards nothing answers on the port.
     pub fn kill(&mut self) -> Result<(), String> {
         if let Some(mut child) = self.child.take() {
