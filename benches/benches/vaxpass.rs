@@ -11,7 +11,7 @@ use vaxpass_benches::*;
 /// and one EU DCC pass (base45, zlib, COSE, ES256 against the signer certificate).
 fn verify(c: &mut Criterion) {
     let world = World::new();
-    let text = world.presentation();
+    let text = presentation(&world);
     assert!(world.verifier.verify(&text, now()).unwrap().is_valid());
     let key = SigningKey::from_bytes(&[7; 32]);
     let public: VerifyingKey = key.verifying_key();
@@ -39,7 +39,7 @@ fn verify(c: &mut Criterion) {
 /// QR encoding of the same text (its floor); and cold start, opening the wallet first.
 fn display(c: &mut Criterion) {
     let world = World::new();
-    let text = world.presentation();
+    let text = presentation(&world);
     let key = SigningKey::from_bytes(&[7; 32]);
     let message = [3u8; 77];
 
@@ -55,7 +55,7 @@ fn display(c: &mut Criterion) {
         b.iter(|| {
             world
                 .wallet
-                .presentation(&world.pass_id, now())
+                .presentation(&world.pass, now())
                 .unwrap()
                 .qr
                 .modules()
@@ -63,7 +63,11 @@ fn display(c: &mut Criterion) {
     });
     group.bench_function("vaxpass: cold start to first QR", |b| {
         b.iter(|| {
-            let wallet = Wallet::open(world.wallet_path(), DeviceKeySource::default()).unwrap();
+            let wallet = Wallet::open(
+                world.dir.path().join("wallet.sqlite"),
+                DeviceKeySource::default(),
+            )
+            .unwrap();
             let first = wallet.passes().unwrap()[0].id;
             wallet.presentation(&first, now()).unwrap().qr.modules()
         })
@@ -126,7 +130,7 @@ fn lists(c: &mut Criterion) {
         )
     });
     let world = World::new();
-    world.revoke_many(1_000_000);
+    revoke_many(&world, 1_000_000);
     let revoked = vaxpass::CredentialId([0, 0, 0, 0, 0, 0]);
     assert!(world.verifier.is_revoked(&revoked).unwrap());
     group.sample_size(100);
@@ -135,17 +139,10 @@ fn lists(c: &mut Criterion) {
     });
     group.bench_function(
         "vaxpass: revocation lookup, 1,000,000 entries (miss)",
-        |b| {
-            b.iter(|| {
-                world
-                    .verifier
-                    .is_revoked(black_box(&world.pass_id))
-                    .unwrap()
-            })
-        },
+        |b| b.iter(|| world.verifier.is_revoked(black_box(&world.pass)).unwrap()),
     );
     group.bench_function("vaxpass: full verify with 1,000,000 revocations", |b| {
-        let text = world.presentation();
+        let text = presentation(&world);
         b.iter(|| world.verifier.verify(black_box(&text), now()).unwrap())
     });
     group.finish();

@@ -4,7 +4,7 @@
 
 fn main() {
     let world = vaxpass_benches::World::new();
-    let text = world.presentation();
+    let text = vaxpass_benches::presentation(&world);
     let now = vaxpass_benches::now();
     let n: usize = std::env::var("N")
         .ok()

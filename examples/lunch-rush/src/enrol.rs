@@ -10,7 +10,7 @@ use vaxpass::enrolment::decode_issued;
 use vaxpass::sync::{self, Backoff};
 use vaxpass::{Credential, Ed25519KeyPair, EnrolmentRequest, SoftwareEd25519Signer};
 
-use crate::service::{Citizen, Service};
+use crate::service::{reply, Citizen, Reply, Service};
 
 /// A phone that holds its pass.
 #[derive(Debug)]
@@ -137,26 +137,12 @@ fn enrol_one(
 ) -> Result<(Answered, Duration, bool), String> {
     let mut backoff = Backoff::default();
     let mut was_busy = false;
-    let post = |path: &str, body: &[u8]| -> Result<(u16, Option<String>, Vec<u8>), String> {
-        let response = match agent
+    let post = |path: &str, body: &[u8]| -> Result<Reply, String> {
+        let sent = agent
             .post(&format!("{base}{path}"))
             .set("Content-Type", "application/octet-stream")
-            .send_bytes(body)
-        {
-            Ok(r) | Err(ureq::Error::Status(_, r)) => r,
-            Err(e) => return Err(format!("{path}: {e}")),
-        };
-        let (status, retry) = (
-            response.status(),
-            response.header("Retry-After").map(str::to_owned),
-        );
-        let mut bytes = Vec::new();
-        std::io::Read::read_to_end(
-            &mut std::io::Read::take(response.into_reader(), 1 << 20),
-            &mut bytes,
-        )
-        .map_err(|e| e.to_string())?;
-        Ok((status, retry, bytes))
+            .send_bytes(body);
+        reply(sent, "Retry-After", 1 << 20).map_err(|e| format!("{path}: {e}"))
     };
     for _ in 0..MAX_ATTEMPTS {
         if Instant::now() > deadline {

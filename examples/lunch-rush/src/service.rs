@@ -2,6 +2,7 @@
 //! loopback port, used through its HTTP API, and killed with SIGKILL at "11:40".
 
 use std::fmt::Write as _;
+use std::io::Read as _;
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -187,22 +188,12 @@ impl Service {
     }
 
     /// GETs a list; the shops' sync goes through the core's `apply_fetched`.
-    pub fn get(&self, path: &str) -> Result<(u16, Option<String>, Vec<u8>), String> {
-        let response = match self.agent.get(&format!("{}{path}", self.base)).call() {
-            Ok(r) | Err(ureq::Error::Status(_, r)) => r,
-            Err(e) => return Err(format!("GET {path}: {e}")),
-        };
-        let (status, etag) = (
-            response.status(),
-            response.header("ETag").map(str::to_owned),
-        );
-        let mut body = Vec::new();
-        std::io::Read::read_to_end(
-            &mut std::io::Read::take(response.into_reader(), 64 << 20),
-            &mut body,
+    pub fn get(&self, path: &str) -> Result<Reply, String> {
+        reply(
+            self.agent.get(&format!("{}{path}", self.base)).call(),
+            "ETag",
+            64 << 20,
         )
-        .map_err(|e| e.to_string())?;
-        Ok((status, etag, body))
     }
 
     /// The service's peak resident memory so far (VmHWM), in KiB, where /proc tells.
@@ -233,6 +224,32 @@ impl Drop for Service {
             let _ = child.wait();
         }
     }
+}
+
+/// A status, one header's value, and the body (at most `limit` bytes).
+pub type Reply = (u16, Option<String>, Vec<u8>);
+
+/// Reads an answer whatever its status; only a transport failure is an error.
+pub fn reply(
+    result: Result<ureq::Response, ureq::Error>,
+    header: &str,
+    limit: u64,
+) -> Result<Reply, String> {
+    let response = match result {
+        Ok(r) | Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => return Err(e.to_string()),
+    };
+    let (status, value) = (
+        response.status(),
+        response.header(header).map(str::to_owned),
+    );
+    let mut body = Vec::new();
+    response
+        .into_reader()
+        .take(limit)
+        .read_to_end(&mut body)
+        .map_err(|e| e.to_string())?;
+    Ok((status, value, body))
 }
 
 fn parse_hex32(text: &str) -> Option<[u8; 32]> {
