@@ -595,7 +595,7 @@ public protocol AuthorityProtocol: AnyObject, Sendable {
     
     /**
      * Checks an enrolment request against the nonce handed out and issues one credential for the
-     * person's events, bound to the requesting device. Returns the bundle for `Wallet.import`.
+     * person's events, bound to the requesting device. Returns the bundle for `Wallet.importPasses`.
      */
     func answerEnrolment(request: Data, nonce: Data, person: Person, events: [Event], notBefore: Date, expires: Date, now: Date) throws  -> Data
     
@@ -713,7 +713,7 @@ public static func `open`(path: String)throws  -> Authority  {
     
     /**
      * Checks an enrolment request against the nonce handed out and issues one credential for the
-     * person's events, bound to the requesting device. Returns the bundle for `Wallet.import`.
+     * person's events, bound to the requesting device. Returns the bundle for `Wallet.importPasses`.
      */
 open func answerEnrolment(request: Data, nonce: Data, person: Person, events: [Event], notBefore: Date, expires: Date, now: Date)throws  -> Data  {
     return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
