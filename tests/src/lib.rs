@@ -79,26 +79,40 @@ impl World {
         )
         .unwrap();
         let issued_at = lunch() - Duration::days(10);
-        let issued = authority
-            .issue(
-                &pass,
-                wallet.device_key(),
-                issued_at,
-                issued_at + Duration::days(365),
-                issued_at,
-            )
-            .unwrap();
-        let bundle = vaxpass::enrolment::encode_issued(&[issued.bytes]).unwrap();
-        wallet.import(&bundle, None, issued_at).unwrap();
+        let pass = issue_into(
+            &authority,
+            &wallet,
+            &pass,
+            issued_at,
+            issued_at + Duration::days(365),
+            issued_at,
+        );
         let world = Self {
             dir,
             authority,
             wallet,
             verifier,
-            pass: issued.id,
+            pass,
         };
         world.sync(lunch() - Duration::hours(1));
         world
+    }
+
+    /// Issues another three-dose pass to this world's wallet and imports it.
+    pub fn issue(
+        &self,
+        not_before: DateTime<Utc>,
+        expires: DateTime<Utc>,
+        issued_at: DateTime<Utc>,
+    ) -> CredentialId {
+        issue_into(
+            &self.authority,
+            &self.wallet,
+            &three_doses(),
+            not_before,
+            expires,
+            issued_at,
+        )
     }
 
     /// The shop goes online at `now` and takes fresh lists.
@@ -121,6 +135,23 @@ impl World {
     pub fn verdict(&self, text: &str, now: DateTime<Utc>) -> Verdict {
         self.verifier.verify(text, now).unwrap()
     }
+}
+
+/// Issues `pass` from `authority` to `wallet` and imports it unchecked; returns its id.
+pub fn issue_into(
+    authority: &Authority,
+    wallet: &Wallet,
+    pass: &PassData,
+    not_before: DateTime<Utc>,
+    expires: DateTime<Utc>,
+    issued_at: DateTime<Utc>,
+) -> CredentialId {
+    let issued = authority
+        .issue(pass, wallet.device_key(), not_before, expires, issued_at)
+        .unwrap();
+    let bundle = vaxpass::enrolment::encode_issued(&[issued.bytes]).unwrap();
+    wallet.import(&bundle, None, issued_at).unwrap();
+    issued.id
 }
 
 /// A file from the repository's `testdata/` folder.

@@ -63,31 +63,11 @@ fn credential_validity_boundaries_at_nbf_and_exp() {
     let issued_at = lunch() - Duration::days(1);
     let nbf = lunch();
     let exp = lunch() + Duration::days(2);
-    let issued = world
-        .authority
-        .issue(
-            &three_doses(),
-            world.wallet.device_key(),
-            nbf,
-            exp,
-            issued_at,
-        )
-        .unwrap();
-    world
-        .wallet
-        .import(
-            &vaxpass::enrolment::encode_issued(&[issued.bytes]).unwrap(),
-            None,
-            issued_at,
-        )
-        .unwrap();
+    let id = world.issue(nbf, exp, issued_at);
     let check = |now| {
         world
             .verifier
-            .verify(
-                &world.wallet.presentation(&issued.id, now).unwrap().text,
-                now,
-            )
+            .verify(&world.wallet.presentation(&id, now).unwrap().text, now)
             .unwrap()
             .reason
     };
@@ -207,25 +187,7 @@ fn a_compromised_key_invalidates_only_what_it_signed_after_the_leak() {
     let kid = world.authority.issuer_keys().unwrap()[0].kid;
     let mut ids = Vec::new();
     for issued_at in [before, after] {
-        let issued = world
-            .authority
-            .issue(
-                &three_doses(),
-                world.wallet.device_key(),
-                issued_at,
-                issued_at + Duration::days(365),
-                issued_at,
-            )
-            .unwrap();
-        world
-            .wallet
-            .import(
-                &vaxpass::enrolment::encode_issued(&[issued.bytes]).unwrap(),
-                None,
-                issued_at,
-            )
-            .unwrap();
-        ids.push(issued.id);
+        ids.push(world.issue(issued_at, issued_at + Duration::days(365), issued_at));
     }
     world.authority.mark_compromised(&kid, leak).unwrap();
     world.sync(lunch());
@@ -260,31 +222,14 @@ fn a_compromised_key_invalidates_only_what_it_signed_after_the_leak() {
         .authority
         .rotate_issuer_key(lunch() - Duration::minutes(5))
         .unwrap();
-    let fresh = world
-        .authority
-        .issue(
-            &three_doses(),
-            world.wallet.device_key(),
-            lunch(),
-            lunch() + Duration::days(1),
-            lunch(),
-        )
-        .unwrap();
-    world
-        .wallet
-        .import(
-            &vaxpass::enrolment::encode_issued(&[fresh.bytes]).unwrap(),
-            None,
-            lunch(),
-        )
-        .unwrap();
+    let fresh = world.issue(lunch(), lunch() + Duration::days(1), lunch());
     assert_eq!(
-        verdict(&fresh.id),
+        verdict(&fresh),
         Some(Reason::UnknownIssuer),
         "the shop has not seen the new key yet"
     );
     world.sync(lunch());
-    assert_eq!(verdict(&fresh.id), None);
+    assert_eq!(verdict(&fresh), None);
 }
 
 #[test]
@@ -427,24 +372,15 @@ fn a_credential_from_an_unknown_authority_is_refused() {
         lunch() - Duration::days(30),
     )
     .unwrap();
-    let issued = rogue
-        .issue(
-            &three_doses(),
-            world.wallet.device_key(),
-            lunch() - Duration::days(1),
-            lunch() + Duration::days(30),
-            lunch() - Duration::days(1),
-        )
-        .unwrap();
-    world
-        .wallet
-        .import(
-            &vaxpass::enrolment::encode_issued(&[issued.bytes]).unwrap(),
-            None,
-            lunch(),
-        )
-        .unwrap();
-    let text = world.wallet.presentation(&issued.id, lunch()).unwrap().text;
+    let id = issue_into(
+        &rogue,
+        &world.wallet,
+        &three_doses(),
+        lunch() - Duration::days(1),
+        lunch() + Duration::days(30),
+        lunch() - Duration::days(1),
+    );
+    let text = world.wallet.presentation(&id, lunch()).unwrap().text;
     assert_eq!(
         world.verdict(&text, lunch()).reason,
         Some(Reason::UnknownIssuer)
@@ -555,24 +491,15 @@ fn an_es256_platform_signer_works_end_to_end() {
     let wallet = Wallet::open(&path, DeviceKeySource::Platform(signer.clone())).unwrap();
     assert_eq!(wallet.device_key().algorithm(), "ES256");
     let issued_at = lunch() - Duration::days(1);
-    let issued = world
-        .authority
-        .issue(
-            &three_doses(),
-            wallet.device_key(),
-            issued_at,
-            issued_at + Duration::days(365),
-            issued_at,
-        )
-        .unwrap();
-    wallet
-        .import(
-            &vaxpass::enrolment::encode_issued(&[issued.bytes]).unwrap(),
-            None,
-            issued_at,
-        )
-        .unwrap();
-    let shown = wallet.presentation(&issued.id, lunch()).unwrap();
+    let id = issue_into(
+        &world.authority,
+        &wallet,
+        &three_doses(),
+        issued_at,
+        issued_at + Duration::days(365),
+        issued_at,
+    );
+    let shown = wallet.presentation(&id, lunch()).unwrap();
     assert!(world.verdict(&shown.text, lunch()).is_valid());
     assert!(
         shown.text.len() <= 400,
