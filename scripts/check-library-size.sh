@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 limit=2000000
 cargo build --locked --release -p vaxpass-ffi
-lib=target/release/libvaxpass_ffi.so
+lib="${CARGO_TARGET_DIR:-target}/release/libvaxpass_ffi.so"
 stripped="$(mktemp)"
 trap 'rm -f "$stripped"' EXIT
 strip -o "$stripped" "$lib"

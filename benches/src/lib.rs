@@ -20,18 +20,23 @@ pub fn presentation(world: &World) -> String {
     world.show(now())
 }
 
-/// Loads a revocation list of `count` credential ids (none of them the world's pass).
-pub fn revoke_many(world: &World, count: usize) {
+/// A signed revocation list of `count` credential ids (all-zero among them, the world's pass not).
+pub fn revocation_list(world: &World, count: usize) -> Vec<u8> {
     let ids: Vec<CredentialId> = (0..count as u64)
         .map(|i| {
             let b = (i.wrapping_mul(0x9E37_79B9_7F4A_7C15)).to_be_bytes();
             CredentialId([b[0], b[1], b[2], b[3], b[4], b[5]])
         })
         .collect();
-    let list = world
+    world
         .authority
         .revocation_list_of(&ids, now(), Duration::hours(24))
-        .unwrap();
+        .unwrap()
+}
+
+/// Loads a revocation list of `count` credential ids into the world's verifier.
+pub fn revoke_many(world: &World, count: usize) {
+    let list = revocation_list(world, count);
     world.verifier.apply_revocation_list(&list, now()).unwrap();
 }
 

@@ -25,10 +25,31 @@ pub(crate) fn decode(bytes: &[u8], limit: usize, what: &'static str) -> Result<V
     if !reader.is_empty() {
         return Err(Error::malformed(what, "trailing bytes after the CBOR item"));
     }
-    if encode(&value)? != bytes {
+    let mut rest = Unmatched(bytes);
+    if ciborium::ser::into_writer(&value, &mut rest).is_err() || !rest.0.is_empty() {
         return Err(Error::malformed(what, "not canonically encoded"));
     }
     Ok(value)
+}
+
+/// A writer that compares what is written with the bytes it holds and keeps what is left: the
+/// canonical check re-encodes without a second copy of the input (lists reach 16 MB).
+struct Unmatched<'a>(&'a [u8]);
+
+impl std::io::Write for Unmatched<'_> {
+    fn write(&mut self, written: &[u8]) -> std::io::Result<usize> {
+        match self.0.strip_prefix(written) {
+            Some(rest) => {
+                self.0 = rest;
+                Ok(written.len())
+            }
+            None => Err(std::io::ErrorKind::InvalidData.into()),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Encodes a CBOR value.

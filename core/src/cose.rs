@@ -3,6 +3,7 @@
 //! go through here, so the header rules are checked in one place.
 
 use ciborium::value::Value;
+use ciborium_ll::{Encoder, Header};
 use coset::{iana, AsCborValue, CoseSign1, CoseSign1Builder, HeaderBuilder};
 
 use crate::error::{Error, Result};
@@ -15,7 +16,6 @@ use crate::keys::{
 pub(crate) struct Signed {
     pub kid: Kid,
     pub content_type: Option<String>,
-    pub payload: Vec<u8>,
     sign1: CoseSign1,
 }
 
@@ -87,37 +87,82 @@ pub(crate) fn parse(value: Value, what: &'static str) -> Result<Signed> {
         Some(coset::ContentType::Text(t)) => Some(t.clone()),
         Some(_) => return Err(Error::malformed(what, "unexpected content type")),
     };
-    let payload = sign1
-        .payload
-        .clone()
-        .ok_or(Error::malformed(what, "payload is missing"))?;
+    if sign1.payload.is_none() {
+        return Err(Error::malformed(what, "payload is missing"));
+    }
     if sign1.signature.len() != 64 {
         return Err(Error::malformed(what, "signature must be 64 bytes"));
     }
     Ok(Signed {
         kid,
         content_type,
-        payload,
         sign1,
     })
 }
 
 impl Signed {
+    pub(crate) fn payload(&self) -> &[u8] {
+        self.sign1.payload.as_deref().unwrap_or_default()
+    }
+
+    /// The payload, moved out rather than copied (a revocation list's is 16 MB).
+    pub(crate) fn into_payload(self) -> Vec<u8> {
+        self.sign1.payload.unwrap_or_default()
+    }
+
     /// Checks the Ed25519 signature strictly against `public_key`.
     pub(crate) fn verify(&self, public_key: &[u8; 32]) -> Result<(), InvalidSignature> {
-        self.sign1.verify_signature(&[], |signature, tbs| {
-            verify_ed25519(public_key, tbs, signature)
-        })
+        verify_ed25519(public_key, &self.to_be_signed()?, &self.sign1.signature)
     }
 
     /// [`Signed::verify`] with the key already decompressed.
     pub(crate) fn verify_with(&self, key: &VerifyingKey) -> Result<(), InvalidSignature> {
-        self.sign1.verify_signature(&[], |signature, tbs| {
-            verify_ed25519_with(key, tbs, signature)
-        })
+        verify_ed25519_with(key, &self.to_be_signed()?, &self.sign1.signature)
+    }
+
+    /// The Sig_structure (RFC 9052, section 4.4: context "Signature1", the protected header as
+    /// received, no external data, the payload), written into one buffer of its exact size.
+    /// coset's `tbs_data` builds it through a CBOR value, which holds two more copies of the
+    /// payload: 32 MB more while a 16 MB revocation list is checked.
+    fn to_be_signed(&self) -> Result<Vec<u8>, InvalidSignature> {
+        let Ok(Value::Bytes(protected)) = self.sign1.protected.clone().cbor_bstr() else {
+            return Err(InvalidSignature);
+        };
+        let payload = self.payload();
+        let mut tbs = Vec::with_capacity(protected.len() + payload.len() + 32);
+        let mut encoder = Encoder::from(&mut tbs);
+        encoder
+            .push(Header::Array(Some(4)))
+            .and_then(|()| encoder.text("Signature1", None))
+            .and_then(|()| encoder.bytes(&protected, None))
+            .and_then(|()| encoder.bytes(&[], None))
+            .and_then(|()| encoder.push(Header::Bytes(Some(payload.len()))))
+            .map_err(|_| InvalidSignature)?;
+        tbs.extend_from_slice(payload);
+        Ok(tbs)
     }
 
     pub(crate) fn signature(&self) -> &[u8] {
         &self.sign1.signature
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Our Sig_structure is byte for byte coset's, for small and large payloads, with and without
+    /// a content type.
+    #[test]
+    fn to_be_signed_matches_coset() {
+        let key = Ed25519KeyPair::from_secret(&[9; 32]).unwrap();
+        for (content_type, payload_len) in
+            [(None, 0), (None, 23), (Some("x/y"), 300), (None, 70_000)]
+        {
+            let value = sign(&key, content_type, vec![0xA5; payload_len]).unwrap();
+            let signed = parse(value, "test").unwrap();
+            assert_eq!(signed.to_be_signed().unwrap(), signed.sign1.tbs_data(&[]));
+            assert!(signed.verify(&key.public()).is_ok());
+        }
     }
 }

@@ -147,7 +147,7 @@ impl Credential {
         if signed.content_type.is_some() {
             return Err(Error::malformed(WHAT, "a credential has no content type"));
         }
-        let claims = parse_claims(&signed.payload)?;
+        let claims = parse_claims(signed.payload())?;
         Ok(Self {
             kid: signed.kid,
             claims,
@@ -167,7 +167,7 @@ impl Credential {
     }
 
     pub(crate) fn payload(&self) -> &[u8] {
-        &self.signed.payload
+        self.signed.payload()
     }
 
     pub(crate) fn issuer_signature(&self) -> &[u8] {

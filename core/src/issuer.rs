@@ -389,13 +389,7 @@ impl Authority {
             .collect::<Result<Vec<_>>>()?
         };
         let sequence = self.next_sequence("revocation_sequence")?;
-        RevocationList {
-            sequence,
-            issued_at: now,
-            next_update: now + valid_for,
-            entries,
-        }
-        .sign(&self.root)
+        RevocationList::new(sequence, now, now + valid_for, entries).sign(&self.root)
     }
 
     /// Signs a new revocation list of the given credentials, for a service that keeps revocations
@@ -408,13 +402,7 @@ impl Authority {
     ) -> Result<Vec<u8>> {
         let entries = revoked.iter().map(CredentialId::revocation_entry).collect();
         let sequence = self.next_sequence("revocation_sequence")?;
-        RevocationList {
-            sequence,
-            issued_at: now,
-            next_update: now + valid_for,
-            entries,
-        }
-        .sign(&self.root)
+        RevocationList::new(sequence, now, now + valid_for, entries).sign(&self.root)
     }
 
     fn next_sequence(&self, column: &'static str) -> Result<u64> {

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use ciborium::value::Value;
+use ciborium_ll::{Decoder, Encoder, Header};
 
 use crate::cbor::{self, IntMap};
 use crate::cose;
@@ -72,13 +73,14 @@ pub struct TrustList {
     pub keys: Vec<IssuerKey>,
 }
 
-/// The authority's signed list of revoked credentials: sorted, unique entries.
+/// The authority's signed list of revoked credentials: sorted, unique entries of
+/// [`REVOCATION_ENTRY_BYTES`], kept packed (1,000,000 of them take 16 MB).
 #[derive(Clone, PartialEq, Eq)]
 pub struct RevocationList {
     pub sequence: u64,
     pub issued_at: DateTime<Utc>,
     pub next_update: DateTime<Utc>,
-    pub entries: Vec<[u8; REVOCATION_ENTRY_BYTES]>,
+    entries: Vec<u8>,
 }
 
 impl std::fmt::Debug for RevocationList {
@@ -86,7 +88,7 @@ impl std::fmt::Debug for RevocationList {
         f.debug_struct("RevocationList")
             .field("sequence", &self.sequence)
             .field("issued_at", &self.issued_at)
-            .field("entries", &self.entries.len())
+            .field("entries", &self.len())
             .finish()
     }
 }
@@ -114,7 +116,7 @@ fn open(
     signed
         .verify(root_public_key)
         .map_err(|_| Error::BadSignature(what))?;
-    Ok(signed.payload)
+    Ok(signed.into_payload())
 }
 
 impl TrustList {
@@ -194,15 +196,42 @@ impl TrustList {
 }
 
 impl RevocationList {
-    pub fn sign(&self, root: &Ed25519KeyPair) -> Result<Vec<u8>> {
-        let mut entries = self.entries.clone();
+    /// A list of the given entries, sorted and without duplicates.
+    pub fn new(
+        sequence: u64,
+        issued_at: DateTime<Utc>,
+        next_update: DateTime<Utc>,
+        mut entries: Vec<[u8; REVOCATION_ENTRY_BYTES]>,
+    ) -> Self {
         entries.sort_unstable();
         entries.dedup();
+        Self {
+            sequence,
+            issued_at,
+            next_update,
+            entries: entries.into_flattened(),
+        }
+    }
+
+    /// The revoked entries in ascending order, [`REVOCATION_ENTRY_BYTES`] each.
+    pub fn entries(&self) -> std::slice::ChunksExact<'_, u8> {
+        self.entries.chunks_exact(REVOCATION_ENTRY_BYTES)
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len() / REVOCATION_ENTRY_BYTES
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn sign(&self, root: &Ed25519KeyPair) -> Result<Vec<u8>> {
         let payload = cbor::map([
             (1, Some(self.sequence.into())),
             (2, Some(self.issued_at.timestamp().into())),
             (3, Some(self.next_update.timestamp().into())),
-            (4, Some(Value::Bytes(entries.concat()))),
+            (4, Some(Value::Bytes(self.entries.clone()))),
         ]);
         cbor::encode(&cose::sign(
             root,
@@ -213,40 +242,251 @@ impl RevocationList {
 
     /// Parses a signed revocation list after checking its signature against the pinned root key.
     pub fn verify(bytes: &[u8], root_public_key: &[u8; 32]) -> Result<Self> {
-        const WHAT: &str = "revocation list";
         let payload = open(
             bytes,
             root_public_key,
             REVOCATION_LIST_TYPE,
             MAX_REVOCATION_LIST_BYTES,
-            WHAT,
+            REVOCATION_LIST,
         )?;
-        let mut map = IntMap::new(
-            cbor::decode(&payload, MAX_REVOCATION_LIST_BYTES, WHAT)?,
-            WHAT,
-        )?;
-        let sequence = cbor::uint(&map.required(1)?, WHAT)?;
-        let issued_at = time(&map.required(2)?, WHAT)?;
-        let next_update = time(&map.required(3)?, WHAT)?;
-        let packed = cbor::bytes(map.required(4)?, WHAT)?;
-        if packed.len() % REVOCATION_ENTRY_BYTES != 0 {
-            return Err(Error::malformed(WHAT, "entries are not 16 bytes each"));
-        }
-        let entries: Vec<[u8; REVOCATION_ENTRY_BYTES]> = packed
-            .chunks_exact(REVOCATION_ENTRY_BYTES)
-            .map(|c| {
-                c.try_into()
-                    .map_err(|_| Error::malformed(WHAT, "bad entry"))
-            })
-            .collect::<Result<_>>()?;
-        if entries.windows(2).any(|w| w[0] >= w[1]) {
-            return Err(Error::malformed(WHAT, "entries are not sorted and unique"));
-        }
-        Ok(Self {
+        let (fields, entries) = revocation_payload(payload)?;
+        let [sequence, issued_at, next_update] = fields;
+        let at = |seconds: u64| {
+            i64::try_from(seconds)
+                .ok()
+                .and_then(|s| DateTime::from_timestamp(s, 0))
+                .ok_or(Error::malformed(REVOCATION_LIST, "time out of range"))
+        };
+        let list = Self {
             sequence,
-            issued_at,
-            next_update,
+            issued_at: at(issued_at)?,
+            next_update: at(next_update)?,
             entries,
-        })
+        };
+        if list.entries.len() % REVOCATION_ENTRY_BYTES != 0 {
+            return Err(Error::malformed(
+                REVOCATION_LIST,
+                "entries are not 16 bytes each",
+            ));
+        }
+        if list
+            .entries()
+            .zip(list.entries().skip(1))
+            .any(|(a, b)| a >= b)
+        {
+            return Err(Error::malformed(
+                REVOCATION_LIST,
+                "entries are not sorted and unique",
+            ));
+        }
+        Ok(list)
+    }
+}
+
+const REVOCATION_LIST: &str = "revocation list";
+
+/// Reads a revocation list's payload, the canonical map {1: sequence, 2: issued at, 3: next
+/// update, 4: entries}, without copying its entries: the three numbers go through ciborium's
+/// low-level decoder, and the entries, which the canonical encoding puts last, are the payload's
+/// tail, kept in place. Decoding it as a whole would hold a second 16 MB copy.
+fn revocation_payload(mut payload: Vec<u8>) -> Result<([u64; 3], Vec<u8>)> {
+    let malformed = || {
+        Error::malformed(
+            REVOCATION_LIST,
+            "payload is not the canonical map of its four fields",
+        )
+    };
+    let mut decoder = Decoder::from(payload.as_slice());
+    let mut pull = || decoder.pull().map_err(|_| malformed());
+    let mut expected = vec![Header::Map(Some(4))];
+    let mut fields = [0u64; 3];
+    if pull()? != expected[0] {
+        return Err(malformed());
+    }
+    for (key, field) in (1..).zip(&mut fields) {
+        let (Header::Positive(k), Header::Positive(value)) = (pull()?, pull()?) else {
+            return Err(malformed());
+        };
+        if k != key {
+            return Err(malformed());
+        }
+        *field = value;
+        expected.extend([Header::Positive(key), Header::Positive(value)]);
+    }
+    let (Header::Positive(4), Header::Bytes(Some(len))) = (pull()?, pull()?) else {
+        return Err(malformed());
+    };
+    expected.extend([Header::Positive(4), Header::Bytes(Some(len))]);
+    let start = decoder.offset();
+    if start.checked_add(len) != Some(payload.len()) {
+        return Err(malformed());
+    }
+    // Canonical: the headers read must be written back as the same bytes (shortest forms).
+    let mut encoded = Vec::with_capacity(start);
+    let mut encoder = Encoder::from(&mut encoded);
+    for header in expected {
+        encoder.push(header).map_err(|_| malformed())?;
+    }
+    if encoded != payload[..start] {
+        return Err(malformed());
+    }
+    payload.drain(..start);
+    Ok((fields, payload))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn root() -> Ed25519KeyPair {
+        Ed25519KeyPair::from_secret(&[5; 32]).unwrap()
+    }
+
+    /// Signs `payload` as a revocation list would be signed.
+    fn signed(payload: &Value) -> Vec<u8> {
+        let root = root();
+        let cose = cose::sign(
+            &root,
+            Some(REVOCATION_LIST_TYPE),
+            cbor::encode(payload).unwrap(),
+        );
+        cbor::encode(&cose.unwrap()).unwrap()
+    }
+
+    fn payload(fields: Vec<(Value, Value)>) -> Value {
+        Value::Map(fields)
+    }
+
+    fn int(i: i64) -> Value {
+        Value::from(i)
+    }
+
+    #[test]
+    fn round_trip_keeps_entries_sorted_and_unique() {
+        let list = RevocationList::new(7, Utc::now(), Utc::now(), vec![[3; 16], [1; 16], [3; 16]]);
+        let bytes = list.sign(&root()).unwrap();
+        let back = RevocationList::verify(&bytes, &root().public()).unwrap();
+        assert_eq!(back.sequence, 7);
+        assert_eq!(back.len(), 2);
+        assert_eq!(
+            back.entries().collect::<Vec<_>>(),
+            [&[1; 16][..], &[3; 16][..]]
+        );
+    }
+
+    #[test]
+    fn malformed_payloads_are_refused() {
+        let entries = |n: usize| Value::Bytes((0..n as u8).collect());
+        let sorted = Value::Bytes([[1u8; 16], [2; 16]].concat());
+        let unsorted = Value::Bytes([[2u8; 16], [1; 16]].concat());
+        let valid = || {
+            vec![
+                (int(1), int(1)),
+                (int(2), int(10)),
+                (int(3), int(20)),
+                (int(4), sorted.clone()),
+            ]
+        };
+        let cases: Vec<(&str, Value, &str)> = vec![
+            ("not a map", Value::Array(vec![]), "canonical map"),
+            (
+                "three fields",
+                payload(valid()[..3].to_vec()),
+                "canonical map",
+            ),
+            (
+                "keys out of order",
+                payload(vec![
+                    valid()[1].clone(),
+                    valid()[0].clone(),
+                    valid()[2].clone(),
+                    valid()[3].clone(),
+                ]),
+                "canonical map",
+            ),
+            (
+                "text sequence",
+                payload(vec![
+                    (int(1), Value::Text("1".into())),
+                    valid()[1].clone(),
+                    valid()[2].clone(),
+                    valid()[3].clone(),
+                ]),
+                "canonical map",
+            ),
+            (
+                "negative time",
+                payload(vec![
+                    valid()[0].clone(),
+                    (int(2), int(-1)),
+                    valid()[2].clone(),
+                    valid()[3].clone(),
+                ]),
+                "canonical map",
+            ),
+            (
+                "entries not bytes",
+                payload(vec![
+                    valid()[0].clone(),
+                    valid()[1].clone(),
+                    valid()[2].clone(),
+                    (int(4), int(0)),
+                ]),
+                "canonical map",
+            ),
+            (
+                "entries of 15 bytes",
+                payload(vec![
+                    valid()[0].clone(),
+                    valid()[1].clone(),
+                    valid()[2].clone(),
+                    (int(4), entries(15)),
+                ]),
+                "16 bytes each",
+            ),
+            (
+                "entries unsorted",
+                payload(vec![
+                    valid()[0].clone(),
+                    valid()[1].clone(),
+                    valid()[2].clone(),
+                    (int(4), unsorted),
+                ]),
+                "sorted and unique",
+            ),
+            (
+                "time out of range",
+                payload(vec![
+                    valid()[0].clone(),
+                    (int(2), Value::from(u64::MAX)),
+                    valid()[2].clone(),
+                    valid()[3].clone(),
+                ]),
+                "out of range",
+            ),
+        ];
+        for (name, value, expected) in cases {
+            let error = RevocationList::verify(&signed(&value), &root().public()).unwrap_err();
+            assert!(error.to_string().contains(expected), "{name}: {error}");
+        }
+        assert!(RevocationList::verify(&signed(&payload(valid())), &root().public()).is_ok());
+    }
+
+    #[test]
+    fn non_canonical_headers_are_refused() {
+        let list = RevocationList::new(1, Utc::now(), Utc::now(), vec![[1; 16]]);
+        let payload = cbor::encode(&payload(vec![
+            (int(1), int(1)),
+            (int(2), int(list.issued_at.timestamp())),
+            (int(3), int(list.next_update.timestamp())),
+            (int(4), Value::Bytes(vec![1; 16])),
+        ]))
+        .unwrap();
+        // The sequence 1 written in two bytes (0x18 0x01) instead of one.
+        let mut long = payload.clone();
+        assert_eq!(long[1..3], [0x01, 0x01]);
+        long.splice(2..3, [0x18, 0x01]);
+        assert!(revocation_payload(long).is_err());
+        assert!(revocation_payload(payload).is_ok());
     }
 }

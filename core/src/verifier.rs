@@ -268,11 +268,11 @@ impl Verifier {
             issued_at: list.issued_at,
             next_update: list.next_update,
         };
-        let applied = self.store_list("revocation", bytes, etag, info, now, |tx| {
+        let applied = self.store_list("revocation", bytes, etag, info, now, move |tx| {
             tx.execute("DELETE FROM revoked", [])?;
             let mut insert = tx.prepare("INSERT INTO revoked (entry) VALUES (?1)")?;
-            for entry in &list.entries {
-                insert.execute([&entry[..]])?;
+            for entry in list.entries() {
+                insert.execute([entry])?;
             }
             Ok(())
         })?;
@@ -303,14 +303,12 @@ impl Verifier {
             .map_err(|_| Error::malformed("list", "sequence out of range"))?;
         let mut conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
         let tx = conn.transaction()?;
-        let stored: Option<(i64, Vec<u8>)> = tx
-            .query_row(
-                "SELECT sequence, signed FROM lists WHERE kind = ?1",
-                [kind],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
+        let stored: Option<i64> = tx
+            .query_row("SELECT sequence FROM lists WHERE kind = ?1", [kind], |r| {
+                r.get(0)
+            })
             .optional()?;
-        if let Some((stored_sequence, stored_bytes)) = stored {
+        if let Some(stored_sequence) = stored {
             if sequence < stored_sequence {
                 return Err(Error::Rollback {
                     stored: stored_sequence as u64,
@@ -318,6 +316,11 @@ impl Verifier {
                 });
             }
             if sequence == stored_sequence {
+                // Read only now: a revocation list is 16 MB.
+                let stored_bytes: Vec<u8> =
+                    tx.query_row("SELECT signed FROM lists WHERE kind = ?1", [kind], |r| {
+                        r.get(0)
+                    })?;
                 if stored_bytes != bytes {
                     return Err(Error::Equivocation(info.sequence));
                 }
@@ -331,11 +334,13 @@ impl Verifier {
                 return Ok(Applied::Unchanged);
             }
         }
+        // `also` first: it owns the parsed list, which is dropped before SQLite copies the signed
+        // bytes (twice: the binding and the row), so two 16 MB lists are never held at once.
+        also(&tx)?;
         tx.execute(
             "INSERT OR REPLACE INTO lists (kind, sequence, issued_at, next_update, signed, etag) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![kind, sequence, info.issued_at.timestamp(), info.next_update.timestamp(), bytes, etag],
         )?;
-        also(&tx)?;
         tx.commit()?;
         Ok(Applied::Updated {
             sequence: info.sequence,

@@ -147,7 +147,7 @@ pub fn run(ctx: &Context, command: Command) -> Result<Outcome> {
             ctx.out.line(format_args!(
                 "wrote revocation list #{} (revoked: {}, next update {}) to {}",
                 list.sequence,
-                list.entries.len(),
+                list.len(),
                 time(list.next_update),
                 out.display()
             ));
@@ -156,7 +156,7 @@ pub fn run(ctx: &Context, command: Command) -> Result<Outcome> {
                 "sequence": list.sequence,
                 "issued_at": time(list.issued_at),
                 "next_update": time(list.next_update),
-                "revoked": list.entries.len(),
+                "revoked": list.len(),
             }));
         }
         Command::Revoke { id } => {

@@ -115,7 +115,7 @@ fn operations_on_the_files(env: &Env) {
     // and the lists verify against the pinned root key.
     let root = env.root_public_key();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
-    while server.revocation_list(&root).entries.is_empty() {
+    while server.revocation_list(&root).is_empty() {
         assert!(std::time::Instant::now() < deadline, "never reloaded");
         std::thread::sleep(std::time::Duration::from_millis(250));
     }

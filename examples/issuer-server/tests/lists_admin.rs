@@ -198,7 +198,7 @@ fn revoke_publish_rotate_compromise(env: &Env) {
     server.sync(&shop);
     let verdict = shop.verify(&text, Utc::now()).unwrap();
     assert_eq!(verdict.reason, Some(Reason::Revoked));
-    assert_eq!(server.revocation_list(&root).entries.len(), 1);
+    assert_eq!(server.revocation_list(&root).len(), 1);
 
     // Rotation: new enrolments are signed by the new key, which the next trust list carries.
     let old_kid = server.trust_list(&root).keys[0].kid;
