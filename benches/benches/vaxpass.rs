@@ -1,5 +1,7 @@
 //! Criterion benchmarks: each vaxpass operation beside its physical floor (the signatures and the
 //! QR encoding it cannot avoid) and beside the EU DCC pipeline, measured in the same run.
+//! Benchmark ids are short and stable: `scripts/bench-report.sh` reads them from
+//! `target/criterion/<group>/<id>/new/estimates.json`.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion};
@@ -20,16 +22,16 @@ fn verify(c: &mut Criterion) {
     let dcc = typical_dcc_case();
 
     let mut group = c.benchmark_group("verify");
-    group.bench_function("floor: 2 x verify_strict", |b| {
+    group.bench_function("floor", |b| {
         b.iter(|| {
             public.verify_strict(black_box(&m1), &s1).unwrap();
             public.verify_strict(black_box(&m2), &s2).unwrap();
         })
     });
-    group.bench_function("vaxpass: full verify", |b| {
+    group.bench_function("vaxpass", |b| {
         b.iter(|| world.verifier.verify(black_box(&text), now()).unwrap())
     });
-    group.bench_function("EU DCC: decode + verify", |b| {
+    group.bench_function("dcc", |b| {
         b.iter(|| vaxpass_dcc::verify_qr(black_box(&dcc.text), &dcc.certificate).unwrap())
     });
     group.finish();
@@ -44,14 +46,14 @@ fn display(c: &mut Criterion) {
     let message = [3u8; 77];
 
     let mut group = c.benchmark_group("display");
-    group.bench_function("floor: sign + QR encode", |b| {
+    group.bench_function("floor", |b| {
         b.iter(|| {
             let signature = key.sign(black_box(&message));
             let qr = Qr::encode(black_box(&text), EcLevel::M).unwrap();
             (signature, qr.modules())
         })
     });
-    group.bench_function("vaxpass: presentation + QR matrix", |b| {
+    group.bench_function("presentation", |b| {
         b.iter(|| {
             world
                 .wallet
@@ -61,7 +63,7 @@ fn display(c: &mut Criterion) {
                 .modules()
         })
     });
-    group.bench_function("vaxpass: cold start to first QR", |b| {
+    group.bench_function("cold-start", |b| {
         b.iter(|| {
             let wallet = Wallet::open(
                 world.dir.path().join("wallet.sqlite"),
@@ -85,7 +87,7 @@ fn issue(c: &mut Criterion) {
         expires: now() + chrono::Duration::days(365),
     };
     let mut group = c.benchmark_group("issue");
-    group.bench_function("vaxpass: sign one credential", |b| {
+    group.bench_function("sign", |b| {
         b.iter(|| {
             world
                 .authority
@@ -93,7 +95,7 @@ fn issue(c: &mut Criterion) {
                 .unwrap()
         })
     });
-    group.bench_function("vaxpass: issue one credential (durable)", |b| {
+    group.bench_function("durable", |b| {
         b.iter(|| {
             world
                 .authority
@@ -101,13 +103,10 @@ fn issue(c: &mut Criterion) {
                 .unwrap()
         })
     });
-    group.bench_function(
-        "vaxpass: issue a batch of 64 (durable), per credential x64",
-        |b| {
-            let batch = vec![request.clone(); 64];
-            b.iter(|| world.authority.issue_batch(&batch, now()).unwrap())
-        },
-    );
+    group.bench_function("batch-64", |b| {
+        let batch = vec![request.clone(); 64];
+        b.iter(|| world.authority.issue_batch(&batch, now()).unwrap())
+    });
     group.finish();
 }
 
@@ -117,7 +116,7 @@ fn lists(c: &mut Criterion) {
     let (root, trust) = trust_list_with_keys(dir.path(), 1000);
     let mut group = c.benchmark_group("lists");
     group.sample_size(20);
-    group.bench_function("vaxpass: apply a 1,000-key trust list", |b| {
+    group.bench_function("trust-list-1000", |b| {
         b.iter_batched(
             || {
                 let path = dir
@@ -134,14 +133,13 @@ fn lists(c: &mut Criterion) {
     let revoked = vaxpass::CredentialId([0, 0, 0, 0, 0, 0]);
     assert!(world.verifier.is_revoked(&revoked).unwrap());
     group.sample_size(100);
-    group.bench_function("vaxpass: revocation lookup, 1,000,000 entries (hit)", |b| {
+    group.bench_function("revocation-hit", |b| {
         b.iter(|| world.verifier.is_revoked(black_box(&revoked)).unwrap())
     });
-    group.bench_function(
-        "vaxpass: revocation lookup, 1,000,000 entries (miss)",
-        |b| b.iter(|| world.verifier.is_revoked(black_box(&world.pass)).unwrap()),
-    );
-    group.bench_function("vaxpass: full verify with 1,000,000 revocations", |b| {
+    group.bench_function("revocation-miss", |b| {
+        b.iter(|| world.verifier.is_revoked(black_box(&world.pass)).unwrap())
+    });
+    group.bench_function("verify-1m-revoked", |b| {
         let text = presentation(&world);
         b.iter(|| world.verifier.verify(black_box(&text), now()).unwrap())
     });

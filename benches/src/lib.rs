@@ -64,22 +64,41 @@ pub struct DccCase {
     pub path: String,
     pub text: String,
     pub certificate: Vec<u8>,
+    /// The upstream `EXPECTEDVERIFY`, where the case states it.
+    pub expected_verify: Option<bool>,
 }
 
-/// All EU DCC test cases with an HC1 prefix and a certificate.
-pub fn dcc_cases() -> Vec<DccCase> {
+fn dcc_testdata() -> Vec<serde_json::Value> {
     let data = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/dcc/dgc-testdata.jsonl"),
     )
     .unwrap();
     data.lines()
-        .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap())
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
+}
+
+/// Every HC1 text of the EU DCC test data, certificate or not.
+pub fn dcc_texts() -> Vec<String> {
+    dcc_testdata()
+        .iter()
+        .filter_map(|case| case["prefix"].as_str())
+        .filter(|text| text.starts_with("HC1:"))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// All EU DCC test cases that give a QR text and a signer certificate.
+pub fn dcc_cases() -> Vec<DccCase> {
+    dcc_testdata()
+        .into_iter()
         .filter_map(|case| {
             let certificate = Base64::decode_vec(case["certificate"].as_str()?).ok()?;
             Some(DccCase {
                 path: case["path"].as_str()?.to_owned(),
                 text: case["prefix"].as_str()?.to_owned(),
                 certificate,
+                expected_verify: case["expected"]["EXPECTEDVERIFY"].as_bool(),
             })
         })
         .collect()

@@ -1,0 +1,105 @@
+"""The Python program of the FFI benchmark (benches/ffi/README.md): times Verifier.verify through
+the generated bindings and prints one JSON line. Run by benches/ffi/run.sh, with PYTHONPATH on the
+directory holding the generated vaxpass.py beside libvaxpass_ffi.so.
+"""
+
+import datetime
+import json
+import os
+import sys
+import tempfile
+import time
+
+from vaxpass import (
+    Authority,
+    Event,
+    Person,
+    Product,
+    Reason,
+    TrustList,
+    Verifier,
+    Wallet,
+    default_verifier_config,
+    new_nonce,
+)
+
+WARMUP_CALLS = 3_000
+ROUNDS = 21
+CALLS_PER_ROUND = 2_000
+DAY = datetime.timedelta(days=1)
+HOUR = datetime.timedelta(hours=1)
+
+
+def tamper(text):
+    """Changes base45 body characters [30, 33) of a `VP1:` text, so the issuer's signature no longer matches."""
+    body = text[len("VP1:") :]
+    replacement = "100" if body[30:33] == "000" else "000"
+    return "VP1:" + body[:30] + replacement + body[33:]
+
+
+def main():
+    now = datetime.datetime(2021, 12, 13, 3, 10, tzinfo=datetime.timezone.utc)
+    with tempfile.TemporaryDirectory(prefix="vaxpass-ffi-bench-") as directory:
+        def path(name):
+            return os.path.join(directory, name)
+
+        authority = Authority.create(path("authority.sqlite"), "KR", now - 30 * DAY)
+        root = authority.root_public_key()
+        trust_list = authority.trust_list(now - HOUR, 86_400)
+        revocation_list = authority.revocation_list(now - HOUR, 86_400)
+
+        wallet = Wallet.open(path("wallet.sqlite"), None)
+        nonce = new_nonce()
+        request = wallet.enrolment_request(nonce, b"identity proof")
+        events = [
+            Event.VACCINATION(product=Product.COMIRNATY, dose=1, of=2, date="2021-06-20"),
+            Event.VACCINATION(product=Product.COMIRNATY, dose=2, of=2, date="2021-07-25"),
+            Event.VACCINATION(product=Product.COMIRNATY, dose=3, of=2, date="2021-12-01"),
+        ]
+        person = Person(name="김민준", date_of_birth="1985-03-14")
+        bundle = authority.answer_enrolment(request, nonce, person, events, now - DAY, now - DAY + 365 * DAY, now)
+        passes = wallet.import_passes(bundle, TrustList.verify(trust_list, root), now)
+        if len(passes) != 1:
+            sys.exit(f"verify_bench.py: expected one pass, got {len(passes)}")
+
+        verifier = Verifier.open(path("verifier.sqlite"), root, default_verifier_config())
+        verifier.apply_trust_list(trust_list, now)
+        verifier.apply_revocation_list(revocation_list, now)
+        text = wallet.presentation(passes[0].id, now).text()
+
+        if not verifier.verify(text, now).valid:
+            sys.exit("verify_bench.py: the presentation is not valid")
+        refused = verifier.verify(tamper(text), now)
+        if refused.valid or refused.reason != Reason.BAD_SIGNATURE():
+            sys.exit("verify_bench.py: a tampered text was not refused")
+
+        verify = verifier.verify
+        valid = 0
+        for _ in range(WARMUP_CALLS):
+            valid += verify(text, now).valid
+        per_call_ns = []
+        for _ in range(ROUNDS):
+            start = time.perf_counter_ns()
+            for _ in range(CALLS_PER_ROUND):
+                valid += verify(text, now).valid
+            per_call_ns.append((time.perf_counter_ns() - start) / CALLS_PER_ROUND)
+        if valid != WARMUP_CALLS + ROUNDS * CALLS_PER_ROUND:
+            sys.exit(f"verify_bench.py: only {valid} valid verdicts")
+
+    per_call_ns.sort()
+    print(
+        json.dumps(
+            {
+                "language": "python",
+                "median_ns": round(per_call_ns[ROUNDS // 2], 1),
+                "min_ns": round(per_call_ns[0], 1),
+                "rounds": ROUNDS,
+                "calls_per_round": CALLS_PER_ROUND,
+            },
+            separators=(",", ":"),
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
