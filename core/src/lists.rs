@@ -376,7 +376,6 @@ mod tests {
 
     #[test]
     fn malformed_payloads_are_refused() {
-        let entries = |n: usize| Value::Bytes((0..n as u8).collect());
         let sorted = Value::Bytes([[1u8; 16], [2; 16]].concat());
         let unsorted = Value::Bytes([[2u8; 16], [1; 16]].concat());
         let valid = || {
@@ -387,6 +386,14 @@ mod tests {
                 (int(4), sorted.clone()),
             ]
         };
+        // The valid payload with field `key` (1 to 4) set to `value`.
+        let with = |key: usize, value: Value| {
+            let mut fields = valid();
+            fields[key - 1].1 = value;
+            payload(fields)
+        };
+        let mut swapped = valid();
+        swapped.swap(0, 1);
         let cases: Vec<(&str, Value, &str)> = vec![
             ("not a map", Value::Array(vec![]), "canonical map"),
             (
@@ -394,74 +401,23 @@ mod tests {
                 payload(valid()[..3].to_vec()),
                 "canonical map",
             ),
-            (
-                "keys out of order",
-                payload(vec![
-                    valid()[1].clone(),
-                    valid()[0].clone(),
-                    valid()[2].clone(),
-                    valid()[3].clone(),
-                ]),
-                "canonical map",
-            ),
+            ("keys out of order", payload(swapped), "canonical map"),
             (
                 "text sequence",
-                payload(vec![
-                    (int(1), Value::Text("1".into())),
-                    valid()[1].clone(),
-                    valid()[2].clone(),
-                    valid()[3].clone(),
-                ]),
+                with(1, Value::Text("1".into())),
                 "canonical map",
             ),
-            (
-                "negative time",
-                payload(vec![
-                    valid()[0].clone(),
-                    (int(2), int(-1)),
-                    valid()[2].clone(),
-                    valid()[3].clone(),
-                ]),
-                "canonical map",
-            ),
-            (
-                "entries not bytes",
-                payload(vec![
-                    valid()[0].clone(),
-                    valid()[1].clone(),
-                    valid()[2].clone(),
-                    (int(4), int(0)),
-                ]),
-                "canonical map",
-            ),
+            ("negative time", with(2, int(-1)), "canonical map"),
+            ("entries not bytes", with(4, int(0)), "canonical map"),
             (
                 "entries of 15 bytes",
-                payload(vec![
-                    valid()[0].clone(),
-                    valid()[1].clone(),
-                    valid()[2].clone(),
-                    (int(4), entries(15)),
-                ]),
+                with(4, Value::Bytes(vec![7; 15])),
                 "16 bytes each",
             ),
-            (
-                "entries unsorted",
-                payload(vec![
-                    valid()[0].clone(),
-                    valid()[1].clone(),
-                    valid()[2].clone(),
-                    (int(4), unsorted),
-                ]),
-                "sorted and unique",
-            ),
+            ("entries unsorted", with(4, unsorted), "sorted and unique"),
             (
                 "time out of range",
-                payload(vec![
-                    valid()[0].clone(),
-                    (int(2), Value::from(u64::MAX)),
-                    valid()[2].clone(),
-                    valid()[3].clone(),
-                ]),
+                with(2, Value::from(u64::MAX)),
                 "out of range",
             ),
         ];
