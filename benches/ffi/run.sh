@@ -18,6 +18,11 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 HERE="$ROOT/benches/ffi"
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
+case "$(cd "$TARGET" 2>/dev/null && pwd || echo "$TARGET")/" in
+    "$ROOT"/*) ;;
+    *) echo "benches/ffi/run.sh: the Swift chroot sees only the repository; CARGO_TARGET_DIR must be inside $ROOT" >&2
+       exit 2 ;;
+esac
 BUILD="$TARGET/ffi-bench"
 LIB_DIR="$BUILD/lib"
 BINDINGS="$BUILD/bindings"

@@ -425,8 +425,11 @@ buffer structure (garbage collections fall into some rounds, hence the median ab
 round); Python makes seven ctypes calls per verify and converts every value in the interpreter,
 after the largest cost, a byte-by-byte buffer copy, was removed by backporting the upstream fix
 (`scripts/patch-python-bindings.py`). The profiles and the upstream issues are in
-`benches/ffi/README.md`; the way out is a uniffi with JNA direct mapping or its JNI generator for
-Kotlin. A shop scans a few codes a minute, so these tens of microseconds do not reach a person.
+`benches/ffi/README.md`. Upgrading to uniffi 0.32.2, whose Kotlin uses JNA direct mapping and
+whose Python has the fix built in, was tried and not kept: Kotlin was not faster (+86 µs median,
++33 µs fastest round, in that trial's run), Python was the same, and the library grew by 28 KB,
+past the 2.0 MB budget. Not tried: uniffi's JNI-based Kotlin generator (mozilla/uniffi-rs#2911).
+A shop scans a few codes a minute, so these tens of microseconds do not reach a person.
 
 ",
             over.join(" and ")
