@@ -2,6 +2,7 @@
 // plus the Kotlin bindings uniffi-bindgen generates from it. Nothing generated is checked in:
 //   cargoBuildHost          cargo build -p vaxpass-ffi -p uniffi-bindgen (host, debug)
 //   generateUniffiBindings  uniffi-bindgen on the host library -> build/generated/uniffi
+//   patchUniffiBindings     scripts/patch-bindings.py kotlin on what was generated (python3)
 //   cargoNdkBuild           cargo ndk for vaxpass.abis -> build/jniLibs
 // Both generators run before preBuild. JVM unit tests (src/test) load the host library.
 import org.jetbrains.kotlin.gradle.dsl.JvmTarget
@@ -59,6 +60,16 @@ val generateUniffiBindings by tasks.registering(Exec::class) {
         "--out-dir", out.path,
     )
     doFirst { out.deleteRecursively() }
+}
+
+val patchUniffiBindings by tasks.registering(Exec::class) {
+    group = "vaxpass"
+    description = "Applies scripts/patch-bindings.py to the generated Kotlin (reused call statuses)."
+    dependsOn(generateUniffiBindings)
+    inputs.file(workspaceDir.resolve("scripts/patch-bindings.py"))
+    workingDir(workspaceDir)
+    // Idempotent: a file patched already is left as it is.
+    commandLine("python3", "scripts/patch-bindings.py", "kotlin", uniffiDir.resolve("io/vaxpass/vaxpass.kt").path)
 }
 
 val cargoNdkBuild by tasks.registering(Exec::class) {
@@ -139,4 +150,4 @@ dependencies {
     testImplementation(kotlin("test-junit"))
 }
 
-tasks.named("preBuild") { dependsOn(generateUniffiBindings, cargoNdkBuild) }
+tasks.named("preBuild") { dependsOn(patchUniffiBindings, cargoNdkBuild) }

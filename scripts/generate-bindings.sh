@@ -7,8 +7,8 @@
 # LIBRARY defaults to $CARGO_TARGET_DIR/debug/libvaxpass_ffi.so (target/ by default) (built if missing), OUT_DIR to
 # target/bindings. Output: OUT_DIR/kotlin/io/vaxpass/vaxpass.kt, OUT_DIR/swift/{Vaxpass.swift,
 # VaxpassFFI.h, VaxpassFFI.modulemap}, OUT_DIR/python/vaxpass.py. No formatter is run, so the
-# output depends only on the library. The Python module gets one backported upstream fix
-# (scripts/patch-python-bindings.py).
+# output depends only on the library. The Python and Kotlin get one fix each
+# (scripts/patch-bindings.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,6 +23,7 @@ for language in kotlin swift python; do
     cargo run --locked --quiet -p uniffi-bindgen -- generate --no-format --library "$lib" \
         --config bindings/uniffi.toml --language "$language" --out-dir "$out/$language" >/dev/null
 done
-# uniffi's fix for byte-by-byte buffer writes in Python, backported (see the script).
-python3 scripts/patch-python-bindings.py "$out/python/vaxpass.py"
+# Python: uniffi's fix for byte-by-byte buffer writes, backported; Kotlin: call statuses reused.
+python3 scripts/patch-bindings.py python "$out/python/vaxpass.py"
+python3 scripts/patch-bindings.py kotlin "$out/kotlin/io/vaxpass/vaxpass.kt"
 echo "bindings generated in $out from $lib" >&2

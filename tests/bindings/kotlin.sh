@@ -12,7 +12,8 @@
 # Build output goes to <repo>/target/kotlin-tests; the compile is skipped when no input changed.
 #
 # Checksums are omitted from the generated code (bindings/uniffi.toml), so before compiling, the
-# Kotlin bindings are regenerated from the library and must match BINDINGS_DIR byte for byte.
+# Kotlin bindings are regenerated from the library (and patched, scripts/patch-bindings.py) and
+# must match BINDINGS_DIR byte for byte.
 #
 # The last line is always `kotlin: N passed, M failed`. The exit status is non-zero if a test
 # failed or if nothing could be run (missing library, drift, compile error: counted as 1 failure).
@@ -79,6 +80,8 @@ fi
 (cd "$ROOT" && target/debug/uniffi-bindgen generate --no-format --library "$LIB" \
     --config bindings/uniffi.toml --language kotlin --out-dir "$BUILD/regenerated" >/dev/null) \
     || give_up "uniffi-bindgen failed on $LIB"
+python3 "$ROOT/scripts/patch-bindings.py" kotlin "$BUILD/regenerated/io/vaxpass/vaxpass.kt" \
+    || give_up "scripts/patch-bindings.py kotlin failed"
 if ! cmp -s "$BUILD/src/vaxpass.kt" "$BUILD/regenerated/io/vaxpass/vaxpass.kt"; then
     diff -u "$BUILD/src/vaxpass.kt" "$BUILD/regenerated/io/vaxpass/vaxpass.kt" | head -n 40 >&2 || true
     give_up "bindings drift: $BINDINGS_KT differs from what $LIB generates; rerun scripts/generate-bindings.sh"
