@@ -1,6 +1,7 @@
 //! The Rust baseline of the FFI benchmark (benches/ffi/README.md): `Verifier::verify` on the
 //! `vaxpass_ffi` Rust API (the exported objects, called directly, no FFI), timed the same way as
-//! the Kotlin, Swift and Python programs in benches/ffi/. Prints one JSON line:
+//! the Kotlin, Swift and Python programs in benches/ffi/, and beside it a bare call
+//! (`TrustList::sequence`, no arguments, a `u64` back). Prints one JSON line:
 //! `cargo run --locked --release -p vaxpass-benches --example ffi_verify`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -15,6 +16,7 @@ use vaxpass_ffi::{
 const WARMUP_CALLS: usize = 3_000;
 const ROUNDS: usize = 21;
 const CALLS_PER_ROUND: usize = 2_000;
+const BARE_CALLS_PER_ROUND: usize = 20_000;
 const DAY: Duration = Duration::from_secs(86_400);
 const HOUR: Duration = Duration::from_secs(3_600);
 
@@ -24,6 +26,21 @@ fn tamper(text: &str) -> String {
     let body = text.strip_prefix("VP1:").expect("a rotating presentation");
     let replacement = if &body[30..33] == "000" { "100" } else { "000" };
     format!("VP1:{}{replacement}{}", &body[..30], &body[33..])
+}
+
+/// Times ROUNDS rounds of `calls` calls each; returns the per-call times, fastest first.
+fn per_call_ns(calls: usize, mut call: impl FnMut()) -> Vec<f64> {
+    let mut rounds: Vec<f64> = (0..ROUNDS)
+        .map(|_| {
+            let start = Instant::now();
+            for _ in 0..calls {
+                call();
+            }
+            start.elapsed().as_nanos() as f64 / calls as f64
+        })
+        .collect();
+    rounds.sort_by(f64::total_cmp);
+    rounds
 }
 
 fn main() {
@@ -67,6 +84,7 @@ fn main() {
             now,
         )
         .unwrap();
+    let (trust_list_bytes, root_bytes) = (trust_list.clone(), root.clone());
     let trust = TrustList::verify(trust_list.clone(), root.clone()).unwrap();
     let passes = wallet.import_passes(bundle, Some(trust), now).unwrap();
     assert_eq!(passes.len(), 1);
@@ -96,21 +114,23 @@ fn main() {
     for _ in 0..WARMUP_CALLS {
         call(now);
     }
-    let mut per_call_ns: Vec<f64> = (0..ROUNDS)
-        .map(|_| {
-            let start = Instant::now();
-            for _ in 0..CALLS_PER_ROUND {
-                call(now);
-            }
-            start.elapsed().as_nanos() as f64 / CALLS_PER_ROUND as f64
-        })
-        .collect();
+    let verify = per_call_ns(CALLS_PER_ROUND, || call(now));
     assert_eq!(valid, WARMUP_CALLS + ROUNDS * CALLS_PER_ROUND);
 
-    per_call_ns.sort_by(f64::total_cmp);
+    let trust = TrustList::verify(trust_list_bytes, root_bytes).unwrap();
+    let mut sequences = 0u64;
+    let bare = per_call_ns(BARE_CALLS_PER_ROUND, || {
+        sequences = sequences.wrapping_add(black_box(&trust).sequence());
+    });
+    assert_eq!(
+        sequences,
+        (ROUNDS * BARE_CALLS_PER_ROUND) as u64 * trust.sequence()
+    );
+
     println!(
-        r#"{{"language":"rust","median_ns":{:.1},"min_ns":{:.1},"rounds":{ROUNDS},"calls_per_round":{CALLS_PER_ROUND}}}"#,
-        per_call_ns[ROUNDS / 2],
-        per_call_ns[0]
+        r#"{{"language":"rust","median_ns":{:.1},"min_ns":{:.1},"rounds":{ROUNDS},"calls_per_round":{CALLS_PER_ROUND},"bare_call_ns":{:.1}}}"#,
+        verify[ROUNDS / 2],
+        verify[0],
+        bare[ROUNDS / 2]
     );
 }

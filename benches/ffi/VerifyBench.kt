@@ -1,5 +1,6 @@
 // The Kotlin (JVM + JNA) program of the FFI benchmark (benches/ffi/README.md): times
-// Verifier.verify through the generated bindings and prints one JSON line. Run by benches/ffi/run.sh.
+// Verifier.verify through the generated bindings, and beside it a bare call (TrustList.sequence(), no
+// arguments, a ULong back), and prints one JSON line. Run by benches/ffi/run.sh.
 package io.vaxpass.bench
 
 import io.vaxpass.Authority
@@ -22,6 +23,18 @@ import kotlin.io.path.deleteRecursively
 const val WARMUP_CALLS = 3_000
 const val ROUNDS = 21
 const val CALLS_PER_ROUND = 2_000
+const val BARE_CALLS_PER_ROUND = 20_000
+
+/** Times [ROUNDS] rounds of [calls] calls each; returns the per-call times, fastest first. */
+inline fun perCallNs(calls: Int, call: () -> Unit): DoubleArray {
+    val rounds = DoubleArray(ROUNDS) {
+        val start = System.nanoTime()
+        repeat(calls) { call() }
+        (System.nanoTime() - start).toDouble() / calls
+    }
+    rounds.sort()
+    return rounds
+}
 
 /** Changes base45 body characters [30, 33) of a `VP1:` text, so the issuer's signature no longer matches. */
 fun tamper(text: String): String {
@@ -31,7 +44,9 @@ fun tamper(text: String): String {
 }
 
 @OptIn(ExperimentalPathApi::class)
-fun main() {
+/** The one argument names the bindings measured: `kotlin`, or `kotlin-unpatched` (run.sh). */
+fun main(args: Array<String>) {
+    val language = args.singleOrNull() ?: "kotlin"
     val now = Instant.parse("2021-12-13T03:10:00Z")
     val dir = createTempDirectory("vaxpass-ffi-bench-")
     fun path(name: String) = dir.resolve(name).toString()
@@ -74,21 +89,23 @@ fun main() {
         verdict.destroy()
     }
     repeat(WARMUP_CALLS) { call() }
-    val perCallNs = DoubleArray(ROUNDS) {
-        val start = System.nanoTime()
-        repeat(CALLS_PER_ROUND) { call() }
-        (System.nanoTime() - start).toDouble() / CALLS_PER_ROUND
-    }
+    val verify = perCallNs(CALLS_PER_ROUND) { call() }
     check(valid == WARMUP_CALLS + ROUNDS * CALLS_PER_ROUND) { "only $valid valid verdicts" }
 
-    perCallNs.sort()
+    val trust = TrustList.verify(trustList, root)
+    var sequences = 0UL
+    repeat(WARMUP_CALLS) { sequences += trust.sequence() }
+    val bare = perCallNs(BARE_CALLS_PER_ROUND) { sequences += trust.sequence() }
+    check(sequences == (WARMUP_CALLS + ROUNDS * BARE_CALLS_PER_ROUND).toULong() * trust.sequence())
+
     println(
         String.format(
             Locale.ROOT,
-            "{\"language\":\"kotlin\",\"median_ns\":%.1f,\"min_ns\":%.1f,\"rounds\":%d,\"calls_per_round\":%d}",
-            perCallNs[ROUNDS / 2], perCallNs[0], ROUNDS, CALLS_PER_ROUND,
+            "{\"language\":\"%s\",\"median_ns\":%.1f,\"min_ns\":%.1f,\"rounds\":%d,\"calls_per_round\":%d,\"bare_call_ns\":%.1f}",
+            language, verify[ROUNDS / 2], verify[0], ROUNDS, CALLS_PER_ROUND, bare[ROUNDS / 2],
         )
     )
+    trust.close()
     verifier.close()
     wallet.close()
     authority.close()

@@ -1,5 +1,6 @@
 // The Swift program of the FFI benchmark (benches/ffi/README.md): times Verifier.verify through
-// the generated bindings and prints one JSON line. Compiled and run by benches/ffi/run.sh.
+// the generated bindings, and beside it a bare call (TrustList.sequence(), no arguments, a UInt64
+// back), and prints one JSON line. Compiled and run by benches/ffi/run.sh.
 import Dispatch
 import Foundation
 import Vaxpass
@@ -7,6 +8,7 @@ import Vaxpass
 let warmupCalls = 3_000
 let rounds = 21
 let callsPerRound = 2_000
+let bareCallsPerRound = 20_000
 let day: TimeInterval = 86_400
 let hour: TimeInterval = 3_600
 
@@ -24,6 +26,17 @@ func tamper(_ text: String) -> String {
     let replacement: [Character] = String(body[30..<33]) == "000" ? ["1", "0", "0"] : ["0", "0", "0"]
     body.replaceSubrange(30..<33, with: replacement)
     return "VP1:" + String(body)
+}
+
+/// Times `rounds` rounds of `calls` calls each; returns the per-call times, fastest first.
+func perCallNs(_ calls: Int, _ call: () throws -> Void) rethrows -> [Double] {
+    var result: [Double] = []
+    for _ in 0..<rounds {
+        let start = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<calls { try call() }
+        result.append(Double(DispatchTime.now().uptimeNanoseconds - start) / Double(calls))
+    }
+    return result.sorted()
 }
 
 do {
@@ -69,17 +82,16 @@ do {
         if try verifier.verify(text: text, now: now).valid { valid += 1 }
     }
     for _ in 0..<warmupCalls { try call() }
-    var perCallNs: [Double] = []
-    for _ in 0..<rounds {
-        let start = DispatchTime.now().uptimeNanoseconds
-        for _ in 0..<callsPerRound { try call() }
-        perCallNs.append(Double(DispatchTime.now().uptimeNanoseconds - start) / Double(callsPerRound))
-    }
+    let verify = try perCallNs(callsPerRound, call)
     require(valid == warmupCalls + rounds * callsPerRound, "only \(valid) valid verdicts")
 
-    perCallNs.sort()
-    print(String(format: "{\"language\":\"swift\",\"median_ns\":%.1f,\"min_ns\":%.1f,\"rounds\":%d,\"calls_per_round\":%d}",
-                 perCallNs[rounds / 2], perCallNs[0], rounds, callsPerRound))
+    var sequences: UInt64 = 0
+    for _ in 0..<warmupCalls { sequences &+= trust.sequence() }
+    let bare = perCallNs(bareCallsPerRound) { sequences &+= trust.sequence() }
+    require(sequences == UInt64(warmupCalls + rounds * bareCallsPerRound) &* trust.sequence(), "bare calls miscounted")
+
+    print(String(format: "{\"language\":\"swift\",\"median_ns\":%.1f,\"min_ns\":%.1f,\"rounds\":%d,\"calls_per_round\":%d,\"bare_call_ns\":%.1f}",
+                 verify[rounds / 2], verify[0], rounds, callsPerRound, bare[rounds / 2]))
 } catch {
     require(false, "\(error)")
 }

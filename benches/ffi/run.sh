@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The FFI benchmark (benches/ffi/README.md): the same Verifier.verify call timed from Rust (the
 # vaxpass_ffi Rust API, no FFI), Kotlin (JVM + JNA), Swift and Python (the generated bindings on the
-# release library), one run each.
+# release library), one run each, and Kotlin once more on uniffi's code without our patch.
 #
 #   benches/ffi/run.sh OUT_DIR
 #
-# Writes OUT_DIR/ffi.jsonl, one line per language:
-#   {"language":"rust","median_ns":93120.5,"min_ns":91000.0,"rounds":21,"calls_per_round":2000}
+# Writes OUT_DIR/ffi.jsonl, one line per language (bare_call_ns: TrustList.sequence(), the floor of
+# any call through the bindings):
+#   {"language":"rust","median_ns":93120.5,"min_ns":91000.0,"rounds":21,"calls_per_round":2000,"bare_call_ns":0.3}
 # then prints a summary: per-call time and the overhead above Rust. Toolchains come from
 # scripts/toolchains.sh; build output goes to target/ffi-bench. Fails if any program fails.
 set -euo pipefail
@@ -39,7 +40,7 @@ record() {
     log "measuring $language"
     line="$("$@")"
     local number='[0-9]+\.[0-9]'
-    local shape="^\\{\"language\":\"$language\",\"median_ns\":$number,\"min_ns\":$number,\"rounds\":21,\"calls_per_round\":[0-9]+\\}\$"
+    local shape="^\\{\"language\":\"$language\",\"median_ns\":$number,\"min_ns\":$number,\"rounds\":21,\"calls_per_round\":[0-9]+,\"bare_call_ns\":$number\\}\$"
     [[ "$line" =~ $shape ]] || { log "unexpected output from $language: $line"; exit 1; }
     echo "$line" >>"$RESULTS"
 }
@@ -65,11 +66,20 @@ record rust cargo run --locked --quiet --release -p vaxpass-benches --example ff
 # ---- Kotlin ----
 kotlin_env="$(scripts/toolchains.sh kotlin)"
 eval "$kotlin_env" # KOTLINC KOTLIN_HOME JNA_JAR
-log "kotlinc"
-"$KOTLINC" -nowarn -jvm-target 17 -cp "$JNA_JAR" -d "$BUILD/kotlin" \
-    "$BINDINGS/kotlin/io/vaxpass/vaxpass.kt" "$HERE/VerifyBench.kt"
-record kotlin java -Djna.library.path="$LIB_DIR" \
-    -cp "$BUILD/kotlin:$KOTLIN_HOME/lib/kotlin-stdlib.jar:$JNA_JAR" io.vaxpass.bench.VerifyBenchKt
+# kotlin_bench NAME BINDINGS_KT: compiles the program against one Kotlin bindings file and runs it.
+kotlin_bench() {
+    log "kotlinc ($1)"
+    "$KOTLINC" -nowarn -jvm-target 17 -cp "$JNA_JAR" -d "$BUILD/$1" "$2" "$HERE/VerifyBench.kt"
+    record "$1" java -Djna.library.path="$LIB_DIR" \
+        -cp "$BUILD/$1:$KOTLIN_HOME/lib/kotlin-stdlib.jar:$JNA_JAR" io.vaxpass.bench.VerifyBenchKt "$1"
+}
+kotlin_bench kotlin "$BINDINGS/kotlin/io/vaxpass/vaxpass.kt"
+# The same program on uniffi's Kotlin as generated, without scripts/patch-bindings.py: what the
+# patch is worth, measured in this run.
+(cd "$ROOT" && cargo run --locked --quiet -p uniffi-bindgen -- generate --no-format \
+    --library "$TARGET/debug/libvaxpass_ffi.so" --config bindings/uniffi.toml --language kotlin \
+    --out-dir "$BUILD/unpatched" >/dev/null)
+kotlin_bench kotlin-unpatched "$BUILD/unpatched/io/vaxpass/vaxpass.kt"
 
 # ---- Swift (in the chroot, which sees the repository at the same path) ----
 scripts/toolchains.sh swift >/dev/null
@@ -98,9 +108,10 @@ import json, sys
 
 rows = [json.loads(line) for line in open(sys.argv[1])]
 rust = rows[0]
-print("Verifier.verify, per call (median and min of 21 rounds); overhead above Rust, target <= 10 us:")
+print("Verifier.verify, per call (median and min of 21 rounds); a bare call (median); overhead above Rust, target <= 10 us:")
 for row in rows:
     line = f"  {row['language']:<7} median {row['median_ns'] / 1000:7.1f} us   min {row['min_ns'] / 1000:7.1f} us"
+    line += f"   bare call {row['bare_call_ns'] / 1000:5.2f} us"
     if row is not rust:
         overhead = (row["median_ns"] - rust["median_ns"]) / 1000
         line += f"   overhead {overhead:+6.1f} us (min {(row['min_ns'] - rust['min_ns']) / 1000:+6.1f} us)"

@@ -1,5 +1,6 @@
 """The Python program of the FFI benchmark (benches/ffi/README.md): times Verifier.verify through
-the generated bindings and prints one JSON line. Run by benches/ffi/run.sh, with PYTHONPATH on the
+the generated bindings, and beside it a bare call (TrustList.sequence(), no arguments, an int
+back), and prints one JSON line. Run by benches/ffi/run.sh, with PYTHONPATH on the
 directory holding the generated vaxpass.py beside libvaxpass_ffi.so.
 """
 
@@ -26,6 +27,7 @@ from vaxpass import (
 WARMUP_CALLS = 3_000
 ROUNDS = 21
 CALLS_PER_ROUND = 2_000
+BARE_CALLS_PER_ROUND = 20_000
 DAY = datetime.timedelta(days=1)
 HOUR = datetime.timedelta(hours=1)
 
@@ -35,6 +37,17 @@ def tamper(text):
     body = text[len("VP1:") :]
     replacement = "100" if body[30:33] == "000" else "000"
     return "VP1:" + body[:30] + replacement + body[33:]
+
+
+def per_call_ns(calls, call):
+    """Times ROUNDS rounds of `calls` calls each; returns the per-call times, fastest first."""
+    rounds = []
+    for _ in range(ROUNDS):
+        start = time.perf_counter_ns()
+        for _ in range(calls):
+            call()
+        rounds.append((time.perf_counter_ns() - start) / calls)
+    return sorted(rounds)
 
 
 def main():
@@ -73,28 +86,40 @@ def main():
         if refused.valid or refused.reason != Reason.BAD_SIGNATURE():
             sys.exit("verify_bench.py: a tampered text was not refused")
 
-        verify = verifier.verify
         valid = 0
+
+        def call():
+            nonlocal valid
+            valid += verifier.verify(text, now).valid
+
         for _ in range(WARMUP_CALLS):
-            valid += verify(text, now).valid
-        per_call_ns = []
-        for _ in range(ROUNDS):
-            start = time.perf_counter_ns()
-            for _ in range(CALLS_PER_ROUND):
-                valid += verify(text, now).valid
-            per_call_ns.append((time.perf_counter_ns() - start) / CALLS_PER_ROUND)
+            call()
+        verify = per_call_ns(CALLS_PER_ROUND, call)
         if valid != WARMUP_CALLS + ROUNDS * CALLS_PER_ROUND:
             sys.exit(f"verify_bench.py: only {valid} valid verdicts")
 
-    per_call_ns.sort()
+        trust = TrustList.verify(trust_list, root)
+        sequences = 0
+
+        def bare_call():
+            nonlocal sequences
+            sequences += trust.sequence()
+
+        for _ in range(WARMUP_CALLS):
+            bare_call()
+        bare = per_call_ns(BARE_CALLS_PER_ROUND, bare_call)
+        if sequences != (WARMUP_CALLS + ROUNDS * BARE_CALLS_PER_ROUND) * trust.sequence():
+            sys.exit("verify_bench.py: bare calls miscounted")
+
     print(
         json.dumps(
             {
                 "language": "python",
-                "median_ns": round(per_call_ns[ROUNDS // 2], 1),
-                "min_ns": round(per_call_ns[0], 1),
+                "median_ns": round(verify[ROUNDS // 2], 1),
+                "min_ns": round(verify[0], 1),
                 "rounds": ROUNDS,
                 "calls_per_round": CALLS_PER_ROUND,
+                "bare_call_ns": round(bare[ROUNDS // 2], 1),
             },
             separators=(",", ":"),
         )

@@ -141,13 +141,22 @@ impl Memory {
     }
 }
 
-/// One language's verify call through the bindings (benches/ffi).
+/// One language's verify call through the bindings (benches/ffi), and a bare call beside it.
 pub struct Call {
     pub language: String,
     pub median_ns: f64,
     pub min_ns: f64,
     pub rounds: u64,
     pub calls_per_round: u64,
+    /// `TrustList.sequence()`: no arguments, an integer back; the floor of any call.
+    pub bare_call_ns: f64,
+}
+
+impl Call {
+    /// A language the targets are about; not the Rust baseline nor the unpatched Kotlin.
+    pub fn is_shipped_binding(&self) -> bool {
+        matches!(self.language.as_str(), "kotlin" | "swift" | "python")
+    }
 }
 
 pub struct Ffi(pub Vec<Call>);
@@ -165,6 +174,7 @@ impl Ffi {
                 min_ns: json["min_ns"].as_f64().ok_or_else(missing)?,
                 rounds: json["rounds"].as_u64().ok_or_else(missing)?,
                 calls_per_round: json["calls_per_round"].as_u64().ok_or_else(missing)?,
+                bare_call_ns: json["bare_call_ns"].as_f64().ok_or_else(missing)?,
             });
         }
         if !calls.iter().any(|c| c.language == "rust") {
@@ -174,6 +184,10 @@ impl Ffi {
     }
 
     pub fn rust(&self) -> Option<&Call> {
-        self.0.iter().find(|c| c.language == "rust")
+        self.language("rust")
+    }
+
+    pub fn language(&self, language: &str) -> Option<&Call> {
+        self.0.iter().find(|c| c.language == language)
     }
 }

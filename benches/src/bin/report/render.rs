@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use crate::inputs::{Ffi, Machine, Memory, Times};
+use crate::inputs::{Call, Ffi, Machine, Memory, Times};
 use crate::sizes::{Code, DccCount, Sizes};
 
 pub struct Run {
@@ -21,8 +21,10 @@ fn time(ns: f64) -> String {
         format!("{:.2} ms", ns / 1e6)
     } else if ns >= 1e3 {
         format!("{:.1} µs", ns / 1e3)
-    } else {
+    } else if ns >= 10.0 {
         format!("{ns:.0} ns")
+    } else {
+        format!("{ns:.1} ns")
     }
 }
 
@@ -148,7 +150,7 @@ fn targets(doc: &mut String, run: &Run) {
         trust <= 50e6,
     );
     if let Some(rust) = run.ffi.rust() {
-        for call in run.ffi.0.iter().filter(|c| c.language != "rust") {
+        for call in run.ffi.0.iter().filter(|c| c.is_shipped_binding()) {
             let overhead = call.median_ns - rust.median_ns;
             row(
                 &format!("{} call overhead per verify ≤ 10 µs", title(&call.language)),
@@ -171,6 +173,9 @@ fn targets(doc: &mut String, run: &Run) {
 }
 
 fn title(language: &str) -> String {
+    if let Some(language) = language.strip_suffix("-unpatched") {
+        return format!("{}, uniffi's code unpatched", title(language));
+    }
     let mut chars = language.chars();
     chars
         .next()
@@ -301,10 +306,13 @@ fn ffi(doc: &mut String, run: &Run) {
 `benches/ffi/run.sh`: one program per language builds a world through the generated bindings of
 the shipped (`release`, size-optimised) library and times `Verifier.verify` on one presentation:
 {rounds} rounds after a warm-up, per call = round time / calls. The Rust line calls the same
-exported objects directly, in the same profile. Overhead = median − the Rust median.
+exported objects directly, in the same profile. Overhead = median − the Rust median. A bare call
+is `TrustList.sequence()` (no arguments, an integer back), timed the same way: what any call into
+the library costs at least. Kotlin runs twice: on the bindings as shipped, patched by
+`scripts/patch-bindings.py`, and on uniffi's code as generated.
 
-| language | per call, median | fastest round | calls per round | overhead |
-|---|---|---|---|---|
+| language | per call, median | fastest round | calls per round | overhead | a bare call |
+|---|---|---|---|---|---|
 ",
         rounds = run.ffi.0.first().map_or(0, |c| c.rounds),
     );
@@ -317,11 +325,12 @@ exported objects directly, in the same profile. Overhead = median − the Rust m
         };
         let _ = writeln!(
             doc,
-            "| {} | {} | {} | {} | {overhead} |",
+            "| {} | {} | {} | {} | {overhead} | {} |",
             title(&call.language),
             time(call.median_ns),
             time(call.min_ns),
             thousands(call.calls_per_round),
+            time(call.bare_call_ns),
         );
     }
     doc.push('\n');
@@ -404,35 +413,76 @@ expectation in the test suite.
 }
 
 fn notes(doc: &mut String, run: &Run) {
-    let over: Vec<String> = match run.ffi.rust() {
-        Some(rust) => run
-            .ffi
-            .0
-            .iter()
-            .filter(|c| c.median_ns - rust.median_ns > 10_000.0)
-            .map(|c| title(&c.language))
-            .collect(),
-        None => Vec::new(),
-    };
+    let ffi = &run.ffi;
+    let rust = ffi.rust().map_or(f64::NAN, |c| c.median_ns);
+    let overhead = |c: &Call| c.median_ns - rust;
+    let over: Vec<&Call> = ffi
+        .0
+        .iter()
+        .filter(|c| c.is_shipped_binding() && overhead(c) > 10_000.0)
+        .collect();
     if !over.is_empty() {
+        let bare = |language: &str| {
+            ffi.language(language)
+                .map_or("?".into(), |c| time(c.bare_call_ns))
+        };
+        let names: Vec<String> = over.iter().map(|c| title(&c.language)).collect();
         let _ = write!(
             doc,
             "## Gaps
 
-Call overhead above the 10 µs target: {}. The cost is in the code uniffi 0.29.4 generates, not
-in vaxpass: Kotlin goes through JNA's interface mapping, which allocates for every call and every
-buffer structure (garbage collections fall into some rounds, hence the median above the fastest
-round); Python makes seven ctypes calls per verify and converts every value in the interpreter,
-after the largest cost, a byte-by-byte buffer copy, was removed by backporting the upstream fix
-(`scripts/patch-python-bindings.py`). The profiles and the upstream issues are in
-`benches/ffi/README.md`. Upgrading to uniffi 0.32.2, whose Kotlin uses JNA direct mapping and
-whose Python has the fix built in, was tried and not kept: Kotlin was not faster (+86 µs median,
-+33 µs fastest round, in that trial's run), Python was the same, and the library grew by 28 KB,
-past the 2.0 MB budget. Not tried: uniffi's JNI-based Kotlin generator (mozilla/uniffi-rs#2911).
-A shop scans a few codes a minute, so these tens of microseconds do not reach a person.
+Call overhead above the 10 µs target: {}. The cost is in the code uniffi 0.29.4 generates, and
+it is paid per call into the library: a bare call costs {} from Kotlin, {} from Python and {}
+from Swift, and one verify makes seven calls into the library (the verifier's handle is cloned,
+the text and the time each get a buffer from the library, the call itself, then the result's
+buffer and the holder are freed), beside converting its arguments and its result.
 
 ",
-            over.join(" and ")
+            names.join(" and "),
+            bare("kotlin"),
+            bare("python"),
+            bare("swift"),
+        );
+        for call in over {
+            match call.language.as_str() {
+                "kotlin" => {
+                    let (unpatched, unpatched_bare) = ffi
+                        .language("kotlin-unpatched")
+                        .map_or(("?".into(), "?".into()), |c| {
+                            (format!("{:+.1} µs", overhead(c) / 1e3), time(c.bare_call_ns))
+                        });
+                    let _ = write!(
+                        doc,
+                        "- Kotlin: JNA allocates a structure (native memory, a cleaner registration, reflection)
+  for every buffer that crosses. uniffi's code also allocated a new call-status structure, itself
+  holding a buffer structure, for every call: {unpatched} per verify and {unpatched_bare} a bare call
+  in this run. `scripts/patch-bindings.py` makes each thread reuse its statuses, which leaves
+  {:+.1} µs: JNA's interface mapping, the structure it creates for each buffer returned, and
+  garbage collections that fall into some rounds (hence the median above the fastest round).
+",
+                        overhead(call) / 1e3,
+                    );
+                }
+                "python" => doc.push_str(
+                    "- Python: seven ctypes calls, and every value converted in interpreted Python (buffer
+  builders, context managers, datetime arithmetic for the time), after the largest cost, a
+  byte-by-byte buffer copy, was removed by backporting the upstream fix (`scripts/patch-bindings.py`).
+",
+                ),
+                _ => {}
+            }
+        }
+        doc.push_str(
+            "
+Upgrading to uniffi 0.32.2, whose Kotlin uses JNA direct mapping and whose Python has the buffer
+fix built in, was tried and not kept: Kotlin was not faster (+86 µs median, +33 µs fastest round,
+in that trial's run, without the call-status patch), Python was the same, and the library grew by
+28 KB, past the 2.0 MB budget. uniffi's JNI-based Kotlin generator (mozilla/uniffi-rs#2911),
+which upstream measured many times faster, is merged but in no release yet (0.32.2 is the newest
+on crates.io). Profiles and upstream issues: `benches/ffi/README.md`. A shop scans a few codes a
+minute, so these microseconds do not reach a person.
+
+",
         );
     }
     doc.push_str(
@@ -477,10 +527,12 @@ mod tests {
             (850.0, "850 ns"),
             (2_160.0, "2.2 µs"),
             (7_590_000.0, "7.59 ms"),
+            (0.3, "0.3 ns"),
         ] {
             assert_eq!(time(ns), text);
         }
         assert_eq!(mb(62_500), "64.0 MB (61.0 MiB)");
         assert_eq!(title("kotlin"), "Kotlin");
+        assert_eq!(title("kotlin-unpatched"), "Kotlin, uniffi's code unpatched");
     }
 }
