@@ -6,7 +6,7 @@
 #
 #   scripts/bench-report.sh [OUTPUT.md]        (default: docs/performance.md)
 #
-# About 5 minutes on 2 cores once the Kotlin/Swift/Python toolchains are cached (first use
+# About 7 minutes on 2 cores once the Kotlin/Swift/Python toolchains are cached (first use
 # installs them, as the test command does). Intermediate results go to <target>/perf.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -499,7 +499,7 @@ minute, so these microseconds do not reach a person.
 ## How to reproduce
 
 ```sh
-scripts/bench-report.sh   # about 5 minutes on 2 cores once toolchains are cached; rewrites this file
+scripts/bench-report.sh   # about 7 minutes on 2 cores once toolchains are cached; rewrites this file
 ```
 
 It runs `cargo bench -p vaxpass-benches`, `benches/examples/revocation_memory.rs`, builds and

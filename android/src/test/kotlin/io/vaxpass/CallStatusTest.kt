@@ -62,7 +62,7 @@ class CallStatusTest {
             assertFailsWith<VaxpassException.Malformed> { TrustList.verify(ByteArray(3), world.rootPublicKey) }
             assertTrue(trust.sequence() > 0u)
             assertFailsWith<VaxpassException.BadSignature> { TrustList.verify(world.trustList, otherRoot) }
-            if (it % 50 == 0) assertFailsWith<InternalException> { panicForCrashReportingTest() }
+            if (it % 100 == 0) assertFailsWith<InternalException> { panicForCrashReportingTest() }
             assertRefused(world.verifier.verify("VP1:", world.now), Reason.Malformed)
         }
         trust.close()
