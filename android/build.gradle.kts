@@ -4,7 +4,7 @@
 //   generateUniffiBindings  uniffi-bindgen on the host library -> build/generated/uniffi
 //   patchUniffiBindings     scripts/patch-bindings.py kotlin on what was generated (python3)
 //   cargoNdkBuild           cargo ndk for vaxpass.abis -> build/jniLibs
-// Both generators run before preBuild. JVM unit tests (src/test) load the host library.
+// The patched bindings and the Android libraries are made before preBuild. JVM unit tests (src/test) load the host library.
 import org.jetbrains.kotlin.gradle.dsl.JvmTarget
 
 plugins {

@@ -84,9 +84,10 @@ fn main() {
             now,
         )
         .unwrap();
-    let (trust_list_bytes, root_bytes) = (trust_list.clone(), root.clone());
     let trust = TrustList::verify(trust_list.clone(), root.clone()).unwrap();
-    let passes = wallet.import_passes(bundle, Some(trust), now).unwrap();
+    let passes = wallet
+        .import_passes(bundle, Some(trust.clone()), now)
+        .unwrap();
     assert_eq!(passes.len(), 1);
 
     let verifier =
@@ -117,7 +118,6 @@ fn main() {
     let verify = per_call_ns(CALLS_PER_ROUND, || call(now));
     assert_eq!(valid, WARMUP_CALLS + ROUNDS * CALLS_PER_ROUND);
 
-    let trust = TrustList::verify(trust_list_bytes, root_bytes).unwrap();
     let mut sequences = 0u64;
     let bare = per_call_ns(BARE_CALLS_PER_ROUND, || {
         sequences = sequences.wrapping_add(black_box(&trust).sequence());

@@ -76,9 +76,9 @@ kotlin_bench() {
 kotlin_bench kotlin "$BINDINGS/kotlin/io/vaxpass/vaxpass.kt"
 # The same program on uniffi's Kotlin as generated, without scripts/patch-bindings.py: what the
 # patch is worth, measured in this run.
-(cd "$ROOT" && cargo run --locked --quiet -p uniffi-bindgen -- generate --no-format \
+cargo run --locked --quiet -p uniffi-bindgen -- generate --no-format \
     --library "$TARGET/debug/libvaxpass_ffi.so" --config bindings/uniffi.toml --language kotlin \
-    --out-dir "$BUILD/unpatched" >/dev/null)
+    --out-dir "$BUILD/unpatched" >/dev/null
 kotlin_bench kotlin-unpatched "$BUILD/unpatched/io/vaxpass/vaxpass.kt"
 
 # ---- Swift (in the chroot, which sees the repository at the same path) ----

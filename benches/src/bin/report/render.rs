@@ -433,9 +433,10 @@ fn notes(doc: &mut String, run: &Run) {
 
 Call overhead above the 10 µs target: {}. The cost is in the code uniffi 0.29.4 generates, and
 it is paid per call into the library: a bare call costs {} from Kotlin, {} from Python and {}
-from Swift, and one verify makes seven calls into the library (the verifier's handle is cloned,
+from Swift, and one verify makes six calls into the library (the verifier's handle is cloned,
 the text and the time each get a buffer from the library, the call itself, then the result's
-buffer and the holder are freed), beside converting its arguments and its result.
+buffer and the holder are freed; Python makes a seventh, growing the text's buffer), beside
+converting its arguments and its result.
 
 ",
             names.join(" and "),
