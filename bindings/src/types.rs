@@ -48,9 +48,12 @@ pub enum Reason {
     Malformed,
     NoTrustList,
     TrustListTooStale,
+    ListsDamaged,
+    ClockBehind,
     UnknownIssuer,
     IssuerKeyNotValidAtIssuance,
     IssuerKeyRevoked,
+    ExpiryBeyondIssuerKey,
     BadSignature,
     NotYetValid,
     Expired,
@@ -87,6 +90,8 @@ pub enum FreshnessState {
     Fresh,
     Warning,
     CannotVerify,
+    Damaged,
+    ClockBehind,
 }
 
 #[uniffi::remote(Enum)]

@@ -3,7 +3,7 @@
 //! go through here, so the header rules are checked in one place.
 
 use ciborium::value::Value;
-use ciborium_ll::{Encoder, Header};
+use ciborium_ll::{Decoder, Encoder, Header};
 use coset::{iana, AsCborValue, CoseSign1, CoseSign1Builder, HeaderBuilder};
 
 use crate::error::{Error, Result};
@@ -105,46 +105,136 @@ impl Signed {
         self.sign1.payload.as_deref().unwrap_or_default()
     }
 
-    /// The payload, moved out rather than copied (a revocation list's is 16 MB).
-    pub(crate) fn into_payload(self) -> Vec<u8> {
-        self.sign1.payload.unwrap_or_default()
-    }
-
-    /// Checks the Ed25519 signature strictly against `public_key`.
-    pub(crate) fn verify(&self, public_key: &[u8; 32]) -> Result<(), InvalidSignature> {
-        verify_ed25519(public_key, &self.to_be_signed()?, &self.sign1.signature)
-    }
-
-    /// [`Signed::verify`] with the key already decompressed.
+    /// Checks the Ed25519 signature strictly against an already decompressed key.
     pub(crate) fn verify_with(&self, key: &VerifyingKey) -> Result<(), InvalidSignature> {
         verify_ed25519_with(key, &self.to_be_signed()?, &self.sign1.signature)
     }
 
-    /// The Sig_structure (RFC 9052, section 4.4: context "Signature1", the protected header as
-    /// received, no external data, the payload), written into one buffer of its exact size.
-    /// coset's `tbs_data` builds it through a CBOR value, which holds two more copies of the
-    /// payload: 32 MB more while a 16 MB revocation list is checked.
+    /// The Sig_structure over the protected header as received and the payload.
     fn to_be_signed(&self) -> Result<Vec<u8>, InvalidSignature> {
         let Ok(Value::Bytes(protected)) = self.sign1.protected.clone().cbor_bstr() else {
             return Err(InvalidSignature);
         };
-        let payload = self.payload();
-        let mut tbs = Vec::with_capacity(protected.len() + payload.len() + 32);
-        let mut encoder = Encoder::from(&mut tbs);
-        encoder
-            .push(Header::Array(Some(4)))
-            .and_then(|()| encoder.text("Signature1", None))
-            .and_then(|()| encoder.bytes(&protected, None))
-            .and_then(|()| encoder.bytes(&[], None))
-            .and_then(|()| encoder.push(Header::Bytes(Some(payload.len()))))
-            .map_err(|_| InvalidSignature)?;
-        tbs.extend_from_slice(payload);
-        Ok(tbs)
+        to_be_signed(&protected, self.payload())
     }
 
     pub(crate) fn signature(&self) -> &[u8] {
         &self.sign1.signature
     }
+}
+
+/// The Sig_structure (RFC 9052, section 4.4: context "Signature1", the protected header as
+/// received, no external data, the payload), written into one buffer of its exact size.
+/// coset's `tbs_data` builds it through a CBOR value, which holds two more copies of the
+/// payload: 32 MB more while a 16 MB revocation list is checked.
+fn to_be_signed(protected: &[u8], payload: &[u8]) -> Result<Vec<u8>, InvalidSignature> {
+    let mut tbs = Vec::with_capacity(protected.len() + payload.len() + 32);
+    let mut encoder = Encoder::from(&mut tbs);
+    encoder
+        .push(Header::Array(Some(4)))
+        .and_then(|()| encoder.text("Signature1", None))
+        .and_then(|()| encoder.bytes(protected, None))
+        .and_then(|()| encoder.bytes(&[], None))
+        .and_then(|()| encoder.push(Header::Bytes(Some(payload.len()))))
+        .map_err(|_| InvalidSignature)?;
+    tbs.extend_from_slice(payload);
+    Ok(tbs)
+}
+
+/// A COSE_Sign1 read in place, for signed lists: its parts are slices of the bytes received, so
+/// nothing is built from the payload until its signature has been checked.
+#[derive(Debug)]
+pub(crate) struct Envelope<'a> {
+    pub kid: Kid,
+    pub content_type: Option<String>,
+    protected: &'a [u8],
+    payload: &'a [u8],
+    signature: &'a [u8],
+}
+
+/// Reads the envelope of an untagged COSE_Sign1 (definite lengths, shortest heads) after checking
+/// its size, without decoding the payload, and checks its headers with the same rules as
+/// [`parse`].
+pub(crate) fn envelope<'a>(bytes: &'a [u8], limit: usize, what: &'static str) -> Result<Envelope<'a>> {
+    if bytes.len() > limit {
+        return Err(Error::TooLarge {
+            what,
+            size: bytes.len(),
+            limit,
+        });
+    }
+    let bad = || Error::malformed(what, "not a COSE_Sign1");
+    let at = match head(bytes, 0) {
+        Some((Header::Array(Some(4)), at)) => at,
+        _ => return Err(bad()),
+    };
+    let (protected, at) = byte_string(bytes, at).ok_or_else(bad)?;
+    let at = match head(bytes, at) {
+        Some((Header::Map(Some(0)), at)) => at,
+        Some((Header::Map(_), _)) => {
+            return Err(Error::malformed(what, "unprotected header must be empty"))
+        }
+        _ => return Err(bad()),
+    };
+    let (payload, at) = byte_string(bytes, at).ok_or_else(bad)?;
+    let (signature, at) = byte_string(bytes, at).ok_or_else(bad)?;
+    if at != bytes.len() {
+        return Err(Error::malformed(what, "trailing bytes after the CBOR item"));
+    }
+    // The header rules, on a copy that leaves the payload out (the protected header is small).
+    let headers = parse(
+        Value::Array(vec![
+            Value::Bytes(protected.to_vec()),
+            Value::Map(Vec::new()),
+            Value::Bytes(Vec::new()),
+            Value::Bytes(signature.to_vec()),
+        ]),
+        what,
+    )?;
+    Ok(Envelope {
+        kid: headers.kid,
+        content_type: headers.content_type,
+        protected,
+        payload,
+        signature,
+    })
+}
+
+impl<'a> Envelope<'a> {
+    /// The payload bytes; trust them only after [`Envelope::verify`].
+    pub(crate) fn payload(&self) -> &'a [u8] {
+        self.payload
+    }
+
+    /// Checks the Ed25519 signature strictly against `public_key`.
+    pub(crate) fn verify(&self, public_key: &[u8; 32]) -> Result<(), InvalidSignature> {
+        verify_ed25519(
+            public_key,
+            &to_be_signed(self.protected, self.payload)?,
+            self.signature,
+        )
+    }
+}
+
+/// One CBOR head at `at`, which must be in its shortest form; returns it and where its content
+/// starts.
+fn head(bytes: &[u8], at: usize) -> Option<(Header, usize)> {
+    let rest = bytes.get(at..)?;
+    let mut decoder = Decoder::from(rest);
+    let header = decoder.pull().ok()?;
+    let len = decoder.offset();
+    let mut encoded = Vec::with_capacity(9);
+    Encoder::from(&mut encoded).push(header).ok()?;
+    (encoded[..] == rest[..len]).then_some((header, at + len))
+}
+
+/// A definite-length byte string at `at`, as a slice of `bytes`, and where the next item starts.
+fn byte_string(bytes: &[u8], at: usize) -> Option<(&[u8], usize)> {
+    let (Header::Bytes(Some(len)), start) = head(bytes, at)? else {
+        return None;
+    };
+    let end = start.checked_add(len)?;
+    Some((bytes.get(start..end)?, end))
 }
 
 #[cfg(test)]
@@ -162,7 +252,8 @@ mod tests {
             let value = sign(&key, content_type, vec![0xA5; payload_len]).unwrap();
             let signed = parse(value, "test").unwrap();
             assert_eq!(signed.to_be_signed().unwrap(), signed.sign1.tbs_data(&[]));
-            assert!(signed.verify(&key.public()).is_ok());
+            let public = VerifyingKey::from_bytes(&key.public()).unwrap();
+            assert!(signed.verify_with(&public).is_ok());
         }
     }
 }

@@ -54,6 +54,10 @@ struct ActiveKey {
 impl Authority {
     /// How long a new issuer key may sign for.
     pub const ISSUER_KEY_LIFETIME: Duration = Duration::days(365);
+    /// The longest a credential may be valid (`exp - iat`). The trust list bounds each key's
+    /// credentials by it: none may expire later than this after the key's last signing time
+    /// (`not_after`, or `revoked_after` once it leaked), so a thief's forgeries die with it.
+    pub const MAX_CREDENTIAL_LIFETIME: Duration = Duration::days(730);
 
     /// Creates a new authority with a fresh root key and a first issuer key valid from `now`.
     pub fn create(path: impl AsRef<Path>, issuer: &str, now: DateTime<Utc>) -> Result<Self> {
@@ -209,6 +213,12 @@ impl Authority {
         request: &IssueRequest,
         now: DateTime<Utc>,
     ) -> Result<Issued> {
+        if request.expires - now > Self::MAX_CREDENTIAL_LIFETIME {
+            return Err(Error::InvalidArgument(format!(
+                "a credential may be valid for at most {} days",
+                Self::MAX_CREDENTIAL_LIFETIME.num_days()
+            )));
+        }
         let mut id = [0u8; CREDENTIAL_ID_BYTES];
         OsRng.fill_bytes(&mut id);
         let claims = Claims {
@@ -350,7 +360,17 @@ impl Authority {
             let (kid, public_key, from, to, revoked) = row?;
             let bad = || Error::malformed("stored issuer key", "wrong length");
             let public_key: [u8; 32] = public_key.try_into().map_err(|_| bad())?;
-            let key = IssuerKey::new(public_key, at(from), at(to), revoked.map(at))?;
+            let (not_after, revoked_after) = (at(to), revoked.map(at));
+            let last_signing = revoked_after.map_or(not_after, |leak| leak.min(not_after));
+            let key = IssuerKey::new(
+                public_key,
+                at(from),
+                not_after,
+                revoked_after,
+                last_signing
+                    .checked_add_signed(Self::MAX_CREDENTIAL_LIFETIME)
+                    .ok_or(bad())?,
+            )?;
             if key.kid[..] != kid[..] {
                 return Err(bad());
             }

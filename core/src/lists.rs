@@ -31,6 +31,9 @@ pub struct IssuerKey {
     pub not_after: DateTime<Utc>,
     /// The key leaked at this time: credentials issued after it are not accepted, earlier ones are.
     pub revoked_after: Option<DateTime<Utc>>,
+    /// The latest `exp` a credential signed by this key may carry: what a thief with the key can
+    /// sign stops being accepted at this time, whatever it claims.
+    pub expires_by: DateTime<Utc>,
     /// `public_key` decompressed once, for the verifier's hot path.
     pub(crate) verifying_key: VerifyingKey,
 }
@@ -42,6 +45,7 @@ impl IssuerKey {
         not_before: DateTime<Utc>,
         not_after: DateTime<Utc>,
         revoked_after: Option<DateTime<Utc>>,
+        expires_by: DateTime<Utc>,
     ) -> Result<Self> {
         let verifying_key = VerifyingKey::from_bytes(&public_key)
             .ok()
@@ -53,6 +57,7 @@ impl IssuerKey {
             not_before,
             not_after,
             revoked_after,
+            expires_by,
             verifying_key,
         })
     }
@@ -98,15 +103,17 @@ fn time(value: &Value, what: &'static str) -> Result<DateTime<Utc>> {
         .ok_or(Error::malformed(what, "time out of range"))
 }
 
-/// Verifies a signed list against the pinned root key and returns its payload.
-fn open(
-    bytes: &[u8],
+/// Verifies a signed list against the pinned root key and returns its payload. The size is
+/// checked first and only the COSE envelope is read (as slices of `bytes`) before the signature:
+/// nothing is built from bytes that the root key did not sign.
+fn open<'a>(
+    bytes: &'a [u8],
     root_public_key: &[u8; 32],
     content_type: &str,
     limit: usize,
     what: &'static str,
-) -> Result<Vec<u8>> {
-    let signed = cose::parse(cbor::decode(bytes, limit, what)?, what)?;
+) -> Result<&'a [u8]> {
+    let signed = cose::envelope(bytes, limit, what)?;
     if signed.content_type.as_deref() != Some(content_type) {
         return Err(Error::malformed(what, "wrong content type"));
     }
@@ -116,7 +123,7 @@ fn open(
     signed
         .verify(root_public_key)
         .map_err(|_| Error::BadSignature(what))?;
-    Ok(signed.into_payload())
+    Ok(signed.payload())
 }
 
 impl TrustList {
@@ -131,6 +138,7 @@ impl TrustList {
                     (3, Some(k.not_before.timestamp().into())),
                     (4, Some(k.not_after.timestamp().into())),
                     (5, k.revoked_after.map(|t| t.timestamp().into())),
+                    (6, Some(k.expires_by.timestamp().into())),
                 ])
             })
             .collect();
@@ -158,7 +166,7 @@ impl TrustList {
             MAX_TRUST_LIST_BYTES,
             WHAT,
         )?;
-        let mut map = IntMap::new(cbor::decode(&payload, MAX_TRUST_LIST_BYTES, WHAT)?, WHAT)?;
+        let mut map = IntMap::new(cbor::decode(payload, MAX_TRUST_LIST_BYTES, WHAT)?, WHAT)?;
         let sequence = cbor::uint(&map.required(1)?, WHAT)?;
         let issuer = cbor::text(map.required(2)?, WHAT)?;
         let issued_at = time(&map.required(3)?, WHAT)?;
@@ -172,6 +180,7 @@ impl TrustList {
                 time(&e.required(3)?, WHAT)?,
                 time(&e.required(4)?, WHAT)?,
                 e.optional(5).map(|v| time(&v, WHAT)).transpose()?,
+                time(&e.required(6)?, WHAT)?,
             )?;
             if key.kid != kid {
                 return Err(Error::malformed(WHAT, "kid does not match its key"));
@@ -285,18 +294,33 @@ impl RevocationList {
 
 const REVOCATION_LIST: &str = "revocation list";
 
+/// The sequence a stored list claims, read without trusting it (its signature may not verify):
+/// the envelope, then the payload's first field, `{1: sequence, ...}` in both lists. Nothing is
+/// built from the bytes. A verifier whose stored list is damaged keeps refusing lists older than
+/// the one it held.
+pub(crate) fn claimed_sequence(bytes: &[u8]) -> Option<u64> {
+    let envelope = cose::envelope(bytes, MAX_REVOCATION_LIST_BYTES, "stored list").ok()?;
+    let mut decoder = Decoder::from(envelope.payload());
+    match (decoder.pull(), decoder.pull(), decoder.pull()) {
+        (Ok(Header::Map(Some(_))), Ok(Header::Positive(1)), Ok(Header::Positive(sequence))) => {
+            Some(sequence)
+        }
+        _ => None,
+    }
+}
+
 /// Reads a revocation list's payload, the canonical map {1: sequence, 2: issued at, 3: next
 /// update, 4: entries}, without copying its entries: the three numbers go through ciborium's
 /// low-level decoder, and the entries, which the canonical encoding puts last, are the payload's
-/// tail, kept in place. Decoding it as a whole would hold a second 16 MB copy.
-fn revocation_payload(mut payload: Vec<u8>) -> Result<([u64; 3], Vec<u8>)> {
+/// tail, copied once. Decoding it as a whole would hold a second 16 MB copy.
+fn revocation_payload(payload: &[u8]) -> Result<([u64; 3], Vec<u8>)> {
     let malformed = || {
         Error::malformed(
             REVOCATION_LIST,
             "payload is not the canonical map of its four fields",
         )
     };
-    let mut decoder = Decoder::from(payload.as_slice());
+    let mut decoder = Decoder::from(payload);
     let mut pull = || decoder.pull().map_err(|_| malformed());
     let mut expected = vec![Header::Map(Some(4))];
     let mut fields = [0u64; 3];
@@ -330,8 +354,7 @@ fn revocation_payload(mut payload: Vec<u8>) -> Result<([u64; 3], Vec<u8>)> {
     if encoded != payload[..start] {
         return Err(malformed());
     }
-    payload.drain(..start);
-    Ok((fields, payload))
+    Ok((fields, payload[start..].to_vec()))
 }
 
 #[cfg(test)]
@@ -442,7 +465,7 @@ mod tests {
         let mut long = payload.clone();
         assert_eq!(long[1..3], [0x01, 0x01]);
         long.splice(2..3, [0x18, 0x01]);
-        assert!(revocation_payload(long).is_err());
-        assert!(revocation_payload(payload).is_ok());
+        assert!(revocation_payload(&long).is_err());
+        assert!(revocation_payload(&payload).is_ok());
     }
 }

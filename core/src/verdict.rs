@@ -13,12 +13,21 @@ pub enum Reason {
     NoTrustList,
     /// The trust or revocation list is older than the verifier may rely on.
     TrustListTooStale,
+    /// A list held in the verifier's own store failed its check (damaged or tampered with): no
+    /// pass is valid until a good list is applied.
+    ListsDamaged,
+    /// This device's clock is behind a list it holds (issued after `now`, beyond the leeway): its
+    /// time cannot be trusted, so no pass is valid until the clock is set right.
+    ClockBehind,
     /// The signing key is not in the trust list, or the credential names another authority.
     UnknownIssuer,
     /// The issuer key was not valid when the credential was issued.
     IssuerKeyNotValidAtIssuance,
     /// The issuer key was compromised before this credential was issued.
     IssuerKeyRevoked,
+    /// The credential expires later than the trust list allows for its issuer key: no genuine
+    /// credential does, so it was forged with a leaked key (or wrongly issued).
+    ExpiryBeyondIssuerKey,
     /// The issuer signature does not verify.
     BadSignature,
     /// Before the credential's `nbf`.
@@ -71,9 +80,12 @@ impl Reason {
             Reason::Malformed => "malformed",
             Reason::NoTrustList => "no_trust_list",
             Reason::TrustListTooStale => "trust_list_too_stale",
+            Reason::ListsDamaged => "lists_damaged",
+            Reason::ClockBehind => "clock_behind",
             Reason::UnknownIssuer => "unknown_issuer",
             Reason::IssuerKeyNotValidAtIssuance => "issuer_key_not_valid_at_issuance",
             Reason::IssuerKeyRevoked => "issuer_key_revoked",
+            Reason::ExpiryBeyondIssuerKey => "expiry_beyond_issuer_key",
             Reason::BadSignature => "bad_signature",
             Reason::NotYetValid => "not_yet_valid",
             Reason::Expired => "expired",

@@ -9,7 +9,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::credential::{Credential, CredentialId};
 use crate::error::{Error, Result};
-use crate::lists::{RevocationList, TrustList};
+use crate::lists::{claimed_sequence, RevocationList, TrustList};
 use crate::policy::Policy;
 use crate::presentation::Presentation;
 use crate::qr_text::{self, Scanned};
@@ -60,6 +60,12 @@ pub enum FreshnessState {
     Warning,
     /// Too old (or never synced): every verdict is not valid until the lists are updated.
     CannotVerify,
+    /// A list in the verifier's own store failed its check on open (damaged or tampered with):
+    /// every verdict is not valid until a good list of that kind is applied.
+    Damaged,
+    /// A list held was issued after this device's `now` (beyond the leeway): the clock is behind,
+    /// and every verdict is not valid until it is set right.
+    ClockBehind,
 }
 
 impl FreshnessState {
@@ -69,6 +75,8 @@ impl FreshnessState {
             FreshnessState::Fresh => "fresh",
             FreshnessState::Warning => "warning",
             FreshnessState::CannotVerify => "cannot_verify",
+            FreshnessState::Damaged => "damaged",
+            FreshnessState::ClockBehind => "clock_behind",
         }
     }
 }
@@ -98,10 +106,52 @@ pub enum Applied {
     Unchanged,
 }
 
+/// What the verifier relies on, all of it read from signed bytes it verified: the parsed trust
+/// list, the revocation list's numbers (its entries are in the `revoked` table, checked against
+/// the signed list on open), and which stored lists failed that check.
 #[derive(Debug, Default)]
 struct Lists {
     trust: Option<Arc<TrustList>>,
     revocation: Option<ListInfo>,
+    trust_damaged: bool,
+    revocation_damaged: bool,
+}
+
+impl Lists {
+    /// The verified list of this kind, if one is held and undamaged.
+    fn held(&self, kind: ListKind) -> Option<ListInfo> {
+        match kind {
+            ListKind::Trust => self.trust.as_deref().map(TrustList::info),
+            ListKind::Revocation => self.revocation,
+        }
+    }
+
+    fn damaged(&self, kind: ListKind) -> bool {
+        match kind {
+            ListKind::Trust => self.trust_damaged,
+            ListKind::Revocation => self.revocation_damaged,
+        }
+    }
+}
+
+impl TrustList {
+    fn info(&self) -> ListInfo {
+        ListInfo {
+            sequence: self.sequence,
+            issued_at: self.issued_at,
+            next_update: self.next_update,
+        }
+    }
+}
+
+impl RevocationList {
+    fn info(&self) -> ListInfo {
+        ListInfo {
+            sequence: self.sequence,
+            issued_at: self.issued_at,
+            next_update: self.next_update,
+        }
+    }
 }
 
 /// The shop's verifier. Safe to share between threads; verification takes no lock while it checks
@@ -116,7 +166,9 @@ pub struct Verifier {
 
 impl Verifier {
     /// Opens or creates the verifier's store. `root_public_key` is the authority's root key,
-    /// pinned in the app; stored lists that it does not verify are discarded.
+    /// pinned in the app. A stored list that it does not verify, or revocation entries that do not
+    /// match their signed list, leave the verifier [`FreshnessState::Damaged`] until a good list
+    /// of that kind is applied.
     pub fn open(
         path: impl AsRef<Path>,
         root_public_key: [u8; 32],
@@ -132,29 +184,24 @@ impl Verifier {
         }
         let conn = store::open(path.as_ref(), Create::IfMissing, MIGRATIONS)?;
         let mut lists = Lists::default();
-        let stored = |kind: &str| -> Result<Option<Vec<u8>>> {
-            Ok(conn
-                .query_row("SELECT signed FROM lists WHERE kind = ?1", [kind], |r| {
-                    r.get(0)
-                })
-                .optional()?)
-        };
-        if let Some(bytes) = stored("trust")? {
+        // A stored list that does not verify, or entries that do not match it, are kept and
+        // marked damaged, never dropped: dropping would quietly fall back to "no list".
+        if let Some(bytes) = stored(&conn, ListKind::Trust)? {
             match TrustList::verify(&bytes, &root_public_key) {
                 Ok(list) => lists.trust = Some(Arc::new(list)),
-                Err(_) => forget(&conn, "trust")?,
+                Err(_) => lists.trust_damaged = true,
             }
         }
-        if let Some(bytes) = stored("revocation")? {
-            match RevocationList::verify(&bytes, &root_public_key) {
-                Ok(list) => {
-                    lists.revocation = Some(ListInfo {
-                        sequence: list.sequence,
-                        issued_at: list.issued_at,
-                        next_update: list.next_update,
-                    })
+        match stored(&conn, ListKind::Revocation)? {
+            Some(bytes) => match RevocationList::verify(&bytes, &root_public_key) {
+                Ok(list) if entries_match(&conn, &list)? => {
+                    lists.revocation = Some(list.info())
                 }
-                Err(_) => forget(&conn, "revocation")?,
+                _ => lists.revocation_damaged = true,
+            },
+            None => {
+                lists.revocation_damaged =
+                    conn.query_row("SELECT EXISTS (SELECT 1 FROM revoked)", [], |r| r.get(0))?
             }
         }
         Ok(Self {
@@ -241,19 +288,19 @@ impl Verifier {
 
     fn apply_trust(&self, bytes: &[u8], etag: Option<&str>, now: DateTime<Utc>) -> Result<Applied> {
         let list = TrustList::verify(bytes, &self.root_public_key)?;
-        let info = ListInfo {
-            sequence: list.sequence,
-            issued_at: list.issued_at,
-            next_update: list.next_update,
-        };
-        let applied = self.store_list("trust", bytes, etag, info, now, |_| Ok(()))?;
-        if applied != Applied::Unchanged {
-            self.lists
-                .write()
-                .unwrap_or_else(PoisonError::into_inner)
-                .trust = Some(Arc::new(list));
-        }
-        Ok(applied)
+        let info = list.info();
+        self.store_list(
+            ListKind::Trust,
+            bytes,
+            etag,
+            info,
+            now,
+            |_| Ok(()),
+            move |lists| {
+                lists.trust = Some(Arc::new(list));
+                lists.trust_damaged = false;
+            },
+        )
     }
 
     fn apply_revocation(
@@ -263,75 +310,92 @@ impl Verifier {
         now: DateTime<Utc>,
     ) -> Result<Applied> {
         let list = RevocationList::verify(bytes, &self.root_public_key)?;
-        let info = ListInfo {
-            sequence: list.sequence,
-            issued_at: list.issued_at,
-            next_update: list.next_update,
-        };
-        let applied = self.store_list("revocation", bytes, etag, info, now, move |tx| {
-            tx.execute("DELETE FROM revoked", [])?;
-            let mut insert = tx.prepare("INSERT INTO revoked (entry) VALUES (?1)")?;
-            for entry in list.entries() {
-                insert.execute([entry])?;
-            }
-            Ok(())
-        })?;
-        if applied != Applied::Unchanged {
-            self.lists
-                .write()
-                .unwrap_or_else(PoisonError::into_inner)
-                .revocation = Some(info);
-        }
-        Ok(applied)
+        let info = list.info();
+        self.store_list(
+            ListKind::Revocation,
+            bytes,
+            etag,
+            info,
+            now,
+            move |tx| {
+                tx.execute("DELETE FROM revoked", [])?;
+                let mut insert = tx.prepare("INSERT INTO revoked (entry) VALUES (?1)")?;
+                for entry in list.entries() {
+                    insert.execute([entry])?;
+                }
+                Ok(())
+            },
+            move |lists| {
+                lists.revocation = Some(info);
+                lists.revocation_damaged = false;
+            },
+        )
     }
 
     /// Rollback and equivocation checks, then one transaction that writes the list and whatever
-    /// `also` writes. Nothing is changed unless all of it commits.
+    /// `also` writes; nothing is changed unless all of it commits. `install` then updates what is
+    /// held in memory, still under the connection's lock, so two updates cannot land in memory in
+    /// the other order than in the store. Offering the stored list again (`Unchanged`) installs it
+    /// too if memory does not hold it, and rewrites it if it was damaged.
+    #[allow(clippy::too_many_arguments)]
     fn store_list(
         &self,
-        kind: &'static str,
+        kind: ListKind,
         bytes: &[u8],
         etag: Option<&str>,
         info: ListInfo,
         now: DateTime<Utc>,
         also: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<()>,
+        install: impl FnOnce(&mut Lists),
     ) -> Result<Applied> {
+        let key = kind.key();
         if info.issued_at > now + self.config.clock_leeway {
-            return Err(Error::FromTheFuture(kind));
+            return Err(Error::FromTheFuture(key));
         }
         let sequence = i64::try_from(info.sequence)
             .map_err(|_| Error::malformed("list", "sequence out of range"))?;
         let mut conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
         let tx = conn.transaction()?;
-        let stored: Option<i64> = tx
-            .query_row("SELECT sequence FROM lists WHERE kind = ?1", [kind], |r| {
-                r.get(0)
-            })
-            .optional()?;
-        if let Some(stored_sequence) = stored {
-            if sequence < stored_sequence {
+        let (held, damaged) = {
+            let lists = self.lists.read().unwrap_or_else(PoisonError::into_inner);
+            (lists.held(kind).map(|l| l.sequence), lists.damaged(kind))
+        };
+        let floor = self.stored_sequence(&tx, kind, held)?;
+        let mut applied = Applied::Updated {
+            sequence: info.sequence,
+        };
+        if let Some(stored) = floor {
+            if info.sequence < stored {
                 return Err(Error::Rollback {
-                    stored: stored_sequence as u64,
+                    stored,
                     offered: info.sequence,
                 });
             }
-            if sequence == stored_sequence {
+            if info.sequence == stored {
                 // Read only now: a revocation list is 16 MB.
-                let stored_bytes: Vec<u8> =
-                    tx.query_row("SELECT signed FROM lists WHERE kind = ?1", [kind], |r| {
+                let stored_bytes: Option<Vec<u8>> = tx
+                    .query_row("SELECT signed FROM lists WHERE kind = ?1", [key], |r| {
                         r.get(0)
-                    })?;
-                if stored_bytes != bytes {
+                    })
+                    .optional()?;
+                // A damaged stored list is no evidence of equivocation: the offered one verifies.
+                if !damaged && stored_bytes.as_deref().is_some_and(|b| b != bytes) {
                     return Err(Error::Equivocation(info.sequence));
                 }
-                if etag.is_some() {
-                    tx.execute(
-                        "UPDATE lists SET etag = ?2 WHERE kind = ?1",
-                        params![kind, etag],
-                    )?;
+                applied = Applied::Unchanged;
+                if stored_bytes.is_some() && !damaged {
+                    if etag.is_some() {
+                        tx.execute(
+                            "UPDATE lists SET etag = ?2 WHERE kind = ?1",
+                            params![key, etag],
+                        )?;
+                    }
                     tx.commit()?;
+                    if held != Some(info.sequence) {
+                        install(&mut self.lists.write().unwrap_or_else(PoisonError::into_inner));
+                    }
+                    return Ok(applied);
                 }
-                return Ok(Applied::Unchanged);
             }
         }
         // `also` first: it owns the parsed list, which is dropped before SQLite copies the signed
@@ -339,12 +403,44 @@ impl Verifier {
         also(&tx)?;
         tx.execute(
             "INSERT OR REPLACE INTO lists (kind, sequence, issued_at, next_update, signed, etag) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![kind, sequence, info.issued_at.timestamp(), info.next_update.timestamp(), bytes, etag],
+            params![key, sequence, info.issued_at.timestamp(), info.next_update.timestamp(), bytes, etag],
         )?;
         tx.commit()?;
-        Ok(Applied::Updated {
-            sequence: info.sequence,
-        })
+        install(&mut self.lists.write().unwrap_or_else(PoisonError::into_inner));
+        Ok(applied)
+    }
+
+    /// The sequence of the list stored for `kind`, as far as the signed bytes tell: `held` (what
+    /// this verifier verified), or, when the `sequence` column says another writer (another
+    /// verifier on the same file) stored something else, the stored bytes read again (verified,
+    /// or, if damaged, the sequence they claim). The column is only that hint: a value outside
+    /// the signed bytes decides nothing.
+    fn stored_sequence(
+        &self,
+        tx: &rusqlite::Transaction<'_>,
+        kind: ListKind,
+        held: Option<u64>,
+    ) -> Result<Option<u64>> {
+        let column: Option<i64> = tx
+            .query_row(
+                "SELECT sequence FROM lists WHERE kind = ?1",
+                [kind.key()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if column.is_none() || column.and_then(|c| u64::try_from(c).ok()) == held {
+            return Ok(held);
+        }
+        let Some(bytes) = stored(tx, kind)? else {
+            return Ok(held);
+        };
+        let verified = match kind {
+            ListKind::Trust => TrustList::verify(&bytes, &self.root_public_key).map(|l| l.sequence),
+            ListKind::Revocation => {
+                RevocationList::verify(&bytes, &self.root_public_key).map(|l| l.sequence)
+            }
+        };
+        Ok(held.max(verified.ok().or_else(|| claimed_sequence(&bytes))))
     }
 
     /// How current the lists are at `now`.
@@ -356,17 +452,18 @@ impl Verifier {
     }
 
     fn freshness_of(&self, lists: &Lists, now: DateTime<Utc>) -> Freshness {
-        let trust = lists.trust.as_ref().map(|t| ListInfo {
-            sequence: t.sequence,
-            issued_at: t.issued_at,
-            next_update: t.next_update,
-        });
+        let trust = lists.held(ListKind::Trust);
         let held = || [trust, lists.revocation].into_iter().flatten();
-        let state = if trust.is_none() || held().any(|l| now - l.issued_at > self.config.fail_after)
-        {
+        let config = &self.config;
+        let state = if lists.trust_damaged || lists.revocation_damaged {
+            FreshnessState::Damaged
+        } else if trust.is_none() {
             FreshnessState::CannotVerify
-        } else if held().any(|l| now - l.issued_at > self.config.warn_after || now > l.next_update)
-        {
+        } else if held().any(|l| l.issued_at > now + config.clock_leeway) {
+            FreshnessState::ClockBehind
+        } else if held().any(|l| now - l.issued_at > config.fail_after) {
+            FreshnessState::CannotVerify
+        } else if held().any(|l| now - l.issued_at > config.warn_after || now > l.next_update) {
             FreshnessState::Warning
         } else {
             FreshnessState::Fresh
@@ -381,11 +478,11 @@ impl Verifier {
     /// Verifies a scanned QR text at `now`. Bad input is a verdict (malformed), not an error;
     /// an error means the verifier itself failed (storage) and nothing can be said of the pass.
     pub fn verify(&self, text: &str, now: DateTime<Utc>) -> Result<Verdict> {
-        let (trust, has_revocation, freshness) = {
+        let (trust, no_revocation_list, freshness) = {
             let lists = self.lists.read().unwrap_or_else(PoisonError::into_inner);
             (
                 lists.trust.clone(),
-                lists.revocation.is_some(),
+                lists.revocation.is_none() && !lists.revocation_damaged,
                 self.freshness_of(&lists, now).state,
             )
         };
@@ -393,15 +490,22 @@ impl Verifier {
         if freshness == FreshnessState::Warning {
             warnings.push(Warning::ListsAging);
         }
-        if !has_revocation {
+        if no_revocation_list {
             warnings.push(Warning::NoRevocationList);
         }
-        let Some(trust) = trust else {
-            return Ok(Verdict::not_valid(Reason::NoTrustList, warnings));
+        let refused = match (freshness, &trust) {
+            (FreshnessState::Damaged, _) => Some(Reason::ListsDamaged),
+            (_, None) => Some(Reason::NoTrustList),
+            (FreshnessState::ClockBehind, _) => Some(Reason::ClockBehind),
+            (FreshnessState::CannotVerify, _) => Some(Reason::TrustListTooStale),
+            _ => None,
         };
-        if freshness == FreshnessState::CannotVerify {
-            return Ok(Verdict::not_valid(Reason::TrustListTooStale, warnings));
-        }
+        let (None, Some(trust)) = (refused, trust) else {
+            return Ok(Verdict::not_valid(
+                refused.unwrap_or(Reason::NoTrustList),
+                warnings,
+            ));
+        };
         let Ok(scanned) = qr_text::parse(text) else {
             return Ok(Verdict::not_valid(Reason::Malformed, warnings));
         };
@@ -481,16 +585,35 @@ impl Verifier {
     }
 }
 
-fn forget(conn: &Connection, kind: &str) -> Result<()> {
-    conn.execute("DELETE FROM lists WHERE kind = ?1", [kind])?;
-    if kind == "revocation" {
-        conn.execute("DELETE FROM revoked", [])?;
+/// The signed bytes stored for `kind`.
+fn stored(conn: &Connection, kind: ListKind) -> Result<Option<Vec<u8>>> {
+    Ok(conn
+        .query_row(
+            "SELECT signed FROM lists WHERE kind = ?1",
+            [kind.key()],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+/// Whether the `revoked` table holds exactly the entries of the signed list: one pass over both in
+/// order (the table's primary key keeps it sorted, as the list is).
+fn entries_match(conn: &Connection, list: &RevocationList) -> Result<bool> {
+    let mut query = conn.prepare("SELECT entry FROM revoked ORDER BY entry")?;
+    let mut rows = query.query([])?;
+    let mut expected = list.entries();
+    while let Some(row) = rows.next()? {
+        let stored = row.get_ref(0)?.as_blob().ok();
+        if stored.is_none() || stored != expected.next() {
+            return Ok(false);
+        }
     }
-    Ok(())
+    Ok(expected.next().is_none())
 }
 
 /// The checks a credential must pass against a trust list, in order: known issuer key, key valid
-/// when the credential was issued and not compromised by then, issuer signature, validity window.
+/// when the credential was issued and not compromised by then, expiry within what the key may
+/// vouch for, issuer signature, validity window.
 /// The wallet runs the same checks on import.
 pub(crate) fn check_credential(
     credential: &Credential,
@@ -511,6 +634,9 @@ pub(crate) fn check_credential(
         .is_some_and(|leak| claims.issued_at >= leak)
     {
         return Err(Reason::IssuerKeyRevoked);
+    }
+    if claims.expires > key.expires_by {
+        return Err(Reason::ExpiryBeyondIssuerKey);
     }
     credential
         .verify_signature(key.verifying_key())
