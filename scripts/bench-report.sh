@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The one command for the SDK's performance: runs every benchmark in one go (criterion beside the
-# floors and the EU DCC pipeline, the verifier's memory with 1,000,000 revocations, the verify call
-# from Kotlin, Swift and Python), measures the QR sizes and the stripped library, counts the EU DCC
-# test cases that verify, and writes docs/performance.md from that run.
+# floors and the EU DCC pipeline, the verifier's memory with 1,000,000 revocations and with hostile
+# list bytes, the verify call from Kotlin, Swift and Python), measures the QR sizes and the
+# stripped library, counts the EU DCC test cases that verify, and writes docs/performance.md from
+# that run.
 #
 #   scripts/bench-report.sh [OUTPUT.md]        (default: docs/performance.md)
 #
@@ -22,6 +23,9 @@ cargo bench --locked -p vaxpass-benches --bench vaxpass
 
 step "the verifier's memory with 1,000,000 revocations"
 cargo run --locked --profile bench -p vaxpass-benches --example revocation_memory >"$perf/memory.json"
+
+step "the verifier's memory for hostile list bytes, beside genuine lists"
+cargo run --locked --profile bench -p vaxpass-benches --example hostile_lists >"$perf/hostile.json"
 
 step "the shipped library, stripped"
 cargo build --locked --release -p vaxpass-ffi

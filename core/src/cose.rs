@@ -155,7 +155,11 @@ pub(crate) struct Envelope<'a> {
 /// Reads the envelope of an untagged COSE_Sign1 (definite lengths, shortest heads) after checking
 /// its size, without decoding the payload, and checks its headers with the same rules as
 /// [`parse`].
-pub(crate) fn envelope<'a>(bytes: &'a [u8], limit: usize, what: &'static str) -> Result<Envelope<'a>> {
+pub(crate) fn envelope<'a>(
+    bytes: &'a [u8],
+    limit: usize,
+    what: &'static str,
+) -> Result<Envelope<'a>> {
     if bytes.len() > limit {
         return Err(Error::TooLarge {
             what,

@@ -194,9 +194,7 @@ impl Verifier {
         }
         match stored(&conn, ListKind::Revocation)? {
             Some(bytes) => match RevocationList::verify(&bytes, &root_public_key) {
-                Ok(list) if entries_match(&conn, &list)? => {
-                    lists.revocation = Some(list.info())
-                }
+                Ok(list) if entries_match(&conn, &list)? => lists.revocation = Some(list.info()),
                 _ => lists.revocation_damaged = true,
             },
             None => {

@@ -20,12 +20,7 @@ fn stolen_key(world: &World, kid: &[u8; 8]) -> Ed25519KeyPair {
 }
 
 /// A credential for the world's wallet signed with `key`, issued at `iat` and expiring at `exp`.
-fn forge(
-    world: &World,
-    key: &Ed25519KeyPair,
-    iat: DateTime<Utc>,
-    exp: DateTime<Utc>,
-) -> Vec<u8> {
+fn forge(world: &World, key: &Ed25519KeyPair, iat: DateTime<Utc>, exp: DateTime<Utc>) -> Vec<u8> {
     let claims = Claims {
         issuer: "KR".into(),
         issued_at: iat,
@@ -77,11 +72,7 @@ fn passes_genuinely_signed_before_the_leak_stay_valid_until_they_expire() {
     let leak = lunch() - Duration::days(1);
     let signed = leak - Duration::hours(1);
     // The longest pass the authority issues, signed just before the leak.
-    let longest = world.issue(
-        signed,
-        signed + Authority::MAX_CREDENTIAL_LIFETIME,
-        signed,
-    );
+    let longest = world.issue(signed, signed + Authority::MAX_CREDENTIAL_LIFETIME, signed);
     world.authority.mark_compromised(&kid, leak).unwrap();
     for when in [
         lunch(),
@@ -152,7 +143,10 @@ fn the_trust_list_bounds_each_key_and_the_authority_never_issues_beyond_it() {
     world.authority.rotate_issuer_key(rotated_at).unwrap();
     let leak = now - Duration::days(5);
     world.authority.mark_compromised(&first.kid, leak).unwrap();
-    let bytes = world.authority.trust_list(now, Duration::hours(24)).unwrap();
+    let bytes = world
+        .authority
+        .trust_list(now, Duration::hours(24))
+        .unwrap();
     let trust = TrustList::verify(&bytes, &world.authority.root_public_key()).unwrap();
     let key = trust.key(&first.kid).unwrap();
     assert_eq!(key.expires_by, leak + Authority::MAX_CREDENTIAL_LIFETIME);

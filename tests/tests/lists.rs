@@ -75,7 +75,10 @@ fn apply_hostile(kind: &str) {
             .verifier
             .apply_revocation_list(&hostile_array(lists::MAX_REVOCATION_LIST_BYTES), now),
     };
-    assert!(matches!(refused, Err(Error::Malformed { .. })), "{refused:?}");
+    assert!(
+        matches!(refused, Err(Error::Malformed { .. })),
+        "{refused:?}"
+    );
     assert!(world.verdict(&world.show(now), now).is_valid());
     println!("REFUSED");
 }
@@ -119,7 +122,10 @@ fn hostile_list_bytes_are_refused_before_they_are_decoded() {
 fn a_list_envelope_has_exactly_one_encoding() {
     let world = World::new();
     let now = lunch();
-    let good = world.authority.trust_list(now, Duration::hours(24)).unwrap();
+    let good = world
+        .authority
+        .trust_list(now, Duration::hours(24))
+        .unwrap();
     let mut trailing = good.clone();
     trailing.push(0);
     let mut tagged = vec![0xd2];
@@ -162,7 +168,10 @@ fn a_flipped_bit_in_the_stored_revocation_list_never_yields_valid_nor_lets_an_ol
         .authority
         .revocation_list(lunch(), Duration::hours(24))
         .unwrap();
-    world.verifier.apply_revocation_list(&held, lunch()).unwrap();
+    world
+        .verifier
+        .apply_revocation_list(&held, lunch())
+        .unwrap();
     // The last byte of the entries: the signature (2 + 64 bytes) follows.
     flip_stored_bit(&world, "revocation", 67);
     let verifier = reopen(&world);
@@ -178,13 +187,19 @@ fn a_flipped_bit_in_the_stored_revocation_list_never_yields_valid_nor_lets_an_ol
         verifier.apply_revocation_list(&held, lunch()).unwrap(),
         Applied::Unchanged
     );
-    assert!(verifier.verify(&world.show(lunch()), lunch()).unwrap().is_valid());
+    assert!(verifier
+        .verify(&world.show(lunch()), lunch())
+        .unwrap()
+        .is_valid());
     let text = world.wallet.presentation(&revoked, lunch()).unwrap().text;
     assert_eq!(
         verifier.verify(&text, lunch()).unwrap().reason,
         Some(Reason::Revoked)
     );
-    assert_eq!(reopen(&world).freshness(lunch()).state, FreshnessState::Fresh);
+    assert_eq!(
+        reopen(&world).freshness(lunch()).state,
+        FreshnessState::Fresh
+    );
 }
 
 #[test]
@@ -203,7 +218,10 @@ fn a_flipped_bit_in_the_stored_trust_list_never_yields_valid_nor_lets_an_older_l
     let verifier = reopen(&world);
     assert_eq!(verifier.freshness(lunch()).state, FreshnessState::Damaged);
     assert_eq!(
-        verifier.verify(&world.show(lunch()), lunch()).unwrap().reason,
+        verifier
+            .verify(&world.show(lunch()), lunch())
+            .unwrap()
+            .reason,
         Some(Reason::ListsDamaged)
     );
     assert!(matches!(
@@ -214,7 +232,10 @@ fn a_flipped_bit_in_the_stored_trust_list_never_yields_valid_nor_lets_an_older_l
         verifier.apply_trust_list(&held, lunch()).unwrap(),
         Applied::Unchanged
     );
-    assert!(verifier.verify(&world.show(lunch()), lunch()).unwrap().is_valid());
+    assert!(verifier
+        .verify(&world.show(lunch()), lunch())
+        .unwrap()
+        .is_valid());
 }
 
 #[test]
@@ -254,7 +275,10 @@ fn revocation_entries_deleted_or_changed_in_the_store_are_caught_on_open() {
             Some(Reason::Revoked),
             "{tamper}"
         );
-        assert!(verifier.verify(&world.show(lunch()), lunch()).unwrap().is_valid());
+        assert!(verifier
+            .verify(&world.show(lunch()), lunch())
+            .unwrap()
+            .is_valid());
     }
 }
 
@@ -262,7 +286,10 @@ fn revocation_entries_deleted_or_changed_in_the_store_are_caught_on_open() {
 fn a_zeroed_sequence_column_does_not_let_an_older_list_in() {
     let world = World::new();
     let now = lunch();
-    let older_trust = world.authority.trust_list(now, Duration::hours(24)).unwrap();
+    let older_trust = world
+        .authority
+        .trust_list(now, Duration::hours(24))
+        .unwrap();
     let older_revocations = world
         .authority
         .revocation_list(now, Duration::hours(24))
@@ -292,7 +319,10 @@ fn offering_the_stored_list_again_repairs_a_verifier_holding_an_older_one() {
     let now = lunch();
     // Two verifiers on one store; the other one takes the newer list first.
     let other = reopen(&world);
-    let newer = world.authority.trust_list(now, Duration::hours(24)).unwrap();
+    let newer = world
+        .authority
+        .trust_list(now, Duration::hours(24))
+        .unwrap();
     other.apply_trust_list(&newer, now).unwrap();
     let stored = other.freshness(now).trust_list.unwrap();
     assert_eq!(
@@ -309,7 +339,12 @@ fn racing_list_updates_never_leave_memory_older_than_the_store() {
     let verifier = Arc::new(reopen(&world));
     for round in 0..300 {
         let lists: Vec<Vec<u8>> = (0..2)
-            .map(|_| world.authority.trust_list(now, Duration::hours(24)).unwrap())
+            .map(|_| {
+                world
+                    .authority
+                    .trust_list(now, Duration::hours(24))
+                    .unwrap()
+            })
             .collect();
         let barrier = Arc::new(Barrier::new(2));
         let threads: Vec<_> = lists
@@ -330,11 +365,9 @@ fn racing_list_updates_never_leave_memory_older_than_the_store() {
             thread.join().unwrap();
         }
         let stored: i64 = store(&world)
-            .query_row(
-                "SELECT sequence FROM lists WHERE kind = 'trust'",
-                [],
-                |r| r.get(0),
-            )
+            .query_row("SELECT sequence FROM lists WHERE kind = 'trust'", [], |r| {
+                r.get(0)
+            })
             .unwrap();
         let held = verifier.freshness(now).trust_list.unwrap().sequence;
         assert_eq!(held, stored as u64, "round {round}");
@@ -356,7 +389,10 @@ fn a_verifier_whose_clock_is_behind_its_lists_says_so_and_never_valid() {
         FreshnessState::ClockBehind
     );
     let text = world.wallet.presentation(&expired, behind).unwrap().text;
-    assert_eq!(world.verdict(&text, behind).reason, Some(Reason::ClockBehind));
+    assert_eq!(
+        world.verdict(&text, behind).reason,
+        Some(Reason::ClockBehind)
+    );
     // Within the leeway it is only a clock difference.
     let config = VerifierConfig::default();
     let close = lunch() - config.clock_leeway;

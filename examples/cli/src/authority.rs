@@ -71,7 +71,7 @@ pub struct IssueArgs {
     #[arg(long, value_name = "HEX", value_parser = parse_hex)]
     nonce: HexBytes,
     /// Days the credential is valid from now.
-    #[arg(long, default_value_t = 365, value_parser = clap::value_parser!(u32).range(1..=3650))]
+    #[arg(long, default_value_t = 365, value_parser = clap::value_parser!(u32).range(1..=730))]
     valid_days: u32,
     /// Where to write the issued bundle for `wallet import` [default: DIR/issued.cbor].
     #[arg(long, value_name = "FILE")]
@@ -244,6 +244,7 @@ fn key_json(key: &IssuerKey) -> serde_json::Value {
         "not_before": time(key.not_before),
         "not_after": time(key.not_after),
         "revoked_after": key.revoked_after.map(time),
+        "expires_by": time(key.expires_by),
     })
 }
 

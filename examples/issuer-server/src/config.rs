@@ -202,9 +202,9 @@ pub struct ServeArgs {
     #[arg(long, env = "VAXPASS_LISTS_RELOAD_SECS", default_value_t = 10,
           value_parser = clap::value_parser!(u32).range(1..=3600))]
     pub lists_reload_secs: u32,
-    /// How long issued credentials are valid, in days.
+    /// How long issued credentials are valid, in days (at most `Authority::MAX_CREDENTIAL_LIFETIME`).
     #[arg(long, env = "VAXPASS_CREDENTIAL_DAYS", default_value_t = 365,
-          value_parser = clap::value_parser!(u32).range(1..=3650))]
+          value_parser = clap::value_parser!(u32).range(1..=730))]
     pub credential_days: u32,
     /// Runtime worker threads (default: one per core).
     #[arg(long, env = "VAXPASS_WORKERS")]

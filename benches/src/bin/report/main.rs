@@ -4,6 +4,7 @@
 //!
 //!     report <criterion dir> <perf dir> <output.md>
 
+mod hostile;
 mod inputs;
 mod render;
 mod sizes;
@@ -21,6 +22,7 @@ fn main() -> Result<()> {
         machine: inputs::Machine::this_one()?,
         times: inputs::Times::read(criterion)?,
         memory: inputs::Memory::read(&perf.join("memory.json"))?,
+        hostile: hostile::Hostile::read(&perf.join("hostile.json"))?,
         ffi: inputs::Ffi::read(&perf.join("ffi.jsonl"))?,
         library_bytes: std::fs::metadata(perf.join("libvaxpass_ffi.so"))?.len(),
         sizes: sizes::Sizes::measure()?,

@@ -9,6 +9,7 @@ pub struct Run {
     pub machine: Machine,
     pub times: Times,
     pub memory: Memory,
+    pub hostile: crate::hostile::Hostile,
     pub ffi: Ffi,
     pub library_bytes: u64,
     pub sizes: Sizes,
@@ -28,7 +29,7 @@ fn time(ns: f64) -> String {
     }
 }
 
-fn met(ok: bool) -> &'static str {
+pub fn met(ok: bool) -> &'static str {
     if ok {
         "met"
     } else {
@@ -62,6 +63,7 @@ pub fn document(run: &Run) -> String {
     targets(&mut doc, run);
     operations(&mut doc, run);
     memory(&mut doc, run);
+    crate::hostile::section(&mut doc, &run.hostile);
     ffi(&mut doc, run);
     sizes(&mut doc, run);
     dcc(&mut doc, run);
