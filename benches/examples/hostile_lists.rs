@@ -6,8 +6,10 @@
 //! well-formed COSE_Sign1 whose signature is wrong; and the genuine lists (1,000 issuer keys;
 //! 1,000,000 revocations). Each input is then offered, in a process of its own, to a shop's
 //! verifier that holds the world's lists; the child reports its peak memory (VmHWM: the input as
-//! read, plus whatever the verifier built) and how long the apply took. The target: a peak of at
-//! most 2 × the input + 16 MiB. The last line on stdout is the JSON the report reads.
+//! read, plus whatever the verifier built), how long the apply took, and how long opening the
+//! store afterwards takes (it verifies the stored lists and checks the revocation entries against
+//! theirs). The target: a peak of at most 2 × the input + 16 MiB. The last line on stdout is the
+//! JSON the report reads.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
@@ -78,9 +80,19 @@ fn child(dir: &Path, kind: &str, root_path: &Path, input: &Path) {
         Ok(_) => "applied".to_owned(),
         Err(e) => format!("refused: {e}"),
     };
+    let peak_kib = kib("VmHWM:");
+    // Opening the store again verifies the stored list and checks the entries against it.
+    drop(verifier);
+    let started = Instant::now();
+    let reopened = Verifier::open(&store, root, VerifierConfig::default()).unwrap();
+    let open_ms = started.elapsed().as_secs_f64() * 1e3;
+    assert_ne!(
+        reopened.freshness(now()).state,
+        vaxpass::FreshnessState::Damaged
+    );
     println!(
         "{}",
-        serde_json::json!({ "peak_kib": kib("VmHWM:"), "ms": ms, "outcome": outcome })
+        serde_json::json!({ "peak_kib": peak_kib, "ms": ms, "open_ms": open_ms, "outcome": outcome })
     );
 }
 
@@ -166,11 +178,13 @@ fn main() {
         let limit_kib = (2 * bytes.len() + 16 * MIB) as u64 / 1024;
         let peak_kib = measured["peak_kib"].as_u64().unwrap_or(0);
         eprintln!(
-            "{kind} list, {input}, {} bytes: peak {:.1} MiB (limit {:.1} MiB), {:.1} ms, {}",
+            "{kind} list, {input}, {} bytes: peak {:.1} MiB (limit {:.1} MiB), apply {:.1} ms, \
+             open after {:.1} ms, {}",
             bytes.len(),
             peak_kib as f64 / 1024.0,
             limit_kib as f64 / 1024.0,
             measured["ms"].as_f64().unwrap_or(f64::NAN),
+            measured["open_ms"].as_f64().unwrap_or(f64::NAN),
             measured["outcome"].as_str().unwrap_or_default(),
         );
         cases.push(serde_json::json!({
@@ -180,6 +194,7 @@ fn main() {
             "peak_kib": peak_kib,
             "limit_kib": limit_kib,
             "ms": measured["ms"],
+            "open_ms": measured["open_ms"],
             "outcome": measured["outcome"],
         }));
     }
