@@ -5,7 +5,8 @@
 //! (the revocation list's limit) of an unsigned CBOR array, and the same sizes wrapped in a
 //! well-formed COSE_Sign1 whose signature is wrong; and the genuine lists (1,000 issuer keys;
 //! 1,000,000 revocations). Each input is then offered, in a process of its own, to a shop's
-//! verifier that holds the world's lists; the child reports its peak memory (VmHWM: the input as
+//! verifier that holds the world's lists (genuine ones five times: the median time and the
+//! highest peak are reported); the child reports its peak memory (VmHWM: the input as
 //! read, plus whatever the verifier built), how long the apply took, and how long opening the
 //! store afterwards takes (it verifies the stored lists and checks the revocation entries against
 //! theirs). The target: a peak of at most 2 × the input + 16 MiB. The last line on stdout is the
@@ -173,7 +174,19 @@ fn main() {
     for (i, (kind, input, bytes, root)) in inputs.iter().enumerate() {
         let path = dir.join(format!("input-{i}.cbor"));
         std::fs::write(&path, bytes).unwrap();
-        let measured = run_child(dir, kind, root, &path);
+        // Genuine lists are applied five times (the median time is reported), hostile ones once.
+        let runs = if input.starts_with("genuine") { 5 } else { 1 };
+        let mut runs: Vec<serde_json::Value> = (0..runs)
+            .map(|_| run_child(dir, kind, root, &path))
+            .collect();
+        let number = |v: &serde_json::Value, k: &str| v[k].as_f64().unwrap_or(f64::NAN);
+        runs.sort_by(|a, b| number(a, "ms").total_cmp(&number(b, "ms")));
+        let peak = runs
+            .iter()
+            .map(|r| r["peak_kib"].as_u64().unwrap_or(0))
+            .max();
+        let mut measured = runs.swap_remove(runs.len() / 2);
+        measured["peak_kib"] = peak.into();
         std::fs::remove_file(&path).unwrap();
         let limit_kib = (2 * bytes.len() + 16 * MIB) as u64 / 1024;
         let peak_kib = measured["peak_kib"].as_u64().unwrap_or(0);

@@ -251,6 +251,28 @@ impl RevocationList {
 
     /// Parses a signed revocation list after checking its signature against the pinned root key.
     pub fn verify(bytes: &[u8], root_public_key: &[u8; 32]) -> Result<Self> {
+        let view = RevocationView::verify(bytes, root_public_key)?;
+        Ok(Self {
+            sequence: view.sequence,
+            issued_at: view.issued_at,
+            next_update: view.next_update,
+            entries: view.entries.to_vec(),
+        })
+    }
+}
+
+/// A verified revocation list whose entries are still the bytes it arrived in: the verifier
+/// writes them to its store (or compares them with it) without a 16 MB copy.
+#[derive(Debug)]
+pub(crate) struct RevocationView<'a> {
+    pub sequence: u64,
+    pub issued_at: DateTime<Utc>,
+    pub next_update: DateTime<Utc>,
+    entries: &'a [u8],
+}
+
+impl<'a> RevocationView<'a> {
+    pub(crate) fn verify(bytes: &'a [u8], root_public_key: &[u8; 32]) -> Result<Self> {
         let payload = open(
             bytes,
             root_public_key,
@@ -290,6 +312,11 @@ impl RevocationList {
         }
         Ok(list)
     }
+
+    /// The revoked entries in ascending order, [`REVOCATION_ENTRY_BYTES`] each.
+    pub(crate) fn entries(&self) -> std::slice::ChunksExact<'a, u8> {
+        self.entries.chunks_exact(REVOCATION_ENTRY_BYTES)
+    }
 }
 
 const REVOCATION_LIST: &str = "revocation list";
@@ -312,8 +339,8 @@ pub(crate) fn claimed_sequence(bytes: &[u8]) -> Option<u64> {
 /// Reads a revocation list's payload, the canonical map {1: sequence, 2: issued at, 3: next
 /// update, 4: entries}, without copying its entries: the three numbers go through ciborium's
 /// low-level decoder, and the entries, which the canonical encoding puts last, are the payload's
-/// tail, copied once. Decoding it as a whole would hold a second 16 MB copy.
-fn revocation_payload(payload: &[u8]) -> Result<([u64; 3], Vec<u8>)> {
+/// tail, left in place. Decoding it as a whole would hold a second 16 MB copy.
+fn revocation_payload(payload: &[u8]) -> Result<([u64; 3], &[u8])> {
     let malformed = || {
         Error::malformed(
             REVOCATION_LIST,
@@ -354,7 +381,7 @@ fn revocation_payload(payload: &[u8]) -> Result<([u64; 3], Vec<u8>)> {
     if encoded != payload[..start] {
         return Err(malformed());
     }
-    Ok((fields, payload[start..].to_vec()))
+    Ok((fields, &payload[start..]))
 }
 
 #[cfg(test)]

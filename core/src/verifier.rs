@@ -9,7 +9,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::credential::{Credential, CredentialId};
 use crate::error::{Error, Result};
-use crate::lists::{claimed_sequence, RevocationList, TrustList};
+use crate::lists::{claimed_sequence, RevocationView, TrustList};
 use crate::policy::Policy;
 use crate::presentation::Presentation;
 use crate::qr_text::{self, Scanned};
@@ -144,7 +144,7 @@ impl TrustList {
     }
 }
 
-impl RevocationList {
+impl RevocationView<'_> {
     fn info(&self) -> ListInfo {
         ListInfo {
             sequence: self.sequence,
@@ -193,7 +193,7 @@ impl Verifier {
             }
         }
         match stored(&conn, ListKind::Revocation)? {
-            Some(bytes) => match RevocationList::verify(&bytes, &root_public_key) {
+            Some(bytes) => match RevocationView::verify(&bytes, &root_public_key) {
                 Ok(list) if entries_match(&conn, &list)? => lists.revocation = Some(list.info()),
                 _ => lists.revocation_damaged = true,
             },
@@ -307,7 +307,7 @@ impl Verifier {
         etag: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<Applied> {
-        let list = RevocationList::verify(bytes, &self.root_public_key)?;
+        let list = RevocationView::verify(bytes, &self.root_public_key)?;
         let info = list.info();
         self.store_list(
             ListKind::Revocation,
@@ -396,8 +396,8 @@ impl Verifier {
                 }
             }
         }
-        // `also` first: it owns the parsed list, which is dropped before SQLite copies the signed
-        // bytes (twice: the binding and the row), so two 16 MB lists are never held at once.
+        // The entries are written from the bytes offered, not a copy of them: with SQLite's
+        // copies of the signed bytes (the binding and the row) that is three 16 MB buffers.
         also(&tx)?;
         tx.execute(
             "INSERT OR REPLACE INTO lists (kind, sequence, issued_at, next_update, signed, etag) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -435,7 +435,7 @@ impl Verifier {
         let verified = match kind {
             ListKind::Trust => TrustList::verify(&bytes, &self.root_public_key).map(|l| l.sequence),
             ListKind::Revocation => {
-                RevocationList::verify(&bytes, &self.root_public_key).map(|l| l.sequence)
+                RevocationView::verify(&bytes, &self.root_public_key).map(|l| l.sequence)
             }
         };
         Ok(held.max(verified.ok().or_else(|| claimed_sequence(&bytes))))
@@ -596,7 +596,7 @@ fn stored(conn: &Connection, kind: ListKind) -> Result<Option<Vec<u8>>> {
 
 /// Whether the `revoked` table holds exactly the entries of the signed list: one pass over both in
 /// order (the table's primary key keeps it sorted, as the list is).
-fn entries_match(conn: &Connection, list: &RevocationList) -> Result<bool> {
+fn entries_match(conn: &Connection, list: &RevocationView<'_>) -> Result<bool> {
     let mut query = conn.prepare("SELECT entry FROM revoked ORDER BY entry")?;
     let mut rows = query.query([])?;
     let mut expected = list.entries();
