@@ -66,12 +66,20 @@ impl EnrolmentRequest {
 
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         const WHAT: &str = "enrolment request";
-        let mut map = IntMap::new(cbor::decode(bytes, MAX_REQUEST_BYTES, WHAT)?, WHAT)?;
+        let mut map = IntMap::new(
+            cbor::decode(bytes, MAX_REQUEST_BYTES, WHAT)?,
+            WHAT,
+            &[1, 2, 3, 4],
+        )?;
         let nonce = cbor::bytes(map.required(1)?, WHAT)?;
         let identity_proof = cbor::bytes(map.required(2)?, WHAT)?;
         check_sizes(&nonce, &identity_proof).map_err(|why| Error::malformed(WHAT, why))?;
         let device_key = DevicePublicKey::from_cose_key(map.required(3)?)?;
         let proof_of_possession = cbor::bytes(map.required(4)?, WHAT)?;
+        // Both device key algorithms sign in 64 bytes (Ed25519, or ES256 as r || s).
+        if proof_of_possession.len() != 64 {
+            return Err(Error::malformed(WHAT, "the signature must be 64 bytes"));
+        }
         Ok(Self {
             nonce,
             identity_proof,
@@ -135,7 +143,16 @@ pub fn decode_issued(bytes: &[u8]) -> Result<Vec<Vec<u8>>> {
     if items.is_empty() {
         return Err(Error::malformed(WHAT, "no credentials"));
     }
-    items.into_iter().map(|v| cbor::bytes(v, WHAT)).collect()
+    items
+        .into_iter()
+        .map(|v| {
+            let credential = cbor::bytes(v, WHAT)?;
+            if credential.is_empty() || credential.len() > crate::credential::MAX_CREDENTIAL_BYTES {
+                return Err(Error::malformed(WHAT, "a credential is 1 to 2048 bytes"));
+            }
+            Ok(credential)
+        })
+        .collect()
 }
 
 #[cfg(test)]

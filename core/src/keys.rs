@@ -201,11 +201,15 @@ impl DevicePublicKey {
 
     pub(crate) fn from_cose_key(value: Value) -> Result<Self> {
         const WHAT: &str = "COSE_Key";
-        let mut map = IntMap::new(value, WHAT)?;
+        // The only parameters either form has: kty, crv, x and (EC2 only) the sign of y.
+        let mut map = IntMap::new(value, WHAT, &[1, -1, -2, -3])?;
         let kty = cbor::int(&map.required(1)?, WHAT)?;
         let crv = cbor::int(&map.required(-1)?, WHAT)?;
         let x = cbor::bytes(map.required(-2)?, WHAT)?;
         match (kty, crv) {
+            (1, 6) if map.optional(-3).is_some() => {
+                Err(Error::malformed(WHAT, "an OKP key has no y parameter"))
+            }
             (1, 6) => Self::from_bytes(&x).and_then(|k| match k {
                 Self::Ed25519(_) => Ok(k),
                 Self::P256(_) => Err(Error::malformed(WHAT, "Ed25519 x must be 32 bytes")),
