@@ -252,12 +252,12 @@ mod tests {
             ("undefined", &[0xf7]),
             ("simple value 0", &[0xe0]),
         ];
-        for (name, bytes) in refused {
-            assert!(
-                matches!(decode(bytes, 64, "t"), Err(Error::Malformed { .. })),
-                "{name} was accepted"
-            );
-        }
+        let accepted: Vec<&str> = refused
+            .into_iter()
+            .filter(|(_, bytes)| !matches!(decode(bytes, 64, "t"), Err(Error::Malformed { .. })))
+            .map(|(name, _)| name)
+            .collect();
+        assert!(accepted.is_empty(), "accepted: {accepted:?}");
         let accepted: [&[u8]; 4] = [
             &[0xa3, 0x01, 0x00, 0x20, 0x00, 0x21, 0x00], // {1: 0, -1: 0, -2: 0}
             &[0xa2, 0x17, 0x00, 0x18, 0x18, 0x00],       // {23: 0, 24: 0}

@@ -238,12 +238,16 @@ mod tests {
                 with_kid(&[0xa2, 0x01, 0xc1, 0x32, 0x04], &[]),
             ),
         ];
-        for (name, protected) in rows {
-            let parsed = parse(signed_with_protected(&key, &protected), "t");
-            assert!(
-                parsed.is_err_and(|e| matches!(e, Error::Malformed { .. })),
-                "{name}: accepted"
-            );
-        }
+        let accepted: Vec<&str> = rows
+            .into_iter()
+            .filter(|(_, protected)| {
+                !matches!(
+                    parse(signed_with_protected(&key, protected), "t"),
+                    Err(Error::Malformed { .. })
+                )
+            })
+            .map(|(name, _)| name)
+            .collect();
+        assert!(accepted.is_empty(), "accepted: {accepted:?}");
     }
 }

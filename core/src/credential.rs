@@ -378,13 +378,17 @@ mod tests {
                 edited(|f| *field(f, ISS) = Value::Text(String::new())),
             ),
         ];
-        for (name, claims) in rows {
-            let parsed = Credential::from_bytes(&signed(&claims));
-            assert!(
-                matches!(parsed, Err(Error::Malformed { .. })),
-                "{name}: {parsed:?}"
-            );
-        }
+        let accepted: Vec<&str> = rows
+            .into_iter()
+            .filter(|(_, claims)| {
+                !matches!(
+                    Credential::from_bytes(&signed(claims)),
+                    Err(Error::Malformed { .. })
+                )
+            })
+            .map(|(name, _)| name)
+            .collect();
+        assert!(accepted.is_empty(), "accepted: {accepted:?}");
         // The unedited claims, signed the same way, are accepted.
         let genuine = Credential::from_bytes(&signed(&genuine_claims())).unwrap();
         let key = VerifyingKey::from_bytes(&issuer().public()).unwrap();

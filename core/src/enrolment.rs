@@ -190,6 +190,74 @@ mod tests {
         assert!(EnrolmentRequest::from_bytes(b"garbage").is_err());
     }
 
+    /// Each row is a request the old decoder accepted in an encoding docs/format.md does not
+    /// allow; each is refused as malformed, and the request as created is accepted.
+    #[test]
+    fn request_has_exactly_one_encoding() {
+        let signer = SoftwareEd25519Signer(Ed25519KeyPair::generate());
+        let genuine = EnrolmentRequest::create(&[7u8; 32], b"proof", &signer).unwrap();
+        let Value::Map(fields) = cbor::decode(&genuine, MAX_REQUEST_BYTES, "t").unwrap() else {
+            panic!("a request is a map");
+        };
+        type Fields = Vec<(Value, Value)>;
+        let edited = |edit: &dyn Fn(&mut Fields)| {
+            let mut fields = fields.clone();
+            edit(&mut fields);
+            cbor::encode(&Value::Map(fields)).unwrap()
+        };
+        let rows: [(&str, Vec<u8>); 4] = [
+            ("keys out of order", edited(&|f| f.swap(0, 1))),
+            (
+                "an unknown key 5",
+                edited(&|f| f.push((5.into(), Value::Bytes(vec![0])))),
+            ),
+            (
+                "a 63-byte signature",
+                edited(&|f| f[3].1 = Value::Bytes(vec![0; 63])),
+            ),
+            (
+                "a COSE_Key with an unknown parameter",
+                edited(&|f| {
+                    if let Value::Map(key) = &mut f[2].1 {
+                        key.insert(1, (2.into(), Value::Bytes(vec![1; 8])));
+                    }
+                }),
+            ),
+        ];
+        let accepted: Vec<&str> = rows
+            .into_iter()
+            .filter(|(_, bytes)| {
+                !matches!(
+                    EnrolmentRequest::from_bytes(bytes),
+                    Err(Error::Malformed { .. })
+                )
+            })
+            .map(|(name, _)| name)
+            .collect();
+        assert!(accepted.is_empty(), "accepted: {accepted:?}");
+        assert!(EnrolmentRequest::from_bytes(&edited(&|_| ())).is_ok());
+    }
+
+    #[test]
+    fn issued_bundle_refuses_entries_that_cannot_be_credentials() {
+        let rows: [(&str, Value); 2] = [
+            ("an empty entry", Value::Array(vec![Value::Bytes(vec![])])),
+            (
+                "an entry over 2048 bytes",
+                Value::Array(vec![Value::Bytes(vec![0x84; 2049])]),
+            ),
+        ];
+        let accepted: Vec<&str> = rows
+            .into_iter()
+            .filter(|(_, value)| {
+                let bytes = cbor::encode(value).unwrap();
+                !matches!(decode_issued(&bytes), Err(Error::Malformed { .. }))
+            })
+            .map(|(name, _)| name)
+            .collect();
+        assert!(accepted.is_empty(), "accepted: {accepted:?}");
+    }
+
     #[test]
     fn issued_bundle_limits() {
         assert!(encode_issued(&[]).is_err());

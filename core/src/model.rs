@@ -539,19 +539,25 @@ mod tests {
                 })),
             ),
         ];
-        for (name, bad) in rows {
-            assert!(
-                matches!(bad.validate(), Err(Error::InvalidArgument(_))),
-                "{name} was accepted"
-            );
-            assert!(
-                matches!(
+        let signed: Vec<&str> = rows
+            .iter()
+            .filter(|(_, bad)| !matches!(bad.validate(), Err(Error::InvalidArgument(_))))
+            .map(|(name, _)| *name)
+            .collect();
+        let decoded: Vec<&str> = rows
+            .iter()
+            .filter(|(_, bad)| {
+                !matches!(
                     PassData::from_cbor(bad.to_cbor()),
                     Err(Error::Malformed { .. })
-                ),
-                "{name} was decoded"
-            );
-        }
+                )
+            })
+            .map(|(name, _)| *name)
+            .collect();
+        assert!(
+            signed.is_empty() && decoded.is_empty(),
+            "accepted for signing: {signed:?}; decoded: {decoded:?}"
+        );
         assert!(sample().validate().is_ok());
         for name in [
             "Ana María O'Neil-Šťastná",
