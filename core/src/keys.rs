@@ -305,6 +305,52 @@ mod tests {
         }
     }
 
+    /// A COSE_Key has exactly the parameters docs/format.md lists; each row adds one more, and
+    /// the old decoder accepted every row.
+    #[test]
+    fn cose_keys_with_other_parameters_are_refused() {
+        let ed = SoftwareEd25519Signer(Ed25519KeyPair::generate())
+            .public_key()
+            .unwrap()
+            .to_cose_key();
+        let p256 = SoftwareP256Signer::generate()
+            .public_key()
+            .unwrap()
+            .to_cose_key();
+        let with = |key: &Value, at: usize, label: i64, value: Value| {
+            let Value::Map(mut fields) = key.clone() else {
+                panic!("a COSE_Key is a map");
+            };
+            fields.insert(at, (label.into(), value));
+            Value::Map(fields)
+        };
+        let rows = [
+            (
+                "OKP with a kid (2)",
+                with(&ed, 1, 2, Value::Bytes(vec![1; 8])),
+            ),
+            (
+                "OKP with a y sign (-3)",
+                with(&ed, 3, -3, Value::Bool(true)),
+            ),
+            (
+                "OKP with its private key (-4)",
+                with(&ed, 3, -4, Value::Bytes(vec![7; 32])),
+            ),
+            ("EC2 with an alg (3)", with(&p256, 1, 3, (-7).into())),
+            (
+                "EC2 with its private key (-4)",
+                with(&p256, 4, -4, Value::Bytes(vec![7; 32])),
+            ),
+        ];
+        let accepted: Vec<&str> = rows
+            .into_iter()
+            .filter(|(_, key)| DevicePublicKey::from_cose_key(key.clone()).is_ok())
+            .map(|(name, _)| name)
+            .collect();
+        assert!(accepted.is_empty(), "accepted: {accepted:?}");
+    }
+
     #[test]
     fn both_signers_verify_and_reject_other_messages() {
         let signers: [Box<dyn DeviceSigner>; 2] = [
