@@ -31,7 +31,7 @@ const fn day(year: i32, month: u32, day: u32) -> NaiveDate {
 /// The holder of a pass. `Debug` never prints the name or the date of birth.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Person {
-    /// Name as written in the holder's script (Hangul, Latin, ...), NFC as given.
+    /// Name in the holder's script (Hangul, Latin, ...), in NFC (see `PassData::validate`).
     pub name: String,
     pub date_of_birth: NaiveDate,
 }
