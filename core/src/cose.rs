@@ -4,7 +4,7 @@
 
 use ciborium::value::Value;
 use ciborium_ll::{Decoder, Encoder, Header};
-use coset::{iana, AsCborValue, CoseSign1, CoseSign1Builder, HeaderBuilder};
+use coset::{iana, AsCborValue, CoseSign1Builder, HeaderBuilder};
 
 use crate::error::{Error, Result};
 use crate::keys::{
@@ -16,8 +16,17 @@ use crate::keys::{
 pub(crate) struct Signed {
     pub kid: Kid,
     pub content_type: Option<String>,
-    sign1: CoseSign1,
+    /// The protected header as received: the signature covers these bytes.
+    protected: Vec<u8>,
+    payload: Vec<u8>,
+    signature: Vec<u8>,
 }
+
+/// Largest protected header accepted: alg, a 40-character content type and a kid take 55 bytes.
+const MAX_PROTECTED_BYTES: usize = 128;
+const ALG: i64 = 1;
+const CONTENT_TYPE: i64 = 3;
+const KID: i64 = 4;
 
 /// Signs `payload` and returns the untagged COSE_Sign1 as a CBOR value.
 pub(crate) fn sign(
@@ -55,71 +64,77 @@ pub(crate) fn rebuild(kid: &Kid, payload: Vec<u8>, signature: Vec<u8>) -> Result
     ]))
 }
 
-/// Reads a COSE_Sign1 and checks its headers.
+/// Reads an untagged COSE_Sign1 `[protected, unprotected, payload, signature]` and checks its
+/// headers: exactly one encoding is accepted, so the protected header must be the canonical map
+/// `{1: -19, ? 3: text, 4: bstr(8)}` and the unprotected header the empty map.
 pub(crate) fn parse(value: Value, what: &'static str) -> Result<Signed> {
-    let sign1 = CoseSign1::from_cbor_value(value)
-        .map_err(|_| Error::malformed(what, "not a COSE_Sign1"))?;
-    let header = &sign1.protected.header;
-    if header.alg != Some(coset::Algorithm::Assigned(iana::Algorithm::Ed25519)) {
-        return Err(Error::malformed(what, "algorithm is not Ed25519"));
-    }
-    if !header.crit.is_empty()
-        || !header.iv.is_empty()
-        || !header.partial_iv.is_empty()
-        || !header.counter_signatures.is_empty()
-        || !header.rest.is_empty()
-    {
+    let Value::Array(items) = value else {
         return Err(Error::malformed(
             what,
-            "unexpected protected header parameter",
+            "not a COSE_Sign1 (expected an array)",
         ));
-    }
-    if !sign1.unprotected.is_empty() {
+    };
+    let [protected, unprotected, payload, signature]: [Value; 4] = items
+        .try_into()
+        .map_err(|_| Error::malformed(what, "a COSE_Sign1 has four items"))?;
+    let protected = crate::cbor::bytes(protected, what)?;
+    let (kid, content_type) = protected_header(&protected, what)?;
+    if !matches!(&unprotected, Value::Map(m) if m.is_empty()) {
         return Err(Error::malformed(what, "unprotected header must be empty"));
     }
-    let kid: Kid = header
-        .key_id
-        .as_slice()
-        .try_into()
-        .map_err(|_| Error::malformed(what, "kid must be 8 bytes"))?;
-    let content_type = match &header.content_type {
-        None => None,
-        Some(coset::ContentType::Text(t)) => Some(t.clone()),
-        Some(_) => return Err(Error::malformed(what, "unexpected content type")),
+    let payload = match payload {
+        Value::Bytes(payload) => payload,
+        _ => return Err(Error::malformed(what, "payload must be a byte string")),
     };
-    if sign1.payload.is_none() {
-        return Err(Error::malformed(what, "payload is missing"));
-    }
-    if sign1.signature.len() != 64 {
+    let signature = crate::cbor::bytes(signature, what)?;
+    if signature.len() != 64 {
         return Err(Error::malformed(what, "signature must be 64 bytes"));
     }
     Ok(Signed {
         kid,
         content_type,
-        sign1,
+        protected,
+        payload,
+        signature,
     })
+}
+
+/// Reads the protected header bytes: alg Ed25519, an optional text content type and an 8-byte
+/// kid, nothing else, canonically encoded.
+pub(crate) fn protected_header(bytes: &[u8], what: &'static str) -> Result<(Kid, Option<String>)> {
+    let value = crate::cbor::decode(bytes, MAX_PROTECTED_BYTES, what)?;
+    let mut header = crate::cbor::IntMap::new(value, what, &[ALG, CONTENT_TYPE, KID])
+        .map_err(|_| Error::malformed(what, "unexpected protected header parameter"))?;
+    if crate::cbor::int(&header.required(ALG)?, what)? != iana::Algorithm::Ed25519 as i64 {
+        return Err(Error::malformed(what, "algorithm is not Ed25519"));
+    }
+    let content_type = header
+        .optional(CONTENT_TYPE)
+        .map(|ct| crate::cbor::text(ct, what))
+        .transpose()
+        .map_err(|_| Error::malformed(what, "content type must be a text string"))?;
+    let kid = crate::cbor::fixed(header.required(KID)?, what)
+        .map_err(|_| Error::malformed(what, "kid must be 8 bytes"))?;
+    Ok((kid, content_type))
 }
 
 impl Signed {
     pub(crate) fn payload(&self) -> &[u8] {
-        self.sign1.payload.as_deref().unwrap_or_default()
+        &self.payload
     }
 
     /// Checks the Ed25519 signature strictly against an already decompressed key.
     pub(crate) fn verify_with(&self, key: &VerifyingKey) -> Result<(), InvalidSignature> {
-        verify_ed25519_with(key, &self.to_be_signed()?, &self.sign1.signature)
+        verify_ed25519_with(key, &self.to_be_signed()?, &self.signature)
     }
 
     /// The Sig_structure over the protected header as received and the payload.
     fn to_be_signed(&self) -> Result<Vec<u8>, InvalidSignature> {
-        let Ok(Value::Bytes(protected)) = self.sign1.protected.clone().cbor_bstr() else {
-            return Err(InvalidSignature);
-        };
-        to_be_signed(&protected, self.payload())
+        to_be_signed(&self.protected, &self.payload)
     }
 
     pub(crate) fn signature(&self) -> &[u8] {
-        &self.sign1.signature
+        &self.signature
     }
 }
 
@@ -185,19 +200,13 @@ pub(crate) fn envelope<'a>(
     if at != bytes.len() {
         return Err(Error::malformed(what, "trailing bytes after the CBOR item"));
     }
-    // The header rules, on a copy that leaves the payload out (the protected header is small).
-    let headers = parse(
-        Value::Array(vec![
-            Value::Bytes(protected.to_vec()),
-            Value::Map(Vec::new()),
-            Value::Bytes(Vec::new()),
-            Value::Bytes(signature.to_vec()),
-        ]),
-        what,
-    )?;
+    let (kid, content_type) = protected_header(protected, what)?;
+    if signature.len() != 64 {
+        return Err(Error::malformed(what, "signature must be 64 bytes"));
+    }
     Ok(Envelope {
-        kid: headers.kid,
-        content_type: headers.content_type,
+        kid,
+        content_type,
         protected,
         payload,
         signature,
@@ -254,10 +263,80 @@ mod tests {
             [(None, 0), (None, 23), (Some("x/y"), 300), (None, 70_000)]
         {
             let value = sign(&key, content_type, vec![0xA5; payload_len]).unwrap();
+            let coset = coset::CoseSign1::from_cbor_value(value.clone()).unwrap();
             let signed = parse(value, "test").unwrap();
-            assert_eq!(signed.to_be_signed().unwrap(), signed.sign1.tbs_data(&[]));
+            assert_eq!(signed.to_be_signed().unwrap(), coset.tbs_data(&[]));
             let public = VerifyingKey::from_bytes(&key.public()).unwrap();
             assert!(signed.verify_with(&public).is_ok());
         }
+    }
+
+    /// A COSE_Sign1 with exactly these protected header bytes, correctly signed over them.
+    fn signed_with_protected(key: &Ed25519KeyPair, protected: &[u8]) -> Value {
+        let payload = b"payload".to_vec();
+        let tbs = crate::cbor::encode(&Value::Array(vec![
+            "Signature1".into(),
+            Value::Bytes(protected.to_vec()),
+            Value::Bytes(Vec::new()),
+            Value::Bytes(payload.clone()),
+        ]))
+        .unwrap();
+        Value::Array(vec![
+            Value::Bytes(protected.to_vec()),
+            Value::Map(Vec::new()),
+            Value::Bytes(payload),
+            Value::Bytes(key.sign(&tbs).to_vec()),
+        ])
+    }
+
+    /// One protected header encoding is accepted: each row is a header that means the same (or
+    /// claims to) in another encoding, correctly signed, and is refused.
+    #[test]
+    fn protected_header_has_exactly_one_encoding() {
+        let key = Ed25519KeyPair::from_secret(&[9; 32]).unwrap();
+        let kid = key.kid();
+        let with_kid = |prefix: &[u8], suffix: &[u8]| [prefix, &[0x48], &kid, suffix].concat();
+        // a2 01 32 04 48 <kid>: {1: -19, 4: kid}, what sign() writes.
+        let canonical = with_kid(&[0xa2, 0x01, 0x32, 0x04], &[]);
+        assert_eq!(
+            sign(&key, None, b"payload".to_vec()).unwrap(),
+            signed_with_protected(&key, &canonical)
+        );
+        let signed = parse(signed_with_protected(&key, &canonical), "t").unwrap();
+        let public = VerifyingKey::from_bytes(&key.public()).unwrap();
+        assert!(signed.verify_with(&public).is_ok());
+        let rows: [(&str, Vec<u8>); 5] = [
+            (
+                "keys out of order",
+                [&[0xa2, 0x04, 0x48][..], &kid, &[0x01, 0x32]].concat(),
+            ),
+            (
+                "alg in a two-byte form",
+                with_kid(&[0xa2, 0x01, 0x38, 0x12, 0x04], &[]),
+            ),
+            (
+                "indefinite-length map",
+                with_kid(&[0xbf, 0x01, 0x32, 0x04], &[0xff]),
+            ),
+            (
+                "kid length in a two-byte form",
+                [&[0xa2, 0x01, 0x32, 0x04, 0x58, 0x08][..], &kid].concat(),
+            ),
+            (
+                "alg wrapped in a tag",
+                with_kid(&[0xa2, 0x01, 0xc1, 0x32, 0x04], &[]),
+            ),
+        ];
+        let accepted: Vec<&str> = rows
+            .into_iter()
+            .filter(|(_, protected)| {
+                !matches!(
+                    parse(signed_with_protected(&key, protected), "t"),
+                    Err(Error::Malformed { .. })
+                )
+            })
+            .map(|(name, _)| name)
+            .collect();
+        assert!(accepted.is_empty(), "accepted: {accepted:?}");
     }
 }

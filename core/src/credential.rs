@@ -95,12 +95,7 @@ pub struct Credential {
 impl Credential {
     /// Signs `claims` with an issuer key and returns the credential bytes (untagged COSE_Sign1).
     pub fn sign(claims: &Claims, issuer_key: &Ed25519KeyPair) -> Result<Vec<u8>> {
-        if claims.expires <= claims.not_before {
-            return Err(Error::InvalidArgument(
-                "a credential must expire after it becomes valid".into(),
-            ));
-        }
-        claims.pass.validate()?;
+        claims.validate()?;
         let at = |t: DateTime<Utc>| Timestamp::WholeSeconds(t.timestamp());
         let set = ClaimsSet {
             issuer: Some(claims.issuer.clone()),
@@ -175,67 +170,247 @@ impl Credential {
     }
 }
 
+// CWT claim keys (RFC 8392 section 3.1.1 and RFC 8747); docs/format.md lists each.
+const ISS: i64 = 1;
+const EXP: i64 = 4;
+const NBF: i64 = 5;
+const IAT: i64 = 6;
+const CTI: i64 = 7;
+const CNF: i64 = 8;
+/// The `cnf` member holding a COSE_Key (RFC 8747 section 3.2).
+const CNF_COSE_KEY: i64 = 1;
+/// Longest `iss` accepted, in bytes.
+pub const MAX_ISSUER_BYTES: usize = 64;
+const CLAIMS: &str = "CWT claims";
+
+impl Claims {
+    /// What an issuer must not sign and a verifier must not accept, checked in both places: the
+    /// validity window, the issuer name and the pass data ([`PassData::validate`]). Nothing on a
+    /// pass may be dated after the credential was issued; dates are calendar days in the issuing
+    /// country, so they may run one day ahead of the UTC date of `iat`.
+    pub fn validate(&self) -> Result<()> {
+        self.check()
+            .map_err(|why| Error::InvalidArgument(why.into()))
+    }
+
+    fn check(&self) -> Result<(), &'static str> {
+        if self.expires <= self.not_before {
+            return Err("a credential must expire after it becomes valid");
+        }
+        if self.issuer.is_empty() || self.issuer.len() > MAX_ISSUER_BYTES {
+            return Err("iss must be 1 to 64 bytes");
+        }
+        self.pass.check()?;
+        let latest_day = self.issued_at.date_naive() + chrono::Duration::days(1);
+        if self.pass.person.date_of_birth > latest_day
+            || self.pass.events.iter().any(|e| e.day() > latest_day)
+        {
+            return Err("pass data is dated after the credential was issued");
+        }
+        Ok(())
+    }
+}
+
 fn parse_claims(payload: &[u8]) -> Result<Claims> {
-    let value = cbor::decode(payload, MAX_CREDENTIAL_BYTES, "CWT claims")?;
-    let set = ClaimsSet::from_cbor_value(value)
-        .map_err(|_| Error::malformed("CWT claims", "not a CWT claims set"))?;
-    let time = |t: Option<Timestamp>| -> Result<DateTime<Utc>> {
-        match t {
-            Some(Timestamp::WholeSeconds(s)) => DateTime::from_timestamp(s, 0)
-                .ok_or(Error::malformed("CWT claims", "time out of range")),
-            _ => Err(Error::malformed(
-                "CWT claims",
-                "a time claim is missing or fractional",
-            )),
-        }
+    let value = cbor::decode(payload, MAX_CREDENTIAL_BYTES, CLAIMS)?;
+    let mut map = IntMap::new(value, CLAIMS, &[ISS, EXP, NBF, IAT, CTI, CNF, PASS_CLAIM])?;
+    let time = |value: Value| -> Result<DateTime<Utc>> {
+        DateTime::from_timestamp(cbor::int(&value, CLAIMS)?, 0)
+            .ok_or(Error::malformed(CLAIMS, "time out of range"))
     };
-    if set.subject.is_some() || set.audience.is_some() {
-        return Err(Error::malformed("CWT claims", "unexpected claim"));
+    let issuer = cbor::text(map.required(ISS)?, CLAIMS)?;
+    let expires = time(map.required(EXP)?)?;
+    let not_before = map.optional(NBF).map(time).transpose()?;
+    let issued_at = time(map.required(IAT)?)?;
+    if not_before == Some(issued_at) {
+        return Err(Error::malformed(CLAIMS, "nbf equal to iat must be omitted"));
     }
-    let mut device_key = None;
-    let mut pass = None;
-    for (name, value) in set.rest {
-        match name {
-            ClaimName::Assigned(iana::CwtClaimName::Cnf) if device_key.is_none() => {
-                let mut cnf = IntMap::new(value, "cnf claim")?;
-                device_key = Some(DevicePublicKey::from_cose_key(cnf.required(1)?)?);
-            }
-            ClaimName::PrivateUse(PASS_CLAIM) if pass.is_none() => {
-                pass = Some(PassData::from_cbor(value)?)
-            }
-            _ => {
-                return Err(Error::malformed(
-                    "CWT claims",
-                    "unexpected or repeated claim",
-                ))
-            }
-        }
-    }
-    let id = set
-        .cwt_id
-        .ok_or(Error::malformed("CWT claims", "cti is missing"))?
-        .try_into()
-        .map_err(|_| Error::malformed("CWT claims", "cti must be 6 bytes"))?;
-    let issued_at = time(set.issued_at)?;
+    let id = cbor::fixed(map.required(CTI)?, CLAIMS)
+        .map_err(|_| Error::malformed(CLAIMS, "cti must be 6 bytes"))?;
+    let mut cnf = IntMap::new(map.required(CNF)?, "cnf claim", &[CNF_COSE_KEY])?;
+    let device_key = DevicePublicKey::from_cose_key(cnf.required(CNF_COSE_KEY)?)?;
+    let pass = PassData::from_cbor(map.required(PASS_CLAIM)?)?;
     let claims = Claims {
-        issuer: set
-            .issuer
-            .ok_or(Error::malformed("CWT claims", "iss is missing"))?,
+        issuer,
         issued_at,
-        not_before: match set.not_before {
-            None => issued_at,
-            nbf => time(nbf)?,
-        },
-        expires: time(set.expiration_time)?,
+        not_before: not_before.unwrap_or(issued_at),
+        expires,
         id: CredentialId(id),
-        device_key: device_key.ok_or(Error::malformed("CWT claims", "cnf is missing"))?,
-        pass: pass.ok_or(Error::malformed("CWT claims", "pass data is missing"))?,
+        device_key,
+        pass,
     };
-    if claims.issuer.len() > 64 {
-        return Err(Error::malformed("CWT claims", "iss is too long"));
-    }
-    if claims.expires <= claims.not_before {
-        return Err(Error::malformed("CWT claims", "exp is not after nbf"));
-    }
+    claims
+        .check()
+        .map_err(|why| Error::malformed(CLAIMS, why))?;
     Ok(claims)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::{DeviceSigner, SoftwareEd25519Signer};
+    use crate::model::{Event, Person, Product, Vaccination};
+    use chrono::NaiveDate;
+
+    type Fields = Vec<(Value, Value)>;
+
+    fn issuer() -> Ed25519KeyPair {
+        Ed25519KeyPair::from_secret(&[3; 32]).unwrap()
+    }
+
+    fn claims() -> Claims {
+        let at = |s| DateTime::from_timestamp(s, 0).unwrap();
+        Claims {
+            issuer: "KR".into(),
+            issued_at: at(1_638_501_000),
+            not_before: at(1_638_501_000),
+            expires: at(1_670_037_000),
+            id: CredentialId([1, 2, 3, 4, 5, 6]),
+            device_key: SoftwareEd25519Signer(Ed25519KeyPair::from_secret(&[4; 32]).unwrap())
+                .public_key()
+                .unwrap(),
+            pass: PassData {
+                person: Person {
+                    name: "김민준".into(),
+                    date_of_birth: NaiveDate::from_ymd_opt(1985, 3, 14).unwrap(),
+                },
+                events: vec![Event::Vaccination(Vaccination {
+                    product: Product::Comirnaty,
+                    dose: 1,
+                    of: 2,
+                    date: NaiveDate::from_ymd_opt(2021, 6, 20).unwrap(),
+                })],
+            },
+        }
+    }
+
+    /// The claims of a genuine credential, as a CBOR value to edit.
+    fn genuine_claims() -> Value {
+        let credential = Credential::from_bytes(&Credential::sign(&claims(), &issuer()).unwrap());
+        cbor::decode(credential.unwrap().payload(), 4096, "t").unwrap()
+    }
+
+    /// A credential over exactly these claims, correctly signed by the issuer key.
+    fn signed(claims: &Value) -> Vec<u8> {
+        let payload = cbor::encode(claims).unwrap();
+        cbor::encode(&cose::sign(&issuer(), None, payload).unwrap()).unwrap()
+    }
+
+    fn map(value: &mut Value) -> &mut Fields {
+        match value {
+            Value::Map(fields) => fields,
+            _ => panic!("not a map"),
+        }
+    }
+
+    fn field(fields: &mut Fields, key: i64) -> &mut Value {
+        let key = Value::from(key);
+        &mut fields.iter_mut().find(|(k, _)| *k == key).unwrap().1
+    }
+
+    fn edited(edit: impl FnOnce(&mut Fields)) -> Value {
+        let mut claims = genuine_claims();
+        edit(map(&mut claims));
+        claims
+    }
+
+    fn cose_key(fields: &mut Fields) -> &mut Fields {
+        map(field(map(field(fields, CNF)), CNF_COSE_KEY))
+    }
+
+    fn pass(fields: &mut Fields) -> &mut Fields {
+        map(field(fields, PASS_CLAIM))
+    }
+
+    /// Each row is a credential the old decoder accepted although docs/format.md allows it in no
+    /// encoding or forbids what it says; every one is correctly signed, and every one is refused.
+    #[test]
+    fn claims_have_exactly_one_encoding_and_valid_content() {
+        let iat = Value::from(1_638_501_000);
+        let rows: Vec<(&str, Value)> = vec![
+            ("claims keys out of order", edited(|f| f.swap(0, 1))),
+            (
+                "nbf present and equal to iat",
+                edited(|f| f.insert(2, (NBF.into(), iat.clone()))),
+            ),
+            (
+                "cnf with an unknown member (3: kid)",
+                edited(|f| map(field(f, CNF)).push((3.into(), Value::Bytes(vec![1; 8])))),
+            ),
+            (
+                "COSE_Key with an unknown parameter (2: kid)",
+                edited(|f| cose_key(f).insert(1, (2.into(), Value::Bytes(vec![1; 8])))),
+            ),
+            (
+                "OKP COSE_Key with a y sign",
+                edited(|f| cose_key(f).push(((-3).into(), Value::Bool(false)))),
+            ),
+            (
+                "pass data with an unknown key 6",
+                edited(|f| pass(f).push((6.into(), Value::Array(vec![])))),
+            ),
+            (
+                "pass data with an empty test list",
+                edited(|f| pass(f).push((4.into(), Value::Array(vec![])))),
+            ),
+            (
+                "pass data with no events",
+                edited(|f| pass(f).retain(|(k, _)| *k != Value::from(3))),
+            ),
+            (
+                "empty name",
+                edited(|f| *field(pass(f), 1) = Value::Text(String::new())),
+            ),
+            (
+                "name with a right-to-left override",
+                edited(|f| *field(pass(f), 1) = Value::Text("\u{202e}김민준".into())),
+            ),
+            (
+                "name with a line feed",
+                edited(|f| *field(pass(f), 1) = Value::Text("김\n민준".into())),
+            ),
+            (
+                "born after the credential was issued",
+                edited(|f| *field(pass(f), 2) = Value::from(50_000)),
+            ),
+            (
+                "empty iss",
+                edited(|f| *field(f, ISS) = Value::Text(String::new())),
+            ),
+        ];
+        let accepted: Vec<&str> = rows
+            .into_iter()
+            .filter(|(_, claims)| {
+                !matches!(
+                    Credential::from_bytes(&signed(claims)),
+                    Err(Error::Malformed { .. })
+                )
+            })
+            .map(|(name, _)| name)
+            .collect();
+        assert!(accepted.is_empty(), "accepted: {accepted:?}");
+        // The unedited claims, signed the same way, are accepted.
+        let genuine = Credential::from_bytes(&signed(&genuine_claims())).unwrap();
+        let key = VerifyingKey::from_bytes(&issuer().public()).unwrap();
+        assert!(genuine.verify_signature(&key).is_ok());
+        assert_eq!(genuine.claims, claims());
+    }
+
+    /// The rules that decoding enforces are the ones signing enforces: an issuer cannot sign what
+    /// a verifier would refuse.
+    #[test]
+    fn signing_refuses_what_decoding_refuses() {
+        let mut future = claims();
+        future.pass.person.date_of_birth = NaiveDate::from_ymd_opt(2030, 1, 1).unwrap();
+        let mut bidi = claims();
+        bidi.pass.person.name = "\u{2067}김민준\u{2069}".into();
+        let mut no_issuer = claims();
+        no_issuer.issuer.clear();
+        for bad in [future, bidi, no_issuer] {
+            assert!(matches!(
+                Credential::sign(&bad, &issuer()),
+                Err(Error::InvalidArgument(_))
+            ));
+        }
+    }
 }

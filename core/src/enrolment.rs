@@ -66,12 +66,20 @@ impl EnrolmentRequest {
 
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         const WHAT: &str = "enrolment request";
-        let mut map = IntMap::new(cbor::decode(bytes, MAX_REQUEST_BYTES, WHAT)?, WHAT)?;
+        let mut map = IntMap::new(
+            cbor::decode(bytes, MAX_REQUEST_BYTES, WHAT)?,
+            WHAT,
+            &[1, 2, 3, 4],
+        )?;
         let nonce = cbor::bytes(map.required(1)?, WHAT)?;
         let identity_proof = cbor::bytes(map.required(2)?, WHAT)?;
         check_sizes(&nonce, &identity_proof).map_err(|why| Error::malformed(WHAT, why))?;
         let device_key = DevicePublicKey::from_cose_key(map.required(3)?)?;
         let proof_of_possession = cbor::bytes(map.required(4)?, WHAT)?;
+        // Both device key algorithms sign in 64 bytes (Ed25519, or ES256 as r || s).
+        if proof_of_possession.len() != 64 {
+            return Err(Error::malformed(WHAT, "the signature must be 64 bytes"));
+        }
         Ok(Self {
             nonce,
             identity_proof,
@@ -135,7 +143,16 @@ pub fn decode_issued(bytes: &[u8]) -> Result<Vec<Vec<u8>>> {
     if items.is_empty() {
         return Err(Error::malformed(WHAT, "no credentials"));
     }
-    items.into_iter().map(|v| cbor::bytes(v, WHAT)).collect()
+    items
+        .into_iter()
+        .map(|v| {
+            let credential = cbor::bytes(v, WHAT)?;
+            if credential.is_empty() || credential.len() > crate::credential::MAX_CREDENTIAL_BYTES {
+                return Err(Error::malformed(WHAT, "a credential is 1 to 2048 bytes"));
+            }
+            Ok(credential)
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -171,6 +188,74 @@ mod tests {
         let signer = SoftwareEd25519Signer(Ed25519KeyPair::generate());
         assert!(EnrolmentRequest::create(&[0u8; 8], b"p", &signer).is_err());
         assert!(EnrolmentRequest::from_bytes(b"garbage").is_err());
+    }
+
+    /// Each row is a request the old decoder accepted in an encoding docs/format.md does not
+    /// allow; each is refused as malformed, and the request as created is accepted.
+    #[test]
+    fn request_has_exactly_one_encoding() {
+        let signer = SoftwareEd25519Signer(Ed25519KeyPair::generate());
+        let genuine = EnrolmentRequest::create(&[7u8; 32], b"proof", &signer).unwrap();
+        let Value::Map(fields) = cbor::decode(&genuine, MAX_REQUEST_BYTES, "t").unwrap() else {
+            panic!("a request is a map");
+        };
+        type Fields = Vec<(Value, Value)>;
+        let edited = |edit: &dyn Fn(&mut Fields)| {
+            let mut fields = fields.clone();
+            edit(&mut fields);
+            cbor::encode(&Value::Map(fields)).unwrap()
+        };
+        let rows: [(&str, Vec<u8>); 4] = [
+            ("keys out of order", edited(&|f| f.swap(0, 1))),
+            (
+                "an unknown key 5",
+                edited(&|f| f.push((5.into(), Value::Bytes(vec![0])))),
+            ),
+            (
+                "a 63-byte signature",
+                edited(&|f| f[3].1 = Value::Bytes(vec![0; 63])),
+            ),
+            (
+                "a COSE_Key with an unknown parameter",
+                edited(&|f| {
+                    if let Value::Map(key) = &mut f[2].1 {
+                        key.insert(1, (2.into(), Value::Bytes(vec![1; 8])));
+                    }
+                }),
+            ),
+        ];
+        let accepted: Vec<&str> = rows
+            .into_iter()
+            .filter(|(_, bytes)| {
+                !matches!(
+                    EnrolmentRequest::from_bytes(bytes),
+                    Err(Error::Malformed { .. })
+                )
+            })
+            .map(|(name, _)| name)
+            .collect();
+        assert!(accepted.is_empty(), "accepted: {accepted:?}");
+        assert!(EnrolmentRequest::from_bytes(&edited(&|_| ())).is_ok());
+    }
+
+    #[test]
+    fn issued_bundle_refuses_entries_that_cannot_be_credentials() {
+        let rows: [(&str, Value); 2] = [
+            ("an empty entry", Value::Array(vec![Value::Bytes(vec![])])),
+            (
+                "an entry over 2048 bytes",
+                Value::Array(vec![Value::Bytes(vec![0x84; 2049])]),
+            ),
+        ];
+        let accepted: Vec<&str> = rows
+            .into_iter()
+            .filter(|(_, value)| {
+                let bytes = cbor::encode(value).unwrap();
+                !matches!(decode_issued(&bytes), Err(Error::Malformed { .. }))
+            })
+            .map(|(name, _)| name)
+            .collect();
+        assert!(accepted.is_empty(), "accepted: {accepted:?}");
     }
 
     #[test]

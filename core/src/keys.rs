@@ -201,11 +201,15 @@ impl DevicePublicKey {
 
     pub(crate) fn from_cose_key(value: Value) -> Result<Self> {
         const WHAT: &str = "COSE_Key";
-        let mut map = IntMap::new(value, WHAT)?;
+        // The only parameters either form has: kty, crv, x and (EC2 only) the sign of y.
+        let mut map = IntMap::new(value, WHAT, &[1, -1, -2, -3])?;
         let kty = cbor::int(&map.required(1)?, WHAT)?;
         let crv = cbor::int(&map.required(-1)?, WHAT)?;
         let x = cbor::bytes(map.required(-2)?, WHAT)?;
         match (kty, crv) {
+            (1, 6) if map.optional(-3).is_some() => {
+                Err(Error::malformed(WHAT, "an OKP key has no y parameter"))
+            }
             (1, 6) => Self::from_bytes(&x).and_then(|k| match k {
                 Self::Ed25519(_) => Ok(k),
                 Self::P256(_) => Err(Error::malformed(WHAT, "Ed25519 x must be 32 bytes")),
@@ -299,6 +303,52 @@ mod tests {
                 key
             );
         }
+    }
+
+    /// A COSE_Key has exactly the parameters docs/format.md lists; each row adds one more, and
+    /// the old decoder accepted every row.
+    #[test]
+    fn cose_keys_with_other_parameters_are_refused() {
+        let ed = SoftwareEd25519Signer(Ed25519KeyPair::generate())
+            .public_key()
+            .unwrap()
+            .to_cose_key();
+        let p256 = SoftwareP256Signer::generate()
+            .public_key()
+            .unwrap()
+            .to_cose_key();
+        let with = |key: &Value, at: usize, label: i64, value: Value| {
+            let Value::Map(mut fields) = key.clone() else {
+                panic!("a COSE_Key is a map");
+            };
+            fields.insert(at, (label.into(), value));
+            Value::Map(fields)
+        };
+        let rows = [
+            (
+                "OKP with a kid (2)",
+                with(&ed, 1, 2, Value::Bytes(vec![1; 8])),
+            ),
+            (
+                "OKP with a y sign (-3)",
+                with(&ed, 3, -3, Value::Bool(true)),
+            ),
+            (
+                "OKP with its private key (-4)",
+                with(&ed, 3, -4, Value::Bytes(vec![7; 32])),
+            ),
+            ("EC2 with an alg (3)", with(&p256, 1, 3, (-7).into())),
+            (
+                "EC2 with its private key (-4)",
+                with(&p256, 4, -4, Value::Bytes(vec![7; 32])),
+            ),
+        ];
+        let accepted: Vec<&str> = rows
+            .into_iter()
+            .filter(|(_, key)| DevicePublicKey::from_cose_key(key.clone()).is_ok())
+            .map(|(name, _)| name)
+            .collect();
+        assert!(accepted.is_empty(), "accepted: {accepted:?}");
     }
 
     #[test]

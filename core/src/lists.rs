@@ -166,14 +166,18 @@ impl TrustList {
             MAX_TRUST_LIST_BYTES,
             WHAT,
         )?;
-        let mut map = IntMap::new(cbor::decode(payload, MAX_TRUST_LIST_BYTES, WHAT)?, WHAT)?;
+        let mut map = IntMap::new(
+            cbor::decode(payload, MAX_TRUST_LIST_BYTES, WHAT)?,
+            WHAT,
+            &[1, 2, 3, 4, 5],
+        )?;
         let sequence = cbor::uint(&map.required(1)?, WHAT)?;
         let issuer = cbor::text(map.required(2)?, WHAT)?;
         let issued_at = time(&map.required(3)?, WHAT)?;
         let next_update = time(&map.required(4)?, WHAT)?;
         let mut keys: Vec<IssuerKey> = Vec::new();
         for entry in cbor::array(map.required(5)?, WHAT, MAX_ISSUER_KEYS)? {
-            let mut e = IntMap::new(entry, WHAT)?;
+            let mut e = IntMap::new(entry, WHAT, &[1, 2, 3, 4, 5, 6])?;
             let kid: Kid = cbor::fixed(e.required(1)?, WHAT)?;
             let key = IssuerKey::new(
                 cbor::fixed(e.required(2)?, WHAT)?,

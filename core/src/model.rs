@@ -13,11 +13,25 @@ use crate::error::{Error, Result};
 pub const MAX_NAME_BYTES: usize = 200;
 /// Most events one credential may carry.
 pub const MAX_EVENTS: usize = 16;
+/// Highest dose number (and series length) accepted: far above any schedule in use, so a larger
+/// number can only be a mistake.
+pub const MAX_DOSE: u8 = 20;
+/// Dates on a pass lie in 1900-01-01 ..= 2199-12-31: plenty for birth and event dates, and far
+/// from any overflow in date arithmetic.
+const FIRST_DAY: NaiveDate = day(1900, 1, 1);
+const LAST_DAY: NaiveDate = day(2199, 12, 31);
+
+const fn day(year: i32, month: u32, day: u32) -> NaiveDate {
+    match NaiveDate::from_ymd_opt(year, month, day) {
+        Some(date) => date,
+        None => NaiveDate::MIN,
+    }
+}
 
 /// The holder of a pass. `Debug` never prints the name or the date of birth.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Person {
-    /// Name as written in the holder's script (Hangul, Latin, ...), NFC as given.
+    /// Name in the holder's script (Hangul, Latin, ...), in NFC (see `PassData::validate`).
     pub name: String,
     pub date_of_birth: NaiveDate,
 }
@@ -138,6 +152,17 @@ pub enum Event {
     Recovery(Recovery),
 }
 
+impl Event {
+    /// The calendar day of the event (a test's in UTC).
+    pub fn day(&self) -> NaiveDate {
+        match self {
+            Event::Vaccination(v) => v.date,
+            Event::Test(t) => t.sampled_at.date_naive(),
+            Event::Recovery(r) => r.first_positive,
+        }
+    }
+}
+
 /// What kind of pass this is, for lists and display: the kind of its events, vaccination first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PassKind {
@@ -194,29 +219,36 @@ impl PassData {
         }
     }
 
-    /// Checks what an issuer must not sign: empty or oversized names, no events, impossible doses.
+    /// Checks what an issuer must not sign and a verifier must not show (docs/format.md, "Pass
+    /// data rules"). The same rules run when a credential is signed and when one is decoded, so a
+    /// signed pass that breaks them is refused as malformed rather than shown at the door.
     pub fn validate(&self) -> Result<()> {
-        let name = self.person.name.trim();
-        if name.is_empty() || self.person.name.len() > MAX_NAME_BYTES {
-            return Err(Error::InvalidArgument(format!(
-                "name must be 1 to {MAX_NAME_BYTES} bytes"
-            )));
-        }
-        if self.person.name.chars().any(char::is_control) {
-            return Err(Error::InvalidArgument(
-                "name contains control characters".into(),
-            ));
+        self.check()
+            .map_err(|why| Error::InvalidArgument(why.into()))
+    }
+
+    pub(crate) fn check(&self) -> Result<(), &'static str> {
+        check_name(&self.person.name)?;
+        let born = self.person.date_of_birth;
+        if !(FIRST_DAY..=LAST_DAY).contains(&born) {
+            return Err("date of birth is outside 1900-01-01 to 2199-12-31");
         }
         if self.events.is_empty() || self.events.len() > MAX_EVENTS {
-            return Err(Error::InvalidArgument(format!(
-                "a pass needs 1 to {MAX_EVENTS} events"
-            )));
+            return Err("a pass needs 1 to 16 events");
         }
         for event in &self.events {
             if let Event::Vaccination(v) = event {
-                if v.dose == 0 || v.of == 0 {
-                    return Err(Error::InvalidArgument("dose numbers start at 1".into()));
+                if !(1..=MAX_DOSE).contains(&v.dose) || !(1..=MAX_DOSE).contains(&v.of) {
+                    return Err("dose numbers run from 1 to 20");
                 }
+            }
+            let day = event.day();
+            if !(FIRST_DAY..=LAST_DAY).contains(&day) {
+                return Err("an event is dated outside 1900-01-01 to 2199-12-31");
+            }
+            // One day of slack: a test's time is in UTC, the birth date a local calendar day.
+            if day + chrono::Duration::days(1) < born {
+                return Err("an event is dated before the date of birth");
             }
         }
         Ok(())
@@ -261,18 +293,22 @@ impl PassData {
     }
 
     pub(crate) fn from_cbor(value: Value) -> Result<Self> {
-        let mut map = IntMap::new(value, WHAT)?;
+        let mut map = IntMap::new(value, WHAT, &[NAME, BIRTH, VACCINATIONS, TESTS, RECOVERIES])?;
         let name = cbor::text(map.required(NAME)?, WHAT)?;
-        if name.len() > MAX_NAME_BYTES {
-            return Err(Error::malformed(WHAT, "name too long"));
-        }
         let date_of_birth = date(&map.required(BIRTH)?)?;
         let mut events = Vec::new();
         let mut each = |key: i64, arity: usize| -> Result<Vec<Vec<Value>>> {
             let Some(items) = map.optional(key) else {
                 return Ok(Vec::new());
             };
-            cbor::array(items, WHAT, MAX_EVENTS)?
+            let items = cbor::array(items, WHAT, MAX_EVENTS)?;
+            if items.is_empty() {
+                return Err(Error::malformed(
+                    WHAT,
+                    "an empty event list must be omitted",
+                ));
+            }
+            items
                 .into_iter()
                 .map(|item| {
                     let fields = cbor::array(item, WHAT, arity)?;
@@ -321,17 +357,52 @@ impl PassData {
                 first_positive: date(&f[0])?,
             }));
         }
-        if events.len() > MAX_EVENTS {
-            return Err(Error::malformed(WHAT, "too many events"));
-        }
-        Ok(Self {
+        let pass = Self {
             person: Person {
                 name,
                 date_of_birth,
             },
             events,
-        })
+        };
+        pass.check().map_err(|why| Error::malformed(WHAT, why))?;
+        Ok(pass)
     }
+}
+
+/// A name is shown to the person at the door as it is, so it must be plain text: 1 to 200 bytes,
+/// in NFC (one encoding per name), not starting or ending with white space nor starting with a
+/// combining mark (which would attach to the text before it), and with no character of general
+/// category C (Cc controls, Cf format characters such as the bidi overrides and isolates that
+/// reorder what is shown and the invisible zero-width joiners, Co private use, Cn unassigned,
+/// whose rendering is unknown) nor a line or paragraph separator (Zl, Zp).
+fn check_name(name: &str) -> Result<(), &'static str> {
+    use unicode_properties::{GeneralCategory as Gc, GeneralCategoryGroup, UnicodeGeneralCategory};
+    if name.is_empty() || name.len() > MAX_NAME_BYTES {
+        return Err("name must be 1 to 200 bytes");
+    }
+    if name.starts_with(char::is_whitespace) || name.ends_with(char::is_whitespace) {
+        return Err("name starts or ends with white space");
+    }
+    if name
+        .chars()
+        .next()
+        .is_some_and(|c| c.general_category_group() == GeneralCategoryGroup::Mark)
+    {
+        return Err("name starts with a combining mark");
+    }
+    if name.chars().any(|c| {
+        c.general_category_group() == GeneralCategoryGroup::Other
+            || matches!(
+                c.general_category(),
+                Gc::LineSeparator | Gc::ParagraphSeparator
+            )
+    }) {
+        return Err("name contains a control, format, private-use or unassigned character");
+    }
+    if !unicode_normalization::is_nfc(name) {
+        return Err("name is not in Unicode normalization form C");
+    }
+    Ok(())
 }
 
 /// Dates travel as days since 1970-01-01 (the RFC 8943 epoch), which fits in three bytes.
@@ -341,8 +412,7 @@ fn days(date: NaiveDate) -> i64 {
 
 fn date(value: &Value) -> Result<NaiveDate> {
     let n = cbor::int(value, WHAT)?;
-    // Years 1900..2200 are plenty for birth and event dates and keep arithmetic far from overflow.
-    if !(-25_567..=84_000).contains(&n) {
+    if !(days(FIRST_DAY)..=days(LAST_DAY)).contains(&n) {
         return Err(Error::malformed(WHAT, "date out of range"));
     }
     NaiveDate::default()
@@ -406,25 +476,98 @@ mod tests {
         assert_eq!(Product::from_code(0), None);
     }
 
+    /// Each row breaks one pass data rule; the old code signed and decoded every row but the
+    /// first four. The same check runs on decoding.
     #[test]
     fn validation_table() {
-        let mut empty_name = sample();
-        empty_name.person.name = " ".into();
-        let mut long_name = sample();
-        long_name.person.name = "가".repeat(100);
+        let named = |name: &str| {
+            let mut pass = sample();
+            pass.person.name = name.into();
+            pass
+        };
+        let with_event = |event: Event| {
+            let mut pass = sample();
+            pass.events[0] = event;
+            pass
+        };
+        let d = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        let dose = |dose, of, date| {
+            Event::Vaccination(Vaccination {
+                product: Product::Spikevax,
+                dose,
+                of,
+                date,
+            })
+        };
         let mut no_events = sample();
         no_events.events.clear();
-        let mut dose_zero = sample();
-        dose_zero.events[0] = Event::Vaccination(Vaccination {
-            product: Product::Spikevax,
-            dose: 0,
-            of: 2,
-            date: NaiveDate::default(),
-        });
-        for bad in [empty_name, long_name, no_events, dose_zero] {
-            assert!(bad.validate().is_err());
-        }
+        let mut born_1899 = sample();
+        born_1899.person.date_of_birth = d(1899, 12, 31);
+        let rows: Vec<(&str, PassData)> = vec![
+            ("blank name", named(" ")),
+            ("name over 200 bytes", named(&"가".repeat(67))),
+            ("no events", no_events),
+            ("dose zero", with_event(dose(0, 2, d(2021, 1, 1)))),
+            ("empty name", named("")),
+            ("right-to-left override U+202E", named("김민준\u{202e}")),
+            ("right-to-left isolate U+2067", named("\u{2067}김민준")),
+            ("left-to-right mark U+200E", named("김\u{200e}민준")),
+            ("zero width space U+200B", named("김\u{200b}민준")),
+            ("byte order mark U+FEFF", named("\u{feff}김민준")),
+            ("bell U+0007", named("김민준\u{7}")),
+            ("line separator U+2028", named("김\u{2028}민준")),
+            ("paragraph separator U+2029", named("김\u{2029}민준")),
+            ("private use U+E000", named("김\u{e000}")),
+            ("unassigned U+0378", named("김\u{378}")),
+            ("leading space", named(" 김민준")),
+            ("trailing space", named("김민준 ")),
+            ("starts with a combining mark", named("\u{301}Ana")),
+            ("not NFC (decomposed Hangul)", named("\u{1100}\u{1161}")),
+            ("born before 1900", born_1899),
+            ("dose 21", with_event(dose(21, 2, d(2021, 1, 1)))),
+            ("series of 200", with_event(dose(1, 200, d(2021, 1, 1)))),
+            (
+                "vaccinated before birth",
+                with_event(dose(1, 2, d(1930, 1, 1))),
+            ),
+            (
+                "test sampled before 1900",
+                with_event(Event::Test(TestResult {
+                    test_type: TestType::Pcr,
+                    outcome: TestOutcome::Negative,
+                    sampled_at: DateTime::from_timestamp(-2_300_000_000, 0).unwrap(),
+                })),
+            ),
+        ];
+        let signed: Vec<&str> = rows
+            .iter()
+            .filter(|(_, bad)| !matches!(bad.validate(), Err(Error::InvalidArgument(_))))
+            .map(|(name, _)| *name)
+            .collect();
+        let decoded: Vec<&str> = rows
+            .iter()
+            .filter(|(_, bad)| {
+                !matches!(
+                    PassData::from_cbor(bad.to_cbor()),
+                    Err(Error::Malformed { .. })
+                )
+            })
+            .map(|(name, _)| *name)
+            .collect();
+        assert!(
+            signed.is_empty() && decoded.is_empty(),
+            "accepted for signing: {signed:?}; decoded: {decoded:?}"
+        );
         assert!(sample().validate().is_ok());
+        for name in [
+            "Ana María O'Neil-Šťastná",
+            "山田 太郎",
+            "محمد",
+            "Zoe\u{308}",
+        ] {
+            let nfc: String = unicode_normalization::UnicodeNormalization::nfc(name).collect();
+            assert!(named(&nfc).validate().is_ok(), "{name} was refused");
+        }
     }
 
     #[test]

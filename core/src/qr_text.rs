@@ -29,8 +29,22 @@ pub fn paper_text(credential_bytes: &[u8]) -> String {
     format!("{PAPER_PREFIX}{}", base45::encode(credential_bytes))
 }
 
-/// Parses QR text. Scanners often append a line break; that alone is tolerated.
+/// Parses text as a scanner hands it over: [`without_scanner_suffix`], then [`parse_exact`].
 pub fn parse(text: &str) -> Result<Scanned> {
+    parse_exact(without_scanner_suffix(text))
+}
+
+/// The one place where scanned text is adjusted before it is parsed. Scanners often end what
+/// they read with a line break, so one line break at the end (LF, CR LF or CR) is removed; nothing
+/// else is (docs/format.md, "QR text").
+pub fn without_scanner_suffix(text: &str) -> &str {
+    text.strip_suffix("\r\n")
+        .or_else(|| text.strip_suffix(['\n', '\r']))
+        .unwrap_or(text)
+}
+
+/// Parses QR text exactly as the wallet encodes it: a prefix and base45, nothing around them.
+pub fn parse_exact(text: &str) -> Result<Scanned> {
     if text.len() > MAX_TEXT_CHARS {
         return Err(Error::TooLarge {
             what: "QR text",
@@ -38,7 +52,6 @@ pub fn parse(text: &str) -> Result<Scanned> {
             limit: MAX_TEXT_CHARS,
         });
     }
-    let text = text.trim_end_matches(['\r', '\n']);
     if let Some(body) = text.strip_prefix(PRESENTATION_PREFIX) {
         Ok(Scanned::Presentation(Presentation::from_bytes(
             &base45::decode(body)?,
