@@ -12,11 +12,21 @@ use crate::keys::{
 };
 
 /// A parsed COSE_Sign1 whose headers passed the rules above; its signature is not yet checked.
-#[derive(Debug, Clone)]
+/// `Debug` shows the headers only: the payload may carry personal data.
+#[derive(Clone)]
 pub(crate) struct Signed {
     pub kid: Kid,
     pub content_type: Option<String>,
     sign1: CoseSign1,
+}
+
+impl std::fmt::Debug for Signed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Signed")
+            .field("kid", &self.kid)
+            .field("content_type", &self.content_type)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Signs `payload` and returns the untagged COSE_Sign1 as a CBOR value.
