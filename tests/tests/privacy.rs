@@ -198,12 +198,12 @@ fn debug_of_every_type_holding_personal_data_shows_none_of_it() {
         ("identity proof", PROOF.to_vec()),
         (
             "presentation text",
-            presentation_text[4..40].as_bytes().to_vec(),
+            presentation_text.as_bytes()[4..40].to_vec(),
         ),
-        ("paper text", paper_text[4..40].as_bytes().to_vec()),
+        ("paper text", paper_text.as_bytes()[4..40].to_vec()),
         (
             "ffi presentation text",
-            ffi_shown.text()[4..40].as_bytes().to_vec(),
+            ffi_shown.text().as_bytes()[4..40].to_vec(),
         ),
     ];
     let mut leaks = Vec::new();
