@@ -276,6 +276,11 @@ impl Wallet {
     /// [`Self::CLOCK_TOLERANCE`] is refused with [`Error::ClockNotTrusted`].
     pub fn presentation(&self, id: &CredentialId, now: DateTime<Utc>) -> Result<Shown> {
         let credential = self.credential(id)?;
+        let refresh_at = now
+            .checked_add_signed(self.rotation)
+            .ok_or(Error::InvalidArgument(
+                "presentation time out of range".into(),
+            ))?;
         if self.clock.is_some() {
             let mut conn = self.lock();
             let tx = conn.transaction()?;
@@ -294,7 +299,7 @@ impl Wallet {
             qr: Qr::encode(&text, self.ec)?,
             text,
             id_check_required: false,
-            refresh_at: Some(now + self.rotation),
+            refresh_at: Some(refresh_at),
         })
     }
 

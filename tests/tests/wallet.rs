@@ -504,3 +504,19 @@ fn next_renewal_has_an_answer_for_any_expiry() {
         }
     }
 }
+
+#[test]
+fn presentations_at_the_edges_of_the_calendar_are_errors_not_panics() {
+    let world = World::new();
+    for now in [
+        chrono::DateTime::<chrono::Utc>::MIN_UTC,
+        chrono::DateTime::<chrono::Utc>::UNIX_EPOCH - Duration::seconds(1),
+        chrono::DateTime::<chrono::Utc>::MAX_UTC - Duration::seconds(10),
+        chrono::DateTime::<chrono::Utc>::MAX_UTC,
+    ] {
+        assert!(matches!(
+            world.wallet.presentation(&world.pass, now),
+            Err(Error::InvalidArgument(_))
+        ));
+    }
+}
