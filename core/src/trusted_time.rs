@@ -13,7 +13,8 @@ use crate::error::{Error, Result};
 
 /// The platform's monotonic clock: time since the device booted, counting deep sleep, never set by
 /// the user (Android `SystemClock.elapsedRealtime()`, iOS `clock_gettime(CLOCK_MONOTONIC_RAW)`,
-/// Linux `CLOCK_BOOTTIME`). It restarts from zero when the device reboots.
+/// Linux `CLOCK_BOOTTIME`). It restarts from zero when the device reboots. The wallet reads it with
+/// its store locked, so that concurrent readings are stored in order: it must not call the wallet.
 pub trait MonotonicClock: Send + Sync {
     fn elapsed_since_boot(&self) -> Result<StdDuration>;
 }
