@@ -5,6 +5,7 @@ package io.vaxpass.bench
 
 import io.vaxpass.Authority
 import io.vaxpass.Event
+import io.vaxpass.MonotonicClock
 import io.vaxpass.Person
 import io.vaxpass.Product
 import io.vaxpass.Reason
@@ -56,7 +57,10 @@ fun main(args: Array<String>) {
     val trustList = authority.trustList(now - Duration.ofHours(1), 86_400u)
     val revocationList = authority.revocationList(now - Duration.ofHours(1), 86_400u)
 
-    val wallet = Wallet.open(path("wallet.sqlite"), null)
+    val clock = object : MonotonicClock {
+        override fun elapsedSinceBoot(): Duration = Duration.ofNanos(System.nanoTime())
+    }
+    val wallet = Wallet.open(path("wallet.sqlite"), null, clock)
     val nonce = newNonce()
     val request = wallet.enrolmentRequest(nonce, "identity proof".encodeToByteArray())
     val bundle = authority.answerEnrolment(

@@ -14,6 +14,7 @@ import time
 from vaxpass import (
     Authority,
     Event,
+    MonotonicClock,
     Person,
     Product,
     Reason,
@@ -23,6 +24,11 @@ from vaxpass import (
     default_verifier_config,
     new_nonce,
 )
+
+class BootClock(MonotonicClock):
+    def elapsed_since_boot(self):
+        return datetime.timedelta(seconds=time.clock_gettime(time.CLOCK_BOOTTIME))
+
 
 WARMUP_CALLS = 3_000
 ROUNDS = 21
@@ -61,7 +67,7 @@ def main():
         trust_list = authority.trust_list(now - HOUR, 86_400)
         revocation_list = authority.revocation_list(now - HOUR, 86_400)
 
-        wallet = Wallet.open(path("wallet.sqlite"), None)
+        wallet = Wallet.open(path("wallet.sqlite"), None, BootClock())
         nonce = new_nonce()
         request = wallet.enrolment_request(nonce, b"identity proof")
         events = [

@@ -39,6 +39,10 @@ pub enum VaxpassError {
     Signer { detail: String },
     #[error("{detail}")]
     Storage { detail: String },
+    /// The wallet will not sign at this time: the device clock is ahead of the last trusted
+    /// time, or none was seen yet. Going online (an import, `observe_trusted_time`) fixes it.
+    #[error("{detail}")]
+    ClockNotTrusted { detail: String },
     /// Something unexpected, e.g. a foreign callback threw an exception of another type.
     #[error("{detail}")]
     Internal { detail: String },
@@ -63,6 +67,7 @@ impl From<vaxpass::Error> for VaxpassError {
             E::Signer(_) => Self::Signer { detail: message },
             E::Storage(_) | E::SchemaTooNew { .. } | E::Io(_) => Self::Storage { detail: message },
             E::Qr(_) => Self::InvalidArgument { detail: message },
+            E::ClockNotTrusted(_) => Self::ClockNotTrusted { detail: message },
             _ => Self::Internal { detail: message },
         }
     }

@@ -1,8 +1,10 @@
-//! The two things an app plugs in: a key protector (Android Keystore, iOS Keychain) for the
-//! software device key, and a device signer for a platform P-256 key (Secure Enclave,
-//! StrongBox). Each is a foreign trait adapted to the core's trait of the same name.
+//! The things an app plugs in: a key protector (Android Keystore, iOS Keychain) for the software
+//! device key, a device signer for a platform P-256 key (Secure Enclave, StrongBox), and the
+//! platform's monotonic clock. Each is a foreign trait adapted to the core's trait of the same
+//! name.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::error::VaxpassError;
 
@@ -21,6 +23,17 @@ pub trait DeviceSigner: Send + Sync {
     /// ES256: ECDSA P-256 over SHA-256 of `message`, as 64 bytes `r || s` (IEEE P1363, not DER).
     /// Ed25519: the 64-byte signature of `message`.
     fn sign(&self, message: Vec<u8>) -> Result<Vec<u8>, VaxpassError>;
+}
+
+/// The platform's monotonic clock, which the wallet carries its last trusted time forward with
+/// (it signs no presentation ahead of that time by more than a few minutes). It must count deep
+/// sleep and must not be settable by the user: Android `SystemClock.elapsedRealtime()`, iOS
+/// `clock_gettime_nsec_np(CLOCK_MONOTONIC_RAW)` (not `ProcessInfo.systemUptime`, which stops
+/// while the phone sleeps), Linux `CLOCK_BOOTTIME`.
+#[uniffi::export(with_foreign)]
+pub trait MonotonicClock: Send + Sync {
+    /// Time since the device booted.
+    fn elapsed_since_boot(&self) -> Result<Duration, VaxpassError>;
 }
 
 /// An ES256 signer whose key lives in software: for tests and hosts without secure hardware
@@ -54,6 +67,17 @@ impl vaxpass::KeyProtector for ForeignProtector {
         self.0
             .unwrap(wrapped)
             .map_err(|e| vaxpass::Error::KeyProtection(e.to_string()))
+    }
+}
+
+/// The app's clock, seen by the core.
+pub(crate) struct ForeignClock(pub Arc<dyn MonotonicClock>);
+
+impl vaxpass::MonotonicClock for ForeignClock {
+    fn elapsed_since_boot(&self) -> vaxpass::Result<Duration> {
+        self.0
+            .elapsed_since_boot()
+            .map_err(|e| vaxpass::Error::InvalidArgument(format!("the monotonic clock: {e}")))
     }
 }
 

@@ -21,7 +21,7 @@ mod wallet;
 
 pub use authority::Authority;
 pub use error::VaxpassError;
-pub use keys::{software_p256_signer, DeviceSigner, KeyProtector};
+pub use keys::{software_p256_signer, DeviceSigner, KeyProtector, MonotonicClock};
 pub use qr::{Qr, Shown};
 pub use types::*;
 pub use verifier::{TrustList, Verifier};

@@ -31,6 +31,11 @@ impl TrustList {
     pub fn sequence(&self) -> u64 {
         self.0.sequence
     }
+
+    /// When the authority signed this list: a time to pass to `Wallet.observe_trusted_time`.
+    pub fn issued_at(&self) -> SystemTime {
+        crate::convert::system_time(self.0.issued_at)
+    }
 }
 
 #[derive(Debug, uniffi::Object)]

@@ -5,7 +5,9 @@ use std::time::SystemTime;
 
 use crate::convert::{credential_id, time};
 use crate::error::VaxpassError;
-use crate::keys::{DeviceSigner, ForeignProtector, ForeignSigner, KeyProtector};
+use crate::keys::{
+    DeviceSigner, ForeignClock, ForeignProtector, ForeignSigner, KeyProtector, MonotonicClock,
+};
 use crate::qr::Shown;
 use crate::types::PassSummary;
 use crate::verifier::TrustList;
@@ -17,10 +19,13 @@ pub struct Wallet(vaxpass::Wallet);
 impl Wallet {
     /// Opens or creates a wallet with a software Ed25519 device key. Pass the platform's key
     /// protector; without one the key is stored unwrapped (fine for tests, not for phones).
+    /// The clock is the platform's monotonic clock: presentations are signed only at times the
+    /// wallet can trust (see `presentation`).
     #[uniffi::constructor]
     pub fn open(
         path: String,
         key_protector: Option<Arc<dyn KeyProtector>>,
+        clock: Arc<dyn MonotonicClock>,
     ) -> Result<Arc<Self>, VaxpassError> {
         let source = match key_protector {
             Some(protector) => {
@@ -28,7 +33,7 @@ impl Wallet {
             }
             None => vaxpass::DeviceKeySource::default(),
         };
-        Ok(Arc::new(Self(vaxpass::Wallet::open(path, source)?)))
+        Self::with_clock(vaxpass::Wallet::open(path, source)?, clock)
     }
 
     /// Opens or creates a wallet whose device key is a platform key the app signs with.
@@ -36,9 +41,17 @@ impl Wallet {
     pub fn open_with_signer(
         path: String,
         signer: Arc<dyn DeviceSigner>,
+        clock: Arc<dyn MonotonicClock>,
     ) -> Result<Arc<Self>, VaxpassError> {
         let source = vaxpass::DeviceKeySource::Platform(Arc::new(ForeignSigner(signer)));
-        Ok(Arc::new(Self(vaxpass::Wallet::open(path, source)?)))
+        Self::with_clock(vaxpass::Wallet::open(path, source)?, clock)
+    }
+
+    /// Records that the real time is at least `time`, as the authority vouched for it: the
+    /// `Date` of an answer from the issuer over its authenticated connection, or a verified
+    /// list's `issued_at`. Importing with a trust list does this on its own.
+    pub fn observe_trusted_time(&self, time: SystemTime) -> Result<(), VaxpassError> {
+        Ok(self.0.observe_trusted_time(crate::convert::time(time)?)?)
     }
 
     /// The device public key credentials are bound to: 32 bytes (Ed25519) or the 33-byte
@@ -77,7 +90,10 @@ impl Wallet {
         Ok(self.0.passes()?.into_iter().map(Into::into).collect())
     }
 
-    /// A rotating presentation signed now; show a fresh one at `refresh_at`.
+    /// A rotating presentation signed at `now` (the device clock); show a fresh one at
+    /// `refresh_at`. Throws `ClockNotTrusted` when `now` is more than a few minutes ahead of the
+    /// last trusted time carried forward by the monotonic clock (after a reboot: of the last
+    /// trusted time the wallet stored), or when the wallet has seen no trusted time yet.
     pub fn presentation(
         &self,
         pass_id: String,
@@ -96,5 +112,16 @@ impl Wallet {
     /// Removes a pass; `false` if there was none.
     pub fn remove(&self, pass_id: String) -> Result<bool, VaxpassError> {
         Ok(self.0.remove(&credential_id(&pass_id)?)?)
+    }
+}
+
+impl Wallet {
+    fn with_clock(
+        wallet: vaxpass::Wallet,
+        clock: Arc<dyn MonotonicClock>,
+    ) -> Result<Arc<Self>, VaxpassError> {
+        Ok(Arc::new(Self(
+            wallet.with_clock(Arc::new(ForeignClock(clock))),
+        )))
     }
 }

@@ -12,7 +12,8 @@ use crate::keys::{
 };
 
 /// A parsed COSE_Sign1 whose headers passed the rules above; its signature is not yet checked.
-#[derive(Debug, Clone)]
+/// `Debug` shows the headers only: the payload may carry personal data.
+#[derive(Clone)]
 pub(crate) struct Signed {
     pub kid: Kid,
     pub content_type: Option<String>,
@@ -20,6 +21,15 @@ pub(crate) struct Signed {
     protected: Vec<u8>,
     payload: Vec<u8>,
     signature: Vec<u8>,
+}
+
+impl std::fmt::Debug for Signed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Signed")
+            .field("kid", &self.kid)
+            .field("content_type", &self.content_type)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Largest protected header accepted: alg, a 40-character content type and a kid take 55 bytes.

@@ -83,13 +83,24 @@ pub struct Claims {
 }
 
 /// A parsed credential. Parsing checks structure only; signatures are the verifier's job.
-#[derive(Debug, Clone)]
+/// `Debug` shows the claims (which redact the holder) and never the bytes, which carry the name.
+#[derive(Clone)]
 pub struct Credential {
     /// Key id of the issuer key that signed it.
     pub kid: Kid,
     pub claims: Claims,
     signed: Signed,
     bytes: Vec<u8>,
+}
+
+impl fmt::Debug for Credential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credential")
+            .field("kid", &self.kid)
+            .field("claims", &self.claims)
+            .field("bytes", &self.bytes.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Credential {

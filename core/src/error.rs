@@ -63,6 +63,10 @@ pub enum Error {
     /// A server answered a list request with a status the SDK does not handle.
     #[error("unexpected HTTP status {0}")]
     UnexpectedStatus(u16),
+    /// The wallet will not sign for this time: the device clock is ahead of the last time it can
+    /// trust by more than the tolerance, or it has seen no trusted time yet (docs/architecture.md).
+    #[error("the device clock is not trusted: {0}")]
+    ClockNotTrusted(&'static str),
     /// A QR code could not be produced (the text is too long for any version).
     #[error("QR encoding failed: {0}")]
     Qr(&'static str),

@@ -18,11 +18,20 @@ use crate::store::{self, Create};
 
 const MIGRATIONS: &[&str] = &[include_str!("../migrations/authority/0001_init.sql")];
 
-/// A credential just issued.
-#[derive(Debug, Clone)]
+/// A credential just issued. `Debug` shows the id, never the bytes (they carry the holder).
+#[derive(Clone)]
 pub struct Issued {
     pub id: CredentialId,
     pub bytes: Vec<u8>,
+}
+
+impl std::fmt::Debug for Issued {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Issued")
+            .field("id", &self.id)
+            .field("bytes", &self.bytes.len())
+            .finish()
+    }
 }
 
 /// One credential to issue in a batch.

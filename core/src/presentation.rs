@@ -16,12 +16,22 @@ use crate::keys::{DeviceSigner, InvalidSignature};
 pub const PRESENTATION_DOMAIN: &[u8] = b"vaxpass presentation v1\0";
 const WHAT: &str = "presentation";
 
-/// A parsed presentation; the device signature is not yet checked.
-#[derive(Debug, Clone)]
+/// A parsed presentation; the device signature is not yet checked. `Debug` redacts the holder,
+/// as [`Credential`]'s does.
+#[derive(Clone)]
 pub struct Presentation {
     pub credential: Credential,
     pub shown_at: DateTime<Utc>,
     pub device_signature: Vec<u8>,
+}
+
+impl std::fmt::Debug for Presentation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Presentation")
+            .field("credential", &self.credential)
+            .field("shown_at", &self.shown_at)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The bytes the device signs: domain, SHA-256 of the credential bytes, time as 8 bytes big-endian.

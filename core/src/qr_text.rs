@@ -11,7 +11,7 @@ pub const PAPER_PREFIX: &str = "VC1:";
 /// The most characters a QR code can hold in alphanumeric mode (version 40, ECC L).
 pub const MAX_TEXT_CHARS: usize = 4296;
 
-/// What a scanned QR text holds.
+/// What a scanned QR text holds. `Debug` redacts the holder (see [`Credential`]).
 #[derive(Debug, Clone)]
 pub enum Scanned {
     Presentation(Presentation),

@@ -109,12 +109,14 @@ pub fn next_refresh(now: DateTime<Utc>, next_update: DateTime<Utc>, jitter: f64)
         + Duration::milliseconds(
             (left.num_milliseconds() as f64 * 0.4 * jitter.clamp(0.0, 1.0)) as i64,
         );
-    now + at.max(Duration::minutes(1))
+    later(now, at.max(Duration::minutes(1)))
 }
 
 /// When a wallet should renew a pass that expires at `expires`: a random day in the month before
 /// the last week, at a random minute between 01:00 and 05:00 local time — never at the shop door,
-/// never at lunch. Past that window (already late), as soon as possible off-peak.
+/// never at lunch. Past that window (already late), as soon as possible off-peak. Any `expires`,
+/// `now` and offset give an answer: the arithmetic is checked, and at the edges of the calendar
+/// the answer stays within it.
 pub fn renewal_time(
     expires: DateTime<Utc>,
     now: DateTime<Utc>,
@@ -123,26 +125,34 @@ pub fn renewal_time(
 ) -> DateTime<Utc> {
     let offset = FixedOffset::east_opt(utc_offset_minutes.saturating_mul(60)).unwrap_or(Utc.fix());
     let jitter = jitter.clamp(0.0, 1.0);
-    let window_start = (expires - Duration::days(30)).max(now);
-    let window_end = (expires - Duration::days(7)).max(window_start);
+    let before_expiry = |days| expires.checked_sub_signed(Duration::days(days));
+    let window_start = before_expiry(30).map_or(now, |t| t.max(now));
+    let window_end = before_expiry(7).map_or(window_start, |t| t.max(window_start));
     let days = (window_end - window_start).num_days();
-    let day = window_start + Duration::days((days as f64 * jitter) as i64);
+    let day = later(window_start, Duration::days((days as f64 * jitter) as i64));
     let minute = (jitter * 4.0 * 60.0 * 7.0) as i64 % (4 * 60); // decorrelated from the day
-    let local = day
-        .with_timezone(&offset)
-        .date_naive()
-        .and_time(NaiveTime::MIN)
-        + Duration::hours(1)
-        + Duration::minutes(minute);
-    let at = local
-        .and_local_timezone(offset)
-        .single()
-        .map_or(day, |t| t.with_timezone(&Utc));
+    let at = off_peak(day, offset, minute).unwrap_or(day);
     if at < now {
-        at + Duration::days(1)
+        later(at, Duration::days(1))
     } else {
         at
     }
+}
+
+/// `minute` minutes past 01:00 local time on the local day of `day`; `None` off the calendar.
+fn off_peak(day: DateTime<Utc>, offset: FixedOffset, minute: i64) -> Option<DateTime<Utc>> {
+    let local = day
+        .naive_utc()
+        .checked_add_offset(offset)?
+        .date()
+        .and_time(NaiveTime::MIN)
+        .checked_add_signed(Duration::hours(1) + Duration::minutes(minute))?;
+    Some(local.checked_sub_offset(offset)?.and_utc())
+}
+
+/// `t + by`, or the last representable time.
+fn later(t: DateTime<Utc>, by: Duration) -> DateTime<Utc> {
+    t.checked_add_signed(by).unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
 /// A jitter in [0, 1) from the operating system's random generator.
@@ -233,5 +243,35 @@ mod tests {
         // Already inside the last week: still off-peak, and never in the past.
         let late = renewal_time(now + Duration::days(2), now, 540, 0.5);
         assert!(late > now && late < now + Duration::days(2));
+    }
+
+    #[test]
+    fn renewal_and_refresh_times_are_total_at_the_edges_of_the_calendar() {
+        let min = DateTime::<Utc>::MIN_UTC;
+        let max = DateTime::<Utc>::MAX_UTC;
+        let ordinary = at("2021-12-13T03:00:00Z");
+        let times = [
+            min,
+            min + Duration::days(3),
+            DateTime::UNIX_EPOCH,
+            ordinary,
+            max - Duration::days(3),
+            max,
+        ];
+        for expires in times {
+            for now in times {
+                for offset in [i32::MIN, -1440, -720, 0, 540, 1440, i32::MAX] {
+                    for jitter in [0.0, 0.5, 0.999, f64::NAN] {
+                        let t = renewal_time(expires, now, offset, jitter);
+                        assert!(
+                            t >= now || t == max,
+                            "{expires} {now} {offset} {jitter}: {t}"
+                        );
+                    }
+                }
+                let r = next_refresh(now, expires, 0.5);
+                assert!(r >= now, "{now} {expires}: {r}");
+            }
+        }
     }
 }

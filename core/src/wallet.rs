@@ -1,5 +1,7 @@
 //! The citizen's wallet: a device key and the holder's credentials in SQLite, and the QR codes
-//! shown at the door — a rotating presentation, or a paper pass that asks for an ID check.
+//! shown at the door — a rotating presentation, or a paper pass that asks for an ID check. With a
+//! monotonic clock attached, presentations are signed only at times the wallet can trust
+//! ([`crate::trusted_time`]).
 
 use std::fmt;
 use std::path::Path;
@@ -18,10 +20,14 @@ use crate::presentation::Presentation;
 use crate::qr::{EcLevel, Qr};
 use crate::qr_text;
 use crate::store::{self, Create};
+use crate::trusted_time::{self, Anchor, MonotonicClock};
 use crate::verdict::Reason;
 use crate::verifier::check_credential;
 
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/wallet/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/wallet/0001_init.sql"),
+    include_str!("../migrations/wallet/0002_trusted_time.sql"),
+];
 
 /// Wraps the software device key before it is stored, e.g. with the Android Keystore or the iOS
 /// Keychain. Without one ([`Unprotected`]) the key is stored as is, protected only by the app's
@@ -133,6 +139,7 @@ pub struct Wallet {
     device_key: DevicePublicKey,
     rotation: Duration,
     ec: EcLevel,
+    clock: Option<Arc<dyn MonotonicClock>>,
 }
 
 impl fmt::Debug for Wallet {
@@ -146,6 +153,10 @@ impl fmt::Debug for Wallet {
 impl Wallet {
     /// The QR rotates this often by default.
     pub const DEFAULT_ROTATION: Duration = Duration::seconds(30);
+    /// How far ahead of its trusted lower bound of the real time a wallet with a clock still
+    /// signs: enough for the lag of an observed time and months of monotonic-clock drift, small
+    /// beside the hours a lent pass needs.
+    pub const CLOCK_TOLERANCE: Duration = Duration::minutes(5);
 
     /// Opens or creates a wallet. A new wallet generates (software) or records (platform) its
     /// device key; an existing one must be opened with the same kind of key it was created with.
@@ -159,6 +170,7 @@ impl Wallet {
             device_key,
             rotation: Self::DEFAULT_ROTATION,
             ec: EcLevel::M,
+            clock: None,
         })
     }
 
@@ -171,6 +183,26 @@ impl Wallet {
         }
         self.rotation = rotation;
         Ok(self)
+    }
+
+    /// Signs presentations only at times this wallet can trust: never later than the last
+    /// trusted time it saw, carried forward by `clock`, plus [`Self::CLOCK_TOLERANCE`]. Phone apps
+    /// always attach the platform's clock (the bindings require one); without a clock a wallet
+    /// signs for whatever time it is given, which only tests and tools should rely on.
+    pub fn with_clock(mut self, clock: Arc<dyn MonotonicClock>) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// Records that the real time is at least `time`, as an authority vouched for it: an
+    /// authenticated answer from the issuer, or a signed list's `issued_at`. Never moves the
+    /// wallet's trusted time backwards. Imports checked against a trust list do this on their own.
+    pub fn observe_trusted_time(&self, time: DateTime<Utc>) -> Result<()> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        self.advance_trusted_time(&tx, Some(time))?;
+        tx.commit()?;
+        Ok(())
     }
 
     /// Changes the QR error correction level (M by default).
@@ -211,6 +243,11 @@ impl Wallet {
         }
         let mut conn = self.lock();
         let tx = conn.transaction()?;
+        if let Some(trust) = trust {
+            // Signed by keys the trust list vouches for: the issuance times are authority time.
+            let issued = credentials.iter().map(|c| c.claims.issued_at).max();
+            self.advance_trusted_time(&tx, issued.max(Some(trust.issued_at)))?;
+        }
         for credential in &credentials {
             tx.execute(
                 "INSERT OR REPLACE INTO passes (id, credential, imported_at) VALUES (?1, ?2, ?3)",
@@ -234,9 +271,25 @@ impl Wallet {
             .collect()
     }
 
-    /// A rotating presentation of a pass, signed by the device key at `now`.
+    /// A rotating presentation of a pass, signed by the device key at `now` (the device clock).
+    /// With a monotonic clock attached, a `now` ahead of the trusted time by more than
+    /// [`Self::CLOCK_TOLERANCE`] is refused with [`Error::ClockNotTrusted`].
     pub fn presentation(&self, id: &CredentialId, now: DateTime<Utc>) -> Result<Shown> {
         let credential = self.credential(id)?;
+        let refresh_at = now
+            .checked_add_signed(self.rotation)
+            .ok_or(Error::InvalidArgument(
+                "presentation time out of range".into(),
+            ))?;
+        if self.clock.is_some() {
+            let mut conn = self.lock();
+            let tx = conn.transaction()?;
+            let floor = self.advance_trusted_time(&tx, None)?;
+            trusted_time::check_signing_time(floor, now, Self::CLOCK_TOLERANCE)?;
+            // The floor is persisted before anything is signed: after a reboot the wallet
+            // continues from it, never from a time it signed for.
+            tx.commit()?;
+        }
         let text = qr_text::presentation_text(&Presentation::create(
             &credential,
             now,
@@ -246,7 +299,7 @@ impl Wallet {
             qr: Qr::encode(&text, self.ec)?,
             text,
             id_check_required: false,
-            refresh_at: Some(now + self.rotation),
+            refresh_at: Some(refresh_at),
         })
     }
 
@@ -282,6 +335,50 @@ impl Wallet {
             .lock()
             .execute("DELETE FROM passes WHERE id = ?1", [id.to_string()])?
             > 0)
+    }
+
+    /// Moves the stored lower bound of the real time to the latest of what it was (carried forward
+    /// by the monotonic clock) and `seen`, re-anchored at the clock's current reading; returns it.
+    fn advance_trusted_time(
+        &self,
+        tx: &rusqlite::Transaction<'_>,
+        seen: Option<DateTime<Utc>>,
+    ) -> Result<Option<DateTime<Utc>>> {
+        let elapsed = self.clock.as_deref().map(trusted_time::read).transpose()?;
+        let stored: Option<(i64, Option<i64>)> = tx
+            .query_row(
+                "SELECT at_ms, boot_elapsed_ms FROM trusted_time WHERE id = 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let anchor = match stored {
+            None => None,
+            Some((at, elapsed)) => Some(Anchor {
+                at: DateTime::from_timestamp_millis(at).ok_or(Error::malformed(
+                    "wallet store",
+                    "trusted time out of range",
+                ))?,
+                elapsed: elapsed
+                    .map(|ms| {
+                        Duration::try_milliseconds(ms)
+                            .filter(|d| *d >= Duration::zero())
+                            .ok_or(Error::malformed(
+                                "wallet store",
+                                "monotonic reading out of range",
+                            ))
+                    })
+                    .transpose()?,
+            }),
+        };
+        let advanced = Anchor::advanced(anchor, seen, elapsed);
+        if let Some(a) = advanced.filter(|a| Some(*a) != anchor) {
+            tx.execute(
+                "INSERT OR REPLACE INTO trusted_time (id, at_ms, boot_elapsed_ms) VALUES (1, ?1, ?2)",
+                params![a.at.timestamp_millis(), a.elapsed.map(|d| d.num_milliseconds())],
+            )?;
+        }
+        Ok(advanced.map(|a| a.at))
     }
 
     fn credential(&self, id: &CredentialId) -> Result<Credential> {

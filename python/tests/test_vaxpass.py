@@ -15,6 +15,7 @@ import hashlib
 import os
 import tempfile
 import threading
+import time
 import unittest
 
 from cryptography.exceptions import InvalidSignature, InvalidTag
@@ -31,6 +32,7 @@ from vaxpass import (
     Event,
     InternalError,
     KeyProtector,
+    MonotonicClock,
     Person,
     Product,
     Reason,
@@ -67,6 +69,23 @@ EVENTS = [
 ]
 
 
+class BootClock(MonotonicClock):
+    """The wallet's monotonic clock: time since boot (Linux CLOCK_BOOTTIME counts suspend)."""
+
+    def elapsed_since_boot(self):
+        return datetime.timedelta(seconds=time.clock_gettime(time.CLOCK_BOOTTIME))
+
+
+class MovableClock(MonotonicClock):
+    """A monotonic clock the test moves; a reboot sets it back near zero."""
+
+    def __init__(self, elapsed):
+        self.elapsed = elapsed
+
+    def elapsed_since_boot(self):
+        return self.elapsed
+
+
 def wallet_import(wallet, bundle, trust_list, now):
     """Imports an enrolment answer."""
     return wallet.import_passes(bundle, trust_list, now)
@@ -81,7 +100,7 @@ class World:
         self.root = self.authority.root_public_key()
         self.trust_list_bytes = self.authority.trust_list(LISTS_MADE, LISTS_VALID_FOR)
         self.revocation_list_bytes = self.authority.revocation_list(LISTS_MADE, LISTS_VALID_FOR)
-        self.wallet = wallet if wallet is not None else Wallet.open(self.path("wallet.db"), None)
+        self.wallet = wallet if wallet is not None else Wallet.open(self.path("wallet.db"), None, BootClock())
         self.pass_id = self.enrol(self.wallet)
         self.verifier = Verifier.open(self.path("verifier.db"), self.root, default_verifier_config())
         self.verifier.apply_trust_list(self.trust_list_bytes, NOW)
@@ -373,7 +392,7 @@ class PluginTests(VaxpassTestCase):
     def test_f_python_key_protector(self):
         protector = AesGcmProtector()
         wallet_path = self.path("wallet.db")
-        wallet = Wallet.open(wallet_path, protector)
+        wallet = Wallet.open(wallet_path, protector, BootClock())
         self.assertEqual((protector.wraps, protector.unwraps), (1, 0), "a new key is wrapped once")
         device_key = wallet.device_public_key()
         self.assertEqual(len(device_key), 32, "software device keys are Ed25519")
@@ -381,7 +400,7 @@ class PluginTests(VaxpassTestCase):
         self.assertValid(world.verdict(world.show(NOW).text(), NOW))
         del world.wallet, wallet
 
-        reopened = Wallet.open(wallet_path, protector)
+        reopened = Wallet.open(wallet_path, protector, BootClock())
         self.assertEqual((protector.wraps, protector.unwraps), (1, 1), "reopening unwraps the stored key")
         self.assertEqual(reopened.device_public_key(), device_key)
         self.assertEqual([p.id for p in reopened.passes()], [world.pass_id])
@@ -389,15 +408,15 @@ class PluginTests(VaxpassTestCase):
         del reopened
 
         with self.assertRaises(VaxpassError.KeyProtection):
-            Wallet.open(wallet_path, None)
+            Wallet.open(wallet_path, None, BootClock())
         with self.assertRaises(VaxpassError.KeyProtection):
-            Wallet.open(wallet_path, AesGcmProtector())  # another key
-        self.assertEqual(Wallet.open(wallet_path, protector).device_public_key(), device_key)
+            Wallet.open(wallet_path, AesGcmProtector(), BootClock())  # another key
+        self.assertEqual(Wallet.open(wallet_path, protector, BootClock()).device_public_key(), device_key)
 
     def test_g_python_es256_device_signer(self):
         signer = Es256Signer()
         self.assertEqual(len(signer.public_point), 65)
-        wallet = Wallet.open_with_signer(self.path("wallet.db"), signer)
+        wallet = Wallet.open_with_signer(self.path("wallet.db"), signer, BootClock())
         device_key = wallet.device_public_key()
         x = signer.public_point[1:33]
         self.assertIn(device_key, (signer.public_point, bytes([0x02 + signer.public_point[64] % 2]) + x))
@@ -422,6 +441,42 @@ class PluginTests(VaxpassTestCase):
 
         # A screenshot of it still goes stale like any other.
         self.assertRefused(world.verdict(text, TOO_LATE), Reason.PRESENTATION_TOO_OLD, "presentation_too_old")
+
+
+class ClockTests(VaxpassTestCase):
+    def test_j_a_clock_set_three_hours_ahead_gets_no_code_that_verifies_later(self):
+        clock = MovableClock(datetime.timedelta(hours=30))
+        # Enrolled with the verified trust list at NOW: the pass's issuance is a trusted time.
+        world = World(self.dir, wallet=Wallet.open(self.path("wallet.db"), None, clock))
+        clock.elapsed += datetime.timedelta(minutes=10)
+        real = NOW + datetime.timedelta(minutes=10)
+        self.assertValid(world.verdict(world.show(real).text(), real))
+
+        # The phone's clock set ahead, a screenshot every two minutes for eight hours.
+        screenshots = []
+        for k in range(1, 241):
+            try:
+                screenshots.append(world.show(real + datetime.timedelta(minutes=2 * k)).text())
+            except VaxpassError.ClockNotTrusted:
+                pass
+        self.assertLessEqual(len(screenshots), 3, "only the tolerance is signed")
+        doors = [real + datetime.timedelta(minutes=8, seconds=144 * k) for k in range(200)]
+        accepted = sum(world.verdict(text, door).valid for door in doors for text in screenshots)
+        self.assertEqual(accepted, 0, "no lent screenshot verifies at a later moment")
+
+        # After a reboot only the stored trusted time is known.
+        clock.elapsed = datetime.timedelta(seconds=20)
+        with self.assertRaises(VaxpassError.ClockNotTrusted):
+            world.show(real + datetime.timedelta(hours=3))
+        world.show(real + datetime.timedelta(minutes=1))
+
+        # A day later a verified list's issue time is trusted again.
+        tomorrow = NOW + datetime.timedelta(days=1)
+        with self.assertRaises(VaxpassError.ClockNotTrusted):
+            world.show(tomorrow)
+        trust = TrustList.verify(world.authority.trust_list(tomorrow - datetime.timedelta(minutes=1), LISTS_VALID_FOR), world.root)
+        world.wallet.observe_trusted_time(trust.issued_at())
+        world.show(tomorrow)
 
 
 class PrivacyTests(VaxpassTestCase):

@@ -271,3 +271,253 @@ fn rotation_is_configurable_within_bounds() {
     );
     assert!(!format!("{shown:?}").contains(&shown.text));
 }
+
+/// A monotonic clock the test moves: time since boot, which a reboot sets back to zero.
+#[derive(Default)]
+struct TestClock(std::sync::atomic::AtomicU64);
+
+impl TestClock {
+    fn pass(&self, by: Duration) {
+        let ms = u64::try_from(by.num_milliseconds()).unwrap();
+        self.0.fetch_add(ms, Ordering::SeqCst);
+    }
+    fn reboot(&self) {
+        self.0.store(0, Ordering::SeqCst);
+    }
+}
+
+impl MonotonicClock for TestClock {
+    fn elapsed_since_boot(&self) -> Result<std::time::Duration> {
+        Ok(std::time::Duration::from_millis(
+            self.0.load(Ordering::SeqCst),
+        ))
+    }
+}
+
+/// A wallet with a monotonic clock, enrolled at `lunch()` with a pass checked against the trust
+/// list (so the credential's issuance time is the wallet's first trusted time).
+fn clocked_wallet(world: &World, name: &str, clock: &Arc<TestClock>) -> (Wallet, CredentialId) {
+    let wallet = Wallet::open(world.dir.path().join(name), DeviceKeySource::default())
+        .unwrap()
+        .with_clock(clock.clone());
+    let issued = world
+        .authority
+        .issue(
+            &three_doses(),
+            wallet.device_key(),
+            lunch(),
+            lunch() + Duration::days(365),
+            lunch(),
+        )
+        .unwrap();
+    let trust = TrustList::verify(
+        &world
+            .authority
+            .trust_list(lunch() - Duration::hours(1), Duration::hours(24))
+            .unwrap(),
+        &world.authority.root_public_key(),
+    )
+    .unwrap();
+    let bundle = enrolment::encode_issued(&[issued.bytes]).unwrap();
+    wallet.import(&bundle, Some(&trust), lunch()).unwrap();
+    (wallet, issued.id)
+}
+
+fn refused_for_the_clock(result: Result<Shown>) -> bool {
+    matches!(result, Err(Error::ClockNotTrusted(_)))
+}
+
+#[test]
+fn a_clock_set_three_hours_ahead_gives_no_code_that_verifies_in_the_future() {
+    let world = World::new();
+    let clock = Arc::new(TestClock::default());
+    clock.pass(Duration::hours(30)); // the phone has been up for a while
+    let (wallet, pass) = clocked_wallet(&world, "clocked.sqlite", &clock);
+
+    // Ten minutes later, on a correct clock: a code, and it verifies.
+    clock.pass(Duration::minutes(10));
+    let real = lunch() + Duration::minutes(10);
+    let shown = wallet.presentation(&pass, real).unwrap();
+    assert!(world.verdict(&shown.text, real).is_valid());
+
+    // The holder sets the clock ahead and screenshots a code every two minutes for eight hours,
+    // as fast as the clock can be changed (the monotonic clock barely moves).
+    let mut screenshots = Vec::new();
+    for minutes in (2..=8 * 60).step_by(2) {
+        let ahead = real + Duration::minutes(minutes);
+        match wallet.presentation(&pass, ahead) {
+            Ok(shown) => screenshots.push(shown.text),
+            Err(Error::ClockNotTrusted(_)) => {}
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert!(
+        screenshots.len() <= 3,
+        "only the tolerance is signed: {}",
+        screenshots.len()
+    );
+    // The lent screenshots, tried at 200 moments over the next eight hours: none verifies once
+    // the tolerance and the verifier's window have passed.
+    let mut accepted = 0;
+    for k in 0..200 {
+        let door = real + Duration::minutes(8) + Duration::seconds(k * 8 * 3600 / 200);
+        accepted += screenshots
+            .iter()
+            .filter(|text| world.verdict(text, door).is_valid())
+            .count();
+    }
+    assert_eq!(accepted, 0);
+    assert!(refused_for_the_clock(
+        wallet.presentation(&pass, real + Duration::hours(3))
+    ));
+    // Setting the clock back does not help either, and the correct clock still works.
+    assert!(wallet.presentation(&pass, real).is_ok());
+}
+
+#[test]
+fn the_trusted_time_survives_restarts_and_a_reboot_never_signs_past_the_stored_one() {
+    let world = World::new();
+    let clock = Arc::new(TestClock::default());
+    clock.pass(Duration::hours(2));
+    let (wallet, pass) = clocked_wallet(&world, "clocked.sqlite", &clock);
+    let path = world.dir.path().join("clocked.sqlite");
+    clock.pass(Duration::hours(1));
+    let used = lunch() + Duration::hours(1);
+    wallet.presentation(&pass, used).unwrap();
+    drop(wallet);
+
+    // The app restarts in the same boot: the stored anchor and the monotonic clock carry on.
+    let reopen = || {
+        Wallet::open(&path, DeviceKeySource::default())
+            .unwrap()
+            .with_clock(clock.clone())
+    };
+    clock.pass(Duration::hours(4));
+    let wallet = reopen();
+    assert!(wallet
+        .presentation(&pass, used + Duration::hours(4))
+        .is_ok());
+    assert!(refused_for_the_clock(
+        wallet.presentation(&pass, used + Duration::hours(7))
+    ));
+    let last_use = used + Duration::hours(4);
+    drop(wallet);
+
+    // A reboot: the monotonic clock restarts, so only the stored time is known. Within the
+    // tolerance of it the wallet signs; a clock set ahead after a reboot gets nothing.
+    clock.reboot();
+    clock.pass(Duration::minutes(1));
+    let wallet = reopen();
+    assert!(refused_for_the_clock(
+        wallet.presentation(&pass, last_use + Duration::hours(3))
+    ));
+    assert!(wallet
+        .presentation(&pass, last_use + Duration::minutes(2))
+        .is_ok());
+    // Signing did not move the trusted time: a second reboot gets no further than the first.
+    clock.reboot();
+    assert!(refused_for_the_clock(wallet.presentation(
+        &pass,
+        last_use + Wallet::CLOCK_TOLERANCE + Duration::minutes(1)
+    )));
+    // From the reboot on, the monotonic clock carries the stored time forward again.
+    clock.pass(Duration::minutes(30));
+    assert!(wallet
+        .presentation(&pass, last_use + Duration::minutes(30))
+        .is_ok());
+    // A day later, offline: refused until the wallet sees an authority time again.
+    let next_day = last_use + Duration::days(1);
+    assert!(refused_for_the_clock(wallet.presentation(&pass, next_day)));
+    wallet.observe_trusted_time(next_day).unwrap();
+    let shown = wallet.presentation(&pass, next_day).unwrap();
+    world.sync(next_day - Duration::hours(1));
+    assert!(world.verdict(&shown.text, next_day).is_valid());
+    // An older observation never moves the trusted time back.
+    wallet.observe_trusted_time(lunch()).unwrap();
+    assert!(wallet.presentation(&pass, next_day).is_ok());
+}
+
+#[test]
+fn a_clocked_wallet_refuses_to_sign_without_a_trusted_time_or_with_a_damaged_one() {
+    let world = World::new();
+    let clock = Arc::new(TestClock::default());
+    // Imported without a trust list: the issuance time is unchecked, so it is not trusted.
+    let wallet = Wallet::open(
+        world.dir.path().join("wallet.sqlite"),
+        DeviceKeySource::default(),
+    )
+    .unwrap()
+    .with_clock(clock.clone());
+    assert!(refused_for_the_clock(
+        wallet.presentation(&world.pass, lunch())
+    ));
+
+    let (wallet, pass) = clocked_wallet(&world, "clocked.sqlite", &clock);
+    assert!(wallet.presentation(&pass, lunch()).is_ok());
+    let db = rusqlite::Connection::open(world.dir.path().join("clocked.sqlite")).unwrap();
+    for damage in [
+        "UPDATE trusted_time SET at_ms = 9223372036854775807",
+        "UPDATE trusted_time SET at_ms = 0, boot_elapsed_ms = -5",
+    ] {
+        db.execute(damage, []).unwrap();
+        assert!(matches!(
+            wallet.presentation(&pass, lunch()),
+            Err(Error::Malformed { .. })
+        ));
+    }
+}
+
+#[test]
+fn next_renewal_has_an_answer_for_any_expiry() {
+    let world = World::new();
+    let min = chrono::DateTime::<chrono::Utc>::MIN_UTC;
+    let max = chrono::DateTime::<chrono::Utc>::MAX_UTC;
+    let whole = |t: chrono::DateTime<chrono::Utc>| {
+        chrono::DateTime::from_timestamp(t.timestamp(), 0).unwrap()
+    };
+    for (not_before, expires) in [
+        (lunch(), whole(max)),
+        (lunch(), whole(max) - Duration::days(3)),
+        (
+            whole(min) + Duration::days(1),
+            whole(min) + Duration::days(2),
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let wallet = Wallet::open(dir.path().join("w.sqlite"), DeviceKeySource::default()).unwrap();
+        let issued = world
+            .authority
+            .issue(
+                &three_doses(),
+                wallet.device_key(),
+                not_before,
+                expires,
+                lunch(),
+            )
+            .unwrap();
+        let bundle = enrolment::encode_issued(&[issued.bytes]).unwrap();
+        wallet.import(&bundle, None, lunch()).unwrap();
+        for now in [whole(min), lunch(), whole(max)] {
+            for offset in [i32::MIN, -720, 0, 540, i32::MAX] {
+                let at = wallet.next_renewal(now, offset).unwrap().unwrap();
+                assert!(at >= now, "{expires} {now} {offset}: {at}");
+            }
+        }
+    }
+}
+
+#[test]
+fn presentations_at_the_edges_of_the_calendar_are_errors_not_panics() {
+    let world = World::new();
+    for now in [
+        chrono::DateTime::<chrono::Utc>::MIN_UTC,
+        chrono::DateTime::<chrono::Utc>::UNIX_EPOCH - Duration::seconds(1),
+        chrono::DateTime::<chrono::Utc>::MAX_UTC - Duration::seconds(10),
+        chrono::DateTime::<chrono::Utc>::MAX_UTC,
+    ] {
+        assert!(matches!(
+            world.wallet.presentation(&world.pass, now),
+            Err(Error::InvalidArgument(_))
+        ));
+    }
+}

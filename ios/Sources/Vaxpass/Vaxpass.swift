@@ -588,6 +588,34 @@ fileprivate struct FfiConverterTimestamp: FfiConverterRustBuffer {
     }
 }
 
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterDuration: FfiConverterRustBuffer {
+    typealias SwiftType = TimeInterval
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TimeInterval {
+        let seconds: UInt64 = try readInt(&buf)
+        let nanoseconds: UInt32 = try readInt(&buf)
+        return Double(seconds) + (Double(nanoseconds) / 1.0e9)
+    }
+
+    public static func write(_ value: TimeInterval, into buf: inout [UInt8]) {
+        if value.rounded(.down) > Double(Int64.max) {
+            fatalError("Duration overflow, exceeds max bounds supported by Uniffi")
+        }
+
+        if value < 0 {
+            fatalError("Invalid duration, must be non-negative")
+        }
+
+        let seconds = UInt64(value)
+        let nanoseconds = UInt32((value - Double(seconds)) * 1.0e9)
+        writeInt(&buf, seconds)
+        writeInt(&buf, nanoseconds)
+    }
+}
+
 
 
 
@@ -1457,6 +1485,198 @@ public func FfiConverterTypeKeyProtector_lower(_ value: KeyProtector) -> UnsafeM
 
 
 /**
+ * The platform's monotonic clock, which the wallet carries its last trusted time forward with
+ * (it signs no presentation ahead of that time by more than a few minutes). It must count deep
+ * sleep and must not be settable by the user: Android `SystemClock.elapsedRealtime()`, iOS
+ * `clock_gettime_nsec_np(CLOCK_MONOTONIC_RAW)` (not `ProcessInfo.systemUptime`, which stops
+ * while the phone sleeps), Linux `CLOCK_BOOTTIME`.
+ */
+public protocol MonotonicClock: AnyObject, Sendable {
+    
+    /**
+     * Time since the device booted.
+     */
+    func elapsedSinceBoot() throws  -> TimeInterval
+    
+}
+/**
+ * The platform's monotonic clock, which the wallet carries its last trusted time forward with
+ * (it signs no presentation ahead of that time by more than a few minutes). It must count deep
+ * sleep and must not be settable by the user: Android `SystemClock.elapsedRealtime()`, iOS
+ * `clock_gettime_nsec_np(CLOCK_MONOTONIC_RAW)` (not `ProcessInfo.systemUptime`, which stops
+ * while the phone sleeps), Linux `CLOCK_BOOTTIME`.
+ */
+open class MonotonicClockImpl: MonotonicClock, @unchecked Sendable {
+    fileprivate let pointer: UnsafeMutableRawPointer!
+
+    /// Used to instantiate a [FFIObject] without an actual pointer, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoPointer {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromRawPointer pointer: UnsafeMutableRawPointer) {
+        self.pointer = pointer
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noPointer: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing [Pointer] the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noPointer: NoPointer) {
+        self.pointer = nil
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiClonePointer() -> UnsafeMutableRawPointer {
+        return try! rustCall { uniffi_vaxpass_ffi_fn_clone_monotonicclock(self.pointer, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        guard let pointer = pointer else {
+            return
+        }
+
+        try! rustCall { uniffi_vaxpass_ffi_fn_free_monotonicclock(pointer, $0) }
+    }
+
+    
+
+    
+    /**
+     * Time since the device booted.
+     */
+open func elapsedSinceBoot()throws  -> TimeInterval  {
+    return try  FfiConverterDuration.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
+    uniffi_vaxpass_ffi_fn_method_monotonicclock_elapsed_since_boot(self.uniffiClonePointer(),$0
+    )
+})
+}
+    
+
+}
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceMonotonicClock {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // This creates 1-element array, since this seems to be the only way to construct a const
+    // pointer that we can pass to the Rust code.
+    static let vtable: [UniffiVTableCallbackInterfaceMonotonicClock] = [UniffiVTableCallbackInterfaceMonotonicClock(
+        elapsedSinceBoot: { (
+            uniffiHandle: UInt64,
+            uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> TimeInterval in
+                guard let uniffiObj = try? FfiConverterTypeMonotonicClock.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.elapsedSinceBoot(
+                )
+            }
+
+            
+            let writeReturn = { uniffiOutReturn.pointee = FfiConverterDuration.lower($0) }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeVaxpassError_lower
+            )
+        },
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            let result = try? FfiConverterTypeMonotonicClock.handleMap.remove(handle: uniffiHandle)
+            if result == nil {
+                print("Uniffi callback interface MonotonicClock: handle missing in uniffiFree")
+            }
+        }
+    )]
+}
+
+private func uniffiCallbackInitMonotonicClock() {
+    uniffi_vaxpass_ffi_fn_init_callback_vtable_monotonicclock(UniffiCallbackInterfaceMonotonicClock.vtable)
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMonotonicClock: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<MonotonicClock>()
+
+    typealias FfiType = UnsafeMutableRawPointer
+    typealias SwiftType = MonotonicClock
+
+    public static func lift(_ pointer: UnsafeMutableRawPointer) throws -> MonotonicClock {
+        return MonotonicClockImpl(unsafeFromRawPointer: pointer)
+    }
+
+    public static func lower(_ value: MonotonicClock) -> UnsafeMutableRawPointer {
+        guard let ptr = UnsafeMutableRawPointer(bitPattern: UInt(truncatingIfNeeded: handleMap.insert(obj: value))) else {
+            fatalError("Cast to UnsafeMutableRawPointer failed")
+        }
+        return ptr
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MonotonicClock {
+        let v: UInt64 = try readInt(&buf)
+        // The Rust code won't compile if a pointer won't fit in a UInt64.
+        // We have to go via `UInt` because that's the thing that's the size of a pointer.
+        let ptr = UnsafeMutableRawPointer(bitPattern: UInt(truncatingIfNeeded: v))
+        if (ptr == nil) {
+            throw UniffiInternalError.unexpectedNullPointer
+        }
+        return try lift(ptr!)
+    }
+
+    public static func write(_ value: MonotonicClock, into buf: inout [UInt8]) {
+        // This fiddling is because `Int` is the thing that's the same size as a pointer.
+        // The Rust code won't compile if a pointer won't fit in a `UInt64`.
+        writeInt(&buf, UInt64(bitPattern: Int64(Int(bitPattern: lower(value)))))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMonotonicClock_lift(_ pointer: UnsafeMutableRawPointer) throws -> MonotonicClock {
+    return try FfiConverterTypeMonotonicClock.lift(pointer)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMonotonicClock_lower(_ value: MonotonicClock) -> UnsafeMutableRawPointer {
+    return FfiConverterTypeMonotonicClock.lower(value)
+}
+
+
+
+
+
+
+/**
  * An encoded QR code.
  */
 public protocol QrProtocol: AnyObject, Sendable {
@@ -1854,6 +2074,11 @@ public func FfiConverterTypeShown_lower(_ value: Shown) -> UnsafeMutableRawPoint
  */
 public protocol TrustListProtocol: AnyObject, Sendable {
     
+    /**
+     * When the authority signed this list: a time to pass to `Wallet.observe_trusted_time`.
+     */
+    func issuedAt()  -> Date
+    
     func sequence()  -> UInt64
     
 }
@@ -1923,6 +2148,16 @@ public static func verify(bytes: Data, rootPublicKey: Data)throws  -> TrustList 
 }
     
 
+    
+    /**
+     * When the authority signed this list: a time to pass to `Wallet.observe_trusted_time`.
+     */
+open func issuedAt() -> Date  {
+    return try!  FfiConverterTimestamp.lift(try! rustCall() {
+    uniffi_vaxpass_ffi_fn_method_trustlist_issued_at(self.uniffiClonePointer(),$0
+    )
+})
+}
     
 open func sequence() -> UInt64  {
     return try!  FfiConverterUInt64.lift(try! rustCall() {
@@ -2185,6 +2420,13 @@ public protocol WalletProtocol: AnyObject, Sendable {
     func importPasses(issued: Data, trustList: TrustList?, now: Date) throws  -> [PassSummary]
     
     /**
+     * Records that the real time is at least `time`, as the authority vouched for it: the
+     * `Date` of an answer from the issuer over its authenticated connection, or a verified
+     * list's `issued_at`. Importing with a trust list does this on its own.
+     */
+    func observeTrustedTime(time: Date) throws 
+    
+    /**
      * The bare credential for printing; the shop will check an ID document.
      */
     func paper(passId: String) throws  -> Shown
@@ -2192,7 +2434,10 @@ public protocol WalletProtocol: AnyObject, Sendable {
     func passes() throws  -> [PassSummary]
     
     /**
-     * A rotating presentation signed now; show a fresh one at `refresh_at`.
+     * A rotating presentation signed at `now` (the device clock); show a fresh one at
+     * `refresh_at`. Throws `ClockNotTrusted` when `now` is more than a few minutes ahead of the
+     * last trusted time carried forward by the monotonic clock (after a reboot: of the last
+     * trusted time the wallet stored), or when the wallet has seen no trusted time yet.
      */
     func presentation(passId: String, now: Date) throws  -> Shown
     
@@ -2255,12 +2500,15 @@ open class Wallet: WalletProtocol, @unchecked Sendable {
     /**
      * Opens or creates a wallet with a software Ed25519 device key. Pass the platform's key
      * protector; without one the key is stored unwrapped (fine for tests, not for phones).
+     * The clock is the platform's monotonic clock: presentations are signed only at times the
+     * wallet can trust (see `presentation`).
      */
-public static func `open`(path: String, keyProtector: KeyProtector?)throws  -> Wallet  {
+public static func `open`(path: String, keyProtector: KeyProtector?, clock: MonotonicClock)throws  -> Wallet  {
     return try  FfiConverterTypeWallet_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
     uniffi_vaxpass_ffi_fn_constructor_wallet_open(
         FfiConverterString.lower(path),
-        FfiConverterOptionTypeKeyProtector.lower(keyProtector),$0
+        FfiConverterOptionTypeKeyProtector.lower(keyProtector),
+        FfiConverterTypeMonotonicClock_lower(clock),$0
     )
 })
 }
@@ -2268,11 +2516,12 @@ public static func `open`(path: String, keyProtector: KeyProtector?)throws  -> W
     /**
      * Opens or creates a wallet whose device key is a platform key the app signs with.
      */
-public static func openWithSigner(path: String, signer: DeviceSigner)throws  -> Wallet  {
+public static func openWithSigner(path: String, signer: DeviceSigner, clock: MonotonicClock)throws  -> Wallet  {
     return try  FfiConverterTypeWallet_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
     uniffi_vaxpass_ffi_fn_constructor_wallet_open_with_signer(
         FfiConverterString.lower(path),
-        FfiConverterTypeDeviceSigner_lower(signer),$0
+        FfiConverterTypeDeviceSigner_lower(signer),
+        FfiConverterTypeMonotonicClock_lower(clock),$0
     )
 })
 }
@@ -2318,6 +2567,18 @@ open func importPasses(issued: Data, trustList: TrustList?, now: Date)throws  ->
 }
     
     /**
+     * Records that the real time is at least `time`, as the authority vouched for it: the
+     * `Date` of an answer from the issuer over its authenticated connection, or a verified
+     * list's `issued_at`. Importing with a trust list does this on its own.
+     */
+open func observeTrustedTime(time: Date)throws   {try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
+    uniffi_vaxpass_ffi_fn_method_wallet_observe_trusted_time(self.uniffiClonePointer(),
+        FfiConverterTimestamp.lower(time),$0
+    )
+}
+}
+    
+    /**
      * The bare credential for printing; the shop will check an ID document.
      */
 open func paper(passId: String)throws  -> Shown  {
@@ -2336,7 +2597,10 @@ open func passes()throws  -> [PassSummary]  {
 }
     
     /**
-     * A rotating presentation signed now; show a fresh one at `refresh_at`.
+     * A rotating presentation signed at `now` (the device clock); show a fresh one at
+     * `refresh_at`. Throws `ClockNotTrusted` when `now` is more than a few minutes ahead of the
+     * last trusted time carried forward by the monotonic clock (after a reboot: of the last
+     * trusted time the wallet stored), or when the wallet has seen no trusted time yet.
      */
 open func presentation(passId: String, now: Date)throws  -> Shown  {
     return try  FfiConverterTypeShown_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
@@ -4080,6 +4344,12 @@ public enum VaxpassError: Swift.Error {
     case Storage(detail: String
     )
     /**
+     * The wallet will not sign at this time: the device clock is ahead of the last trusted
+     * time, or none was seen yet. Going online (an import, `observe_trusted_time`) fixes it.
+     */
+    case ClockNotTrusted(detail: String
+    )
+    /**
      * Something unexpected, e.g. a foreign callback threw an exception of another type.
      */
     case Internal(detail: String
@@ -4138,7 +4408,10 @@ public struct FfiConverterTypeVaxpassError: FfiConverterRustBuffer {
         case 13: return .Storage(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 14: return .Internal(
+        case 14: return .ClockNotTrusted(
+            detail: try FfiConverterString.read(from: &buf)
+            )
+        case 15: return .Internal(
             detail: try FfiConverterString.read(from: &buf)
             )
 
@@ -4218,8 +4491,13 @@ public struct FfiConverterTypeVaxpassError: FfiConverterRustBuffer {
             FfiConverterString.write(detail, into: &buf)
             
         
-        case let .Internal(detail):
+        case let .ClockNotTrusted(detail):
             writeInt(&buf, Int32(14))
+            FfiConverterString.write(detail, into: &buf)
+            
+        
+        case let .Internal(detail):
+            writeInt(&buf, Int32(15))
             FfiConverterString.write(detail, into: &buf)
             
         }
@@ -4671,6 +4949,7 @@ private let initializationResult: InitializationResult = {
 
     uniffiCallbackInitDeviceSigner()
     uniffiCallbackInitKeyProtector()
+    uniffiCallbackInitMonotonicClock()
     return InitializationResult.ok
 }()
 

@@ -1,4 +1,4 @@
-// The two app-supplied protocols, implemented in Swift and called from Rust for real.
+// The app-supplied protocols, implemented in Swift and called from Rust for real.
 import Foundation
 import Vaxpass
 import XCTest
@@ -75,12 +75,75 @@ final class FailingSigner: DeviceSigner, @unchecked Sendable {
     }
 }
 
+/// A monotonic clock the test moves; a reboot sets it back near zero.
+final class MovableClock: MonotonicClock, @unchecked Sendable {
+    private let lock = NSLock()
+    private var seconds: TimeInterval
+
+    init(elapsed: TimeInterval) { seconds = elapsed }
+
+    var elapsed: TimeInterval {
+        get { lock.lock(); defer { lock.unlock() }; return seconds }
+        set { lock.lock(); seconds = newValue; lock.unlock() }
+    }
+
+    func elapsedSinceBoot() throws -> TimeInterval { elapsed }
+}
+
 final class ForeignTraitTests: XCTestCase {
     static let allTests = [
         ("testSwiftKeyProtectorWrapsTheDeviceKey", testSwiftKeyProtectorWrapsTheDeviceKey),
         ("testSwiftDeviceSignerSignsPresentations", testSwiftDeviceSignerSignsPresentations),
         ("testErrorsThrownBySwiftSignerReachTheCaller", testErrorsThrownBySwiftSignerReachTheCaller),
+        ("testClockSetThreeHoursAheadGetsNoCodeThatVerifiesLater",
+         testClockSetThreeHoursAheadGetsNoCodeThatVerifiesLater),
     ]
+
+    /// The wallet signs only at times it can trust: the last authority time it saw, carried
+    /// forward by the Swift clock. A phone clock set ahead gets no code that verifies later.
+    func testClockSetThreeHoursAheadGetsNoCodeThatVerifiesLater() throws {
+        let scenario = try makeScenario()
+        let verifier = try scenario.verifier()
+        let clock = MovableClock(elapsed: 30 * hour)
+        let wallet = try Wallet.open(path: scenario.path("wallet"), keyProtector: nil, clock: clock)
+        let pass = try scenario.enrol(wallet)  // checked against the trust list: a trusted time
+        clock.elapsed += 10 * minute
+        let real = scenario.now + 10 * minute
+        assertValidForKim(try verifier.verify(try wallet.presentation(of: pass.id, at: real).text(), at: real))
+
+        // Clock set ahead, a screenshot every two minutes for eight hours.
+        var screenshots: [String] = []
+        for k in 1...240 {
+            do {
+                screenshots.append(try wallet.presentation(of: pass.id, at: real + Double(2 * k) * minute).text())
+            } catch VaxpassError.ClockNotTrusted {
+                continue
+            }
+        }
+        XCTAssertLessThanOrEqual(screenshots.count, 3, "only the tolerance is signed")
+        var accepted = 0
+        for k in 0..<200 {
+            let door = real + 8 * minute + Double(144 * k)
+            accepted += try screenshots.filter { try verifier.verify($0, at: door).valid }.count
+        }
+        XCTAssertEqual(accepted, 0, "no lent screenshot verifies at a later moment")
+
+        // After a reboot only the stored trusted time is known.
+        clock.elapsed = 20
+        XCTAssertThrowsError(try wallet.presentation(of: pass.id, at: real + 3 * hour)) {
+            guard case VaxpassError.ClockNotTrusted = $0 else {
+                return XCTFail("expected VaxpassError.ClockNotTrusted, got \($0)")
+            }
+        }
+        XCTAssertNoThrow(try wallet.presentation(of: pass.id, at: real + minute))
+
+        // A day later a verified list's issue time is trusted again.
+        let tomorrow = scenario.now + day
+        XCTAssertThrowsError(try wallet.presentation(of: pass.id, at: tomorrow))
+        let list = try scenario.authority.trustList(now: tomorrow - minute, validForSeconds: 86_400)
+        try wallet.observeTrustedTime(time: try TrustList.verify(bytes: list, rootPublicKey: scenario.rootPublicKey).issuedAt())
+        XCTAssertNoThrow(try wallet.presentation(of: pass.id, at: tomorrow))
+    }
 
     /// (f) The wallet's key is stored wrapped by a Swift protector; reopening needs that protector.
     func testSwiftKeyProtectorWrapsTheDeviceKey() throws {
@@ -92,7 +155,7 @@ final class ForeignTraitTests: XCTestCase {
         let passId: String
         let deviceKey: Data
         do {
-            let wallet = try Wallet.open(path: path, keyProtector: protector)
+            let wallet = try Wallet.open(path: path, keyProtector: protector, clock: SystemMonotonicClock())
             XCTAssertEqual(protector.calls.wrap, 1, "a new wallet wraps its new key once")
             deviceKey = wallet.devicePublicKey()
             XCTAssertEqual(deviceKey.count, 32, "a software key is Ed25519")
@@ -103,7 +166,7 @@ final class ForeignTraitTests: XCTestCase {
 
         // Reopened with the same protector: the key is unwrapped and still the same.
         let before = protector.calls
-        let reopened = try Wallet.open(path: path, keyProtector: protector)
+        let reopened = try Wallet.open(path: path, keyProtector: protector, clock: SystemMonotonicClock())
         XCTAssertEqual(protector.calls.unwrap, before.unwrap + 1)
         XCTAssertEqual(protector.calls.wrap, before.wrap, "an existing key is not wrapped again")
         XCTAssertEqual(reopened.devicePublicKey(), deviceKey)
@@ -112,7 +175,7 @@ final class ForeignTraitTests: XCTestCase {
 
         // Without the protector, or with another pad, the stored key does not open.
         for other in [nil, XorPadProtector()] as [KeyProtector?] {
-            XCTAssertThrowsError(try Wallet.open(path: path, keyProtector: other)) {
+            XCTAssertThrowsError(try Wallet.open(path: path, keyProtector: other, clock: SystemMonotonicClock())) {
                 guard case VaxpassError.KeyProtection = $0 else {
                     return XCTFail("expected VaxpassError.KeyProtection, got \($0)")
                 }
@@ -124,7 +187,7 @@ final class ForeignTraitTests: XCTestCase {
     func testSwiftDeviceSignerSignsPresentations() throws {
         let scenario = try makeScenario()
         let signer = CountingP256Signer()
-        let wallet = try Wallet.openWithSigner(path: scenario.path("wallet"), signer: signer)
+        let wallet = try Wallet.openWithSigner(path: scenario.path("wallet"), signer: signer, clock: SystemMonotonicClock())
         XCTAssertGreaterThanOrEqual(signer.calls.publicKey, 1)
         let deviceKey = wallet.devicePublicKey()
         XCTAssertEqual(deviceKey, try signer.publicKey())
@@ -146,7 +209,7 @@ final class ForeignTraitTests: XCTestCase {
     func testErrorsThrownBySwiftSignerReachTheCaller() throws {
         let scenario = try makeScenario()
         let key = try softwareP256Signer().publicKey()
-        let wallet = try Wallet.openWithSigner(path: scenario.path("wallet"), signer: FailingSigner(publicKey: key))
+        let wallet = try Wallet.openWithSigner(path: scenario.path("wallet"), signer: FailingSigner(publicKey: key), clock: SystemMonotonicClock())
         XCTAssertEqual(wallet.devicePublicKey(), key)
         XCTAssertThrowsError(try wallet.enrolmentRequest(nonce: newNonce(), identityProof: Data())) {
             guard case VaxpassError.Signer(let message) = $0 else {

@@ -35,7 +35,8 @@ final class ReadmeExamples: XCTestCase {
         // README:citizen:begin
         let wallet = try Wallet.open(
             path: appSupport.appendingPathComponent("wallet.sqlite").path,
-            keyProtector: keychainProtector)
+            keyProtector: keychainProtector,
+            clock: SystemMonotonicClock())  // time since boot: a clock set ahead gets no codes
 
         // Once: enrol with the health authority, which signs the pass to this device's key.
         if try wallet.passes().isEmpty {
@@ -65,9 +66,10 @@ final class ReadmeExamples: XCTestCase {
         let scenario = try makeScenario(now: Date())
         let server = AuthorityServer(scenario: scenario)
         let appSupport = scenario.directory
-        let wallet = try Wallet.open(path: scenario.path("wallet"), keyProtector: nil)
+        let wallet = try Wallet.open(path: scenario.path("wallet"), keyProtector: nil, clock: SystemMonotonicClock())
         let passId = try scenario.enrol(wallet).id
         let scanned = try wallet.presentation(of: passId).text()  // what the camera reads
+        let paper = try wallet.paper(passId: passId).text()  // a printed pass
 
         // README:shop:begin
         let verifier = try Verifier.open(
@@ -80,16 +82,23 @@ final class ReadmeExamples: XCTestCase {
         _ = try verifier.applyRevocationList(bytes: server.revocationList(), now: Date())
 
         // Offline, for each code scanned at the door:
-        let verdict = try verifier.verify(scanned)
-        let message: String
-        if verdict.valid, let holder = verdict.holder {
-            message = "✅ \(holder.name()), born \(holder.dateOfBirth())"  // compare with the person
-        } else {
-            message = "❌ \(verdict.reason?.code ?? "unknown")"
+        func doorMessage(for scanned: String) throws -> String {
+            let verdict = try verifier.verify(scanned)
+            guard verdict.valid, let holder = verdict.holder else {
+                return "❌ \(verdict.reason?.code ?? "unknown")"
+            }
+            if verdict.idCheckRequired {
+                // A paper pass (or a screenshot rebuilt into one) is not tied to a phone.
+                return "🪪 Ask for an ID: \(holder.name()), born \(holder.dateOfBirth())"
+            }
+            return "✅ \(holder.name()), born \(holder.dateOfBirth())"  // compare with the person
         }
         // README:shop:end
 
-        XCTAssertEqual(message, "✅ 김민준, born 1985-03-14")
+        XCTAssertEqual(try doorMessage(for: scanned), "✅ 김민준, born 1985-03-14")
+        XCTAssertEqual(try doorMessage(for: paper), "🪪 Ask for an ID: 김민준, born 1985-03-14")
+        XCTAssertEqual(try doorMessage(for: ScenarioTests.tamper(scanned)), "❌ bad_signature")
+        let verdict = try verifier.verify(scanned)
         assertValidForKim(verdict)
         assertInvalid(try verifier.verify(ScenarioTests.tamper(scanned)), .badSignature)
         XCTAssertEqual(try verifier.verify(scanned, at: Date() + 10 * minute).reason?.code, "presentation_too_old")

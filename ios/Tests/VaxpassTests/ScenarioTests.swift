@@ -19,7 +19,7 @@ final class ScenarioTests: XCTestCase {
     /// (a) authority issues → wallet enrols and imports → rotating QR → verifier says valid.
     func testEnrolledPassShownAsRotatingQrIsValid() throws {
         let scenario = try makeScenario()
-        let wallet = try Wallet.open(path: scenario.path("wallet"), keyProtector: nil)
+        let wallet = try Wallet.open(path: scenario.path("wallet"), keyProtector: nil, clock: SystemMonotonicClock())
         let pass = try scenario.enrol(wallet)
         XCTAssertEqual(pass.id.count, 12)
         XCTAssertEqual(pass.kind, .vaccination)
@@ -47,7 +47,7 @@ final class ScenarioTests: XCTestCase {
     /// signature no longer matches.
     func testTamperedQrIsBadSignature() throws {
         let scenario = try makeScenario()
-        let wallet = try Wallet.open(path: scenario.path("wallet"), keyProtector: nil)
+        let wallet = try Wallet.open(path: scenario.path("wallet"), keyProtector: nil, clock: SystemMonotonicClock())
         let pass = try scenario.enrol(wallet)
         let text = try wallet.presentation(of: pass.id, at: scenario.now).text()
         let verifier = try scenario.verifier()
@@ -74,14 +74,16 @@ final class ScenarioTests: XCTestCase {
     /// (c) A screenshot: a presentation made at `now`, shown ten minutes later.
     func testScreenshotTenMinutesLaterIsTooOld() throws {
         let scenario = try makeScenario()
-        let wallet = try Wallet.open(path: scenario.path("wallet"), keyProtector: nil)
+        let clock = MovableClock(elapsed: hour)
+        let wallet = try Wallet.open(path: scenario.path("wallet"), keyProtector: nil, clock: clock)
         let pass = try scenario.enrol(wallet)
         let screenshot = try wallet.presentation(of: pass.id, at: scenario.now).text()
         let verifier = try scenario.verifier()
         let verdict = try verifier.verify(screenshot, at: scenario.now + 10 * minute)
         assertInvalid(verdict, .presentationTooOld)
         XCTAssertEqual(verdict.reason?.code, "presentation_too_old")
-        // A fresh presentation at the later time is fine again.
+        // Ten minutes on the phone too: a fresh presentation at the later time is fine again.
+        clock.elapsed += 10 * minute
         let fresh = try wallet.presentation(of: pass.id, at: scenario.now + 10 * minute).text()
         assertValidForKim(try verifier.verify(fresh, at: scenario.now + 10 * minute))
     }
@@ -89,7 +91,7 @@ final class ScenarioTests: XCTestCase {
     /// (d) Random bytes as a trust list: a typed error, and the verifier keeps working.
     func testGarbageListIsMalformedAndVerifierLivesOn() throws {
         let scenario = try makeScenario()
-        let wallet = try Wallet.open(path: scenario.path("wallet"), keyProtector: nil)
+        let wallet = try Wallet.open(path: scenario.path("wallet"), keyProtector: nil, clock: SystemMonotonicClock())
         let pass = try scenario.enrol(wallet)
         let verifier = try scenario.verifier()
         var generator = SystemRandomNumberGenerator()
@@ -118,7 +120,7 @@ final class ScenarioTests: XCTestCase {
     /// (d) A garbage enrolment bundle: a typed error, nothing stored, and the wallet keeps working.
     func testGarbageImportThrowsAndWalletLivesOn() throws {
         let scenario = try makeScenario()
-        let wallet = try Wallet.open(path: scenario.path("wallet"), keyProtector: nil)
+        let wallet = try Wallet.open(path: scenario.path("wallet"), keyProtector: nil, clock: SystemMonotonicClock())
         let trusted = try TrustList.verify(bytes: scenario.trustList, rootPublicKey: scenario.rootPublicKey)
         XCTAssertThrowsError(try wallet.importPasses(issued: Data("garbage".utf8), trustList: trusted, now: scenario.now)) {
             guard case VaxpassError.Malformed = $0 else { return XCTFail("expected VaxpassError.Malformed, got \($0)") }
@@ -140,7 +142,7 @@ final class ScenarioTests: XCTestCase {
     /// (d) A pass id that is not one: InvalidArgument, and the wallet keeps working.
     func testPresentationOfBadIdIsInvalidArgument() throws {
         let scenario = try makeScenario()
-        let wallet = try Wallet.open(path: scenario.path("wallet"), keyProtector: nil)
+        let wallet = try Wallet.open(path: scenario.path("wallet"), keyProtector: nil, clock: SystemMonotonicClock())
         let pass = try scenario.enrol(wallet)
         XCTAssertThrowsError(try wallet.presentation(passId: "not-an-id", now: scenario.now)) {
             guard case VaxpassError.InvalidArgument = $0 else {
@@ -159,7 +161,7 @@ final class ScenarioTests: XCTestCase {
     /// (e) One verifier, eight threads: live codes are valid, screenshots too old, every time.
     func testEightThreadsVerifyConcurrently() throws {
         let scenario = try makeScenario()
-        let wallet = try Wallet.open(path: scenario.path("wallet"), keyProtector: nil)
+        let wallet = try Wallet.open(path: scenario.path("wallet"), keyProtector: nil, clock: SystemMonotonicClock())
         let pass = try scenario.enrol(wallet)
         let verifier = try scenario.verifier()
         let live = try wallet.presentation(of: pass.id, at: scenario.now).text()
@@ -237,7 +239,7 @@ final class ScenarioTests: XCTestCase {
         }
         XCTAssertEqual(newNonce().count, 32)
         let scenario = try makeScenario()
-        let wallet = try Wallet.open(path: scenario.path("wallet"), keyProtector: nil)
+        let wallet = try Wallet.open(path: scenario.path("wallet"), keyProtector: nil, clock: SystemMonotonicClock())
         let pass = try scenario.enrol(wallet)
         assertValidForKim(try scenario.verifier().verify(try wallet.presentation(of: pass.id, at: scenario.now).text(),
                                                          at: scenario.now))

@@ -279,6 +279,13 @@ typedef void (*UniffiCallbackInterfaceKeyProtectorMethod1)(uint64_t, RustBuffer,
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_MONOTONIC_CLOCK_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_MONOTONIC_CLOCK_METHOD0
+typedef void (*UniffiCallbackInterfaceMonotonicClockMethod0)(uint64_t, RustBuffer* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_DEVICE_SIGNER
 #define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_DEVICE_SIGNER
 typedef struct UniffiVTableCallbackInterfaceDeviceSigner {
@@ -295,6 +302,14 @@ typedef struct UniffiVTableCallbackInterfaceKeyProtector {
     UniffiCallbackInterfaceKeyProtectorMethod1 _Nonnull unwrap;
     UniffiCallbackInterfaceFree _Nonnull uniffiFree;
 } UniffiVTableCallbackInterfaceKeyProtector;
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_MONOTONIC_CLOCK
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_MONOTONIC_CLOCK
+typedef struct UniffiVTableCallbackInterfaceMonotonicClock {
+    UniffiCallbackInterfaceMonotonicClockMethod0 _Nonnull elapsedSinceBoot;
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+} UniffiVTableCallbackInterfaceMonotonicClock;
 
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_CLONE_AUTHORITY
@@ -427,6 +442,26 @@ RustBuffer uniffi_vaxpass_ffi_fn_method_keyprotector_wrap(void*_Nonnull ptr, Rus
 RustBuffer uniffi_vaxpass_ffi_fn_method_keyprotector_unwrap(void*_Nonnull ptr, RustBuffer wrapped, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_CLONE_MONOTONICCLOCK
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_CLONE_MONOTONICCLOCK
+void*_Nonnull uniffi_vaxpass_ffi_fn_clone_monotonicclock(void*_Nonnull ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_FREE_MONOTONICCLOCK
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_FREE_MONOTONICCLOCK
+void uniffi_vaxpass_ffi_fn_free_monotonicclock(void*_Nonnull ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_INIT_CALLBACK_VTABLE_MONOTONICCLOCK
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_INIT_CALLBACK_VTABLE_MONOTONICCLOCK
+void uniffi_vaxpass_ffi_fn_init_callback_vtable_monotonicclock(const UniffiVTableCallbackInterfaceMonotonicClock* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_MONOTONICCLOCK_ELAPSED_SINCE_BOOT
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_MONOTONICCLOCK_ELAPSED_SINCE_BOOT
+RustBuffer uniffi_vaxpass_ffi_fn_method_monotonicclock_elapsed_since_boot(void*_Nonnull ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_CLONE_QR
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_CLONE_QR
 void*_Nonnull uniffi_vaxpass_ffi_fn_clone_qr(void*_Nonnull ptr, RustCallStatus *_Nonnull out_status
@@ -522,6 +557,11 @@ void uniffi_vaxpass_ffi_fn_free_trustlist(void*_Nonnull ptr, RustCallStatus *_No
 void*_Nonnull uniffi_vaxpass_ffi_fn_constructor_trustlist_verify(RustBuffer bytes, RustBuffer root_public_key, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_TRUSTLIST_ISSUED_AT
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_TRUSTLIST_ISSUED_AT
+RustBuffer uniffi_vaxpass_ffi_fn_method_trustlist_issued_at(void*_Nonnull ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_TRUSTLIST_SEQUENCE
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_TRUSTLIST_SEQUENCE
 uint64_t uniffi_vaxpass_ffi_fn_method_trustlist_sequence(void*_Nonnull ptr, RustCallStatus *_Nonnull out_status
@@ -574,12 +614,12 @@ void uniffi_vaxpass_ffi_fn_free_wallet(void*_Nonnull ptr, RustCallStatus *_Nonnu
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_CONSTRUCTOR_WALLET_OPEN
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_CONSTRUCTOR_WALLET_OPEN
-void*_Nonnull uniffi_vaxpass_ffi_fn_constructor_wallet_open(RustBuffer path, RustBuffer key_protector, RustCallStatus *_Nonnull out_status
+void*_Nonnull uniffi_vaxpass_ffi_fn_constructor_wallet_open(RustBuffer path, RustBuffer key_protector, void*_Nonnull clock, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_CONSTRUCTOR_WALLET_OPEN_WITH_SIGNER
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_CONSTRUCTOR_WALLET_OPEN_WITH_SIGNER
-void*_Nonnull uniffi_vaxpass_ffi_fn_constructor_wallet_open_with_signer(RustBuffer path, void*_Nonnull signer, RustCallStatus *_Nonnull out_status
+void*_Nonnull uniffi_vaxpass_ffi_fn_constructor_wallet_open_with_signer(RustBuffer path, void*_Nonnull signer, void*_Nonnull clock, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_WALLET_DEVICE_PUBLIC_KEY
@@ -595,6 +635,11 @@ RustBuffer uniffi_vaxpass_ffi_fn_method_wallet_enrolment_request(void*_Nonnull p
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_WALLET_IMPORT_PASSES
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_WALLET_IMPORT_PASSES
 RustBuffer uniffi_vaxpass_ffi_fn_method_wallet_import_passes(void*_Nonnull ptr, RustBuffer issued, RustBuffer trust_list, RustBuffer now, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_WALLET_OBSERVE_TRUSTED_TIME
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_WALLET_OBSERVE_TRUSTED_TIME
+void uniffi_vaxpass_ffi_fn_method_wallet_observe_trusted_time(void*_Nonnull ptr, RustBuffer time, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_WALLET_PAPER
@@ -1051,6 +1096,12 @@ uint16_t uniffi_vaxpass_ffi_checksum_method_keyprotector_unwrap(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_MONOTONICCLOCK_ELAPSED_SINCE_BOOT
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_MONOTONICCLOCK_ELAPSED_SINCE_BOOT
+uint16_t uniffi_vaxpass_ffi_checksum_method_monotonicclock_elapsed_since_boot(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_QR_EC_LEVEL
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_QR_EC_LEVEL
 uint16_t uniffi_vaxpass_ffi_checksum_method_qr_ec_level(void
@@ -1117,6 +1168,12 @@ uint16_t uniffi_vaxpass_ffi_checksum_method_shown_text(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_TRUSTLIST_ISSUED_AT
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_TRUSTLIST_ISSUED_AT
+uint16_t uniffi_vaxpass_ffi_checksum_method_trustlist_issued_at(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_TRUSTLIST_SEQUENCE
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_TRUSTLIST_SEQUENCE
 uint16_t uniffi_vaxpass_ffi_checksum_method_trustlist_sequence(void
@@ -1162,6 +1219,12 @@ uint16_t uniffi_vaxpass_ffi_checksum_method_wallet_enrolment_request(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_WALLET_IMPORT_PASSES
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_WALLET_IMPORT_PASSES
 uint16_t uniffi_vaxpass_ffi_checksum_method_wallet_import_passes(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_WALLET_OBSERVE_TRUSTED_TIME
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_WALLET_OBSERVE_TRUSTED_TIME
+uint16_t uniffi_vaxpass_ffi_checksum_method_wallet_observe_trusted_time(void
     
 );
 #endif

@@ -39,7 +39,7 @@ class CallStatusTest {
         val protector = ReentrantProtector(AesGcmKeyProtector())
 
         // The outer call succeeds although a call inside it failed.
-        Wallet.open(path, protector).use { wallet ->
+        Wallet.open(path, protector, BootClock).use { wallet ->
             val pass = world.enrol(wallet)
             assertValidFor(world.verifier.verify(wallet.presentation(pass.id, world.now).text(), world.now))
         }
@@ -47,10 +47,10 @@ class CallStatusTest {
 
         // The outer call fails with its own error, not the one inside it.
         val stranger = ReentrantProtector(AesGcmKeyProtector())
-        assertFailsWith<VaxpassException.KeyProtection> { Wallet.open(path, stranger) }
+        assertFailsWith<VaxpassException.KeyProtection> { Wallet.open(path, stranger, BootClock) }
         assertEquals(1, stranger.nestedErrors.get())
 
-        Wallet.open(path, protector).use { wallet -> assertEquals(1, wallet.passes().size) }
+        Wallet.open(path, protector, BootClock).use { wallet -> assertEquals(1, wallet.passes().size) }
         assertEquals(2, protector.nestedErrors.get())
     }
 

@@ -14,7 +14,7 @@ import org.junit.Test
 class ConcurrencyTest {
     @Test
     fun eightThreadsVerifyConcurrently(): Unit = TestWorld().use { world ->
-        Wallet.open(world.path("wallet.sqlite"), null).use { wallet ->
+        Wallet.open(world.path("wallet.sqlite"), null, BootClock).use { wallet ->
             val pass = world.enrol(wallet)
             // Presentations made a second apart; judged at their time they are valid, ten minutes
             // later they are screenshots.

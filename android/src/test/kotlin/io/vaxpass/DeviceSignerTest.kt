@@ -17,7 +17,7 @@ class DeviceSignerTest {
         assertEquals(0x04.toByte(), publicKey[0])
 
         val path = world.path("wallet.sqlite")
-        Wallet.openWithSigner(path, signer).use { wallet ->
+        Wallet.openWithSigner(path, signer, BootClock).use { wallet ->
             // The wallet reports the key in SEC1 compressed form: 0x02 or 0x03 (parity of y), then x.
             val compressed = byteArrayOf((2 + (publicKey[64].toInt() and 1)).toByte()) + publicKey.copyOfRange(1, 33)
             assertContentEquals(compressed, wallet.devicePublicKey())
@@ -33,10 +33,10 @@ class DeviceSignerTest {
         }
 
         // The wallet is bound to this key: reopening with the same signer works, another is refused.
-        Wallet.openWithSigner(path, signer).use { wallet ->
+        Wallet.openWithSigner(path, signer, BootClock).use { wallet ->
             val pass = wallet.passes().single()
             assertValidFor(world.verifier.verify(wallet.presentation(pass.id, world.now).text(), world.now))
         }
-        assertFailsWith<VaxpassException.InvalidArgument> { Wallet.openWithSigner(path, JcaP256Signer()) }
+        assertFailsWith<VaxpassException.InvalidArgument> { Wallet.openWithSigner(path, JcaP256Signer(), BootClock) }
     }
 }

@@ -13,7 +13,7 @@ class KeyProtectorTest {
         val path = world.path("wallet.sqlite")
         val protector = AesGcmKeyProtector()
 
-        val deviceKey = Wallet.open(path, protector).use { wallet ->
+        val deviceKey = Wallet.open(path, protector, BootClock).use { wallet ->
             assertEquals(1, protector.wraps.get(), "a new wallet wraps its new key once")
             assertEquals(0, protector.unwraps.get())
             val pass = world.enrol(wallet)
@@ -23,7 +23,7 @@ class KeyProtectorTest {
         assertEquals(32, deviceKey.size) // Ed25519
 
         // Reopened with the protector: the key is unwrapped, not made anew, and still signs.
-        Wallet.open(path, protector).use { wallet ->
+        Wallet.open(path, protector, BootClock).use { wallet ->
             assertEquals(1, protector.wraps.get())
             assertEquals(1, protector.unwraps.get())
             assertContentEquals(deviceKey, wallet.devicePublicKey())
@@ -32,14 +32,14 @@ class KeyProtectorTest {
         }
 
         // Without the protector, the stored bytes are not a key.
-        assertFailsWith<VaxpassException.KeyProtection> { Wallet.open(path, null) }
+        assertFailsWith<VaxpassException.KeyProtection> { Wallet.open(path, null, BootClock) }
         // With another AES key, AES-GCM refuses to decrypt (the Kotlin exception becomes KeyProtection).
         val stranger = AesGcmKeyProtector()
-        assertFailsWith<VaxpassException.KeyProtection> { Wallet.open(path, stranger) }
+        assertFailsWith<VaxpassException.KeyProtection> { Wallet.open(path, stranger, BootClock) }
         assertEquals(1, stranger.unwraps.get())
         assertEquals(0, stranger.wraps.get())
         // Nothing was overwritten: the right protector still opens it.
-        Wallet.open(path, protector).use { wallet ->
+        Wallet.open(path, protector, BootClock).use { wallet ->
             assertContentEquals(deviceKey, wallet.devicePublicKey())
             assertFalse(wallet.passes().isEmpty())
         }

@@ -44,7 +44,17 @@ class ReadmeExamplesTest {
     private class Screen {
         val lines = mutableListOf<String>()
         fun showValid(name: String, dateOfBirth: String) { lines += "VALID $name $dateOfBirth" }
+        fun askForId(name: String, dateOfBirth: String) { lines += "ID CHECK $name $dateOfBirth" }
         fun showRefused(reason: String?) { lines += "REFUSED $reason" }
+    }
+
+    /**
+     * The app's monotonic clock. On Android:
+     * `override fun elapsedSinceBoot() = Duration.ofMillis(SystemClock.elapsedRealtime())`;
+     * on the JVM, where there is no `SystemClock`, `System.nanoTime()` stands in.
+     */
+    private object ElapsedRealtimeClock : MonotonicClock {
+        override fun elapsedSinceBoot(): Duration = Duration.ofNanos(System.nanoTime())
     }
 
     private val issuer = IssuerApi()
@@ -60,7 +70,7 @@ class ReadmeExamplesTest {
 
         // README:citizen:begin
         // Once, online: the issuer checks who you are and binds a pass to this phone's key.
-        val wallet = Wallet.open("$filesDir/wallet.sqlite", keyProtector)
+        val wallet = Wallet.open("$filesDir/wallet.sqlite", keyProtector, ElapsedRealtimeClock)
         val request = wallet.enrolmentRequest(issuer.nonce(), identityProof)
         val trustList = TrustList.verify(issuer.trustList(), rootPublicKey)
         val pass = wallet.importPasses(issuer.enrol(request), trustList, Instant.now()).single()
@@ -83,11 +93,11 @@ class ReadmeExamplesTest {
 
     @Test
     fun shop() {
-        val presented = Wallet.open(world.path("citizen.sqlite"), null).use { wallet ->
+        val (presented, paper) = Wallet.open(world.path("citizen.sqlite"), null, BootClock).use { wallet ->
             val pass = world.enrol(wallet)
-            wallet.presentationNow(pass.id).text()
+            wallet.presentationNow(pass.id).text() to wallet.paper(pass.id).text()
         }
-        val scanner = Scanner(listOf(presented, ScenarioTest.tamper(presented)))
+        val scanner = Scanner(listOf(presented, paper, ScenarioTest.tamper(presented)))
         val screen = Screen()
 
         // README:shop:begin
@@ -101,8 +111,11 @@ class ReadmeExamplesTest {
         scanner.onScan { scannedText ->
             val verdict = verifier.verifyNow(scannedText)
             val holder = verdict.holder
-            if (verdict.valid && holder != null) {
-                screen.showValid(holder.name(), holder.dateOfBirth()) // compare with the person's ID
+            if (verdict.valid && holder != null && verdict.idCheckRequired) {
+                // A paper pass (or a screenshot rebuilt into one) is not tied to a phone.
+                screen.askForId(holder.name(), holder.dateOfBirth()) // valid only with a matching ID
+            } else if (verdict.valid && holder != null) {
+                screen.showValid(holder.name(), holder.dateOfBirth()) // compare with the person
             } else {
                 screen.showRefused(verdict.reason?.code) // e.g. "presentation_too_old"
             }
@@ -110,7 +123,10 @@ class ReadmeExamplesTest {
         // README:shop:end
 
         verifier.use {
-            assertEquals(listOf("VALID 김민준 1985-03-14", "REFUSED bad_signature"), screen.lines)
+            assertEquals(
+                listOf("VALID 김민준 1985-03-14", "ID CHECK 김민준 1985-03-14", "REFUSED bad_signature"),
+                screen.lines,
+            )
             assertEquals(FreshnessState.FRESH, verifier.freshness(Instant.now()).state)
         }
     }

@@ -10,7 +10,7 @@ import org.junit.Test
 
 class RobustnessTest {
     private val world = TestWorld()
-    private val wallet = Wallet.open(world.path("wallet.sqlite"), null)
+    private val wallet = Wallet.open(world.path("wallet.sqlite"), null, BootClock)
     private val pass = world.enrol(wallet)
     private val garbage = Random(2021).nextBytes(300)
 

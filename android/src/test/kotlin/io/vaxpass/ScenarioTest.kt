@@ -11,7 +11,7 @@ import org.junit.Test
 
 class ScenarioTest {
     private val world = TestWorld()
-    private val wallet = Wallet.open(world.path("wallet.sqlite"), null)
+    private val wallet = Wallet.open(world.path("wallet.sqlite"), null, BootClock)
     private val pass = world.enrol(wallet)
 
     @After

@@ -24,6 +24,15 @@ val EVENTS: List<Event> = listOf(
 const val LIST_VALIDITY_SECONDS: ULong = 86_400u
 
 /**
+ * The wallet's monotonic clock in the JVM tests: `System.nanoTime()` stands in for Android's
+ * `SystemClock.elapsedRealtime()`. Each test run is a "boot"; the wallet's trusted time is the
+ * fixed clock's [NOW], from the pass it imports, carried forward by this clock.
+ */
+object BootClock : MonotonicClock {
+    override fun elapsedSinceBoot(): Duration = Duration.ofNanos(System.nanoTime())
+}
+
+/**
  * An authority created 30 days before [now], its trust and revocation lists (made an hour before
  * [now], valid 24 hours) and a verifier that has applied both.
  */
