@@ -6,11 +6,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::hint::black_box;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use vaxpass_ffi::{
-    default_verifier_config, new_nonce, Authority, Event, Person, Product, Reason, TrustList,
-    Verifier, Wallet,
+    default_verifier_config, new_nonce, Authority, Event, MonotonicClock, Person, Product, Reason,
+    TrustList, VaxpassError, Verifier, Wallet,
 };
 
 const WARMUP_CALLS: usize = 3_000;
@@ -43,6 +44,16 @@ fn per_call_ns(calls: usize, mut call: impl FnMut()) -> Vec<f64> {
     rounds
 }
 
+/// The process's monotonic clock, standing in for the platform's boot clock.
+#[derive(Debug)]
+struct ProcessClock(Instant);
+
+impl MonotonicClock for ProcessClock {
+    fn elapsed_since_boot(&self) -> Result<Duration, VaxpassError> {
+        Ok(self.0.elapsed())
+    }
+}
+
 fn main() {
     // 2021-12-13T03:10:00Z, the fixed clock of the binding tests.
     let now = UNIX_EPOCH + Duration::from_secs(1_639_365_000);
@@ -55,7 +66,12 @@ fn main() {
     let trust_list = authority.trust_list(now - HOUR, 86_400).unwrap();
     let revocation_list = authority.revocation_list(now - HOUR, 86_400).unwrap();
 
-    let wallet = Wallet::open(path("wallet.sqlite"), None).unwrap();
+    let wallet = Wallet::open(
+        path("wallet.sqlite"),
+        None,
+        Arc::new(ProcessClock(Instant::now())),
+    )
+    .unwrap();
     let nonce = new_nonce();
     let request = wallet
         .enrolment_request(nonce.clone(), b"identity proof".to_vec())

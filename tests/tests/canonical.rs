@@ -35,6 +35,7 @@ fn shop() -> Shop {
             lunch() - Duration::days(365),
             lunch() + Duration::days(365),
             None,
+            lunch() + Duration::days(365 + 730),
         )
         .unwrap()],
     };
