@@ -42,9 +42,39 @@ def cbor(v):
     raise TypeError(v)
 
 
+def private(secret_byte):
+    return Ed25519PrivateKey.from_private_bytes(bytes([secret_byte]) * 32)
+
+
 def public(secret_byte):
-    key = Ed25519PrivateKey.from_private_bytes(bytes([secret_byte]) * 32)
-    return key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    return private(secret_byte).public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+
+
+def kid(public_key):
+    return hashlib.sha256(public_key).digest()[:8]
+
+
+def sign1(secret_byte, payload, content_type=None):
+    header = {1: -19, 4: kid(public(secret_byte))}
+    if content_type:
+        header[3] = content_type
+    protected = cbor(header)
+    signature = private(secret_byte).sign(cbor(["Signature1", protected, b"", payload]))
+    return cbor([protected, {}, payload, signature])
+
+
+ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
+
+
+def base45(data):
+    out = []
+    for i in range(0, len(data), 2):
+        chunk = data[i:i + 2]
+        n = int.from_bytes(chunk, "big")
+        for _ in range(3 if len(chunk) == 2 else 2):
+            out.append(ALPHABET[n % 45])
+            n //= 45
+    return "".join(out)
 
 
 NOW = 1_639_365_000
@@ -78,14 +108,35 @@ def claims(name="김민준"):
     })
 
 
+def presentation(claims_bytes):
+    credential = sign1(2, claims_bytes)
+    message = (b"vaxpass presentation v1\0" + hashlib.sha256(credential).digest()
+               + NOW.to_bytes(8, "big"))
+    signature = private(3).sign(message)
+    return cbor([kid(issuer), claims_bytes, credential[-64:], NOW, signature])
+
+
+def enrolment_request(nonce, proof):
+    message = (b"vaxpass enrolment v1\0" + hashlib.sha256(nonce).digest()
+               + hashlib.sha256(proof).digest() + hashlib.sha256(device).digest())
+    return cbor({1: nonce, 2: proof, 3: {1: 1, -1: 6, -2: device}, 4: private(3).sign(message)})
+
+
+trust_payload = cbor({
+    1: 1, 2: "KR", 3: NOW - 3600, 4: NOW + DAY,
+    5: [{1: kid(issuer), 2: issuer, 3: NOW - 365 * DAY, 4: NOW + 365 * DAY, 5: NOW}],
+})
+revocation_payload = cbor({1: 1, 2: NOW - 3600, 3: NOW + DAY,
+                           4: bytes([1]) * 16 + bytes([2]) * 16})
 seeds = {
-    "trust_list": [cbor({
-        1: 1, 2: "KR", 3: NOW - 3600, 4: NOW + DAY,
-        5: [{1: hashlib.sha256(issuer).digest()[:8], 2: issuer, 3: NOW - 365 * DAY,
-             4: NOW + 365 * DAY, 5: NOW}],
-    })],
-    "revocation_list": [cbor({1: 1, 2: NOW - 3600, 3: NOW + DAY,
-                              4: bytes([1]) * 16 + bytes([2]) * 16})],
+    "qr_text": [("VC1:" + base45(sign1(2, claims()))).encode(),
+                ("VP1:" + base45(presentation(claims()))).encode()],
+    "enrolment": [enrolment_request(bytes(32), b"proof"), cbor([sign1(2, claims())]),
+                  sign1(2, claims())],
+    "signed_lists": [sign1(1, trust_payload, "application/vaxpass-trust-list+cbor"),
+                     sign1(1, revocation_payload, "application/vaxpass-revocation-list+cbor")],
+    "trust_list": [trust_payload],
+    "revocation_list": [revocation_payload],
     "credential": [claims(), claims("Park Soon-ja")],
     "issued_bundle": [cbor([claims()]), cbor([claims(), claims("김서연")])],
 }
