@@ -485,17 +485,20 @@ fn next_renewal_has_an_answer_for_any_expiry() {
     ] {
         let dir = tempfile::tempdir().unwrap();
         let wallet = Wallet::open(dir.path().join("w.sqlite"), DeviceKeySource::default()).unwrap();
-        let issued = world
-            .authority
-            .issue(
-                &three_doses(),
-                wallet.device_key(),
-                not_before,
-                expires,
-                lunch(),
-            )
-            .unwrap();
-        let bundle = enrolment::encode_issued(&[issued.bytes]).unwrap();
+        // Signed directly: the authority refuses such lifetimes, but a wallet must not panic on
+        // whatever an import without a trust list brings.
+        let claims = Claims {
+            issuer: "KR".into(),
+            issued_at: lunch(),
+            not_before,
+            expires,
+            id: CredentialId::parse("001122334455").unwrap(),
+            device_key: wallet.device_key().clone(),
+            pass: three_doses(),
+        };
+        let issuer = Ed25519KeyPair::from_secret(&[7; 32]).unwrap();
+        let bytes = Credential::sign(&claims, &issuer).unwrap();
+        let bundle = enrolment::encode_issued(&[bytes]).unwrap();
         wallet.import(&bundle, None, lunch()).unwrap();
         for now in [whole(min), lunch(), whole(max)] {
             for offset in [i32::MIN, -720, 0, 540, i32::MAX] {
