@@ -3618,6 +3618,8 @@ public enum FreshnessState {
     case fresh
     case warning
     case cannotVerify
+    case damaged
+    case clockBehind
 }
 
 
@@ -3641,6 +3643,10 @@ public struct FfiConverterTypeFreshnessState: FfiConverterRustBuffer {
         
         case 3: return .cannotVerify
         
+        case 4: return .damaged
+        
+        case 5: return .clockBehind
+        
         default: throw UniffiInternalError.unexpectedEnumCase
         }
     }
@@ -3659,6 +3665,14 @@ public struct FfiConverterTypeFreshnessState: FfiConverterRustBuffer {
         
         case .cannotVerify:
             writeInt(&buf, Int32(3))
+        
+        
+        case .damaged:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .clockBehind:
+            writeInt(&buf, Int32(5))
         
         }
     }
@@ -3996,9 +4010,12 @@ public enum Reason {
     case malformed
     case noTrustList
     case trustListTooStale
+    case listsDamaged
+    case clockBehind
     case unknownIssuer
     case issuerKeyNotValidAtIssuance
     case issuerKeyRevoked
+    case expiryBeyondIssuerKey
     case badSignature
     case notYetValid
     case expired
@@ -4032,29 +4049,35 @@ public struct FfiConverterTypeReason: FfiConverterRustBuffer {
         
         case 3: return .trustListTooStale
         
-        case 4: return .unknownIssuer
+        case 4: return .listsDamaged
         
-        case 5: return .issuerKeyNotValidAtIssuance
+        case 5: return .clockBehind
         
-        case 6: return .issuerKeyRevoked
+        case 6: return .unknownIssuer
         
-        case 7: return .badSignature
+        case 7: return .issuerKeyNotValidAtIssuance
         
-        case 8: return .notYetValid
+        case 8: return .issuerKeyRevoked
         
-        case 9: return .expired
+        case 9: return .expiryBeyondIssuerKey
         
-        case 10: return .wrongDevice
+        case 10: return .badSignature
         
-        case 11: return .presentationTooOld
+        case 11: return .notYetValid
         
-        case 12: return .presentationFromFuture
+        case 12: return .expired
         
-        case 13: return .revoked
+        case 13: return .wrongDevice
         
-        case 14: return .paperNotAccepted
+        case 14: return .presentationTooOld
         
-        case 15: return .policyNotMet(try FfiConverterTypePolicyRule.read(from: &buf)
+        case 15: return .presentationFromFuture
+        
+        case 16: return .revoked
+        
+        case 17: return .paperNotAccepted
+        
+        case 18: return .policyNotMet(try FfiConverterTypePolicyRule.read(from: &buf)
         )
         
         default: throw UniffiInternalError.unexpectedEnumCase
@@ -4077,52 +4100,64 @@ public struct FfiConverterTypeReason: FfiConverterRustBuffer {
             writeInt(&buf, Int32(3))
         
         
-        case .unknownIssuer:
+        case .listsDamaged:
             writeInt(&buf, Int32(4))
         
         
-        case .issuerKeyNotValidAtIssuance:
+        case .clockBehind:
             writeInt(&buf, Int32(5))
         
         
-        case .issuerKeyRevoked:
+        case .unknownIssuer:
             writeInt(&buf, Int32(6))
         
         
-        case .badSignature:
+        case .issuerKeyNotValidAtIssuance:
             writeInt(&buf, Int32(7))
         
         
-        case .notYetValid:
+        case .issuerKeyRevoked:
             writeInt(&buf, Int32(8))
         
         
-        case .expired:
+        case .expiryBeyondIssuerKey:
             writeInt(&buf, Int32(9))
         
         
-        case .wrongDevice:
+        case .badSignature:
             writeInt(&buf, Int32(10))
         
         
-        case .presentationTooOld:
+        case .notYetValid:
             writeInt(&buf, Int32(11))
         
         
-        case .presentationFromFuture:
+        case .expired:
             writeInt(&buf, Int32(12))
         
         
-        case .revoked:
+        case .wrongDevice:
             writeInt(&buf, Int32(13))
         
         
-        case .paperNotAccepted:
+        case .presentationTooOld:
             writeInt(&buf, Int32(14))
         
         
-        case let .policyNotMet(v1):
+        case .presentationFromFuture:
             writeInt(&buf, Int32(15))
+        
+        
+        case .revoked:
+            writeInt(&buf, Int32(16))
+        
+        
+        case .paperNotAccepted:
+            writeInt(&buf, Int32(17))
+        
+        
+        case let .policyNotMet(v1):
+            writeInt(&buf, Int32(18))
             FfiConverterTypePolicyRule.write(v1, into: &buf)
             
         }
