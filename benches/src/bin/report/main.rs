@@ -22,7 +22,7 @@ fn main() -> Result<()> {
         times: inputs::Times::read(criterion)?,
         memory: inputs::Memory::read(&perf.join("memory.json"))?,
         ffi: inputs::Ffi::read(&perf.join("ffi.jsonl"))?,
-        library_bytes: std::fs::metadata(perf.join("libvaxpass_ffi.so"))?.len(),
+        library: inputs::Library::read(&perf.join("library.json"))?,
         sizes: sizes::Sizes::measure()?,
         dcc: sizes::DccCount::measure(),
     };
