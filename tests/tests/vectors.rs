@@ -14,6 +14,9 @@ fn text<'a>(v: &'a Value, field: &str) -> &'a str {
         .unwrap_or_else(|| panic!("missing {field}"))
 }
 
+/// A signature check under test: key, message, signature → accepted.
+type Check = fn(&[u8], &[u8], &[u8]) -> bool;
+
 /// Runs every test of a Wycheproof file through `verify` and returns the ids that disagree.
 fn wycheproof(
     path: &str,
@@ -55,7 +58,7 @@ fn wycheproof_ed25519_with_strict_verification() {
             (|key: &[u8], msg: &[u8], sig: &[u8]| {
                 key.try_into()
                     .is_ok_and(|k: [u8; 32]| verify_ed25519(&k, msg, sig).is_ok())
-            }) as fn(&[u8], &[u8], &[u8]) -> bool,
+            }) as Check,
         ),
         ("ed25519-dalek verify_strict", dalek_verify_strict),
     ] {
@@ -133,7 +136,7 @@ fn compressed(uncompressed: &[u8]) -> Vec<u8> {
 #[test]
 fn wycheproof_ecdsa_p256_p1363() {
     use p256::ecdsa::signature::Verifier as _;
-    let implementations: [(&str, fn(&[u8], &[u8], &[u8]) -> bool); 4] = [
+    let implementations: [(&str, Check); 4] = [
         (
             "the SDK's verify_es256, uncompressed key",
             |key, msg, sig| verify_es256(key, msg, sig).is_ok(),
