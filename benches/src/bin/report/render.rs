@@ -391,7 +391,7 @@ with the release profile (on 2026-12-01, not by this run), and at ES256 speed in
 |---|---|---|
 | p256 0.13.2 (RustCrypto, pure Rust) | 33,504 | {p256} |
 | ring 0.17.14 | 203,304 | {ring} |
-| aws-lc-rs 1.19.0 (aws-lc-sys 0.47.0) | 1,068,072 | about ring's (66 µs against ring's 70 µs, fastest rounds of one interleaved run) |
+| aws-lc-rs 1.19.0 (aws-lc-sys 0.47.0) | 1,068,072 | within 5 % of ring's (two runs of one program alternating the two, 2026-12-01; not in this run) |
 
 aws-lc-rs is no faster than ring and five times its size. The p256 crate stays in the library for
 what ring cannot do: decompressing the SEC1 points credentials carry, and software signing. The
