@@ -1,14 +1,27 @@
 #!/usr/bin/env bash
 # Builds the release vaxpass-ffi library for this host and checks that, stripped, it stays within
-# the mobile budget of 2.0 MB (2,000,000 bytes).
+# the mobile budget of 2.25 MB (2,250,000 bytes). The budget was 2.0 MB until the ES256 device
+# check moved to ring, 4 to 5 times faster than the p256 crate and about 200 KB larger (most of it
+# a precomputed table): docs/performance.md, "Library size", gives each candidate's size and speed.
+#
+#   scripts/check-library-size.sh [DIR]   DIR keeps the stripped library and library.json
+#                                         ({"bytes": …, "limit": …}) for the bench report
 set -euo pipefail
 cd "$(dirname "$0")/.."
-limit=2000000
+limit=2250000
+keep="${1:-}"
 cargo build --locked --release -p vaxpass-ffi
 lib="${CARGO_TARGET_DIR:-target}/release/libvaxpass_ffi.so"
-stripped="$(mktemp)"
-trap 'rm -f "$stripped"' EXIT
+if [ -n "$keep" ]; then
+    stripped="$keep/libvaxpass_ffi.so"
+else
+    stripped="$(mktemp)"
+    trap 'rm -f "$stripped"' EXIT
+fi
 strip -o "$stripped" "$lib"
 size=$(stat -c %s "$stripped")
 echo "stripped release libvaxpass_ffi.so ($(uname -m)): $size bytes (limit $limit)"
+if [ -n "$keep" ]; then
+    printf '{"bytes": %s, "limit": %s}\n' "$size" "$limit" >"$keep/library.json"
+fi
 [ "$size" -le "$limit" ]

@@ -4,35 +4,129 @@
 //! `target/criterion/<group>/<id>/new/estimates.json`.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion};
-use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
-use vaxpass::{DeviceKeySource, EcLevel, IssueRequest, Qr, Verifier, VerifierConfig, Wallet};
-use vaxpass_benches::*;
+use std::sync::Arc;
 
-/// Verify: the full check of a rotating presentation, two bare `verify_strict` calls (its floor),
-/// and one EU DCC pass (base45, zlib, COSE, ES256 against the signer certificate).
+use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion};
+use ed25519_dalek::{Signer, SigningKey, Verifier as _};
+use vaxpass::keys::{verify_ed25519_with, P256PublicKey};
+use vaxpass::{
+    DeviceKeySource, EcLevel, IssueRequest, Qr, SoftwareP256Signer, Verifier, VerifierConfig,
+    Wallet,
+};
+use vaxpass_benches::*;
+use vaxpass_dcc::Ecdsa;
+
+/// Verify: the full check of a rotating presentation, with an Ed25519 device key and with an
+/// ES256 one (a platform key), each beside its floor: the issuer's Ed25519 signature and the
+/// device signature checked bare, with the fastest implementation of each (`signature` below).
+/// And one EU DCC pass (base45, zlib, COSE, ES256 against the signer certificate) with each
+/// ES256 implementation.
 fn verify(c: &mut Criterion) {
     let world = World::new();
     let text = presentation(&world);
-    assert!(world.verifier.verify(&text, now()).unwrap().is_valid());
-    let key = SigningKey::from_bytes(&[7; 32]);
-    let public: VerifyingKey = key.verifying_key();
-    let (m1, m2) = ([1u8; 200], [2u8; 77]);
-    let (s1, s2) = (key.sign(&m1), key.sign(&m2));
+    let es256 = World::with_device_key(
+        VerifierConfig::default(),
+        pass(),
+        DeviceKeySource::Platform(Arc::new(SoftwareP256Signer::generate())),
+    );
+    let es256_text = presentation(&es256);
+    for (world, text) in [(&world, &text), (&es256, &es256_text)] {
+        assert!(world.verifier.verify(text, now()).unwrap().is_valid());
+    }
+    let s = Signatures::new();
     let dcc = typical_dcc_case();
 
     let mut group = c.benchmark_group("verify");
     group.bench_function("floor", |b| {
         b.iter(|| {
-            public.verify_strict(black_box(&m1), &s1).unwrap();
-            public.verify_strict(black_box(&m2), &s2).unwrap();
+            s.ed25519
+                .verify(black_box(&s.issuer_message), &s.issuer_signature)
+                .unwrap();
+            s.ed25519
+                .verify(black_box(&s.device_message), &s.ed25519_device_signature)
+                .unwrap();
         })
     });
     group.bench_function("vaxpass", |b| {
         b.iter(|| world.verifier.verify(black_box(&text), now()).unwrap())
     });
-    group.bench_function("dcc", |b| {
-        b.iter(|| vaxpass_dcc::verify_qr(black_box(&dcc.text), &dcc.certificate).unwrap())
+    group.bench_function("es256-floor", |b| {
+        b.iter(|| {
+            s.ed25519
+                .verify(black_box(&s.issuer_message), &s.issuer_signature)
+                .unwrap();
+            s.ring_p256()
+                .verify(black_box(&s.device_message), &s.p256_device_signature)
+                .unwrap();
+        })
+    });
+    group.bench_function("vaxpass-es256", |b| {
+        b.iter(|| {
+            es256
+                .verifier
+                .verify(black_box(&es256_text), now())
+                .unwrap()
+        })
+    });
+    for (id, ecdsa) in [("dcc", Ecdsa::Ring), ("dcc-p256", Ecdsa::RustCrypto)] {
+        group.bench_function(id, |b| {
+            b.iter(|| {
+                vaxpass_dcc::verify_qr_using(black_box(&dcc.text), &dcc.certificate, ecdsa).unwrap()
+            })
+        });
+    }
+    group.finish();
+}
+
+/// One signature check, each implementation on the same messages as the floors: what the floors
+/// are made of, and the measurements the SDK's choice of implementation rests on.
+fn signature(c: &mut Criterion) {
+    use p256::ecdsa::signature::Verifier as _;
+    let s = Signatures::new();
+    let (message, ed_signature) = (&s.device_message, &s.ed25519_device_signature);
+    let p256_signature = p256::ecdsa::Signature::from_slice(&s.p256_device_signature).unwrap();
+    let p256_key = P256PublicKey::from_sec1(&s.p256_uncompressed).unwrap();
+
+    let mut group = c.benchmark_group("signature");
+    group.bench_function("ed25519-verify", |b| {
+        b.iter(|| s.ed25519.verify(black_box(message), ed_signature).unwrap())
+    });
+    group.bench_function("ed25519-verify-strict", |b| {
+        b.iter(|| {
+            s.ed25519
+                .verify_strict(black_box(message), ed_signature)
+                .unwrap()
+        })
+    });
+    group.bench_function("ed25519-vaxpass", |b| {
+        let signature = ed_signature.to_bytes();
+        b.iter(|| verify_ed25519_with(&s.ed25519, black_box(message), &signature).unwrap())
+    });
+    group.bench_function("ed25519-ring", |b| {
+        let key = s.ed25519.to_bytes();
+        let signature = ed_signature.to_bytes();
+        b.iter(|| {
+            ring::signature::UnparsedPublicKey::new(&ring::signature::ED25519, &key)
+                .verify(black_box(message), &signature)
+                .unwrap()
+        })
+    });
+    group.bench_function("es256-p256", |b| {
+        b.iter(|| s.p256.verify(black_box(message), &p256_signature).unwrap())
+    });
+    group.bench_function("es256-ring", |b| {
+        b.iter(|| {
+            s.ring_p256()
+                .verify(black_box(message), &s.p256_device_signature)
+                .unwrap()
+        })
+    });
+    group.bench_function("es256-vaxpass", |b| {
+        b.iter(|| {
+            p256_key
+                .verify(black_box(message), &s.p256_device_signature)
+                .unwrap()
+        })
     });
     group.finish();
 }
@@ -146,5 +240,5 @@ fn lists(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, verify, display, issue, lists);
+criterion_group!(benches, verify, signature, display, issue, lists);
 criterion_main!(benches);

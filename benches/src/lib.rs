@@ -59,6 +59,59 @@ pub fn trust_list_with_keys(dir: &Path, keys: usize) -> ([u8; 32], Vec<u8>) {
     )
 }
 
+/// Bare signature checks for the floors: an issuer's Ed25519 signature over a message the size
+/// of a credential's Sig_structure, and a device signature over one the size of a presentation's
+/// signed message, by an Ed25519 key and by a P-256 key.
+pub struct Signatures {
+    pub ed25519: ed25519_dalek::VerifyingKey,
+    pub issuer_message: [u8; 200],
+    pub issuer_signature: ed25519_dalek::Signature,
+    pub device_message: [u8; 77],
+    pub ed25519_device_signature: ed25519_dalek::Signature,
+    pub p256: p256::ecdsa::VerifyingKey,
+    pub p256_uncompressed: Vec<u8>,
+    /// `r || s`.
+    pub p256_device_signature: Vec<u8>,
+}
+
+impl Signatures {
+    pub fn new() -> Self {
+        use ed25519_dalek::Signer as _;
+        let ed25519 = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
+        let p256 = p256::ecdsa::SigningKey::from_slice(&[9; 32]).unwrap();
+        let (issuer_message, device_message) = ([1u8; 200], [2u8; 77]);
+        let p256_signature: p256::ecdsa::Signature = p256.sign(&device_message);
+        Self {
+            ed25519: ed25519.verifying_key(),
+            issuer_message,
+            issuer_signature: ed25519.sign(&issuer_message),
+            device_message,
+            ed25519_device_signature: ed25519.sign(&device_message),
+            p256: *p256.verifying_key(),
+            p256_uncompressed: p256
+                .verifying_key()
+                .to_encoded_point(false)
+                .as_bytes()
+                .to_vec(),
+            p256_device_signature: p256_signature.to_vec(),
+        }
+    }
+
+    /// The P-256 key as ring takes it (uncompressed SEC1).
+    pub fn ring_p256(&self) -> ring::signature::UnparsedPublicKey<&[u8]> {
+        ring::signature::UnparsedPublicKey::new(
+            &ring::signature::ECDSA_P256_SHA256_FIXED,
+            &self.p256_uncompressed,
+        )
+    }
+}
+
+impl Default for Signatures {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// One EU DCC test case: its QR text and signer certificate.
 pub struct DccCase {
     pub path: String,

@@ -2,12 +2,15 @@
 //! signer the wallet signs presentations with (software Ed25519 by default, or the platform's).
 
 use std::fmt;
+use std::sync::OnceLock;
 
 use ciborium::value::Value;
+use curve25519_dalek::constants::EIGHT_TORSION;
 pub use ed25519_dalek::VerifyingKey;
-use ed25519_dalek::{Signer as _, SigningKey};
-use p256::ecdsa::signature::Verifier as _;
+use ed25519_dalek::{Signer as _, SigningKey, Verifier as _};
+use p256::elliptic_curve::sec1::ToEncodedPoint as _;
 use rand_core::OsRng;
+use ring::signature::{UnparsedPublicKey, ECDSA_P256_SHA256_FIXED};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
@@ -31,8 +34,10 @@ pub fn kid_of(public_key: &[u8]) -> Kid {
     kid
 }
 
-/// Verifies an Ed25519 signature strictly: the key must be a canonical, non-small-order point and
-/// the signature must have a canonical S and a non-small-order R (`verify_strict`).
+/// Verifies an Ed25519 signature strictly: it accepts exactly what ed25519-dalek's
+/// `verify_strict` accepts (a canonical S, R the canonical encoding of the recomputed point, R
+/// and the key not of small order), at the cost of `verify` (docs/architecture.md, "What a
+/// signature check costs").
 pub fn verify_ed25519(
     public_key: &[u8; 32],
     message: &[u8],
@@ -52,22 +57,82 @@ pub fn verify_ed25519_with(
 ) -> Result<(), InvalidSignature> {
     let signature =
         ed25519_dalek::Signature::from_slice(signature).map_err(|_| InvalidSignature)?;
-    // verify_strict also refuses small-order keys and R.
-    key.verify_strict(message, &signature)
+    // `verify` refuses a non-canonical S and compares R byte for byte with the canonical encoding
+    // of [S]B - [k]A. So once it passes, R is small-order exactly when its bytes are one of the
+    // eight encodings below: the same answer as `verify_strict`, which decompresses R to ask.
+    if key.is_weak() || small_order_encodings().contains(signature.r_bytes()) {
+        return Err(InvalidSignature);
+    }
+    key.verify(message, &signature)
         .map_err(|_| InvalidSignature)
 }
 
-/// Verifies an ES256 signature (IEEE P1363 `r || s`, as COSE carries it) over `message`.
+/// The canonical encodings of the eight Edwards points of small order (the 8-torsion subgroup).
+fn small_order_encodings() -> &'static [[u8; 32]; 8] {
+    static ENCODINGS: OnceLock<[[u8; 32]; 8]> = OnceLock::new();
+    ENCODINGS.get_or_init(|| EIGHT_TORSION.map(|point| point.compress().to_bytes()))
+}
+
+/// Verifies an ES256 signature (IEEE P1363 `r || s`, as COSE carries it) over `message`, with a
+/// compressed or uncompressed SEC1 public key.
 pub fn verify_es256(
     sec1_public_key: &[u8],
     message: &[u8],
     signature: &[u8],
 ) -> Result<(), InvalidSignature> {
-    let key = p256::ecdsa::VerifyingKey::from_sec1_bytes(sec1_public_key)
-        .map_err(|_| InvalidSignature)?;
-    let signature = p256::ecdsa::Signature::from_slice(signature).map_err(|_| InvalidSignature)?;
-    key.verify(message, &signature)
-        .map_err(|_| InvalidSignature)
+    P256PublicKey::from_sec1(sec1_public_key)
+        .ok_or(InvalidSignature)?
+        .verify(message, signature)
+}
+
+/// A P-256 public key, decoded and checked to be a point of the curve once. It keeps the
+/// compressed form (what credentials carry, and what its kid is computed over) and the
+/// uncompressed one, the only form ring verifies with.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct P256PublicKey {
+    compressed: [u8; 33],
+    uncompressed: [u8; 65],
+}
+
+impl fmt::Debug for P256PublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "P256PublicKey {{ kid: {} }}",
+            hex(&kid_of(&self.compressed))
+        )
+    }
+}
+
+impl P256PublicKey {
+    /// A compressed (`02`/`03`) or uncompressed (`04`) SEC1 point; not the identity, not the
+    /// "compact" `05` form, and on the curve.
+    pub fn from_sec1(bytes: &[u8]) -> Option<Self> {
+        if !matches!(
+            (bytes.len(), bytes.first()),
+            (33, Some(0x02 | 0x03)) | (65, Some(0x04))
+        ) {
+            return None;
+        }
+        let key = p256::PublicKey::from_sec1_bytes(bytes).ok()?;
+        Some(Self {
+            compressed: key.to_encoded_point(true).as_bytes().try_into().ok()?,
+            uncompressed: key.to_encoded_point(false).as_bytes().try_into().ok()?,
+        })
+    }
+
+    /// The compressed SEC1 point.
+    pub fn compressed(&self) -> &[u8; 33] {
+        &self.compressed
+    }
+
+    /// Checks an ES256 signature: `r || s`, each in [1, n-1] (high S accepted, as ECDSA does),
+    /// over SHA-256 of `message`.
+    pub fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), InvalidSignature> {
+        UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, &self.uncompressed[..])
+            .verify(message, signature)
+            .map_err(|_| InvalidSignature)
+    }
 }
 
 /// An Ed25519 key pair held in memory (issuer and root keys, software device keys).
@@ -115,8 +180,8 @@ impl fmt::Debug for Ed25519KeyPair {
 pub enum DevicePublicKey {
     /// Software key, COSE alg EdDSA/Ed25519 (decompressed and checked once, when parsed).
     Ed25519(VerifyingKey),
-    /// Platform key (Secure Enclave, StrongBox), COSE alg ES256; compressed SEC1 point.
-    P256([u8; 33]),
+    /// Platform key (Secure Enclave, StrongBox), COSE alg ES256 (decoded and checked once).
+    P256(P256PublicKey),
 }
 
 impl fmt::Debug for DevicePublicKey {
@@ -144,13 +209,9 @@ impl DevicePublicKey {
                 }
                 Ok(Self::Ed25519(key))
             }
-            // Compressed (02/03) or uncompressed (04) SEC1 only; not the "compact" 05 form.
-            33 | 65 if matches!((bytes.len(), bytes[0]), (33, 0x02 | 0x03) | (65, 0x04)) => {
-                let key = p256::PublicKey::from_sec1_bytes(bytes).map_err(|_| bad())?;
-                let point =
-                    p256::elliptic_curve::sec1::ToEncodedPoint::to_encoded_point(&key, true);
-                Ok(Self::P256(point.as_bytes().try_into().map_err(|_| bad())?))
-            }
+            33 | 65 => P256PublicKey::from_sec1(bytes)
+                .map(Self::P256)
+                .ok_or_else(bad),
             _ => Err(bad()),
         }
     }
@@ -159,7 +220,7 @@ impl DevicePublicKey {
     pub fn as_bytes(&self) -> &[u8] {
         match self {
             Self::Ed25519(k) => k.as_bytes(),
-            Self::P256(k) => k,
+            Self::P256(k) => k.compressed(),
         }
     }
 
@@ -177,7 +238,7 @@ impl DevicePublicKey {
     pub fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), InvalidSignature> {
         match self {
             Self::Ed25519(k) => verify_ed25519_with(k, message, signature),
-            Self::P256(k) => verify_es256(k, message, signature),
+            Self::P256(k) => k.verify(message, signature),
         }
     }
 
@@ -193,8 +254,8 @@ impl DevicePublicKey {
             Self::P256(k) => cbor::map([
                 (1, Some(2.into())),
                 (-1, Some(1.into())),
-                (-2, Some(Value::Bytes(k[1..].to_vec()))),
-                (-3, Some(Value::Bool(k[0] == 0x03))),
+                (-2, Some(Value::Bytes(k.compressed()[1..].to_vec()))),
+                (-3, Some(Value::Bool(k.compressed()[0] == 0x03))),
             ]),
         }
     }

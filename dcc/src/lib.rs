@@ -36,7 +36,7 @@ pub use cert::{kid_of, SignerCertificate};
 pub use cose::KidLocation;
 pub use cwt::{CertificateKind, Claims, Person};
 pub use error::{AlgorithmProblem, DccError, Stage};
-pub use signature::Algorithm;
+pub use signature::{Algorithm, Ecdsa};
 
 /// Size limits applied while decoding. The defaults fit every real DCC with a wide margin.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,8 +114,13 @@ pub fn decode_with(qr_text: &str, options: &DecodeOptions) -> Result<Hcert, DccE
 /// Decodes an `HC1:` QR text and verifies it with the signer certificate (DER): what a verifier
 /// does for each scan.
 pub fn verify_qr(qr_text: &str, cert_der: &[u8]) -> Result<Hcert, DccError> {
+    verify_qr_using(qr_text, cert_der, Ecdsa::default())
+}
+
+/// [`verify_qr`] with a chosen ECDSA implementation.
+pub fn verify_qr_using(qr_text: &str, cert_der: &[u8], ecdsa: Ecdsa) -> Result<Hcert, DccError> {
     let hcert = decode(qr_text)?;
-    hcert.verify(cert_der)?;
+    hcert.verify_using(&SignerCertificate::from_der(cert_der)?, ecdsa)?;
     Ok(hcert)
 }
 
@@ -130,6 +135,11 @@ impl Hcert {
     /// algorithm must be supported and fit the key ([`DccError::UnsupportedAlgorithm`]); the
     /// signature over the COSE `Sig_structure` must verify ([`DccError::BadSignature`]).
     pub fn verify_with(&self, cert: &SignerCertificate) -> Result<(), DccError> {
+        self.verify_using(cert, Ecdsa::default())
+    }
+
+    /// [`Hcert::verify_with`] with a chosen ECDSA implementation.
+    pub fn verify_using(&self, cert: &SignerCertificate, ecdsa: Ecdsa) -> Result<(), DccError> {
         if let Some((kid, _)) = cose::kid(&self.sign1) {
             if kid != cert.kid() {
                 return Err(DccError::KidMismatch);
@@ -137,7 +147,7 @@ impl Hcert {
         }
         let alg = self.algorithm.map_err(DccError::UnsupportedAlgorithm)?;
         let tbs = self.sign1.tbs_data(b"");
-        signature::verify(alg, cert.key(), &tbs, &self.sign1.signature)
+        signature::verify(alg, cert.key(), &tbs, &self.sign1.signature, ecdsa)
     }
 
     /// The signature algorithm, or why it is not usable.

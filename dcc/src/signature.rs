@@ -4,6 +4,7 @@
 
 use p256::ecdsa::signature::hazmat::PrehashVerifier as _;
 use p256::ecdsa::signature::Verifier as _;
+use ring::signature::{UnparsedPublicKey, ECDSA_P256_SHA256_FIXED, ECDSA_P384_SHA384_FIXED};
 use sha2::{Digest as _, Sha256, Sha384};
 
 use crate::cert::PublicKey;
@@ -56,6 +57,19 @@ impl std::fmt::Display for Algorithm {
     }
 }
 
+/// Which implementation checks ECDSA (ES256, ES384) signatures. Both give the same answer on
+/// every upstream test case and Wycheproof vector; they differ in speed (docs/performance.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Ecdsa {
+    /// ring, whose P-256 and P-384 are BoringSSL's: the speed of the platform verifier a phone
+    /// app uses. It has no fixed-size form for a hash that does not match the curve (ES256 with
+    /// a P-384 key), which goes to RustCrypto.
+    #[default]
+    Ring,
+    /// The p256 and p384 crates (RustCrypto, pure Rust).
+    RustCrypto,
+}
+
 /// Checks `signature` over `message` (the COSE `Sig_structure`) with `key` under `alg`.
 ///
 /// For ECDSA the algorithm fixes the hash and the certificate fixes the curve: RFC 9053
@@ -68,27 +82,41 @@ pub(crate) fn verify(
     key: &PublicKey,
     message: &[u8],
     signature: &[u8],
+    ecdsa: Ecdsa,
 ) -> Result<(), DccError> {
-    match (alg, key) {
-        (Algorithm::Es256 | Algorithm::Es384, PublicKey::P256(key)) => {
+    let ring = |algorithm, point: &[u8]| {
+        UnparsedPublicKey::new(algorithm, point)
+            .verify(message, signature)
+            .map_err(|_| DccError::BadSignature)
+    };
+    match (alg, key, ecdsa) {
+        (Algorithm::Es256, PublicKey::P256(key), Ecdsa::Ring) => ring(
+            &ECDSA_P256_SHA256_FIXED,
+            key.to_encoded_point(false).as_bytes(),
+        ),
+        (Algorithm::Es384, PublicKey::P384(key), Ecdsa::Ring) => ring(
+            &ECDSA_P384_SHA384_FIXED,
+            key.to_encoded_point(false).as_bytes(),
+        ),
+        (Algorithm::Es256 | Algorithm::Es384, PublicKey::P256(key), _) => {
             let sig = p256::ecdsa::Signature::from_slice(signature)
                 .map_err(|_| DccError::BadSignature)?;
             key.verify_prehash(&ecdsa_digest(alg, message), &sig)
                 .map_err(|_| DccError::BadSignature)
         }
-        (Algorithm::Es256 | Algorithm::Es384, PublicKey::P384(key)) => {
+        (Algorithm::Es256 | Algorithm::Es384, PublicKey::P384(key), _) => {
             let sig = p384::ecdsa::Signature::from_slice(signature)
                 .map_err(|_| DccError::BadSignature)?;
             key.verify_prehash(&ecdsa_digest(alg, message), &sig)
                 .map_err(|_| DccError::BadSignature)
         }
-        (Algorithm::Ps256, PublicKey::Rsa(key)) => {
+        (Algorithm::Ps256, PublicKey::Rsa(key), _) => {
             let sig =
                 rsa::pss::Signature::try_from(signature).map_err(|_| DccError::BadSignature)?;
             key.verify(message, &sig)
                 .map_err(|_| DccError::BadSignature)
         }
-        (alg, key) => Err(DccError::UnsupportedAlgorithm(
+        (alg, key, _) => Err(DccError::UnsupportedAlgorithm(
             AlgorithmProblem::KeyMismatch {
                 alg,
                 key: key.kind(),
@@ -108,6 +136,19 @@ fn ecdsa_digest(alg: Algorithm, message: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The check with both ECDSA implementations, which must agree.
+    fn verify(
+        alg: Algorithm,
+        key: &PublicKey,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), DccError> {
+        let ring = super::verify(alg, key, message, signature, Ecdsa::Ring);
+        let rust_crypto = super::verify(alg, key, message, signature, Ecdsa::RustCrypto);
+        assert_eq!(ring, rust_crypto, "{alg} with a {} key", key.kind());
+        ring
+    }
 
     #[test]
     fn cose_ids_round_trip() {

@@ -19,7 +19,7 @@ use std::path::PathBuf;
 
 use base64ct::{Base64, Encoding as _};
 use serde_json::Value as Json;
-use vaxpass_dcc::{Algorithm, DccError, Hcert, KidLocation, SignerCertificate, Stage};
+use vaxpass_dcc::{Algorithm, DccError, Ecdsa, Hcert, KidLocation, SignerCertificate, Stage};
 
 struct Case {
     path: String,
@@ -62,13 +62,15 @@ impl Outcome {
             Ok(hcert) => hcert.verify(&case.certificate),
             Err(e) => Err(e.clone()),
         };
-        // verify_qr is decode + verify: it must agree.
-        assert_eq!(
-            vaxpass_dcc::verify_qr(&case.prefix, &case.certificate).err(),
-            verified.clone().err(),
-            "{}",
-            case.path
-        );
+        // verify_qr is decode + verify: it must agree, with either ECDSA implementation.
+        for ecdsa in [Ecdsa::Ring, Ecdsa::RustCrypto] {
+            assert_eq!(
+                vaxpass_dcc::verify_qr_using(&case.prefix, &case.certificate, ecdsa).err(),
+                verified.clone().err(),
+                "{} with {ecdsa:?}",
+                case.path
+            );
+        }
         Self {
             decoded,
             verified,

@@ -66,12 +66,20 @@ impl World {
     }
 
     pub fn with(config: VerifierConfig, pass: PassData) -> Self {
+        Self::with_device_key(config, pass, DeviceKeySource::default())
+    }
+
+    /// A world whose wallet holds its device key in `device_key` (a platform ES256 signer, say).
+    pub fn with_device_key(
+        config: VerifierConfig,
+        pass: PassData,
+        device_key: DeviceKeySource,
+    ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let created = lunch() - Duration::days(30);
         let authority =
             Authority::create(dir.path().join("authority.sqlite"), "KR", created).unwrap();
-        let wallet =
-            Wallet::open(dir.path().join("wallet.sqlite"), DeviceKeySource::default()).unwrap();
+        let wallet = Wallet::open(dir.path().join("wallet.sqlite"), device_key).unwrap();
         let verifier = Verifier::open(
             dir.path().join("verifier.sqlite"),
             authority.root_public_key(),

@@ -14,6 +14,9 @@ fn text<'a>(v: &'a Value, field: &str) -> &'a str {
         .unwrap_or_else(|| panic!("missing {field}"))
 }
 
+/// A signature check under test: key, message, signature → accepted.
+type Check = fn(&[u8], &[u8], &[u8]) -> bool;
+
 /// Runs every test of a Wycheproof file through `verify` and returns the ids that disagree.
 fn wycheproof(
     path: &str,
@@ -36,37 +39,130 @@ fn wycheproof(
     (run, disagree)
 }
 
-#[test]
-fn wycheproof_ed25519_with_strict_verification() {
-    let (run, disagree) = wycheproof(
-        "wycheproof/ed25519_test.json",
-        |key| unhex(text(key, "pk")),
-        |key, msg, sig| {
-            key.try_into()
-                .is_ok_and(|k: [u8; 32]| verify_ed25519(&k, msg, sig).is_ok())
-        },
-    );
-    assert_eq!(run, 151);
-    assert_eq!(
-        disagree,
-        Vec::<u64>::new(),
-        "tcIds where strict verification disagrees with Wycheproof"
-    );
+/// ed25519-dalek's `verify_strict`, the reference the SDK's check must match.
+fn dalek_verify_strict(key: &[u8], msg: &[u8], sig: &[u8]) -> bool {
+    let (Ok(key), Ok(sig)) = (
+        <[u8; 32]>::try_from(key),
+        ed25519_dalek::Signature::from_slice(sig),
+    ) else {
+        return false;
+    };
+    ed25519_dalek::VerifyingKey::from_bytes(&key).is_ok_and(|k| k.verify_strict(msg, &sig).is_ok())
 }
 
 #[test]
+fn wycheproof_ed25519_with_strict_verification() {
+    for (name, verify) in [
+        (
+            "the SDK's verify_ed25519",
+            (|key: &[u8], msg: &[u8], sig: &[u8]| {
+                key.try_into()
+                    .is_ok_and(|k: [u8; 32]| verify_ed25519(&k, msg, sig).is_ok())
+            }) as Check,
+        ),
+        ("ed25519-dalek verify_strict", dalek_verify_strict),
+    ] {
+        let (run, disagree) = wycheproof(
+            "wycheproof/ed25519_test.json",
+            |key| unhex(text(key, "pk")),
+            verify,
+        );
+        assert_eq!(run, 151);
+        assert_eq!(disagree, Vec::<u64>::new(), "tcIds where {name} disagrees");
+    }
+}
+
+/// Signs `message` with `R` chosen to be the identity point, which only the holder of the
+/// secret can do (`s = k·a`): cofactorless `verify` accepts it, `verify_strict` does not.
+fn signature_with_identity_r(pair: &Ed25519KeyPair, message: &[u8]) -> [u8; 64] {
+    use curve25519_dalek::Scalar;
+    use sha2::{Digest, Sha512};
+    let a = ed25519_dalek::hazmat::ExpandedSecretKey::from(&*pair.secret()).scalar;
+    let mut r = [0u8; 32];
+    r[0] = 1; // the identity: y = 1, x = 0
+    let k = Scalar::from_hash(
+        Sha512::new()
+            .chain_update(r)
+            .chain_update(pair.public())
+            .chain_update(message),
+    );
+    let mut signature = [0u8; 64];
+    signature[..32].copy_from_slice(&r);
+    signature[32..].copy_from_slice((k * a).as_bytes());
+    signature
+}
+
+/// The SDK's Ed25519 check does `verify`'s work plus two byte comparisons; these are the cases
+/// where `verify` alone would accept what `verify_strict` refuses, and it must refuse them too.
+#[test]
+fn ed25519_refuses_small_order_r_and_keys_as_verify_strict_does() {
+    use ed25519_dalek::Verifier as _;
+    let pair = Ed25519KeyPair::from_secret(&[7; 32]).unwrap();
+    let message = b"vaxpass presentation v1";
+    let signature = signature_with_identity_r(&pair, message);
+    let dalek = ed25519_dalek::VerifyingKey::from_bytes(&pair.public()).unwrap();
+    let dalek_signature = ed25519_dalek::Signature::from_bytes(&signature);
+    assert!(dalek.verify(message, &dalek_signature).is_ok());
+    assert!(!dalek_verify_strict(&pair.public(), message, &signature));
+    assert!(verify_ed25519(&pair.public(), message, &signature).is_err());
+
+    // A small-order key: R = [s]B with any s verifies every message under `verify`.
+    let mut identity = [0u8; 32];
+    identity[0] = 1;
+    let s = curve25519_dalek::Scalar::from(5u8);
+    let r = curve25519_dalek::EdwardsPoint::mul_base(&s).compress();
+    let mut forged = [0u8; 64];
+    forged[..32].copy_from_slice(r.as_bytes());
+    forged[32..].copy_from_slice(s.as_bytes());
+    let weak = ed25519_dalek::VerifyingKey::from_bytes(&identity).unwrap();
+    for message in [&b"one"[..], b"another"] {
+        let forged = ed25519_dalek::Signature::from_bytes(&forged);
+        assert!(weak.verify(message, &forged).is_ok());
+        assert!(!dalek_verify_strict(&identity, message, &forged.to_bytes()));
+        assert!(verify_ed25519(&identity, message, &forged.to_bytes()).is_err());
+    }
+}
+
+/// The compressed SEC1 form of an uncompressed one: the sign of y, then x.
+fn compressed(uncompressed: &[u8]) -> Vec<u8> {
+    let mut key = vec![0x02 | (uncompressed[64] & 1)];
+    key.extend_from_slice(&uncompressed[1..33]);
+    key
+}
+
+/// Every P-256 implementation in the project, on every Wycheproof P1363 vector: the SDK's
+/// `verify_es256` (p256 decodes the key, ring verifies) with both key forms, ring alone, and
+/// the p256 crate alone (the EU DCC baseline's other ES256).
+#[test]
 fn wycheproof_ecdsa_p256_p1363() {
-    let (run, disagree) = wycheproof(
-        "wycheproof/ecdsa_secp256r1_sha256_p1363_test.json",
-        |key| unhex(text(key, "uncompressed")),
-        |key, msg, sig| verify_es256(key, msg, sig).is_ok(),
-    );
-    assert_eq!(run, 262);
-    assert_eq!(
-        disagree,
-        Vec::<u64>::new(),
-        "tcIds where ES256 verification disagrees with Wycheproof"
-    );
+    use p256::ecdsa::signature::Verifier as _;
+    let implementations: [(&str, Check); 4] = [
+        (
+            "the SDK's verify_es256, uncompressed key",
+            |key, msg, sig| verify_es256(key, msg, sig).is_ok(),
+        ),
+        ("the SDK's verify_es256, compressed key", |key, msg, sig| {
+            verify_es256(&compressed(key), msg, sig).is_ok()
+        }),
+        ("ring", |key, msg, sig| {
+            ring::signature::UnparsedPublicKey::new(&ring::signature::ECDSA_P256_SHA256_FIXED, key)
+                .verify(msg, sig)
+                .is_ok()
+        }),
+        ("the p256 crate", |key, msg, sig| {
+            let key = p256::ecdsa::VerifyingKey::from_sec1_bytes(key).unwrap();
+            p256::ecdsa::Signature::from_slice(sig).is_ok_and(|sig| key.verify(msg, &sig).is_ok())
+        }),
+    ];
+    for (name, verify) in implementations {
+        let (run, disagree) = wycheproof(
+            "wycheproof/ecdsa_secp256r1_sha256_p1363_test.json",
+            |key| unhex(text(key, "uncompressed")),
+            verify,
+        );
+        assert_eq!(run, 262);
+        assert_eq!(disagree, Vec::<u64>::new(), "tcIds where {name} disagrees");
+    }
 }
 
 /// cose-wg eddsa-sig-01: our Ed25519 signing through coset reproduces the message byte for byte.

@@ -57,10 +57,20 @@ pub struct Estimate {
 pub struct Times(BTreeMap<String, Estimate>);
 
 impl Times {
-    pub const ALL: [&'static str; 13] = [
+    pub const ALL: [&'static str; 23] = [
         "verify/floor",
         "verify/vaxpass",
+        "verify/es256-floor",
+        "verify/vaxpass-es256",
         "verify/dcc",
+        "verify/dcc-p256",
+        "signature/ed25519-verify",
+        "signature/ed25519-verify-strict",
+        "signature/ed25519-vaxpass",
+        "signature/ed25519-ring",
+        "signature/es256-p256",
+        "signature/es256-ring",
+        "signature/es256-vaxpass",
         "display/floor",
         "display/presentation",
         "display/cold-start",
@@ -109,6 +119,28 @@ impl Times {
     /// Median in nanoseconds.
     pub fn ns(&self, id: &str) -> f64 {
         self.get(id).median
+    }
+}
+
+/// The stripped release library and its budget, as `scripts/check-library-size.sh` wrote them.
+pub struct Library {
+    pub bytes: u64,
+    pub limit: u64,
+}
+
+impl Library {
+    pub fn read(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let json: Value = serde_json::from_str(&text)?;
+        let n = |field: &str| {
+            json[field]
+                .as_u64()
+                .ok_or_else(|| format!("{}: no {field}", path.display()))
+        };
+        Ok(Self {
+            bytes: n("bytes")?,
+            limit: n("limit")?,
+        })
     }
 }
 

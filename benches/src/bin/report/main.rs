@@ -24,7 +24,7 @@ fn main() -> Result<()> {
         memory: inputs::Memory::read(&perf.join("memory.json"))?,
         hostile: hostile::Hostile::read(&perf.join("hostile.json"))?,
         ffi: inputs::Ffi::read(&perf.join("ffi.jsonl"))?,
-        library_bytes: std::fs::metadata(perf.join("libvaxpass_ffi.so"))?.len(),
+        library: inputs::Library::read(&perf.join("library.json"))?,
         sizes: sizes::Sizes::measure()?,
         dcc: sizes::DccCount::measure(),
     };
