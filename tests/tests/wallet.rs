@@ -469,7 +469,6 @@ fn a_clocked_wallet_refuses_to_sign_without_a_trusted_time_or_with_a_damaged_one
 
 #[test]
 fn next_renewal_has_an_answer_for_any_expiry() {
-    let world = World::new();
     let min = chrono::DateTime::<chrono::Utc>::MIN_UTC;
     let max = chrono::DateTime::<chrono::Utc>::MAX_UTC;
     let whole = |t: chrono::DateTime<chrono::Utc>| {
