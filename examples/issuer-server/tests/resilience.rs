@@ -95,7 +95,7 @@ fn a_full_batcher_queue_gives_503() {
 
 /// Seeds `n` citizens by CSV import; returns their codes.
 fn seed(env: &Env, n: usize) -> Vec<String> {
-    let codes: Vec<String> = (0..n).map(|i| format!("KR-{i:06}-0001")).collect();
+    let codes: Vec<String> = (0..n as u64).map(common::code).collect();
     let mut csv = String::from("code,name,birth_date,events\n");
     for (i, code) in codes.iter().enumerate() {
         csv.push_str(&format!(
@@ -138,8 +138,8 @@ fn drive(
                         continue;
                     }
                     let signer = SoftwareEd25519Signer(Ed25519KeyPair::generate());
-                    let body =
-                        EnrolmentRequest::create(&nonce.body, code.as_bytes(), &signer).unwrap();
+                    let proof = common::proof(code, "1980-01-01");
+                    let body = EnrolmentRequest::create(&nonce.body, &proof, &signer).unwrap();
                     let Ok(reply) = try_request(addr, "POST", "/v1/enrolment", &[], &body) else {
                         return;
                     };

@@ -163,13 +163,15 @@ fn record(conn: &mut Connection, batch: Batch, resign: &Resign) -> StoreResult<V
         let nonce = enrolment.nonce.clone();
         let savepoint = tx.savepoint()?;
         let outcome = record_one(&savepoint, enrolment, now, resign)?;
-        if outcome.is_ok() {
-            savepoint.commit()?;
-        } else {
-            // Rolled back: nothing of this enrolment remains but that its nonce is used up.
-            drop(savepoint);
-            tx.prepare_cached("DELETE FROM nonces WHERE nonce = ?1")?
-                .execute([&nonce])?;
+        match outcome {
+            Ok(_) => savepoint.commit()?,
+            Err(Refusal::CodeAlreadyUsed) => {
+                // Rolled back: nothing of this enrolment remains but that its nonce is used up.
+                drop(savepoint);
+                tx.prepare_cached("DELETE FROM nonces WHERE nonce = ?1")?
+                    .execute([&nonce])?;
+            }
+            Err(Refusal::NonceUnknownOrUsed) => drop(savepoint),
         }
         outcomes.push(outcome);
     }
