@@ -10,12 +10,14 @@ mod common;
 
 use std::net::IpAddr;
 
-use chrono::Utc;
+use chrono::{NaiveDate, Utc};
 use common::{
     bundle_ids, enrol, enrol_with_proof, metric, proof, rand_bytes, request_from, verifier,
     wallet, Env, Reply, BORN,
 };
+use vaxpass::enrolment_code::EnrolmentCode;
 use vaxpass::TrustList;
+use vaxpass_issuer_server::identity::CodeKey;
 
 on_both_backends!(
     full_enrolment,
@@ -24,6 +26,7 @@ on_both_backends!(
     unknown_wrong_and_used_codes_get_one_indistinguishable_refusal,
     an_address_over_its_failed_attempts_is_refused_before_any_proof_and_others_are_not,
     a_citizen_whose_code_was_taken_is_restored_and_the_thief_revoked,
+    a_copy_of_the_store_without_the_code_key_checks_no_code,
 );
 
 fn full_enrolment(env: &Env) {
@@ -360,6 +363,49 @@ fn a_citizen_whose_code_was_taken_is_restored_and_the_thief_revoked(env: &Env) {
     let passes = citizen.import(&reply.body, Some(&trust), now).unwrap();
     let shown = citizen.presentation(&passes[0].id, now).unwrap();
     assert!(shop.verify(&shown.text, now).unwrap().is_valid());
+}
+
+fn a_copy_of_the_store_without_the_code_key_checks_no_code(env: &Env) {
+    let code = common::code(41);
+    env.init_with_citizens(&[&code]);
+    let key_path = CodeKey::path_beside(&env.key_file);
+    let key = CodeKey::open_beside(&env.key_file, false).unwrap();
+    let born = NaiveDate::parse_from_str(BORN, "%Y-%m-%d").unwrap();
+    let parsed = EnrolmentCode::parse(&code).unwrap();
+    let (rt, store) = env.store();
+    assert!(rt
+        .block_on(store.code_status(&key.hash(&parsed, born)))
+        .unwrap()
+        .is_some());
+    // Under any other key (all a copy of the store leaves a guesser) the code hashes to nothing
+    // stored; the store keeps no salt or key of its own.
+    let other = CodeKey::from_bytes(rand_bytes::<32>());
+    assert!(rt
+        .block_on(store.code_status(&other.hash(&parsed, born)))
+        .unwrap()
+        .is_none());
+    if env.backend == common::Backend::Sqlite {
+        let path = env.store_url.strip_prefix("sqlite:").unwrap();
+        let db = rusqlite::Connection::open(path).unwrap();
+        let settings: i64 = db
+            .query_row("SELECT count(*) FROM settings", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(settings, 0, "no salt or key in the store");
+        let bytes = std::fs::read(path).unwrap();
+        let canonical = parsed.canonical().as_bytes();
+        assert!(!bytes.windows(canonical.len()).any(|w| w == canonical));
+    }
+    drop(store);
+
+    // The service with another code key refuses the right code: the key is what checks it.
+    std::fs::write(&key_path, format!("{}\n", hex::encode(rand_bytes::<32>()))).unwrap();
+    let server = env.start(&[]);
+    let phone = wallet(env.dir.path(), "phone");
+    assert_eq!(enrol(&server, &phone, &code).status, 401);
+    drop(server);
+    std::fs::remove_file(&key_path).unwrap();
+    let refused = env.cli(&["serve", "--listen", "127.0.0.1:0"]);
+    assert!(!refused.status.success(), "no code key, no service");
 }
 
 /// Replaces the one occurrence of `from` in `bytes` by `to` (same length).
