@@ -1,7 +1,9 @@
 //! Limits on failed enrolment attempts, so that guessing codes is useless. Each client address (an
 //! IPv6 /64 counts as one) has a bucket of failed attempts that refills slowly; an address whose
 //! bucket is empty is refused everything on the enrolment path, before any work, until it
-//! refills. A global bucket bounds the failed proofs checked across all addresses (a guesser with
+//! refills. A proof is checked only on a failed attempt reserved beforehand and given back on
+//! success, so a thousand guesses sent at once get no more checks than the bucket holds. A
+//! global bucket bounds the failed proofs checked across all addresses (a guesser with
 //! many addresses): while it is empty, only addresses with no recent failure get their proof
 //! checked. Successes never take from either bucket, so the lunch peak is not slowed.
 
@@ -41,6 +43,8 @@ impl Default for AttemptConfig {
 #[derive(Debug, Clone, Copy)]
 struct Bucket {
     tokens: f64,
+    /// Tokens held by proofs being checked right now.
+    reserved: u32,
     at: Instant,
 }
 
@@ -48,8 +52,14 @@ impl Bucket {
     fn full(burst: u32, now: Instant) -> Self {
         Self {
             tokens: f64::from(burst),
+            reserved: 0,
             at: now,
         }
+    }
+
+    /// No failure within its refill time and nothing in progress: nothing to remember.
+    fn idle(&self, burst: u32) -> bool {
+        self.reserved == 0 && self.tokens >= f64::from(burst)
     }
 
     fn refill(&mut self, burst: u32, per_minute: u32, now: Instant) {
@@ -147,7 +157,7 @@ impl Attempts {
         };
         let addresses = lock(&self.addresses);
         let suspect = match addresses.get(&key(address)) {
-            Some(_) => true, // tracked: failed within its refill time
+            Some(b) => b.tokens < f64::from(c.per_address_burst), // failed within its refill time
             None => addresses.len() >= c.max_addresses,
         };
         if suspect {
@@ -157,45 +167,83 @@ impl Attempts {
         }
     }
 
-    /// After a refused attempt from `address`; `proof_checked` if its identity proof was looked
-    /// at (only those take from the global budget).
-    pub fn record_failure(&self, address: IpAddr, proof_checked: bool) {
+    /// Before a proof from `address` is checked: reserves one failed attempt, given back by
+    /// [`Reservation::succeeded`] (or on drop) and kept by [`Reservation::failed`]. While other
+    /// checks of this address hold its last attempts, waits for them (a few milliseconds).
+    pub async fn reserve(&self, address: IpAddr) -> Result<Reservation<'_>, Limited> {
+        let c = &self.config;
+        let started = Instant::now();
+        loop {
+            let now = Instant::now();
+            {
+                let mut addresses = lock(&self.addresses);
+                self.prune(&mut addresses, now);
+                let full = addresses.len() >= c.max_addresses;
+                let bucket = match addresses.get_mut(&key(address)) {
+                    Some(bucket) => Some(bucket),
+                    None if full => None, // untracked: the global budget still applies
+                    None => Some(
+                        addresses
+                            .entry(key(address))
+                            .or_insert(Bucket::full(c.per_address_burst, now)),
+                    ),
+                };
+                let Some(bucket) = bucket else {
+                    return Ok(Reservation::new(self, address, false));
+                };
+                bucket.refill(c.per_address_burst, c.per_address_per_minute, now);
+                if bucket.tokens < 1.0 {
+                    return Err(Limited::Address(bucket.wait(c.per_address_per_minute)));
+                }
+                if bucket.tokens - f64::from(bucket.reserved) >= 1.0 {
+                    bucket.reserved += 1;
+                    return Ok(Reservation::new(self, address, true));
+                }
+            }
+            if started.elapsed() > RESERVE_WAIT {
+                return Err(Limited::Address(Duration::from_secs(1)));
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    }
+
+    fn prune(&self, addresses: &mut HashMap<IpAddr, Bucket>, now: Instant) {
+        let c = &self.config;
+        if addresses.len() >= c.max_addresses {
+            addresses.retain(|_, b| {
+                b.refill(c.per_address_burst, c.per_address_per_minute, now);
+                !b.idle(c.per_address_burst)
+            });
+        }
+    }
+
+    fn release(&self, address: IpAddr, tracked: bool, failure: Option<bool>) {
         let c = &self.config;
         let now = Instant::now();
-        {
+        if tracked {
             let mut addresses = lock(&self.addresses);
-            if addresses.len() >= c.max_addresses {
-                // Forget the addresses that have refilled; they are no longer suspects.
-                addresses.retain(|_, b| {
-                    b.refill(c.per_address_burst, c.per_address_per_minute, now);
-                    b.tokens < f64::from(c.per_address_burst)
-                });
-            }
-            let full = addresses.len() >= c.max_addresses;
-            let bucket = match addresses.get_mut(&key(address)) {
-                Some(bucket) => Some(bucket),
-                None if full => None,
-                None => Some(
-                    addresses
-                        .entry(key(address))
-                        .or_insert(Bucket::full(c.per_address_burst, now)),
-                ),
-            };
-            if let Some(bucket) = bucket {
-                bucket.refill(c.per_address_burst, c.per_address_per_minute, now);
-                let before = bucket.tokens;
-                bucket.tokens = (bucket.tokens - 1.0).max(0.0);
-                if before >= 1.0 && bucket.tokens < 1.0 {
-                    let trips = self.address_trips.fetch_add(1, Ordering::Relaxed) + 1;
-                    eprintln!(
-                        "vaxpass-issuer: a client address used up its {} failed enrolment attempts \
-                         ({} more per minute); it is refused until then (address limit trips: {trips})",
-                        c.per_address_burst, c.per_address_per_minute
-                    );
+            if let Some(bucket) = addresses.get_mut(&key(address)) {
+                bucket.reserved = bucket.reserved.saturating_sub(1);
+                if failure.is_some() {
+                    bucket.refill(c.per_address_burst, c.per_address_per_minute, now);
+                    let before = bucket.tokens;
+                    bucket.tokens = (bucket.tokens - 1.0).max(0.0);
+                    if before >= 1.0 && bucket.tokens < 1.0 {
+                        let trips = self.address_trips.fetch_add(1, Ordering::Relaxed) + 1;
+                        eprintln!(
+                            "vaxpass-issuer: a client address used up its {} failed enrolment \
+                             attempts ({} more per minute); it is refused until then \
+                             (address limit trips: {trips})",
+                            c.per_address_burst, c.per_address_per_minute
+                        );
+                    }
+                }
+                if bucket.idle(c.per_address_burst) {
+                    addresses.remove(&key(address));
                 }
             }
         }
-        if proof_checked {
+        if failure == Some(true) {
             let mut global = lock(&self.global);
             global.refill(c.global_burst, c.global_per_minute, now);
             let before = global.tokens;
@@ -209,6 +257,75 @@ impl Attempts {
                     c.global_burst, c.global_per_minute
                 );
             }
+        }
+    }
+
+    /// A refused attempt that checked no proof (e.g. an unknown nonce): counts against the
+    /// address only.
+    pub fn record_failure(&self, address: IpAddr) {
+        let tracked = self.track(address);
+        self.release(address, tracked, Some(false));
+    }
+
+    /// Makes sure `address` has a bucket (holding one reservation); false if the table is full.
+    fn track(&self, address: IpAddr) -> bool {
+        let c = &self.config;
+        let now = Instant::now();
+        let mut addresses = lock(&self.addresses);
+        self.prune(&mut addresses, now);
+        let full = addresses.len() >= c.max_addresses;
+        match addresses.get_mut(&key(address)) {
+            Some(bucket) => {
+                bucket.reserved += 1;
+                true
+            }
+            None if full => false,
+            None => {
+                let mut bucket = Bucket::full(c.per_address_burst, now);
+                bucket.reserved = 1;
+                addresses.insert(key(address), bucket);
+                true
+            }
+        }
+    }
+}
+
+/// Longest a check waits for attempts held by other checks of its address.
+const RESERVE_WAIT: Duration = Duration::from_millis(200);
+
+/// One failed attempt reserved for a proof being checked.
+#[derive(Debug)]
+pub struct Reservation<'a> {
+    attempts: &'a Attempts,
+    address: IpAddr,
+    tracked: bool,
+    done: bool,
+}
+
+impl<'a> Reservation<'a> {
+    fn new(attempts: &'a Attempts, address: IpAddr, tracked: bool) -> Self {
+        Self {
+            attempts,
+            address,
+            tracked,
+            done: false,
+        }
+    }
+
+    /// The proof was refused: the attempt is used up, here and in the global budget.
+    pub fn failed(mut self) {
+        self.done = true;
+        self.attempts.release(self.address, self.tracked, Some(true));
+    }
+
+    /// The proof was accepted: the attempt is given back.
+    pub fn succeeded(self) {}
+}
+
+impl Drop for Reservation<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            self.attempts.release(self.address, self.tracked, None);
         }
     }
 }
@@ -227,33 +344,56 @@ mod tests {
         }
     }
 
-    #[test]
-    fn an_address_is_refused_once_its_failures_are_used_up_and_others_are_not() {
+    #[tokio::test]
+    async fn an_address_is_refused_once_its_failures_are_used_up_and_others_are_not() {
         let attempts = Attempts::new(config());
         let a: IpAddr = "127.0.0.2".parse().unwrap();
         let b: IpAddr = "127.0.0.3".parse().unwrap();
         for _ in 0..3 {
             assert_eq!(attempts.check_address(a), Ok(()));
-            attempts.record_failure(a, true);
+            attempts.reserve(a).await.unwrap().failed();
         }
         assert!(matches!(attempts.check_address(a), Err(Limited::Address(wait))
             if wait > Duration::from_secs(50)));
+        assert!(attempts.reserve(a).await.is_err());
+        assert_eq!(attempts.check_address(b), Ok(()));
+        // Successes take nothing.
+        for _ in 0..10 {
+            attempts.reserve(b).await.unwrap().succeeded();
+        }
         assert_eq!(attempts.check_address(b), Ok(()));
         assert_eq!(attempts.address_trips.load(Ordering::Relaxed), 1);
     }
 
-    #[test]
-    fn the_global_budget_refuses_only_addresses_that_failed_recently() {
+    #[tokio::test]
+    async fn guesses_sent_at_once_get_no_more_checks_than_the_address_has_attempts() {
+        let attempts = Attempts::new(config());
+        let a: IpAddr = "127.0.0.2".parse().unwrap();
+        let held: Vec<_> = [
+            attempts.reserve(a).await.unwrap(),
+            attempts.reserve(a).await.unwrap(),
+            attempts.reserve(a).await.unwrap(),
+        ]
+        .into();
+        assert!(attempts.reserve(a).await.is_err(), "a fourth must wait, then give up");
+        for r in held {
+            r.failed();
+        }
+        assert!(attempts.reserve(a).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn the_global_budget_refuses_only_addresses_that_failed_recently() {
         let attempts = Attempts::new(config());
         let guessers: Vec<IpAddr> = (2..5)
             .map(|i| format!("10.0.0.{i}").parse().unwrap())
             .collect();
         for g in &guessers {
-            attempts.record_failure(*g, true);
-            attempts.record_failure(*g, false); // a refused nonce: address budget only
+            attempts.reserve(*g).await.unwrap().failed();
+            attempts.record_failure(*g); // a refused nonce: the address budget only
         }
-        attempts.record_failure(guessers[0], true);
-        attempts.record_failure(guessers[1], true);
+        attempts.reserve(guessers[0]).await.unwrap().failed();
+        attempts.reserve(guessers[1]).await.unwrap().failed();
         assert_eq!(attempts.global_trips.load(Ordering::Relaxed), 1);
         assert!(matches!(
             attempts.check_global(guessers[2]),
@@ -269,11 +409,11 @@ mod tests {
         let one: IpAddr = "2001:db8:1:2::1".parse().unwrap();
         let same: IpAddr = "2001:db8:1:2::ffff".parse().unwrap();
         for _ in 0..3 {
-            attempts.record_failure(one, false);
+            attempts.record_failure(one);
         }
         assert!(attempts.check_address(same).is_err());
         for i in 0..100 {
-            attempts.record_failure(format!("10.1.0.{i}").parse().unwrap(), false);
+            attempts.record_failure(format!("10.1.0.{i}").parse().unwrap());
         }
         assert!(lock(&attempts.addresses).len() <= 4);
     }

@@ -18,7 +18,7 @@ use vaxpass::EnrolmentRequest;
 
 use super::errors::ApiError;
 use super::{bytes_response, read_body, AppState, Resp};
-use crate::attempts::Limited;
+use crate::attempts::{Limited, Reservation};
 use crate::batcher::{EnrolJob, Failure};
 use crate::identity::{IdentityError, RefusalCause};
 use crate::metrics::Metrics;
@@ -90,12 +90,17 @@ pub async fn enrol(
     };
     let Some(_claim) = usable else {
         Metrics::count(&state.metrics.refused_nonce);
-        state.attempts.record_failure(peer, false);
+        state.attempts.record_failure(peer);
         return Err(ApiError::nonce_unknown_or_used());
     };
     if let Err(limited) = state.attempts.check_global(peer) {
         return Err(refuse_limited(state, limited).await);
     }
+    // A failed attempt is reserved before the proof is looked at, and given back on success.
+    let reservation = match state.attempts.reserve(peer).await {
+        Ok(reservation) => reservation,
+        Err(limited) => return Err(refuse_limited(state, limited).await),
+    };
 
     Metrics::count(&state.metrics.proofs_checked);
     let device = DeviceHash::of(&request.device_key);
@@ -106,7 +111,7 @@ pub async fn enrol(
     {
         Ok(identified) => identified,
         Err(IdentityError::Refused(cause)) => {
-            return Err(refuse_proof(state, peer, request.nonce, cause).await)
+            return Err(refuse_proof(state, reservation, request.nonce, cause).await)
         }
         Err(e @ IdentityError::Unavailable) => return Err(e.into()),
     };
@@ -117,8 +122,10 @@ pub async fn enrol(
         .map_err(|_| ApiError::store())?
         .filter(|passes| !passes.is_empty());
     let Some(passes) = passes else {
-        return Err(refuse_proof(state, peer, request.nonce, RefusalCause::NoPasses).await);
+        return Err(refuse_proof(state, reservation, request.nonce, RefusalCause::NoPasses).await);
     };
+    // Accepted: the attempt is given back before the commit, so successes never wait on it.
+    reservation.succeeded();
     if passes.len() > MAX_ISSUED {
         return Err(ApiError::internal(
             "registry_entry_invalid",
@@ -139,7 +146,7 @@ pub async fn enrol(
         Err(Failure::Refused(Refusal::CodeAlreadyUsed)) => {
             let cause = RefusalCause::UsedByOtherDevice;
             state.metrics.refused_proof(cause);
-            state.attempts.record_failure(peer, true);
+            state.attempts.reserve(peer).await.map(Reservation::failed).ok();
             log_refusal(cause);
             return Err(ApiError::identity_refused());
         }
@@ -179,13 +186,13 @@ async fn refuse_limited(state: &AppState, limited: Limited) -> ApiError {
 /// metrics and the log only.
 async fn refuse_proof(
     state: &AppState,
-    peer: IpAddr,
+    reservation: Reservation<'_>,
     nonce: Vec<u8>,
     cause: RefusalCause,
 ) -> ApiError {
+    reservation.failed();
     let burned = wait(state, state.batcher.burn_nonce(nonce)).await;
     state.metrics.refused_proof(cause);
-    state.attempts.record_failure(peer, true);
     log_refusal(cause);
     match burned {
         Ok(Ok(())) => ApiError::identity_refused(),
