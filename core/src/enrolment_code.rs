@@ -2,7 +2,7 @@
 //! that both read them the same way.
 //!
 //! A code is 15 random Crockford base32 symbols (75 bits) and one check symbol (Luhn mod 32),
-//! shown in four groups of four: `7K3M-Q9X2-ABCD-EFGH`. Reading is forgiving as people type
+//! shown in four groups of four: `7K3M-Q9X2-ABCD-EFG0`. Reading is forgiving as people type
 //! (any case, dashes and spaces ignored, `I`/`L` read as `1` and `O` as `0`); the check symbol
 //! catches every single mistyped symbol and every swap of two neighbours (but `0Z` ↔ `Z0`, as
 //! Luhn's `09` ↔ `90`) before any request is sent. The identity proof a wallet sends is the code
@@ -34,7 +34,7 @@ impl fmt::Debug for EnrolmentCode {
     }
 }
 
-/// The grouped form to show or print: `7K3M-Q9X2-ABCD-EFGH`.
+/// The grouped form to show or print: `7K3M-Q9X2-ABCD-EFG0`.
 impl fmt::Display for EnrolmentCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (i, group) in self.0.chunks(4).enumerate() {
@@ -49,10 +49,7 @@ impl fmt::Display for EnrolmentCode {
 }
 
 fn value(symbol: u8) -> Option<u32> {
-    ALPHABET
-        .iter()
-        .position(|&s| s == symbol)
-        .map(|v| v as u32)
+    ALPHABET.iter().position(|&s| s == symbol).map(|v| v as u32)
 }
 
 /// Luhn mod 32 over the symbol values: the check symbol that makes the whole code sum to 0.
@@ -123,7 +120,7 @@ impl EnrolmentCode {
 
 fn too_long_or_short() -> Error {
     Error::InvalidArgument(format!(
-        "an enrolment code has {CODE_SYMBOLS} letters and digits, e.g. 7K3M-Q9X2-ABCD-EFGH"
+        "an enrolment code has {CODE_SYMBOLS} letters and digits, e.g. 7K3M-Q9X2-ABCD-EFG0"
     ))
 }
 
@@ -163,15 +160,25 @@ mod tests {
         assert_eq!(EnrolmentCode::parse(&shown).unwrap(), a);
         assert_eq!(EnrolmentCode::parse(a.canonical()).unwrap(), a);
         assert_eq!(format!("{a:?}"), "EnrolmentCode(..)");
+        assert!(
+            EnrolmentCode::parse("7K3M-Q9X2-ABCD-EFG0").is_ok(),
+            "the documented example"
+        );
     }
 
     #[test]
     fn codes_read_as_people_type_them() {
         let code = EnrolmentCode::generate();
-        let typed = format!(" {} ", code.to_string().to_ascii_lowercase().replace('-', " "));
+        let typed = format!(
+            " {} ",
+            code.to_string().to_ascii_lowercase().replace('-', " ")
+        );
         assert_eq!(EnrolmentCode::parse(&typed).unwrap(), code);
         let zero_one = EnrolmentCode::parse("0000-0000-0000-0000").unwrap();
-        assert_eq!(EnrolmentCode::parse("oOoO-0000-0000-0000").unwrap(), zero_one);
+        assert_eq!(
+            EnrolmentCode::parse("oOoO-0000-0000-0000").unwrap(),
+            zero_one
+        );
     }
 
     #[test]
@@ -198,7 +205,12 @@ mod tests {
                 }
             }
         }
-        for bad in ["", "7K3M-Q9X2-ABCD", "7K3M-Q9X2-ABCD-EFGH-J", "UUUU-UUUU-UUUU-UUUU"] {
+        for bad in [
+            "",
+            "7K3M-Q9X2-ABCD",
+            "7K3M-Q9X2-ABCD-EFG0-J",
+            "UUUU-UUUU-UUUU-UUUU",
+        ] {
             assert!(EnrolmentCode::parse(bad).is_err(), "{bad}");
         }
     }
@@ -215,7 +227,13 @@ mod tests {
         let lower = text.to_ascii_lowercase();
         let unpadded = format!("{}:1985-3-14", code.canonical());
         let spaced = format!("{text} ");
-        for bad in [&grouped, &lower, &unpadded, &spaced, &text.replace(':', "/")] {
+        for bad in [
+            &grouped,
+            &lower,
+            &unpadded,
+            &spaced,
+            &text.replace(':', "/"),
+        ] {
             assert_eq!(parse_identity_proof(bad.as_bytes()), None, "{bad}");
         }
         assert_eq!(parse_identity_proof(b""), None);

@@ -39,7 +39,7 @@ pub enum Command {
         /// The issuer service, e.g. http://127.0.0.1:8080.
         #[arg(long, value_name = "URL")]
         server: String,
-        /// The enrolment code the authority gave you, e.g. 7K3M-Q9X2-ABCD-EFG2 (checked for
+        /// The enrolment code the authority gave you, e.g. 7K3M-Q9X2-ABCD-EFG0 (checked for
         /// typos before anything is sent).
         #[arg(long, value_name = "CODE")]
         code: String,

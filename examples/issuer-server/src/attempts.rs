@@ -315,7 +315,8 @@ impl<'a> Reservation<'a> {
     /// The proof was refused: the attempt is used up, here and in the global budget.
     pub fn failed(mut self) {
         self.done = true;
-        self.attempts.release(self.address, self.tracked, Some(true));
+        self.attempts
+            .release(self.address, self.tracked, Some(true));
     }
 
     /// The proof was accepted: the attempt is given back.
@@ -353,8 +354,10 @@ mod tests {
             assert_eq!(attempts.check_address(a), Ok(()));
             attempts.reserve(a).await.unwrap().failed();
         }
-        assert!(matches!(attempts.check_address(a), Err(Limited::Address(wait))
-            if wait > Duration::from_secs(50)));
+        assert!(
+            matches!(attempts.check_address(a), Err(Limited::Address(wait))
+            if wait > Duration::from_secs(50))
+        );
         assert!(attempts.reserve(a).await.is_err());
         assert_eq!(attempts.check_address(b), Ok(()));
         // Successes take nothing.
@@ -375,7 +378,10 @@ mod tests {
             attempts.reserve(a).await.unwrap(),
         ]
         .into();
-        assert!(attempts.reserve(a).await.is_err(), "a fourth must wait, then give up");
+        assert!(
+            attempts.reserve(a).await.is_err(),
+            "a fourth must wait, then give up"
+        );
         for r in held {
             r.failed();
         }

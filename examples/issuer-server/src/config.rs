@@ -159,7 +159,7 @@ pub enum RegistryCommand {
         /// A recovery: recovery:YYYY-MM-DD (repeatable).
         #[arg(long)]
         recovery: Vec<String>,
-        /// The one-time enrolment code, e.g. 7K3M-Q9X2-ABCD-EFG2 (16 symbols, the last a check
+        /// The one-time enrolment code, e.g. 7K3M-Q9X2-ABCD-EFG0 (16 symbols, the last a check
         /// symbol); one is generated if omitted.
         #[arg(long)]
         code: Option<String>,

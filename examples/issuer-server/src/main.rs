@@ -9,9 +9,9 @@ use std::time::Instant;
 
 use chrono::Utc;
 use clap::Parser;
+use vaxpass::enrolment_code::EnrolmentCode;
 use vaxpass::Authority;
 use vaxpass_issuer_server::config::{Cli, Command, RegistryCommand, ServiceConfig};
-use vaxpass::enrolment_code::EnrolmentCode;
 use vaxpass_issuer_server::identity::CodeKey;
 use vaxpass_issuer_server::ops;
 use vaxpass_issuer_server::registry::{self, parse_event};

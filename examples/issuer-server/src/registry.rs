@@ -264,7 +264,11 @@ mod tests {
         assert_eq!(c.passes.len(), 2);
         assert_eq!(c.passes[0].len(), 2);
         assert!(csv_record(&key, &format!("{code},name,1985-03-14")).is_err());
-        assert!(csv_record(&key, &format!("{code},,1985-03-14,comirnaty:1/2:2021-06-20")).is_err());
+        assert!(csv_record(
+            &key,
+            &format!("{code},,1985-03-14,comirnaty:1/2:2021-06-20")
+        )
+        .is_err());
         // Old-style and mistyped codes are refused at import, before anything is stored.
         let old = "KR-000001-0001,Kim,1985-03-14,comirnaty:1/2:2021-06-20";
         assert!(csv_record(&key, old).is_err());

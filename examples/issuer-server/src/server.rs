@@ -11,10 +11,10 @@ use chrono::Utc;
 use tokio::net::TcpListener;
 use vaxpass::Authority;
 
+use crate::attempts::Attempts;
 use crate::batcher::{BatchConfig, Batcher};
 use crate::config::ServiceConfig;
 use crate::http::{self, admin::AdminAuth, lists, AppState};
-use crate::attempts::Attempts;
 use crate::identity::{CodeKey, RegistryCodes};
 use crate::store;
 

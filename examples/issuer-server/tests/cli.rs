@@ -44,7 +44,12 @@ fn operations_on_the_files(env: &Env) {
     assert!(out.contains("2 pass(es)"), "{out}");
     for bad in [
         vec!["--dose", "pfizer:1/2:2021-06-20"],
-        vec!["--dose", "comirnaty:1/2:2021-06-20", "--code", "KR-483920-1137"],
+        vec![
+            "--dose",
+            "comirnaty:1/2:2021-06-20",
+            "--code",
+            "KR-483920-1137",
+        ],
         vec![],
     ] {
         let mut args = vec![

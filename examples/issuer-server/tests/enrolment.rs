@@ -12,8 +12,8 @@ use std::net::IpAddr;
 
 use chrono::{NaiveDate, Utc};
 use common::{
-    bundle_ids, enrol, enrol_with_proof, metric, proof, rand_bytes, request_from, verifier,
-    wallet, Env, Reply, BORN,
+    bundle_ids, enrol, enrol_with_proof, metric, proof, rand_bytes, request_from, verifier, wallet,
+    Env, Reply, BORN,
 };
 use vaxpass::enrolment_code::EnrolmentCode;
 use vaxpass::TrustList;
@@ -176,7 +176,9 @@ fn no_proof_is_looked_at_without_an_issued_nonce_and_a_refused_one_burns_it(env:
     let nonce = server.nonce();
     let guess = guesser.enrolment_request(&nonce, &wrong).unwrap();
     assert_eq!(server.post("/v1/enrolment", &[], &guess).status, 401);
-    let right_after = guesser.enrolment_request(&nonce, &proof(&code, BORN)).unwrap();
+    let right_after = guesser
+        .enrolment_request(&nonce, &proof(&code, BORN))
+        .unwrap();
     let reply = server.post("/v1/enrolment", &[], &right_after);
     assert_eq!(reply.status, 409, "{}", reply.text());
     assert_eq!(reply.error_code(), "nonce_unknown_or_used");
@@ -264,14 +266,19 @@ fn an_address_over_its_failed_attempts_is_refused_before_any_proof_and_others_ar
         assert_eq!(reply.status, 200, "{}", reply.text());
         reply.body
     };
-    let enrol_from = |source, body: &[u8]| {
-        request_from(source, server.addr, "POST", "/v1/enrolment", body)
-    };
+    let enrol_from =
+        |source, body: &[u8]| request_from(source, server.addr, "POST", "/v1/enrolment", body);
 
     let mut refused = 0;
     let mut limited = None;
     for n in 0..40 {
-        let reply = request_from(guesser_address, server.addr, "POST", "/v1/enrolment/nonce", &[]);
+        let reply = request_from(
+            guesser_address,
+            server.addr,
+            "POST",
+            "/v1/enrolment/nonce",
+            &[],
+        );
         if reply.status == 429 {
             limited = Some(reply);
             break;
@@ -295,7 +302,12 @@ fn an_address_over_its_failed_attempts_is_refused_before_any_proof_and_others_ar
     assert!(limited.header("retry-after").is_some());
     // Ten at once, and perhaps one that refilled meanwhile.
     assert!((10..=11).contains(&refused), "{refused} guesses checked");
-    assert!(metric(&server, "vaxpass_enrolment_limit_trips_total{limit=\"address\"}") >= 1);
+    assert!(
+        metric(
+            &server,
+            "vaxpass_enrolment_limit_trips_total{limit=\"address\"}"
+        ) >= 1
+    );
     assert_eq!(
         metric(&server, "vaxpass_enrolment_proofs_checked_total"),
         refused
@@ -304,7 +316,9 @@ fn an_address_over_its_failed_attempts_is_refused_before_any_proof_and_others_ar
     // A citizen at another address is not slowed down.
     let phone = wallet(env.dir.path(), "phone");
     let nonce = nonce_from(citizen_address);
-    let request = phone.enrolment_request(&nonce, &proof(&code, BORN)).unwrap();
+    let request = phone
+        .enrolment_request(&nonce, &proof(&code, BORN))
+        .unwrap();
     let reply = enrol_from(citizen_address, &request);
     assert_eq!(
         reply.status,

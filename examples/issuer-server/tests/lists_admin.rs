@@ -10,7 +10,6 @@ use common::{enrol, verifier, wallet, Env, ADMIN_TOKEN};
 use sha2::{Digest, Sha256};
 use vaxpass::{Reason, TrustList};
 
-
 on_both_backends!(
     lists_etag_and_304,
     admin_needs_the_token,

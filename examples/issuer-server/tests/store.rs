@@ -13,11 +13,11 @@ use std::sync::Arc;
 
 use chrono::{Duration, NaiveDate, Utc};
 use common::{rand_bytes, Env};
+use vaxpass::enrolment_code::EnrolmentCode;
 use vaxpass::{
     CredentialId, DeviceSigner, Ed25519KeyPair, Event, IssueRequest, Issued, PassData, Person,
     Product, SoftwareEd25519Signer, Vaccination,
 };
-use vaxpass::enrolment_code::EnrolmentCode;
 use vaxpass_issuer_server::identity::CodeKey;
 use vaxpass_issuer_server::store::{
     Batch, CitizenId, CodeHash, DeviceHash, Enrolment, NewCitizen, Refusal, Resign,
@@ -258,7 +258,11 @@ fn batch_semantics(env: &Env) {
         .block_on(store.restore_citizen(k1, fresh, now))
         .unwrap()
         .unwrap();
-    assert_eq!(revoked.len(), 1, "id a was revoked before; the other one of k1 now");
+    assert_eq!(
+        revoked.len(),
+        1,
+        "id a was revoked before; the other one of k1 now"
+    );
     assert_eq!(
         rt.block_on(store.revoked_ids(now)).unwrap().len(),
         issued_to_k1 + 1
@@ -267,7 +271,11 @@ fn batch_semantics(env: &Env) {
     let status = rt.block_on(store.code_status(&fresh)).unwrap().unwrap();
     assert_eq!((status.citizen, status.used_by), (k1, None));
     assert!(rt
-        .block_on(store.restore_citizen(CitizenId(-1), key.hash(&EnrolmentCode::generate(), born), now))
+        .block_on(store.restore_citizen(
+            CitizenId(-1),
+            key.hash(&EnrolmentCode::generate(), born),
+            now
+        ))
         .unwrap()
         .is_none());
 }

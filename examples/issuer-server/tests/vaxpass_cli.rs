@@ -12,7 +12,6 @@ use std::process::Command;
 
 use common::Env;
 
-
 on_both_backends!(enrol_and_sync_with_the_cli);
 
 fn vaxpass_cli() -> PathBuf {
@@ -95,13 +94,25 @@ fn enrol_and_sync_with_the_cli(env: &Env) {
     let (exit, out) = run(
         thief.path(),
         &[
-            "wallet", "enrol", "--server", &url, "--code", &typo, "--birth-date", common::BORN,
-            "--root-key", &root,
+            "wallet",
+            "enrol",
+            "--server",
+            &url,
+            "--code",
+            &typo,
+            "--birth-date",
+            common::BORN,
+            "--root-key",
+            &root,
         ],
     );
     assert_eq!(exit, 2, "{out}");
     assert!(out.contains("typo"), "{out}");
-    assert_eq!(server.get("/metrics", &[]).text(), before, "no request was sent");
+    assert_eq!(
+        server.get("/metrics", &[]).text(),
+        before,
+        "no request was sent"
+    );
 
     assert_eq!(
         run(shop.path(), &["verifier", "init", "--root-key", &root]).0,

@@ -1,8 +1,9 @@
 //! `lunch-rush guessing`: the enrolment peak with and without a code guesser, in one run.
 //!
-//! Citizens enrol from 127.0.0.3 for a fixed time (the baseline); then they go on for the same
-//! time while a guesser with a thousand connections from 127.0.0.2 fetches nonces and sends
-//! random codes and birth dates as fast as the service answers, never honouring `Retry-After`.
+//! Citizens enrol from 127.0.0.3 for a fixed time (the baseline, after a two-second warm-up);
+//! then they go on for the same time while a guesser with a thousand connections from 127.0.0.2
+//! fetches nonces and sends random codes and birth dates as fast as the service answers, never
+//! honouring `Retry-After`.
 //! Two loopback source addresses, because the service limits failed attempts per client address
 //! and the guesser must not be mistaken for the citizens (nor they for it). Printed: the
 //! citizens' enrolments per second in both phases and their ratio, and the guesses the service
@@ -24,6 +25,7 @@ use crate::service::Citizen;
 
 const CITIZENS_FROM: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 3));
 const GUESSER_FROM: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
+const WARM_UP: Duration = Duration::from_secs(2);
 
 /// What one run measured.
 #[derive(Debug, Clone)]
@@ -66,7 +68,10 @@ impl Outcome {
             println!("{value}");
             return;
         }
-        println!("Enrolment with a code guesser, on loopback ({:.0} s per phase)", self.phase_secs);
+        println!(
+            "Enrolment with a code guesser, on loopback ({:.0} s per phase)",
+            self.phase_secs
+        );
         println!(
             "  citizens ({} connections from {CITIZENS_FROM}), alone    {:>8.0} enrolments/s",
             self.clients, self.baseline_per_sec
@@ -84,10 +89,17 @@ impl Outcome {
             self.guesser_requests,
             self.guesser_refused_by_limit
         );
-        println!("  citizens refused or failed                     {:>8}", self.citizen_failures);
+        println!(
+            "  citizens refused or failed                     {:>8}",
+            self.citizen_failures
+        );
         println!(
             "  targets: < 100 guesses/min {}, >= 90 % of the rate {}",
-            if self.guesses_checked_per_minute < 100.0 { "met" } else { "MISSED" },
+            if self.guesses_checked_per_minute < 100.0 {
+                "met"
+            } else {
+                "MISSED"
+            },
             if self.ratio >= 0.9 { "met" } else { "MISSED" }
         );
     }
@@ -124,12 +136,27 @@ pub fn run(
             .map(|_| SoftwareEd25519Signer(Ed25519KeyPair::generate()))
             .collect(),
     );
-    let proofs: Arc<Vec<Vec<u8>>> = Arc::new(citizens.iter().map(Citizen::identity_proof).collect());
+    let proofs: Arc<Vec<Vec<u8>>> =
+        Arc::new(citizens.iter().map(Citizen::identity_proof).collect());
     let next = Arc::new(AtomicUsize::new(0));
     runtime.block_on(async move {
+        // Warm up (caches, connections), uncounted.
+        let warm = Arc::new(Counters::default());
+        let warm_up = Instant::now() + WARM_UP;
+        citizens_phase(addr, clients, &signers, &proofs, &next, &warm, warm_up).await;
+
         let baseline = Arc::new(Counters::default());
         let started = Instant::now();
-        citizens_phase(addr, clients, &signers, &proofs, &next, &baseline, started + phase).await;
+        citizens_phase(
+            addr,
+            clients,
+            &signers,
+            &proofs,
+            &next,
+            &baseline,
+            started + phase,
+        )
+        .await;
         let baseline_secs = started.elapsed().as_secs_f64();
 
         let attacked = Arc::new(Counters::default());
@@ -180,8 +207,12 @@ async fn citizens_phase(
 ) {
     let tasks: Vec<_> = (0..clients)
         .map(|_| {
-            let (signers, proofs, next, counters) =
-                (signers.clone(), proofs.clone(), next.clone(), counters.clone());
+            let (signers, proofs, next, counters) = (
+                signers.clone(),
+                proofs.clone(),
+                next.clone(),
+                counters.clone(),
+            );
             tokio::spawn(async move {
                 let mut conn = Conn::new(CITIZENS_FROM, addr);
                 while Instant::now() < end {
@@ -250,7 +281,9 @@ async fn guess(addr: SocketAddr, counters: Arc<Counters>, end: Instant) {
             continue;
         };
         if nonce.status != 200 {
-            counters.limited.fetch_add(u64::from(nonce.status == 429), Ordering::Relaxed);
+            counters
+                .limited
+                .fetch_add(u64::from(nonce.status == 429), Ordering::Relaxed);
             continue;
         }
         let date = born + chrono::Duration::days((n * 7919 % 20_000) as i64);

@@ -70,7 +70,7 @@ enum Mode {
     /// beside the guesser, and the guesses the service checked per minute.
     Guessing {
         /// Citizens in the registry (enough for both phases).
-        #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u32).range(1..=2_000_000))]
+        #[arg(long, default_value_t = 250_000, value_parser = clap::value_parser!(u32).range(1..=2_000_000))]
         citizens: u32,
         /// Citizens' connections (from 127.0.0.3).
         #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u32).range(1..=4096))]
@@ -79,7 +79,7 @@ enum Mode {
         #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=5000))]
         guessers: u32,
         /// Seconds of each phase.
-        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=120))]
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=120))]
         secs: u64,
         /// The service's concurrency limit.
         #[arg(long, default_value_t = 256)]

@@ -146,7 +146,12 @@ pub async fn enrol(
         Err(Failure::Refused(Refusal::CodeAlreadyUsed)) => {
             let cause = RefusalCause::UsedByOtherDevice;
             state.metrics.refused_proof(cause);
-            state.attempts.reserve(peer).await.map(Reservation::failed).ok();
+            state
+                .attempts
+                .reserve(peer)
+                .await
+                .map(Reservation::failed)
+                .ok();
             log_refusal(cause);
             return Err(ApiError::identity_refused());
         }

@@ -383,7 +383,15 @@ pub fn request_from(
     path: &str,
     body: &[u8],
 ) -> Reply {
-    exchange(connect_from(source, addr).unwrap(), addr, method, path, &[], body).unwrap()
+    exchange(
+        connect_from(source, addr).unwrap(),
+        addr,
+        method,
+        path,
+        &[],
+        body,
+    )
+    .unwrap()
 }
 
 /// A connection to `addr` from the local address `source`.
