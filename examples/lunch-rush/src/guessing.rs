@@ -1,9 +1,9 @@
 //! `lunch-rush guessing`: the enrolment peak with and without a code guesser, in one run.
 //!
-//! Citizens enrol from 127.0.0.3 for a fixed time (the baseline, after a two-second warm-up);
-//! then they go on for the same time while a guesser with a thousand connections from 127.0.0.2
-//! fetches nonces and sends random codes and birth dates as fast as the service answers, never
-//! honouring `Retry-After`.
+//! Citizens enrol from 127.0.0.3 (the baseline, after a two-second warm-up), then go on for the
+//! same time while a guesser with a thousand connections from 127.0.0.2 fetches nonces and sends
+//! random codes and birth dates as fast as the service answers, never honouring `Retry-After`;
+//! the two alternate in a few rounds so that other load on the machine weighs on both alike.
 //! Two loopback source addresses, because the service limits failed attempts per client address
 //! and the guesser must not be mistaken for the citizens (nor they for it). Printed: the
 //! citizens' enrolments per second in both phases and their ratio, and the guesses the service
@@ -120,6 +120,7 @@ pub fn run(
     clients: usize,
     guessers: usize,
     phase: Duration,
+    rounds: u32,
 ) -> Result<Outcome, String> {
     let addr: SocketAddr = base
         .strip_prefix("http://")
@@ -145,30 +146,35 @@ pub fn run(
         let warm_up = Instant::now() + WARM_UP;
         citizens_phase(addr, clients, &signers, &proofs, &next, &warm, warm_up).await;
 
-        let baseline = Arc::new(Counters::default());
-        let started = Instant::now();
-        citizens_phase(
-            addr,
-            clients,
-            &signers,
-            &proofs,
-            &next,
-            &baseline,
-            started + phase,
-        )
-        .await;
-        let baseline_secs = started.elapsed().as_secs_f64();
+        // Alone and beside the guesser in turns, so that whatever else the machine does weighs
+        // on both alike.
+        let (baseline, attacked) = (Arc::new(Counters::default()), Arc::new(Counters::default()));
+        let (mut baseline_secs, mut attacked_secs) = (0.0, 0.0);
+        let slice = phase / rounds.max(1);
+        for _ in 0..rounds.max(1) {
+            let started = Instant::now();
+            citizens_phase(
+                addr,
+                clients,
+                &signers,
+                &proofs,
+                &next,
+                &baseline,
+                started + slice,
+            )
+            .await;
+            baseline_secs += started.elapsed().as_secs_f64();
 
-        let attacked = Arc::new(Counters::default());
-        let started = Instant::now();
-        let end = started + phase;
-        let guessing: Vec<_> = (0..guessers)
-            .map(|_| tokio::spawn(guess(addr, attacked.clone(), end)))
-            .collect();
-        citizens_phase(addr, clients, &signers, &proofs, &next, &attacked, end).await;
-        let attacked_secs = started.elapsed().as_secs_f64();
-        for task in guessing {
-            let _ = task.await;
+            let started = Instant::now();
+            let end = started + slice;
+            let guessing: Vec<_> = (0..guessers)
+                .map(|_| tokio::spawn(guess(addr, attacked.clone(), end)))
+                .collect();
+            citizens_phase(addr, clients, &signers, &proofs, &next, &attacked, end).await;
+            attacked_secs += started.elapsed().as_secs_f64();
+            for task in guessing {
+                task.abort(); // mid-request: its connection is dropped
+            }
         }
         if next.load(Ordering::Relaxed) >= proofs.len() {
             return Err(format!(

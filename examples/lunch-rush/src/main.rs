@@ -78,9 +78,12 @@ enum Mode {
         /// The guesser's connections (from 127.0.0.2).
         #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=5000))]
         guessers: u32,
-        /// Seconds of each phase.
+        /// Seconds of each condition (alone, beside the guesser), split over the rounds.
         #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=120))]
         secs: u64,
+        /// Rounds of alone-then-beside.
+        #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=20))]
+        rounds: u32,
         /// The service's concurrency limit.
         #[arg(long, default_value_t = 256)]
         server_concurrency: u32,
@@ -94,6 +97,7 @@ fn main() -> ExitCode {
         clients,
         guessers,
         secs,
+        rounds,
         server_concurrency,
     }) = args.mode
     {
@@ -111,7 +115,7 @@ fn main() -> ExitCode {
                 server_concurrency,
             )?;
             eprintln!(
-                "lunch-rush: issuer service on {} ({} citizens); {secs} s alone, then {secs} s beside {guessers} guessing connections",
+                "lunch-rush: issuer service on {} ({} citizens); {secs} s alone and {secs} s beside {guessers} guessing connections, in {rounds} rounds",
                 server.base(),
                 people.len()
             );
@@ -121,6 +125,7 @@ fn main() -> ExitCode {
                 clients as usize,
                 guessers as usize,
                 Duration::from_secs(secs),
+                rounds,
             )
         };
         return match run() {
