@@ -169,7 +169,8 @@ impl Attempts {
 
     /// Before a proof from `address` is checked: reserves one failed attempt, given back by
     /// [`Reservation::succeeded`] (or on drop) and kept by [`Reservation::failed`]. While other
-    /// checks of this address hold its last attempts, waits for them (a few milliseconds).
+    /// checks of an address without recent failures hold all its attempts (many citizens behind
+    /// one address), waits for them (a few milliseconds); one that failed recently is refused.
     pub async fn reserve(&self, address: IpAddr) -> Result<Reservation<'_>, Limited> {
         let c = &self.config;
         let started = Instant::now();
@@ -198,6 +199,11 @@ impl Attempts {
                 if bucket.tokens - f64::from(bucket.reserved) >= 1.0 {
                     bucket.reserved += 1;
                     return Ok(Reservation::new(self, address, true));
+                }
+                if bucket.tokens < f64::from(c.per_address_burst) {
+                    // It failed recently and its last attempts are being checked: no waiting
+                    // (a waiting request would hold a slot of the concurrency limit).
+                    return Err(Limited::Address(bucket.wait(c.per_address_per_minute)));
                 }
             }
             if started.elapsed() > RESERVE_WAIT {

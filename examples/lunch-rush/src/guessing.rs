@@ -226,10 +226,14 @@ async fn citizens_phase(
                     let (Some(signer), Some(proof)) = (signers.get(i), proofs.get(i)) else {
                         break;
                     };
-                    if !enrol_citizen(&mut conn, signer, proof, end).await {
-                        counters.citizen_failures.fetch_add(1, Ordering::Relaxed);
-                    } else if Instant::now() < end {
-                        counters.enrolled.fetch_add(1, Ordering::Relaxed);
+                    match enrol_citizen(&mut conn, signer, proof, end).await {
+                        Some(true) if Instant::now() < end => {
+                            counters.enrolled.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Some(false) => {
+                            counters.citizen_failures.fetch_add(1, Ordering::Relaxed);
+                        }
+                        _ => {} // cut off by the end of the phase
                     }
                 }
             })
@@ -241,32 +245,33 @@ async fn citizens_phase(
 }
 
 /// Nonce, then the signed request, retrying after 429/503 as the SDK does (Retry-After).
+/// `Some(true)` enrolled, `Some(false)` refused or failed, `None` still busy at `end`.
 async fn enrol_citizen(
     conn: &mut Conn,
     signer: &SoftwareEd25519Signer,
     proof: &[u8],
     end: Instant,
-) -> bool {
+) -> Option<bool> {
     while Instant::now() < end {
         let Ok(nonce) = conn.post("/v1/enrolment/nonce", &[]).await else {
-            return false;
+            return Some(false);
         };
         if nonce.status == 200 {
             let Ok(request) = EnrolmentRequest::create(&nonce.body, proof, signer) else {
-                return false;
+                return Some(false);
             };
             match conn.post("/v1/enrolment", &request).await {
-                Ok(r) if r.status == 200 => return true,
+                Ok(r) if r.status == 200 => return Some(true),
                 Ok(r) if matches!(r.status, 429 | 503) => wait(r.retry_after).await,
-                _ => return false,
+                _ => return Some(false),
             }
         } else if matches!(nonce.status, 429 | 503) {
             wait(nonce.retry_after).await;
         } else {
-            return false;
+            return Some(false);
         }
     }
-    false
+    None
 }
 
 async fn wait(retry_after: Option<u64>) {

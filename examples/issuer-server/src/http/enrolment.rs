@@ -94,12 +94,12 @@ pub async fn enrol(
         return Err(ApiError::nonce_unknown_or_used());
     };
     if let Err(limited) = state.attempts.check_global(peer) {
-        return Err(refuse_limited(state, limited).await);
+        return Err(refuse_limited(state, limited, false).await);
     }
     // A failed attempt is reserved before the proof is looked at, and given back on success.
     let reservation = match state.attempts.reserve(peer).await {
         Ok(reservation) => reservation,
-        Err(limited) => return Err(refuse_limited(state, limited).await),
+        Err(limited) => return Err(refuse_limited(state, limited, false).await),
     };
 
     Metrics::count(&state.metrics.proofs_checked);
@@ -167,12 +167,13 @@ pub async fn enrol(
 async fn check_address(state: &AppState, peer: IpAddr) -> Result<(), ApiError> {
     match state.attempts.check_address(peer) {
         Ok(()) => Ok(()),
-        Err(limited) => Err(refuse_limited(state, limited).await),
+        Err(limited) => Err(refuse_limited(state, limited, true).await),
     }
 }
 
-/// A 429 for a limited address, answered late (up to [`TARPIT_MAX`]) and closing the connection.
-async fn refuse_limited(state: &AppState, limited: Limited) -> ApiError {
+/// A 429 for a limited address, closing the connection; answered late (up to [`TARPIT_MAX`]) if
+/// `tarpit`, which only a request that holds no slot of the concurrency limit may be.
+async fn refuse_limited(state: &AppState, limited: Limited, tarpit: bool) -> ApiError {
     let wait = match limited {
         Limited::Address(wait) => {
             Metrics::count(&state.metrics.refused_address_limit);
@@ -183,7 +184,9 @@ async fn refuse_limited(state: &AppState, limited: Limited) -> ApiError {
             wait
         }
     };
-    tokio::time::sleep(wait.min(TARPIT_MAX)).await;
+    if tarpit {
+        tokio::time::sleep(wait.min(TARPIT_MAX)).await;
+    }
     ApiError::rate_limited(wait)
 }
 
