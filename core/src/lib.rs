@@ -17,6 +17,7 @@ mod cbor;
 mod cose;
 pub mod credential;
 pub mod enrolment;
+pub mod enrolment_code;
 mod error;
 pub mod inspect;
 pub mod issuer;

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use crate::http::Server;
 use clap::Subcommand;
 use serde_json::json;
+use vaxpass::enrolment_code::{identity_proof, EnrolmentCode};
 use vaxpass::keys::hex;
 use vaxpass::ListKind;
 use vaxpass::{CredentialId, DeviceKeySource, PassSummary, TrustList, Wallet};
@@ -38,9 +39,13 @@ pub enum Command {
         /// The issuer service, e.g. http://127.0.0.1:8080.
         #[arg(long, value_name = "URL")]
         server: String,
-        /// The one-time enrolment code the identity check gave you.
+        /// The enrolment code the authority gave you, e.g. 7K3M-Q9X2-ABCD-EFG0 (checked for
+        /// typos before anything is sent).
         #[arg(long, value_name = "CODE")]
         code: String,
+        /// Your date of birth, YYYY-MM-DD: the code is accepted only together with it.
+        #[arg(long, value_name = "DATE")]
+        birth_date: String,
         /// The authority's root public key (hex) [default: DIR/root-key.hex].
         #[arg(long, value_name = "HEX", value_parser = parse_key)]
         root_key: Option<[u8; 32]>,
@@ -120,8 +125,13 @@ pub fn run(ctx: &Context, command: Command) -> Result<Outcome> {
         Command::Enrol {
             server,
             code,
+            birth_date,
             root_key,
         } => {
+            // Typos are caught here, before any request.
+            let code = EnrolmentCode::parse(&code)?;
+            let born = chrono::NaiveDate::parse_from_str(birth_date.trim(), "%Y-%m-%d")
+                .map_err(|_| Error::new("the date of birth is written YYYY-MM-DD"))?;
             let wallet = ctx.open_wallet()?;
             let root = match root_key {
                 Some(key) => key,
@@ -132,7 +142,7 @@ pub fn run(ctx: &Context, command: Command) -> Result<Outcome> {
             if nonce.status != 200 {
                 return Err(nonce.error("the server refused a nonce"));
             }
-            let request = wallet.enrolment_request(&nonce.body, code.as_bytes())?;
+            let request = wallet.enrolment_request(&nonce.body, &identity_proof(&code, born))?;
             let issued = server.post("/v1/enrolment", "application/cbor", &request)?;
             if issued.status != 200 {
                 return Err(issued.error("enrolment refused"));

@@ -1,5 +1,5 @@
-//! Group commit. Handlers hand their work (a nonce to record, or a checked enrolment with the
-//! citizen's passes) to one batcher task through a bounded channel. The batcher takes up to
+//! Group commit. Handlers hand their work (a nonce to record, a nonce to burn after a refused
+//! attempt, or a checked enrolment with the citizen's passes) to one batcher task through a bounded channel. The batcher takes up to
 //! `max_items`, waiting at most `max_delay` after the first, signs all credentials of the batch
 //! with one `Authority::sign_batch` call, records the whole batch in one store transaction (one
 //! fsync), and only then answers each waiting handler: acknowledged means durable.
@@ -63,6 +63,10 @@ enum Job {
         expires: DateTime<Utc>,
         reply: oneshot::Sender<Result<(), Failure>>,
     },
+    Burn {
+        nonce: Vec<u8>,
+        reply: oneshot::Sender<Result<(), Failure>>,
+    },
     Enrol {
         job: Box<EnrolJob>,
         reply: oneshot::Sender<Result<Vec<Vec<u8>>, Failure>>,
@@ -73,7 +77,7 @@ impl Job {
     /// The handler gave up (its client went away): skip the job, record nothing.
     fn abandoned(&self) -> bool {
         match self {
-            Job::Nonce { reply, .. } => reply.is_closed(),
+            Job::Nonce { reply, .. } | Job::Burn { reply, .. } => reply.is_closed(),
             Job::Enrol { reply, .. } => reply.is_closed(),
         }
     }
@@ -105,6 +109,13 @@ impl Batcher {
             expires,
             reply,
         })?;
+        answer.await.unwrap_or(Err(Failure::ShuttingDown))
+    }
+
+    /// Uses up the nonce of a refused attempt; returns once that is committed.
+    pub async fn burn_nonce(&self, nonce: Vec<u8>) -> Result<(), Failure> {
+        let (reply, answer) = oneshot::channel();
+        self.submit(Job::Burn { nonce, reply })?;
         answer.await.unwrap_or(Err(Failure::ShuttingDown))
     }
 
@@ -174,6 +185,7 @@ async fn process(
     let now = DateTime::from_timestamp(Utc::now().timestamp(), 0).unwrap_or_default();
     let expires = now + config.credential_validity;
     let mut new_nonces = Vec::new();
+    let mut burned_nonces = Vec::new();
     let mut nonce_replies = Vec::new();
     let mut enrolments = Vec::new();
     let mut requests = Vec::new();
@@ -188,6 +200,10 @@ async fn process(
                 reply,
             } => {
                 new_nonces.push((nonce, expires));
+                nonce_replies.push(reply);
+            }
+            Job::Burn { nonce, reply } => {
+                burned_nonces.push(nonce);
                 nonce_replies.push(reply);
             }
             Job::Enrol { job, reply } => {
@@ -230,6 +246,7 @@ async fn process(
     let mut batch = Batch {
         now,
         new_nonces,
+        burned_nonces,
         enrolments: Vec::new(),
     };
     let mut enrol_replies: Vec<EnrolReply> = Vec::new();
@@ -255,7 +272,8 @@ async fn process(
         });
         enrol_replies.push(reply);
     }
-    if batch.new_nonces.is_empty() && batch.enrolments.is_empty() {
+    if batch.new_nonces.is_empty() && batch.burned_nonces.is_empty() && batch.enrolments.is_empty()
+    {
         return;
     }
 

@@ -129,6 +129,12 @@ pub enum Command {
     },
     /// Signs and publishes a fresh trust list and revocation list.
     Publish,
+    /// Restores a citizen whose code was taken: revokes every credential issued to them (the
+    /// other device's among them), gives them a new code, and publishes.
+    Restore {
+        /// The citizen's id in the registry.
+        citizen: i64,
+    },
     /// Prints the root public key (hex) that verifiers pin.
     RootKey,
     /// Prints row counts of the store as JSON.
@@ -153,7 +159,8 @@ pub enum RegistryCommand {
         /// A recovery: recovery:YYYY-MM-DD (repeatable).
         #[arg(long)]
         recovery: Vec<String>,
-        /// The one-time enrolment code, e.g. KR-483920-1137; one is generated if omitted.
+        /// The one-time enrolment code, e.g. 7K3M-Q9X2-ABCD-EFG0 (16 symbols, the last a check
+        /// symbol); one is generated if omitted.
         #[arg(long)]
         code: Option<String>,
     },
@@ -206,6 +213,24 @@ pub struct ServeArgs {
     #[arg(long, env = "VAXPASS_CREDENTIAL_DAYS", default_value_t = 365,
           value_parser = clap::value_parser!(u32).range(1..=730))]
     pub credential_days: u32,
+    /// Failed enrolment attempts one client address may make at once (an IPv6 /64 is one
+    /// address); past them it gets 429 until they refill.
+    #[arg(long, env = "VAXPASS_ADDRESS_FAILURES", default_value_t = 10,
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub address_failures: u32,
+    /// Failed attempts an address regains per minute.
+    #[arg(long, env = "VAXPASS_ADDRESS_FAILURES_PER_MINUTE", default_value_t = 6,
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub address_failures_per_minute: u32,
+    /// Failed identity proofs checked across all addresses at once; while used up, only
+    /// addresses without a recent failure get their proof checked.
+    #[arg(long, env = "VAXPASS_GLOBAL_FAILURES", default_value_t = 6_000,
+          value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+    pub global_failures: u32,
+    /// Failed identity proofs regained per minute, across all addresses.
+    #[arg(long, env = "VAXPASS_GLOBAL_FAILURES_PER_MINUTE", default_value_t = 6_000,
+          value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+    pub global_failures_per_minute: u32,
     /// Runtime worker threads (default: one per core).
     #[arg(long, env = "VAXPASS_WORKERS")]
     pub workers: Option<usize>,
@@ -226,8 +251,12 @@ pub struct ServiceConfig {
     pub lists_reload: Duration,
     pub lists_valid_for: chrono::Duration,
     pub credential_validity: chrono::Duration,
+    /// Limits on failed enrolment attempts.
+    pub attempts: crate::attempts::AttemptConfig,
     /// Largest request body accepted.
     pub body_limit: usize,
+    /// How long an enrolment body may take to arrive, in all.
+    pub body_timeout: Duration,
     /// How long a handler waits for its group commit before answering 503.
     pub commit_timeout: Duration,
     /// How long open requests may take to finish on shutdown.
@@ -251,7 +280,15 @@ impl ServiceConfig {
             lists_reload: Duration::from_secs(u64::from(serve.lists_reload_secs)),
             lists_valid_for: chrono::Duration::hours(i64::from(cli.lists_valid_hours)),
             credential_validity: chrono::Duration::days(i64::from(serve.credential_days)),
+            attempts: crate::attempts::AttemptConfig {
+                per_address_burst: serve.address_failures,
+                per_address_per_minute: serve.address_failures_per_minute,
+                global_burst: serve.global_failures,
+                global_per_minute: serve.global_failures_per_minute,
+                ..Default::default()
+            },
             body_limit: Self::BODY_LIMIT,
+            body_timeout: Duration::from_secs(5),
             commit_timeout: Duration::from_secs(10),
             drain_timeout: Duration::from_secs(15),
         }

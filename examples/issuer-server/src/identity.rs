@@ -1,14 +1,21 @@
 //! Who is enrolling: the `IdentityProvider` trait (a real deployment plugs in the national
-//! identity service) and the example's registry-backed provider, where the identity proof is a
-//! one-time enrolment code, as an identity service would confirm by SMS, stored only as a salted
-//! SHA-256.
+//! identity service) and the example's registry-backed provider. Its identity proof is the
+//! citizen's one-time enrolment code together with their date of birth
+//! ([`vaxpass::enrolment_code`]); the registry keeps only an HMAC-SHA256 of both under the code
+//! key, a secret kept beside the authority's key file and never in the store, so a copy of the
+//! store alone gives back no code.
 
 use std::fmt;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use chrono::NaiveDate;
+use hmac::{Hmac, Mac};
 use rand_core::{OsRng, RngCore};
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
+use vaxpass::enrolment_code::{parse_identity_proof, EnrolmentCode};
 
 use crate::store::{CitizenId, CodeHash, DeviceHash, Store};
 
@@ -20,14 +27,41 @@ pub struct Identified {
     pub one_time_code: Option<CodeHash>,
 }
 
+/// Why a proof was refused. Only metrics and the log see it: the client gets one answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefusalCause {
+    /// Not a well-formed proof.
+    Malformed,
+    /// No citizen has this code and date of birth (unknown code, or a wrong date of birth).
+    NoMatch,
+    /// The code was already used by another device.
+    UsedByOtherDevice,
+    /// The citizen has no passes to issue.
+    NoPasses,
+}
+
+impl RefusalCause {
+    pub const ALL: [RefusalCause; 4] = [
+        RefusalCause::Malformed,
+        RefusalCause::NoMatch,
+        RefusalCause::UsedByOtherDevice,
+        RefusalCause::NoPasses,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RefusalCause::Malformed => "malformed",
+            RefusalCause::NoMatch => "no_match",
+            RefusalCause::UsedByOtherDevice => "used_by_other_device",
+            RefusalCause::NoPasses => "no_passes",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum IdentityError {
     #[error("identity proof refused")]
-    Refused,
-    #[error("no such citizen")]
-    UnknownCitizen,
-    #[error("enrolment code already used")]
-    CodeAlreadyUsed,
+    Refused(RefusalCause),
     #[error("identity service unavailable")]
     Unavailable,
 }
@@ -39,19 +73,81 @@ pub trait IdentityProvider: Send + Sync + fmt::Debug {
         -> Result<Identified, IdentityError>;
 }
 
-/// The example provider: the proof is a one-time enrolment code from the registry. A code used by
-/// one device is refused to any other; the same device may enrol again with it (a retry after a
-/// lost answer, or a crash between commit and reply).
+/// The key of the registry's code hashes. `Debug` does not show it.
+#[derive(Clone)]
+pub struct CodeKey([u8; 32]);
+
+impl fmt::Debug for CodeKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("CodeKey(..)")
+    }
+}
+
+impl CodeKey {
+    /// Where the code key of a key file lives: beside it, `NAME.code-key`.
+    pub fn path_beside(key_file: &Path) -> PathBuf {
+        key_file.with_extension("code-key")
+    }
+
+    /// Loads the code key beside `key_file`, creating it (owner-only) if `create` and missing.
+    pub fn open_beside(key_file: &Path, create: bool) -> Result<Self, String> {
+        let path = Self::path_beside(key_file);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => hex::decode(text.trim())
+                .ok()
+                .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
+                .map(Self)
+                .ok_or_else(|| format!("{} is not a code key (64 hex digits)", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && create => {
+                let mut key = [0u8; 32];
+                OsRng.fill_bytes(&mut key);
+                let mut options = std::fs::OpenOptions::new();
+                options.write(true).create_new(true);
+                #[cfg(unix)]
+                std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+                let mut file = options
+                    .open(&path)
+                    .map_err(|e| format!("creating {}: {e}", path.display()))?;
+                file.write_all(format!("{}\n", hex::encode(key)).as_bytes())
+                    .and_then(|()| file.sync_all())
+                    .map_err(|e| format!("writing {}: {e}", path.display()))?;
+                Ok(Self(key))
+            }
+            Err(e) => Err(format!(
+                "reading the code key {}: {e} (run `vaxpass-issuer init` first)",
+                path.display()
+            )),
+        }
+    }
+
+    pub fn from_bytes(key: [u8; 32]) -> Self {
+        Self(key)
+    }
+
+    /// The stored form of a code: HMAC-SHA256 under this key over a domain string, the code's
+    /// canonical symbols and the date of birth. A wrong date of birth is simply another hash.
+    pub fn hash(&self, code: &EnrolmentCode, date_of_birth: NaiveDate) -> CodeHash {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0)
+            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        mac.update(b"vaxpass enrolment code v2\0");
+        mac.update(code.canonical().as_bytes());
+        mac.update(date_of_birth.format("%Y-%m-%d").to_string().as_bytes());
+        CodeHash(mac.finalize().into_bytes().into())
+    }
+}
+
+/// The example provider: the proof is a one-time enrolment code with the date of birth. A code
+/// used by one device is refused to any other; the same device may enrol again with it (a retry
+/// after a lost answer, or a crash between commit and reply).
 #[derive(Debug, Clone)]
 pub struct RegistryCodes {
     store: Arc<dyn Store>,
-    salt: [u8; 32],
+    key: CodeKey,
 }
 
 impl RegistryCodes {
-    pub fn new(store: Arc<dyn Store>) -> Self {
-        let salt = store.code_salt();
-        Self { store, salt }
+    pub fn new(store: Arc<dyn Store>, key: CodeKey) -> Self {
+        Self { store, key }
     }
 }
 
@@ -62,17 +158,23 @@ impl IdentityProvider for RegistryCodes {
         proof: &[u8],
         device: DeviceHash,
     ) -> Result<Identified, IdentityError> {
-        let code = std::str::from_utf8(proof).map_err(|_| IdentityError::Refused)?;
-        let hash = hash_code(&self.salt, code).ok_or(IdentityError::Refused)?;
+        // Every proof costs the same: one HMAC and one indexed lookup, whatever is wrong with it.
+        let parsed = parse_identity_proof(proof);
+        let (code, born) = parsed.clone().unwrap_or_else(placeholder);
+        let hash = self.key.hash(&code, born);
         let status = self
             .store
             .code_status(&hash)
             .await
-            .map_err(|_| IdentityError::Unavailable)?
-            .ok_or(IdentityError::Refused)?;
-        match status.used_by {
-            Some(other) if other != device => Err(IdentityError::CodeAlreadyUsed),
-            _ => Ok(Identified {
+            .map_err(|_| IdentityError::Unavailable)?;
+        let refused = |cause| Err(IdentityError::Refused(cause));
+        match (parsed, status) {
+            (None, _) => refused(RefusalCause::Malformed),
+            (Some(_), None) => refused(RefusalCause::NoMatch),
+            (Some(_), Some(status)) if status.used_by.is_some_and(|d| d != device) => {
+                refused(RefusalCause::UsedByOtherDevice)
+            }
+            (Some(_), Some(status)) => Ok(Identified {
                 citizen: status.citizen,
                 one_time_code: Some(hash),
             }),
@@ -80,38 +182,12 @@ impl IdentityProvider for RegistryCodes {
     }
 }
 
-/// Normalises a code as people type it: spaces dropped, letters upper-cased. `None` unless it is 4
-/// to 64 letters, digits and dashes.
-pub fn normalize_code(code: &str) -> Option<String> {
-    let code: String = code
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .map(|c| c.to_ascii_uppercase())
-        .collect();
-    let ok = (4..=64).contains(&code.len())
-        && code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
-    ok.then_some(code)
-}
-
-/// The stored form of a code: SHA-256 over a domain string, the deployment's salt and the
-/// normalised code.
-pub fn hash_code(salt: &[u8; 32], code: &str) -> Option<CodeHash> {
-    let code = normalize_code(code)?;
-    Some(CodeHash(
-        Sha256::new()
-            .chain_update(b"vaxpass enrolment code v1\0")
-            .chain_update(salt)
-            .chain_update(code.as_bytes())
-            .finalize()
-            .into(),
-    ))
-}
-
-/// A fresh code like `KR-483920-1137` (33 bits of randomness: one-time and confirmed by the
-/// identity service, not a long-term secret).
-pub fn generate_code() -> String {
-    let n = OsRng.next_u64();
-    format!("KR-{:06}-{:04}", n % 1_000_000, (n / 1_000_000) % 10_000)
+/// What a malformed proof is hashed as, so that it takes as long as a well-formed one.
+fn placeholder() -> (EnrolmentCode, NaiveDate) {
+    (
+        EnrolmentCode::generate(),
+        NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or_default(),
+    )
 }
 
 #[cfg(test)]
@@ -119,16 +195,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn codes_normalise_and_hash_with_the_salt() {
-        assert_eq!(
-            normalize_code(" kr-483920-1137 ").as_deref(),
-            Some("KR-483920-1137")
-        );
-        assert_eq!(normalize_code("KR"), None);
-        assert_eq!(normalize_code("KR-48_3920"), None);
-        let a = hash_code(&[1; 32], "KR-483920-1137");
-        assert_eq!(a, hash_code(&[1; 32], "kr-483920-1137"));
-        assert_ne!(a, hash_code(&[2; 32], "KR-483920-1137"));
-        assert!(normalize_code(&generate_code()).is_some());
+    fn code_hashes_depend_on_the_key_the_code_and_the_birth_date() {
+        let code = EnrolmentCode::generate();
+        let born = NaiveDate::from_ymd_opt(1985, 3, 14).unwrap();
+        let key = CodeKey::from_bytes([1; 32]);
+        let a = key.hash(&code, born);
+        assert_eq!(a, key.hash(&code, born));
+        assert_ne!(a, CodeKey::from_bytes([2; 32]).hash(&code, born));
+        assert_ne!(a, key.hash(&code, born.succ_opt().unwrap()));
+        assert_ne!(a, key.hash(&EnrolmentCode::generate(), born));
+        assert_eq!(format!("{key:?}"), "CodeKey(..)");
+    }
+
+    #[test]
+    fn the_code_key_is_created_once_beside_the_key_file_and_only_by_init() {
+        let dir = tempfile::tempdir().unwrap();
+        let key_file = dir.path().join("authority.sqlite");
+        assert!(CodeKey::open_beside(&key_file, false).is_err());
+        let created = CodeKey::open_beside(&key_file, true).unwrap();
+        let loaded = CodeKey::open_beside(&key_file, false).unwrap();
+        assert_eq!(created.0, loaded.0);
+        assert!(CodeKey::path_beside(&key_file).ends_with("authority.code-key"));
     }
 }

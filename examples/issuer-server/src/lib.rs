@@ -3,13 +3,17 @@
 //!
 //! Keys and signing stay in the core [`vaxpass::Authority`]; the service's own state (nonces, the
 //! registry, the audit log of issuance, revocations, published lists) lives behind
-//! [`store::Store`], in SQLite or PostgreSQL. Enrolments are signed and recorded in group commits
-//! ([`batcher`]), and acknowledged only once durable; overload is refused fast ([`overload`]).
+//! [`store::Store`], in SQLite or PostgreSQL; the key of the registry's code hashes lies beside
+//! the key file ([`identity::CodeKey`]). Enrolments are signed and recorded in group commits
+//! ([`batcher`]), and acknowledged only once durable; overload is refused fast ([`overload`]), and
+//! failed attempts are limited ([`attempts`]).
 
+pub mod attempts;
 pub mod batcher;
 pub mod config;
 pub mod http;
 pub mod identity;
+pub mod metrics;
 pub mod ops;
 pub mod overload;
 pub mod registry;

@@ -1,5 +1,5 @@
 //! `vaxpass-issuer`: the issuer service (`serve`), and the authority's operations run directly on
-//! the key file and the store (`init`, `registry add|import`, `revoke`, `rotate-key`,
+//! the key file and the store (`init`, `registry add|import`, `revoke`, `restore`, `rotate-key`,
 //! `compromise`, `publish`, `root-key`, `stats`).
 
 use std::io::{BufRead, BufReader};
@@ -9,13 +9,14 @@ use std::time::Instant;
 
 use chrono::Utc;
 use clap::Parser;
+use vaxpass::enrolment_code::EnrolmentCode;
 use vaxpass::Authority;
 use vaxpass_issuer_server::config::{Cli, Command, RegistryCommand, ServiceConfig};
-use vaxpass_issuer_server::identity::generate_code;
+use vaxpass_issuer_server::identity::CodeKey;
 use vaxpass_issuer_server::ops;
 use vaxpass_issuer_server::registry::{self, parse_event};
 use vaxpass_issuer_server::server::{self, AnyError};
-use vaxpass_issuer_server::store::{self, Revoked, Store};
+use vaxpass_issuer_server::store::{self, CitizenId, Revoked, Store};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -63,6 +64,11 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
                 );
                 authority
             };
+            CodeKey::open_beside(&cli.key_file, true)?;
+            println!(
+                "code key {} ready (keep it with the key file)",
+                CodeKey::path_beside(&cli.key_file).display()
+            );
             let authority = Arc::new(authority);
             let store = store::open(&cli.store).await?;
             println!("store {} ready", cli.store);
@@ -82,6 +88,7 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
             recovery,
             code,
         }) => {
+            let key = CodeKey::open_beside(&cli.key_file, false)?;
             let store = store::open(&cli.store).await?;
             let mut events = Vec::new();
             for text in dose {
@@ -97,10 +104,9 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
             }
             let (code, generated) = match code {
                 Some(code) => (code.clone(), false),
-                None => (generate_code(), true),
+                None => (EnrolmentCode::generate().to_string(), true),
             };
-            let citizen =
-                registry::new_citizen(&store.code_salt(), &code, name, birth_date, events)?;
+            let citizen = registry::new_citizen(&key, &code, name, birth_date, events)?;
             let passes = citizen.passes.len();
             let ids = store.add_citizens(vec![citizen]).await?;
             let id = ids.first().ok_or("no citizen was added")?;
@@ -111,8 +117,22 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
             Ok(())
         }
         Command::Registry(RegistryCommand::Import { file, chunk }) => {
+            let key = CodeKey::open_beside(&cli.key_file, false)?;
             let store = store::open(&cli.store).await?;
-            import(store.as_ref(), file, (*chunk).max(1)).await
+            import(store.as_ref(), &key, file, (*chunk).max(1)).await
+        }
+        Command::Restore { citizen } => {
+            let key = CodeKey::open_beside(&cli.key_file, false)?;
+            let authority = Arc::new(Authority::open(&cli.key_file)?);
+            let store = store::open(&cli.store).await?;
+            let restored = ops::restore(store.as_ref(), &key, CitizenId(*citizen)).await?;
+            for id in &restored.revoked {
+                println!("revoked {id}");
+            }
+            let published = ops::publish(&authority, store.as_ref(), valid_for).await?;
+            print_publication(&published);
+            println!("new enrolment code: {}", restored.code);
+            Ok(())
         }
         Command::Revoke { id } => {
             let store = store::open(&cli.store).await?;
@@ -178,15 +198,19 @@ fn print_publication(p: &ops::Publication) {
 }
 
 /// Imports a CSV file in transactions of `chunk` citizens. Errors name the line, not its content.
-async fn import(store: &dyn Store, file: &std::path::Path, chunk: usize) -> Result<(), AnyError> {
+async fn import(
+    store: &dyn Store,
+    key: &CodeKey,
+    file: &std::path::Path,
+    chunk: usize,
+) -> Result<(), AnyError> {
     let started = Instant::now();
     let reader = BufReader::new(std::fs::File::open(file)?);
-    let salt = store.code_salt();
     let mut pending = Vec::with_capacity(chunk);
     let mut total = 0usize;
     for (index, line) in reader.lines().enumerate() {
         let line = line?;
-        match registry::csv_record(&salt, &line) {
+        match registry::csv_record(key, &line) {
             Ok(Some(citizen)) => pending.push(citizen),
             Ok(None) => {}
             Err(why) => return Err(format!("line {}: {why}", index + 1).into()),

@@ -1,5 +1,6 @@
 //! The authority's operations, shared by the admin API and the command line: publish the lists,
-//! revoke a credential, rotate the issuer key, mark a key compromised. Keys are the core
+//! revoke a credential, restore a citizen whose code was taken, rotate the issuer key, mark a key
+//! compromised. Keys are the core
 //! `Authority`'s; revocations and published lists are the store's.
 
 use std::sync::Arc;
@@ -8,7 +9,10 @@ use chrono::{DateTime, Duration, Utc};
 use vaxpass::keys::Kid;
 use vaxpass::{Authority, CredentialId, RevocationList, TrustList};
 
-use crate::store::{ListKind, PublishedList, Revoked, Store, StoreError};
+use vaxpass::enrolment_code::EnrolmentCode;
+
+use crate::identity::CodeKey;
+use crate::store::{CitizenId, ListKind, PublishedList, Revoked, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum OpsError {
@@ -106,6 +110,39 @@ pub fn parse_time(text: &str) -> Result<DateTime<Utc>, OpsError> {
 /// Revokes a credential this service issued; it appears on the next published list.
 pub async fn revoke(store: &dyn Store, id: CredentialId) -> Result<Revoked, OpsError> {
     Ok(store.revoke(id, Utc::now()).await?)
+}
+
+/// What a restore did. `Debug` does not show the new code.
+#[derive(Debug)]
+pub struct Restored {
+    /// The credentials revoked (the other device's, and any the citizen had).
+    pub revoked: Vec<CredentialId>,
+    /// The citizen's new code, to hand over in person.
+    pub code: EnrolmentCode,
+}
+
+/// Restores a citizen whose code was taken: in one transaction, revokes every unexpired
+/// credential issued to them and gives them a new, unused code. Publish next so verifiers learn
+/// the revocations.
+pub async fn restore(
+    store: &dyn Store,
+    key: &CodeKey,
+    citizen: CitizenId,
+) -> Result<Restored, OpsError> {
+    let passes = store
+        .passes_of(citizen)
+        .await?
+        .ok_or(OpsError::Invalid("there is no such citizen"))?;
+    let born = passes
+        .first()
+        .map(|p| p.person.date_of_birth)
+        .ok_or(OpsError::Invalid("the citizen has no passes"))?;
+    let code = EnrolmentCode::generate();
+    let revoked = store
+        .restore_citizen(citizen, key.hash(&code, born), Utc::now())
+        .await?
+        .ok_or(OpsError::Invalid("there is no such citizen"))?;
+    Ok(Restored { revoked, code })
 }
 
 /// Retires the active issuer key and makes a new one; returns the new key id.

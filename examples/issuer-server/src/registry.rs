@@ -7,7 +7,9 @@ use vaxpass::{
     Event, PassData, Person, Product, Recovery, TestOutcome, TestResult, TestType, Vaccination,
 };
 
-use crate::identity::hash_code;
+use vaxpass::enrolment_code::EnrolmentCode;
+
+use crate::identity::CodeKey;
 use crate::store::NewCitizen;
 
 /// Parses one event text. Errors name the problem, never the input.
@@ -116,20 +118,21 @@ pub fn group_into_passes(events: Vec<Event>) -> Vec<Vec<Event>> {
     passes
 }
 
-/// Builds a registry entry, refusing what an issuer must not sign.
+/// Builds a registry entry, refusing what an issuer must not sign. The code must be in the
+/// enrolment-code form with a matching check symbol; only its keyed hash is kept.
 pub fn new_citizen(
-    salt: &[u8; 32],
+    key: &CodeKey,
     code: &str,
     name: &str,
     birth_date: &str,
     events: Vec<Event>,
 ) -> Result<NewCitizen, String> {
-    let code =
-        hash_code(salt, code).ok_or("an enrolment code is 4 to 64 letters, digits or '-'")?;
+    let code = EnrolmentCode::parse(code).map_err(|e| e.to_string())?;
     let person = Person {
         name: name.trim().to_owned(),
         date_of_birth: date(birth_date.trim())?,
     };
+    let code = key.hash(&code, person.date_of_birth);
     let passes = group_into_passes(events);
     if passes.is_empty() || passes.len() > vaxpass::enrolment::MAX_ISSUED {
         return Err(format!(
@@ -187,7 +190,7 @@ pub fn csv_fields(line: &str) -> Result<Vec<String>, &'static str> {
 }
 
 /// Parses one CSV record `code,name,birth_date,events`. `None` for a header or blank line.
-pub fn csv_record(salt: &[u8; 32], line: &str) -> Result<Option<NewCitizen>, String> {
+pub fn csv_record(key: &CodeKey, line: &str) -> Result<Option<NewCitizen>, String> {
     let line = line.trim_end_matches(['\r', '\n']);
     if line.trim().is_empty() {
         return Ok(None);
@@ -204,7 +207,7 @@ pub fn csv_record(salt: &[u8; 32], line: &str) -> Result<Option<NewCitizen>, Str
         .filter(|e| !e.trim().is_empty())
         .map(parse_event)
         .collect::<Result<Vec<_>, _>>()?;
-    new_citizen(salt, code, name, birth_date, events).map(Some)
+    new_citizen(key, code, name, birth_date, events).map(Some)
 }
 
 #[cfg(test)]
@@ -244,20 +247,30 @@ mod tests {
             vec!["a", "b,c", "d\"e", "", ""]
         );
         assert!(csv_fields(r#"a,"b"#).is_err());
-        let salt = [1; 32];
-        assert!(csv_record(&salt, "code,name,birth_date,events")
+        let key = CodeKey::from_bytes([1; 32]);
+        assert!(csv_record(&key, "code,name,birth_date,events")
             .unwrap()
             .is_none());
+        let code = EnrolmentCode::generate();
         let c = csv_record(
-            &salt,
-            "KR-000001-0001,\"Kim, Minjun\",1985-03-14,comirnaty:1/2:2021-06-20;comirnaty:2/2:2021-07-20;recovery:2021-11-01\r\n",
+            &key,
+            &format!("{code},\"Kim, Minjun\",1985-03-14,comirnaty:1/2:2021-06-20;comirnaty:2/2:2021-07-20;recovery:2021-11-01\r\n"),
         )
         .unwrap()
         .unwrap();
+        let born = chrono::NaiveDate::from_ymd_opt(1985, 3, 14).unwrap();
+        assert_eq!(c.code, key.hash(&code, born));
         assert_eq!(c.person.name, "Kim, Minjun");
         assert_eq!(c.passes.len(), 2);
         assert_eq!(c.passes[0].len(), 2);
-        assert!(csv_record(&salt, "KR-1,name,1985-03-14").is_err());
-        assert!(csv_record(&salt, "KR-000001-0001,,1985-03-14,comirnaty:1/2:2021-06-20").is_err());
+        assert!(csv_record(&key, &format!("{code},name,1985-03-14")).is_err());
+        assert!(csv_record(
+            &key,
+            &format!("{code},,1985-03-14,comirnaty:1/2:2021-06-20")
+        )
+        .is_err());
+        // Old-style and mistyped codes are refused at import, before anything is stored.
+        let old = "KR-000001-0001,Kim,1985-03-14,comirnaty:1/2:2021-06-20";
+        assert!(csv_record(&key, old).is_err());
     }
 }

@@ -11,10 +11,11 @@ use chrono::Utc;
 use tokio::net::TcpListener;
 use vaxpass::Authority;
 
+use crate::attempts::Attempts;
 use crate::batcher::{BatchConfig, Batcher};
 use crate::config::ServiceConfig;
 use crate::http::{self, admin::AdminAuth, lists, AppState};
-use crate::identity::RegistryCodes;
+use crate::identity::{CodeKey, RegistryCodes};
 use crate::store;
 
 pub type AnyError = Box<dyn std::error::Error + Send + Sync>;
@@ -37,6 +38,7 @@ pub async fn run_on(
             .await?
             .map_err(|e| format!("opening the key file: {e} (run `vaxpass-issuer init` first)"))?,
     );
+    let code_key = CodeKey::open_beside(&config.key_file, false)?;
     if authority.active_kid(Utc::now()).is_err() {
         eprintln!("vaxpass-issuer: warning: no issuer key is valid now; enrolments will fail until `rotate-key`");
     }
@@ -61,8 +63,15 @@ pub async fn run_on(
     }
     let reloader = lists::spawn_reloader(lists.clone(), store.clone(), config.lists_reload);
     let state = Arc::new(AppState {
-        identity: Arc::new(RegistryCodes::new(store.clone())),
+        identity: Arc::new(RegistryCodes::new(store.clone(), code_key.clone())),
+        code_key,
         limiter: crate::overload::Limiter::new(config.concurrency),
+        body_readers: Arc::new(tokio::sync::Semaphore::new(
+            (4 * config.concurrency).max(64),
+        )),
+        attempts: Attempts::new(config.attempts),
+        metrics: crate::metrics::Metrics::default(),
+        nonce_claims: crate::http::NonceClaims::default(),
         admin: AdminAuth::new(config.admin_token.as_ref()),
         publishing: tokio::sync::Mutex::new(()),
         config,

@@ -44,7 +44,12 @@ fn operations_on_the_files(env: &Env) {
     assert!(out.contains("2 pass(es)"), "{out}");
     for bad in [
         vec!["--dose", "pfizer:1/2:2021-06-20"],
-        vec!["--dose", "comirnaty:1/2:2021-06-20", "--code", "KR"],
+        vec![
+            "--dose",
+            "comirnaty:1/2:2021-06-20",
+            "--code",
+            "KR-483920-1137",
+        ],
         vec![],
     ] {
         let mut args = vec![
@@ -66,13 +71,16 @@ fn operations_on_the_files(env: &Env) {
         "--name",
         "Other",
         "--birth-date",
-        "1990-01-01",
+        "1985-03-14",
         "--dose",
         "comirnaty:1/2:2021-06-20",
         "--code",
         &code,
     ]);
-    assert!(!duplicate.status.success(), "a code is registered once");
+    assert!(
+        !duplicate.status.success(),
+        "a code is registered once per date of birth"
+    );
 
     let csv = env.dir.path().join("bad.csv");
     std::fs::write(&csv, "code,name,birth_date,events\nKR-1-2,x,1985-03-14\n").unwrap();

@@ -10,10 +10,6 @@ use common::{enrol, verifier, wallet, Env, ADMIN_TOKEN};
 use sha2::{Digest, Sha256};
 use vaxpass::{Reason, TrustList};
 
-const CODE: &str = "KR-483920-1137";
-const CODE2: &str = "KR-483920-2222";
-const CODE3: &str = "KR-483920-3333";
-
 on_both_backends!(
     lists_etag_and_304,
     admin_needs_the_token,
@@ -82,6 +78,7 @@ fn lists_etag_and_304(env: &Env) {
 fn lists_unpublished_are_503(env: &Env) {
     // A store nobody published to: the key file exists, the lists do not.
     vaxpass::Authority::create(&env.key_file, "KR", Utc::now()).unwrap();
+    vaxpass_issuer_server::identity::CodeKey::open_beside(&env.key_file, true).unwrap();
     let server = env.start(&[]);
     let reply = server.get("/v1/trust-list", &[]);
     assert_eq!(reply.status, 503);
@@ -166,12 +163,13 @@ fn admin_needs_the_token(env: &Env) {
 }
 
 fn revoke_publish_rotate_compromise(env: &Env) {
-    env.init_with_citizens(&[CODE, CODE2, CODE3]);
+    let (code1, code2, code3) = (common::code(1), common::code(2), common::code(3));
+    env.init_with_citizens(&[&code1, &code2, &code3]);
     let server = env.start(&[]);
     let root = env.root_public_key();
     let dir = env.dir.path();
     let phone = wallet(dir, "phone");
-    let reply = enrol(&server, &phone, CODE);
+    let reply = enrol(&server, &phone, &code1);
     assert_eq!(reply.status, 200);
     let now = Utc::now();
     let passes = phone.import(&reply.body, None, now).unwrap();
@@ -211,7 +209,7 @@ fn revoke_publish_rotate_compromise(env: &Env) {
     let trust: TrustList = server.trust_list(&root);
     assert_eq!(trust.keys.len(), 2);
     let second = wallet(dir, "second");
-    let reply = enrol(&server, &second, CODE2);
+    let reply = enrol(&server, &second, &code2);
     assert_eq!(reply.status, 200);
     let credential = vaxpass::Credential::from_bytes(
         &vaxpass::enrolment::decode_issued(&reply.body).unwrap()[0],
@@ -246,7 +244,7 @@ fn revoke_publish_rotate_compromise(env: &Env) {
     assert_eq!(compromised.status, 200, "{}", compromised.text());
     let third = wallet(dir, "third");
     let before = env.counts();
-    let refused = enrol(&server, &third, CODE3);
+    let refused = enrol(&server, &third, &code3);
     assert_eq!(refused.status, 503, "{}", refused.text());
     assert_eq!(refused.error_code(), "issuer_unavailable");
     let after = env.counts();
@@ -255,7 +253,7 @@ fn revoke_publish_rotate_compromise(env: &Env) {
         (before.issued, before.codes_used)
     );
     assert_eq!(server.admin("/v1/admin/rotate-key", &[]).status, 200);
-    assert_eq!(enrol(&server, &third, CODE3).status, 200);
+    assert_eq!(enrol(&server, &third, &code3).status, 200);
     assert_eq!(server.admin("/v1/admin/publish", &[]).status, 200);
     let trust = server.trust_list(&root);
     assert!(trust

@@ -5,6 +5,7 @@
 #[macro_use]
 mod common;
 
+use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Barrier, Mutex};
 use std::thread;
@@ -14,6 +15,7 @@ use common::{bundle_ids, try_request, Env, Server};
 use vaxpass::{CredentialId, Ed25519KeyPair, EnrolmentRequest, SoftwareEd25519Signer};
 
 on_both_backends!(
+    slow_uploads_hold_no_slot_that_legitimate_enrolments_need,
     sigkill_loses_no_acknowledged_issuance,
     sigterm_drains_and_exits
 );
@@ -95,7 +97,7 @@ fn a_full_batcher_queue_gives_503() {
 
 /// Seeds `n` citizens by CSV import; returns their codes.
 fn seed(env: &Env, n: usize) -> Vec<String> {
-    let codes: Vec<String> = (0..n).map(|i| format!("KR-{i:06}-0001")).collect();
+    let codes: Vec<String> = (0..n as u64).map(common::code).collect();
     let mut csv = String::from("code,name,birth_date,events\n");
     for (i, code) in codes.iter().enumerate() {
         csv.push_str(&format!(
@@ -138,8 +140,8 @@ fn drive(
                         continue;
                     }
                     let signer = SoftwareEd25519Signer(Ed25519KeyPair::generate());
-                    let body =
-                        EnrolmentRequest::create(&nonce.body, code.as_bytes(), &signer).unwrap();
+                    let proof = common::proof(code, "1980-01-01");
+                    let body = EnrolmentRequest::create(&nonce.body, &proof, &signer).unwrap();
                     let Ok(reply) = try_request(addr, "POST", "/v1/enrolment", &[], &body) else {
                         return;
                     };
@@ -209,4 +211,51 @@ fn sigterm_drains_and_exits(env: &Env) {
     }
     let acked = acked.lock().unwrap().clone();
     assert!(env.missing_from_audit(&acked).is_empty());
+}
+
+fn slow_uploads_hold_no_slot_that_legitimate_enrolments_need(env: &Env) {
+    let codes = seed(env, 10);
+    let server = env.start(&["--concurrency", "8"]);
+    // Three times the concurrency limit in clients that send an enrolment body one byte every
+    // 200 ms, as long as the legitimate clients below need.
+    let stop = Arc::new(AtomicBool::new(false));
+    let trickling: Vec<_> = (0..24)
+        .map(|_| {
+            let (stop, addr) = (stop.clone(), server.addr);
+            thread::spawn(move || {
+                let Ok(mut stream) = std::net::TcpStream::connect(addr) else {
+                    return;
+                };
+                let head = format!(
+                    "POST /v1/enrolment HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 400\r\n\r\n"
+                );
+                if stream.write_all(head.as_bytes()).is_err() {
+                    return;
+                }
+                let started = Instant::now();
+                while !stop.load(Ordering::Relaxed) && started.elapsed() < Duration::from_secs(8) {
+                    if stream.write_all(&[0xa4]).is_err() {
+                        return;
+                    }
+                    thread::sleep(Duration::from_millis(200));
+                }
+            })
+        })
+        .collect();
+    thread::sleep(Duration::from_millis(500));
+
+    // Every citizen gets a nonce and enrols at the first try.
+    for code in &codes {
+        let nonce = server.post("/v1/enrolment/nonce", &[], &[]);
+        assert_eq!(nonce.status, 200, "nonce: {}", nonce.text());
+        let signer = SoftwareEd25519Signer(Ed25519KeyPair::generate());
+        let proof = common::proof(code, "1980-01-01");
+        let body = EnrolmentRequest::create(&nonce.body, &proof, &signer).unwrap();
+        let reply = server.post("/v1/enrolment", &[], &body);
+        assert_eq!(reply.status, 200, "enrolment: {}", reply.text());
+    }
+    stop.store(true, Ordering::Relaxed);
+    for t in trickling {
+        t.join().unwrap();
+    }
 }

@@ -1,6 +1,8 @@
 //! The group-commit contract of both store backends, checked directly: within one batch each
-//! enrolment succeeds or fails alone and a failure changes nothing; nonces are single-use and
-//! expire; a code is bound to the first device; an id collision re-signs only that credential.
+//! enrolment succeeds or fails alone and a failure changes nothing but use up its nonce; nonces
+//! are single-use, expire and can be burned; a code is bound to the first device; an id collision
+//! re-signs only that credential; restoring a citizen revokes their credentials and replaces the
+//! code.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 #[macro_use]
@@ -11,11 +13,12 @@ use std::sync::Arc;
 
 use chrono::{Duration, NaiveDate, Utc};
 use common::{rand_bytes, Env};
+use vaxpass::enrolment_code::EnrolmentCode;
 use vaxpass::{
     CredentialId, DeviceSigner, Ed25519KeyPair, Event, IssueRequest, Issued, PassData, Person,
     Product, SoftwareEd25519Signer, Vaccination,
 };
-use vaxpass_issuer_server::identity::hash_code;
+use vaxpass_issuer_server::identity::CodeKey;
 use vaxpass_issuer_server::store::{
     Batch, CitizenId, CodeHash, DeviceHash, Enrolment, NewCitizen, Refusal, Resign,
     SignedCredential, StoreError,
@@ -82,10 +85,11 @@ fn enrolment(
 
 fn batch_semantics(env: &Env) {
     let (rt, store) = env.store();
-    let salt = store.code_salt();
+    let key = CodeKey::from_bytes(rand_bytes::<32>());
+    let born = person().date_of_birth;
     let (c1, c2) = (
-        hash_code(&salt, "KR-000001-0001").unwrap(),
-        hash_code(&salt, "KR-000002-0002").unwrap(),
+        key.hash(&EnrolmentCode::generate(), born),
+        key.hash(&EnrolmentCode::generate(), born),
     );
     let citizens = rt
         .block_on(store.add_citizens(vec![
@@ -119,15 +123,19 @@ fn batch_semantics(env: &Env) {
     );
 
     let now = Utc::now();
-    let [n1, n2, n3, expired]: [Vec<u8>; 4] = std::array::from_fn(|_| rand_bytes::<32>().to_vec());
+    let [n1, n2, n3, n5, burned, expired]: [Vec<u8>; 6] =
+        std::array::from_fn(|_| rand_bytes::<32>().to_vec());
     let nonces = Batch {
         now,
         new_nonces: vec![
             (n1.clone(), now + Duration::minutes(5)),
             (n2.clone(), now + Duration::minutes(5)),
             (n3.clone(), now + Duration::minutes(5)),
+            (n5.clone(), now + Duration::minutes(5)),
+            (burned.clone(), now + Duration::minutes(5)),
             (expired.clone(), now - Duration::seconds(1)),
         ],
+        burned_nonces: Vec::new(),
         enrolments: Vec::new(),
     };
     let resigned = Arc::new(AtomicUsize::new(0));
@@ -138,31 +146,41 @@ fn batch_semantics(env: &Env) {
     });
     rt.block_on(store.record_batch(nonces, resign.clone()))
         .unwrap();
-    assert_eq!(rt.block_on(store.counts()).unwrap().nonces, 4);
+    assert_eq!(rt.block_on(store.counts()).unwrap().nonces, 6);
+    for nonce in [&n1, &n2, &n3, &n5, &burned] {
+        assert!(rt.block_on(store.nonce_usable(nonce, now)).unwrap());
+    }
+    assert!(!rt.block_on(store.nonce_usable(&expired, now)).unwrap());
+    assert!(!rt.block_on(store.nonce_usable(&[9; 32], now)).unwrap());
 
     let a = rand_bytes::<6>();
     let batch = Batch {
         now,
         new_nonces: Vec::new(),
+        burned_nonces: vec![burned.clone()],
         enrolments: vec![
             enrolment(&n1, k1, c1, 1, a),                      // ok
             enrolment(&n1, k2, c2, 2, rand_bytes::<6>()),      // nonce used just above
             enrolment(&n2, k1, c1, 2, rand_bytes::<6>()),      // c1 taken by device 1
-            enrolment(&n2, k2, c2, 2, a),                      // ok, after re-signing (id a taken)
+            enrolment(&n2, k2, c2, 2, rand_bytes::<6>()),      // n2 used up by that refusal
+            enrolment(&n5, k2, c2, 2, a),                      // ok, after re-signing (id a taken)
             enrolment(&expired, k2, c2, 2, rand_bytes::<6>()), // expired nonce
             enrolment(&n3, k1, c1, 1, rand_bytes::<6>()),      // ok: same device, same code
+            enrolment(&burned, k1, c1, 1, rand_bytes::<6>()),  // burned in this very batch
         ],
     };
     let outcomes = rt
         .block_on(store.record_batch(batch, resign.clone()))
         .unwrap();
-    assert_eq!(outcomes.len(), 6);
+    assert_eq!(outcomes.len(), 8);
     assert_eq!(outcomes[0], Ok(vec![b"first".to_vec()]));
     assert_eq!(outcomes[1], Err(Refusal::NonceUnknownOrUsed));
     assert_eq!(outcomes[2], Err(Refusal::CodeAlreadyUsed));
-    assert_eq!(outcomes[3], Ok(vec![b"resigned".to_vec()]));
-    assert_eq!(outcomes[4], Err(Refusal::NonceUnknownOrUsed));
-    assert_eq!(outcomes[5], Ok(vec![b"first".to_vec()]));
+    assert_eq!(outcomes[3], Err(Refusal::NonceUnknownOrUsed));
+    assert_eq!(outcomes[4], Ok(vec![b"resigned".to_vec()]));
+    assert_eq!(outcomes[5], Err(Refusal::NonceUnknownOrUsed));
+    assert_eq!(outcomes[6], Ok(vec![b"first".to_vec()]));
+    assert_eq!(outcomes[7], Err(Refusal::NonceUnknownOrUsed));
     assert_eq!(resigned.load(Ordering::SeqCst), 1);
 
     let counts = rt.block_on(store.counts()).unwrap();
@@ -186,6 +204,7 @@ fn batch_semantics(env: &Env) {
         Batch {
             now,
             new_nonces: vec![(n4.clone(), now + Duration::minutes(5))],
+            burned_nonces: Vec::new(),
             enrolments: Vec::new(),
         },
         resign.clone(),
@@ -196,6 +215,7 @@ fn batch_semantics(env: &Env) {
         Batch {
             now,
             new_nonces: Vec::new(),
+            burned_nonces: Vec::new(),
             enrolments: vec![enrolment(&n4, k1, c1, 1, a)],
         },
         stubborn,
@@ -229,4 +249,33 @@ fn batch_semantics(env: &Env) {
         .block_on(store.revoked_ids(now + Duration::days(400)))
         .unwrap()
         .is_empty());
+
+    // Restoring citizen 1 (whose code device 1 took) revokes its unexpired credentials and gives
+    // it a new, unused code; the old code matches nothing any more.
+    let issued_to_k1 = rt.block_on(store.revoked_ids(now)).unwrap().len();
+    let fresh = key.hash(&EnrolmentCode::generate(), born);
+    let revoked = rt
+        .block_on(store.restore_citizen(k1, fresh, now))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        revoked.len(),
+        1,
+        "id a was revoked before; the other one of k1 now"
+    );
+    assert_eq!(
+        rt.block_on(store.revoked_ids(now)).unwrap().len(),
+        issued_to_k1 + 1
+    );
+    assert!(rt.block_on(store.code_status(&c1)).unwrap().is_none());
+    let status = rt.block_on(store.code_status(&fresh)).unwrap().unwrap();
+    assert_eq!((status.citizen, status.used_by), (k1, None));
+    assert!(rt
+        .block_on(store.restore_citizen(
+            CitizenId(-1),
+            key.hash(&EnrolmentCode::generate(), born),
+            now
+        ))
+        .unwrap()
+        .is_none());
 }

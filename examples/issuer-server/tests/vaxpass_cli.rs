@@ -12,8 +12,6 @@ use std::process::Command;
 
 use common::Env;
 
-const CODE: &str = "KR-555000-0042";
-
 on_both_backends!(enrol_and_sync_with_the_cli);
 
 fn vaxpass_cli() -> PathBuf {
@@ -42,7 +40,8 @@ fn run(dir: &std::path::Path, args: &[&str]) -> (i32, String) {
 }
 
 fn enrol_and_sync_with_the_cli(env: &Env) {
-    env.init_with_citizens(&[CODE]);
+    let enrolment_code = common::code(42);
+    env.init_with_citizens(&[&enrolment_code]);
     let server = env.start(&[]);
     let url = format!("http://{}", server.addr);
     let root = hex::encode(env.root_public_key());
@@ -58,14 +57,16 @@ fn enrol_and_sync_with_the_cli(env: &Env) {
             "--server",
             &url,
             "--code",
-            CODE,
+            &enrolment_code,
+            "--birth-date",
+            common::BORN,
             "--root-key",
             &root,
         ],
     );
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("enrolled:"), "{out}");
-    // The code is used up: a second phone is refused with the service's 409.
+    // The code is used up: a second phone is refused with the service's one refusal.
     let thief = tempfile::tempdir().unwrap();
     run(thief.path(), &["wallet", "init"]);
     let (code, out) = run(
@@ -76,13 +77,42 @@ fn enrol_and_sync_with_the_cli(env: &Env) {
             "--server",
             &url,
             "--code",
-            CODE,
+            &enrolment_code,
+            "--birth-date",
+            common::BORN,
             "--root-key",
             &root,
         ],
     );
     assert_eq!(code, 2, "{out}");
-    assert!(out.contains("409"), "{out}");
+    assert!(out.contains("401"), "{out}");
+    // A typo is caught by the check symbol before any request is sent.
+    let mut typo = common::code(42).into_bytes();
+    typo[0] = if typo[0] == b'1' { b'2' } else { b'1' };
+    let typo = String::from_utf8(typo).unwrap();
+    let before = server.get("/metrics", &[]).text();
+    let (exit, out) = run(
+        thief.path(),
+        &[
+            "wallet",
+            "enrol",
+            "--server",
+            &url,
+            "--code",
+            &typo,
+            "--birth-date",
+            common::BORN,
+            "--root-key",
+            &root,
+        ],
+    );
+    assert_eq!(exit, 2, "{out}");
+    assert!(out.contains("typo"), "{out}");
+    assert_eq!(
+        server.get("/metrics", &[]).text(),
+        before,
+        "no request was sent"
+    );
 
     assert_eq!(
         run(shop.path(), &["verifier", "init", "--root-key", &root]).0,

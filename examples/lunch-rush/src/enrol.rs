@@ -154,7 +154,7 @@ fn enrol_one(
             busy_latencies.push(asked.elapsed());
         }
         if status == 200 {
-            let request = EnrolmentRequest::create(&nonce, citizen.code.as_bytes(), &signer)
+            let request = EnrolmentRequest::create(&nonce, &citizen.identity_proof(), &signer)
                 .map_err(|e| e.to_string())?;
             let sent = Instant::now();
             let (status, retry_enrol, body) = post("/v1/enrolment", &request)?;

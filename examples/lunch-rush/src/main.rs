@@ -7,10 +7,14 @@
 //!    for the next "hour" — with screenshots, revoked passes and forgeries mixed in.
 //! 4. The same load is set against a server-per-display model like the apps of 2021.
 //!
-//! Bounded in requests and time; only 127.0.0.1 is contacted.
+//! `lunch-rush guessing` instead measures the enrolment rate with and without a code guesser of
+//! a thousand connections, in one run (see `guessing.rs`).
+//!
+//! Bounded in requests and time; only loopback addresses are contacted.
 
 mod arrivals;
 mod enrol;
+mod guessing;
 mod report;
 mod scans;
 mod service;
@@ -56,10 +60,89 @@ struct Args {
     /// Hard limit on the whole run, in seconds.
     #[arg(long, default_value_t = 600)]
     timeout_secs: u64,
+    #[command(subcommand)]
+    mode: Option<Mode>,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Mode {
+    /// Enrolment with and without a code guesser, in one run: the citizens' rate alone, then
+    /// beside the guesser, and the guesses the service checked per minute.
+    Guessing {
+        /// Citizens in the registry (enough for both phases).
+        #[arg(long, default_value_t = 250_000, value_parser = clap::value_parser!(u32).range(1..=2_000_000))]
+        citizens: u32,
+        /// Citizens' connections (from 127.0.0.3).
+        #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u32).range(1..=4096))]
+        clients: u32,
+        /// The guesser's connections (from 127.0.0.2).
+        #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=5000))]
+        guessers: u32,
+        /// Seconds of each condition (alone, beside the guesser), split over the rounds.
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=120))]
+        secs: u64,
+        /// Rounds of alone-then-beside.
+        #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=20))]
+        rounds: u32,
+        /// The service's concurrency limit.
+        #[arg(long, default_value_t = 256)]
+        server_concurrency: u32,
+    },
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    if let Some(Mode::Guessing {
+        citizens,
+        clients,
+        guessers,
+        secs,
+        rounds,
+        server_concurrency,
+    }) = args.mode
+    {
+        let run = || -> Result<guessing::Outcome, String> {
+            let dir = tempfile::Builder::new()
+                .prefix("lunch-rush-")
+                .tempdir()
+                .map_err(|e| e.to_string())?;
+            let mut rng = arrivals::Rng::new(args.seed);
+            let people = service::Citizen::population(citizens as usize, &mut rng);
+            let server = service::Service::start(
+                &server_binary(&args)?,
+                dir.path(),
+                &people,
+                server_concurrency,
+            )?;
+            eprintln!(
+                "lunch-rush: issuer service on {} ({} citizens); {secs} s alone and {secs} s beside {guessers} guessing connections, in {rounds} rounds",
+                server.base(),
+                people.len()
+            );
+            guessing::run(
+                server.base(),
+                &people,
+                clients as usize,
+                guessers as usize,
+                Duration::from_secs(secs),
+                rounds,
+            )
+        };
+        return match run() {
+            Ok(outcome) => {
+                outcome.print(args.json);
+                if outcome.ok() {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(1)
+                }
+            }
+            Err(error) => {
+                eprintln!("lunch-rush: error: {error}");
+                ExitCode::from(2)
+            }
+        };
+    }
     match run(&args) {
         Ok(report) => {
             report.print(args.json);
@@ -76,18 +159,22 @@ fn main() -> ExitCode {
     }
 }
 
+fn server_binary(args: &Args) -> Result<PathBuf, String> {
+    Ok(match &args.server_bin {
+        Some(path) => path.clone(),
+        None => std::env::current_exe()
+            .map_err(|e| e.to_string())?
+            .with_file_name("vaxpass-issuer"),
+    })
+}
+
 fn run(args: &Args) -> Result<report::Report, String> {
     let deadline = Instant::now() + Duration::from_secs(args.timeout_secs);
     let dir = tempfile::Builder::new()
         .prefix("lunch-rush-")
         .tempdir()
         .map_err(|e| e.to_string())?;
-    let binary = match &args.server_bin {
-        Some(path) => path.clone(),
-        None => std::env::current_exe()
-            .map_err(|e| e.to_string())?
-            .with_file_name("vaxpass-issuer"),
-    };
+    let binary = server_binary(args)?;
     let mut rng = arrivals::Rng::new(args.seed);
     let citizens = service::Citizen::population(args.citizens as usize, &mut rng);
     let mut server =

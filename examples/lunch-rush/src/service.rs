@@ -8,15 +8,18 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use chrono::NaiveDate;
+use vaxpass::enrolment_code::{identity_proof, EnrolmentCode};
+
 use crate::arrivals::Rng;
 use crate::enrol::Enrolled;
 
-/// Someone in the immunisation registry, with the one-time code the identity check gave them.
+/// Someone in the immunisation registry, with the enrolment code the authority gave them.
 #[derive(Debug, Clone)]
 pub struct Citizen {
-    pub code: String,
+    code: EnrolmentCode,
     name: String,
-    birth_date: String,
+    birth_date: NaiveDate,
 }
 
 impl Citizen {
@@ -29,21 +32,26 @@ impl Citizen {
             "민서",
         ];
         (0..n)
-            .map(|i| Citizen {
-                code: format!("KR-{i:06}-{:04}", rng.below(10_000)),
+            .map(|_| Citizen {
+                code: EnrolmentCode::generate(),
                 name: format!(
                     "{}{}",
                     FAMILY[rng.below(FAMILY.len())],
                     GIVEN[rng.below(GIVEN.len())]
                 ),
-                birth_date: format!(
-                    "{}-{:02}-{:02}",
-                    1940 + rng.below(66),
-                    1 + rng.below(12),
-                    1 + rng.below(28)
-                ),
+                birth_date: NaiveDate::from_ymd_opt(
+                    1940 + rng.below(66) as i32,
+                    1 + rng.below(12) as u32,
+                    1 + rng.below(28) as u32,
+                )
+                .unwrap_or_default(),
             })
             .collect()
+    }
+
+    /// What the citizen types into the app: the code and the date of birth.
+    pub fn identity_proof(&self) -> Vec<u8> {
+        identity_proof(&self.code, self.birth_date)
     }
 }
 

@@ -1,5 +1,6 @@
 //! The admin API, behind `Authorization: Bearer <token>` (compared in constant time):
-//! `POST /v1/admin/revoke/{credential-id-hex}`, `/rotate-key`, `/compromise` and `/publish`.
+//! `POST /v1/admin/revoke/{credential-id-hex}`, `/restore/{citizen-id}`, `/rotate-key`,
+//! `/compromise` and `/publish`.
 
 use hyper::body::Incoming;
 use hyper::header::AUTHORIZATION;
@@ -12,7 +13,7 @@ use super::errors::ApiError;
 use super::{json, read_body, AppState, Resp};
 use crate::config::Secret;
 use crate::ops::{self, OpsError};
-use crate::store::{Revoked, StoreError};
+use crate::store::{CitizenId, Revoked, StoreError};
 
 /// The admin token, kept only as its SHA-256 (so comparing takes the same time at any length).
 #[derive(Debug, Clone)]
@@ -64,7 +65,8 @@ pub async fn handle(
 ) -> Result<Resp, ApiError> {
     state.admin.check(request.headers())?;
     let known = matches!(operation, "rotate-key" | "compromise" | "publish")
-        || operation.starts_with("revoke/");
+        || operation.starts_with("revoke/")
+        || operation.starts_with("restore/");
     if !known {
         return Err(ApiError::not_found());
     }
@@ -94,6 +96,29 @@ pub async fn handle(
                 ))
             }
         };
+    }
+    if let Some(citizen) = operation.strip_prefix("restore/") {
+        let citizen = citizen
+            .parse()
+            .map(CitizenId)
+            .map_err(|_| ApiError::bad_request("invalid_argument", "a citizen id is a number"))?;
+        let restored = ops::restore(state.store.as_ref(), &state.code_key, citizen)
+            .await
+            .map_err(ops_error)?;
+        eprintln!(
+            "vaxpass-issuer: admin: restored citizen {citizen} ({} credentials revoked)",
+            restored.revoked.len()
+        );
+        let publication = publish(state).await?;
+        return Ok(json(
+            StatusCode::OK,
+            &serde_json::json!({
+                "citizen": citizen.0,
+                "revoked": restored.revoked.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                "code": restored.code.to_string(),
+                "revocation_sequence": publication.revocation_sequence,
+            }),
+        ));
     }
     match operation {
         "rotate-key" => {
@@ -136,26 +161,32 @@ pub async fn handle(
             ))
         }
         _ => {
-            let publication = {
-                let _one_at_a_time = state.publishing.lock().await;
-                ops::publish(
-                    &state.authority,
-                    state.store.as_ref(),
-                    state.config.lists_valid_for,
-                )
-                .await
-                .map_err(ops_error)?
-            };
-            if let Err(e) = state.lists.reload(state.store.as_ref()).await {
-                eprintln!("vaxpass-issuer: reloading the lists after publishing failed: {e}");
-            }
-            eprintln!("vaxpass-issuer: admin: published the lists");
+            let publication = publish(state).await?;
             let body = serde_json::to_value(&publication).map_err(|_| {
                 ApiError::internal("encoding_failed", "the answer could not be encoded")
             })?;
             Ok(json(StatusCode::OK, &body))
         }
     }
+}
+
+/// Publishes fresh lists and serves them at once.
+async fn publish(state: &AppState) -> Result<ops::Publication, ApiError> {
+    let publication = {
+        let _one_at_a_time = state.publishing.lock().await;
+        ops::publish(
+            &state.authority,
+            state.store.as_ref(),
+            state.config.lists_valid_for,
+        )
+        .await
+        .map_err(ops_error)?
+    };
+    if let Err(e) = state.lists.reload(state.store.as_ref()).await {
+        eprintln!("vaxpass-issuer: reloading the lists after publishing failed: {e}");
+    }
+    eprintln!("vaxpass-issuer: admin: published the lists");
+    Ok(publication)
 }
 
 fn ops_error(e: OpsError) -> ApiError {

@@ -3,7 +3,9 @@
 
 use bytes::Bytes;
 use http_body_util::Full;
-use hyper::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
+use hyper::header::{
+    HeaderValue, CACHE_CONTROL, CONNECTION, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE,
+};
 use hyper::{Response, StatusCode};
 
 use crate::batcher::Failure;
@@ -20,6 +22,8 @@ pub struct ApiError {
     pub code: &'static str,
     pub message: &'static str,
     pub retry_after: Option<u32>,
+    /// Close the connection after this answer.
+    pub close: bool,
 }
 
 impl ApiError {
@@ -29,6 +33,7 @@ impl ApiError {
             code,
             message,
             retry_after: None,
+            close: false,
         }
     }
 
@@ -78,6 +83,35 @@ impl ApiError {
         .retry_later()
     }
 
+    /// The one answer for a refused identity proof, whatever was wrong with it.
+    pub fn identity_refused() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "identity_refused",
+            "the enrolment code and date of birth were not accepted",
+        )
+    }
+
+    pub fn nonce_unknown_or_used() -> Self {
+        Self::new(
+            StatusCode::CONFLICT,
+            "nonce_unknown_or_used",
+            "the nonce is unknown, expired or already used: fetch a new one",
+        )
+    }
+
+    /// Too many failed attempts from this address (or everywhere): retry after `wait`.
+    pub fn rate_limited(wait: std::time::Duration) -> Self {
+        let mut error = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_failed_attempts",
+            "too many failed enrolment attempts, retry after the given delay",
+        );
+        error.retry_after = Some(u32::try_from(wait.as_secs().clamp(1, 3600)).unwrap_or(3600));
+        error.close = true;
+        error
+    }
+
     pub fn unavailable(code: &'static str, message: &'static str) -> Self {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, code, message).retry_later()
     }
@@ -100,6 +134,9 @@ impl ApiError {
         if let Some(seconds) = self.retry_after {
             headers.insert(RETRY_AFTER, HeaderValue::from(seconds));
         }
+        if self.close {
+            headers.insert(CONNECTION, HeaderValue::from_static("close"));
+        }
         if self.status == StatusCode::UNAUTHORIZED && self.code == "unauthorized" {
             headers.insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
@@ -110,12 +147,8 @@ impl ApiError {
 impl From<Failure> for ApiError {
     fn from(failure: Failure) -> Self {
         match failure {
-            Failure::Refused(Refusal::NonceUnknownOrUsed) => Self::new(
-                StatusCode::CONFLICT,
-                "nonce_unknown_or_used",
-                "the nonce is unknown, expired or already used: fetch a new one",
-            ),
-            Failure::Refused(Refusal::CodeAlreadyUsed) => code_already_used(),
+            Failure::Refused(Refusal::NonceUnknownOrUsed) => Self::nonce_unknown_or_used(),
+            Failure::Refused(Refusal::CodeAlreadyUsed) => Self::identity_refused(),
             Failure::QueueFull => Self::unavailable(
                 "queue_full",
                 "the issuer is saturated, retry after the given delay",
@@ -135,29 +168,11 @@ impl From<Failure> for ApiError {
 impl From<IdentityError> for ApiError {
     fn from(e: IdentityError) -> Self {
         match e {
-            IdentityError::Refused => Self::new(
-                StatusCode::UNAUTHORIZED,
-                "identity_refused",
-                "the identity proof was not accepted",
-            ),
-            IdentityError::UnknownCitizen => Self::new(
-                StatusCode::NOT_FOUND,
-                "unknown_citizen",
-                "the registry has no passes for this person",
-            ),
-            IdentityError::CodeAlreadyUsed => code_already_used(),
+            IdentityError::Refused(_) => Self::identity_refused(),
             IdentityError::Unavailable => Self::unavailable(
                 "identity_unavailable",
                 "the identity service is unavailable",
             ),
         }
     }
-}
-
-fn code_already_used() -> ApiError {
-    ApiError::new(
-        StatusCode::CONFLICT,
-        "code_already_used",
-        "this enrolment code was already used by another device",
-    )
 }

@@ -6,9 +6,11 @@ pub mod enrolment;
 pub mod errors;
 pub mod lists;
 
+use std::collections::HashSet;
 use std::convert::Infallible;
 use std::future::Future;
-use std::sync::Arc;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -24,9 +26,11 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use vaxpass::Authority;
 
+use crate::attempts::Attempts;
 use crate::batcher::Batcher;
 use crate::config::ServiceConfig;
 use crate::identity::IdentityProvider;
+use crate::metrics::Metrics;
 use crate::overload::Limiter;
 use crate::store::{ListKind, Store};
 
@@ -41,12 +45,50 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub authority: Arc<Authority>,
     pub identity: Arc<dyn IdentityProvider>,
+    /// The key of the registry's code hashes (for restoring a citizen).
+    pub code_key: crate::identity::CodeKey,
     pub batcher: Batcher,
     pub limiter: Limiter,
+    /// Bodies being read, apart from the concurrency limit: a slow upload holds one of these,
+    /// never a slot of `limiter` (which is taken only for the work).
+    pub body_readers: Arc<Semaphore>,
+    pub attempts: Attempts,
+    pub metrics: Metrics,
+    pub nonce_claims: NonceClaims,
     pub lists: Arc<lists::ListCache>,
     pub admin: admin::AdminAuth,
     /// One publish at a time from this process (list sequences must only grow).
     pub publishing: tokio::sync::Mutex<()>,
+}
+
+/// Nonces of the enrolments in progress in this process: one attempt per nonce at a time, so
+/// concurrent requests cannot get several proofs checked on one nonce before it is burned.
+#[derive(Debug, Default)]
+pub struct NonceClaims(Mutex<HashSet<Vec<u8>>>);
+
+/// Held while an enrolment uses its nonce; released when dropped.
+#[derive(Debug)]
+pub struct NonceClaim<'a> {
+    claims: &'a NonceClaims,
+    nonce: Vec<u8>,
+}
+
+impl NonceClaims {
+    /// `None` if another request in progress already uses this nonce.
+    pub fn claim(&self, nonce: &[u8]) -> Option<NonceClaim<'_>> {
+        let mut claims = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        claims.insert(nonce.to_vec()).then(|| NonceClaim {
+            claims: self,
+            nonce: nonce.to_vec(),
+        })
+    }
+}
+
+impl Drop for NonceClaim<'_> {
+    fn drop(&mut self) {
+        let mut claims = self.claims.0.lock().unwrap_or_else(PoisonError::into_inner);
+        claims.remove(&self.nonce);
+    }
 }
 
 /// Serves connections from `listener` until `shutdown` resolves, then stops accepting and waits
@@ -68,9 +110,9 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok((stream, peer)) => (stream, peer.ip()),
                 Err(e) => {
                     // Out of file descriptors and the like: back off instead of spinning.
                     eprintln!("vaxpass-issuer: accept failed: {e}");
@@ -84,7 +126,7 @@ pub async fn serve(
         let state = state.clone();
         let service = service_fn(move |request| {
             let state = state.clone();
-            async move { Ok::<_, Infallible>(route(&state, request).await) }
+            async move { Ok::<_, Infallible>(route(&state, peer, request).await) }
         });
         let connection = http1::Builder::new()
             .timer(TokioTimer::new())
@@ -106,16 +148,16 @@ pub async fn serve(
 }
 
 /// Routes one request. Every answer, error or not, is built here or below.
-pub async fn route(state: &AppState, request: Request<Incoming>) -> Resp {
+pub async fn route(state: &AppState, peer: IpAddr, request: Request<Incoming>) -> Resp {
     let path = request.uri().path().to_owned();
     let method = request.method().clone();
     let result = match path.as_str() {
         "/v1/enrolment/nonce" => match method {
-            Method::POST => enrolment::nonce(state, request).await,
+            Method::POST => enrolment::nonce(state, peer, request).await,
             _ => Err(ApiError::method_not_allowed()),
         },
         "/v1/enrolment" => match method {
-            Method::POST => enrolment::enrol(state, request).await,
+            Method::POST => enrolment::enrol(state, peer, request).await,
             _ => Err(ApiError::method_not_allowed()),
         },
         "/v1/trust-list" | "/v1/revocation-list" => match method {
@@ -133,6 +175,17 @@ pub async fn route(state: &AppState, request: Request<Incoming>) -> Resp {
             Method::GET | Method::HEAD => Ok(health(state)),
             _ => Err(ApiError::method_not_allowed()),
         },
+        "/metrics" => match method {
+            Method::GET | Method::HEAD => {
+                let mut response = bytes_response(
+                    "text/plain; version=0.0.4",
+                    state.metrics.render(&state.attempts),
+                );
+                *response.status_mut() = StatusCode::OK;
+                Ok(response)
+            }
+            _ => Err(ApiError::method_not_allowed()),
+        },
         _ => match path.strip_prefix("/v1/admin/") {
             Some(operation) => {
                 let operation = operation.to_owned();
@@ -144,7 +197,7 @@ pub async fn route(state: &AppState, request: Request<Incoming>) -> Resp {
     let mut response = result.unwrap_or_else(ApiError::into_response);
     if response.status() == StatusCode::METHOD_NOT_ALLOWED {
         let allow = match path.as_str() {
-            "/v1/trust-list" | "/v1/revocation-list" | "/healthz" => "GET, HEAD",
+            "/v1/trust-list" | "/v1/revocation-list" | "/healthz" | "/metrics" => "GET, HEAD",
             _ => "POST",
         };
         response

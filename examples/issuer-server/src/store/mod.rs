@@ -1,6 +1,7 @@
 //! The service's state behind one trait: nonces, the registry, the audit log of issuance, revoked
 //! ids and the published lists. Two backends: SQLite (embedded, one process) and PostgreSQL
-//! (several stateless replicas). Keys are not here: they stay in the core `Authority`'s file.
+//! (several stateless replicas). Keys are not here: they stay in the core `Authority`'s file, and
+//! the key of the code hashes beside it.
 
 pub mod postgres;
 pub mod sqlite;
@@ -26,7 +27,8 @@ impl fmt::Display for CitizenId {
     }
 }
 
-/// Salted SHA-256 of a one-time enrolment code; the code itself is never stored.
+/// Keyed hash of a one-time enrolment code and its citizen's date of birth
+/// ([`crate::identity::CodeKey::hash`]); the code itself is never stored.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct CodeHash(pub [u8; 32]);
 
@@ -88,15 +90,17 @@ pub struct Enrolment {
     pub credentials: Vec<(IssueRequest, SignedCredential)>,
 }
 
-/// One group commit: nonces to hand out and enrolments to record, in one transaction.
+/// One group commit: nonces to hand out, nonces used up by refused attempts, and enrolments to
+/// record, in one transaction.
 #[derive(Debug)]
 pub struct Batch {
     pub now: DateTime<Utc>,
     pub new_nonces: Vec<(Vec<u8>, DateTime<Utc>)>,
+    pub burned_nonces: Vec<Vec<u8>>,
     pub enrolments: Vec<Enrolment>,
 }
 
-/// Why one enrolment of a batch was refused; it changed nothing.
+/// Why one enrolment of a batch was refused; it changed nothing but use up its nonce.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
     NonceUnknownOrUsed,
@@ -240,15 +244,25 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// "sqlite" or "postgres".
     fn backend(&self) -> &'static str;
 
-    /// The per-deployment salt of enrolment code hashes (made once, kept in the store).
-    fn code_salt(&self) -> [u8; 32];
-
-    /// Records one group commit in one transaction: inserts the new nonces, then for each
-    /// enrolment, alone (a savepoint or equivalent): consumes its nonce (which must exist and be
-    /// unexpired), marks its code used (unused, or used by the same device), inserts its audit
-    /// rows (re-signing on an id collision). A refused enrolment changes nothing. The outer error
-    /// means nothing at all was recorded.
+    /// Records one group commit in one transaction: inserts the new nonces, deletes the burned
+    /// ones, then for each enrolment, alone (a savepoint or equivalent): consumes its nonce (which
+    /// must exist and be unexpired), marks its code used (unused, or used by the same device),
+    /// inserts its audit rows (re-signing on an id collision). A refused enrolment changes nothing
+    /// but use up its nonce. The outer error means nothing at all was recorded.
     async fn record_batch(&self, batch: Batch, resign: Resign) -> StoreResult<Vec<Outcome>>;
+
+    /// Whether `nonce` was handed out by this service and is unexpired and unused.
+    async fn nonce_usable(&self, nonce: &[u8], now: DateTime<Utc>) -> StoreResult<bool>;
+
+    /// Gives a citizen whose code was taken a new one, in one transaction: revokes every
+    /// unexpired credential issued to them (the other device's among them) and replaces the code
+    /// hash, unused. Returns the ids revoked now; `None` if there is no such citizen.
+    async fn restore_citizen(
+        &self,
+        citizen: CitizenId,
+        new_code: CodeHash,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<Vec<CredentialId>>>;
 
     /// Deletes nonces that expired unused.
     async fn sweep_nonces(&self, now: DateTime<Utc>) -> StoreResult<u64>;

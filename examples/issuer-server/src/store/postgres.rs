@@ -13,7 +13,6 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
-use rand_core::{OsRng, RngCore};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::NoTls;
 use vaxpass::{CredentialId, IssueRequest, PassData, Person};
@@ -24,7 +23,10 @@ use super::{
     Refusal, Resign, Revoked, SignedCredential, Store, StoreError, StoreResult, MAX_ID_ATTEMPTS,
 };
 
-const MIGRATIONS: &[&str] = &[include_str!("migrations/postgres/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/postgres/0001_init.sql"),
+    include_str!("migrations/postgres/0002_keyed_codes.sql"),
+];
 /// Serialises migrations across replicas starting together.
 const MIGRATION_LOCK: i64 = 0x7661_7870_6173_7331;
 const POOL_SIZE: usize = 16;
@@ -34,7 +36,6 @@ const IMPORT_CHUNK: usize = 2000;
 #[derive(Clone)]
 pub struct PostgresStore {
     pool: Pool,
-    salt: [u8; 32],
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -52,7 +53,7 @@ fn pool_error(e: impl std::fmt::Display) -> StoreError {
 
 impl PostgresStore {
     /// Connects to `url` (`postgres://user[:password]@host[:port]/database`), creates or
-    /// migrates the schema, and loads the code salt.
+    /// migrates the schema.
     pub async fn open(url: &str) -> StoreResult<Self> {
         let mut config: tokio_postgres::Config = url
             .parse()
@@ -78,21 +79,8 @@ impl PostgresStore {
             .map_err(pool_error)?;
         let mut client = pool.get().await.map_err(pool_error)?;
         migrate(&mut client).await?;
-        let mut fresh = [0u8; 32];
-        OsRng.fill_bytes(&mut fresh);
-        client
-            .execute(
-                "INSERT INTO settings (key, value) VALUES ('code_salt', $1) ON CONFLICT (key) DO NOTHING",
-                &[&&fresh[..]],
-            )
-            .await?;
-        let salt: Vec<u8> = client
-            .query_one("SELECT value FROM settings WHERE key = 'code_salt'", &[])
-            .await?
-            .get(0);
-        let salt = hash32(&salt)?;
         drop(client);
-        Ok(Self { pool, salt })
+        Ok(Self { pool })
     }
 
     async fn client(&self) -> StoreResult<Object> {
@@ -144,10 +132,6 @@ impl Store for PostgresStore {
         "postgres"
     }
 
-    fn code_salt(&self) -> [u8; 32] {
-        self.salt
-    }
-
     async fn record_batch(&self, batch: Batch, resign: Resign) -> StoreResult<Vec<Outcome>> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
@@ -166,6 +150,13 @@ impl Store for PostgresStore {
                 )
                 .await?;
             tx.execute(&insert, &[&nonces, &expiries]).await?;
+        }
+        if !batch.burned_nonces.is_empty() {
+            let burned: Vec<&[u8]> = batch.burned_nonces.iter().map(Vec::as_slice).collect();
+            let burn = tx
+                .prepare_cached("DELETE FROM nonces WHERE nonce = ANY($1)")
+                .await?;
+            tx.execute(&burn, &[&burned]).await?;
         }
         let enrolments = batch.enrolments;
         if enrolments.is_empty() {
@@ -229,7 +220,7 @@ impl Store for PostgresStore {
                         }
                     }
                     _ => {
-                        nonces.insert(e.nonce.clone()); // refused: its nonce stays usable
+                        used_nonces.push(&e.nonce); // refused: its nonce is used up all the same
                         outcomes.push(Err(Refusal::CodeAlreadyUsed));
                         continue;
                     }
@@ -310,6 +301,58 @@ impl Store for PostgresStore {
         }
         tx.commit().await?;
         Ok(outcomes)
+    }
+
+    async fn nonce_usable(&self, nonce: &[u8], now: DateTime<Utc>) -> StoreResult<bool> {
+        let client = self.client().await?;
+        let query = client
+            .prepare_cached("SELECT 1 FROM nonces WHERE nonce = $1 AND expires_at > $2")
+            .await?;
+        Ok(client
+            .query_opt(&query, &[&nonce, &now.timestamp()])
+            .await?
+            .is_some())
+    }
+
+    async fn restore_citizen(
+        &self,
+        citizen: CitizenId,
+        new_code: CodeHash,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<Vec<CredentialId>>> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let changed = tx
+            .execute(
+                "UPDATE citizens SET code_hash = $2, code_used_at = NULL, code_used_by = NULL
+                 WHERE id = $1",
+                &[&citizen.0, &&new_code.0[..]],
+            )
+            .await
+            .map_err(|e| {
+                if is_unique_violation(&e) {
+                    StoreError::Conflict("an enrolment code is already in the registry")
+                } else {
+                    e.into()
+                }
+            })?;
+        if changed == 0 {
+            return Ok(None);
+        }
+        let revoked = tx
+            .query(
+                "INSERT INTO revoked (credential_id, revoked_at, expires)
+                 SELECT credential_id, $2, expires FROM issued
+                 WHERE citizen_id = $1 AND expires > $2
+                 ON CONFLICT (credential_id) DO NOTHING RETURNING credential_id",
+                &[&citizen.0, &now.timestamp()],
+            )
+            .await?
+            .iter()
+            .map(|r| credential_id(r.get(0)))
+            .collect::<StoreResult<Vec<_>>>()?;
+        tx.commit().await?;
+        Ok(Some(revoked))
     }
 
     async fn sweep_nonces(&self, now: DateTime<Utc>) -> StoreResult<u64> {

@@ -10,7 +10,6 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
-use rand_core::{OsRng, RngCore};
 use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior};
 use vaxpass::{CredentialId, PassData, Person};
 
@@ -20,7 +19,10 @@ use super::{
     PublishedList, Refusal, Resign, Revoked, Store, StoreError, StoreResult, MAX_ID_ATTEMPTS,
 };
 
-const MIGRATIONS: &[&str] = &[include_str!("migrations/sqlite/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/sqlite/0001_init.sql"),
+    include_str!("migrations/sqlite/0002_keyed_codes.sql"),
+];
 const READERS: usize = 4;
 
 /// The SQLite store.
@@ -35,7 +37,6 @@ struct Inner {
     writer: Mutex<Connection>,
     readers: Vec<Mutex<Connection>>,
     next_reader: AtomicUsize,
-    salt: [u8; 32],
 }
 
 fn connect(path: &Path) -> StoreResult<Connection> {
@@ -76,27 +77,11 @@ fn migrate(conn: &mut Connection) -> StoreResult<()> {
     Ok(())
 }
 
-fn load_or_create_salt(conn: &Connection) -> StoreResult<[u8; 32]> {
-    let mut fresh = [0u8; 32];
-    OsRng.fill_bytes(&mut fresh);
-    conn.execute(
-        "INSERT OR IGNORE INTO settings (key, value) VALUES ('code_salt', ?1)",
-        [&fresh[..]],
-    )?;
-    let salt: Vec<u8> = conn.query_row(
-        "SELECT value FROM settings WHERE key = 'code_salt'",
-        [],
-        |r| r.get(0),
-    )?;
-    hash32(&salt)
-}
-
 impl SqliteStore {
     /// Opens or creates the store file and brings its schema up to date.
     pub fn open(path: &Path) -> StoreResult<Self> {
         let mut writer = connect(path)?;
         migrate(&mut writer)?;
-        let salt = load_or_create_salt(&writer)?;
         let readers = (0..READERS)
             .map(|_| {
                 let conn = connect(path)?;
@@ -110,7 +95,6 @@ impl SqliteStore {
                 writer: Mutex::new(writer),
                 readers,
                 next_reader: AtomicUsize::new(0),
-                salt,
             }),
         })
     }
@@ -169,14 +153,26 @@ fn record(conn: &mut Connection, batch: Batch, resign: &Resign) -> StoreResult<V
         for (nonce, expires) in &batch.new_nonces {
             insert.execute(params![nonce, expires.timestamp()])?;
         }
+        let mut burn = tx.prepare_cached("DELETE FROM nonces WHERE nonce = ?1")?;
+        for nonce in &batch.burned_nonces {
+            burn.execute([nonce])?;
+        }
     }
     let mut outcomes = Vec::with_capacity(batch.enrolments.len());
     for enrolment in batch.enrolments {
+        let nonce = enrolment.nonce.clone();
         let savepoint = tx.savepoint()?;
         let outcome = record_one(&savepoint, enrolment, now, resign)?;
-        if outcome.is_ok() {
-            savepoint.commit()?;
-        } // else dropped: rolled back, nothing of this enrolment remains
+        match outcome {
+            Ok(_) => savepoint.commit()?,
+            Err(Refusal::CodeAlreadyUsed) => {
+                // Rolled back: nothing of this enrolment remains but that its nonce is used up.
+                drop(savepoint);
+                tx.prepare_cached("DELETE FROM nonces WHERE nonce = ?1")?
+                    .execute([&nonce])?;
+            }
+            Err(Refusal::NonceUnknownOrUsed) => drop(savepoint),
+        }
         outcomes.push(outcome);
     }
     tx.commit()?;
@@ -345,12 +341,63 @@ impl Store for SqliteStore {
         "sqlite"
     }
 
-    fn code_salt(&self) -> [u8; 32] {
-        self.inner.salt
-    }
-
     async fn record_batch(&self, batch: Batch, resign: Resign) -> StoreResult<Vec<Outcome>> {
         self.write(move |conn| record(conn, batch, &resign)).await
+    }
+
+    async fn nonce_usable(&self, nonce: &[u8], now: DateTime<Utc>) -> StoreResult<bool> {
+        let nonce = nonce.to_vec();
+        self.read(move |conn| {
+            Ok(conn
+                .prepare_cached("SELECT 1 FROM nonces WHERE nonce = ?1 AND expires_at > ?2")?
+                .query_row(params![nonce, now.timestamp()], |_| Ok(()))
+                .optional()?
+                .is_some())
+        })
+        .await
+    }
+
+    async fn restore_citizen(
+        &self,
+        citizen: CitizenId,
+        new_code: CodeHash,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<Vec<CredentialId>>> {
+        self.write(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let changed = tx
+                .execute(
+                    "UPDATE citizens SET code_hash = ?2, code_used_at = NULL, code_used_by = NULL
+                     WHERE id = ?1",
+                    params![citizen.0, &new_code.0[..]],
+                )
+                .map_err(|e| {
+                    if is_unique_violation(&e) {
+                        StoreError::Conflict("an enrolment code is already in the registry")
+                    } else {
+                        e.into()
+                    }
+                })?;
+            if changed == 0 {
+                return Ok(None);
+            }
+            let revoked = {
+                let mut revoke = tx.prepare_cached(
+                    "INSERT INTO revoked (credential_id, revoked_at, expires)
+                     SELECT credential_id, ?2, expires FROM issued
+                     WHERE citizen_id = ?1 AND expires > ?2
+                     ON CONFLICT (credential_id) DO NOTHING RETURNING credential_id",
+                )?;
+                let rows = revoke.query_map(params![citizen.0, now.timestamp()], |r| {
+                    r.get::<_, Vec<u8>>(0)
+                })?;
+                rows.map(|id| credential_id(&id?))
+                    .collect::<StoreResult<Vec<_>>>()?
+            };
+            tx.commit()?;
+            Ok(Some(revoked))
+        })
+        .await
     }
 
     async fn sweep_nonces(&self, now: DateTime<Utc>) -> StoreResult<u64> {

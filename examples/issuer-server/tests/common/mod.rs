@@ -4,13 +4,14 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::{IpAddr, SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{NaiveDate, Utc};
+use vaxpass::enrolment_code::{identity_proof, EnrolmentCode};
 use vaxpass::{
     Authority, CredentialId, DeviceKeySource, RevocationList, TrustList, Verifier, VerifierConfig,
     Wallet,
@@ -19,6 +20,8 @@ use vaxpass_issuer_server::config::StoreUrl;
 use vaxpass_issuer_server::store::{self, Counts, Store};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_vaxpass-issuer");
+/// The date of birth of every citizen [`Env::init_with_citizens`] adds.
+pub const BORN: &str = "1985-03-14";
 pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
 
 /// Which store backs a test.
@@ -143,7 +146,7 @@ impl Env {
                 "--name",
                 &name,
                 "--birth-date",
-                "1985-03-14",
+                BORN,
                 "--dose",
                 &dose(1, 60),
                 "--dose",
@@ -367,7 +370,49 @@ pub fn try_request(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> std::io::Result<Reply> {
-    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(10))?;
+    let stream = TcpStream::connect_timeout(&addr, Duration::from_secs(10))?;
+    exchange(stream, addr, method, path, headers, body)
+}
+
+/// Like [`request`], from the loopback source address `source` (e.g. 127.0.0.2), so that the
+/// service sees another client address.
+pub fn request_from(
+    source: IpAddr,
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    body: &[u8],
+) -> Reply {
+    exchange(
+        connect_from(source, addr).unwrap(),
+        addr,
+        method,
+        path,
+        &[],
+        body,
+    )
+    .unwrap()
+}
+
+/// A connection to `addr` from the local address `source`.
+pub fn connect_from(source: IpAddr, addr: SocketAddr) -> std::io::Result<TcpStream> {
+    runtime().block_on(async {
+        let socket = tokio::net::TcpSocket::new_v4()?;
+        socket.bind(SocketAddr::new(source, 0))?;
+        let stream = socket.connect(addr).await?.into_std()?;
+        stream.set_nonblocking(false)?;
+        Ok(stream)
+    })
+}
+
+fn exchange(
+    mut stream: TcpStream,
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> std::io::Result<Reply> {
     stream.set_read_timeout(Some(Duration::from_secs(30)))?;
     stream.set_write_timeout(Some(Duration::from_secs(30)))?;
     stream.set_nodelay(true)?;
@@ -425,15 +470,51 @@ pub fn verifier(dir: &Path, root: [u8; 32]) -> Verifier {
     Verifier::open(dir.join("verifier.sqlite"), root, VerifierConfig::default()).unwrap()
 }
 
-/// Fetches a nonce and enrols `wallet` with `code`; returns the raw answer.
+/// A valid enrolment code, the same for the same `n`: `n` in base32, then the check symbol.
+pub fn code(n: u64) -> String {
+    const ALPHABET: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    let random: String = (0..15)
+        .rev()
+        .map(|i| ALPHABET[((n >> (5 * i).min(63)) & 31) as usize] as char)
+        .collect();
+    ALPHABET
+        .iter()
+        .find_map(|&c| EnrolmentCode::parse(&format!("{random}{}", c as char)).ok())
+        .unwrap()
+        .to_string()
+}
+
+/// The identity proof of `code` with the date of birth `born` (YYYY-MM-DD).
+pub fn proof(code: &str, born: &str) -> Vec<u8> {
+    identity_proof(
+        &EnrolmentCode::parse(code).unwrap(),
+        NaiveDate::parse_from_str(born, "%Y-%m-%d").unwrap(),
+    )
+}
+
+/// Fetches a nonce and enrols `wallet` with `code` and [`BORN`]; returns the raw answer.
 pub fn enrol(server: &Server, wallet: &Wallet, code: &str) -> Reply {
+    enrol_with_proof(server, wallet, &proof(code, BORN))
+}
+
+/// Fetches a nonce and enrols `wallet` with the identity proof `proof`.
+pub fn enrol_with_proof(server: &Server, wallet: &Wallet, proof: &[u8]) -> Reply {
     let nonce = server.nonce();
-    let request = wallet.enrolment_request(&nonce, code.as_bytes()).unwrap();
+    let request = wallet.enrolment_request(&nonce, proof).unwrap();
     server.post(
         "/v1/enrolment",
         &[("Content-Type", "application/cbor")],
         &request,
     )
+}
+
+/// One counter of the service's `/metrics`, e.g. `vaxpass_enrolment_proofs_checked_total` or
+/// `vaxpass_enrolment_proofs_refused_total{cause="no_match"}`.
+pub fn metric(server: &Server, name: &str) -> u64 {
+    let text = server.get("/metrics", &[]).text();
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or_else(|| panic!("no metric {name} in {text}"))
 }
 
 /// The credential ids in an issued bundle.
