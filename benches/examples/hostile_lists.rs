@@ -23,16 +23,6 @@ use vaxpass_benches::*;
 const MIB: usize = 1 << 20;
 const REVOCATIONS: usize = 1_000_000;
 
-fn kib(field: &str) -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with(field))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
-
 /// An unsigned CBOR array of `len - 5` zeros, `len` bytes in all.
 fn unsigned_array(len: usize) -> Vec<u8> {
     let mut bytes = vec![0x9a];
@@ -81,7 +71,7 @@ fn child(dir: &Path, kind: &str, root_path: &Path, input: &Path) {
         Ok(_) => "applied".to_owned(),
         Err(e) => format!("refused: {e}"),
     };
-    let peak_kib = kib("VmHWM:");
+    let peak_kib = status_kib("VmHWM:");
     // Opening the store again verifies the stored list and checks the entries against it.
     drop(verifier);
     let started = Instant::now();

@@ -16,16 +16,6 @@ use vaxpass_benches::*;
 
 const REVOCATIONS: usize = 1_000_000;
 
-fn kib(field: &str) -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with(field))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
-
 /// Opens the shop's verifier (applying `list` first if given), checks that it works and prints
 /// `{"rss_kib":..,"peak_kib":..}`.
 fn child(dir: &Path, list: Option<&Path>) {
@@ -44,8 +34,8 @@ fn child(dir: &Path, list: Option<&Path>) {
     assert!(verifier.is_revoked(&CredentialId([0; 6])).unwrap());
     println!(
         "{{\"rss_kib\":{},\"peak_kib\":{}}}",
-        kib("VmRSS:"),
-        kib("VmHWM:")
+        status_kib("VmRSS:"),
+        status_kib("VmHWM:")
     );
 }
 

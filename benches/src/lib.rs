@@ -15,6 +15,18 @@ use vaxpass::*;
 
 pub use vaxpass_tests::{lunch as now, three_doses as pass, World};
 
+/// A memory figure of this process from `/proc/self/status` (`VmRSS:`, `VmHWM:`), in KiB; 0
+/// where it cannot be read.
+pub fn status_kib(field: &str) -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
 /// A rotating presentation of the world's pass, shown now.
 pub fn presentation(world: &World) -> String {
     world.show(now())

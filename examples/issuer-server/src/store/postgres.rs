@@ -119,8 +119,13 @@ async fn migrate(client: &mut Object) -> StoreResult<()> {
     Ok(())
 }
 
-fn is_unique_violation(e: &tokio_postgres::Error) -> bool {
-    e.code() == Some(&SqlState::UNIQUE_VIOLATION)
+/// A registry write that would give two citizens one code hash.
+fn code_conflict(e: tokio_postgres::Error) -> StoreError {
+    if e.code() == Some(&SqlState::UNIQUE_VIOLATION) {
+        StoreError::Conflict("an enrolment code is already in the registry")
+    } else {
+        e.into()
+    }
 }
 
 /// A credential waiting for its audit row: (enrolment index, credential index, request, signed).
@@ -329,13 +334,7 @@ impl Store for PostgresStore {
                 &[&citizen.0, &&new_code.0[..]],
             )
             .await
-            .map_err(|e| {
-                if is_unique_violation(&e) {
-                    StoreError::Conflict("an enrolment code is already in the registry")
-                } else {
-                    e.into()
-                }
-            })?;
+            .map_err(code_conflict)?;
         if changed == 0 {
             return Ok(None);
         }
@@ -443,13 +442,7 @@ impl Store for PostgresStore {
             let rows = tx
                 .query(&insert_citizens, &[&codes, &names, &births])
                 .await
-                .map_err(|e| {
-                    if is_unique_violation(&e) {
-                        StoreError::Conflict("an enrolment code is already in the registry")
-                    } else {
-                        e.into()
-                    }
-                })?;
+                .map_err(code_conflict)?;
             let mut by_code = HashMap::with_capacity(rows.len());
             for row in &rows {
                 by_code.insert(hash32(row.get(1))?, row.get::<_, i64>(0));

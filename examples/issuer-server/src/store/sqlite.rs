@@ -233,8 +233,14 @@ fn record_one(
     Ok(Ok(credentials))
 }
 
-fn is_unique_violation(e: &rusqlite::Error) -> bool {
-    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == ErrorCode::ConstraintViolation)
+/// A registry write that would give two citizens one code hash.
+fn code_conflict(e: rusqlite::Error) -> StoreError {
+    if matches!(&e, rusqlite::Error::SqliteFailure(f, _) if f.code == ErrorCode::ConstraintViolation)
+    {
+        StoreError::Conflict("an enrolment code is already in the registry")
+    } else {
+        e.into()
+    }
 }
 
 fn add_citizens(conn: &mut Connection, citizens: Vec<NewCitizen>) -> StoreResult<Vec<CitizenId>> {
@@ -254,13 +260,7 @@ fn add_citizens(conn: &mut Connection, citizens: Vec<NewCitizen>) -> StoreResult
                     c.person.name,
                     c.person.date_of_birth.to_string()
                 ])
-                .map_err(|e| {
-                    if is_unique_violation(&e) {
-                        StoreError::Conflict("an enrolment code is already in the registry")
-                    } else {
-                        e.into()
-                    }
-                })?;
+                .map_err(code_conflict)?;
             let id = tx.last_insert_rowid();
             for (pass_no, events) in c.passes.iter().enumerate() {
                 for (seq, e) in events.iter().enumerate() {
@@ -371,13 +371,7 @@ impl Store for SqliteStore {
                      WHERE id = ?1",
                     params![citizen.0, &new_code.0[..]],
                 )
-                .map_err(|e| {
-                    if is_unique_violation(&e) {
-                        StoreError::Conflict("an enrolment code is already in the registry")
-                    } else {
-                        e.into()
-                    }
-                })?;
+                .map_err(code_conflict)?;
             if changed == 0 {
                 return Ok(None);
             }
