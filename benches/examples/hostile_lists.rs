@@ -14,7 +14,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Instant;
 
 use vaxpass::{Verifier, VerifierConfig};
@@ -87,18 +86,6 @@ fn child(dir: &Path, kind: &str, root_path: &Path, input: &Path) {
     );
 }
 
-fn run_child(dir: &Path, kind: &str, root: &Path, input: &Path) -> serde_json::Value {
-    let output = Command::new(std::env::current_exe().unwrap())
-        .arg(dir)
-        .arg(kind)
-        .arg(root)
-        .arg(input)
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "child failed: {output:?}");
-    serde_json::from_slice(&output.stdout).unwrap()
-}
-
 fn main() {
     let args: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).collect();
     if let [dir, kind, root, input] = args.as_slice() {
@@ -167,7 +154,14 @@ fn main() {
         // Genuine lists are applied five times (the median time is reported), hostile ones once.
         let runs = if input.starts_with("genuine") { 5 } else { 1 };
         let mut runs: Vec<serde_json::Value> = (0..runs)
-            .map(|_| run_child(dir, kind, root, &path))
+            .map(|_| {
+                run_self(&[
+                    dir.as_os_str(),
+                    kind.as_ref(),
+                    root.as_os_str(),
+                    path.as_os_str(),
+                ])
+            })
             .collect();
         let number = |v: &serde_json::Value, k: &str| v[k].as_f64().unwrap_or(f64::NAN);
         runs.sort_by(|a, b| number(a, "ms").total_cmp(&number(b, "ms")));

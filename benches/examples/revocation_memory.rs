@@ -9,7 +9,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use vaxpass::{CredentialId, Verifier, VerifierConfig};
 use vaxpass_benches::*;
@@ -39,15 +38,6 @@ fn child(dir: &Path, list: Option<&Path>) {
     );
 }
 
-fn run_child(args: &[&Path]) -> serde_json::Value {
-    let output = Command::new(std::env::current_exe().unwrap())
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "child failed: {output:?}");
-    serde_json::from_slice(&output.stdout).unwrap()
-}
-
 fn main() {
     let args: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).collect();
     match args.as_slice() {
@@ -62,8 +52,8 @@ fn main() {
     std::fs::write(dir.join("root.key"), world.authority.root_public_key()).unwrap();
     std::fs::write(dir.join("presentation.txt"), presentation(&world)).unwrap();
 
-    let applying = run_child(&[dir, &dir.join("revocations.cbor")]);
-    let restarted = run_child(&[dir]);
+    let applying = run_self(&[dir.as_os_str(), dir.join("revocations.cbor").as_os_str()]);
+    let restarted = run_self(&[dir.as_os_str()]);
     let mib = |v: &serde_json::Value| v.as_u64().unwrap_or(0) as f64 / 1024.0;
     eprintln!(
         "revocation list of {REVOCATIONS} entries, {} bytes signed",

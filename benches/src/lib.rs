@@ -27,6 +27,17 @@ pub fn status_kib(field: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// Runs this program again with `args`, in a process of its own (so its memory figures are its
+/// own), and reads the JSON it prints.
+pub fn run_self(args: &[&std::ffi::OsStr]) -> serde_json::Value {
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "child failed: {output:?}");
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
 /// A rotating presentation of the world's pass, shown now.
 pub fn presentation(world: &World) -> String {
     world.show(now())

@@ -128,30 +128,23 @@ fn main() -> ExitCode {
                 rounds,
             )
         };
-        return match run() {
-            Ok(outcome) => {
-                outcome.print(args.json);
-                if outcome.ok() {
-                    ExitCode::SUCCESS
-                } else {
-                    ExitCode::from(1)
-                }
-            }
-            Err(error) => {
-                eprintln!("lunch-rush: error: {error}");
-                ExitCode::from(2)
-            }
-        };
+        return exit_code(run().map(|o| {
+            o.print(args.json);
+            o.ok()
+        }));
     }
-    match run(&args) {
-        Ok(report) => {
-            report.print(args.json);
-            if report.ok() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            }
-        }
+    exit_code(run(&args).map(|r| {
+        r.print(args.json);
+        r.ok()
+    }))
+}
+
+/// Exit 0 when the run printed its result and met its targets, 1 when it missed one, 2 when it
+/// could not run.
+fn exit_code(outcome: Result<bool, String>) -> ExitCode {
+    match outcome {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
         Err(error) => {
             eprintln!("lunch-rush: error: {error}");
             ExitCode::from(2)
