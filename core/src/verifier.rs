@@ -609,16 +609,30 @@ fn entries_match(conn: &Connection, list: &RevocationView<'_>) -> Result<bool> {
     Ok(expected.next().is_none())
 }
 
-/// The checks a credential must pass against a trust list, in order: known issuer key, key valid
-/// when the credential was issued and not compromised by then, expiry within what the key may
-/// vouch for, issuer signature, validity window.
-/// The wallet runs the same checks on import.
+/// The checks a credential must pass against a trust list, in order: the issuance checks of
+/// [`check_issuance`], then the validity window.
 pub(crate) fn check_credential(
     credential: &Credential,
     trust: &TrustList,
     now: DateTime<Utc>,
     leeway: Duration,
 ) -> Result<(), Reason> {
+    check_issuance(credential, trust)?;
+    let claims = &credential.claims;
+    if now + leeway < claims.not_before {
+        return Err(Reason::NotYetValid);
+    }
+    if now - leeway >= claims.expires {
+        return Err(Reason::Expired);
+    }
+    Ok(())
+}
+
+/// What makes a credential this authority's, whatever the time: known issuer key, key valid when
+/// the credential was issued and not compromised by then, expiry within what the key may vouch
+/// for, issuer signature. The wallet runs these on import; a pass whose validity starts later (the
+/// issuer's clock ahead of the phone's, a waiting period after a dose) is still the holder's.
+pub(crate) fn check_issuance(credential: &Credential, trust: &TrustList) -> Result<(), Reason> {
     let key = trust.key(&credential.kid).ok_or(Reason::UnknownIssuer)?;
     let claims = &credential.claims;
     if claims.issuer != trust.issuer {
@@ -638,12 +652,5 @@ pub(crate) fn check_credential(
     }
     credential
         .verify_signature(key.verifying_key())
-        .map_err(|_| Reason::BadSignature)?;
-    if now + leeway < claims.not_before {
-        return Err(Reason::NotYetValid);
-    }
-    if now - leeway >= claims.expires {
-        return Err(Reason::Expired);
-    }
-    Ok(())
+        .map_err(|_| Reason::BadSignature)
 }

@@ -22,7 +22,7 @@ use crate::qr_text;
 use crate::store::{self, Create};
 use crate::trusted_time::{self, Anchor, MonotonicClock};
 use crate::verdict::Reason;
-use crate::verifier::check_credential;
+use crate::verifier::check_issuance;
 
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/wallet/0001_init.sql"),
@@ -221,7 +221,9 @@ impl Wallet {
     }
 
     /// Stores the credentials of an enrolment answer, all or none. Each must be bound to this
-    /// wallet's device key; with a trust list, each must also verify as a verifier would check it.
+    /// wallet's device key; with a trust list, each must also be the authority's as a verifier
+    /// checks it, and not expired at `now`. A pass whose validity starts after `now` is kept: the
+    /// issuer's clock may be ahead of the phone's, and a pass may start after a waiting period.
     pub fn import(
         &self,
         issued: &[u8],
@@ -237,8 +239,10 @@ impl Wallet {
                 return Err(Error::Rejected(Reason::WrongDevice));
             }
             if let Some(trust) = trust {
-                check_credential(credential, trust, now, Duration::zero())
-                    .map_err(Error::Rejected)?;
+                check_issuance(credential, trust).map_err(Error::Rejected)?;
+                if now >= credential.claims.expires {
+                    return Err(Error::Rejected(Reason::Expired));
+                }
             }
         }
         let mut conn = self.lock();

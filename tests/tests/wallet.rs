@@ -523,3 +523,45 @@ fn presentations_at_the_edges_of_the_calendar_are_errors_not_panics() {
         ));
     }
 }
+
+/// The issuer's clock may run ahead of the phone's, and a pass may start after a waiting period:
+/// the pass is the holder's all the same. An expired one is not worth storing.
+#[test]
+fn imports_keep_a_pass_that_starts_later_and_refuse_an_expired_one() {
+    let world = World::new();
+    let trust = TrustList::verify(
+        &world
+            .authority
+            .trust_list(lunch(), Duration::hours(24))
+            .unwrap(),
+        &world.authority.root_public_key(),
+    )
+    .unwrap();
+    let issue = |not_before, expires| {
+        let credential = world
+            .authority
+            .issue(
+                &three_doses(),
+                world.wallet.device_key(),
+                not_before,
+                expires,
+                lunch() - Duration::hours(1),
+            )
+            .unwrap();
+        enrolment::encode_issued(&[credential.bytes]).unwrap()
+    };
+    let before = world.wallet.passes().unwrap().len();
+    // One second ahead, as an issuer that truncates to whole seconds can be; and a day ahead.
+    for ahead in [Duration::seconds(1), Duration::days(1)] {
+        let later = issue(lunch() + ahead, lunch() + Duration::days(30));
+        let imported = world.wallet.import(&later, Some(&trust), lunch()).unwrap();
+        assert_eq!(imported.len(), 1);
+    }
+    assert_eq!(world.wallet.passes().unwrap().len(), before + 2);
+    let expired = issue(lunch() - Duration::days(30), lunch());
+    assert!(matches!(
+        world.wallet.import(&expired, Some(&trust), lunch()),
+        Err(Error::Rejected(Reason::Expired))
+    ));
+    assert_eq!(world.wallet.passes().unwrap().len(), before + 2);
+}
