@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 connections="${1:-1024}"
 seconds="${2:-15}"
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
-cargo build --locked --profile bench -p vaxpass-issuer-server >/dev/null
+cargo build --locked --profile bench -p vaxpass-issuer >/dev/null
 bin=target/release/vaxpass-issuer
 dir="$(mktemp -d)"
 trap 'kill "$server" 2>/dev/null || true; rm -rf "$dir"' EXIT

@@ -15,7 +15,7 @@ trap 'scripts/postgres.sh stop >/dev/null 2>&1 || true' EXIT
 
 cargo test --workspace --locked
 
-cargo build --locked -p vaxpass-issuer-server -p vaxpass-lunch-rush
+cargo build --locked -p vaxpass-issuer -p vaxpass-lunch-rush
 target/debug/lunch-rush --citizens 2000 --shops 20 --scans 20000 --window-secs 5 --server-concurrency 4
 
 tests/bindings/run.sh

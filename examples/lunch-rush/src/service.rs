@@ -74,7 +74,7 @@ impl Service {
     ) -> Result<Self, String> {
         if !binary.is_file() {
             return Err(format!(
-                "{} not found: build it with `cargo build -p vaxpass-issuer-server`",
+                "{} not found: build it with `cargo build -p vaxpass-issuer`",
                 binary.display()
             ));
         }

@@ -18,8 +18,8 @@ use vaxpass::{
     CredentialId, DeviceSigner, Ed25519KeyPair, Event, IssueRequest, Issued, PassData, Person,
     Product, SoftwareEd25519Signer, Vaccination,
 };
-use vaxpass_issuer_server::identity::CodeKey;
-use vaxpass_issuer_server::store::{
+use vaxpass_issuer::identity::CodeKey;
+use vaxpass_issuer::store::{
     Batch, CitizenId, CodeHash, DeviceHash, Enrolment, NewCitizen, Refusal, Resign,
     SignedCredential, StoreError,
 };
@@ -227,7 +227,7 @@ fn batch_semantics(env: &Env) {
     assert_eq!(rt.block_on(store.counts()).unwrap(), before);
 
     // Revocation bookkeeping.
-    use vaxpass_issuer_server::store::Revoked;
+    use vaxpass_issuer::store::Revoked;
     assert_eq!(
         rt.block_on(store.revoke(CredentialId(a), now)).unwrap(),
         Revoked::Now

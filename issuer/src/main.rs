@@ -11,12 +11,12 @@ use chrono::Utc;
 use clap::Parser;
 use vaxpass::enrolment_code::EnrolmentCode;
 use vaxpass::Authority;
-use vaxpass_issuer_server::config::{Cli, Command, RegistryCommand, ServiceConfig};
-use vaxpass_issuer_server::identity::CodeKey;
-use vaxpass_issuer_server::ops;
-use vaxpass_issuer_server::registry::{self, parse_event};
-use vaxpass_issuer_server::server::{self, AnyError};
-use vaxpass_issuer_server::store::{self, CitizenId, Revoked, Store};
+use vaxpass_issuer::config::{Cli, Command, RegistryCommand, ServiceConfig};
+use vaxpass_issuer::identity::CodeKey;
+use vaxpass_issuer::ops;
+use vaxpass_issuer::registry::{self, parse_event};
+use vaxpass_issuer::server::{self, AnyError};
+use vaxpass_issuer::store::{self, CitizenId, Revoked, Store};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();

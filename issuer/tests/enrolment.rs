@@ -17,7 +17,7 @@ use common::{
 };
 use vaxpass::enrolment_code::EnrolmentCode;
 use vaxpass::TrustList;
-use vaxpass_issuer_server::identity::CodeKey;
+use vaxpass_issuer::identity::CodeKey;
 
 on_both_backends!(
     full_enrolment,

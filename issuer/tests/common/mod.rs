@@ -16,8 +16,8 @@ use vaxpass::{
     Authority, CredentialId, DeviceKeySource, RevocationList, TrustList, Verifier, VerifierConfig,
     Wallet,
 };
-use vaxpass_issuer_server::config::StoreUrl;
-use vaxpass_issuer_server::store::{self, Counts, Store};
+use vaxpass_issuer::config::StoreUrl;
+use vaxpass_issuer::store::{self, Counts, Store};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_vaxpass-issuer");
 /// The date of birth of every citizen [`Env::init_with_citizens`] adds.
