@@ -9,9 +9,10 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
+
+use crate::metrics::LimitCounters;
 
 /// The limits. See the README for the numbers and why.
 #[derive(Debug, Clone, Copy)]
@@ -90,10 +91,8 @@ pub struct Attempts {
     config: AttemptConfig,
     addresses: Mutex<HashMap<IpAddr, Bucket>>,
     global: Mutex<Bucket>,
-    /// Times an address ran out of attempts.
-    pub address_trips: AtomicU64,
-    /// Times the global budget ran out.
-    pub global_trips: AtomicU64,
+    /// Times an address (`address`) or the global budget (`global`) ran out.
+    trips: LimitCounters,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -115,13 +114,13 @@ fn key(address: IpAddr) -> IpAddr {
 }
 
 impl Attempts {
-    pub fn new(config: AttemptConfig) -> Self {
+    /// Limits counting their trips in `trips` (the service's metrics).
+    pub fn new(config: AttemptConfig, trips: LimitCounters) -> Self {
         Self {
             config,
             addresses: Mutex::new(HashMap::new()),
             global: Mutex::new(Bucket::full(config.global_burst, Instant::now())),
-            address_trips: AtomicU64::new(0),
-            global_trips: AtomicU64::new(0),
+            trips,
         }
     }
 
@@ -235,12 +234,14 @@ impl Attempts {
                     let before = bucket.tokens;
                     bucket.tokens = (bucket.tokens - 1.0).max(0.0);
                     if before >= 1.0 && bucket.tokens < 1.0 {
-                        let trips = self.address_trips.fetch_add(1, Ordering::Relaxed) + 1;
-                        eprintln!(
-                            "vaxpass-issuer: a client address used up its {} failed enrolment \
-                             attempts ({} more per minute); it is refused until then \
-                             (address limit trips: {trips})",
-                            c.per_address_burst, c.per_address_per_minute
+                        let trips = self.trips.address.inc() + 1;
+                        tracing::warn!(
+                            limit = "address",
+                            burst = c.per_address_burst,
+                            per_minute = c.per_address_per_minute,
+                            trips,
+                            "a client address used up its failed enrolment attempts; it is \
+                             refused until they refill"
                         );
                     }
                 }
@@ -255,12 +256,14 @@ impl Attempts {
             let before = global.tokens;
             global.tokens = (global.tokens - 1.0).max(0.0);
             if before >= 1.0 && global.tokens < 1.0 {
-                let trips = self.global_trips.fetch_add(1, Ordering::Relaxed) + 1;
-                eprintln!(
-                    "vaxpass-issuer: the global budget of {} failed enrolment proofs is used up \
-                     ({} more per minute); addresses that failed recently are refused until then \
-                     (global limit trips: {trips})",
-                    c.global_burst, c.global_per_minute
+                let trips = self.trips.global.inc() + 1;
+                tracing::warn!(
+                    limit = "global",
+                    burst = c.global_burst,
+                    per_minute = c.global_per_minute,
+                    trips,
+                    "the global budget of failed enrolment proofs is used up; addresses that \
+                     failed recently are refused until it refills"
                 );
             }
         }
@@ -353,7 +356,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_address_is_refused_once_its_failures_are_used_up_and_others_are_not() {
-        let attempts = Attempts::new(config());
+        let attempts = Attempts::new(config(), LimitCounters::default());
         let a: IpAddr = "127.0.0.2".parse().unwrap();
         let b: IpAddr = "127.0.0.3".parse().unwrap();
         for _ in 0..3 {
@@ -371,12 +374,12 @@ mod tests {
             attempts.reserve(b).await.unwrap().succeeded();
         }
         assert_eq!(attempts.check_address(b), Ok(()));
-        assert_eq!(attempts.address_trips.load(Ordering::Relaxed), 1);
+        assert_eq!(attempts.trips.address.get(), 1);
     }
 
     #[tokio::test]
     async fn guesses_sent_at_once_get_no_more_checks_than_the_address_has_attempts() {
-        let attempts = Attempts::new(config());
+        let attempts = Attempts::new(config(), LimitCounters::default());
         let a: IpAddr = "127.0.0.2".parse().unwrap();
         let held: Vec<_> = [
             attempts.reserve(a).await.unwrap(),
@@ -396,7 +399,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_global_budget_refuses_only_addresses_that_failed_recently() {
-        let attempts = Attempts::new(config());
+        let attempts = Attempts::new(config(), LimitCounters::default());
         let guessers: Vec<IpAddr> = (2..5)
             .map(|i| format!("10.0.0.{i}").parse().unwrap())
             .collect();
@@ -406,7 +409,7 @@ mod tests {
         }
         attempts.reserve(guessers[0]).await.unwrap().failed();
         attempts.reserve(guessers[1]).await.unwrap().failed();
-        assert_eq!(attempts.global_trips.load(Ordering::Relaxed), 1);
+        assert_eq!(attempts.trips.global.get(), 1);
         assert!(matches!(
             attempts.check_global(guessers[2]),
             Err(Limited::Global(_))
@@ -417,7 +420,7 @@ mod tests {
 
     #[test]
     fn ipv6_addresses_count_per_64_and_the_table_stays_bounded() {
-        let attempts = Attempts::new(config());
+        let attempts = Attempts::new(config(), LimitCounters::default());
         let one: IpAddr = "2001:db8:1:2::1".parse().unwrap();
         let same: IpAddr = "2001:db8:1:2::ffff".parse().unwrap();
         for _ in 0..3 {

@@ -15,6 +15,7 @@ use tokio::time::Instant;
 use vaxpass::keys::Kid;
 use vaxpass::{Authority, Credential, DevicePublicKey, IssueRequest, Issued, PassData};
 
+use crate::metrics::BatchMetrics;
 use crate::store::{
     Batch, CitizenId, CodeHash, DeviceHash, Enrolment, Refusal, Resign, SignedCredential, Store,
     StoreError,
@@ -30,6 +31,8 @@ pub struct BatchConfig {
     /// Jobs that may wait for the batcher; past it, submitting fails at once.
     pub queue: usize,
     pub credential_validity: chrono::Duration,
+    /// Where batch sizes and commit latencies are recorded.
+    pub metrics: BatchMetrics,
 }
 
 /// An enrolment ready to sign: request parsed, proof of possession and identity checked.
@@ -129,6 +132,16 @@ impl Batcher {
         answer.await.unwrap_or(Err(Failure::ShuttingDown))
     }
 
+    /// Jobs waiting for the batcher.
+    pub fn queued(&self) -> usize {
+        self.tx.max_capacity() - self.tx.capacity()
+    }
+
+    /// Whether the batcher task still takes jobs (it ends only on shutdown or a panic).
+    pub fn is_running(&self) -> bool {
+        !self.tx.is_closed()
+    }
+
     fn submit(&self, job: Job) -> Result<(), Failure> {
         self.tx.try_send(job).map_err(|e| match e {
             TrySendError::Full(_) => Failure::QueueFull,
@@ -166,7 +179,7 @@ async fn run(
         }
         if Instant::now() >= next_sweep {
             if let Err(e) = store.sweep_nonces(Utc::now()).await {
-                eprintln!("vaxpass-issuer: sweeping expired nonces failed: {e}");
+                tracing::warn!(error = %e, "sweeping expired nonces failed");
             }
             next_sweep = Instant::now() + SWEEP_EVERY;
         }
@@ -232,7 +245,7 @@ async fn process(
     let (requests, signed) = match signed {
         Ok((requests, Ok(signed))) => (requests, signed),
         Ok((_, Err(e))) => {
-            eprintln!("vaxpass-issuer: signing failed: {e}");
+            tracing::error!(error = %e, "signing a batch failed");
             fail_all(take_replies(&mut enrolments), Failure::Signing);
             (Vec::new(), Vec::new())
         }
@@ -279,7 +292,18 @@ async fn process(
 
     let signer = authority.clone();
     let resign: Resign = Arc::new(move |request: &IssueRequest| sign_one(&signer, request, now));
-    match store.record_batch(batch, resign).await {
+    let items = batch.new_nonces.len() + batch.burned_nonces.len() + batch.enrolments.len();
+    let started = std::time::Instant::now();
+    let recorded = store.record_batch(batch, resign).await;
+    let latency = started.elapsed();
+    config.metrics.observe(items, latency);
+    tracing::debug!(
+        batch_size = items,
+        latency_ms = latency.as_secs_f64() * 1e3,
+        ok = recorded.is_ok(),
+        "group commit"
+    );
+    match recorded {
         Ok(outcomes) => {
             for reply in nonce_replies {
                 let _ = reply.send(Ok(()));
@@ -289,7 +313,7 @@ async fn process(
             }
         }
         Err(e) => {
-            eprintln!("vaxpass-issuer: recording a batch failed, nothing of it was kept: {e}");
+            tracing::error!(error = %e, "recording a batch failed, nothing of it was kept");
             fail_all(nonce_replies, Failure::Store);
             fail_all(enrol_replies, Failure::Store);
         }

@@ -1,5 +1,6 @@
-//! Configuration from command-line flags and environment variables (`VAXPASS_*`): the command
-//! line of `vaxpass-issuer`, the store URL and the service's limits.
+//! Configuration from command-line flags, environment variables (`VAXPASS_*`) and a configuration
+//! file ([`crate::config_file`]): the command line of `vaxpass-issuer`, the store URL and the
+//! service's limits. A flag wins over its environment variable, which wins over the file.
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -65,6 +66,21 @@ impl FromStr for Secret {
     }
 }
 
+impl Secret {
+    /// Reads a secret from a file (its first line, without surrounding white space). Errors name
+    /// the file, never its content.
+    pub fn read(path: &std::path::Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("reading the secret file {}: {e}", path.display()))?;
+        text.lines()
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .parse()
+            .map_err(|e| format!("the secret file {}: {e}", path.display()))
+    }
+}
+
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Secret(<redacted>)")
@@ -75,6 +91,16 @@ impl fmt::Debug for Secret {
 #[derive(Debug, Parser)]
 #[command(name = "vaxpass-issuer", version)]
 pub struct Cli {
+    /// A TOML configuration file with any of the global and `serve` settings (see the README);
+    /// flags and environment variables override it.
+    #[arg(long, env = "VAXPASS_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+    /// Log lines as text or JSON (one object a line), on stderr.
+    #[arg(long, env = "VAXPASS_LOG_FORMAT", value_enum, default_value = "text", global = true)]
+    pub log_format: crate::logging::LogFormat,
+    /// Which events are logged, in `RUST_LOG` syntax: `info`, `debug`, `vaxpass_issuer=debug,warn`.
+    #[arg(long, env = "RUST_LOG", default_value = "info", global = true)]
+    pub log_level: String,
     /// The authority's key file (SQLite, holds the root and issuer keys).
     #[arg(
         long,
@@ -183,6 +209,9 @@ pub struct ServeArgs {
     /// API refuses every request.
     #[arg(long, env = "VAXPASS_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<Secret>,
+    /// A file holding the admin token (e.g. a mounted secret); used when no token is given.
+    #[arg(long, env = "VAXPASS_ADMIN_TOKEN_FILE")]
+    pub admin_token_file: Option<PathBuf>,
     /// Enrolment requests (nonce and enrolment) in flight at once; past it, 429 at once. A
     /// quarter is kept for enrolments, so nonces are refused first. It also bounds the latency of
     /// admitted requests under overload (about limit / throughput).
@@ -266,12 +295,17 @@ pub struct ServiceConfig {
 impl ServiceConfig {
     pub const BODY_LIMIT: usize = 16 * 1024;
 
-    pub fn new(cli: &Cli, serve: &ServeArgs) -> Self {
-        Self {
+    pub fn new(cli: &Cli, serve: &ServeArgs) -> Result<Self, String> {
+        let admin_token = match (&serve.admin_token, &serve.admin_token_file) {
+            (Some(token), _) => Some(token.clone()),
+            (None, Some(path)) => Some(Secret::read(path)?),
+            (None, None) => None,
+        };
+        Ok(Self {
             listen: serve.listen,
             key_file: cli.key_file.clone(),
             store: cli.store.clone(),
-            admin_token: serve.admin_token.clone(),
+            admin_token,
             concurrency: serve.concurrency as usize,
             batch_size: serve.batch_size as usize,
             batch_delay: Duration::from_millis(u64::from(serve.batch_delay_ms)),
@@ -291,7 +325,7 @@ impl ServiceConfig {
             body_timeout: Duration::from_secs(5),
             commit_timeout: Duration::from_secs(10),
             drain_timeout: Duration::from_secs(15),
-        }
+        })
     }
 }
 

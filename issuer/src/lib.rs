@@ -11,8 +11,10 @@
 pub mod attempts;
 pub mod batcher;
 pub mod config;
+pub mod config_file;
 pub mod http;
 pub mod identity;
+pub mod logging;
 pub mod metrics;
 pub mod ops;
 pub mod overload;

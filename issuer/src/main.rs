@@ -8,10 +8,12 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::Utc;
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use vaxpass::enrolment_code::EnrolmentCode;
 use vaxpass::Authority;
 use vaxpass_issuer::config::{Cli, Command, RegistryCommand, ServiceConfig};
+use vaxpass_issuer::config_file::{self, ConfigFile};
+use vaxpass_issuer::logging;
 use vaxpass_issuer::identity::CodeKey;
 use vaxpass_issuer::ops;
 use vaxpass_issuer::registry::{self, parse_event};
@@ -19,7 +21,18 @@ use vaxpass_issuer::server::{self, AnyError};
 use vaxpass_issuer::store::{self, CitizenId, Revoked, Store};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match parse_command_line() {
+        Ok(cli) => cli,
+        Err(e) => {
+            eprintln!("vaxpass-issuer: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Err(e) = logging::init(cli.log_format, &cli.log_level) {
+        eprintln!("vaxpass-issuer: {e}");
+        return ExitCode::from(2);
+    }
+    let serving = matches!(cli.command, Command::Serve(_));
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     builder.enable_all().max_blocking_threads(64);
     match &cli.command {
@@ -41,6 +54,11 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
+        // The service's log may be JSON: its last word is a log event too.
+        Err(e) if serving => {
+            tracing::error!(error = %e, "the service stopped on an error");
+            ExitCode::FAILURE
+        }
         Err(e) => {
             eprintln!("vaxpass-issuer: {e}");
             ExitCode::FAILURE
@@ -48,10 +66,22 @@ fn main() -> ExitCode {
     }
 }
 
+/// The command line, over the configuration file's settings if one is named. Exits on `--help`,
+/// `--version` and flag errors as clap does.
+fn parse_command_line() -> Result<Cli, String> {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let command = match config_file::path_in(&args) {
+        Some(path) => ConfigFile::load(&path)?.apply(Cli::command()),
+        None => Cli::command(),
+    };
+    let matches = command.get_matches_from(args);
+    Cli::from_arg_matches(&matches).map_err(|e| e.to_string())
+}
+
 async fn run(cli: Cli) -> Result<(), AnyError> {
     let valid_for = chrono::Duration::hours(i64::from(cli.lists_valid_hours));
     match &cli.command {
-        Command::Serve(args) => server::run(ServiceConfig::new(&cli, args)).await,
+        Command::Serve(args) => server::run(ServiceConfig::new(&cli, args)?).await,
         Command::Init { issuer } => {
             let authority = if cli.key_file.exists() {
                 println!("key file {} exists, kept", cli.key_file.display());

@@ -40,11 +40,12 @@ pub async fn run_on(
     );
     let code_key = CodeKey::open_beside(&config.key_file, false)?;
     if authority.active_kid(Utc::now()).is_err() {
-        eprintln!("vaxpass-issuer: warning: no issuer key is valid now; enrolments will fail until `rotate-key`");
+        tracing::warn!("no issuer key is valid now; enrolments will fail until `rotate-key`");
     }
     let store = store::open(&config.store)
         .await
         .map_err(|e| format!("opening the store {}: {e}", config.store))?;
+    let metrics = crate::metrics::Metrics::new();
     let (batcher, batcher_task) = Batcher::start(
         store.clone(),
         authority.clone(),
@@ -53,13 +54,12 @@ pub async fn run_on(
             max_delay: config.batch_delay,
             queue: config.queue,
             credential_validity: config.credential_validity,
+            metrics: metrics.batch(),
         },
     );
-    let lists = Arc::new(lists::ListCache::default());
+    let lists = Arc::new(lists::ListCache::new(authority.root_public_key()));
     if lists.reload(store.as_ref()).await? < lists::KINDS {
-        eprintln!(
-            "vaxpass-issuer: warning: no lists are published yet; run `vaxpass-issuer publish`"
-        );
+        tracing::warn!("no lists are published yet; run `vaxpass-issuer publish`");
     }
     let reloader = lists::spawn_reloader(lists.clone(), store.clone(), config.lists_reload);
     let state = Arc::new(AppState {
@@ -69,8 +69,8 @@ pub async fn run_on(
         body_readers: Arc::new(tokio::sync::Semaphore::new(
             (4 * config.concurrency).max(64),
         )),
-        attempts: Attempts::new(config.attempts),
-        metrics: crate::metrics::Metrics::default(),
+        attempts: Attempts::new(config.attempts, metrics.trips.clone()),
+        metrics,
         nonce_claims: crate::http::NonceClaims::default(),
         admin: AdminAuth::new(config.admin_token.as_ref()),
         publishing: tokio::sync::Mutex::new(()),
@@ -85,25 +85,26 @@ pub async fn run_on(
     // Tests and scripts read this line to learn the port.
     println!("vaxpass-issuer listening on {address}");
     let _ = std::io::stdout().flush();
-    eprintln!(
-        "vaxpass-issuer: store {}, concurrency {}, batches of up to {} every {:?}",
-        state.config.store,
-        state.config.concurrency,
-        state.config.batch_size,
-        state.config.batch_delay
+    tracing::info!(
+        %address,
+        store = %state.config.store,
+        concurrency = state.config.concurrency,
+        batch_size = state.config.batch_size,
+        batch_delay_ms = state.config.batch_delay.as_millis(),
+        "serving"
     );
 
     http::serve(listener, state.clone(), shutdown).await;
-    eprintln!("vaxpass-issuer: stopped accepting; finishing the last group commit");
+    tracing::info!("stopped accepting; finishing the last group commit");
     reloader.abort();
     drop(state); // the last sender: the batcher ends once it has committed what it holds
     if tokio::time::timeout(Duration::from_secs(10), batcher_task)
         .await
         .is_err()
     {
-        eprintln!("vaxpass-issuer: the batcher did not finish in time");
+        tracing::error!("the batcher did not finish in time");
     }
-    eprintln!("vaxpass-issuer: stopped");
+    tracing::info!("stopped");
     Ok(())
 }
 
@@ -121,5 +122,5 @@ pub async fn shutdown_signal() {
             let _ = tokio::signal::ctrl_c().await;
         }
     }
-    eprintln!("vaxpass-issuer: shutting down");
+    tracing::info!("shutting down");
 }

@@ -85,7 +85,7 @@ pub async fn handle(
                 "this service has not issued that credential",
             )),
             outcome => {
-                eprintln!("vaxpass-issuer: admin: revoked credential {id}");
+                tracing::info!(credential_id = %id, "admin: revoked a credential");
                 Ok(json(
                     StatusCode::OK,
                     &serde_json::json!({
@@ -105,9 +105,10 @@ pub async fn handle(
         let restored = ops::restore(state.store.as_ref(), &state.code_key, citizen)
             .await
             .map_err(ops_error)?;
-        eprintln!(
-            "vaxpass-issuer: admin: restored citizen {citizen} ({} credentials revoked)",
-            restored.revoked.len()
+        tracing::info!(
+            citizen = citizen.0,
+            revoked = restored.revoked.len(),
+            "admin: restored a citizen"
         );
         let publication = publish(state).await?;
         return Ok(json(
@@ -123,7 +124,7 @@ pub async fn handle(
     match operation {
         "rotate-key" => {
             let kid = ops::rotate(&state.authority).await.map_err(ops_error)?;
-            eprintln!("vaxpass-issuer: admin: rotated the issuer key");
+            tracing::info!(kid = %hex::encode(kid), "admin: rotated the issuer key");
             Ok(json(
                 StatusCode::OK,
                 &serde_json::json!({
@@ -150,7 +151,7 @@ pub async fn handle(
             ops::compromise(&state.authority, kid, revoked_after)
                 .await
                 .map_err(ops_error)?;
-            eprintln!("vaxpass-issuer: admin: marked an issuer key compromised");
+            tracing::warn!(kid = %hex::encode(kid), "admin: marked an issuer key compromised");
             Ok(json(
                 StatusCode::OK,
                 &serde_json::json!({
@@ -183,9 +184,14 @@ async fn publish(state: &AppState) -> Result<ops::Publication, ApiError> {
         .map_err(ops_error)?
     };
     if let Err(e) = state.lists.reload(state.store.as_ref()).await {
-        eprintln!("vaxpass-issuer: reloading the lists after publishing failed: {e}");
+        tracing::warn!(error = %e, "reloading the lists after publishing failed");
     }
-    eprintln!("vaxpass-issuer: admin: published the lists");
+    tracing::info!(
+        trust_sequence = publication.trust_sequence,
+        revocation_sequence = publication.revocation_sequence,
+        revoked = publication.revoked,
+        "admin: published the lists"
+    );
     Ok(publication)
 }
 
@@ -203,11 +209,11 @@ fn ops_error(e: OpsError) -> ApiError {
             "a list with a higher sequence was published meanwhile; publish again",
         ),
         OpsError::Store(e) => {
-            eprintln!("vaxpass-issuer: admin: store error: {e}");
+            tracing::error!(error = %e, "admin: store error");
             ApiError::store()
         }
         OpsError::Authority(e) => {
-            eprintln!("vaxpass-issuer: admin: authority error: {e}");
+            tracing::error!(error = %e, "admin: authority error");
             ApiError::internal("authority_failed", "the authority could not do that")
         }
         OpsError::Join => ApiError::internal("authority_failed", "the authority could not do that"),

@@ -210,11 +210,9 @@ async fn refuse_proof(
     }
 }
 
+/// One event per refused proof: its cause, within the request's span (its id), nothing else.
 fn log_refusal(cause: RefusalCause) {
-    eprintln!(
-        "vaxpass-issuer: enrolment refused: identity proof {}",
-        cause.as_str()
-    );
+    tracing::info!(cause = cause.as_str(), "enrolment refused: identity proof");
 }
 
 /// Waits for the group commit, but not forever: a stuck store must not hold the slot.

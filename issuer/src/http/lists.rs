@@ -7,6 +7,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 use bytes::Bytes;
+use chrono::{DateTime, Utc};
 use http_body_util::Full;
 use hyper::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
 use hyper::{Request, Response, StatusCode};
@@ -14,6 +15,7 @@ use hyper::{Request, Response, StatusCode};
 use super::errors::ApiError;
 use super::{AppState, Resp};
 use crate::store::{ListKind, Store, StoreResult};
+use vaxpass::{RevocationList, TrustList};
 
 /// How many kinds of list there are.
 pub const KINDS: usize = ListKind::ALL.len();
@@ -25,16 +27,54 @@ pub struct Served {
     pub bytes: Bytes,
     /// The ETag header value, quoted.
     pub etag: HeaderValue,
+    /// When the list was issued and when it must be replaced, from its verified payload; `None`
+    /// if it does not verify under the root key (then readiness fails).
+    pub validity: Option<Validity>,
+}
+
+/// The times a signed list carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Validity {
+    pub issued_at: DateTime<Utc>,
+    pub next_update: DateTime<Utc>,
+}
+
+impl Validity {
+    /// The times of `bytes`, a list of `kind` signed under `root`.
+    fn of(kind: ListKind, bytes: &[u8], root: &[u8; 32]) -> Option<Self> {
+        let (issued_at, next_update) = match kind {
+            ListKind::Trust => TrustList::verify(bytes, root)
+                .ok()
+                .map(|l| (l.issued_at, l.next_update))?,
+            ListKind::Revocation => RevocationList::verify(bytes, root)
+                .ok()
+                .map(|l| (l.issued_at, l.next_update))?,
+        };
+        Some(Self {
+            issued_at,
+            next_update,
+        })
+    }
 }
 
 /// The lists currently served.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct ListCache {
+    /// The root key the lists are verified under (for their times).
+    root: [u8; 32],
     trust: RwLock<Option<Arc<Served>>>,
     revocation: RwLock<Option<Arc<Served>>>,
 }
 
 impl ListCache {
+    pub fn new(root: [u8; 32]) -> Self {
+        Self {
+            root,
+            trust: RwLock::default(),
+            revocation: RwLock::default(),
+        }
+    }
+
     fn slot(&self, kind: ListKind) -> &RwLock<Option<Arc<Served>>> {
         match kind {
             ListKind::Trust => &self.trust,
@@ -66,6 +106,14 @@ impl ListCache {
             let Ok(etag) = HeaderValue::from_str(&format!("\"{}\"", list.etag)) else {
                 continue;
             };
+            let validity = Validity::of(head.kind, &list.bytes, &self.root);
+            if validity.is_none() {
+                tracing::error!(
+                    kind = head.kind.as_str(),
+                    sequence = list.sequence,
+                    "the published list does not verify under the root key"
+                );
+            }
             *self
                 .slot(head.kind)
                 .write()
@@ -73,6 +121,7 @@ impl ListCache {
                 sequence: list.sequence,
                 bytes: Bytes::from(list.bytes),
                 etag,
+                validity,
             }));
             changed += 1;
         }
@@ -92,7 +141,7 @@ pub fn spawn_reloader(
         loop {
             ticks.tick().await;
             if let Err(e) = cache.reload(store.as_ref()).await {
-                eprintln!("vaxpass-issuer: reloading the lists failed: {e}");
+                tracing::warn!(error = %e, "reloading the lists failed");
             }
         }
     })

@@ -4,12 +4,14 @@
 pub mod admin;
 pub mod enrolment;
 pub mod errors;
+pub mod health;
 pub mod lists;
 
 use std::collections::HashSet;
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -24,6 +26,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
+use tracing::Instrument;
 use vaxpass::Authority;
 
 use crate::attempts::Attempts;
@@ -115,7 +118,7 @@ pub async fn serve(
                 Ok((stream, peer)) => (stream, peer.ip()),
                 Err(e) => {
                     // Out of file descriptors and the like: back off instead of spinning.
-                    eprintln!("vaxpass-issuer: accept failed: {e}");
+                    tracing::error!(error = %e, "accept failed");
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 }
@@ -142,13 +145,53 @@ pub async fn serve(
     tokio::select! {
         () = graceful.shutdown() => {}
         () = tokio::time::sleep(drain_timeout) => {
-            eprintln!("vaxpass-issuer: drain timed out, closing the remaining connections");
+            tracing::warn!("drain timed out, closing the remaining connections");
         }
     }
 }
 
-/// Routes one request. Every answer, error or not, is built here or below.
+/// Numbers the requests of this process, for the logs.
+static NEXT_REQUEST: AtomicU64 = AtomicU64::new(1);
+
+/// The fixed name of a path's route, for logs (never the client's text).
+fn route_name(path: &str) -> &'static str {
+    match path {
+        "/v1/enrolment/nonce" => "nonce",
+        "/v1/enrolment" => "enrolment",
+        "/v1/trust-list" => "trust_list",
+        "/v1/revocation-list" => "revocation_list",
+        "/livez" => "livez",
+        "/readyz" => "readyz",
+        "/healthz" => "healthz",
+        "/metrics" => "metrics",
+        _ if path.starts_with("/v1/admin/") => "admin",
+        _ => "unknown",
+    }
+}
+
+/// Answers one request within a span carrying its id and route, and gives the id back in
+/// `X-Request-Id` so an answer can be matched with its log lines.
 pub async fn route(state: &AppState, peer: IpAddr, request: Request<Incoming>) -> Resp {
+    let id = NEXT_REQUEST.fetch_add(1, Ordering::Relaxed);
+    let name = route_name(request.uri().path());
+    let span = tracing::info_span!("request", request_id = id, route = name);
+    let started = std::time::Instant::now();
+    let mut response = answer(state, peer, request).instrument(span.clone()).await;
+    span.in_scope(|| {
+        tracing::debug!(
+            status = response.status().as_u16(),
+            latency_ms = started.elapsed().as_secs_f64() * 1e3,
+            "answered"
+        );
+    });
+    response
+        .headers_mut()
+        .insert("x-request-id", HeaderValue::from(id));
+    response
+}
+
+/// Routes one request. Every answer, error or not, is built here or below.
+async fn answer(state: &AppState, peer: IpAddr, request: Request<Incoming>) -> Resp {
     let path = request.uri().path().to_owned();
     let method = request.method().clone();
     let result = match path.as_str() {
@@ -171,19 +214,20 @@ pub async fn route(state: &AppState, peer: IpAddr, request: Request<Incoming>) -
             }
             _ => Err(ApiError::method_not_allowed()),
         },
+        "/livez" => match method {
+            Method::GET | Method::HEAD => Ok(health::livez()),
+            _ => Err(ApiError::method_not_allowed()),
+        },
+        "/readyz" => match method {
+            Method::GET | Method::HEAD => Ok(health::readyz(state).await),
+            _ => Err(ApiError::method_not_allowed()),
+        },
         "/healthz" => match method {
-            Method::GET | Method::HEAD => Ok(health(state)),
+            Method::GET | Method::HEAD => Ok(health::healthz(state)),
             _ => Err(ApiError::method_not_allowed()),
         },
         "/metrics" => match method {
-            Method::GET | Method::HEAD => {
-                let mut response = bytes_response(
-                    "text/plain; version=0.0.4",
-                    state.metrics.render(&state.attempts),
-                );
-                *response.status_mut() = StatusCode::OK;
-                Ok(response)
-            }
+            Method::GET | Method::HEAD => Ok(health::metrics(state)),
             _ => Err(ApiError::method_not_allowed()),
         },
         _ => match path.strip_prefix("/v1/admin/") {
@@ -194,10 +238,17 @@ pub async fn route(state: &AppState, peer: IpAddr, request: Request<Incoming>) -
             None => Err(ApiError::not_found()),
         },
     };
-    let mut response = result.unwrap_or_else(ApiError::into_response);
+    let mut response = match result {
+        Ok(response) => response,
+        Err(e) => {
+            state.metrics.error(e.status.as_u16(), e.code);
+            e.into_response()
+        }
+    };
     if response.status() == StatusCode::METHOD_NOT_ALLOWED {
         let allow = match path.as_str() {
-            "/v1/trust-list" | "/v1/revocation-list" | "/healthz" | "/metrics" => "GET, HEAD",
+            "/v1/trust-list" | "/v1/revocation-list" | "/livez" | "/readyz" | "/healthz"
+            | "/metrics" => "GET, HEAD",
             _ => "POST",
         };
         response
@@ -206,16 +257,6 @@ pub async fn route(state: &AppState, peer: IpAddr, request: Request<Incoming>) -
     }
     // hyper sends no body for HEAD itself, keeping the GET's Content-Length.
     response
-}
-
-fn health(state: &AppState) -> Resp {
-    let body = serde_json::json!({
-        "status": "ok",
-        "store": state.store.backend(),
-        "in_flight": state.limiter.in_flight(),
-        "limit": state.limiter.limit(),
-    });
-    json(StatusCode::OK, &body)
 }
 
 /// Reads a request body of at most `limit` bytes: 413 at once if `Content-Length` says more,

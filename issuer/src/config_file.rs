@@ -1,0 +1,264 @@
+//! The configuration file (`--config FILE` or `VAXPASS_CONFIG`): TOML with any of the global and
+//! `serve` settings, each under the name of its flag (`batch-size` is `batch_size`). A key the
+//! service does not know is refused, and so is a secret written into the file: secrets come from
+//! the environment or from a file named by path (`admin_token_file`).
+//!
+//! The file's values become the defaults of the command line's arguments, so a flag or an
+//! environment variable overrides the file, and every value is checked exactly as its flag is.
+//!
+//! Sections: the top level (the store, list validity), `[keys]` (where the signing keys are),
+//! `[log]`, `[serve]`. Settings of a new kind get a section of their own here (`[identity]`…),
+//! each field mapped to its flag in [`ConfigFile::defaults`].
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::logging::LogFormat;
+
+/// Largest configuration file read.
+const MAX_SIZE: u64 = 1024 * 1024;
+
+/// The whole file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    /// `sqlite:PATH` or `postgres://…` (`--store`). Replicas share one.
+    pub store: Option<String>,
+    /// `--lists-valid-hours`.
+    pub lists_valid_hours: Option<u32>,
+    #[serde(default)]
+    pub keys: KeysSection,
+    #[serde(default)]
+    pub log: LogSection,
+    #[serde(default)]
+    pub serve: ServeSection,
+}
+
+/// Where the authority's keys are.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeysSection {
+    /// The key file (`--key-file`).
+    pub file: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSection {
+    /// `text` or `json` (`--log-format`).
+    pub format: Option<LogFormat>,
+    /// `RUST_LOG` syntax (`--log-level`).
+    pub level: Option<String>,
+}
+
+/// The `serve` flags.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServeSection {
+    pub listen: Option<String>,
+    /// Refused with a clear error: a secret does not belong in the file.
+    admin_token: Option<toml::Value>,
+    pub admin_token_file: Option<PathBuf>,
+    pub concurrency: Option<u32>,
+    pub batch_size: Option<u32>,
+    pub batch_delay_ms: Option<u32>,
+    pub queue: Option<u32>,
+    pub max_connections: Option<u32>,
+    pub lists_reload_secs: Option<u32>,
+    pub credential_days: Option<u32>,
+    pub address_failures: Option<u32>,
+    pub address_failures_per_minute: Option<u32>,
+    pub global_failures: Option<u32>,
+    pub global_failures_per_minute: Option<u32>,
+    pub workers: Option<usize>,
+}
+
+/// Settings as (argument id, value) pairs, global ones and those of `serve`.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Defaults {
+    pub global: Vec<(&'static str, String)>,
+    pub serve: Vec<(&'static str, String)>,
+}
+
+fn push<T: ToString>(to: &mut Vec<(&'static str, String)>, id: &'static str, value: &Option<T>) {
+    if let Some(value) = value {
+        to.push((id, value.to_string()));
+    }
+}
+
+impl ConfigFile {
+    /// Reads and checks a configuration file. Errors name the file and the line, not its text
+    /// (which could be a secret written in the wrong place).
+    pub fn load(path: &Path) -> Result<Self, String> {
+        let at = |e: std::io::Error| format!("the configuration file {}: {e}", path.display());
+        let size = std::fs::metadata(path).map_err(at)?.len();
+        if size > MAX_SIZE {
+            return Err(format!(
+                "the configuration file {} is larger than 1 MiB",
+                path.display()
+            ));
+        }
+        let text = std::fs::read_to_string(path).map_err(at)?;
+        Self::parse(&text).map_err(|e| format!("the configuration file {}: {e}", path.display()))
+    }
+
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let file: Self = toml::from_str(text).map_err(|e| {
+            let line = e
+                .span()
+                .map(|span| text[..span.start.min(text.len())].lines().count().max(1));
+            match line {
+                Some(line) => format!("line {line}: {}", e.message()),
+                None => e.message().to_owned(),
+            }
+        })?;
+        if file.serve.admin_token.is_some() {
+            return Err("serve.admin_token: the admin token is a secret and is not read from the \
+                 configuration file; set VAXPASS_ADMIN_TOKEN or admin_token_file"
+                .into());
+        }
+        Ok(file)
+    }
+
+    /// The file's settings as the defaults of the command line's arguments.
+    pub fn defaults(&self) -> Defaults {
+        let mut global = Vec::new();
+        push(&mut global, "store", &self.store);
+        push(&mut global, "lists_valid_hours", &self.lists_valid_hours);
+        push(
+            &mut global,
+            "key_file",
+            &self.keys.file.as_ref().map(|p| p.display()),
+        );
+        push(
+            &mut global,
+            "log_format",
+            &self.log.format.map(|f| match f {
+                LogFormat::Text => "text",
+                LogFormat::Json => "json",
+            }),
+        );
+        push(&mut global, "log_level", &self.log.level);
+        let s = &self.serve;
+        let mut serve = Vec::new();
+        push(&mut serve, "listen", &s.listen);
+        push(
+            &mut serve,
+            "admin_token_file",
+            &s.admin_token_file.as_ref().map(|p| p.display()),
+        );
+        push(&mut serve, "concurrency", &s.concurrency);
+        push(&mut serve, "batch_size", &s.batch_size);
+        push(&mut serve, "batch_delay_ms", &s.batch_delay_ms);
+        push(&mut serve, "queue", &s.queue);
+        push(&mut serve, "max_connections", &s.max_connections);
+        push(&mut serve, "lists_reload_secs", &s.lists_reload_secs);
+        push(&mut serve, "credential_days", &s.credential_days);
+        push(&mut serve, "address_failures", &s.address_failures);
+        push(
+            &mut serve,
+            "address_failures_per_minute",
+            &s.address_failures_per_minute,
+        );
+        push(&mut serve, "global_failures", &s.global_failures);
+        push(
+            &mut serve,
+            "global_failures_per_minute",
+            &s.global_failures_per_minute,
+        );
+        push(&mut serve, "workers", &s.workers);
+        Defaults { global, serve }
+    }
+
+    /// `command` with the file's settings as its defaults.
+    pub fn apply(&self, command: clap::Command) -> clap::Command {
+        let Defaults { global, serve } = self.defaults();
+        let mut command = command;
+        for (id, value) in global {
+            command = command.mut_arg(id, |arg| arg.default_value(value));
+        }
+        command.mut_subcommand("serve", |mut sub| {
+            for (id, value) in serve {
+                sub = sub.mut_arg(id, |arg| arg.default_value(value));
+            }
+            sub
+        })
+    }
+}
+
+/// The configuration file named on the command line (`--config FILE`, `--config=FILE`) or by
+/// `VAXPASS_CONFIG`, found before the command line is parsed (the file decides its defaults).
+pub fn path_in(args: &[OsString]) -> Option<PathBuf> {
+    let mut args = args.iter().skip(1);
+    while let Some(arg) = args.next() {
+        let Some(text) = arg.to_str() else { continue };
+        if text == "--" {
+            break;
+        }
+        if text == "--config" {
+            return args.next().map(PathBuf::from);
+        }
+        if let Some(path) = text.strip_prefix("--config=") {
+            return Some(PathBuf::from(path));
+        }
+    }
+    std::env::var_os("VAXPASS_CONFIG")
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_keys_are_refused_with_their_name_and_line() {
+        let e = ConfigFile::parse("store = \"sqlite:x\"\n[serve]\nconcurency = 3\n").unwrap_err();
+        assert!(e.contains("line 3") && e.contains("concurency"), "{e}");
+        let e = ConfigFile::parse("[sreve]\n").unwrap_err();
+        assert!(e.contains("sreve"), "{e}");
+        let e = ConfigFile::parse("[serve]\nconcurrency = \"many\"\n").unwrap_err();
+        assert!(e.contains("line 2"), "{e}");
+    }
+
+    #[test]
+    fn a_secret_in_the_file_is_refused_without_being_echoed() {
+        let e = ConfigFile::parse("[serve]\nadmin_token = \"hunter2-hunter2-hunter2\"\n")
+            .unwrap_err();
+        assert!(e.contains("VAXPASS_ADMIN_TOKEN"), "{e}");
+        assert!(!e.contains("hunter2"), "{e}");
+        // A misspelt secret is refused too, and its value is not shown either.
+        let e = ConfigFile::parse("[serve]\nadmin_tokn = \"hunter2-hunter2-hunter2\"\n")
+            .unwrap_err();
+        assert!(e.contains("admin_tokn") && !e.contains("hunter2"), "{e}");
+    }
+
+    #[test]
+    fn settings_map_to_their_flags() {
+        let file = ConfigFile::parse(
+            "store = \"sqlite:s\"\n[keys]\nfile = \"k.sqlite\"\n[log]\nformat = \"json\"\n\
+             [serve]\nconcurrency = 7\n",
+        )
+        .unwrap();
+        let d = file.defaults();
+        assert!(d.global.contains(&("store", "sqlite:s".into())));
+        assert!(d.global.contains(&("key_file", "k.sqlite".into())));
+        assert!(d.global.contains(&("log_format", "json".into())));
+        assert_eq!(d.serve, vec![("concurrency", "7".to_owned())]);
+    }
+
+    #[test]
+    fn the_config_path_is_found_before_parsing() {
+        let args = |a: &[&str]| a.iter().map(OsString::from).collect::<Vec<_>>();
+        assert_eq!(
+            path_in(&args(&["x", "--config", "a.toml", "serve"])),
+            Some("a.toml".into())
+        );
+        assert_eq!(
+            path_in(&args(&["x", "serve", "--config=b.toml"])),
+            Some("b.toml".into())
+        );
+    }
+}
