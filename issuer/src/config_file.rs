@@ -108,7 +108,8 @@ impl ConfigFile {
         let file: Self = toml::from_str(text).map_err(|e| {
             let line = e
                 .span()
-                .map(|span| text[..span.start.min(text.len())].lines().count().max(1));
+                .and_then(|span| text.get(..span.start))
+                .map(|before| before.matches('\n').count() + 1);
             match line {
                 Some(line) => format!("line {line}: {}", e.message()),
                 None => e.message().to_owned(),

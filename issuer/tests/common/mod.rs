@@ -229,7 +229,8 @@ pub struct Server {
 
 impl Server {
     pub fn start(env: &Env, extra: &[&str]) -> Self {
-        let mut child = Command::new(BIN)
+        let mut command = Command::new(BIN);
+        command
             .arg("--key-file")
             .arg(&env.key_file)
             .arg("--store")
@@ -242,10 +243,13 @@ impl Server {
                 ADMIN_TOKEN,
             ])
             .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
+            .stderr(Stdio::inherit());
+        Self::spawn(&mut command)
+    }
+
+    /// Starts `command` (a `vaxpass-issuer serve`) and waits until it listens.
+    pub fn spawn(command: &mut Command) -> Self {
+        let mut child = command.stdout(Stdio::piped()).spawn().unwrap();
         let stdout = child.stdout.take().unwrap();
         let mut lines = BufReader::new(stdout).lines();
         let addr = loop {
