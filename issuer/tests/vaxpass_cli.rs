@@ -90,7 +90,7 @@ fn enrol_and_sync_with_the_cli(env: &Env) {
     let mut typo = common::code(42).into_bytes();
     typo[0] = if typo[0] == b'1' { b'2' } else { b'1' };
     let typo = String::from_utf8(typo).unwrap();
-    let before = server.get("/metrics", &[]).text();
+    let before = common::counters(&server);
     let (exit, out) = run(
         thief.path(),
         &[
@@ -109,7 +109,7 @@ fn enrol_and_sync_with_the_cli(env: &Env) {
     assert_eq!(exit, 2, "{out}");
     assert!(out.contains("typo"), "{out}");
     assert_eq!(
-        server.get("/metrics", &[]).text(),
+        common::counters(&server),
         before,
         "no request was sent"
     );

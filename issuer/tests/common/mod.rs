@@ -521,6 +521,22 @@ pub fn metric(server: &Server, name: &str) -> u64 {
         .unwrap_or_else(|| panic!("no metric {name} in {text}"))
 }
 
+/// The counter samples of the service's `/metrics` (gauges such as the lists' age move by
+/// themselves), sorted.
+pub fn counters(server: &Server) -> Vec<String> {
+    let text = server.get("/metrics", &[]).text();
+    let mut counters: Vec<String> = text
+        .lines()
+        .filter(|l| {
+            let name = l.split([' ', '{']).next().unwrap_or_default();
+            !l.starts_with('#') && name.ends_with("_total")
+        })
+        .map(str::to_owned)
+        .collect();
+    counters.sort();
+    counters
+}
+
 /// The credential ids in an issued bundle.
 pub fn bundle_ids(bundle: &[u8]) -> Vec<CredentialId> {
     vaxpass::enrolment::decode_issued(bundle)
