@@ -96,7 +96,13 @@ pub struct Cli {
     #[arg(long, env = "VAXPASS_CONFIG", global = true)]
     pub config: Option<PathBuf>,
     /// Log lines as text or JSON (one object a line), on stderr.
-    #[arg(long, env = "VAXPASS_LOG_FORMAT", value_enum, default_value = "text", global = true)]
+    #[arg(
+        long,
+        env = "VAXPASS_LOG_FORMAT",
+        value_enum,
+        default_value = "text",
+        global = true
+    )]
     pub log_format: crate::logging::LogFormat,
     /// Which events are logged, in `RUST_LOG` syntax: `info`, `debug`, `vaxpass_issuer=debug,warn`.
     #[arg(long, env = "RUST_LOG", default_value = "info", global = true)]

@@ -116,9 +116,11 @@ impl ConfigFile {
             }
         })?;
         if file.serve.admin_token.is_some() {
-            return Err("serve.admin_token: the admin token is a secret and is not read from the \
+            return Err(
+                "serve.admin_token: the admin token is a secret and is not read from the \
                  configuration file; set VAXPASS_ADMIN_TOKEN or admin_token_file"
-                .into());
+                    .into(),
+            );
         }
         Ok(file)
     }
@@ -226,13 +228,13 @@ mod tests {
 
     #[test]
     fn a_secret_in_the_file_is_refused_without_being_echoed() {
-        let e = ConfigFile::parse("[serve]\nadmin_token = \"hunter2-hunter2-hunter2\"\n")
-            .unwrap_err();
+        let e =
+            ConfigFile::parse("[serve]\nadmin_token = \"hunter2-hunter2-hunter2\"\n").unwrap_err();
         assert!(e.contains("VAXPASS_ADMIN_TOKEN"), "{e}");
         assert!(!e.contains("hunter2"), "{e}");
         // A misspelt secret is refused too, and its value is not shown either.
-        let e = ConfigFile::parse("[serve]\nadmin_tokn = \"hunter2-hunter2-hunter2\"\n")
-            .unwrap_err();
+        let e =
+            ConfigFile::parse("[serve]\nadmin_tokn = \"hunter2-hunter2-hunter2\"\n").unwrap_err();
         assert!(e.contains("admin_tokn") && !e.contains("hunter2"), "{e}");
     }
 

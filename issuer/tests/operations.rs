@@ -164,7 +164,9 @@ fn metrics_are_prometheus_text_and_move_with_enrolments_and_refusals(env: &Env) 
     for kind in ["trust", "revocation"] {
         let age = before.get(&format!("vaxpass_list_age_seconds{{kind=\"{kind}\"}}"));
         assert!((0.0..600.0).contains(&age), "{kind} list age {age}");
-        let left = before.get(&format!("vaxpass_list_valid_for_seconds{{kind=\"{kind}\"}}"));
+        let left = before.get(&format!(
+            "vaxpass_list_valid_for_seconds{{kind=\"{kind}\"}}"
+        ));
         assert!(left > 23.0 * 3600.0, "{kind} list valid for {left}");
     }
     assert_eq!(before.get("vaxpass_enrolments_total"), 0.0);
@@ -318,10 +320,9 @@ impl Relay {
                     let Ok(server) = TcpStream::connect(target) else {
                         continue;
                     };
-                    o.lock().unwrap().extend([
-                        client.try_clone().unwrap(),
-                        server.try_clone().unwrap(),
-                    ]);
+                    o.lock()
+                        .unwrap()
+                        .extend([client.try_clone().unwrap(), server.try_clone().unwrap()]);
                     for (mut from, mut to) in [
                         (client.try_clone().unwrap(), server.try_clone().unwrap()),
                         (server, client),
@@ -362,10 +363,7 @@ fn a_stopped_database_makes_the_service_unready_but_alive() {
     // postgres://user@HOST:PORT/db → the same through the relay.
     let (scheme_user, rest) = env.store_url.split_once('@').unwrap();
     let (host_port, database) = rest.split_once('/').unwrap();
-    let target: SocketAddr = host_port
-        .replace("localhost", "127.0.0.1")
-        .parse()
-        .unwrap();
+    let target: SocketAddr = host_port.replace("localhost", "127.0.0.1").parse().unwrap();
     let relay = Relay::start(target);
     let relayed = format!("{scheme_user}@{}/{database}", relay.addr);
     let mut command = Command::new(BIN);
@@ -396,9 +394,9 @@ fn a_stopped_database_makes_the_service_unready_but_alive() {
     }
 }
 
-/// Runs `command` with the log level at its most verbose and gives back its stderr lines.
+/// Runs `command` and gives back its stderr lines.
 fn collect_stderr(command: &mut Command) -> (Server, Arc<Mutex<Vec<String>>>) {
-    command.env("RUST_LOG", "trace").stderr(Stdio::piped());
+    command.stderr(Stdio::piped());
     let mut server = Server::spawn(command);
     let stderr = server.child.stderr.take().unwrap();
     let lines = Arc::new(Mutex::new(Vec::new()));
@@ -416,12 +414,29 @@ fn no_log_line_carries_a_name_birth_date_code_token_or_device_key(env: &Env) {
     let codes = [code(11), code(12), code(13)];
     env.init_with_citizens(&[&codes[0], &codes[1], &codes[2]]);
     for format in ["text", "json"] {
+        // Every event of the service and its libraries in text; the debug ones in JSON, as the
+        // README shows (`RUST_LOG=debug vaxpass-issuer --log-format json serve`).
         let mut command = Command::new(BIN);
         command
             .arg("--key-file")
             .arg(&env.key_file)
-            .args(["--store", &env.store_url, "--log-format", format])
-            .args(["serve", "--listen", "127.0.0.1:0", "--admin-token", ADMIN_TOKEN]);
+            .args(["--store", &env.store_url]);
+        if format == "text" {
+            command
+                .args(["--log-level", "trace"])
+                .env_remove("RUST_LOG");
+        } else {
+            command
+                .args(["--log-format", "json"])
+                .env("RUST_LOG", "debug");
+        }
+        command.args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--admin-token",
+            ADMIN_TOKEN,
+        ]);
         let (server, lines) = collect_stderr(&mut command);
         let dir = tempfile::tempdir().unwrap();
         let phone = wallet(dir.path(), "phone");
@@ -449,12 +464,18 @@ fn no_log_line_carries_a_name_birth_date_code_token_or_device_key(env: &Env) {
         assert!(text.contains("enrolment refused"), "{text}");
         assert!(text.contains("group commit"), "{text}");
         assert!(text.contains("request_id"), "{text}");
-        assert!(text.contains("no_match") && text.contains("batch_size"), "{text}");
+        assert!(
+            text.contains("no_match") && text.contains("batch_size"),
+            "{text}"
+        );
         if format == "json" {
             for line in &lines {
                 let event: serde_json::Value = serde_json::from_str(line)
                     .unwrap_or_else(|_| panic!("not a JSON line: {line}"));
-                assert!(event["level"].is_string() && event["fields"].is_object(), "{line}");
+                assert!(
+                    event["level"].is_string() && event["fields"].is_object(),
+                    "{line}"
+                );
             }
         }
 
@@ -466,6 +487,10 @@ fn no_log_line_carries_a_name_birth_date_code_token_or_device_key(env: &Env) {
         }
         for w in [&phone, &other] {
             secrets.push(hex::encode(w.device_key().as_bytes()));
+        }
+        // The identity proofs as sent (CBOR of code and birth date), in hex.
+        for c in &codes {
+            secrets.push(hex::encode(proof(c, BORN)));
         }
         // Birth dates in other spellings.
         secrets.push("19850314".into());
@@ -503,7 +528,11 @@ fn the_example_configuration_file_starts_the_service_and_flags_override_it() {
             .unwrap()
     };
     let init = run(&["init"]);
-    assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
+    assert!(
+        init.status.success(),
+        "{}",
+        String::from_utf8_lossy(&init.stderr)
+    );
     let file: toml::Table = toml::from_str(&std::fs::read_to_string(&example).unwrap()).unwrap();
     let key_file = file["keys"]["file"].as_str().unwrap();
     assert!(dir.path().join(key_file).exists(), "init used [keys] file");

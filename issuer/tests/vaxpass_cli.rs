@@ -108,11 +108,7 @@ fn enrol_and_sync_with_the_cli(env: &Env) {
     );
     assert_eq!(exit, 2, "{out}");
     assert!(out.contains("typo"), "{out}");
-    assert_eq!(
-        common::counters(&server),
-        before,
-        "no request was sent"
-    );
+    assert_eq!(common::counters(&server), before, "no request was sent");
 
     assert_eq!(
         run(shop.path(), &["verifier", "init", "--root-key", &root]).0,

@@ -247,7 +247,11 @@ async fn answer(state: &AppState, peer: IpAddr, request: Request<Incoming>) -> R
     };
     if response.status() == StatusCode::METHOD_NOT_ALLOWED {
         let allow = match path.as_str() {
-            "/v1/trust-list" | "/v1/revocation-list" | "/livez" | "/readyz" | "/healthz"
+            "/v1/trust-list"
+            | "/v1/revocation-list"
+            | "/livez"
+            | "/readyz"
+            | "/healthz"
             | "/metrics" => "GET, HEAD",
             _ => "POST",
         };
