@@ -253,6 +253,76 @@ mod tests {
     }
 
     #[test]
+    fn every_setting_of_the_file_reaches_its_flag_and_a_flag_wins() {
+        use crate::config::{Cli, Command};
+        use clap::{CommandFactory, FromArgMatches};
+        let file = ConfigFile::parse(
+            r#"
+            store = "sqlite:from-file.sqlite"
+            lists_valid_hours = 12
+            [keys]
+            file = "keys.sqlite"
+            [log]
+            format = "json"
+            level = "debug"
+            [serve]
+            listen = "127.0.0.1:9999"
+            admin_token_file = "token"
+            concurrency = 11
+            batch_size = 12
+            batch_delay_ms = 13
+            queue = 14
+            max_connections = 15
+            lists_reload_secs = 16
+            credential_days = 17
+            address_failures = 18
+            address_failures_per_minute = 19
+            global_failures = 20
+            global_failures_per_minute = 21
+            workers = 3
+            "#,
+        )
+        .unwrap();
+        let parse = |args: &[&str]| {
+            let matches = file
+                .apply(Cli::command())
+                .try_get_matches_from(args)
+                .unwrap();
+            Cli::from_arg_matches(&matches).unwrap()
+        };
+        let cli = parse(&["vaxpass-issuer", "serve", "--batch-size", "99"]);
+        assert_eq!(cli.store.to_string(), "sqlite:from-file.sqlite");
+        assert_eq!(cli.lists_valid_hours, 12);
+        assert_eq!(cli.key_file, PathBuf::from("keys.sqlite"));
+        assert_eq!(cli.log_format, LogFormat::Json);
+        assert_eq!(cli.log_level, "debug");
+        let Command::Serve(serve) = cli.command else {
+            panic!("not serve")
+        };
+        assert_eq!(serve.listen.to_string(), "127.0.0.1:9999");
+        assert_eq!(serve.admin_token_file, Some(PathBuf::from("token")));
+        let numbers = [
+            serve.concurrency,
+            serve.batch_size,
+            serve.batch_delay_ms,
+            serve.queue,
+            serve.max_connections,
+            serve.lists_reload_secs,
+            serve.credential_days,
+            serve.address_failures,
+            serve.address_failures_per_minute,
+            serve.global_failures,
+            serve.global_failures_per_minute,
+        ];
+        assert_eq!(numbers, [11, 99, 13, 14, 15, 16, 17, 18, 19, 20, 21]);
+        assert_eq!(serve.workers, Some(3));
+        // Other commands get the global settings too.
+        let cli = parse(&["vaxpass-issuer", "--store", "sqlite:flag.sqlite", "stats"]);
+        assert_eq!(cli.store.to_string(), "sqlite:flag.sqlite");
+        assert_eq!(cli.key_file, PathBuf::from("keys.sqlite"));
+    }
+
+    #[test]
     fn the_config_path_is_found_before_parsing() {
         let args = |a: &[&str]| a.iter().map(OsString::from).collect::<Vec<_>>();
         assert_eq!(
