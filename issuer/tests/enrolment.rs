@@ -313,6 +313,12 @@ fn an_address_over_its_failed_attempts_is_refused_before_any_proof_and_others_ar
             "vaxpass_enrolment_limit_trips_total{limit=\"address\"}"
         ) >= 1
     );
+    assert!(
+        metric(
+            &server,
+            "vaxpass_http_errors_total{status=\"429\",error=\"too_many_failed_attempts\"}"
+        ) >= 1
+    );
     assert_eq!(
         metric(&server, "vaxpass_enrolment_proofs_checked_total"),
         refused

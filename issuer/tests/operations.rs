@@ -252,6 +252,12 @@ fn readiness_needs_published_lists_but_liveness_does_not(env: &Env) {
         reasons,
         ["trust_list_not_published", "revocation_list_not_published"]
     );
+    let unpublished = server.get("/v1/trust-list", &[]);
+    assert_eq!(unpublished.status, 503);
+    assert_eq!(
+        scrape(&server).get("vaxpass_http_errors_total{status=\"503\",error=\"not_published\"}"),
+        1.0
+    );
     assert_eq!(server.admin("/v1/admin/publish", &[]).status, 200);
     assert_eq!(ready(&server), (200, vec![]));
 }
