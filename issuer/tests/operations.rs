@@ -474,6 +474,15 @@ fn no_log_line_carries_a_name_birth_date_code_token_or_device_key(env: &Env) {
             text.contains("no_match") && text.contains("batch_size"),
             "{text}"
         );
+        // The refusal's line carries the id its answer gave.
+        let id = wrong_birth.header("x-request-id").unwrap();
+        let (json_id, text_id) = (format!("\"request_id\":{id}"), format!("request_id={id}"));
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains("no_match") && (l.contains(&json_id) || l.contains(&text_id))),
+            "{id}: {text}"
+        );
         if format == "json" {
             for line in &lines {
                 let event: serde_json::Value = serde_json::from_str(line)

@@ -11,7 +11,6 @@ use std::collections::HashSet;
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -24,6 +23,7 @@ use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
+use rand_core::{OsRng, RngCore};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tracing::Instrument;
@@ -150,9 +150,6 @@ pub async fn serve(
     }
 }
 
-/// Numbers the requests of this process, for the logs.
-static NEXT_REQUEST: AtomicU64 = AtomicU64::new(1);
-
 /// The fixed name of a path's route, for logs (never the client's text).
 fn route_name(path: &str) -> &'static str {
     match path {
@@ -169,10 +166,11 @@ fn route_name(path: &str) -> &'static str {
     }
 }
 
-/// Answers one request within a span carrying its id and route, and gives the id back in
-/// `X-Request-Id` so an answer can be matched with its log lines.
+/// Answers one request within a span carrying a random id and its route, and gives the id back
+/// in `X-Request-Id` so an answer can be matched with its log lines.
 pub async fn route(state: &AppState, peer: IpAddr, request: Request<Incoming>) -> Resp {
-    let id = NEXT_REQUEST.fetch_add(1, Ordering::Relaxed);
+    // Random, not a counter: an answer tells nothing of the service's traffic.
+    let id = OsRng.next_u64();
     let name = route_name(request.uri().path());
     let span = tracing::info_span!("request", request_id = id, route = name);
     let started = std::time::Instant::now();
