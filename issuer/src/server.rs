@@ -90,7 +90,7 @@ pub async fn run_on(
         store = %state.config.store,
         concurrency = state.config.concurrency,
         batch_size = state.config.batch_size,
-        batch_delay_ms = state.config.batch_delay.as_millis(),
+        batch_delay_ms = u64::try_from(state.config.batch_delay.as_millis()).unwrap_or(u64::MAX),
         "serving"
     );
 

@@ -476,7 +476,10 @@ fn no_log_line_carries_a_name_birth_date_code_token_or_device_key(env: &Env) {
         );
         // The refusal's line carries the id its answer gave.
         let id = wrong_birth.header("x-request-id").unwrap();
-        let (json_id, text_id) = (format!("\"request_id\":{id}"), format!("request_id={id}"));
+        let (json_id, text_id) = (
+            format!("\"request_id\":\"{id}\""),
+            format!("request_id={id}"),
+        );
         assert!(
             lines
                 .iter()

@@ -170,9 +170,10 @@ fn route_name(path: &str) -> &'static str {
 /// in `X-Request-Id` so an answer can be matched with its log lines.
 pub async fn route(state: &AppState, peer: IpAddr, request: Request<Incoming>) -> Resp {
     // Random, not a counter: an answer tells nothing of the service's traffic.
-    let id = OsRng.next_u64();
+    // Hex text: JSON log readers lose digits of a 64-bit number.
+    let id = format!("{:016x}", OsRng.next_u64());
     let name = route_name(request.uri().path());
-    let span = tracing::info_span!("request", request_id = id, route = name);
+    let span = tracing::info_span!("request", request_id = %id, route = name);
     let started = std::time::Instant::now();
     let mut response = answer(state, peer, request).instrument(span.clone()).await;
     span.in_scope(|| {
@@ -182,9 +183,9 @@ pub async fn route(state: &AppState, peer: IpAddr, request: Request<Incoming>) -
             "answered"
         );
     });
-    response
-        .headers_mut()
-        .insert("x-request-id", HeaderValue::from(id));
+    if let Ok(id) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-request-id", id);
+    }
     response
 }
 
