@@ -21,7 +21,7 @@ use vaxpass_issuer::store::{ListKind, PublishedList};
 
 on_both_backends!(
     metrics_are_prometheus_text_and_move_with_enrolments_and_refusals,
-    readiness_needs_published_lists_but_liveness_does_not,
+    readiness_needs_published_lists_and_a_valid_issuer_key_but_liveness_does_not,
     expired_lists_make_the_service_unready_until_published_again,
     no_log_line_carries_a_name_birth_date_code_token_or_device_key,
 );
@@ -233,7 +233,7 @@ fn alive(server: &Server) -> bool {
     live.status == 200 && live.text() == "ok\n" && health.status == 200
 }
 
-fn readiness_needs_published_lists_but_liveness_does_not(env: &Env) {
+fn readiness_needs_published_lists_and_a_valid_issuer_key_but_liveness_does_not(env: &Env) {
     // A key file and a store, but nothing published in this store yet.
     let other = tempfile::tempdir().unwrap();
     let other_store = format!("sqlite:{}", other.path().join("elsewhere.sqlite").display());
@@ -259,6 +259,25 @@ fn readiness_needs_published_lists_but_liveness_does_not(env: &Env) {
         1.0
     );
     assert_eq!(server.admin("/v1/admin/publish", &[]).status, 200);
+    assert_eq!(ready(&server), (200, vec![]));
+
+    // The active issuer key marked leaked: nothing can be signed, so not ready until a rotation.
+    let kid = Authority::open(&env.key_file)
+        .unwrap()
+        .active_kid(Utc::now())
+        .unwrap();
+    let leaked = serde_json::json!({
+        "kid": hex::encode(kid),
+        "revoked_after": (Utc::now() - chrono::Duration::hours(1)).to_rfc3339(),
+    });
+    let reply = server.admin("/v1/admin/compromise", leaked.to_string().as_bytes());
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(
+        ready(&server),
+        (503, vec!["no_valid_issuer_key".to_owned()])
+    );
+    assert!(alive(&server));
+    assert_eq!(server.admin("/v1/admin/rotate-key", &[]).status, 200);
     assert_eq!(ready(&server), (200, vec![]));
 }
 
