@@ -77,7 +77,7 @@ pub fn run(
                     let mut busy_latencies = Vec::new();
                     let outcome = enrol_one(
                         &agent,
-                        service.base(),
+                        service.base_for(i),
                         &citizens[i],
                         signers[i].clone(),
                         &busy,

@@ -48,6 +48,13 @@ struct Args {
     /// below the number of clients, so the peak meets the overload protection.
     #[arg(long, default_value_t = 32)]
     server_concurrency: u32,
+    /// The service's store: `sqlite:PATH` or `postgres://user@host:port/db`, a fresh database
+    /// [default: an SQLite file in the run's temporary directory].
+    #[arg(long, global = true)]
+    store: Option<String>,
+    /// Service processes over the one store; enrolments are spread over them in turn.
+    #[arg(long, global = true, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=16))]
+    replicas: u32,
     /// The `vaxpass-issuer` binary [default: next to this one].
     #[arg(long)]
     server_bin: Option<PathBuf>,
@@ -112,11 +119,11 @@ fn main() -> ExitCode {
                 &server_binary(&args)?,
                 dir.path(),
                 &people,
-                server_concurrency,
+                &deployment(&args, server_concurrency),
             )?;
             eprintln!(
                 "lunch-rush: issuer service on {} ({} citizens); {secs} s alone and {secs} s beside {guessers} guessing connections, in {rounds} rounds",
-                server.base(),
+                server.bases(),
                 people.len()
             );
             guessing::run(
@@ -152,6 +159,14 @@ fn exit_code(outcome: Result<bool, String>) -> ExitCode {
     }
 }
 
+fn deployment(args: &Args, concurrency: u32) -> service::Deployment {
+    service::Deployment {
+        store: args.store.clone(),
+        replicas: args.replicas as usize,
+        concurrency,
+    }
+}
+
 fn server_binary(args: &Args) -> Result<PathBuf, String> {
     Ok(match &args.server_bin {
         Some(path) => path.clone(),
@@ -170,11 +185,15 @@ fn run(args: &Args) -> Result<report::Report, String> {
     let binary = server_binary(args)?;
     let mut rng = arrivals::Rng::new(args.seed);
     let citizens = service::Citizen::population(args.citizens as usize, &mut rng);
-    let mut server =
-        service::Service::start(&binary, dir.path(), &citizens, args.server_concurrency)?;
+    let mut server = service::Service::start(
+        &binary,
+        dir.path(),
+        &citizens,
+        &deployment(args, args.server_concurrency),
+    )?;
     eprintln!(
         "lunch-rush: issuer service on {} ({} citizens in its registry)",
-        server.base(),
+        server.bases(),
         citizens.len()
     );
 

@@ -1,5 +1,6 @@
-//! The issuer service as a child process: its registry seeded with the citizens, started on a free
-//! loopback port, used through its HTTP API, and killed with SIGKILL at "11:40".
+//! The issuer service as child processes: its registry seeded with the citizens, one or more
+//! replicas over one store, each on a free loopback port, used through their HTTP API, and killed
+//! with SIGKILL at "11:40".
 
 use std::fmt::Write as _;
 use std::io::Read as _;
@@ -55,11 +56,23 @@ impl Citizen {
     }
 }
 
+/// How to run the service: its store and how many replicas share it.
+#[derive(Debug, Clone)]
+pub struct Deployment {
+    /// The store URL (`sqlite:PATH` or `postgres://...`, a fresh database); `None` is an SQLite
+    /// file in the run's directory.
+    pub store: Option<String>,
+    /// Processes serving over the one store; the clients are spread over them.
+    pub replicas: usize,
+    /// Each replica's concurrency limit.
+    pub concurrency: u32,
+}
+
 /// The running service.
 #[derive(Debug)]
 pub struct Service {
-    child: Option<Child>,
-    base: String,
+    children: Vec<Child>,
+    bases: Vec<String>,
     admin_token: String,
     agent: ureq::Agent,
     pub root_key: [u8; 32],
@@ -70,7 +83,7 @@ impl Service {
         binary: &Path,
         dir: &Path,
         citizens: &[Citizen],
-        concurrency: u32,
+        deployment: &Deployment,
     ) -> Result<Self, String> {
         if !binary.is_file() {
             return Err(format!(
@@ -79,7 +92,10 @@ impl Service {
             ));
         }
         let key_file = dir.join("authority.sqlite");
-        let store = format!("sqlite:{}", dir.join("issuer.sqlite").display());
+        let store = deployment
+            .store
+            .clone()
+            .unwrap_or_else(|| format!("sqlite:{}", dir.join("issuer.sqlite").display()));
         let cli = |args: &[&str]| -> Result<String, String> {
             let output = Command::new(binary)
                 .arg("--key-file")
@@ -112,55 +128,78 @@ impl Service {
         let root_hex = cli(&["root-key"])?;
         let root_key = parse_hex32(root_hex.trim()).ok_or("root-key printed no key")?;
 
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map_err(|e| e.to_string())?
-            .port();
-        let admin_token = format!("lunch-rush-{:016x}", Rng::new(port.into()).next_u64());
-        let log = std::fs::File::create(dir.join("service.log")).map_err(|e| e.to_string())?;
-        let child = Command::new(binary)
-            .arg("--key-file")
-            .arg(&key_file)
-            .args([
-                "--store",
-                &store,
-                "serve",
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-            ])
-            .args(["--concurrency", &concurrency.to_string()])
-            .env("VAXPASS_ADMIN_TOKEN", &admin_token)
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .map_err(|e| format!("cannot start the service: {e}"))?;
+        let seed = std::process::id();
+        let admin_token = format!("lunch-rush-{:016x}", Rng::new(seed.into()).next_u64());
         let agent = ureq::AgentBuilder::new()
             .timeout(Duration::from_secs(30))
             .build();
-        let service = Self {
-            child: Some(child),
-            base: format!("http://127.0.0.1:{port}"),
+        let mut service = Self {
+            children: Vec::new(),
+            bases: Vec::new(),
             admin_token,
             agent,
             root_key,
         };
+        for replica in 0..deployment.replicas.max(1) {
+            let port = TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .map_err(|e| e.to_string())?
+                .port();
+            let log = std::fs::File::create(dir.join(format!("service-{replica}.log")))
+                .map_err(|e| e.to_string())?;
+            let child = Command::new(binary)
+                .arg("--key-file")
+                .arg(&key_file)
+                .args([
+                    "--store",
+                    &store,
+                    "serve",
+                    "--listen",
+                    &format!("127.0.0.1:{port}"),
+                ])
+                .args(["--concurrency", &deployment.concurrency.to_string()])
+                .env("VAXPASS_ADMIN_TOKEN", &service.admin_token)
+                .stdout(Stdio::null())
+                .stderr(log)
+                .spawn()
+                .map_err(|e| format!("cannot start the service: {e}"))?;
+            service.children.push(child);
+            service.bases.push(format!("http://127.0.0.1:{port}"));
+        }
         let started = Instant::now();
-        while service
-            .agent
-            .get(&format!("{}/healthz", service.base))
-            .call()
-            .is_err()
-        {
-            if started.elapsed() > Duration::from_secs(30) {
-                return Err("the service did not come up within 30 s (see service.log)".into());
+        for base in &service.bases {
+            while service
+                .agent
+                .get(&format!("{base}/healthz"))
+                .call()
+                .is_err()
+            {
+                if started.elapsed() > Duration::from_secs(30) {
+                    return Err(
+                        "the service did not come up within 30 s (see service-N.log)".into(),
+                    );
+                }
+                std::thread::sleep(Duration::from_millis(50));
             }
-            std::thread::sleep(Duration::from_millis(50));
         }
         Ok(service)
     }
 
+    /// Where client `n` sends its requests: the replicas in turn.
+    pub fn base_for(&self, n: usize) -> &str {
+        self.bases
+            .get(n % self.bases.len().max(1))
+            .map_or("", String::as_str)
+    }
+
+    /// The addresses of all replicas, joined for a log line.
+    pub fn bases(&self) -> String {
+        self.bases.join(", ")
+    }
+
+    /// The first replica's address.
     pub fn base(&self) -> &str {
-        &self.base
+        self.base_for(0)
     }
 
     /// Revokes a random `fraction` of the enrolled passes (lost phones) through the admin API and
@@ -188,7 +227,7 @@ impl Service {
 
     fn admin(&self, operation: &str) -> Result<(), String> {
         self.agent
-            .post(&format!("{}/v1/admin/{operation}", self.base))
+            .post(&format!("{}/v1/admin/{operation}", self.base()))
             .set("Authorization", &format!("Bearer {}", self.admin_token))
             .send_bytes(&[])
             .map(drop)
@@ -198,36 +237,45 @@ impl Service {
     /// GETs a list; the shops' sync goes through the core's `apply_fetched`.
     pub fn get(&self, path: &str) -> Result<Reply, String> {
         reply(
-            self.agent.get(&format!("{}{path}", self.base)).call(),
+            self.agent.get(&format!("{}{path}", self.base())).call(),
             "ETag",
             64 << 20,
         )
     }
 
-    /// The service's peak resident memory so far (VmHWM), in KiB, where /proc tells.
+    /// The service's peak resident memory so far (VmHWM), in KiB, summed over the replicas,
+    /// where /proc tells.
     pub fn peak_rss_kib(&self) -> Option<u64> {
-        let pid = self.child.as_ref()?.id();
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-        let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-        line.split_whitespace().nth(1)?.parse().ok()
+        self.children
+            .iter()
+            .map(|child| {
+                let status =
+                    std::fs::read_to_string(format!("/proc/{}/status", child.id())).ok()?;
+                let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+                line.split_whitespace().nth(1)?.parse::<u64>().ok()
+            })
+            .sum()
     }
 
-    /// 11:40: SIGKILL, no goodbye. Afterwards nothing answers on the port.
+    /// 11:40: SIGKILL, no goodbye. Afterwards nothing answers on any port.
     pub fn kill(&mut self) -> Result<(), String> {
-        if let Some(mut child) = self.child.take() {
+        for mut child in self.children.drain(..) {
             child.kill().map_err(|e| e.to_string())?;
             child.wait().map_err(|e| e.to_string())?;
         }
-        match self.agent.get(&format!("{}/healthz", self.base)).call() {
-            Err(ureq::Error::Transport(_)) => Ok(()),
-            _ => Err("the service still answers after the kill".into()),
+        for base in &self.bases {
+            match self.agent.get(&format!("{base}/healthz")).call() {
+                Err(ureq::Error::Transport(_)) => {}
+                _ => return Err("the service still answers after the kill".into()),
+            }
         }
+        Ok(())
     }
 }
 
 impl Drop for Service {
     fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
+        for mut child in self.children.drain(..) {
             let _ = child.kill();
             let _ = child.wait();
         }
