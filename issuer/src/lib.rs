@@ -11,6 +11,7 @@
 pub mod attempts;
 pub mod batcher;
 pub mod config;
+pub mod hsm;
 pub mod http;
 pub mod identity;
 pub mod metrics;
