@@ -74,8 +74,13 @@ start() {
     local lib
     lib="$(module)"
     mkdir -p "$TOKENS"
-    printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n' \
-        "$TOKENS" >"$CONF"
+    local conf
+    conf="$(printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false' "$TOKENS")"
+    # Replaced atomically and only when it changes: a running test may be reading it.
+    if [[ "$(cat "$CONF" 2>/dev/null)" != "$conf" ]]; then
+        echo "$conf" >"$CONF.tmp"
+        mv "$CONF.tmp" "$CONF"
+    fi
     if ! token_ready; then
         log "initialising token $TOKEN in $TOKENS"
         SOFTHSM2_CONF="$CONF" softhsm2-util --init-token --free --label "$TOKEN" \

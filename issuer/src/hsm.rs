@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
 use cryptoki::error::{Error as CkError, RvError};
@@ -28,7 +28,71 @@ const ED25519_PARAMS: [u8; 5] = [0x06, 0x03, 0x2b, 0x65, 0x70];
 /// The label given to the objects this vault generates, for operators listing the token.
 const LABEL: &[u8] = b"vaxpass authority";
 /// Sessions kept open at most when no size is configured.
-pub const DEFAULT_SESSIONS: usize = 4;
+pub const DEFAULT_SESSIONS: u16 = 4;
+/// The fewest signatures worth a session of their own when a batch is split.
+const MIN_PER_SESSION: usize = 32;
+
+/// The environment variable holding the token's user PIN, unless `--hsm-pin-file` is given.
+pub const PIN_VARIABLE: &str = "VAXPASS_HSM_PIN";
+
+/// The command line's choice of where the authority's keys live: the key file (the default), or
+/// the token named by `--hsm-module` and `--hsm-token`. The PIN never is a flag's value: it comes
+/// from `VAXPASS_HSM_PIN` or the file `--hsm-pin-file`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct HsmArgs {
+    /// The PKCS#11 module (shared library) of the HSM holding the authority's keys; without it
+    /// the keys are in the key file.
+    #[arg(
+        long,
+        env = "VAXPASS_HSM_MODULE",
+        global = true,
+        requires = "hsm_token"
+    )]
+    pub hsm_module: Option<PathBuf>,
+    /// The label of the token holding the authority's keys.
+    #[arg(
+        long,
+        env = "VAXPASS_HSM_TOKEN",
+        global = true,
+        requires = "hsm_module"
+    )]
+    pub hsm_token: Option<String>,
+    /// A file whose first line is the token's user PIN (default: the VAXPASS_HSM_PIN variable).
+    #[arg(long, env = "VAXPASS_HSM_PIN_FILE", global = true)]
+    pub hsm_pin_file: Option<PathBuf>,
+    /// The most token sessions open at once; a large batch signs on several in parallel.
+    #[arg(long, env = "VAXPASS_HSM_SESSIONS", default_value_t = DEFAULT_SESSIONS, global = true,
+          value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub hsm_sessions: u16,
+}
+
+impl HsmArgs {
+    /// The token's configuration, or `None` when the keys are in the key file.
+    pub fn config(&self) -> Result<Option<HsmConfig>, HsmError> {
+        let (Some(module), Some(token)) = (&self.hsm_module, &self.hsm_token) else {
+            return Ok(None);
+        };
+        let pin = match &self.hsm_pin_file {
+            Some(path) => Pin::from_file(path)?,
+            None => Pin::from_env(PIN_VARIABLE)?,
+        };
+        Ok(Some(HsmConfig {
+            module: module.clone(),
+            token: token.clone(),
+            pin,
+            sessions: usize::from(self.hsm_sessions),
+        }))
+    }
+}
+
+/// The vault the authority's keys are in, from the command line: `None` for the key file, or the
+/// token, opened and logged in to (so a wrong module, label or PIN fails at start).
+pub fn key_vault(args: &HsmArgs) -> Result<Option<Arc<dyn KeyVault>>, HsmError> {
+    match args.config()? {
+        None => Ok(None),
+        Some(config) => Ok(Some(Arc::new(Pkcs11Vault::open(config)?))),
+    }
+}
 
 /// Where the token is and how to log in to it. `Debug` does not show the PIN.
 #[derive(Clone)]
@@ -163,14 +227,20 @@ pub struct Pkcs11Vault {
     config: HsmConfig,
     pool: Mutex<Pool>,
     returned: Condvar,
-    /// Private key handles by public key; PKCS#11 handles are valid in all of an application's
-    /// sessions. Each was checked once to sign for its public key.
-    handles: Mutex<HashMap<[u8; 32], ObjectHandle>>,
 }
 
 struct Pool {
-    idle: Vec<Session>,
+    idle: Vec<Pooled>,
     open: usize,
+}
+
+/// A logged-in session and the keys it signs with: per public key, a session copy of the token's
+/// private key, made inside the token and as sensitive and unextractable as the original (PKCS#11
+/// forbids a copy to loosen either). Signing with a token object costs SoftHSM2 a read of its
+/// object file per signature; the copy lives in the token's memory until the session closes.
+struct Pooled {
+    session: Session,
+    keys: HashMap<[u8; 32], ObjectHandle>,
 }
 
 impl fmt::Debug for Pkcs11Vault {
@@ -222,7 +292,6 @@ impl Pkcs11Vault {
                 open: 0,
             }),
             returned: Condvar::new(),
-            handles: Mutex::new(HashMap::new()),
         };
         vault.with_session(|_| Ok(()))?;
         Ok(vault)
@@ -233,7 +302,7 @@ impl Pkcs11Vault {
     /// in PKCS#11 is closed rather than returned, in case the failure broke it.
     fn with_session<T>(
         &self,
-        work: impl FnOnce(&Session) -> Result<T, HsmError>,
+        work: impl FnOnce(&mut Pooled) -> Result<T, HsmError>,
     ) -> Result<T, HsmError> {
         let session = {
             let mut pool = self.lock_pool();
@@ -251,10 +320,13 @@ impl Pkcs11Vault {
                     .unwrap_or_else(PoisonError::into_inner);
             }
         };
-        let session = match session {
+        let mut session = match session {
             Ok(idle) => idle,
             Err(()) => match self.open_session() {
-                Ok(new) => new,
+                Ok(new) => Pooled {
+                    session: new,
+                    keys: HashMap::new(),
+                },
                 Err(e) => {
                     self.lock_pool().open -= 1;
                     self.returned.notify_one();
@@ -262,7 +334,7 @@ impl Pkcs11Vault {
                 }
             },
         };
-        let result = work(&session);
+        let result = work(&mut session);
         let mut pool = self.lock_pool();
         if matches!(result, Err(HsmError::Pkcs11 { .. })) {
             pool.open -= 1;
@@ -292,62 +364,98 @@ impl Pkcs11Vault {
         self.pool.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn lock_handles(&self) -> MutexGuard<'_, HashMap<[u8; 32], ObjectHandle>> {
-        self.handles.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
     /// Generates an Ed25519 key pair as token objects and files both under `CKA_ID` = the public
     /// key. Returns the public key.
     pub fn generate_key(&self) -> Result<[u8; 32], HsmError> {
-        self.with_session(generate)
+        self.with_session(|pooled| generate(&pooled.session))
     }
 
-    /// Signs each message with the private key of `public_key`, on one session.
+    /// Signs each message with the private key of `public_key`. A large batch is split over the
+    /// pool's sessions and signed in parallel, one session checkout per part: a token signs on
+    /// several sessions at once (a network HSM on several of its cores), and a batch would
+    /// otherwise wait for its signatures one by one.
     pub fn sign_messages(
         &self,
         public_key: &[u8; 32],
         messages: &[Vec<u8>],
     ) -> Result<Vec<[u8; 64]>, HsmError> {
-        self.with_session(|session| {
-            let key = self.handle(session, public_key)?;
+        let parts = (messages.len() / MIN_PER_SESSION).clamp(1, self.config.sessions);
+        if parts == 1 {
+            return self.sign_on_one_session(public_key, messages);
+        }
+        let per_part = messages.len().div_ceil(parts);
+        std::thread::scope(|scope| {
+            let parts: Vec<_> = messages
+                .chunks(per_part)
+                .map(|part| scope.spawn(move || self.sign_on_one_session(public_key, part)))
+                .collect();
+            let mut signatures = Vec::with_capacity(messages.len());
+            for part in parts {
+                let signed = part
+                    .join()
+                    .map_err(|_| HsmError::Invalid("signature (a signing thread failed)"))??;
+                signatures.extend(signed);
+            }
+            Ok(signatures)
+        })
+    }
+
+    fn sign_on_one_session(
+        &self,
+        public_key: &[u8; 32],
+        messages: &[Vec<u8>],
+    ) -> Result<Vec<[u8; 64]>, HsmError> {
+        self.with_session(|pooled| {
+            let key = signing_key(pooled, public_key)?;
             let signed = messages
                 .iter()
-                .map(|message| sign(session, key, message))
+                .map(|message| sign(&pooled.session, key, message))
                 .collect::<Result<Vec<_>, _>>();
             if signed.is_err() {
-                // The handle may have gone stale (the key deleted, the token re-inserted).
-                self.lock_handles().remove(public_key);
+                // The copy may be gone (the token was re-inserted): make it again next time.
+                pooled.keys.remove(public_key);
             }
             signed
         })
     }
+}
 
-    /// The private key handle for `public_key`, found once by `CKA_ID` and checked to sign for it.
-    fn handle(&self, session: &Session, public_key: &[u8; 32]) -> Result<ObjectHandle, HsmError> {
-        if let Some(handle) = self.lock_handles().get(public_key) {
-            return Ok(*handle);
-        }
-        let found = session
-            .find_objects(&[
-                Attribute::Class(ObjectClass::PRIVATE_KEY),
-                Attribute::KeyType(KeyType::EC_EDWARDS),
-                Attribute::Id(public_key.to_vec()),
-            ])
-            .map_err(HsmError::pkcs11("C_FindObjects"))?;
-        let handle = match found.as_slice() {
-            [] => return Err(HsmError::NotFound),
-            [handle] => *handle,
-            _ => return Err(HsmError::Ambiguous),
-        };
-        // A key filed under the wrong id would sign what no verifier accepts: check it once.
-        let probe = b"vaxpass: does this key sign for its id?";
-        let signature = sign(session, handle, probe)?;
+/// The session's signing copy of the private key of `public_key`: the token object found by
+/// `CKA_ID`, copied once per session, and checked once to sign for that public key.
+fn signing_key(pooled: &mut Pooled, public_key: &[u8; 32]) -> Result<ObjectHandle, HsmError> {
+    if let Some(handle) = pooled.keys.get(public_key) {
+        return Ok(*handle);
+    }
+    let session = &pooled.session;
+    let found = session
+        .find_objects(&[
+            Attribute::Class(ObjectClass::PRIVATE_KEY),
+            Attribute::KeyType(KeyType::EC_EDWARDS),
+            Attribute::Token(true),
+            Attribute::Id(public_key.to_vec()),
+        ])
+        .map_err(HsmError::pkcs11("C_FindObjects"))?;
+    let stored = match found.as_slice() {
+        [] => return Err(HsmError::NotFound),
+        [handle] => *handle,
+        _ => return Err(HsmError::Ambiguous),
+    };
+    let copy = session
+        .copy_object(stored, &[Attribute::Token(false)])
+        .map_err(HsmError::pkcs11("C_CopyObject"))?;
+    // A key filed under the wrong id would sign what no verifier accepts: check it once.
+    let probe = b"vaxpass: does this key sign for its id?";
+    let checked = sign(session, copy, probe).and_then(|signature| {
         verify_ed25519(public_key, probe, &signature).map_err(|_| {
             HsmError::Invalid("key: it does not sign for the public key it is filed under")
-        })?;
-        self.lock_handles().insert(*public_key, handle);
-        Ok(handle)
+        })
+    });
+    if let Err(e) = checked {
+        let _ = session.destroy_object(copy);
+        return Err(e);
     }
+    pooled.keys.insert(*public_key, copy);
+    Ok(copy)
 }
 
 impl KeyVault for Pkcs11Vault {

@@ -67,7 +67,8 @@ fn a_key_generated_in_the_token_signs_what_ed25519_dalek_verifies() {
         .verify_strict(b"trust list #8", &Signature::from_bytes(&signature))
         .is_err());
 
-    let messages: Vec<Vec<u8>> = (0..50u32).map(|i| i.to_be_bytes().to_vec()).collect();
+    // 200 messages: split over the pool's sessions, the signatures must come back in order.
+    let messages: Vec<Vec<u8>> = (0..200u32).map(|i| i.to_be_bytes().to_vec()).collect();
     let signatures = vault.sign_all(&public_key, &messages).unwrap();
     assert_eq!(signatures.len(), messages.len());
     for (message, signature) in messages.iter().zip(&signatures) {
