@@ -192,6 +192,20 @@ fn main() {
         &mut conn,
     );
 
+    // One signature at a time, one session: what a signature costs each vault.
+    for (name, vault, key) in [
+        ("key file", &key_file as &dyn KeyVault, &file_key),
+        ("HSM", &hsm as &dyn KeyVault, &hsm_key),
+    ] {
+        let started = Instant::now();
+        for message in for_file.iter().take(500) {
+            vault.sign(key, &message.tbs_data(&[])).unwrap();
+        }
+        println!(
+            "{name}: {:.1} us a signature, one at a time",
+            started.elapsed().as_secs_f64() * 1e6 / 500.0
+        );
+    }
     println!("{count} credentials a round, batches of {batch}, {rounds} rounds each, alternating");
     let (mut file_rates, mut hsm_rates) = (Vec::new(), Vec::new());
     for r in 1..=rounds {

@@ -234,10 +234,8 @@ struct Pool {
     open: usize,
 }
 
-/// A logged-in session and the keys it signs with: per public key, a session copy of the token's
-/// private key, made inside the token and as sensitive and unextractable as the original (PKCS#11
-/// forbids a copy to loosen either). Signing with a token object costs SoftHSM2 a read of its
-/// object file per signature; the copy lives in the token's memory until the session closes.
+/// A logged-in session and the private key handles it found, by public key, each checked once to
+/// sign for its public key.
 struct Pooled {
     session: Session,
     keys: HashMap<[u8; 32], ObjectHandle>,
@@ -412,7 +410,7 @@ impl Pkcs11Vault {
                 .map(|message| sign(&pooled.session, key, message))
                 .collect::<Result<Vec<_>, _>>();
             if signed.is_err() {
-                // The copy may be gone (the token was re-inserted): make it again next time.
+                // The handle may be stale (the key deleted, the token re-inserted): look again.
                 pooled.keys.remove(public_key);
             }
             signed
@@ -420,8 +418,8 @@ impl Pkcs11Vault {
     }
 }
 
-/// The session's signing copy of the private key of `public_key`: the token object found by
-/// `CKA_ID`, copied once per session, and checked once to sign for that public key.
+/// The handle of the private key of `public_key`: the token object filed under `CKA_ID` = that
+/// public key, found once per session and checked once to sign for it.
 fn signing_key(pooled: &mut Pooled, public_key: &[u8; 32]) -> Result<ObjectHandle, HsmError> {
     if let Some(handle) = pooled.keys.get(public_key) {
         return Ok(*handle);
@@ -435,27 +433,19 @@ fn signing_key(pooled: &mut Pooled, public_key: &[u8; 32]) -> Result<ObjectHandl
             Attribute::Id(public_key.to_vec()),
         ])
         .map_err(HsmError::pkcs11("C_FindObjects"))?;
-    let stored = match found.as_slice() {
+    let key = match found.as_slice() {
         [] => return Err(HsmError::NotFound),
-        [handle] => *handle,
+        [key] => *key,
         _ => return Err(HsmError::Ambiguous),
     };
-    let copy = session
-        .copy_object(stored, &[Attribute::Token(false)])
-        .map_err(HsmError::pkcs11("C_CopyObject"))?;
     // A key filed under the wrong id would sign what no verifier accepts: check it once.
     let probe = b"vaxpass: does this key sign for its id?";
-    let checked = sign(session, copy, probe).and_then(|signature| {
-        verify_ed25519(public_key, probe, &signature).map_err(|_| {
-            HsmError::Invalid("key: it does not sign for the public key it is filed under")
-        })
-    });
-    if let Err(e) = checked {
-        let _ = session.destroy_object(copy);
-        return Err(e);
-    }
-    pooled.keys.insert(*public_key, copy);
-    Ok(copy)
+    let signature = sign(session, key, probe)?;
+    verify_ed25519(public_key, probe, &signature).map_err(|_| {
+        HsmError::Invalid("key: it does not sign for the public key it is filed under")
+    })?;
+    pooled.keys.insert(*public_key, key);
+    Ok(key)
 }
 
 impl KeyVault for Pkcs11Vault {
@@ -531,7 +521,12 @@ fn public_key_of(session: &Session, public: ObjectHandle) -> Result<[u8; 32], Hs
             _ => None,
         })
         .ok_or(HsmError::Invalid("public key (no CKA_EC_POINT)"))?;
-    let raw = match point.as_slice() {
+    ed25519_point(&point)
+}
+
+/// An Ed25519 `CKA_EC_POINT`, raw or DER-wrapped, as its 32 bytes.
+fn ed25519_point(point: &[u8]) -> Result<[u8; 32], HsmError> {
+    let raw = match point {
         [0x04, 0x20, rest @ ..] if rest.len() == 32 => rest,
         raw => raw,
     };
@@ -546,4 +541,38 @@ fn sign(session: &Session, key: ObjectHandle, message: &[u8]) -> Result<[u8; 64]
         .map_err(HsmError::pkcs11("C_Sign"))?
         .try_into()
         .map_err(|_| HsmError::Invalid("signature (not 64 bytes)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_ec_point_is_read_raw_or_der_wrapped_and_nothing_else() {
+        let key = [7u8; 32];
+        assert_eq!(ed25519_point(&key).unwrap(), key);
+        let wrapped = [&[0x04, 0x20][..], &key].concat();
+        assert_eq!(ed25519_point(&wrapped).unwrap(), key);
+        for bad in [
+            &wrapped[..33],
+            &[0x04, 0x21, 1][..],
+            &[0u8; 33][..],
+            &[][..],
+        ] {
+            assert!(matches!(ed25519_point(bad), Err(HsmError::Invalid(_))));
+        }
+    }
+
+    #[test]
+    fn a_pin_is_never_shown_and_an_empty_one_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("pin");
+        std::fs::write(&file, "1234-secret\nignored\n").unwrap();
+        let pin = Pin::from_file(&file).unwrap();
+        assert_eq!(format!("{pin:?}"), "Pin(<redacted>)");
+        std::fs::write(&file, "\n").unwrap();
+        assert!(matches!(Pin::from_file(&file), Err(HsmError::NoPin)));
+        let missing = Pin::from_file(&dir.path().join("absent")).unwrap_err();
+        assert!(matches!(missing, HsmError::PinFile { .. }), "{missing:?}");
+    }
 }
