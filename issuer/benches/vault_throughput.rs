@@ -11,7 +11,8 @@
 //!
 //! Environment: VAXPASS_TEST_PKCS11_MODULE / _TOKEN / _PIN (from `scripts/softhsm.sh env`),
 //! VAXPASS_BENCH_CREDENTIALS (per round, default 20000), VAXPASS_BENCH_BATCH (default 256, the
-//! service's `--batch-size`), VAXPASS_BENCH_ROUNDS (per vault, default 3).
+//! service's `--batch-size`), VAXPASS_BENCH_ROUNDS (per vault, default 3), VAXPASS_BENCH_SESSIONS
+//! (token sessions, default 4).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::PathBuf;
@@ -166,7 +167,7 @@ fn main() {
         module: PathBuf::from(module),
         token: std::env::var("VAXPASS_TEST_PKCS11_TOKEN").expect("VAXPASS_TEST_PKCS11_TOKEN"),
         pin: Pin::from_env("VAXPASS_TEST_PKCS11_PIN").expect("VAXPASS_TEST_PKCS11_PIN"),
-        sessions: 4,
+        sessions: env_usize("VAXPASS_BENCH_SESSIONS", 4).max(1),
     })
     .unwrap();
     let hsm_key = hsm.generate().unwrap();
@@ -206,7 +207,11 @@ fn main() {
             started.elapsed().as_secs_f64() * 1e6 / 500.0
         );
     }
-    println!("{count} credentials a round, batches of {batch}, {rounds} rounds each, alternating");
+    println!(
+        "{count} credentials a round, batches of {batch}, {rounds} rounds each, alternating, \
+         {} token sessions",
+        env_usize("VAXPASS_BENCH_SESSIONS", 4).max(1)
+    );
     let (mut file_rates, mut hsm_rates) = (Vec::new(), Vec::new());
     for r in 1..=rounds {
         let file = round(&key_file, &file_key, &for_file, batch, &mut conn);
