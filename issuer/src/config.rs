@@ -127,6 +127,9 @@ pub struct Cli {
     #[arg(long, env = "VAXPASS_LISTS_VALID_HOURS", default_value_t = 24, global = true,
           value_parser = clap::value_parser!(u32).range(1..=24 * 7))]
     pub lists_valid_hours: u32,
+    /// Where the authority's keys are: the key file, or a PKCS#11 token.
+    #[command(flatten)]
+    pub hsm: crate::hsm::HsmArgs,
     #[command(subcommand)]
     pub command: Command,
 }

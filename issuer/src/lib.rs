@@ -12,6 +12,7 @@ pub mod attempts;
 pub mod batcher;
 pub mod config;
 pub mod config_file;
+pub mod hsm;
 pub mod http;
 pub mod identity;
 pub mod logging;

@@ -13,6 +13,7 @@ use vaxpass::enrolment_code::EnrolmentCode;
 use vaxpass::Authority;
 use vaxpass_issuer::config::{Cli, Command, RegistryCommand, ServiceConfig};
 use vaxpass_issuer::config_file::{self, ConfigFile};
+use vaxpass_issuer::hsm;
 use vaxpass_issuer::identity::CodeKey;
 use vaxpass_issuer::logging;
 use vaxpass_issuer::ops;
@@ -80,6 +81,12 @@ fn parse_command_line() -> Result<Cli, String> {
 
 async fn run(cli: Cli) -> Result<(), AnyError> {
     let valid_for = chrono::Duration::hours(i64::from(cli.lists_valid_hours));
+    if !matches!(
+        cli.command,
+        Command::Registry(_) | Command::Revoke { .. } | Command::Stats
+    ) {
+        key_vault(&cli)?;
+    }
     match &cli.command {
         Command::Serve(args) => server::run(ServiceConfig::new(&cli, args)?).await,
         Command::Init { issuer } => {
@@ -217,6 +224,20 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
             println!("{value}");
             Ok(())
         }
+    }
+}
+
+/// The authority's keys: the key file, or the PKCS#11 token of `--hsm-module`/`--hsm-token`,
+/// opened and logged in to before anything is changed. The authority of this build signs with
+/// the key file only, so a configured token is refused after that check; the authority that
+/// signs through a [`vaxpass::KeyVault`] takes the vault from here.
+fn key_vault(cli: &Cli) -> Result<(), AnyError> {
+    match hsm::key_vault(&cli.hsm)? {
+        None => Ok(()),
+        Some(vault) => Err(format!(
+            "{vault:?} is ready, but this build's authority signs with the key file only"
+        )
+        .into()),
     }
 }
 
