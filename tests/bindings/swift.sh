@@ -109,6 +109,16 @@ swiftc -I "$OUT" -I "$INCLUDE" -L "$OUT" -lVaxpassTests -lVaxpass -L "$LIB_DIR" 
     fail "linking the test runner failed"
 echo "swift.sh: compiled in $((SECONDS - t0))s" >&2
 
+# The XCFramework's slices (ios/make-framework.sh, as build-xcframework.sh makes them on a Mac):
+# the Swift API must compile against a slice found by framework search alone, through its
+# Modules/module.modulemap; if the module failed, `canImport(VaxpassFFI)` would hide the import
+# and nothing from the header would be in scope.
+ios/make-framework.sh "$OUT/framework" "$LIB_DIR/libvaxpass_ffi.so" "$INCLUDE/VaxpassFFI.h" iPhoneOS 15.0 0.0.0 ||
+    fail "ios/make-framework.sh failed"
+swiftc -typecheck -F "$OUT/framework" "${sources[@]}" ||
+    fail "the Swift API does not compile against the framework slice of ios/make-framework.sh"
+rm -f "$OUT/framework/VaxpassFFI.framework/VaxpassFFI"
+
 # --- run -----------------------------------------------------------------------------------
 t0=$SECONDS
 rc=0
