@@ -1,5 +1,7 @@
 """Packaging checks that run without Android or Apple tools: the 16 KB page-alignment check
-(scripts/check-elf-alignment.py) on ELF files made here, and the Swift package's privacy manifest.
+(scripts/check-elf-alignment.py) on ELF files made here, the Swift package's privacy manifest, and
+the two flavours of generated Kotlin (after tests/bindings/run.sh has built the library and the
+bindings; LIB_DIR and BINDINGS_DIR as there).
 
     python3 -m unittest discover -s tests/packaging -v
 """
@@ -164,6 +166,61 @@ class PrivacyManifestTest(unittest.TestCase):
             package = f.read()
         self.assertIn('path: "ios/Sources/Vaxpass"', package)
         self.assertIn('resources: [.copy("PrivacyInfo.xcprivacy")]', package)
+
+
+class KotlinFlavoursTest(unittest.TestCase):
+    """The Kotlin that ships (Android cleaner, bindings/uniffi.toml) differs from the Kotlin the
+    JVM tests compile and run (generate-bindings.sh, android_cleaner = false) in the cleaner
+    alone, so the tests cover everything else the Android module ships."""
+
+    def setUp(self):
+        lib_dir = os.path.abspath(os.environ.get("LIB_DIR", os.path.join(ROOT, "target", "debug")))
+        bindings_dir = os.path.abspath(os.environ.get("BINDINGS_DIR", os.path.join(ROOT, "target", "bindings")))
+        library = os.path.join(lib_dir, "libvaxpass_ffi.so")
+        bindgen = os.path.join(ROOT, "target", "debug", "uniffi-bindgen")
+        jvm = os.path.join(bindings_dir, "kotlin", "io", "vaxpass", "vaxpass.kt")
+        for path in (library, bindgen, jvm):
+            self.assertTrue(os.path.exists(path), f"{path} missing: run tests/bindings/run.sh")
+        out = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, out)
+        subprocess.run(
+            [bindgen, "generate", "--no-format", "--library", library, "--config", "bindings/uniffi.toml",
+             "--language", "kotlin", "--out-dir", out],
+            cwd=ROOT, check=True, capture_output=True,
+        )
+        android = os.path.join(out, "io", "vaxpass", "vaxpass.kt")
+        subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "patch-bindings.py"), "kotlin", android], check=True)
+        with open(android, encoding="utf-8") as f:
+            self.android = f.read()
+        with open(jvm, encoding="utf-8") as f:
+            self.jvm = f.read()
+
+    @staticmethod
+    def without_cleaner(source):
+        """The source less its cleaner choice (from `UniffiCleaner.Companion.create` to the next
+        doc comment), the imports it needs and blank lines."""
+        lines, skipping = [], False
+        for line in source.splitlines():
+            if line.startswith("private fun UniffiCleaner.Companion.create()"):
+                skipping = True
+            elif skipping and line.startswith("/**"):
+                skipping = False
+            if not skipping and line.strip() and line not in ("import android.os.Build", "import androidx.annotation.RequiresApi"):
+                lines.append(line)
+        return lines
+
+    def test_android_flavour_never_uses_java_lang_ref_cleaner(self):
+        self.assertIn("android.system.SystemCleaner.cleaner()", self.android)
+        self.assertIn("Build.VERSION_CODES.UPSIDE_DOWN_CAKE", self.android)
+        self.assertNotIn("java.lang.ref.Cleaner.create()", self.android)
+
+    def test_jvm_flavour_needs_no_android_class(self):
+        self.assertNotIn("import android.", self.jvm)
+        self.assertNotIn("android.system", self.jvm)
+
+    def test_flavours_differ_in_the_cleaner_alone(self):
+        self.assertNotEqual(self.android, self.jvm)
+        self.assertEqual(self.without_cleaner(self.android), self.without_cleaner(self.jvm))
 
 
 if __name__ == "__main__":
