@@ -177,7 +177,8 @@ class KotlinFlavoursTest(unittest.TestCase):
         lib_dir = os.path.abspath(os.environ.get("LIB_DIR", os.path.join(ROOT, "target", "debug")))
         bindings_dir = os.path.abspath(os.environ.get("BINDINGS_DIR", os.path.join(ROOT, "target", "bindings")))
         library = os.path.join(lib_dir, "libvaxpass_ffi.so")
-        bindgen = os.path.join(ROOT, "target", "debug", "uniffi-bindgen")
+        target_dir = os.path.join(ROOT, os.environ.get("CARGO_TARGET_DIR", "target"))
+        bindgen = os.path.join(target_dir, "debug", "uniffi-bindgen")
         jvm = os.path.join(bindings_dir, "kotlin", "io", "vaxpass", "vaxpass.kt")
         for path in (library, bindgen, jvm):
             self.assertTrue(os.path.exists(path), f"{path} missing: run tests/bindings/run.sh")
