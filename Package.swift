@@ -19,6 +19,9 @@ let package = Package(
             name: "Vaxpass",
             dependencies: ["VaxpassFFI"],
             path: "ios/Sources/Vaxpass",
+            // Apple's privacy manifest: the bundled SQLite's file-timestamp and disk-space calls
+            // and the wallet's boot-time clock, with their reasons (ios/README.md).
+            resources: [.copy("PrivacyInfo.xcprivacy")],
             // chrono's time-zone lookup (iana-time-zone) in the static library calls CoreFoundation.
             linkerSettings: [.linkedFramework("CoreFoundation")]
         ),

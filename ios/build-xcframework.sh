@@ -7,7 +7,8 @@
 # Needs macOS with Xcode (xcodebuild, lipo) and rustup. Not run by the Linux test suite: see
 # ios/README.md for what is and is not tested where.
 #
-# Slices: ios-arm64 (devices), ios-arm64_x86_64-simulator, macos-arm64_x86_64.
+# Slices: ios-arm64 (devices), ios-arm64_x86_64-simulator, macos-arm64_x86_64, each a static
+# VaxpassFFI.framework with Headers/ and Modules/module.modulemap.
 # Environment: PROFILE (cargo profile of the static libraries, default release),
 # IPHONEOS_DEPLOYMENT_TARGET (default 15.0), MACOSX_DEPLOYMENT_TARGET (default 12.0), matching
 # the platforms in Package.swift.
@@ -82,22 +83,33 @@ for f in Vaxpass.swift "$MODULE.h" "$MODULE.modulemap"; do
     [ -f "$swift_out/$f" ] || die "uniffi-bindgen did not write $f"
 done
 
-# Headers/VaxpassFFI/{VaxpassFFI.h,module.modulemap}: in a subdirectory named after the module,
-# so that apps linking several XCFrameworks do not get two Headers/module.modulemap (Xcode copies
-# them into one include directory: "Multiple commands produce .../module.modulemap"). Clang finds
-# <include dir>/VaxpassFFI/module.modulemap on `import VaxpassFFI`.
-headers="$WORK/headers"
-mkdir -p "$headers/$MODULE"
-cp "$swift_out/$MODULE.h" "$headers/$MODULE/$MODULE.h"
-cp "$swift_out/$MODULE.modulemap" "$headers/$MODULE/module.modulemap"
+# --- framework slices --------------------------------------------------------------------
+# Each slice is a static framework, VaxpassFFI.framework with the library as its binary,
+# Headers/VaxpassFFI.h and Modules/module.modulemap, the layout application-services ships and
+# the one Xcode's explicit-module scanning (the default since Xcode 26) finds without search
+# paths: a module map nested in Headers/<Module>/ of a library slice is reported not to be found.
+# The module map is a framework module and has no `use` lines: uniffi's
+# `use "_Builtin_stdbool"` / `use "_Builtin_stdint"` name clang modules that Apple's toolchains
+# no longer provide, which fails the module and so `canImport(VaxpassFFI)` in the generated
+# Swift (mozilla/uniffi-rs#2917). ios/make-framework.sh makes each slice; the Linux tests use the
+# generated map as it is, and compile the Swift API against a slice made by the same script.
+VERSION="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json, sys; print(next(p["version"] for p in json.load(sys.stdin)["packages"] if p["name"] == "vaxpass-ffi"))')"
+make_framework() { ios/make-framework.sh "$WORK/frameworks/$1" "$WORK/$1/$LIB" "$swift_out/$MODULE.h" "$2" "$3" "$VERSION"; }
+make_framework ios iPhoneOS "$IPHONEOS_DEPLOYMENT_TARGET"
+make_framework ios-simulator iPhoneSimulator "$IPHONEOS_DEPLOYMENT_TARGET"
+make_framework macos MacOSX "$MACOSX_DEPLOYMENT_TARGET"
 
 # --- the XCFramework -------------------------------------------------------------------------
+# xcodebuild reads each slice's platform from its binary and writes the XCFramework's Info.plist.
 log "xcodebuild -create-xcframework"
 xcodebuild -create-xcframework \
-    -library "$WORK/ios/$LIB" -headers "$headers" \
-    -library "$WORK/ios-simulator/$LIB" -headers "$headers" \
-    -library "$WORK/macos/$LIB" -headers "$headers" \
+    -framework "$WORK/frameworks/ios/$MODULE.framework" \
+    -framework "$WORK/frameworks/ios-simulator/$MODULE.framework" \
+    -framework "$WORK/frameworks/macos/$MODULE.framework" \
     -output "$XCFRAMEWORK" >&2
+for slice in "$XCFRAMEWORK"/*/; do
+    [ -f "$slice$MODULE.framework/Modules/module.modulemap" ] || die "no Modules/module.modulemap in $slice"
+done
 
 # --- refresh the committed sources (the Linux test run compiles these) -----------------------
 cp "$swift_out/Vaxpass.swift" "$ROOT/ios/Sources/Vaxpass/Vaxpass.swift"

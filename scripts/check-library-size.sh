@@ -3,6 +3,7 @@
 # the mobile budget of 2.25 MB (2,250,000 bytes). The budget was 2.0 MB until the ES256 device
 # check moved to ring, 4 to 5 times faster than the p256 crate and about 200 KB larger (most of it
 # a precomputed table): docs/performance.md, "Library size", gives each candidate's size and speed.
+# It also fails unless every LOAD segment is aligned to 16 KB (scripts/check-elf-alignment.py).
 #
 #   scripts/check-library-size.sh [DIR]   DIR keeps the stripped library and library.json
 #                                         ({"bytes": …, "limit": …}) for the bench report
@@ -25,3 +26,5 @@ if [ -n "$keep" ]; then
     printf '{"bytes": %s, "limit": %s}\n' "$size" "$limit" >"$keep/library.json"
 fi
 [ "$size" -le "$limit" ]
+# The library that ships must also load on devices with 16 KB pages (bindings/build.rs).
+python3 scripts/check-elf-alignment.py "$stripped"

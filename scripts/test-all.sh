@@ -7,7 +7,8 @@
 #   2. the lunch-rush replay at a size that runs in seconds (it exits non-zero unless every
 #      citizen enrolled, no scan needed the network and every fake was refused);
 #   3. the Kotlin, Swift and Python binding tests against the built library (toolchains are
-#      installed on first use and cached: scripts/toolchains.sh).
+#      installed on first use and cached: scripts/toolchains.sh), and the packaging checks
+#      (16 KB page alignment, the Swift privacy manifest: tests/packaging/run.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -77,7 +77,7 @@ kotlin_bench kotlin "$BINDINGS/kotlin/io/vaxpass/vaxpass.kt"
 # The same program on uniffi's Kotlin as generated, without scripts/patch-bindings.py: what the
 # patch is worth, measured in this run.
 cargo run --locked --quiet -p uniffi-bindgen -- generate --no-format \
-    --library "$TARGET/debug/libvaxpass_ffi.so" --config bindings/uniffi.toml --language kotlin \
+    --library "$TARGET/debug/libvaxpass_ffi.so" --config "$BINDINGS/uniffi-jvm.toml" --language kotlin \
     --out-dir "$BUILD/unpatched" >/dev/null
 kotlin_bench kotlin-unpatched "$BUILD/unpatched/io/vaxpass/vaxpass.kt"
 

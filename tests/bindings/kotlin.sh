@@ -11,9 +11,9 @@
 #                 from the library if missing)
 # Build output goes to <repo>/target/kotlin-tests; the compile is skipped when no input changed.
 #
-# Checksums are omitted from the generated code (bindings/uniffi.toml), so before compiling, the
-# Kotlin bindings are regenerated from the library (and patched, scripts/patch-bindings.py) and
-# must match BINDINGS_DIR byte for byte.
+# Before compiling, the Kotlin bindings are regenerated from the library (and patched,
+# scripts/patch-bindings.py) and must match BINDINGS_DIR byte for byte; at load time the
+# generated code also checks uniffi's API checksums against the library.
 #
 # The last line is always `kotlin: N passed, M failed`. The exit status is non-zero if a test
 # failed or if nothing could be run (missing library, drift, compile error: counted as 1 failure).
@@ -60,7 +60,7 @@ if [ ! -f "$LIB" ]; then
     log "building vaxpass-ffi"
     (cd "$ROOT" && cargo build --locked -p vaxpass-ffi >&2) || give_up "cargo build -p vaxpass-ffi failed"
 fi
-if [ ! -f "$BINDINGS_KT" ]; then
+if [ ! -f "$BINDINGS_KT" ] || [ ! -f "$BINDINGS_DIR/uniffi-jvm.toml" ]; then
     log "generating bindings into $BINDINGS_DIR"
     "$ROOT/scripts/generate-bindings.sh" "$LIB" "$BINDINGS_DIR" || give_up "generate-bindings.sh failed"
 fi
@@ -71,14 +71,15 @@ mkdir -p "$BUILD/src"
 # Work on a copy: another job may regenerate BINDINGS_DIR while this one compiles.
 cp "$BINDINGS_KT" "$BUILD/src/vaxpass.kt" || give_up "cannot read $BINDINGS_KT"
 
-# Drift check (stands in for the omitted runtime checksums, uniffi issues #2740 and #2939).
+# Drift check: the bindings compiled here are exactly what this library generates (with the JVM
+# settings generate-bindings.sh wrote beside them).
 if ! (cd "$ROOT" && cargo build --locked --quiet -p uniffi-bindgen >&2); then
     [ -x "$ROOT/target/debug/uniffi-bindgen" ] || give_up "cargo build -p uniffi-bindgen failed"
     log "WARNING: cargo build -p uniffi-bindgen failed; using the existing target/debug/uniffi-bindgen"
 fi
 # (library mode runs `cargo metadata`, so from the workspace)
 (cd "$ROOT" && target/debug/uniffi-bindgen generate --no-format --library "$LIB" \
-    --config bindings/uniffi.toml --language kotlin --out-dir "$BUILD/regenerated" >/dev/null) \
+    --config "$BINDINGS_DIR/uniffi-jvm.toml" --language kotlin --out-dir "$BUILD/regenerated" >/dev/null) \
     || give_up "uniffi-bindgen failed on $LIB"
 python3 "$ROOT/scripts/patch-bindings.py" kotlin "$BUILD/regenerated/io/vaxpass/vaxpass.kt" \
     || give_up "scripts/patch-bindings.py kotlin failed"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Binding test runner. Builds vaxpass-ffi, regenerates the bindings from the built library,
 # fails if the committed generated sources drift from them, then runs the Kotlin, Swift and
-# Python tests against that library (each installs its toolchain on first use, cached after).
+# Python tests against that library (each installs its toolchain on first use, cached after),
+# and the packaging checks (tests/packaging/run.sh).
 # The last line is the total: "bindings: N passed, M failed".
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -37,10 +38,14 @@ if [[ "$summary" =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
     failed=$((failed + BASH_REMATCH[2]))
 fi
 
-for language in kotlin swift python; do
+# Then the packaging checks (tests/packaging/run.sh): the 16 KB page alignment of the library
+# just built, and the Swift package's privacy manifest.
+for language in kotlin swift python packaging; do
     log="$root/target/bindings-$language.log"
+    runner="tests/bindings/$language.sh"
+    [ "$language" = packaging ] && runner=tests/packaging/run.sh
     status=0
-    bash "tests/bindings/$language.sh" 2>&1 | tee "$log" || status=$?
+    bash "$runner" 2>&1 | tee "$log" || status=$?
     summary="$(tail -n 1 "$log")"
     if [[ "$summary" =~ ^$language:\ ([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
         passed=$((passed + BASH_REMATCH[1]))
