@@ -13,6 +13,7 @@ pub struct Metrics {
     pub proofs_checked: AtomicU64,
     refused_proof: [AtomicU64; RefusalCause::ALL.len()],
     pub refused_nonce: AtomicU64,
+    pub identity_unavailable: AtomicU64,
     pub refused_address_limit: AtomicU64,
     pub refused_global_limit: AtomicU64,
 }
@@ -69,6 +70,11 @@ impl Metrics {
             "vaxpass_enrolment_nonce_refused_total",
             "Enrolments whose nonce was unknown, expired or used; their proof was not looked at.",
             &[("", get(&self.refused_nonce))],
+        );
+        counter(
+            "vaxpass_enrolment_identity_unavailable_total",
+            "Enrolments answered 503 because the identity provider could not be asked.",
+            &[("", get(&self.identity_unavailable))],
         );
         counter(
             "vaxpass_enrolment_limited_total",

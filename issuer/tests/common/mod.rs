@@ -225,10 +225,27 @@ fn getrandom_fill(bytes: &mut [u8]) {
 pub struct Server {
     pub child: Child,
     pub addr: SocketAddr,
+    /// Every line the server wrote to stderr, when started with [`Server::start_logged`].
+    pub log: Option<Arc<std::sync::Mutex<Vec<String>>>>,
 }
 
 impl Server {
     pub fn start(env: &Env, extra: &[&str]) -> Self {
+        Self::spawn(env, extra, false)
+    }
+
+    /// Like [`Server::start`], keeping the server's log lines (also echoed to stderr).
+    pub fn start_logged(env: &Env, extra: &[&str]) -> Self {
+        Self::spawn(env, extra, true)
+    }
+
+    /// The log lines so far.
+    pub fn log_lines(&self) -> Vec<String> {
+        let log = self.log.as_ref().expect("started with start_logged");
+        log.lock().unwrap().clone()
+    }
+
+    fn spawn(env: &Env, extra: &[&str], logged: bool) -> Self {
         let mut child = Command::new(BIN)
             .arg("--key-file")
             .arg(&env.key_file)
@@ -243,9 +260,24 @@ impl Server {
             ])
             .args(extra)
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(if logged {
+                Stdio::piped()
+            } else {
+                Stdio::inherit()
+            })
             .spawn()
             .unwrap();
+        let log = child.stderr.take().map(|stderr| {
+            let log = Arc::new(std::sync::Mutex::new(Vec::new()));
+            let lines = log.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                    let _ = writeln!(std::io::stderr(), "{line}");
+                    lines.lock().unwrap().push(line);
+                }
+            });
+            log
+        });
         let stdout = child.stdout.take().unwrap();
         let mut lines = BufReader::new(stdout).lines();
         let addr = loop {
@@ -259,7 +291,7 @@ impl Server {
         };
         // Keep draining stdout so the server never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
-        Self { child, addr }
+        Self { child, addr, log }
     }
 
     pub fn pid(&self) -> u32 {

@@ -1,0 +1,475 @@
+//! OpenID Connect: the identity proof is an ID token (`OIDC:<jwt>`) the wallet obtained from the
+//! authority's identity provider with the authorization code flow and PKCE, its `nonce` set to
+//! [`vaxpass::enrolment::oidc_nonce`] of this enrolment's nonce and device key.
+//!
+//! The token is checked before anything is built from it: its size, its signature against the
+//! provider's published keys (discovered from `/.well-known/openid-configuration`, cached, fetched
+//! again when they grow old or a token names an unknown `kid`, at most once per
+//! [`OidcConfig::refetch_interval`], so a stream of bogus kids cannot make the service hammer the
+//! provider), with only the asymmetric algorithms the provider announces (never `none` or HS*);
+//! then `iss`, `aud` (and `azp`), `exp`, `iat` (not in the future beyond the leeway, not older
+//! than [`OidcConfig::max_age`]), the bound `nonce`, and that this token was not presented
+//! before. The configured claim (`sub` by default) is then looked up, as a keyed hash, in the
+//! registry. A provider that cannot be asked is [`IdentityError::Unavailable`] (a 503): retrying
+//! later helps. Nothing here logs or returns the token or its claims.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::str::FromStr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::jwk::Jwk;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use vaxpass::enrolment::{oidc_nonce, parse_oidc_identity_proof};
+
+use super::{CodeKey, Enrolling, Identified, IdentityError, IdentityProvider, RefusalCause};
+use crate::store::Store;
+
+/// The signature algorithms an ID token may use, whatever a provider announces: asymmetric only
+/// (a shared secret would let every client of the provider forge tokens for the others).
+const ASYMMETRIC: [Algorithm; 9] = [
+    Algorithm::RS256,
+    Algorithm::RS384,
+    Algorithm::RS512,
+    Algorithm::PS256,
+    Algorithm::PS384,
+    Algorithm::PS512,
+    Algorithm::ES256,
+    Algorithm::ES384,
+    Algorithm::EdDSA,
+];
+
+/// Largest discovery document or key set read from the provider.
+const MAX_DOCUMENT_BYTES: usize = 64 * 1024;
+/// Most keys of a key set that are kept.
+const MAX_KEYS: usize = 32;
+
+/// How the service trusts its identity provider.
+#[derive(Debug, Clone)]
+pub struct OidcConfig {
+    /// The provider's issuer identifier, exactly as its tokens' `iss` (https, or http on a
+    /// loopback address for tests).
+    pub issuer: String,
+    /// The wallet app's client id at the provider: the tokens' audience.
+    pub client_id: String,
+    /// The claim that names the citizen in the registry (`registry add --subject`).
+    pub subject_claim: String,
+    /// Clock difference tolerated with the provider, for `exp` and `iat`.
+    pub leeway: Duration,
+    /// Oldest `iat` accepted: a token is used right after the login that made it.
+    pub max_age: Duration,
+    /// How long a request to the provider may take.
+    pub http_timeout: Duration,
+    /// How long fetched keys are used before they are fetched again.
+    pub keys_lifetime: Duration,
+    /// Fewest time between two fetches: after an unknown `kid`, a failed fetch, or at start.
+    pub refetch_interval: Duration,
+}
+
+impl OidcConfig {
+    pub fn new(issuer: &str, client_id: &str) -> Self {
+        Self {
+            issuer: issuer.trim_end_matches('/').to_owned(),
+            client_id: client_id.to_owned(),
+            subject_claim: "sub".to_owned(),
+            leeway: Duration::from_secs(60),
+            max_age: Duration::from_secs(10 * 60),
+            http_timeout: Duration::from_secs(5),
+            keys_lifetime: Duration::from_secs(60 * 60),
+            refetch_interval: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Refuses a URL the service would fetch keys from unless it is https, or http to loopback.
+pub fn check_provider_url(url: &str) -> Result<(), String> {
+    let parsed = reqwest::Url::parse(url).map_err(|e| format!("{url} is not a URL: {e}"))?;
+    let host = parsed.host_str().unwrap_or_default();
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let loopback = host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    match parsed.scheme() {
+        "https" => Ok(()),
+        "http" if loopback => Ok(()),
+        _ => Err(format!(
+            "{url}: the identity provider is reached over https (http only on loopback)"
+        )),
+    }
+}
+
+/// What the provider publishes, as last fetched.
+struct Published {
+    algorithms: Vec<Algorithm>,
+    keys: Vec<Jwk>,
+    fetched: Instant,
+}
+
+#[derive(Default)]
+struct Keys {
+    published: Option<Published>,
+    last_attempt: Option<Instant>,
+}
+
+/// Hashes of the tokens accepted, each until its expiry has passed.
+#[derive(Default)]
+struct Seen {
+    tokens: HashMap<[u8; 32], i64>,
+    prune_at: usize,
+}
+
+/// Verifies ID tokens of one provider and maps them to the registry.
+pub struct OidcProvider {
+    config: OidcConfig,
+    store: Arc<dyn Store>,
+    key: CodeKey,
+    http: reqwest::Client,
+    keys: tokio::sync::Mutex<Keys>,
+    seen: Mutex<Seen>,
+}
+
+impl fmt::Debug for OidcProvider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OidcProvider")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Deserialize)]
+struct Discovery {
+    issuer: String,
+    jwks_uri: String,
+    #[serde(default)]
+    id_token_signing_alg_values_supported: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct KeySet {
+    keys: Vec<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Audience {
+    One(String),
+    Many(Vec<String>),
+}
+
+#[derive(Deserialize)]
+struct Claims {
+    iss: String,
+    aud: Audience,
+    azp: Option<String>,
+    exp: i64,
+    iat: i64,
+    nonce: Option<String>,
+    #[serde(flatten)]
+    other: serde_json::Map<String, serde_json::Value>,
+}
+
+impl OidcProvider {
+    pub fn new(config: OidcConfig, store: Arc<dyn Store>, key: CodeKey) -> Result<Self, String> {
+        check_provider_url(&config.issuer)?;
+        let http = reqwest::Client::builder()
+            .timeout(config.http_timeout)
+            .connect_timeout(config.http_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| format!("building the HTTP client: {e}"))?;
+        Ok(Self {
+            config,
+            store,
+            key,
+            http,
+            keys: tokio::sync::Mutex::new(Keys::default()),
+            seen: Mutex::new(Seen::default()),
+        })
+    }
+
+    /// Checks the token and returns the configured claim's value.
+    async fn verify(&self, token: &str, enrolling: &Enrolling<'_>) -> Result<String, Refusal> {
+        let header = jsonwebtoken::decode_header(token).map_err(|_| Refusal::Malformed)?;
+        if !ASYMMETRIC.contains(&header.alg) {
+            return Err(Refusal::BadSignature);
+        }
+        let key = self.key_for(header.kid.as_deref(), header.alg).await?;
+        let mut validation = Validation::new(header.alg);
+        // The claims are checked below, against this service's clock and its own rules.
+        validation.required_spec_claims = HashSet::new();
+        validation.validate_exp = false;
+        validation.validate_aud = false;
+        validation.leeway = 0;
+        let claims = jsonwebtoken::decode::<Claims>(token, &key, &validation)
+            .map_err(|e| match e.kind() {
+                ErrorKind::InvalidToken
+                | ErrorKind::Base64(_)
+                | ErrorKind::Json(_)
+                | ErrorKind::Utf8(_)
+                | ErrorKind::MissingRequiredClaim(_)
+                | ErrorKind::InvalidClaimFormat(_) => Refusal::Malformed,
+                _ => Refusal::BadSignature,
+            })?
+            .claims;
+
+        if claims.iss != self.config.issuer {
+            return Err(Refusal::WrongIssuer);
+        }
+        let client = &self.config.client_id;
+        let audience_ok = match &claims.aud {
+            Audience::One(aud) => aud == client,
+            // Several audiences: the token must say it was issued to us (`azp`).
+            Audience::Many(auds) => auds.contains(client) && claims.azp.is_some(),
+        };
+        if !audience_ok || claims.azp.as_ref().is_some_and(|azp| azp != client) {
+            return Err(Refusal::WrongAudience);
+        }
+        let now = chrono::Utc::now().timestamp();
+        let leeway = seconds(self.config.leeway);
+        if now > claims.exp.saturating_add(leeway) {
+            return Err(Refusal::Expired);
+        }
+        if claims.iat > now.saturating_add(leeway)
+            || now.saturating_sub(claims.iat) > seconds(self.config.max_age)
+        {
+            return Err(Refusal::NotFresh);
+        }
+        let expected = oidc_nonce(enrolling.nonce, enrolling.device_key);
+        let nonce_ok = claims
+            .nonce
+            .as_ref()
+            .is_some_and(|nonce| bool::from(nonce.as_bytes().ct_eq(expected.as_bytes())));
+        if !nonce_ok {
+            return Err(Refusal::NonceMismatch);
+        }
+        let subject = match claims.other.get(&self.config.subject_claim) {
+            Some(serde_json::Value::String(subject)) if !subject.is_empty() => subject.clone(),
+            _ => return Err(Refusal::Malformed),
+        };
+        self.first_use(token, claims.exp.saturating_add(leeway), now)?;
+        Ok(subject)
+    }
+
+    /// Records the token as presented; refuses it if it was presented before.
+    fn first_use(&self, token: &str, until: i64, now: i64) -> Result<(), Refusal> {
+        let hash: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        let mut seen = self.seen.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if seen.tokens.len() >= seen.prune_at {
+            seen.tokens.retain(|_, until| *until >= now);
+            seen.prune_at = (2 * seen.tokens.len()).max(1024);
+        }
+        if seen.tokens.get(&hash).is_some_and(|until| *until >= now) {
+            return Err(Refusal::Replayed);
+        }
+        seen.tokens.insert(hash, until);
+        Ok(())
+    }
+
+    /// The published key a token names, fetching the keys when there are none yet, when they are
+    /// old, or when the kid is unknown, each at most once per refetch interval.
+    async fn key_for(&self, kid: Option<&str>, alg: Algorithm) -> Result<DecodingKey, Refusal> {
+        let mut keys = self.keys.lock().await;
+        let old = keys
+            .published
+            .as_ref()
+            .is_none_or(|p| p.fetched.elapsed() >= self.config.keys_lifetime);
+        if old && self.may_fetch(&keys) {
+            self.fetch(&mut keys).await;
+        }
+        let find = |keys: &Keys| {
+            let published = keys.published.as_ref()?;
+            let jwk = match kid {
+                Some(kid) => published.keys.iter().find(|k| {
+                    k.common.key_id.as_deref() == Some(kid)
+                })?,
+                // Without a kid, only a provider with a single key is unambiguous.
+                None if published.keys.len() == 1 => published.keys.first()?,
+                None => return None,
+            };
+            Some((jwk.clone(), published.algorithms.contains(&alg)))
+        };
+        let found = match find(&keys) {
+            Some(found) => Some(found),
+            None if self.may_fetch(&keys) => {
+                self.fetch(&mut keys).await;
+                find(&keys)
+            }
+            None => None,
+        };
+        let Some((jwk, announced)) = found else {
+            return Err(if keys.published.is_none() {
+                Refusal::Unavailable
+            } else {
+                Refusal::BadSignature
+            });
+        };
+        let alg_matches = jwk
+            .common
+            .key_algorithm
+            .is_none_or(|key_alg| Algorithm::from_str(&key_alg.to_string()).ok() == Some(alg));
+        if !announced || !alg_matches {
+            return Err(Refusal::BadSignature);
+        }
+        DecodingKey::from_jwk(&jwk).map_err(|_| Refusal::BadSignature)
+    }
+
+    fn may_fetch(&self, keys: &Keys) -> bool {
+        keys.last_attempt
+            .is_none_or(|at| at.elapsed() >= self.config.refetch_interval)
+    }
+
+    /// Fetches the discovery document and the key set; on failure the keys held are kept.
+    async fn fetch(&self, keys: &mut Keys) {
+        keys.last_attempt = Some(Instant::now());
+        match self.fetch_published().await {
+            Ok(published) => keys.published = Some(published),
+            Err(why) => eprintln!(
+                "vaxpass-issuer: identity provider {}: {why}",
+                self.config.issuer
+            ),
+        }
+    }
+
+    async fn fetch_published(&self) -> Result<Published, String> {
+        let discovery: Discovery = self
+            .get_json(&format!(
+                "{}/.well-known/openid-configuration",
+                self.config.issuer
+            ))
+            .await?;
+        if discovery.issuer != self.config.issuer {
+            return Err("its discovery document names another issuer".into());
+        }
+        check_provider_url(&discovery.jwks_uri)?;
+        let algorithms: Vec<Algorithm> = discovery
+            .id_token_signing_alg_values_supported
+            .iter()
+            .filter_map(|name| Algorithm::from_str(name).ok())
+            .filter(|alg| ASYMMETRIC.contains(alg))
+            .collect();
+        if algorithms.is_empty() {
+            return Err("it announces no asymmetric ID token signing algorithm".into());
+        }
+        let set: KeySet = self.get_json(&discovery.jwks_uri).await?;
+        // A key of a type this service does not know is skipped, not a reason to keep none.
+        let keys: Vec<Jwk> = set
+            .keys
+            .into_iter()
+            .filter_map(|key| serde_json::from_value::<Jwk>(key).ok())
+            .filter(|key| {
+                !matches!(
+                    key.common.public_key_use,
+                    Some(jsonwebtoken::jwk::PublicKeyUse::Encryption)
+                )
+            })
+            .take(MAX_KEYS)
+            .collect();
+        if keys.is_empty() {
+            return Err("its key set has no usable key".into());
+        }
+        Ok(Published {
+            algorithms,
+            keys,
+            fetched: Instant::now(),
+        })
+    }
+
+    /// GETs a JSON document of at most [`MAX_DOCUMENT_BYTES`].
+    async fn get_json<T: DeserializeOwned>(&self, url: &str) -> Result<T, String> {
+        let mut response = self
+            .http
+            .get(url)
+            .header("accept", "application/json")
+            .send()
+            .await
+            .map_err(|e| format!("fetching {url}: {}", e.without_url()))?;
+        if !response.status().is_success() {
+            return Err(format!("{url} answered {}", response.status()));
+        }
+        let too_large = || format!("{url} sent more than {MAX_DOCUMENT_BYTES} bytes");
+        if response
+            .content_length()
+            .is_some_and(|n| n > MAX_DOCUMENT_BYTES as u64)
+        {
+            return Err(too_large());
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| format!("reading {url}: {}", e.without_url()))?
+        {
+            if body.len() + chunk.len() > MAX_DOCUMENT_BYTES {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        serde_json::from_slice(&body).map_err(|e| format!("{url} is not the JSON expected: {e}"))
+    }
+}
+
+/// Why a token was not accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Refusal {
+    Malformed,
+    BadSignature,
+    WrongIssuer,
+    WrongAudience,
+    Expired,
+    NotFresh,
+    NonceMismatch,
+    Replayed,
+    Unavailable,
+}
+
+impl From<Refusal> for IdentityError {
+    fn from(refusal: Refusal) -> Self {
+        let cause = match refusal {
+            Refusal::Malformed => RefusalCause::Malformed,
+            Refusal::BadSignature => RefusalCause::BadSignature,
+            Refusal::WrongIssuer => RefusalCause::WrongIssuer,
+            Refusal::WrongAudience => RefusalCause::WrongAudience,
+            Refusal::Expired => RefusalCause::Expired,
+            Refusal::NotFresh => RefusalCause::NotFresh,
+            Refusal::NonceMismatch => RefusalCause::NonceMismatch,
+            Refusal::Replayed => RefusalCause::Replayed,
+            Refusal::Unavailable => return IdentityError::Unavailable,
+        };
+        IdentityError::Refused(cause)
+    }
+}
+
+fn seconds(duration: Duration) -> i64 {
+    i64::try_from(duration.as_secs()).unwrap_or(i64::MAX)
+}
+
+#[async_trait]
+impl IdentityProvider for OidcProvider {
+    async fn identify(
+        &self,
+        proof: &[u8],
+        enrolling: &Enrolling<'_>,
+    ) -> Result<Identified, IdentityError> {
+        let token = parse_oidc_identity_proof(proof)
+            .ok_or(IdentityError::Refused(RefusalCause::Malformed))?;
+        let subject = self.verify(token, enrolling).await?;
+        let citizen = self
+            .store
+            .citizen_by_subject(&self.key.hash_subject(&subject))
+            .await
+            .map_err(|_| IdentityError::Unavailable)?
+            .ok_or(IdentityError::Refused(RefusalCause::NoMatch))?;
+        Ok(Identified {
+            citizen,
+            one_time_code: None,
+        })
+    }
+}
