@@ -103,6 +103,8 @@ impl Browser {
     /// Logs in as `subject` for `client_id` with `nonce`: authorization request with PKCE, the
     /// login form, the consent page, then the code exchanged at the token endpoint.
     fn login(&mut self, client_id: &str, subject: &str, nonce: &str) -> Login {
+        // Each login from a fresh browser: no session, so the provider asks to log in and consent.
+        self.cookies.clear();
         let verifier = Base64UrlUnpadded::encode_string(&common::rand_bytes::<32>());
         let challenge = Base64UrlUnpadded::encode_string(&Sha256::digest(verifier.as_bytes()));
         let state = hex::encode(common::rand_bytes::<8>());
@@ -440,7 +442,8 @@ fn every_refused_id_token_gets_the_one_401_and_changes_nothing_stored() {
     assert_eq!(enrolled.issued, before.issued + 1);
     let nonce_refusals = common::metric(&server, "vaxpass_enrolment_nonce_refused_total");
     let again = server.post("/v1/enrolment", &headers, &request);
-    assert_eq!(again.status, 401, "{}", again.text());
+    assert_eq!(again.status, 409, "{}", again.text());
+    assert_eq!(again.error_code(), "nonce_unknown_or_used");
     assert_eq!(
         common::metric(&server, "vaxpass_enrolment_nonce_refused_total"),
         nonce_refusals + 1

@@ -174,8 +174,14 @@ pub fn run(ctx: &Context, command: Command) -> Result<Outcome> {
                     let token = String::from_utf8(read_file(&token_file)?)
                         .map_err(|_| Error::new("the ID token file is not text"))?;
                     let kept = ctx.path(OIDC_NONCE_FILE);
-                    let nonce = parse_hex(String::from_utf8_lossy(&read_file(&kept)?).trim())
-                        .map_err(|_| Error::new("no enrolment nonce kept: run `wallet oidc-nonce`"))?;
+                    let no_nonce = || {
+                        Error::new(
+                            "no enrolment nonce kept: run `vaxpass wallet oidc-nonce` and log in \
+                             again (a nonce is used once)",
+                        )
+                    };
+                    let text = std::fs::read_to_string(&kept).map_err(|_| no_nonce())?;
+                    let nonce = parse_hex(&text).map_err(|_| no_nonce())?;
                     // A nonce is used once, whatever the answer.
                     std::fs::remove_file(&kept)
                         .map_err(|e| Error::new(format!("removing {}: {e}", kept.display())))?;
