@@ -3,8 +3,8 @@
 
 use std::fmt;
 
-use ciborium::value::Value;
 use base64ct::Encoding as _;
+use ciborium::value::Value;
 use sha2::{Digest, Sha256};
 
 use crate::cbor::{self, IntMap};
@@ -254,7 +254,10 @@ mod tests {
         assert_eq!(proof, b"OIDC:aaa.bbb.ccc");
         assert_eq!(parse_oidc_identity_proof(&proof), Some("aaa.bbb.ccc"));
         assert_eq!(parse_oidc_identity_proof(b"OIDC:"), None);
-        assert_eq!(parse_oidc_identity_proof(b"0123456789ABCDEF:1985-03-14"), None);
+        assert_eq!(
+            parse_oidc_identity_proof(b"0123456789ABCDEF:1985-03-14"),
+            None
+        );
         assert_eq!(parse_oidc_identity_proof(b"OIDC:\xff"), None);
         let huge = oidc_identity_proof(&"a".repeat(MAX_IDENTITY_PROOF_BYTES));
         assert_eq!(parse_oidc_identity_proof(&huge), None);

@@ -140,11 +140,7 @@ impl Browser {
                         self.send(
                             "POST",
                             &action,
-                            &[
-                                ("prompt", "login"),
-                                ("login", subject),
-                                ("password", "any"),
-                            ],
+                            &[("prompt", "login"), ("login", subject), ("password", "any")],
                         )
                     } else if page.contains("value=\"consent\"") {
                         assert!(!consented, "the consent page came twice");
@@ -289,8 +285,20 @@ fn assert_refused(server: &Server, reply: &Reply, cause: &str, before: u64) {
 fn assert_unchanged(env: &Env, before: Counts) {
     let after = env.counts();
     assert_eq!(
-        (after.citizens, after.codes_used, after.issued, after.revoked, after.lists),
-        (before.citizens, before.codes_used, before.issued, before.revoked, before.lists),
+        (
+            after.citizens,
+            after.codes_used,
+            after.issued,
+            after.revoked,
+            after.lists
+        ),
+        (
+            before.citizens,
+            before.codes_used,
+            before.issued,
+            before.revoked,
+            before.lists
+        ),
         "a refusal changed nothing stored"
     );
 }
@@ -466,12 +474,7 @@ fn an_expired_id_token_is_refused_and_changes_nothing_stored() {
     env.cli_ok(&["init"]);
     let subject = register(&env, "최지우");
     // The provider's `short-lived` client gets ID tokens valid for 1 second; no leeway here.
-    let server = serve(
-        &env,
-        &issuer,
-        "short-lived",
-        &["--oidc-leeway-secs", "0"],
-    );
+    let server = serve(&env, &issuer, "short-lived", &["--oidc-leeway-secs", "0"]);
     let phone = tempfile::tempdir().unwrap();
     let wallet = common::wallet(phone.path(), "phone");
     let before = env.counts();
@@ -512,7 +515,8 @@ fn a_provider_that_cannot_be_reached_gets_a_503_and_changes_nothing_stored() {
     let after = env.counts();
     assert_unchanged(&env, before);
     assert_eq!(
-        after.nonces, before.nonces + 1,
+        after.nonces,
+        before.nonces + 1,
         "the nonce is kept for a retry"
     );
     assert_log_clean(&server, &[&login.id_token, &login.code, &subject]);
@@ -617,8 +621,5 @@ fn self_signed(issuer: &str, subject: &str, nonce: &str, alg: &str) -> String {
         "none" => Vec::new(),
         _ => common::rand_bytes::<32>().to_vec(),
     };
-    format!(
-        "{message}.{}",
-        Base64UrlUnpadded::encode_string(&signature)
-    )
+    format!("{message}.{}", Base64UrlUnpadded::encode_string(&signature))
 }

@@ -52,8 +52,12 @@ pub enum Command {
         server: String,
         /// The enrolment code the authority gave you, e.g. 7K3M-Q9X2-ABCD-EFG0 (checked for
         /// typos before anything is sent).
-        #[arg(long, value_name = "CODE", required_unless_present = "oidc_token_file",
-              requires = "birth_date")]
+        #[arg(
+            long,
+            value_name = "CODE",
+            required_unless_present = "oidc_token_file",
+            requires = "birth_date"
+        )]
         code: Option<String>,
         /// Your date of birth, YYYY-MM-DD: the code is accepted only together with it.
         #[arg(long, value_name = "DATE", requires = "code")]

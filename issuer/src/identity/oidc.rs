@@ -261,7 +261,10 @@ impl OidcProvider {
     /// Records the token as presented; refuses it if it was presented before.
     fn first_use(&self, token: &str, until: i64, now: i64) -> Result<(), Refusal> {
         let hash: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-        let mut seen = self.seen.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut seen = self
+            .seen
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if seen.tokens.len() >= seen.prune_at {
             seen.tokens.retain(|_, until| *until >= now);
             seen.prune_at = (2 * seen.tokens.len()).max(1024);
@@ -287,9 +290,10 @@ impl OidcProvider {
         let find = |keys: &Keys| {
             let published = keys.published.as_ref()?;
             let jwk = match kid {
-                Some(kid) => published.keys.iter().find(|k| {
-                    k.common.key_id.as_deref() == Some(kid)
-                })?,
+                Some(kid) => published
+                    .keys
+                    .iter()
+                    .find(|k| k.common.key_id.as_deref() == Some(kid))?,
                 // Without a kid, only a provider with a single key is unambiguous.
                 None if published.keys.len() == 1 => published.keys.first()?,
                 None => return None,
@@ -471,5 +475,160 @@ impl IdentityProvider for OidcProvider {
             citizen,
             one_time_code: None,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use base64ct::{Base64UrlUnpadded, Encoding};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use vaxpass::keys::Ed25519KeyPair;
+
+    use super::*;
+    use crate::config::StoreUrl;
+    use crate::store::DeviceHash;
+
+    #[test]
+    fn keys_are_fetched_over_https_or_from_loopback_only() {
+        for good in [
+            "https://id.example.kr",
+            "http://127.0.0.1:8080",
+            "http://localhost:1",
+            "http://[::1]:9",
+        ] {
+            assert!(check_provider_url(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "http://id.example.kr",
+            "http://10.0.0.1",
+            "ftp://127.0.0.1",
+            "not a url",
+        ] {
+            assert!(check_provider_url(bad).is_err(), "{bad}");
+        }
+    }
+
+    /// A provider on a loopback port that publishes one Ed25519 key and counts key-set fetches.
+    async fn tiny_provider(key: &Ed25519KeyPair) -> (String, Arc<AtomicUsize>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let issuer = format!("http://{}", listener.local_addr().unwrap());
+        let discovery = serde_json::json!({
+            "issuer": issuer,
+            "jwks_uri": format!("{issuer}/jwks"),
+            "id_token_signing_alg_values_supported": ["EdDSA", "HS256", "none"],
+        })
+        .to_string();
+        let jwks = serde_json::json!({ "keys": [{
+            "kty": "OKP", "crv": "Ed25519", "kid": "k1", "alg": "EdDSA", "use": "sig",
+            "x": Base64UrlUnpadded::encode_string(&key.public()),
+        }]})
+        .to_string();
+        let fetches = Arc::new(AtomicUsize::new(0));
+        let counter = fetches.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut stream, _)) = listener.accept().await else {
+                    return;
+                };
+                let mut head = vec![0u8; 4096];
+                let n = stream.read(&mut head).await.unwrap_or(0);
+                let head = String::from_utf8_lossy(&head[..n]);
+                let body = if head.starts_with("GET /jwks ") {
+                    counter.fetch_add(1, Ordering::SeqCst);
+                    &jwks
+                } else {
+                    &discovery
+                };
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\
+                     connection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(answer.as_bytes()).await;
+            }
+        });
+        (issuer, fetches)
+    }
+
+    fn token(key: &Ed25519KeyPair, kid: &str, claims: serde_json::Value) -> String {
+        let header = serde_json::json!({ "alg": "EdDSA", "kid": kid });
+        let message = format!(
+            "{}.{}",
+            Base64UrlUnpadded::encode_string(header.to_string().as_bytes()),
+            Base64UrlUnpadded::encode_string(claims.to_string().as_bytes())
+        );
+        let signature = Base64UrlUnpadded::encode_string(&key.sign(message.as_bytes()));
+        format!("{message}.{signature}")
+    }
+
+    async fn provider(issuer: &str, refetch: Duration) -> OidcProvider {
+        let dir = tempfile::tempdir().unwrap();
+        let url = StoreUrl::Sqlite(dir.path().join("issuer.sqlite"));
+        let store = crate::store::open(&url).await.unwrap();
+        std::mem::forget(dir); // the store outlives this helper
+        let config = OidcConfig {
+            refetch_interval: refetch,
+            ..OidcConfig::new(issuer, "wallet")
+        };
+        OidcProvider::new(config, store, CodeKey::from_bytes([3; 32])).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_stream_of_unknown_kids_fetches_the_keys_at_most_once_per_interval() {
+        let key = Ed25519KeyPair::generate();
+        let (issuer, fetches) = tiny_provider(&key).await;
+        let device =
+            vaxpass::DevicePublicKey::from_bytes(&Ed25519KeyPair::generate().public()).unwrap();
+        let nonce = [5u8; 32];
+        let enrolling = Enrolling {
+            nonce: &nonce,
+            device_key: &device,
+            device: DeviceHash::of(&device),
+        };
+        let now = chrono::Utc::now().timestamp();
+        let claims = serde_json::json!({
+            "iss": issuer, "aud": "wallet", "sub": "nobody", "iat": now, "exp": now + 60,
+            "nonce": oidc_nonce(&nonce, &device),
+        });
+        let proof =
+            |kid: &str| vaxpass::enrolment::oidc_identity_proof(&token(&key, kid, claims.clone()));
+
+        for (refetch, most) in [(Duration::from_secs(3600), 1), (Duration::ZERO, 21)] {
+            let before = fetches.load(Ordering::SeqCst);
+            let oidc = provider(&issuer, refetch).await;
+            for i in 0..20 {
+                let refused = oidc
+                    .identify(&proof(&format!("bogus-{i}")), &enrolling)
+                    .await;
+                assert_eq!(
+                    refused,
+                    Err(IdentityError::Refused(RefusalCause::BadSignature))
+                );
+            }
+            assert_eq!(fetches.load(Ordering::SeqCst) - before, most, "{refetch:?}");
+            // The published key verifies: the token is refused only for its unknown subject.
+            let known = oidc.identify(&proof("k1"), &enrolling).await;
+            assert_eq!(known, Err(IdentityError::Refused(RefusalCause::NoMatch)));
+        }
+    }
+
+    #[tokio::test]
+    async fn a_token_presented_twice_is_refused_the_second_time() {
+        let key = Ed25519KeyPair::generate();
+        let (issuer, _) = tiny_provider(&key).await;
+        let oidc = provider(&issuer, Duration::from_secs(30)).await;
+        let now = chrono::Utc::now().timestamp();
+        assert_eq!(oidc.first_use("a.b.c", now + 60, now), Ok(()));
+        assert_eq!(
+            oidc.first_use("a.b.c", now + 60, now),
+            Err(Refusal::Replayed)
+        );
+        assert_eq!(oidc.first_use("a.b.d", now + 60, now), Ok(()));
+        // Once expired it is forgotten (and refused for its expiry anyway).
+        assert_eq!(oidc.first_use("a.b.c", now + 60, now + 61), Ok(()));
     }
 }

@@ -20,7 +20,8 @@ use vaxpass::{CredentialId, IssueRequest, PassData, Person};
 use super::{
     assemble_passes, credential_id, hash32, kid, timestamp, AuditEntry, Batch, CitizenId, CodeHash,
     CodeStatus, Counts, DeviceHash, ListHead, ListKind, NewCitizen, Outcome, PublishedList,
-    Refusal, Resign, Revoked, SignedCredential, Store, StoreError, SubjectHash, StoreResult, MAX_ID_ATTEMPTS,
+    Refusal, Resign, Revoked, SignedCredential, Store, StoreError, StoreResult, SubjectHash,
+    MAX_ID_ATTEMPTS,
 };
 
 const MIGRATIONS: &[&str] = &[

@@ -16,7 +16,8 @@ use vaxpass::{CredentialId, PassData, Person};
 use super::{
     assemble_passes, credential_id, hash32, kid, timestamp, AuditEntry, Batch, CitizenId, CodeHash,
     CodeStatus, Counts, DeviceHash, Enrolment, ListHead, ListKind, NewCitizen, Outcome,
-    PublishedList, Refusal, Resign, Revoked, Store, StoreError, SubjectHash, StoreResult, MAX_ID_ATTEMPTS,
+    PublishedList, Refusal, Resign, Revoked, Store, StoreError, StoreResult, SubjectHash,
+    MAX_ID_ATTEMPTS,
 };
 
 const MIGRATIONS: &[&str] = &[
