@@ -514,14 +514,23 @@ mod tests {
 
     /// A provider on a loopback port that publishes one Ed25519 key and counts key-set fetches.
     async fn tiny_provider(key: &Ed25519KeyPair) -> (String, Arc<AtomicUsize>) {
+        tiny_provider_padded(key, 0).await
+    }
+
+    /// Like [`tiny_provider`], its discovery document padded with `padding` bytes of whitespace.
+    async fn tiny_provider_padded(
+        key: &Ed25519KeyPair,
+        padding: usize,
+    ) -> (String, Arc<AtomicUsize>) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let issuer = format!("http://{}", listener.local_addr().unwrap());
-        let discovery = serde_json::json!({
+        let mut discovery = serde_json::json!({
             "issuer": issuer,
             "jwks_uri": format!("{issuer}/jwks"),
             "id_token_signing_alg_values_supported": ["EdDSA", "HS256", "none"],
         })
         .to_string();
+        discovery.push_str(&" ".repeat(padding));
         let jwks = serde_json::json!({ "keys": [{
             "kty": "OKP", "crv": "Ed25519", "kid": "k1", "alg": "EdDSA", "use": "sig",
             "x": Base64UrlUnpadded::encode_string(&key.public()),
@@ -614,6 +623,112 @@ mod tests {
             let known = oidc.identify(&proof("k1"), &enrolling).await;
             assert_eq!(known, Err(IdentityError::Refused(RefusalCause::NoMatch)));
         }
+    }
+
+    #[tokio::test]
+    async fn each_wrong_claim_is_refused_with_its_own_cause() {
+        let key = Ed25519KeyPair::generate();
+        let (issuer, _) = tiny_provider(&key).await;
+        let oidc = provider(&issuer, Duration::from_secs(30)).await;
+        let device =
+            vaxpass::DevicePublicKey::from_bytes(&Ed25519KeyPair::generate().public()).unwrap();
+        let nonce = [6u8; 32];
+        let enrolling = Enrolling {
+            nonce: &nonce,
+            device_key: &device,
+            device: DeviceHash::of(&device),
+        };
+        let now = chrono::Utc::now().timestamp();
+        let good = serde_json::json!({
+            "iss": issuer, "aud": "wallet", "sub": "nobody", "iat": now, "exp": now + 60,
+            "nonce": oidc_nonce(&nonce, &device),
+        });
+        let with = |field: &str, value: serde_json::Value| {
+            let mut claims = good.clone();
+            claims[field] = value;
+            claims
+        };
+        let without = |field: &str| {
+            let mut claims = good.clone();
+            claims.as_object_mut().unwrap().remove(field);
+            claims
+        };
+        let cases = [
+            (good.clone(), RefusalCause::NoMatch),
+            (
+                with("iss", "https://other.example".into()),
+                RefusalCause::WrongIssuer,
+            ),
+            (with("aud", "other-app".into()), RefusalCause::WrongAudience),
+            (
+                with("aud", serde_json::json!(["wallet", "other-app"])),
+                RefusalCause::WrongAudience,
+            ),
+            (with("azp", "other-app".into()), RefusalCause::WrongAudience),
+            (with("exp", (now - 61).into()), RefusalCause::Expired),
+            (with("iat", (now + 120).into()), RefusalCause::NotFresh),
+            (with("iat", (now - 3600).into()), RefusalCause::NotFresh),
+            (
+                with("nonce", oidc_nonce(&[7u8; 32], &device).into()),
+                RefusalCause::NonceMismatch,
+            ),
+            (without("nonce"), RefusalCause::NonceMismatch),
+            (without("exp"), RefusalCause::Malformed),
+            (without("sub"), RefusalCause::Malformed),
+            (with("sub", 42.into()), RefusalCause::Malformed),
+        ];
+        for (claims, cause) in cases {
+            let proof = vaxpass::enrolment::oidc_identity_proof(&token(&key, "k1", claims.clone()));
+            assert_eq!(
+                oidc.identify(&proof, &enrolling).await,
+                Err(IdentityError::Refused(cause)),
+                "{claims}"
+            );
+        }
+        // Several audiences with `azp` naming this client are accepted (up to the subject).
+        let mut claims = with("aud", serde_json::json!(["wallet", "other-app"]));
+        claims["azp"] = "wallet".into();
+        let proof = vaxpass::enrolment::oidc_identity_proof(&token(&key, "k1", claims));
+        assert_eq!(
+            oidc.identify(&proof, &enrolling).await,
+            Err(IdentityError::Refused(RefusalCause::NoMatch))
+        );
+        for malformed in [&b"OIDC:"[..], b"OIDC:not-a-jwt", b"OIDC:a.b.c"] {
+            assert_eq!(
+                oidc.identify(malformed, &enrolling).await,
+                Err(IdentityError::Refused(RefusalCause::Malformed))
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_provider_answering_more_than_the_bound_is_unavailable() {
+        let key = Ed25519KeyPair::generate();
+        let (issuer, fetches) = tiny_provider_padded(&key, MAX_DOCUMENT_BYTES).await;
+        let oidc = provider(&issuer, Duration::from_secs(30)).await;
+        let device =
+            vaxpass::DevicePublicKey::from_bytes(&Ed25519KeyPair::generate().public()).unwrap();
+        let nonce = [6u8; 32];
+        let enrolling = Enrolling {
+            nonce: &nonce,
+            device_key: &device,
+            device: DeviceHash::of(&device),
+        };
+        let now = chrono::Utc::now().timestamp();
+        let claims = serde_json::json!({
+            "iss": issuer, "aud": "wallet", "sub": "nobody", "iat": now, "exp": now + 60,
+            "nonce": oidc_nonce(&nonce, &device),
+        });
+        let proof = vaxpass::enrolment::oidc_identity_proof(&token(&key, "k1", claims));
+        assert_eq!(
+            oidc.identify(&proof, &enrolling).await,
+            Err(IdentityError::Unavailable)
+        );
+        assert_eq!(
+            fetches.load(Ordering::SeqCst),
+            0,
+            "the key set was never asked for"
+        );
     }
 
     #[tokio::test]
