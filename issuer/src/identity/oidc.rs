@@ -300,16 +300,17 @@ impl OidcProvider {
             };
             Some((jwk.clone(), published.algorithms.contains(&alg)))
         };
-        let found = match find(&keys) {
-            Some(found) => Some(found),
+        let (found, asked) = match find(&keys) {
+            Some(found) => (Some(found), true),
             None if self.may_fetch(&keys) => {
-                self.fetch(&mut keys).await;
-                find(&keys)
+                let asked = self.fetch(&mut keys).await;
+                (find(&keys), asked)
             }
-            None => None,
+            None => (None, true),
         };
         let Some((jwk, announced)) = found else {
-            return Err(if keys.published.is_none() {
+            // A key the provider may have just rotated in, but it could not be asked: later.
+            return Err(if keys.published.is_none() || !asked {
                 Refusal::Unavailable
             } else {
                 Refusal::BadSignature
@@ -331,14 +332,21 @@ impl OidcProvider {
     }
 
     /// Fetches the discovery document and the key set; on failure the keys held are kept.
-    async fn fetch(&self, keys: &mut Keys) {
+    /// Whether the provider answered.
+    async fn fetch(&self, keys: &mut Keys) -> bool {
         keys.last_attempt = Some(Instant::now());
         match self.fetch_published().await {
-            Ok(published) => keys.published = Some(published),
-            Err(why) => eprintln!(
-                "vaxpass-issuer: identity provider {}: {why}",
-                self.config.issuer
-            ),
+            Ok(published) => {
+                keys.published = Some(published);
+                true
+            }
+            Err(why) => {
+                eprintln!(
+                    "vaxpass-issuer: identity provider {}: {why}",
+                    self.config.issuer
+                );
+                false
+            }
         }
     }
 
@@ -514,14 +522,15 @@ mod tests {
 
     /// A provider on a loopback port that publishes one Ed25519 key and counts key-set fetches.
     async fn tiny_provider(key: &Ed25519KeyPair) -> (String, Arc<AtomicUsize>) {
-        tiny_provider_padded(key, 0).await
+        let (issuer, fetches, _) = tiny_provider_padded(key, 0).await;
+        (issuer, fetches)
     }
 
     /// Like [`tiny_provider`], its discovery document padded with `padding` bytes of whitespace.
     async fn tiny_provider_padded(
         key: &Ed25519KeyPair,
         padding: usize,
-    ) -> (String, Arc<AtomicUsize>) {
+    ) -> (String, Arc<AtomicUsize>, tokio::task::JoinHandle<()>) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let issuer = format!("http://{}", listener.local_addr().unwrap());
         let mut discovery = serde_json::json!({
@@ -538,7 +547,7 @@ mod tests {
         .to_string();
         let fetches = Arc::new(AtomicUsize::new(0));
         let counter = fetches.clone();
-        tokio::spawn(async move {
+        let server = tokio::spawn(async move {
             loop {
                 let Ok((mut stream, _)) = listener.accept().await else {
                     return;
@@ -560,7 +569,7 @@ mod tests {
                 let _ = stream.write_all(answer.as_bytes()).await;
             }
         });
-        (issuer, fetches)
+        (issuer, fetches, server)
     }
 
     fn token(key: &Ed25519KeyPair, kid: &str, claims: serde_json::Value) -> String {
@@ -704,7 +713,7 @@ mod tests {
     #[tokio::test]
     async fn a_provider_answering_more_than_the_bound_is_unavailable() {
         let key = Ed25519KeyPair::generate();
-        let (issuer, fetches) = tiny_provider_padded(&key, MAX_DOCUMENT_BYTES).await;
+        let (issuer, fetches, _) = tiny_provider_padded(&key, MAX_DOCUMENT_BYTES).await;
         let oidc = provider(&issuer, Duration::from_secs(30)).await;
         let device =
             vaxpass::DevicePublicKey::from_bytes(&Ed25519KeyPair::generate().public()).unwrap();
@@ -728,6 +737,45 @@ mod tests {
             fetches.load(Ordering::SeqCst),
             0,
             "the key set was never asked for"
+        );
+    }
+
+    #[tokio::test]
+    async fn keys_fetched_before_the_provider_went_down_still_verify() {
+        let key = Ed25519KeyPair::generate();
+        let (issuer, _, server) = tiny_provider_padded(&key, 0).await;
+        let oidc = provider(&issuer, Duration::ZERO).await;
+        let device =
+            vaxpass::DevicePublicKey::from_bytes(&Ed25519KeyPair::generate().public()).unwrap();
+        let nonce = [6u8; 32];
+        let enrolling = Enrolling {
+            nonce: &nonce,
+            device_key: &device,
+            device: DeviceHash::of(&device),
+        };
+        let now = chrono::Utc::now().timestamp();
+        // Ed25519 signatures are deterministic: each token gets its own `iat` to be a new one.
+        let proof = |kid: &str, iat: i64| {
+            let claims = serde_json::json!({
+                "iss": issuer, "aud": "wallet", "sub": "nobody", "iat": iat, "exp": iat + 60,
+                "nonce": oidc_nonce(&nonce, &device),
+            });
+            vaxpass::enrolment::oidc_identity_proof(&token(&key, kid, claims))
+        };
+        let no_match = Err(IdentityError::Refused(RefusalCause::NoMatch));
+        assert_eq!(oidc.identify(&proof("k1", now), &enrolling).await, no_match);
+        // The provider goes away: its port refuses connections from now on.
+        server.abort();
+        let _ = server.await;
+        // Known keys still verify …
+        assert_eq!(
+            oidc.identify(&proof("k1", now - 1), &enrolling).await,
+            no_match
+        );
+        // … and a kid that cannot be looked up (a rotation?) is a 503, not a refusal.
+        assert_eq!(
+            oidc.identify(&proof("rotated", now - 2), &enrolling).await,
+            Err(IdentityError::Unavailable)
         );
     }
 
