@@ -33,6 +33,12 @@ pub fn new_nonce() -> Vec<u8> {
     vaxpass::enrolment::new_nonce().to_vec()
 }
 
+/// The identity proof carrying an OpenID Connect ID token, for `Wallet::enrolment_request`.
+#[uniffi::export]
+pub fn oidc_identity_proof(id_token: String) -> Vec<u8> {
+    vaxpass::enrolment::oidc_identity_proof(&id_token)
+}
+
 /// Panics inside Rust on purpose, so an app can check that a Rust panic reaches its crash
 /// reporting as an ordinary exception (`InternalException` in Kotlin, a thrown error in Swift and
 /// Python) rather than aborting the process. Never called by the SDK itself.

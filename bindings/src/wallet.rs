@@ -60,6 +60,13 @@ impl Wallet {
         self.0.device_key().as_bytes().to_vec()
     }
 
+    /// The `nonce` of the OpenID Connect login that enrols this wallet with the issuer's
+    /// enrolment nonce: it binds the ID token to that nonce and this device key (docs/format.md,
+    /// "Identity proofs"). Send the token as `oidc_identity_proof(id_token)`.
+    pub fn oidc_nonce(&self, nonce: Vec<u8>) -> String {
+        vaxpass::enrolment::oidc_nonce(&nonce, self.0.device_key())
+    }
+
     /// The enrolment request for the issuer's nonce, signed by the device key.
     pub fn enrolment_request(
         &self,

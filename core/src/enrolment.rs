@@ -117,6 +117,57 @@ pub fn new_nonce() -> [u8; 32] {
     nonce
 }
 
+/// Domain separation for the OpenID Connect `nonce` claim.
+pub const OIDC_NONCE_DOMAIN: &[u8] = b"vaxpass oidc nonce v1\0";
+/// What starts an identity proof that carries an OpenID Connect ID token.
+pub const OIDC_PROOF_PREFIX: &[u8] = b"OIDC:";
+
+/// The `nonce` the wallet puts in its OpenID Connect authorization request and the issuer expects
+/// in the ID token: base64url (no padding) of SHA-256 over the domain, the enrolment nonce's
+/// length (8 bytes, big-endian) and bytes, and the device key's raw bytes. A token is then
+/// good for this one enrolment nonce and this one device key only.
+pub fn oidc_nonce(enrolment_nonce: &[u8], device_key: &DevicePublicKey) -> String {
+    let mut hash = Sha256::new();
+    hash.update(OIDC_NONCE_DOMAIN);
+    hash.update((enrolment_nonce.len() as u64).to_be_bytes());
+    hash.update(enrolment_nonce);
+    hash.update(device_key.as_bytes());
+    base64url(&hash.finalize())
+}
+
+/// Unpadded base64url (RFC 4648 §5). Written out rather than taken from a crate: the mobile
+/// library's size budget (scripts/check-library-size.sh) has no room for a general encoder, and
+/// this encodes one public hash, so it needs no constant-time care.
+fn base64url(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &b)| n | (u32::from(b) << (16 - 8 * i)));
+        for i in 0..=chunk.len() {
+            out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
+        }
+    }
+    out
+}
+
+/// The identity proof carrying an ID token: `OIDC:` and the token's compact serialisation.
+pub fn oidc_identity_proof(id_token: &str) -> Vec<u8> {
+    [OIDC_PROOF_PREFIX, id_token.trim().as_bytes()].concat()
+}
+
+/// The ID token of an identity proof made by [`oidc_identity_proof`], if it is one; its size is
+/// bounded by the request's ([`MAX_IDENTITY_PROOF_BYTES`]). The token itself is not checked.
+pub fn parse_oidc_identity_proof(proof: &[u8]) -> Option<&str> {
+    let token = proof.strip_prefix(OIDC_PROOF_PREFIX)?;
+    if proof.len() > MAX_IDENTITY_PROOF_BYTES || token.is_empty() {
+        return None;
+    }
+    std::str::from_utf8(token).ok()
+}
+
 /// Packs issued credentials for the wallet: a CBOR array of byte strings.
 pub fn encode_issued(credentials: &[Vec<u8>]) -> Result<Vec<u8>> {
     if credentials.is_empty() || credentials.len() > MAX_ISSUED {
@@ -188,6 +239,62 @@ mod tests {
         let signer = SoftwareEd25519Signer(Ed25519KeyPair::generate());
         assert!(EnrolmentRequest::create(&[0u8; 8], b"p", &signer).is_err());
         assert!(EnrolmentRequest::from_bytes(b"garbage").is_err());
+    }
+
+    #[test]
+    fn the_oidc_nonce_binds_the_enrolment_nonce_and_the_device_key() {
+        let device = SoftwareEd25519Signer(Ed25519KeyPair::generate())
+            .public_key()
+            .unwrap();
+        let other_device = SoftwareP256Signer::generate().public_key().unwrap();
+        let nonce = oidc_nonce(&[7u8; 32], &device);
+        assert_eq!(nonce, oidc_nonce(&[7u8; 32], &device));
+        assert_eq!(nonce.len(), 43, "base64url of 32 bytes, unpadded");
+        assert!(nonce
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+        assert_ne!(nonce, oidc_nonce(&[8u8; 32], &device));
+        assert_ne!(nonce, oidc_nonce(&[7u8; 32], &other_device));
+        assert_ne!(nonce, oidc_nonce(&[7u8; 31], &device));
+        // Pinned, so that wallets in other languages can check their copy against it.
+        let fixed = Ed25519KeyPair::from_secret(&[9u8; 32]).unwrap().public();
+        let fixed = DevicePublicKey::from_bytes(&fixed).unwrap();
+        assert_eq!(oidc_nonce(&[1u8; 16], &fixed), PINNED_OIDC_NONCE);
+    }
+
+    // Computed apart from this code (Python: hashlib and cryptography's Ed25519).
+    #[test]
+    fn base64url_matches_rfc_4648() {
+        // RFC 4648 §10, in the URL alphabet without padding.
+        for (input, encoded) in [
+            ("", ""),
+            ("f", "Zg"),
+            ("fo", "Zm8"),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg"),
+            ("fooba", "Zm9vYmE"),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64url(input.as_bytes()), encoded);
+        }
+        assert_eq!(base64url(&[0xfb, 0xff, 0xbf]), "-_-_");
+    }
+
+    const PINNED_OIDC_NONCE: &str = "AMUmhQmsTKKisQ5J9SvnWFlt3WEKkUB0-5kVDztpDQY";
+
+    #[test]
+    fn an_oidc_identity_proof_carries_the_token_and_nothing_else() {
+        let proof = oidc_identity_proof("aaa.bbb.ccc\n");
+        assert_eq!(proof, b"OIDC:aaa.bbb.ccc");
+        assert_eq!(parse_oidc_identity_proof(&proof), Some("aaa.bbb.ccc"));
+        assert_eq!(parse_oidc_identity_proof(b"OIDC:"), None);
+        assert_eq!(
+            parse_oidc_identity_proof(b"0123456789ABCDEF:1985-03-14"),
+            None
+        );
+        assert_eq!(parse_oidc_identity_proof(b"OIDC:\xff"), None);
+        let huge = oidc_identity_proof(&"a".repeat(MAX_IDENTITY_PROOF_BYTES));
+        assert_eq!(parse_oidc_identity_proof(&huge), None);
     }
 
     /// Each row is a request the old decoder accepted in an encoding docs/format.md does not

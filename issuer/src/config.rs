@@ -198,6 +198,10 @@ pub enum RegistryCommand {
         /// symbol); one is generated if omitted.
         #[arg(long)]
         code: Option<String>,
+        /// Who the citizen is at the OpenID Connect provider: the value of the configured claim
+        /// (`serve --oidc-subject-claim`, `sub` by default); only its keyed hash is stored.
+        #[arg(long)]
+        subject: Option<String>,
     },
     /// Imports citizens from a CSV file: code,name,birth_date,events (events separated by ';').
     Import {
@@ -269,6 +273,28 @@ pub struct ServeArgs {
     #[arg(long, env = "VAXPASS_GLOBAL_FAILURES_PER_MINUTE", default_value_t = 6_000,
           value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
     pub global_failures_per_minute: u32,
+    /// The OpenID Connect provider's issuer URL; enables ID tokens as identity proofs (beside the
+    /// enrolment codes). Needs --oidc-client-id.
+    #[arg(long, env = "VAXPASS_OIDC_ISSUER", requires = "oidc_client_id")]
+    pub oidc_issuer: Option<String>,
+    /// The wallet app's client id at the provider (the ID tokens' audience).
+    #[arg(long, env = "VAXPASS_OIDC_CLIENT_ID", requires = "oidc_issuer")]
+    pub oidc_client_id: Option<String>,
+    /// The ID token claim that names the citizen (`registry add --subject`).
+    #[arg(long, env = "VAXPASS_OIDC_SUBJECT_CLAIM", default_value = "sub")]
+    pub oidc_subject_claim: String,
+    /// Clock difference tolerated with the provider, in seconds.
+    #[arg(long, env = "VAXPASS_OIDC_LEEWAY_SECS", default_value_t = 60,
+          value_parser = clap::value_parser!(u32).range(0..=600))]
+    pub oidc_leeway_secs: u32,
+    /// Oldest ID token accepted (its `iat`), in seconds.
+    #[arg(long, env = "VAXPASS_OIDC_MAX_AGE_SECS", default_value_t = 600,
+          value_parser = clap::value_parser!(u32).range(1..=86_400))]
+    pub oidc_max_age_secs: u32,
+    /// Fewest seconds between two fetches of the provider's keys (an unknown `kid` triggers one).
+    #[arg(long, env = "VAXPASS_OIDC_REFETCH_SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u32).range(1..=3600))]
+    pub oidc_refetch_secs: u32,
     /// Runtime worker threads (default: one per core).
     #[arg(long, env = "VAXPASS_WORKERS")]
     pub workers: Option<usize>,
@@ -299,6 +325,8 @@ pub struct ServiceConfig {
     pub commit_timeout: Duration,
     /// How long open requests may take to finish on shutdown.
     pub drain_timeout: Duration,
+    /// The OpenID Connect provider, if ID tokens are taken.
+    pub oidc: Option<crate::identity::OidcConfig>,
 }
 
 impl ServiceConfig {
@@ -334,6 +362,17 @@ impl ServiceConfig {
             body_timeout: Duration::from_secs(5),
             commit_timeout: Duration::from_secs(10),
             drain_timeout: Duration::from_secs(15),
+            oidc: serve
+                .oidc_issuer
+                .as_deref()
+                .zip(serve.oidc_client_id.as_deref())
+                .map(|(issuer, client_id)| crate::identity::OidcConfig {
+                    subject_claim: serve.oidc_subject_claim.clone(),
+                    leeway: Duration::from_secs(u64::from(serve.oidc_leeway_secs)),
+                    max_age: Duration::from_secs(u64::from(serve.oidc_max_age_secs)),
+                    refetch_interval: Duration::from_secs(u64::from(serve.oidc_refetch_secs)),
+                    ..crate::identity::OidcConfig::new(issuer, client_id)
+                }),
         })
     }
 }

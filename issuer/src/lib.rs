@@ -4,7 +4,8 @@
 //! Keys and signing stay in the core [`vaxpass::Authority`]; the service's own state (nonces, the
 //! registry, the audit log of issuance, revocations, published lists) lives behind
 //! [`store::Store`], in SQLite or PostgreSQL; the key of the registry's code hashes lies beside
-//! the key file ([`identity::CodeKey`]). Enrolments are signed and recorded in group commits
+//! the key file ([`identity::CodeKey`]). Who is enrolling is an OpenID Connect ID token or a
+//! one-time enrolment code ([`identity`]). Enrolments are signed and recorded in group commits
 //! ([`batcher`]), and acknowledged only once durable; overload is refused fast ([`overload`]), and
 //! failed attempts are limited ([`attempts`]).
 

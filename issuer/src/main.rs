@@ -124,6 +124,7 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
             test,
             recovery,
             code,
+            subject,
         }) => {
             let key = CodeKey::open_beside(&cli.key_file, false)?;
             let store = store::open(&cli.store).await?;
@@ -143,7 +144,11 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
                 Some(code) => (code.clone(), false),
                 None => (EnrolmentCode::generate().to_string(), true),
             };
-            let citizen = registry::new_citizen(&key, &code, name, birth_date, events)?;
+            let mut citizen = registry::new_citizen(&key, &code, name, birth_date, events)?;
+            if subject.as_deref().is_some_and(|s| s.trim().is_empty()) {
+                return Err("--subject needs a value".into());
+            }
+            citizen.subject = subject.as_deref().map(|s| key.hash_subject(s));
             let passes = citizen.passes.len();
             let ids = store.add_citizens(vec![citizen]).await?;
             let id = ids.first().ok_or("no citizen was added")?;

@@ -38,6 +38,8 @@ pub struct Metrics {
     pub proofs_checked: Counter,
     refused_proof: Family<Labels<1>, Counter>,
     pub refused_nonce: Counter,
+    /// Enrolments answered 503 because the identity provider could not be asked.
+    pub identity_unavailable: Counter,
     pub refused_address_limit: Counter,
     pub refused_global_limit: Counter,
     /// Times a failed-attempt limit ran out; [`crate::attempts::Attempts`] counts into these.
@@ -139,6 +141,7 @@ impl Metrics {
             proofs_checked: Counter::default(),
             refused_proof,
             refused_nonce: Counter::default(),
+            identity_unavailable: Counter::default(),
             refused_address_limit: refused.address,
             refused_global_limit: refused.global,
             trips: LimitCounters::of(&trip_family),
@@ -174,6 +177,11 @@ impl Metrics {
             "vaxpass_enrolment_nonce_refused",
             "Enrolments whose nonce was unknown, expired or used; their proof was not looked at",
             metrics.refused_nonce.clone(),
+        );
+        r.register(
+            "vaxpass_enrolment_identity_unavailable",
+            "Enrolments answered 503 because the identity provider could not be asked",
+            metrics.identity_unavailable.clone(),
         );
         r.register(
             "vaxpass_enrolment_limited",

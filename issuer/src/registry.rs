@@ -151,6 +151,7 @@ pub fn new_citizen(
     Ok(NewCitizen {
         person,
         code,
+        subject: None,
         passes,
     })
 }

@@ -15,7 +15,7 @@ use crate::attempts::Attempts;
 use crate::batcher::{BatchConfig, Batcher};
 use crate::config::ServiceConfig;
 use crate::http::{self, admin::AdminAuth, lists, AppState};
-use crate::identity::{CodeKey, RegistryCodes};
+use crate::identity::{CodeKey, Identities, OidcProvider, RegistryCodes};
 use crate::store;
 
 pub type AnyError = Box<dyn std::error::Error + Send + Sync>;
@@ -63,7 +63,17 @@ pub async fn run_on(
     }
     let reloader = lists::spawn_reloader(lists.clone(), store.clone(), config.lists_reload);
     let state = Arc::new(AppState {
-        identity: Arc::new(RegistryCodes::new(store.clone(), code_key.clone())),
+        identity: Arc::new(Identities {
+            codes: RegistryCodes::new(store.clone(), code_key.clone()),
+            oidc: match &config.oidc {
+                Some(oidc) => Some(Arc::new(OidcProvider::new(
+                    oidc.clone(),
+                    store.clone(),
+                    code_key.clone(),
+                )?)),
+                None => None,
+            },
+        }),
         code_key,
         limiter: crate::overload::Limiter::new(config.concurrency),
         body_readers: Arc::new(tokio::sync::Semaphore::new(

@@ -6,7 +6,6 @@
 mod common;
 
 use std::collections::{HashMap, HashSet};
-use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -423,14 +422,8 @@ fn a_stopped_database_makes_the_service_unready_but_alive() {
 fn collect_stderr(command: &mut Command) -> (Server, Arc<Mutex<Vec<String>>>) {
     command.stderr(Stdio::piped());
     let mut server = Server::spawn(command);
-    let stderr = server.child.stderr.take().unwrap();
-    let lines = Arc::new(Mutex::new(Vec::new()));
-    let sink = lines.clone();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines() {
-            sink.lock().unwrap().push(line.unwrap_or_default());
-        }
-    });
+    server.keep_log();
+    let lines = server.log.clone().unwrap();
     (server, lines)
 }
 

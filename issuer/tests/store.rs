@@ -96,11 +96,13 @@ fn batch_semantics(env: &Env) {
             NewCitizen {
                 person: person(),
                 code: c1,
+                subject: None,
                 passes: vec![events()],
             },
             NewCitizen {
                 person: person(),
                 code: c2,
+                subject: None,
                 passes: vec![events(), events()],
             },
         ]))
@@ -115,6 +117,7 @@ fn batch_semantics(env: &Env) {
     let duplicate = rt.block_on(store.add_citizens(vec![NewCitizen {
         person: person(),
         code: c1,
+        subject: None,
         passes: vec![events()],
     }]));
     assert!(

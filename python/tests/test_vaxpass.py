@@ -9,6 +9,7 @@ Every test builds its own world (authority, wallet, verifier) in a temporary dir
 on a fixed clock, so the results do not depend on the date the tests run.
 """
 
+import base64
 import concurrent.futures
 import datetime
 import hashlib
@@ -497,6 +498,21 @@ class PrivacyTests(VaxpassTestCase):
             for form in (repr(obj), str(obj)):
                 for secret in secrets:
                     self.assertNotIn(secret, form, f"{label} string form leaks personal data: {form}")
+
+
+class OidcNonceTest(unittest.TestCase):
+    def test_the_oidc_nonce_is_the_documented_hash_of_the_enrolment_nonce_and_device_key(self):
+        with tempfile.TemporaryDirectory() as d:
+            wallet = Wallet.open(os.path.join(d, "wallet.db"), None, BootClock())
+            nonce = new_nonce()
+            digest = hashlib.sha256(
+                b"vaxpass oidc nonce v1\0" + len(nonce).to_bytes(8, "big") + nonce
+                + wallet.device_public_key()
+            ).digest()
+            expected = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+            self.assertEqual(wallet.oidc_nonce(nonce), expected)
+            self.assertNotEqual(wallet.oidc_nonce(new_nonce()), expected)
+            self.assertEqual(vaxpass.oidc_identity_proof("a.b.c"), b"OIDC:a.b.c")
 
 
 if __name__ == "__main__":

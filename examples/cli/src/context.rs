@@ -20,6 +20,8 @@ pub const ROOT_KEY_FILE: &str = "root-key.hex";
 pub const TRUST_LIST_FILE: &str = "trust-list.cbor";
 pub const REVOCATION_LIST_FILE: &str = "revocation-list.cbor";
 pub const REQUEST_FILE: &str = "enrolment-request.cbor";
+/// The enrolment nonce `wallet oidc-nonce` fetched, until `wallet enrol` uses it.
+pub const OIDC_NONCE_FILE: &str = "enrolment-nonce.hex";
 pub const ISSUED_FILE: &str = "issued.cbor";
 
 /// How a command ended, when it did not fail.

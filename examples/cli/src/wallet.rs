@@ -6,13 +6,16 @@ use std::path::PathBuf;
 use crate::http::Server;
 use clap::Subcommand;
 use serde_json::json;
+use vaxpass::enrolment::{oidc_identity_proof, oidc_nonce};
 use vaxpass::enrolment_code::{identity_proof, EnrolmentCode};
 use vaxpass::keys::hex;
 use vaxpass::ListKind;
 use vaxpass::{CredentialId, DeviceKeySource, PassSummary, TrustList, Wallet};
 
 use crate::cli::{parse_hex, parse_id, parse_key, HexBytes};
-use crate::context::{read_file, write_file, Context, Outcome, REQUEST_FILE, WALLET_DB};
+use crate::context::{
+    read_file, write_file, Context, Outcome, OIDC_NONCE_FILE, REQUEST_FILE, WALLET_DB,
+};
 use crate::error::{Error, Result};
 use crate::output::time;
 use crate::qr_image::MODULE_PIXELS;
@@ -33,6 +36,14 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// Start an enrolment with OpenID Connect: fetch a nonce from the issuer service, keep it in
+    /// DIR, and print the `nonce` to put in the authorization request (bound to this enrolment
+    /// nonce and this wallet's device key). Then log in and `enrol --oidc-token-file`.
+    OidcNonce {
+        /// The issuer service, e.g. http://127.0.0.1:8080.
+        #[arg(long, value_name = "URL")]
+        server: String,
+    },
     /// Enrol online with an issuer service: nonce, signed request, import of the issued passes
     /// after checking them against the service's trust list.
     Enrol {
@@ -41,11 +52,20 @@ pub enum Command {
         server: String,
         /// The enrolment code the authority gave you, e.g. 7K3M-Q9X2-ABCD-EFG0 (checked for
         /// typos before anything is sent).
-        #[arg(long, value_name = "CODE")]
-        code: String,
+        #[arg(
+            long,
+            value_name = "CODE",
+            required_unless_present = "oidc_token_file",
+            requires = "birth_date"
+        )]
+        code: Option<String>,
         /// Your date of birth, YYYY-MM-DD: the code is accepted only together with it.
-        #[arg(long, value_name = "DATE")]
-        birth_date: String,
+        #[arg(long, value_name = "DATE", requires = "code")]
+        birth_date: Option<String>,
+        /// Instead of a code: a file with the ID token the identity provider issued for the
+        /// nonce `oidc-nonce` printed (the enrolment nonce it kept is used, once).
+        #[arg(long, value_name = "FILE", conflicts_with = "code")]
+        oidc_token_file: Option<PathBuf>,
         /// The authority's root public key (hex) [default: DIR/root-key.hex].
         #[arg(long, value_name = "HEX", value_parser = parse_key)]
         root_key: Option<[u8; 32]>,
@@ -122,27 +142,74 @@ pub fn run(ctx: &Context, command: Command) -> Result<Outcome> {
             ctx.out
                 .json(json!({ "out": out.display().to_string(), "bytes": request.len() }));
         }
+        Command::OidcNonce { server } => {
+            let wallet = ctx.open_wallet()?;
+            let nonce = Server::new(&server)?.post(
+                "/v1/enrolment/nonce",
+                "application/octet-stream",
+                &[],
+            )?;
+            if nonce.status != 200 {
+                return Err(nonce.error("the server refused a nonce"));
+            }
+            write_file(&ctx.path(OIDC_NONCE_FILE), hex(&nonce.body).as_bytes())?;
+            let oidc = oidc_nonce(&nonce.body, wallet.device_key());
+            ctx.out.line(format_args!(
+                "log in at the identity provider with nonce={oidc}, then run \
+                 `vaxpass wallet enrol --oidc-token-file FILE` within 5 minutes"
+            ));
+            ctx.out.json(json!({ "oidc_nonce": oidc }));
+        }
         Command::Enrol {
             server,
             code,
             birth_date,
+            oidc_token_file,
             root_key,
         } => {
-            // Typos are caught here, before any request.
-            let code = EnrolmentCode::parse(&code)?;
-            let born = chrono::NaiveDate::parse_from_str(birth_date.trim(), "%Y-%m-%d")
-                .map_err(|_| Error::new("the date of birth is written YYYY-MM-DD"))?;
             let wallet = ctx.open_wallet()?;
             let root = match root_key {
                 Some(key) => key,
                 None => ctx.root_key()?,
             };
             let server = Server::new(&server)?;
-            let nonce = server.post("/v1/enrolment/nonce", "application/octet-stream", &[])?;
-            if nonce.status != 200 {
-                return Err(nonce.error("the server refused a nonce"));
-            }
-            let request = wallet.enrolment_request(&nonce.body, &identity_proof(&code, born))?;
+            let (nonce, proof) = match (code, birth_date, oidc_token_file) {
+                (_, _, Some(token_file)) => {
+                    let token = String::from_utf8(read_file(&token_file)?)
+                        .map_err(|_| Error::new("the ID token file is not text"))?;
+                    let kept = ctx.path(OIDC_NONCE_FILE);
+                    let no_nonce = || {
+                        Error::new(
+                            "no enrolment nonce kept: run `vaxpass wallet oidc-nonce` and log in \
+                             again (a nonce is used once)",
+                        )
+                    };
+                    let text = std::fs::read_to_string(&kept).map_err(|_| no_nonce())?;
+                    let nonce = parse_hex(&text).map_err(|_| no_nonce())?;
+                    // A nonce is used once, whatever the answer.
+                    std::fs::remove_file(&kept)
+                        .map_err(|e| Error::new(format!("removing {}: {e}", kept.display())))?;
+                    (nonce.0, oidc_identity_proof(&token))
+                }
+                (Some(code), Some(birth_date), None) => {
+                    // Typos are caught here, before any request.
+                    let code = EnrolmentCode::parse(&code)?;
+                    let born = chrono::NaiveDate::parse_from_str(birth_date.trim(), "%Y-%m-%d")
+                        .map_err(|_| Error::new("the date of birth is written YYYY-MM-DD"))?;
+                    let nonce =
+                        server.post("/v1/enrolment/nonce", "application/octet-stream", &[])?;
+                    if nonce.status != 200 {
+                        return Err(nonce.error("the server refused a nonce"));
+                    }
+                    (nonce.body, identity_proof(&code, born))
+                }
+                _ => {
+                    return Err(Error::new(
+                        "enrol with --code and --birth-date, or with --oidc-token-file",
+                    ))
+                }
+            };
+            let request = wallet.enrolment_request(&nonce, &proof)?;
             let issued = server.post("/v1/enrolment", "application/cbor", &request)?;
             if issued.status != 200 {
                 return Err(issued.error("enrolment refused"));

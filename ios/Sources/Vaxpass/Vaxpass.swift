@@ -2427,6 +2427,13 @@ public protocol WalletProtocol: AnyObject, Sendable {
     func observeTrustedTime(time: Date) throws 
     
     /**
+     * The `nonce` of the OpenID Connect login that enrols this wallet with the issuer's
+     * enrolment nonce: it binds the ID token to that nonce and this device key (docs/format.md,
+     * "Identity proofs"). Send the token as `oidc_identity_proof(id_token)`.
+     */
+    func oidcNonce(nonce: Data)  -> String
+    
+    /**
      * The bare credential for printing; the shop will check an ID document.
      */
     func paper(passId: String) throws  -> Shown
@@ -2576,6 +2583,19 @@ open func observeTrustedTime(time: Date)throws   {try rustCallWithError(FfiConve
         FfiConverterTimestamp.lower(time),$0
     )
 }
+}
+    
+    /**
+     * The `nonce` of the OpenID Connect login that enrols this wallet with the issuer's
+     * enrolment nonce: it binds the ID token to that nonce and this device key (docs/format.md,
+     * "Identity proofs"). Send the token as `oidc_identity_proof(id_token)`.
+     */
+open func oidcNonce(nonce: Data) -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+    uniffi_vaxpass_ffi_fn_method_wallet_oidc_nonce(self.uniffiClonePointer(),
+        FfiConverterData.lower(nonce),$0
+    )
+})
 }
     
     /**
@@ -4922,6 +4942,16 @@ public func defaultVerifierConfig() -> VerifierConfig  {
 public func newNonce() -> Data  {
     return try!  FfiConverterData.lift(try! rustCall() {
     uniffi_vaxpass_ffi_fn_func_new_nonce($0
+    )
+})
+}
+/**
+ * The identity proof carrying an OpenID Connect ID token, for `Wallet::enrolment_request`.
+ */
+public func oidcIdentityProof(idToken: String) -> Data  {
+    return try!  FfiConverterData.lift(try! rustCall() {
+    uniffi_vaxpass_ffi_fn_func_oidc_identity_proof(
+        FfiConverterString.lower(idToken),$0
     )
 })
 }

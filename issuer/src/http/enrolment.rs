@@ -20,7 +20,7 @@ use super::errors::ApiError;
 use super::{bytes_response, read_body, AppState, Resp};
 use crate::attempts::{Limited, Reservation};
 use crate::batcher::{EnrolJob, Failure};
-use crate::identity::{IdentityError, RefusalCause};
+use crate::identity::{Enrolling, IdentityError, RefusalCause};
 use crate::metrics::Metrics;
 use crate::store::{DeviceHash, Refusal};
 
@@ -104,16 +104,26 @@ pub async fn enrol(
 
     Metrics::count(&state.metrics.proofs_checked);
     let device = DeviceHash::of(&request.device_key);
+    let enrolling = Enrolling {
+        nonce: &request.nonce,
+        device_key: &request.device_key,
+        device,
+    };
     let identified = match state
         .identity
-        .identify(&request.identity_proof, device)
+        .identify(&request.identity_proof, &enrolling)
         .await
     {
         Ok(identified) => identified,
         Err(IdentityError::Refused(cause)) => {
             return Err(refuse_proof(state, reservation, request.nonce, cause).await)
         }
-        Err(e @ IdentityError::Unavailable) => return Err(e.into()),
+        // Retrying later helps: a 503, the nonce kept and no failed attempt counted.
+        Err(e @ IdentityError::Unavailable) => {
+            Metrics::count(&state.metrics.identity_unavailable);
+            tracing::warn!("enrolment not answered: identity provider unavailable");
+            return Err(e.into());
+        }
     };
     let passes = state
         .store

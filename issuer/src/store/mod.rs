@@ -38,6 +38,16 @@ impl fmt::Debug for CodeHash {
     }
 }
 
+/// Keyed hash of an OpenID Connect subject ([`crate::identity::CodeKey::hash_subject`]).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SubjectHash(pub [u8; 32]);
+
+impl fmt::Debug for SubjectHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SubjectHash(..)")
+    }
+}
+
 /// SHA-256 of a device public key: which phone used a code, without keeping the key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct DeviceHash(pub [u8; 32]);
@@ -53,6 +63,8 @@ impl DeviceHash {
 pub struct NewCitizen {
     pub person: Person,
     pub code: CodeHash,
+    /// Who the citizen is at the identity provider, if they enrol with OpenID Connect.
+    pub subject: Option<SubjectHash>,
     pub passes: Vec<Vec<Event>>,
 }
 
@@ -268,6 +280,8 @@ pub trait Store: Send + Sync + fmt::Debug {
     async fn sweep_nonces(&self, now: DateTime<Utc>) -> StoreResult<u64>;
 
     async fn code_status(&self, code: &CodeHash) -> StoreResult<Option<CodeStatus>>;
+    /// The citizen with this OpenID Connect subject.
+    async fn citizen_by_subject(&self, subject: &SubjectHash) -> StoreResult<Option<CitizenId>>;
 
     /// The citizen's passes as the registry holds them; `None` if there is no such citizen.
     async fn passes_of(&self, citizen: CitizenId) -> StoreResult<Option<Vec<PassData>>>;

@@ -20,12 +20,14 @@ use vaxpass::{CredentialId, IssueRequest, PassData, Person};
 use super::{
     assemble_passes, credential_id, hash32, kid, timestamp, AuditEntry, Batch, CitizenId, CodeHash,
     CodeStatus, Counts, DeviceHash, ListHead, ListKind, NewCitizen, Outcome, PublishedList,
-    Refusal, Resign, Revoked, SignedCredential, Store, StoreError, StoreResult, MAX_ID_ATTEMPTS,
+    Refusal, Resign, Revoked, SignedCredential, Store, StoreError, StoreResult, SubjectHash,
+    MAX_ID_ATTEMPTS,
 };
 
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/postgres/0001_init.sql"),
     include_str!("migrations/postgres/0002_keyed_codes.sql"),
+    include_str!("migrations/postgres/0003_oidc_subjects.sql"),
 ];
 /// Serialises migrations across replicas starting together.
 const MIGRATION_LOCK: i64 = 0x7661_7870_6173_7331;
@@ -122,7 +124,7 @@ async fn migrate(client: &mut Object) -> StoreResult<()> {
 /// A registry write that would give two citizens one code hash.
 fn code_conflict(e: tokio_postgres::Error) -> StoreError {
     if e.code() == Some(&SqlState::UNIQUE_VIOLATION) {
-        StoreError::Conflict("an enrolment code is already in the registry")
+        StoreError::Conflict("an enrolment code or subject is already in the registry")
     } else {
         e.into()
     }
@@ -382,6 +384,15 @@ impl Store for PostgresStore {
         .transpose()
     }
 
+    async fn citizen_by_subject(&self, subject: &SubjectHash) -> StoreResult<Option<CitizenId>> {
+        let client = self.client().await?;
+        let query = client
+            .prepare_cached("SELECT id FROM citizens WHERE subject_hash = $1")
+            .await?;
+        let row = client.query_opt(&query, &[&&subject.0[..]]).await?;
+        Ok(row.map(|r| CitizenId(r.get(0))))
+    }
+
     async fn passes_of(&self, citizen: CitizenId) -> StoreResult<Option<Vec<PassData>>> {
         let client = self.client().await?;
         let query = client
@@ -420,8 +431,8 @@ impl Store for PostgresStore {
         let tx = client.transaction().await?;
         let insert_citizens = tx
             .prepare_cached(
-                "INSERT INTO citizens (code_hash, name, birth_date)
-                 SELECT * FROM UNNEST($1::bytea[], $2::text[], $3::text[])
+                "INSERT INTO citizens (code_hash, name, birth_date, subject_hash)
+                 SELECT * FROM UNNEST($1::bytea[], $2::text[], $3::text[], $4::bytea[])
                  RETURNING id, code_hash",
             )
             .await?;
@@ -439,8 +450,12 @@ impl Store for PostgresStore {
                 .iter()
                 .map(|c| c.person.date_of_birth.to_string())
                 .collect();
+            let subjects: Vec<Option<&[u8]>> = chunk
+                .iter()
+                .map(|c| c.subject.as_ref().map(|s| &s.0[..]))
+                .collect();
             let rows = tx
-                .query(&insert_citizens, &[&codes, &names, &births])
+                .query(&insert_citizens, &[&codes, &names, &births, &subjects])
                 .await
                 .map_err(code_conflict)?;
             let mut by_code = HashMap::with_capacity(rows.len());

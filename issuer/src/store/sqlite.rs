@@ -16,12 +16,14 @@ use vaxpass::{CredentialId, PassData, Person};
 use super::{
     assemble_passes, credential_id, hash32, kid, timestamp, AuditEntry, Batch, CitizenId, CodeHash,
     CodeStatus, Counts, DeviceHash, Enrolment, ListHead, ListKind, NewCitizen, Outcome,
-    PublishedList, Refusal, Resign, Revoked, Store, StoreError, StoreResult, MAX_ID_ATTEMPTS,
+    PublishedList, Refusal, Resign, Revoked, Store, StoreError, StoreResult, SubjectHash,
+    MAX_ID_ATTEMPTS,
 };
 
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/sqlite/0001_init.sql"),
     include_str!("migrations/sqlite/0002_keyed_codes.sql"),
+    include_str!("migrations/sqlite/0003_oidc_subjects.sql"),
 ];
 const READERS: usize = 4;
 
@@ -237,7 +239,7 @@ fn record_one(
 fn code_conflict(e: rusqlite::Error) -> StoreError {
     if matches!(&e, rusqlite::Error::SqliteFailure(f, _) if f.code == ErrorCode::ConstraintViolation)
     {
-        StoreError::Conflict("an enrolment code is already in the registry")
+        StoreError::Conflict("an enrolment code or subject is already in the registry")
     } else {
         e.into()
     }
@@ -248,7 +250,8 @@ fn add_citizens(conn: &mut Connection, citizens: Vec<NewCitizen>) -> StoreResult
     let mut ids = Vec::with_capacity(citizens.len());
     {
         let mut citizen = tx.prepare_cached(
-            "INSERT INTO citizens (code_hash, name, birth_date) VALUES (?1, ?2, ?3)",
+            "INSERT INTO citizens (code_hash, name, birth_date, subject_hash)
+             VALUES (?1, ?2, ?3, ?4)",
         )?;
         let mut event = tx.prepare_cached(
             "INSERT INTO events (citizen_id, pass_no, seq, event) VALUES (?1, ?2, ?3, ?4)",
@@ -258,7 +261,8 @@ fn add_citizens(conn: &mut Connection, citizens: Vec<NewCitizen>) -> StoreResult
                 .execute(params![
                     &c.code.0[..],
                     c.person.name,
-                    c.person.date_of_birth.to_string()
+                    c.person.date_of_birth.to_string(),
+                    c.subject.as_ref().map(|s| &s.0[..]),
                 ])
                 .map_err(code_conflict)?;
             let id = tx.last_insert_rowid();
@@ -420,6 +424,18 @@ impl Store for SqliteStore {
                 })
             })
             .transpose()
+        })
+        .await
+    }
+
+    async fn citizen_by_subject(&self, subject: &SubjectHash) -> StoreResult<Option<CitizenId>> {
+        let subject = *subject;
+        self.read(move |conn| {
+            Ok(conn
+                .prepare_cached("SELECT id FROM citizens WHERE subject_hash = ?1")?
+                .query_row([&subject.0[..]], |r| r.get::<_, i64>(0))
+                .optional()?
+                .map(CitizenId))
         })
         .await
     }

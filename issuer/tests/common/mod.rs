@@ -225,10 +225,45 @@ fn getrandom_fill(bytes: &mut [u8]) {
 pub struct Server {
     pub child: Child,
     pub addr: SocketAddr,
+    /// Every line the server wrote to stderr, when started with [`Server::start_logged`].
+    pub log: Option<Arc<std::sync::Mutex<Vec<String>>>>,
 }
 
 impl Server {
     pub fn start(env: &Env, extra: &[&str]) -> Self {
+        Self::spawn(&mut Self::command(env, extra))
+    }
+
+    /// Like [`Server::start`], keeping the server's log lines (also echoed to stderr).
+    pub fn start_logged(env: &Env, extra: &[&str]) -> Self {
+        let mut command = Self::command(env, extra);
+        command.stderr(Stdio::piped());
+        let mut server = Self::spawn(&mut command);
+        server.keep_log();
+        server
+    }
+
+    /// The log lines so far.
+    pub fn log_lines(&self) -> Vec<String> {
+        let log = self.log.as_ref().expect("started with its stderr kept");
+        log.lock().unwrap().clone()
+    }
+
+    /// Collects the lines of a piped stderr into [`Server::log`], echoing them to ours.
+    pub fn keep_log(&mut self) {
+        let stderr = self.child.stderr.take().expect("stderr piped");
+        let log = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let lines = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = writeln!(std::io::stderr(), "{line}");
+                lines.lock().unwrap().push(line);
+            }
+        });
+        self.log = Some(log);
+    }
+
+    fn command(env: &Env, extra: &[&str]) -> Command {
         let mut command = Command::new(BIN);
         command
             .arg("--key-file")
@@ -244,7 +279,7 @@ impl Server {
             ])
             .args(extra)
             .stderr(Stdio::inherit());
-        Self::spawn(&mut command)
+        command
     }
 
     /// Starts `command` (a `vaxpass-issuer serve`) and waits until it listens.
@@ -263,7 +298,11 @@ impl Server {
         };
         // Keep draining stdout so the server never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
-        Self { child, addr }
+        Self {
+            child,
+            addr,
+            log: None,
+        }
     }
 
     pub fn pid(&self) -> u32 {

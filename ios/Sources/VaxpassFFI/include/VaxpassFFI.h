@@ -642,6 +642,11 @@ RustBuffer uniffi_vaxpass_ffi_fn_method_wallet_import_passes(void*_Nonnull ptr, 
 void uniffi_vaxpass_ffi_fn_method_wallet_observe_trusted_time(void*_Nonnull ptr, RustBuffer time, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_WALLET_OIDC_NONCE
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_WALLET_OIDC_NONCE
+RustBuffer uniffi_vaxpass_ffi_fn_method_wallet_oidc_nonce(void*_Nonnull ptr, RustBuffer nonce, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_WALLET_PAPER
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_WALLET_PAPER
 void*_Nonnull uniffi_vaxpass_ffi_fn_method_wallet_paper(void*_Nonnull ptr, RustBuffer pass_id, RustCallStatus *_Nonnull out_status
@@ -672,6 +677,11 @@ RustBuffer uniffi_vaxpass_ffi_fn_func_default_verifier_config(RustCallStatus *_N
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_FUNC_NEW_NONCE
 RustBuffer uniffi_vaxpass_ffi_fn_func_new_nonce(RustCallStatus *_Nonnull out_status
     
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_FUNC_OIDC_IDENTITY_PROOF
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_FUNC_OIDC_IDENTITY_PROOF
+RustBuffer uniffi_vaxpass_ffi_fn_func_oidc_identity_proof(RustBuffer id_token, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_FUNC_PANIC_FOR_CRASH_REPORTING_TEST
@@ -988,6 +998,12 @@ uint16_t uniffi_vaxpass_ffi_checksum_func_new_nonce(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_FUNC_OIDC_IDENTITY_PROOF
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_FUNC_OIDC_IDENTITY_PROOF
+uint16_t uniffi_vaxpass_ffi_checksum_func_oidc_identity_proof(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_FUNC_PANIC_FOR_CRASH_REPORTING_TEST
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_FUNC_PANIC_FOR_CRASH_REPORTING_TEST
 uint16_t uniffi_vaxpass_ffi_checksum_func_panic_for_crash_reporting_test(void
@@ -1225,6 +1241,12 @@ uint16_t uniffi_vaxpass_ffi_checksum_method_wallet_import_passes(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_WALLET_OBSERVE_TRUSTED_TIME
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_WALLET_OBSERVE_TRUSTED_TIME
 uint16_t uniffi_vaxpass_ffi_checksum_method_wallet_observe_trusted_time(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_WALLET_OIDC_NONCE
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_WALLET_OIDC_NONCE
+uint16_t uniffi_vaxpass_ffi_checksum_method_wallet_oidc_nonce(void
     
 );
 #endif

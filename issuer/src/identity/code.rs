@@ -1,9 +1,8 @@
-//! Who is enrolling: the `IdentityProvider` trait (a real deployment plugs in the national
-//! identity service) and the example's registry-backed provider. Its identity proof is the
-//! citizen's one-time enrolment code together with their date of birth
-//! ([`vaxpass::enrolment_code`]); the registry keeps only an HMAC-SHA256 of both under the code
-//! key, a secret kept beside the authority's key file and never in the store, so a copy of the
-//! store alone gives back no code.
+//! The registry's one-time enrolment codes, for people registered in person. The identity proof
+//! is the citizen's code together with their date of birth ([`vaxpass::enrolment_code`]); the
+//! registry keeps only an HMAC-SHA256 of both under the code key, a secret kept beside the
+//! authority's key file and never in the store, so a copy of the store alone gives back no code.
+//! The same key hashes the OpenID Connect subjects the registry maps to citizens.
 
 use std::fmt;
 use std::io::Write as _;
@@ -17,61 +16,8 @@ use rand_core::{OsRng, RngCore};
 use sha2::Sha256;
 use vaxpass::enrolment_code::{parse_identity_proof, EnrolmentCode};
 
-use crate::store::{CitizenId, CodeHash, DeviceHash, Store};
-
-/// A confirmed identity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Identified {
-    pub citizen: CitizenId,
-    /// A one-time code the enrolment must consume in the same transaction that records it.
-    pub one_time_code: Option<CodeHash>,
-}
-
-/// Why a proof was refused. Only metrics and the log see it: the client gets one answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RefusalCause {
-    /// Not a well-formed proof.
-    Malformed,
-    /// No citizen has this code and date of birth (unknown code, or a wrong date of birth).
-    NoMatch,
-    /// The code was already used by another device.
-    UsedByOtherDevice,
-    /// The citizen has no passes to issue.
-    NoPasses,
-}
-
-impl RefusalCause {
-    pub const ALL: [RefusalCause; 4] = [
-        RefusalCause::Malformed,
-        RefusalCause::NoMatch,
-        RefusalCause::UsedByOtherDevice,
-        RefusalCause::NoPasses,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RefusalCause::Malformed => "malformed",
-            RefusalCause::NoMatch => "no_match",
-            RefusalCause::UsedByOtherDevice => "used_by_other_device",
-            RefusalCause::NoPasses => "no_passes",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum IdentityError {
-    #[error("identity proof refused")]
-    Refused(RefusalCause),
-    #[error("identity service unavailable")]
-    Unavailable,
-}
-
-/// Confirms an identity proof (opaque bytes from the wallet) for the device `device`.
-#[async_trait]
-pub trait IdentityProvider: Send + Sync + fmt::Debug {
-    async fn identify(&self, proof: &[u8], device: DeviceHash)
-        -> Result<Identified, IdentityError>;
-}
+use super::{Enrolling, Identified, IdentityError, IdentityProvider, RefusalCause};
+use crate::store::{CodeHash, Store, SubjectHash};
 
 /// The key of the registry's code hashes. `Debug` does not show it.
 #[derive(Clone)]
@@ -134,6 +80,16 @@ impl CodeKey {
         mac.update(date_of_birth.format("%Y-%m-%d").to_string().as_bytes());
         CodeHash(mac.finalize().into_bytes().into())
     }
+
+    /// The stored form of an OpenID Connect subject (the configured claim's value): HMAC-SHA256
+    /// under this key over a domain string and the value, so the store holds no identifier.
+    pub fn hash_subject(&self, subject: &str) -> SubjectHash {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0)
+            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        mac.update(b"vaxpass oidc subject v1\0");
+        mac.update(subject.as_bytes());
+        SubjectHash(mac.finalize().into_bytes().into())
+    }
 }
 
 /// The example provider: the proof is a one-time enrolment code with the date of birth. A code
@@ -156,8 +112,9 @@ impl IdentityProvider for RegistryCodes {
     async fn identify(
         &self,
         proof: &[u8],
-        device: DeviceHash,
+        enrolling: &Enrolling<'_>,
     ) -> Result<Identified, IdentityError> {
+        let device = enrolling.device;
         // Every proof costs the same: one HMAC and one indexed lookup, whatever is wrong with it.
         let parsed = parse_identity_proof(proof);
         let (code, born) = parsed.clone().unwrap_or_else(placeholder);
@@ -205,6 +162,11 @@ mod tests {
         assert_ne!(a, key.hash(&code, born.succ_opt().unwrap()));
         assert_ne!(a, key.hash(&EnrolmentCode::generate(), born));
         assert_eq!(format!("{key:?}"), "CodeKey(..)");
+        assert_ne!(key.hash_subject("alice").0, key.hash_subject("alice ").0);
+        assert_ne!(
+            key.hash_subject("alice").0,
+            CodeKey::from_bytes([2; 32]).hash_subject("alice").0
+        );
     }
 
     #[test]
