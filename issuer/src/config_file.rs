@@ -6,9 +6,10 @@
 //! The file's values become the defaults of the command line's arguments, so a flag or an
 //! environment variable overrides the file, and every value is checked exactly as its flag is.
 //!
-//! Sections: the top level (the store, list validity), `[keys]` (where the signing keys are),
-//! `[log]`, `[serve]`. Settings of a new kind get a section of their own here (`[identity]`…),
-//! each field mapped to its flag in [`ConfigFile::defaults`].
+//! Sections: the top level (the store, list validity), `[keys]` (where the signing keys are: the
+//! key file, or a PKCS#11 token), `[log]`, `[serve]`, `[identity.oidc]` (the OpenID Provider
+//! `serve` trusts). Settings of a new kind get a section of their own here, each field mapped to
+//! its flag in [`ConfigFile::defaults`].
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -34,6 +35,8 @@ pub struct ConfigFile {
     pub log: LogSection,
     #[serde(default)]
     pub serve: ServeSection,
+    #[serde(default)]
+    pub identity: IdentitySection,
 }
 
 /// Where the authority's keys are.
@@ -42,6 +45,34 @@ pub struct ConfigFile {
 pub struct KeysSection {
     /// The key file (`--key-file`).
     pub file: Option<PathBuf>,
+    /// The PKCS#11 module of a hardware security module (`--hsm-module`).
+    pub hsm_module: Option<PathBuf>,
+    /// The token's label (`--hsm-token`).
+    pub hsm_token: Option<String>,
+    /// A file whose first line is the user PIN (`--hsm-pin-file`); the PIN itself is refused.
+    pub hsm_pin_file: Option<PathBuf>,
+    hsm_pin: Option<toml::Value>,
+    /// Token sessions open at once (`--hsm-sessions`).
+    pub hsm_sessions: Option<u16>,
+}
+
+/// Who identifies citizens besides enrolment codes.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdentitySection {
+    pub oidc: Option<OidcSection>,
+}
+
+/// The OpenID Provider (`serve --oidc-*`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcSection {
+    pub issuer: Option<String>,
+    pub client_id: Option<String>,
+    pub subject_claim: Option<String>,
+    pub leeway_secs: Option<u32>,
+    pub max_age_secs: Option<u32>,
+    pub refetch_secs: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -115,6 +146,13 @@ impl ConfigFile {
                 None => e.message().to_owned(),
             }
         })?;
+        if file.keys.hsm_pin.is_some() {
+            return Err(
+                "keys.hsm_pin: the PIN is a secret and is not read from the configuration \
+                 file; set VAXPASS_HSM_PIN or hsm_pin_file"
+                    .into(),
+            );
+        }
         if file.serve.admin_token.is_some() {
             return Err(
                 "serve.admin_token: the admin token is a secret and is not read from the \
@@ -172,6 +210,27 @@ impl ConfigFile {
             &s.global_failures_per_minute,
         );
         push(&mut serve, "workers", &s.workers);
+        let k = &self.keys;
+        push(
+            &mut global,
+            "hsm_module",
+            &k.hsm_module.as_ref().map(|p| p.display()),
+        );
+        push(&mut global, "hsm_token", &k.hsm_token);
+        push(
+            &mut global,
+            "hsm_pin_file",
+            &k.hsm_pin_file.as_ref().map(|p| p.display()),
+        );
+        push(&mut global, "hsm_sessions", &k.hsm_sessions);
+        if let Some(o) = &self.identity.oidc {
+            push(&mut serve, "oidc_issuer", &o.issuer);
+            push(&mut serve, "oidc_client_id", &o.client_id);
+            push(&mut serve, "oidc_subject_claim", &o.subject_claim);
+            push(&mut serve, "oidc_leeway_secs", &o.leeway_secs);
+            push(&mut serve, "oidc_max_age_secs", &o.max_age_secs);
+            push(&mut serve, "oidc_refetch_secs", &o.refetch_secs);
+        }
         Defaults { global, serve }
     }
 
@@ -215,6 +274,50 @@ pub fn path_in(args: &[OsString]) -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::{CommandFactory, FromArgMatches};
+
+    #[test]
+    fn hsm_and_openid_settings_reach_their_flags_and_a_pin_is_refused() {
+        let file = ConfigFile::parse(
+            "[keys]\nhsm_module = \"/lib/p11.so\"\nhsm_token = \"t\"\nhsm_pin_file = \"pin\"\n\
+             hsm_sessions = 2\n[identity.oidc]\nissuer = \"https://id.example\"\n\
+             client_id = \"app\"\nsubject_claim = \"ci\"\nleeway_secs = 5\n",
+        )
+        .unwrap();
+        let Defaults { global, serve } = file.defaults();
+        for expected in [
+            ("hsm_module", "/lib/p11.so"),
+            ("hsm_token", "t"),
+            ("hsm_pin_file", "pin"),
+            ("hsm_sessions", "2"),
+        ] {
+            assert!(
+                global.contains(&(expected.0, expected.1.into())),
+                "{expected:?}"
+            );
+        }
+        for expected in [
+            ("oidc_issuer", "https://id.example"),
+            ("oidc_client_id", "app"),
+            ("oidc_subject_claim", "ci"),
+            ("oidc_leeway_secs", "5"),
+        ] {
+            assert!(
+                serve.contains(&(expected.0, expected.1.into())),
+                "{expected:?}"
+            );
+        }
+        // Every id names an argument of the real command line.
+        let matches = file
+            .apply(crate::config::Cli::command())
+            .try_get_matches_from(["vaxpass-issuer", "serve"])
+            .unwrap();
+        let cli = crate::config::Cli::from_arg_matches(&matches).unwrap();
+        assert_eq!(cli.hsm.hsm_token.as_deref(), Some("t"));
+        let error = ConfigFile::parse("[keys]\nhsm_pin = \"123456\"\n").unwrap_err();
+        assert!(error.contains("VAXPASS_HSM_PIN"), "{error}");
+        assert!(!error.contains("123456"), "{error}");
+    }
 
     #[test]
     fn unknown_keys_are_refused_with_their_name_and_line() {
@@ -255,7 +358,6 @@ mod tests {
     #[test]
     fn every_setting_of_the_file_reaches_its_flag_and_a_flag_wins() {
         use crate::config::{Cli, Command};
-        use clap::{CommandFactory, FromArgMatches};
         let file = ConfigFile::parse(
             r#"
             store = "sqlite:from-file.sqlite"
