@@ -8,7 +8,7 @@ use crate::error::VaxpassError;
 use crate::types::{pass_data, Event, IssuedCredential, Person};
 
 #[derive(uniffi::Object)]
-pub struct Authority(vaxpass::Authority);
+pub struct Authority(vaxpass::LocalAuthority);
 
 impl std::fmt::Debug for Authority {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -25,7 +25,7 @@ impl Authority {
         issuer: String,
         now: SystemTime,
     ) -> Result<Arc<Self>, VaxpassError> {
-        Ok(Arc::new(Self(vaxpass::Authority::create(
+        Ok(Arc::new(Self(vaxpass::LocalAuthority::create(
             path,
             &issuer,
             time(now)?,
@@ -35,7 +35,7 @@ impl Authority {
     /// Opens an existing authority.
     #[uniffi::constructor]
     pub fn open(path: String) -> Result<Arc<Self>, VaxpassError> {
-        Ok(Arc::new(Self(vaxpass::Authority::open(path)?)))
+        Ok(Arc::new(Self(vaxpass::LocalAuthority::open(path)?)))
     }
 
     /// The root public key verifiers pin (32 bytes).

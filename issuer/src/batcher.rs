@@ -12,8 +12,7 @@ use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
-use vaxpass::keys::Kid;
-use vaxpass::{Authority, Credential, DevicePublicKey, IssueRequest, Issued, PassData};
+use vaxpass::{DevicePublicKey, IssueRequest, LocalAuthority as Authority, PassData};
 
 use crate::store::{
     Batch, CitizenId, CodeHash, DeviceHash, Enrolment, Refusal, Resign, SignedCredential, Store,
@@ -309,8 +308,7 @@ fn fail_all<T>(replies: impl IntoIterator<Item = oneshot::Sender<Result<T, Failu
     }
 }
 
-/// Signs requests and tells which key signed them: the active key before and after signing if it
-/// did not change, else the credential's own header (a rotation raced the batch).
+/// Signs requests with the active issuer key; each credential carries the kid that signed it.
 fn sign_all(
     authority: &Authority,
     requests: &[IssueRequest],
@@ -319,22 +317,16 @@ fn sign_all(
     if requests.is_empty() {
         return Ok(Vec::new());
     }
-    let before = authority.active_kid(now)?;
-    let issued = authority.sign_batch(requests, now)?;
-    let after = authority.active_kid(now).ok();
-    Ok(issued
+    Ok(authority
+        .sign_batch(requests, now)?
         .into_iter()
-        .map(|r| r.and_then(|issued| with_kid(issued, before, after)))
+        .map(|r| {
+            r.map(|issued| SignedCredential {
+                kid: issued.kid,
+                issued,
+            })
+        })
         .collect())
-}
-
-fn with_kid(issued: Issued, before: Kid, after: Option<Kid>) -> vaxpass::Result<SignedCredential> {
-    let kid = if after == Some(before) {
-        before
-    } else {
-        Credential::from_bytes(&issued.bytes)?.kid
-    };
-    Ok(SignedCredential { issued, kid })
 }
 
 fn sign_one(

@@ -10,7 +10,7 @@ use std::time::Instant;
 use chrono::Utc;
 use clap::Parser;
 use vaxpass::enrolment_code::EnrolmentCode;
-use vaxpass::Authority;
+use vaxpass::LocalAuthority;
 use vaxpass_issuer::config::{Cli, Command, RegistryCommand, ServiceConfig};
 use vaxpass_issuer::identity::CodeKey;
 use vaxpass_issuer::ops;
@@ -55,9 +55,9 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
         Command::Init { issuer } => {
             let authority = if cli.key_file.exists() {
                 println!("key file {} exists, kept", cli.key_file.display());
-                Authority::open(&cli.key_file)?
+                LocalAuthority::open(&cli.key_file)?
             } else {
-                let authority = Authority::create(&cli.key_file, issuer, Utc::now())?;
+                let authority = LocalAuthority::create(&cli.key_file, issuer, Utc::now())?;
                 println!(
                     "created key file {} (issuer {issuer})",
                     cli.key_file.display()
@@ -123,7 +123,7 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
         }
         Command::Restore { citizen } => {
             let key = CodeKey::open_beside(&cli.key_file, false)?;
-            let authority = Arc::new(Authority::open(&cli.key_file)?);
+            let authority = Arc::new(LocalAuthority::open(&cli.key_file)?);
             let store = store::open(&cli.store).await?;
             let restored = ops::restore(store.as_ref(), &key, CitizenId(*citizen)).await?;
             for id in &restored.revoked {
@@ -147,7 +147,7 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
             Ok(())
         }
         Command::RotateKey => {
-            let authority = Arc::new(Authority::open(&cli.key_file)?);
+            let authority = Arc::new(LocalAuthority::open(&cli.key_file)?);
             let kid = ops::rotate(&authority).await?;
             println!(
                 "new issuer key {}; publish so verifiers learn it",
@@ -156,7 +156,7 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
             Ok(())
         }
         Command::Compromise { kid, revoked_after } => {
-            let authority = Arc::new(Authority::open(&cli.key_file)?);
+            let authority = Arc::new(LocalAuthority::open(&cli.key_file)?);
             let kid = ops::parse_kid(kid)?;
             let revoked_after = ops::parse_time(revoked_after)?;
             ops::compromise(&authority, kid, revoked_after).await?;
@@ -168,14 +168,14 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
             Ok(())
         }
         Command::Publish => {
-            let authority = Arc::new(Authority::open(&cli.key_file)?);
+            let authority = Arc::new(LocalAuthority::open(&cli.key_file)?);
             let store = store::open(&cli.store).await?;
             let published = ops::publish(&authority, store.as_ref(), valid_for).await?;
             print_publication(&published);
             Ok(())
         }
         Command::RootKey => {
-            let authority = Authority::open(&cli.key_file)?;
+            let authority = LocalAuthority::open(&cli.key_file)?;
             println!("{}", hex::encode(authority.root_public_key()));
             Ok(())
         }

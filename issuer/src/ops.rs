@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use vaxpass::keys::Kid;
-use vaxpass::{Authority, CredentialId, RevocationList, TrustList};
+use vaxpass::{CredentialId, LocalAuthority as Authority, RevocationList, TrustList};
 
 use vaxpass::enrolment_code::EnrolmentCode;
 

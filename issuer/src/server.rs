@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use chrono::Utc;
 use tokio::net::TcpListener;
-use vaxpass::Authority;
 
 use crate::attempts::Attempts;
 use crate::batcher::{BatchConfig, Batcher};
@@ -34,7 +33,7 @@ pub async fn run_on(
 ) -> Result<(), AnyError> {
     let key_file = config.key_file.clone();
     let authority = Arc::new(
-        tokio::task::spawn_blocking(move || Authority::open(&key_file))
+        tokio::task::spawn_blocking(move || vaxpass::LocalAuthority::open(&key_file))
             .await?
             .map_err(|e| format!("opening the key file: {e} (run `vaxpass-issuer init` first)"))?,
     );

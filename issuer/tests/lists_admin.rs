@@ -77,7 +77,7 @@ fn lists_etag_and_304(env: &Env) {
 
 fn lists_unpublished_are_503(env: &Env) {
     // A store nobody published to: the key file exists, the lists do not.
-    vaxpass::Authority::create(&env.key_file, "KR", Utc::now()).unwrap();
+    vaxpass::LocalAuthority::create(&env.key_file, "KR", Utc::now()).unwrap();
     vaxpass_issuer::identity::CodeKey::open_beside(&env.key_file, true).unwrap();
     let server = env.start(&[]);
     let reply = server.get("/v1/trust-list", &[]);

@@ -61,6 +61,7 @@ fn signed(id: [u8; 6], bytes: &[u8]) -> SignedCredential {
     SignedCredential {
         issued: Issued {
             id: CredentialId(id),
+            kid: [7; 8],
             bytes: bytes.to_vec(),
         },
         kid: [7; 8],

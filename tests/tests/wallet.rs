@@ -204,7 +204,7 @@ fn imports_are_all_or_nothing_and_checked() {
 
     // With a trust list, a credential from another authority is refused on import.
     let dir = tempfile::tempdir().unwrap();
-    let rogue = Authority::create(dir.path().join("r.sqlite"), "KR", issued_at).unwrap();
+    let rogue = LocalAuthority::create(dir.path().join("r.sqlite"), "KR", issued_at).unwrap();
     let forged = rogue
         .issue(
             &three_doses(),

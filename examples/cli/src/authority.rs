@@ -8,9 +8,10 @@ use clap::{Args, Subcommand};
 use serde_json::json;
 use vaxpass::enrolment::encode_issued;
 use vaxpass::keys::hex;
+use vaxpass::LocalAuthority;
 use vaxpass::{
-    Authority, CredentialId, EnrolmentRequest, Event, IssuerKey, PassData, Person, Product,
-    Recovery, RevocationList, TestOutcome, TestResult, TestType, TrustList, Vaccination,
+    CredentialId, EnrolmentRequest, Event, IssuerKey, PassData, Person, Product, Recovery,
+    RevocationList, TestOutcome, TestResult, TestType, TrustList, Vaccination,
 };
 
 use crate::cli::{parse_date, parse_hex, parse_id, parse_time, HexBytes};
@@ -92,7 +93,8 @@ pub fn run(ctx: &Context, command: Command) -> Result<Outcome> {
     let now = ctx.now();
     match command {
         Command::Init { issuer } => {
-            let authority = Authority::create(ctx.fresh(AUTHORITY_DB, "authority")?, &issuer, now)?;
+            let authority =
+                LocalAuthority::create(ctx.fresh(AUTHORITY_DB, "authority")?, &issuer, now)?;
             let root = hex(&authority.root_public_key());
             let keys = authority.issuer_keys()?;
             ctx.out.line(format_args!(

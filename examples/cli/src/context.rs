@@ -6,7 +6,8 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use vaxpass::{Authority, DeviceKeySource, Verifier, VerifierConfig, Wallet};
+use vaxpass::LocalAuthority;
+use vaxpass::{DeviceKeySource, Verifier, VerifierConfig, Wallet};
 
 use crate::cli::parse_key;
 use crate::error::{Error, Result};
@@ -85,8 +86,10 @@ impl Context {
         }
     }
 
-    pub fn open_authority(&self) -> Result<Authority> {
-        Ok(Authority::open(self.existing(AUTHORITY_DB, "authority")?)?)
+    pub fn open_authority(&self) -> Result<LocalAuthority> {
+        Ok(LocalAuthority::open(
+            self.existing(AUTHORITY_DB, "authority")?,
+        )?)
     }
 
     pub fn open_wallet(&self) -> Result<Wallet> {

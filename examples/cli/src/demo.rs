@@ -9,9 +9,10 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde_json::json;
 use vaxpass::enrolment::encode_issued;
 use vaxpass::keys::hex;
+use vaxpass::LocalAuthority;
 use vaxpass::{
-    Authority, DeviceKeySource, EnrolmentRequest, Event, PassData, Person, Product, Reason,
-    RevocationList, TrustList, Vaccination, Verifier, VerifierConfig, Wallet,
+    DeviceKeySource, EnrolmentRequest, Event, PassData, Person, Product, Reason, RevocationList,
+    TrustList, Vaccination, Verifier, VerifierConfig, Wallet,
 };
 
 use crate::cli::{parse_date, parse_time};
@@ -65,7 +66,7 @@ pub fn run(ctx: &Context) -> Result<Outcome> {
     story.line("");
 
     // The authority, set up a month before.
-    let authority = Authority::create(path(AUTHORITY_DB), "KR", created_at)?;
+    let authority = LocalAuthority::create(path(AUTHORITY_DB), "KR", created_at)?;
     let root = authority.root_public_key();
     story.step(
         created_at,

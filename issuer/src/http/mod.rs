@@ -24,7 +24,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
-use vaxpass::Authority;
+use vaxpass::LocalAuthority as Authority;
 
 use crate::attempts::Attempts;
 use crate::batcher::Batcher;

@@ -13,8 +13,8 @@ use std::time::Duration;
 use chrono::{NaiveDate, Utc};
 use vaxpass::enrolment_code::{identity_proof, EnrolmentCode};
 use vaxpass::{
-    Authority, CredentialId, DeviceKeySource, RevocationList, TrustList, Verifier, VerifierConfig,
-    Wallet,
+    CredentialId, DeviceKeySource, LocalAuthority, RevocationList, TrustList, Verifier,
+    VerifierConfig, Wallet,
 };
 use vaxpass_issuer::config::StoreUrl;
 use vaxpass_issuer::store::{self, Counts, Store};
@@ -179,7 +179,9 @@ impl Env {
     }
 
     pub fn root_public_key(&self) -> [u8; 32] {
-        Authority::open(&self.key_file).unwrap().root_public_key()
+        LocalAuthority::open(&self.key_file)
+            .unwrap()
+            .root_public_key()
     }
 
     pub fn start(&self, extra: &[&str]) -> Server {
