@@ -7,12 +7,12 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use vaxpass::keys::Kid;
-use vaxpass::{CredentialId, LocalAuthority as Authority, RevocationList, TrustList};
+use vaxpass::{CredentialId, LocalAuthority as Authority};
 
 use vaxpass::enrolment_code::EnrolmentCode;
 
 use crate::identity::CodeKey;
-use crate::store::{CitizenId, ListKind, PublishedList, Revoked, Store, StoreError};
+use crate::store::{CitizenId, Revoked, SignLists, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum OpsError {
@@ -49,7 +49,8 @@ fn whole_seconds(t: DateTime<Utc>) -> DateTime<Utc> {
 }
 
 /// Signs a fresh trust list (all issuer keys) and a revocation list (the store's unexpired
-/// revoked ids) and makes both current in one store transaction.
+/// revoked ids) under sequence numbers the store allocates, and makes both current in one store
+/// transaction: replicas publishing at once take turns, each list with its own sequence.
 pub async fn publish(
     authority: &Arc<Authority>,
     store: &dyn Store,
@@ -58,36 +59,30 @@ pub async fn publish(
     let now = whole_seconds(Utc::now());
     let revoked = store.revoked_ids(now).await?;
     let count = revoked.len();
-    let signer = authority.clone();
-    let (trust, revocation) = blocking(move || {
-        Ok((
-            signer.trust_list(now, valid_for)?,
-            signer.revocation_list_of(&revoked, now, valid_for)?,
-        ))
-    })
-    .await?;
-    let root = authority.root_public_key();
-    let trust = PublishedList::new(
-        ListKind::Trust,
-        TrustList::verify(&trust, &root)?.sequence,
-        trust,
-        now,
-    );
-    let revocation = PublishedList::new(
-        ListKind::Revocation,
-        RevocationList::verify(&revocation, &root)?.sequence,
-        revocation,
-        now,
-    );
-    let publication = Publication {
-        trust_sequence: trust.sequence,
-        trust_etag: trust.etag.clone(),
-        revocation_sequence: revocation.sequence,
-        revocation_etag: revocation.etag.clone(),
-        revoked: count,
+    let keys = {
+        let authority = authority.clone();
+        blocking(move || authority.issuer_keys()).await?
     };
-    store.publish(vec![trust, revocation]).await?;
-    Ok(publication)
+    let signer = authority.signer().clone();
+    let sign: SignLists = Box::new(move |trust, revocation| {
+        let signing = |e: vaxpass::Error| StoreError::Signing(e.to_string());
+        Ok((
+            signer
+                .sign_trust_list(trust, keys, now, valid_for)
+                .map_err(signing)?,
+            signer
+                .sign_revocation_list(revocation, &revoked, now, valid_for)
+                .map_err(signing)?,
+        ))
+    });
+    let [trust, revocation] = store.publish_next(now, sign).await?;
+    Ok(Publication {
+        trust_sequence: trust.sequence,
+        trust_etag: trust.etag,
+        revocation_sequence: revocation.sequence,
+        revocation_etag: revocation.etag,
+        revoked: count,
+    })
 }
 
 pub fn parse_credential_id(text: &str) -> Result<CredentialId, OpsError> {

@@ -173,6 +173,22 @@ impl fmt::Debug for PublishedList {
     }
 }
 
+/// Signs one publication once the store has allocated its sequence numbers:
+/// `(trust sequence, revocation sequence)` to the signed `(trust list, revocation list)`.
+pub type SignLists = Box<dyn FnOnce(u64, u64) -> StoreResult<(Vec<u8>, Vec<u8>)> + Send>;
+
+/// The sequence numbers of the next publication, from the current lists' `(kind, sequence)`.
+pub(crate) fn next_sequences(current: impl IntoIterator<Item = (ListKind, u64)>) -> (u64, u64) {
+    let (mut trust, mut revocation) = (0, 0);
+    for (kind, sequence) in current {
+        match kind {
+            ListKind::Trust => trust = sequence,
+            ListKind::Revocation => revocation = sequence,
+        }
+    }
+    (trust + 1, revocation + 1)
+}
+
 /// Which list is current, without its bytes (for cheap reload checks).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListHead {
@@ -282,8 +298,15 @@ pub trait Store: Send + Sync + fmt::Debug {
 
     async fn audit_entry(&self, id: CredentialId) -> StoreResult<Option<AuditEntry>>;
 
-    /// Makes lists current, in one transaction; a sequence not above the stored one is refused.
-    async fn publish(&self, lists: Vec<PublishedList>) -> StoreResult<()>;
+    /// Publishes the next trust and revocation lists in one transaction: allocates each list's
+    /// sequence number (one above the current list's), has `sign` sign both, records them in
+    /// the list history and makes them current. Publishers, in any replica, take turns; the
+    /// history's key (kind, sequence) refuses a second list under a sequence already used.
+    async fn publish_next(
+        &self,
+        now: DateTime<Utc>,
+        sign: SignLists,
+    ) -> StoreResult<[PublishedList; 2]>;
 
     async fn published_heads(&self) -> StoreResult<Vec<ListHead>>;
 

@@ -18,14 +18,16 @@ use tokio_postgres::NoTls;
 use vaxpass::{CredentialId, IssueRequest, PassData, Person};
 
 use super::{
-    assemble_passes, credential_id, hash32, kid, timestamp, AuditEntry, Batch, CitizenId, CodeHash,
-    CodeStatus, Counts, DeviceHash, ListHead, ListKind, NewCitizen, Outcome, PublishedList,
-    Refusal, Resign, Revoked, SignedCredential, Store, StoreError, StoreResult, MAX_ID_ATTEMPTS,
+    assemble_passes, credential_id, hash32, kid, next_sequences, timestamp, AuditEntry, Batch,
+    CitizenId, CodeHash, CodeStatus, Counts, DeviceHash, ListHead, ListKind, NewCitizen, Outcome,
+    PublishedList, Refusal, Resign, Revoked, SignLists, SignedCredential, Store, StoreError,
+    StoreResult, MAX_ID_ATTEMPTS,
 };
 
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/postgres/0001_init.sql"),
     include_str!("migrations/postgres/0002_keyed_codes.sql"),
+    include_str!("migrations/postgres/0003_list_history.sql"),
 ];
 /// Serialises migrations across replicas starting together.
 const MIGRATION_LOCK: i64 = 0x7661_7870_6173_7331;
@@ -529,35 +531,69 @@ impl Store for PostgresStore {
         .transpose()
     }
 
-    async fn publish(&self, lists: Vec<PublishedList>) -> StoreResult<()> {
+    async fn publish_next(
+        &self,
+        now: DateTime<Utc>,
+        sign: SignLists,
+    ) -> StoreResult<[PublishedList; 2]> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
+        // This mode conflicts with itself and not with readers: publishers, in any replica, take
+        // turns, and each sees the lists the one before it committed.
+        tx.batch_execute("LOCK TABLE lists IN SHARE ROW EXCLUSIVE MODE")
+            .await?;
+        let current = tx
+            .query("SELECT kind, sequence FROM lists", &[])
+            .await?
+            .iter()
+            .map(|r| {
+                let kind = ListKind::parse(r.get(0)).ok_or(StoreError::Corrupt("list kind"))?;
+                Ok((kind, r.get::<_, i64>(1) as u64))
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        let (trust, revocation) = next_sequences(current);
+        let (trust_bytes, revocation_bytes) = sign(trust, revocation)?;
+        let lists = [
+            PublishedList::new(ListKind::Trust, trust, trust_bytes, now),
+            PublishedList::new(ListKind::Revocation, revocation, revocation_bytes, now),
+        ];
         for list in &lists {
-            let changed = tx
-                .execute(
-                    "INSERT INTO lists (kind, sequence, bytes, etag, published_at)
-                     VALUES ($1, $2, $3, $4, $5)
-                     ON CONFLICT (kind) DO UPDATE SET sequence = excluded.sequence,
-                         bytes = excluded.bytes, etag = excluded.etag,
-                         published_at = excluded.published_at
-                     WHERE lists.sequence < excluded.sequence",
-                    &[
-                        &list.kind.as_str(),
-                        &(list.sequence as i64),
-                        &list.bytes,
-                        &list.etag,
-                        &list.published_at.timestamp(),
-                    ],
-                )
-                .await?;
-            if changed == 0 {
-                return Err(StoreError::Conflict(
-                    "a list with this or a higher sequence is already published",
-                ));
-            }
+            tx.execute(
+                "INSERT INTO list_history (kind, sequence, etag, published_at)
+                 VALUES ($1, $2, $3, $4)",
+                &[
+                    &list.kind.as_str(),
+                    &(list.sequence as i64),
+                    &list.etag,
+                    &now.timestamp(),
+                ],
+            )
+            .await
+            .map_err(|e| {
+                if e.code() == Some(&SqlState::UNIQUE_VIOLATION) {
+                    StoreError::Conflict("a list with this sequence was already published")
+                } else {
+                    e.into()
+                }
+            })?;
+            tx.execute(
+                "INSERT INTO lists (kind, sequence, bytes, etag, published_at)
+                 VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (kind) DO UPDATE SET sequence = excluded.sequence,
+                     bytes = excluded.bytes, etag = excluded.etag,
+                     published_at = excluded.published_at",
+                &[
+                    &list.kind.as_str(),
+                    &(list.sequence as i64),
+                    &list.bytes,
+                    &list.etag,
+                    &now.timestamp(),
+                ],
+            )
+            .await?;
         }
         tx.commit().await?;
-        Ok(())
+        Ok(lists)
     }
 
     async fn published_heads(&self) -> StoreResult<Vec<ListHead>> {

@@ -14,14 +14,16 @@ use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension, Tran
 use vaxpass::{CredentialId, PassData, Person};
 
 use super::{
-    assemble_passes, credential_id, hash32, kid, timestamp, AuditEntry, Batch, CitizenId, CodeHash,
-    CodeStatus, Counts, DeviceHash, Enrolment, ListHead, ListKind, NewCitizen, Outcome,
-    PublishedList, Refusal, Resign, Revoked, Store, StoreError, StoreResult, MAX_ID_ATTEMPTS,
+    assemble_passes, credential_id, hash32, kid, next_sequences, timestamp, AuditEntry, Batch,
+    CitizenId, CodeHash, CodeStatus, Counts, DeviceHash, Enrolment, ListHead, ListKind, NewCitizen,
+    Outcome, PublishedList, Refusal, Resign, Revoked, SignLists, Store, StoreError, StoreResult,
+    MAX_ID_ATTEMPTS,
 };
 
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/sqlite/0001_init.sql"),
     include_str!("migrations/sqlite/0002_keyed_codes.sql"),
+    include_str!("migrations/sqlite/0003_list_history.sql"),
 ];
 const READERS: usize = 4;
 
@@ -309,30 +311,60 @@ fn passes_of(conn: &Connection, citizen: CitizenId) -> StoreResult<Option<Vec<Pa
     .map(Some)
 }
 
-fn publish(conn: &mut Connection, lists: Vec<PublishedList>) -> StoreResult<()> {
+fn publish_next(
+    conn: &mut Connection,
+    now: DateTime<Utc>,
+    sign: SignLists,
+) -> StoreResult<[PublishedList; 2]> {
+    // IMMEDIATE takes the write lock first: publishers, in any process, take turns.
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let current = {
+        let mut query = tx.prepare_cached("SELECT kind, sequence FROM lists")?;
+        let rows = query.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+        rows.map(|row| {
+            let (kind, sequence) = row?;
+            let kind = ListKind::parse(&kind).ok_or(StoreError::Corrupt("list kind"))?;
+            Ok((kind, sequence as u64))
+        })
+        .collect::<StoreResult<Vec<_>>>()?
+    };
+    let (trust, revocation) = next_sequences(current);
+    let (trust_bytes, revocation_bytes) = sign(trust, revocation)?;
+    let lists = [
+        PublishedList::new(ListKind::Trust, trust, trust_bytes, now),
+        PublishedList::new(ListKind::Revocation, revocation, revocation_bytes, now),
+    ];
     for list in &lists {
-        let changed = tx.execute(
+        tx.execute(
+            "INSERT INTO list_history (kind, sequence, etag, published_at) VALUES (?1, ?2, ?3, ?4)",
+            params![
+                list.kind.as_str(),
+                list.sequence as i64,
+                list.etag,
+                now.timestamp()
+            ],
+        )
+        .map_err(|e| match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::ConstraintViolation) => {
+                StoreError::Conflict("a list with this sequence was already published")
+            }
+            _ => e.into(),
+        })?;
+        tx.execute(
             "INSERT INTO lists (kind, sequence, bytes, etag, published_at) VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT (kind) DO UPDATE SET sequence = excluded.sequence, bytes = excluded.bytes,
-                 etag = excluded.etag, published_at = excluded.published_at
-             WHERE lists.sequence < excluded.sequence",
+                 etag = excluded.etag, published_at = excluded.published_at",
             params![
                 list.kind.as_str(),
                 list.sequence as i64,
                 list.bytes,
                 list.etag,
-                list.published_at.timestamp()
+                now.timestamp()
             ],
         )?;
-        if changed == 0 {
-            return Err(StoreError::Conflict(
-                "a list with this or a higher sequence is already published",
-            ));
-        }
     }
     tx.commit()?;
-    Ok(())
+    Ok(lists)
 }
 
 #[async_trait]
@@ -499,8 +531,12 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn publish(&self, lists: Vec<PublishedList>) -> StoreResult<()> {
-        self.write(move |conn| publish(conn, lists)).await
+    async fn publish_next(
+        &self,
+        now: DateTime<Utc>,
+        sign: SignLists,
+    ) -> StoreResult<[PublishedList; 2]> {
+        self.write(move |conn| publish_next(conn, now, sign)).await
     }
 
     async fn published_heads(&self) -> StoreResult<Vec<ListHead>> {
