@@ -1,7 +1,7 @@
 //! Group commit. Handlers hand their work (a nonce to record, a nonce to burn after a refused
 //! attempt, or a checked enrolment with the citizen's passes) to one batcher task through a bounded channel. The batcher takes up to
 //! `max_items`, waiting at most `max_delay` after the first, signs all credentials of the batch
-//! with one `Authority::sign_batch` call, records the whole batch in one store transaction (one
+//! with one call to the vault (`ServiceAuthority::sign`), records the whole batch in one store transaction (one
 //! fsync), and only then answers each waiting handler: acknowledged means durable.
 
 use std::sync::Arc;
@@ -12,7 +12,9 @@ use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
-use vaxpass::{DevicePublicKey, IssueRequest, LocalAuthority as Authority, PassData};
+use vaxpass::{DevicePublicKey, IssueRequest, PassData};
+
+use crate::authority::ServiceAuthority;
 
 use crate::store::{
     Batch, CitizenId, CodeHash, DeviceHash, Enrolment, Refusal, Resign, SignedCredential, Store,
@@ -92,7 +94,7 @@ pub struct Batcher {
 impl Batcher {
     pub fn start(
         store: Arc<dyn Store>,
-        authority: Arc<Authority>,
+        authority: Arc<ServiceAuthority>,
         config: BatchConfig,
     ) -> (Self, JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(config.queue.max(1));
@@ -139,7 +141,7 @@ impl Batcher {
 async fn run(
     mut rx: mpsc::Receiver<Job>,
     store: Arc<dyn Store>,
-    authority: Arc<Authority>,
+    authority: Arc<ServiceAuthority>,
     config: BatchConfig,
 ) {
     let max = config.max_items.max(1);
@@ -176,7 +178,7 @@ type EnrolReply = oneshot::Sender<Result<Vec<Vec<u8>>, Failure>>;
 
 async fn process(
     store: &Arc<dyn Store>,
-    authority: &Arc<Authority>,
+    authority: &Arc<ServiceAuthority>,
     config: &BatchConfig,
     jobs: Vec<Job>,
 ) {
@@ -287,6 +289,16 @@ async fn process(
                 let _ = reply.send(outcome.map_err(Failure::Refused));
             }
         }
+        Err(StoreError::KeyRetired) => {
+            // Another replica rotated or marked the key: nothing was kept, every nonce is still
+            // usable, and the next batch signs with the key the store holds now.
+            eprintln!("vaxpass-issuer: the issuer key changed under a batch; reloading it");
+            if let Err(e) = authority.reload_keys().await {
+                eprintln!("vaxpass-issuer: reloading the issuer keys failed: {e}");
+            }
+            fail_all(nonce_replies, Failure::Signing);
+            fail_all(enrol_replies, Failure::Signing);
+        }
         Err(e) => {
             eprintln!("vaxpass-issuer: recording a batch failed, nothing of it was kept: {e}");
             fail_all(nonce_replies, Failure::Store);
@@ -310,7 +322,7 @@ fn fail_all<T>(replies: impl IntoIterator<Item = oneshot::Sender<Result<T, Failu
 
 /// Signs requests with the active issuer key; each credential carries the kid that signed it.
 fn sign_all(
-    authority: &Authority,
+    authority: &ServiceAuthority,
     requests: &[IssueRequest],
     now: DateTime<Utc>,
 ) -> vaxpass::Result<Vec<vaxpass::Result<SignedCredential>>> {
@@ -318,7 +330,7 @@ fn sign_all(
         return Ok(Vec::new());
     }
     Ok(authority
-        .sign_batch(requests, now)?
+        .sign(requests, now)?
         .into_iter()
         .map(|r| {
             r.map(|issued| SignedCredential {
@@ -330,7 +342,7 @@ fn sign_all(
 }
 
 fn sign_one(
-    authority: &Authority,
+    authority: &ServiceAuthority,
     request: &IssueRequest,
     now: DateTime<Utc>,
 ) -> Result<SignedCredential, StoreError> {

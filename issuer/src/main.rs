@@ -1,5 +1,5 @@
 //! `vaxpass-issuer`: the issuer service (`serve`), and the authority's operations run directly on
-//! the key file and the store (`init`, `registry add|import`, `revoke`, `restore`, `rotate-key`,
+//! the vault (the key file) and the store (`init`, `registry add|import`, `revoke`, `restore`, `rotate-key`,
 //! `compromise`, `publish`, `root-key`, `stats`).
 
 use std::io::{BufRead, BufReader};
@@ -10,7 +10,7 @@ use std::time::Instant;
 use chrono::Utc;
 use clap::Parser;
 use vaxpass::enrolment_code::EnrolmentCode;
-use vaxpass::LocalAuthority;
+use vaxpass_issuer::authority::{open_vault, ServiceAuthority};
 use vaxpass_issuer::config::{Cli, Command, RegistryCommand, ServiceConfig};
 use vaxpass_issuer::identity::CodeKey;
 use vaxpass_issuer::ops;
@@ -53,25 +53,24 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
     match &cli.command {
         Command::Serve(args) => server::run(ServiceConfig::new(&cli, args)).await,
         Command::Init { issuer } => {
-            let authority = if cli.key_file.exists() {
-                println!("key file {} exists, kept", cli.key_file.display());
-                LocalAuthority::open(&cli.key_file)?
-            } else {
-                let authority = LocalAuthority::create(&cli.key_file, issuer, Utc::now())?;
+            let store = store::open(&cli.store).await?;
+            println!("store {} ready", cli.store);
+            let vault = open_vault(&cli.key_file, true)?;
+            let (authority, created) =
+                ServiceAuthority::init(store.clone(), vault, issuer, Utc::now()).await?;
+            if created {
                 println!(
-                    "created key file {} (issuer {issuer})",
+                    "created the authority (issuer {issuer}), its keys in the key file {}",
                     cli.key_file.display()
                 );
-                authority
-            };
+            } else {
+                println!("the store already holds an authority, kept");
+            }
             CodeKey::open_beside(&cli.key_file, true)?;
             println!(
                 "code key {} ready (keep it with the key file)",
                 CodeKey::path_beside(&cli.key_file).display()
             );
-            let authority = Arc::new(authority);
-            let store = store::open(&cli.store).await?;
-            println!("store {} ready", cli.store);
             let published = ops::publish(&authority, store.as_ref(), valid_for).await?;
             print_publication(&published);
             println!(
@@ -123,8 +122,7 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
         }
         Command::Restore { citizen } => {
             let key = CodeKey::open_beside(&cli.key_file, false)?;
-            let authority = Arc::new(LocalAuthority::open(&cli.key_file)?);
-            let store = store::open(&cli.store).await?;
+            let (store, authority) = open_authority(&cli).await?;
             let restored = ops::restore(store.as_ref(), &key, CitizenId(*citizen)).await?;
             for id in &restored.revoked {
                 println!("revoked {id}");
@@ -147,7 +145,7 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
             Ok(())
         }
         Command::RotateKey => {
-            let authority = Arc::new(LocalAuthority::open(&cli.key_file)?);
+            let (_, authority) = open_authority(&cli).await?;
             let kid = ops::rotate(&authority).await?;
             println!(
                 "new issuer key {}; publish so verifiers learn it",
@@ -156,7 +154,7 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
             Ok(())
         }
         Command::Compromise { kid, revoked_after } => {
-            let authority = Arc::new(LocalAuthority::open(&cli.key_file)?);
+            let (_, authority) = open_authority(&cli).await?;
             let kid = ops::parse_kid(kid)?;
             let revoked_after = ops::parse_time(revoked_after)?;
             ops::compromise(&authority, kid, revoked_after).await?;
@@ -168,14 +166,13 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
             Ok(())
         }
         Command::Publish => {
-            let authority = Arc::new(LocalAuthority::open(&cli.key_file)?);
-            let store = store::open(&cli.store).await?;
+            let (store, authority) = open_authority(&cli).await?;
             let published = ops::publish(&authority, store.as_ref(), valid_for).await?;
             print_publication(&published);
             Ok(())
         }
         Command::RootKey => {
-            let authority = LocalAuthority::open(&cli.key_file)?;
+            let (_, authority) = open_authority(&cli).await?;
             println!("{}", hex::encode(authority.root_public_key()));
             Ok(())
         }
@@ -188,6 +185,14 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
             Ok(())
         }
     }
+}
+
+/// The store and the authority it holds, signing through the configured vault.
+async fn open_authority(cli: &Cli) -> Result<(Arc<dyn Store>, ServiceAuthority), AnyError> {
+    let store = store::open(&cli.store).await?;
+    let vault = open_vault(&cli.key_file, false)?;
+    let authority = ServiceAuthority::open(store.clone(), vault).await?;
+    Ok((store, authority))
 }
 
 fn print_publication(p: &ops::Publication) {

@@ -1,6 +1,7 @@
 //! Replicas that publish at the same moment: the store allocates each list's sequence number in
-//! the publishing transaction, so every publication gets its own, whichever replica (with
-//! whatever key file counter) signs it, and one sequence never names two lists.
+//! the publishing transaction, so every publication gets its own, whichever replica signs it,
+//! and one sequence never names two lists. (Before, each replica counted in its own key file, and
+//! the second replica's publications were refused or, over separate stores, equivocated.)
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 #[macro_use]
@@ -11,43 +12,38 @@ use std::sync::Arc;
 
 use chrono::{Duration, Utc};
 use common::Env;
-use vaxpass::{LocalAuthority, TrustList};
+use vaxpass::TrustList;
+use vaxpass_issuer::authority::{open_vault, ServiceAuthority};
+use vaxpass_issuer::config::StoreUrl;
 use vaxpass_issuer::ops;
 use vaxpass_issuer::store::ListKind;
 
 on_both_backends!(replicas_publishing_at_once_each_get_their_own_sequence);
 
-/// A second replica's copy of the authority's files, made before anything was published: its
-/// own counters know nothing of what the first replica publishes.
-fn replica_copy(env: &Env) -> LocalAuthority {
-    let copy = env.dir.path().join("replica.sqlite");
-    for (from, to) in [
-        (env.key_file.clone(), copy.clone()),
-        (
-            LocalAuthority::key_file_path(&env.key_file),
-            LocalAuthority::key_file_path(&copy),
-        ),
-    ] {
-        if from.exists() {
-            rusqlite::Connection::open(from)
-                .unwrap()
-                .execute("VACUUM INTO ?1", [to.to_str().unwrap()])
-                .unwrap();
-        }
-    }
-    LocalAuthority::open(&copy).unwrap()
-}
-
 fn replicas_publishing_at_once_each_get_their_own_sequence(env: &Env) {
-    let first = Arc::new(LocalAuthority::create(&env.key_file, "KR", Utc::now()).unwrap());
-    let second = Arc::new(replica_copy(env));
-    let root = first.root_public_key();
     let (rt, store) = env.store();
+    // Two replicas: each its own connections to the store and its own handle on the vault.
+    let replicas = rt.block_on(async {
+        let vault = open_vault(&env.key_file, true).unwrap();
+        let (first, _) = ServiceAuthority::init(store.clone(), vault, "KR", Utc::now())
+            .await
+            .unwrap();
+        let url: StoreUrl = env.store_url.parse().unwrap();
+        let other_store = vaxpass_issuer::store::open(&url).await.unwrap();
+        let vault = open_vault(&env.key_file, false).unwrap();
+        let second = ServiceAuthority::open(other_store.clone(), vault)
+            .await
+            .unwrap();
+        [
+            (Arc::new(first), store.clone()),
+            (Arc::new(second), other_store),
+        ]
+    });
+    let root = replicas[0].0.root_public_key();
     let publications = rt.block_on(async {
         let mut tasks = tokio::task::JoinSet::new();
         for round in 0..16 {
-            let authority = if round % 2 == 0 { &first } else { &second }.clone();
-            let store = store.clone();
+            let (authority, store) = replicas[round % 2].clone();
             tasks.spawn(async move {
                 ops::publish(&authority, store.as_ref(), Duration::hours(24)).await
             });

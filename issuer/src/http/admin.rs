@@ -210,6 +210,8 @@ fn ops_error(e: OpsError) -> ApiError {
             eprintln!("vaxpass-issuer: admin: authority error: {e}");
             ApiError::internal("authority_failed", "the authority could not do that")
         }
-        OpsError::Join => ApiError::internal("authority_failed", "the authority could not do that"),
+        OpsError::Join | OpsError::Vault(_) => {
+            ApiError::internal("authority_failed", "the authority could not do that")
+        }
     }
 }

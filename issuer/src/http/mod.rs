@@ -24,7 +24,6 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
-use vaxpass::LocalAuthority as Authority;
 
 use crate::attempts::Attempts;
 use crate::batcher::Batcher;
@@ -43,7 +42,7 @@ pub type Resp = Response<Full<Bytes>>;
 pub struct AppState {
     pub config: ServiceConfig,
     pub store: Arc<dyn Store>,
-    pub authority: Arc<Authority>,
+    pub authority: Arc<crate::authority::ServiceAuthority>,
     pub identity: Arc<dyn IdentityProvider>,
     /// The key of the registry's code hashes (for restoring a citizen).
     pub code_key: crate::identity::CodeKey,

@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use vaxpass::keys::Kid;
-use vaxpass::{CredentialId, Event, IssueRequest, Issued, PassData, Person};
+use vaxpass::{CredentialId, Event, IssueRequest, Issued, PassData, Person, SigningKey};
 
 use crate::config::StoreUrl;
 
@@ -227,6 +227,22 @@ pub struct Counts {
     pub lists: u64,
 }
 
+/// The authority as every replica shares it: its name and the root public key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthorityRecord {
+    pub issuer: String,
+    pub root_public_key: [u8; 32],
+}
+
+/// An issuer key as the store of record holds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoredIssuerKey {
+    pub key: SigningKey,
+    pub revoked_after: Option<DateTime<Utc>>,
+    /// The one key that signs new credentials.
+    pub active: bool,
+}
+
 /// Store failures. Messages name tables and constraints, never stored values.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -248,6 +264,8 @@ pub enum StoreError {
     Signing(String),
     #[error("no free credential id after {MAX_ID_ATTEMPTS} draws")]
     IdSpaceExhausted,
+    #[error("the issuer key that signed this batch is no longer the active one")]
+    KeyRetired,
     #[error("store task failed")]
     Join,
 }
@@ -313,6 +331,59 @@ pub trait Store: Send + Sync + fmt::Debug {
     async fn published(&self, kind: ListKind) -> StoreResult<Option<PublishedList>>;
 
     async fn counts(&self) -> StoreResult<Counts>;
+
+    /// The authority's name and root public key; `None` before `init`.
+    async fn authority(&self) -> StoreResult<Option<AuthorityRecord>>;
+
+    /// Records the authority and its first issuer key (active), once; a second time is a
+    /// conflict.
+    async fn init_authority(
+        &self,
+        authority: AuthorityRecord,
+        first_key: SigningKey,
+    ) -> StoreResult<()>;
+
+    /// Every issuer key, oldest first.
+    async fn issuer_keys(&self) -> StoreResult<Vec<StoredIssuerKey>>;
+
+    /// In one transaction: the active key stops signing at `new_key.not_before` (what it signed
+    /// stays valid) and `new_key` becomes the active one.
+    async fn rotate_issuer_key(&self, new_key: SigningKey) -> StoreResult<()>;
+
+    /// Records that the key `kid` leaked at `revoked_after` (the earlier time, if it was already
+    /// marked) and stops it signing. `false` if there is no such key.
+    async fn mark_compromised(&self, kid: Kid, revoked_after: DateTime<Utc>) -> StoreResult<bool>;
+}
+
+/// The issuer keys of an enrolment batch's credentials, each once: the store checks, in the
+/// recording transaction, that each is still the active key (else [`StoreError::KeyRetired`]).
+pub(crate) fn batch_kids(batch: &Batch) -> Vec<Kid> {
+    let mut kids: Vec<Kid> = batch
+        .enrolments
+        .iter()
+        .flat_map(|e| e.credentials.iter().map(|(_, signed)| signed.kid))
+        .collect();
+    kids.sort_unstable();
+    kids.dedup();
+    kids
+}
+
+pub(crate) fn stored_key(
+    public_key: &[u8],
+    not_before: i64,
+    not_after: i64,
+    revoked_after: Option<i64>,
+    active: bool,
+) -> StoreResult<StoredIssuerKey> {
+    Ok(StoredIssuerKey {
+        key: SigningKey {
+            public_key: hash32(public_key).map_err(|_| StoreError::Corrupt("issuer key"))?,
+            not_before: timestamp(not_before),
+            not_after: timestamp(not_after),
+        },
+        revoked_after: revoked_after.map(timestamp),
+        active,
+    })
 }
 
 /// Opens (creating and migrating as needed) the store at `url`.

@@ -11,19 +11,21 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior};
-use vaxpass::{CredentialId, PassData, Person};
+use vaxpass::keys::Kid;
+use vaxpass::{CredentialId, PassData, Person, SigningKey};
 
 use super::{
-    assemble_passes, credential_id, hash32, kid, next_sequences, timestamp, AuditEntry, Batch,
-    CitizenId, CodeHash, CodeStatus, Counts, DeviceHash, Enrolment, ListHead, ListKind, NewCitizen,
-    Outcome, PublishedList, Refusal, Resign, Revoked, SignLists, Store, StoreError, StoreResult,
-    MAX_ID_ATTEMPTS,
+    assemble_passes, batch_kids, credential_id, hash32, kid, next_sequences, stored_key, timestamp,
+    AuditEntry, AuthorityRecord, Batch, CitizenId, CodeHash, CodeStatus, Counts, DeviceHash,
+    Enrolment, ListHead, ListKind, NewCitizen, Outcome, PublishedList, Refusal, Resign, Revoked,
+    SignLists, Store, StoreError, StoreResult, StoredIssuerKey, MAX_ID_ATTEMPTS,
 };
 
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/sqlite/0001_init.sql"),
     include_str!("migrations/sqlite/0002_keyed_codes.sql"),
     include_str!("migrations/sqlite/0003_list_history.sql"),
+    include_str!("migrations/sqlite/0004_issuer_keys.sql"),
 ];
 const READERS: usize = 4;
 
@@ -149,6 +151,15 @@ fn lock(conn: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
 fn record(conn: &mut Connection, batch: Batch, resign: &Resign) -> StoreResult<Vec<Outcome>> {
     let now = batch.now.timestamp();
     let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    for kid in batch_kids(&batch) {
+        let active: Option<i64> = tx
+            .prepare_cached("SELECT active FROM issuer_keys WHERE kid = ?1")?
+            .query_row([&kid[..]], |r| r.get(0))
+            .optional()?;
+        if active != Some(1) {
+            return Err(StoreError::KeyRetired);
+        }
+    }
     {
         let mut insert =
             tx.prepare_cached("INSERT OR IGNORE INTO nonces (nonce, expires_at) VALUES (?1, ?2)")?;
@@ -309,6 +320,20 @@ fn passes_of(conn: &Connection, citizen: CitizenId) -> StoreResult<Option<Vec<Pa
         rows,
     )
     .map(Some)
+}
+
+fn insert_active_key(conn: &Connection, key: &SigningKey) -> StoreResult<()> {
+    conn.execute(
+        "INSERT INTO issuer_keys (kid, public_key, not_before, not_after, active)
+         VALUES (?1, ?2, ?3, ?4, 1)",
+        params![
+            &key.kid()[..],
+            &key.public_key[..],
+            key.not_before.timestamp(),
+            key.not_after.timestamp()
+        ],
+    )?;
+    Ok(())
 }
 
 fn publish_next(
@@ -601,6 +626,97 @@ impl Store for SqliteStore {
                 revoked: count("SELECT count(*) FROM revoked")?,
                 lists: count("SELECT count(*) FROM lists")?,
             })
+        })
+        .await
+    }
+
+    async fn authority(&self) -> StoreResult<Option<AuthorityRecord>> {
+        self.read(|conn| {
+            let row: Option<(String, Vec<u8>)> = conn
+                .query_row(
+                    "SELECT issuer, root_public_key FROM authority WHERE id = 1",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            row.map(|(issuer, root)| {
+                Ok(AuthorityRecord {
+                    issuer,
+                    root_public_key: hash32(&root).map_err(|_| StoreError::Corrupt("root key"))?,
+                })
+            })
+            .transpose()
+        })
+        .await
+    }
+
+    async fn init_authority(
+        &self,
+        authority: AuthorityRecord,
+        first_key: SigningKey,
+    ) -> StoreResult<()> {
+        self.write(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let created = tx.execute(
+                "INSERT INTO authority (id, issuer, root_public_key) VALUES (1, ?1, ?2)
+                 ON CONFLICT (id) DO NOTHING",
+                params![authority.issuer, &authority.root_public_key[..]],
+            )?;
+            if created == 0 {
+                return Err(StoreError::Conflict("the store already holds an authority"));
+            }
+            insert_active_key(&tx, &first_key)?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn issuer_keys(&self) -> StoreResult<Vec<StoredIssuerKey>> {
+        self.read(|conn| {
+            let mut query = conn.prepare_cached(
+                "SELECT public_key, not_before, not_after, revoked_after, active FROM issuer_keys
+                 ORDER BY not_before, kid",
+            )?;
+            let rows = query.query_map([], |r| {
+                Ok((
+                    r.get::<_, Vec<u8>>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, Option<i64>>(3)?,
+                    r.get::<_, i64>(4)?,
+                ))
+            })?;
+            rows.map(|row| {
+                let (public_key, from, to, revoked, active) = row?;
+                stored_key(&public_key, from, to, revoked, active == 1)
+            })
+            .collect()
+        })
+        .await
+    }
+
+    async fn rotate_issuer_key(&self, new_key: SigningKey) -> StoreResult<()> {
+        self.write(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.execute(
+                "UPDATE issuer_keys SET not_after = min(not_after, ?1), active = 0 WHERE active = 1",
+                [new_key.not_before.timestamp()],
+            )?;
+            insert_active_key(&tx, &new_key)?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn mark_compromised(&self, kid: Kid, revoked_after: DateTime<Utc>) -> StoreResult<bool> {
+        self.write(move |conn| {
+            Ok(conn.execute(
+                "UPDATE issuer_keys SET revoked_after = min(coalesce(revoked_after, ?2), ?2),
+                     active = 0 WHERE kid = ?1",
+                params![&kid[..], revoked_after.timestamp()],
+            )? == 1)
         })
         .await
     }
