@@ -295,6 +295,7 @@ fn byte_string(bytes: &[u8], at: usize) -> Option<(&[u8], usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::keys::Ed25519KeyPair;
 
     /// Our Sig_structure is byte for byte coset's, for small and large payloads, with and without
     /// a content type.
