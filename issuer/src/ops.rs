@@ -49,7 +49,17 @@ pub async fn publish(
     store: &dyn Store,
     valid_for: Duration,
 ) -> Result<Publication, OpsError> {
-    let now = whole_seconds(Utc::now());
+    publish_at(authority, store, Utc::now(), valid_for).await
+}
+
+/// [`publish`] as of `now` (the command-line tool's clock).
+pub async fn publish_at(
+    authority: &ServiceAuthority,
+    store: &dyn Store,
+    now: DateTime<Utc>,
+    valid_for: Duration,
+) -> Result<Publication, OpsError> {
+    let now = whole_seconds(now);
     let revoked = store.revoked_ids(now).await?;
     let count = revoked.len();
     let keys = authority.listed_keys().await?;

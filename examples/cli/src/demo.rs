@@ -10,6 +10,9 @@ use serde_json::json;
 use vaxpass::enrolment::encode_issued;
 use vaxpass::keys::hex;
 use vaxpass::LocalAuthority;
+
+/// The demo's authority, all in one file (the `authority` commands use the service's store).
+const DEMO_AUTHORITY: &str = "authority.sqlite";
 use vaxpass::{
     DeviceKeySource, EnrolmentRequest, Event, PassData, Person, Product, Reason, RevocationList,
     TrustList, Vaccination, Verifier, VerifierConfig, Wallet,
@@ -17,8 +20,8 @@ use vaxpass::{
 
 use crate::cli::{parse_date, parse_time};
 use crate::context::{
-    read_file, write_file, Context, Outcome, AUTHORITY_DB, ISSUED_FILE, REQUEST_FILE,
-    REVOCATION_LIST_FILE, TRUST_LIST_FILE, VERIFIER_DB, WALLET_DB,
+    read_file, write_file, Context, Outcome, ISSUED_FILE, REQUEST_FILE, REVOCATION_LIST_FILE,
+    TRUST_LIST_FILE, VERIFIER_DB, WALLET_DB,
 };
 use crate::error::{Error, Result};
 use crate::output::{describe_event, time, verdict_json, verdict_lines, Output};
@@ -66,7 +69,7 @@ pub fn run(ctx: &Context) -> Result<Outcome> {
     story.line("");
 
     // The authority, set up a month before.
-    let authority = LocalAuthority::create(path(AUTHORITY_DB), "KR", created_at)?;
+    let authority = LocalAuthority::create(path(DEMO_AUTHORITY), "KR", created_at)?;
     let root = authority.root_public_key();
     story.step(
         created_at,
