@@ -12,7 +12,7 @@ use vaxpass::enrolment::encode_issued;
 use vaxpass::keys::hex;
 use vaxpass::{
     CredentialId, EnrolmentRequest, Event, IssueRequest, Issued, IssuerKey, PassData, Person,
-    Product, Recovery, RevocationList, TestOutcome, TestResult, TestType, TrustList, Vaccination,
+    Recovery, RevocationList, TestOutcome, TestResult, TestType, TrustList, Vaccination,
 };
 use vaxpass_issuer::authority::{open_vault, ServiceAuthority};
 use vaxpass_issuer::config::StoreUrl;
@@ -379,40 +379,19 @@ fn key_json(key: &IssuerKey) -> serde_json::Value {
     })
 }
 
-/// Parses `PRODUCT:N/M:YYYY-MM-DD`, the product named case-insensitively.
+/// Parses `PRODUCT:N/M:YYYY-MM-DD` with the core's one parser of event texts.
 fn parse_dose(text: &str) -> Result<Vaccination, String> {
-    let usage = "expected PRODUCT:N/M:YYYY-MM-DD, e.g. Comirnaty:1/2:2021-06-20";
-    let mut parts = text.splitn(3, ':');
-    let (Some(product), Some(doses), Some(date)) = (parts.next(), parts.next(), parts.next())
-    else {
-        return Err(usage.to_owned());
-    };
-    let product = Product::ALL
-        .into_iter()
-        .find(|p| p.name().eq_ignore_ascii_case(product.trim()))
-        .ok_or_else(|| {
-            let names: Vec<&str> = Product::ALL.iter().map(|p| p.name()).collect();
-            format!("unknown product {product:?}; known: {}", names.join(", "))
-        })?;
-    let (dose, of) = doses.split_once('/').ok_or_else(|| usage.to_owned())?;
-    let number = |n: &str| {
-        n.trim()
-            .parse::<u8>()
-            .ok()
-            .filter(|n| *n > 0)
-            .ok_or_else(|| format!("dose numbers are 1 to 255 ({usage})"))
-    };
-    Ok(Vaccination {
-        product,
-        dose: number(dose)?,
-        of: number(of)?,
-        date: parse_date(date.trim())?,
-    })
+    match vaxpass::model::parse_event(text) {
+        Ok(Event::Vaccination(dose)) => Ok(dose),
+        Ok(_) => Err("expected PRODUCT:N/M:YYYY-MM-DD, e.g. Comirnaty:1/2:2021-06-20".into()),
+        Err(why) => Err(why.into()),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use vaxpass::Product;
 
     #[test]
     fn doses_parse_case_insensitively_and_refuse_garbage() {
