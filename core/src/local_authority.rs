@@ -207,8 +207,8 @@ impl LocalAuthority {
                 "an enrolment issues 1 to {MAX_ISSUED} passes"
             )));
         }
-        let request = EnrolmentRequest::from_bytes(request)?;
-        request.verify(nonce)?;
+        let request = EnrolmentRequest::verify_possession(request)?;
+        request.answers(nonce)?;
         let credentials = passes
             .iter()
             .map(|pass| {

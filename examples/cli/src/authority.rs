@@ -225,8 +225,8 @@ fn publish(ctx: &Context, kind: ListKind, valid_hours: u32) -> Result<(Vec<u8>, 
 
 fn issue(ctx: &Context, args: IssueArgs, now: DateTime<Utc>) -> Result<()> {
     let authority = ctx.open_authority()?;
-    let request = EnrolmentRequest::from_bytes(&read_file(&args.request)?)?;
-    request.verify(&args.nonce.0)?;
+    let request = EnrolmentRequest::verify_possession(&read_file(&args.request)?)?;
+    request.answers(&args.nonce.0)?;
     let mut events: Vec<Event> = args.doses.into_iter().map(Event::Vaccination).collect();
     if let Some(sampled_at) = args.pcr {
         events.push(Event::Test(TestResult {

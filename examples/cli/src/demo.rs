@@ -105,8 +105,8 @@ pub fn run(ctx: &Context) -> Result<Outcome> {
         hex(&device.kid())
     ));
 
-    let request = EnrolmentRequest::from_bytes(&read_file(&path(REQUEST_FILE))?)?;
-    request.verify(&nonce)?;
+    let request = EnrolmentRequest::verify_possession(&read_file(&path(REQUEST_FILE))?)?;
+    request.answers(&nonce)?;
     let issued = authority.issue(
         &pass,
         &request.device_key,
