@@ -416,6 +416,58 @@ mod tests {
     use super::*;
     use std::sync::mpsc;
 
+    /// A file of schema 1 held its secrets itself: opening it moves them to the key file, blanks
+    /// them here, and the authority signs as before with the same root and issuer keys.
+    #[test]
+    fn a_version_1_file_gives_its_secrets_to_the_key_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.sqlite");
+        let now = at(Utc::now().timestamp());
+        let (root, issuer) = (
+            crate::keys::Ed25519KeyPair::generate(),
+            crate::keys::Ed25519KeyPair::generate(),
+        );
+        {
+            let conn = store::open(&path, Create::IfMissing, &MIGRATIONS[..1]).unwrap();
+            conn.execute(
+                "INSERT INTO authority (id, issuer, root_secret) VALUES (1, 'KR', ?1)",
+                [&root.secret()[..]],
+            )
+            .unwrap();
+            conn.execute(
+                "INSERT INTO issuer_keys (kid, secret, public_key, not_before, not_after, active)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 1)",
+                params![
+                    &issuer.kid()[..],
+                    &issuer.secret()[..],
+                    &issuer.public()[..],
+                    now.timestamp(),
+                    (now + Duration::days(1)).timestamp()
+                ],
+            )
+            .unwrap();
+        }
+        let authority = LocalAuthority::open(&path).unwrap();
+        assert_eq!(authority.root_public_key(), root.public());
+        assert_eq!(authority.active_kid(now).unwrap(), issuer.kid());
+        let list = authority.trust_list(now, Duration::hours(1)).unwrap();
+        assert!(crate::TrustList::verify(&list, &root.public()).is_ok());
+        let blanked: i64 = authority
+            .lock()
+            .query_row(
+                "SELECT (SELECT count(*) FROM issuer_keys WHERE length(secret) > 0)
+                      + (SELECT count(*) FROM authority WHERE length(root_secret) > 0)",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(blanked, 0);
+        drop(authority);
+        // Opened again, it reads the root key from the file and the secrets from the key file.
+        let again = LocalAuthority::open(&path).unwrap();
+        assert!(again.trust_list(now, Duration::hours(1)).is_ok());
+    }
+
     /// The signer used to cache the active key under a second lock, taken before the
     /// connection's by signing and after it by rotation: run together, they deadlocked.
     #[test]
