@@ -48,6 +48,13 @@ struct Args {
     /// below the number of clients, so the peak meets the overload protection.
     #[arg(long, default_value_t = 32)]
     server_concurrency: u32,
+    /// The services' store: a PostgreSQL URL (needed for several replicas) [default: an SQLite
+    /// file in the run's directory].
+    #[arg(long, value_name = "URL")]
+    store: Option<String>,
+    /// Issuer service replicas over that store; the enrolment clients are spread over them.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=16))]
+    replicas: u32,
     /// The `vaxpass-issuer` binary [default: next to this one].
     #[arg(long)]
     server_bin: Option<PathBuf>,
@@ -113,6 +120,8 @@ fn main() -> ExitCode {
                 dir.path(),
                 &people,
                 server_concurrency,
+                args.store.as_deref(),
+                1,
             )?;
             eprintln!(
                 "lunch-rush: issuer service on {} ({} citizens); {secs} s alone and {secs} s beside {guessers} guessing connections, in {rounds} rounds",
@@ -170,11 +179,20 @@ fn run(args: &Args) -> Result<report::Report, String> {
     let binary = server_binary(args)?;
     let mut rng = arrivals::Rng::new(args.seed);
     let citizens = service::Citizen::population(args.citizens as usize, &mut rng);
-    let mut server =
-        service::Service::start(&binary, dir.path(), &citizens, args.server_concurrency)?;
+    if args.replicas > 1 && args.store.is_none() {
+        return Err("several replicas need a shared PostgreSQL store: give --store".into());
+    }
+    let mut server = service::Service::start(
+        &binary,
+        dir.path(),
+        &citizens,
+        args.server_concurrency,
+        args.store.as_deref(),
+        args.replicas as usize,
+    )?;
     eprintln!(
         "lunch-rush: issuer service on {} ({} citizens in its registry)",
-        server.base(),
+        server.bases().join(", "),
         citizens.len()
     );
 

@@ -58,7 +58,9 @@ impl Citizen {
 /// The running service.
 #[derive(Debug)]
 pub struct Service {
-    child: Option<Child>,
+    /// One `vaxpass-issuer serve` per replica, all on one store; killed together at 11:40.
+    children: Vec<Child>,
+    bases: Vec<String>,
     base: String,
     admin_token: String,
     agent: ureq::Agent,
@@ -66,11 +68,15 @@ pub struct Service {
 }
 
 impl Service {
+    /// Starts `replicas` services over one store: `store` (a PostgreSQL URL for several), or an
+    /// SQLite file in `dir`.
     pub fn start(
         binary: &Path,
         dir: &Path,
         citizens: &[Citizen],
         concurrency: u32,
+        store: Option<&str>,
+        replicas: usize,
     ) -> Result<Self, String> {
         if !binary.is_file() {
             return Err(format!(
@@ -79,7 +85,10 @@ impl Service {
             ));
         }
         let key_file = dir.join("authority.sqlite");
-        let store = format!("sqlite:{}", dir.join("issuer.sqlite").display());
+        let store = store.map_or_else(
+            || format!("sqlite:{}", dir.join("issuer.sqlite").display()),
+            str::to_owned,
+        );
         let cli = |args: &[&str]| -> Result<String, String> {
             let output = Command::new(binary)
                 .arg("--key-file")
@@ -112,51 +121,71 @@ impl Service {
         let root_hex = cli(&["root-key"])?;
         let root_key = parse_hex32(root_hex.trim()).ok_or("root-key printed no key")?;
 
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map_err(|e| e.to_string())?
-            .port();
-        let admin_token = format!("lunch-rush-{:016x}", Rng::new(port.into()).next_u64());
-        let log = std::fs::File::create(dir.join("service.log")).map_err(|e| e.to_string())?;
-        let child = Command::new(binary)
-            .arg("--key-file")
-            .arg(&key_file)
-            .args([
-                "--store",
-                &store,
-                "serve",
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-            ])
-            .args(["--concurrency", &concurrency.to_string()])
-            .env("VAXPASS_ADMIN_TOKEN", &admin_token)
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .map_err(|e| format!("cannot start the service: {e}"))?;
+        let admin_token = format!(
+            "lunch-rush-{:016x}",
+            Rng::new(u64::from(std::process::id())).next_u64()
+        );
+        let mut children = Vec::new();
+        let mut bases = Vec::new();
+        for replica in 0..replicas.max(1) {
+            let port = TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .map_err(|e| e.to_string())?
+                .port();
+            let log = std::fs::File::create(dir.join(format!("service-{replica}.log")))
+                .map_err(|e| e.to_string())?;
+            let child = Command::new(binary)
+                .arg("--key-file")
+                .arg(&key_file)
+                .args([
+                    "--store",
+                    &store,
+                    "serve",
+                    "--listen",
+                    &format!("127.0.0.1:{port}"),
+                ])
+                .args(["--concurrency", &concurrency.to_string()])
+                .env("VAXPASS_ADMIN_TOKEN", &admin_token)
+                .stdout(Stdio::null())
+                .stderr(log)
+                .spawn()
+                .map_err(|e| format!("cannot start the service: {e}"))?;
+            children.push(child);
+            bases.push(format!("http://127.0.0.1:{port}"));
+        }
         let agent = ureq::AgentBuilder::new()
             .timeout(Duration::from_secs(30))
             .build();
         let service = Self {
-            child: Some(child),
-            base: format!("http://127.0.0.1:{port}"),
+            children,
+            base: bases[0].clone(),
+            bases,
             admin_token,
             agent,
             root_key,
         };
         let started = Instant::now();
-        while service
-            .agent
-            .get(&format!("{}/healthz", service.base))
-            .call()
-            .is_err()
-        {
-            if started.elapsed() > Duration::from_secs(30) {
-                return Err("the service did not come up within 30 s (see service.log)".into());
+        for base in &service.bases {
+            while service
+                .agent
+                .get(&format!("{base}/healthz"))
+                .call()
+                .is_err()
+            {
+                if started.elapsed() > Duration::from_secs(30) {
+                    return Err(
+                        "the service did not come up within 30 s (see service-N.log)".into(),
+                    );
+                }
+                std::thread::sleep(Duration::from_millis(50));
             }
-            std::thread::sleep(Duration::from_millis(50));
         }
         Ok(service)
+    }
+
+    /// Every replica's address, for spreading load.
+    pub fn bases(&self) -> &[String] {
+        &self.bases
     }
 
     pub fn base(&self) -> &str {
@@ -204,30 +233,39 @@ impl Service {
         )
     }
 
-    /// The service's peak resident memory so far (VmHWM), in KiB, where /proc tells.
+    /// The services' peak resident memory so far (VmHWM, summed over the replicas), in KiB,
+    /// where /proc tells.
     pub fn peak_rss_kib(&self) -> Option<u64> {
-        let pid = self.child.as_ref()?.id();
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-        let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-        line.split_whitespace().nth(1)?.parse().ok()
+        self.children
+            .iter()
+            .map(|child| {
+                let status =
+                    std::fs::read_to_string(format!("/proc/{}/status", child.id())).ok()?;
+                let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+                line.split_whitespace().nth(1)?.parse::<u64>().ok()
+            })
+            .sum()
     }
 
-    /// 11:40: SIGKILL, no goodbye. Afterwards nothing answers on the port.
+    /// 11:40: SIGKILL, no goodbye. Afterwards nothing answers on any replica's port.
     pub fn kill(&mut self) -> Result<(), String> {
-        if let Some(mut child) = self.child.take() {
+        for mut child in self.children.drain(..) {
             child.kill().map_err(|e| e.to_string())?;
             child.wait().map_err(|e| e.to_string())?;
         }
-        match self.agent.get(&format!("{}/healthz", self.base)).call() {
-            Err(ureq::Error::Transport(_)) => Ok(()),
-            _ => Err("the service still answers after the kill".into()),
+        for base in &self.bases {
+            match self.agent.get(&format!("{base}/healthz")).call() {
+                Err(ureq::Error::Transport(_)) => {}
+                _ => return Err("the service still answers after the kill".into()),
+            }
         }
+        Ok(())
     }
 }
 
 impl Drop for Service {
     fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
+        for mut child in self.children.drain(..) {
             let _ = child.kill();
             let _ = child.wait();
         }
