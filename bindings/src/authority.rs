@@ -1,4 +1,5 @@
-//! The authority (issuer backend), for JVM and Python services.
+//! The authority (issuer backend), for JVM and Python services: the core's `LocalAuthority`
+//! (state in one file, keys in the key file beside it).
 
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -18,7 +19,8 @@ impl std::fmt::Debug for Authority {
 
 #[uniffi::export]
 impl Authority {
-    /// Creates a new authority (fresh root and issuer keys) in a new database.
+    /// Creates a new authority (fresh root and issuer keys) in a new database; its private keys
+    /// go to the key file beside it (`PATH.keys`).
     #[uniffi::constructor]
     pub fn create(
         path: String,
