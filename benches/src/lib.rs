@@ -65,7 +65,7 @@ pub fn revoke_many(world: &World, count: usize) {
 
 /// An authority with `keys` issuer keys (rotated into existence) and its signed trust list.
 pub fn trust_list_with_keys(dir: &Path, keys: usize) -> ([u8; 32], Vec<u8>) {
-    let authority = Authority::create(
+    let authority = LocalAuthority::create(
         dir.join("many-keys.sqlite"),
         "KR",
         now() - Duration::days(300),

@@ -1,4 +1,5 @@
-//! The authority (issuer backend), for JVM and Python services.
+//! The authority (issuer backend), for JVM and Python services: the core's `LocalAuthority`
+//! (state in one file, keys in the key file beside it).
 
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -8,7 +9,7 @@ use crate::error::VaxpassError;
 use crate::types::{pass_data, Event, IssuedCredential, Person};
 
 #[derive(uniffi::Object)]
-pub struct Authority(vaxpass::Authority);
+pub struct Authority(vaxpass::LocalAuthority);
 
 impl std::fmt::Debug for Authority {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -18,14 +19,15 @@ impl std::fmt::Debug for Authority {
 
 #[uniffi::export]
 impl Authority {
-    /// Creates a new authority (fresh root and issuer keys) in a new database.
+    /// Creates a new authority (fresh root and issuer keys) in a new database; its private keys
+    /// go to the key file beside it (`PATH.keys`).
     #[uniffi::constructor]
     pub fn create(
         path: String,
         issuer: String,
         now: SystemTime,
     ) -> Result<Arc<Self>, VaxpassError> {
-        Ok(Arc::new(Self(vaxpass::Authority::create(
+        Ok(Arc::new(Self(vaxpass::LocalAuthority::create(
             path,
             &issuer,
             time(now)?,
@@ -35,7 +37,7 @@ impl Authority {
     /// Opens an existing authority.
     #[uniffi::constructor]
     pub fn open(path: String) -> Result<Arc<Self>, VaxpassError> {
-        Ok(Arc::new(Self(vaxpass::Authority::open(path)?)))
+        Ok(Arc::new(Self(vaxpass::LocalAuthority::open(path)?)))
     }
 
     /// The root public key verifiers pin (32 bytes).

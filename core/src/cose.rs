@@ -7,9 +7,7 @@ use ciborium_ll::{Decoder, Encoder, Header};
 use coset::{iana, AsCborValue, CoseSign1Builder, HeaderBuilder};
 
 use crate::error::{Error, Result};
-use crate::keys::{
-    verify_ed25519, verify_ed25519_with, Ed25519KeyPair, InvalidSignature, Kid, VerifyingKey,
-};
+use crate::keys::{verify_ed25519, verify_ed25519_with, InvalidSignature, Kid, VerifyingKey};
 
 /// A parsed COSE_Sign1 whose headers passed the rules above; its signature is not yet checked.
 /// `Debug` shows the headers only: the payload may carry personal data.
@@ -38,25 +36,59 @@ const ALG: i64 = 1;
 const CONTENT_TYPE: i64 = 3;
 const KID: i64 = 4;
 
-/// Signs `payload` and returns the untagged COSE_Sign1 as a CBOR value.
+/// A COSE_Sign1 waiting for its signature: the signer (a key in memory or a vault) signs
+/// [`Unsigned::to_be_signed`] and [`Unsigned::finish`] puts the signature in.
+pub(crate) struct Unsigned {
+    sign1: coset::CoseSign1,
+    to_be_signed: Vec<u8>,
+}
+
+impl Unsigned {
+    /// The COSE_Sign1 of `payload` under `kid`, not yet signed.
+    pub(crate) fn new(kid: &Kid, content_type: Option<&str>, payload: Vec<u8>) -> Self {
+        let mut protected = HeaderBuilder::new()
+            .algorithm(iana::Algorithm::Ed25519)
+            .key_id(kid.to_vec());
+        if let Some(ct) = content_type {
+            protected = protected.content_type(ct.to_owned());
+        }
+        let sign1 = CoseSign1Builder::new()
+            .protected(protected.build())
+            .payload(payload)
+            .build();
+        let to_be_signed = sign1.tbs_data(&[]);
+        Self {
+            sign1,
+            to_be_signed,
+        }
+    }
+
+    /// The Sig_structure bytes the Ed25519 signature covers.
+    pub(crate) fn to_be_signed(&self) -> &[u8] {
+        &self.to_be_signed
+    }
+
+    /// The signed, untagged COSE_Sign1, encoded.
+    pub(crate) fn finish(mut self, signature: [u8; 64]) -> Result<Vec<u8>> {
+        self.sign1.signature = signature.to_vec();
+        let value = self
+            .sign1
+            .to_cbor_value()
+            .map_err(|_| Error::malformed("COSE_Sign1", "cannot be encoded"))?;
+        crate::cbor::encode(&value)
+    }
+}
+
+/// Signs `payload` with a key in memory and returns the encoded, untagged COSE_Sign1.
+#[cfg(test)]
 pub(crate) fn sign(
-    key: &Ed25519KeyPair,
+    key: &crate::keys::Ed25519KeyPair,
     content_type: Option<&str>,
     payload: Vec<u8>,
-) -> Result<Value> {
-    let mut protected = HeaderBuilder::new()
-        .algorithm(iana::Algorithm::Ed25519)
-        .key_id(key.kid().to_vec());
-    if let Some(ct) = content_type {
-        protected = protected.content_type(ct.to_owned());
-    }
-    CoseSign1Builder::new()
-        .protected(protected.build())
-        .payload(payload)
-        .create_signature(&[], |tbs| key.sign(tbs).to_vec())
-        .build()
-        .to_cbor_value()
-        .map_err(|_| Error::malformed("COSE_Sign1", "cannot be encoded"))
+) -> Result<Vec<u8>> {
+    let unsigned = Unsigned::new(&key.kid(), content_type, payload);
+    let signature = key.sign(unsigned.to_be_signed());
+    unsigned.finish(signature)
 }
 
 /// Rebuilds the COSE_Sign1 of a credential from the parts a presentation carries: the protected
@@ -263,6 +295,7 @@ fn byte_string(bytes: &[u8], at: usize) -> Option<(&[u8], usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::keys::Ed25519KeyPair;
 
     /// Our Sig_structure is byte for byte coset's, for small and large payloads, with and without
     /// a content type.
@@ -272,7 +305,8 @@ mod tests {
         for (content_type, payload_len) in
             [(None, 0), (None, 23), (Some("x/y"), 300), (None, 70_000)]
         {
-            let value = sign(&key, content_type, vec![0xA5; payload_len]).unwrap();
+            let bytes = sign(&key, content_type, vec![0xA5; payload_len]).unwrap();
+            let value = crate::cbor::decode(&bytes, usize::MAX, "test").unwrap();
             let coset = coset::CoseSign1::from_cbor_value(value.clone()).unwrap();
             let signed = parse(value, "test").unwrap();
             assert_eq!(signed.to_be_signed().unwrap(), coset.tbs_data(&[]));
@@ -310,7 +344,7 @@ mod tests {
         let canonical = with_kid(&[0xa2, 0x01, 0x32, 0x04], &[]);
         assert_eq!(
             sign(&key, None, b"payload".to_vec()).unwrap(),
-            signed_with_protected(&key, &canonical)
+            crate::cbor::encode(&signed_with_protected(&key, &canonical)).unwrap()
         );
         let signed = parse(signed_with_protected(&key, &canonical), "t").unwrap();
         let public = VerifyingKey::from_bytes(&key.public()).unwrap();

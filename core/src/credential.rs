@@ -106,6 +106,14 @@ impl fmt::Debug for Credential {
 impl Credential {
     /// Signs `claims` with an issuer key and returns the credential bytes (untagged COSE_Sign1).
     pub fn sign(claims: &Claims, issuer_key: &Ed25519KeyPair) -> Result<Vec<u8>> {
+        let unsigned = Self::unsigned(claims, &issuer_key.kid())?;
+        let signature = issuer_key.sign(unsigned.to_be_signed());
+        unsigned.finish(signature)
+    }
+
+    /// The credential for `claims` under issuer key `kid`, waiting for its signature (a vault
+    /// signs it, see [`crate::Authority`]).
+    pub(crate) fn unsigned(claims: &Claims, kid: &Kid) -> Result<cose::Unsigned> {
         claims.validate()?;
         let at = |t: DateTime<Utc>| Timestamp::WholeSeconds(t.timestamp());
         let set = ClaimsSet {
@@ -126,7 +134,7 @@ impl Credential {
         let payload = set
             .to_cbor_value()
             .map_err(|_| Error::malformed(WHAT, "cannot be encoded"))?;
-        cbor::encode(&cose::sign(issuer_key, None, cbor::encode(&payload)?)?)
+        Ok(cose::Unsigned::new(kid, None, cbor::encode(&payload)?))
     }
 
     /// Parses credential bytes (a paper QR's payload, or an import).
@@ -304,7 +312,7 @@ mod tests {
     /// A credential over exactly these claims, correctly signed by the issuer key.
     fn signed(claims: &Value) -> Vec<u8> {
         let payload = cbor::encode(claims).unwrap();
-        cbor::encode(&cose::sign(&issuer(), None, payload).unwrap()).unwrap()
+        cose::sign(&issuer(), None, payload).unwrap()
     }
 
     fn map(value: &mut Value) -> &mut Fields {

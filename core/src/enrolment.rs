@@ -20,7 +20,8 @@ const MAX_REQUEST_BYTES: usize = 8192;
 pub const MAX_ISSUED: usize = 16;
 const MAX_ISSUED_BYTES: usize = MAX_ISSUED * (crate::credential::MAX_CREDENTIAL_BYTES + 4);
 
-/// A parsed enrolment request; the proof of possession is checked by [`EnrolmentRequest::verify`].
+/// An enrolment request. [`EnrolmentRequest::verify_possession`] parses and checks it;
+/// [`EnrolmentRequest::from_bytes`] only parses (for inspecting one).
 #[derive(Clone)]
 pub struct EnrolmentRequest {
     pub nonce: Vec<u8>,
@@ -88,15 +89,30 @@ impl EnrolmentRequest {
         })
     }
 
-    /// Checks that the request answers `expected_nonce` and is signed by its device key.
-    pub fn verify(&self, expected_nonce: &[u8]) -> Result<()> {
-        if self.nonce != expected_nonce {
-            return Err(Error::NonceMismatch);
-        }
+    /// The one enrolment check: parses `bytes` and checks the proof of possession, that the
+    /// request is signed by the device key it carries over the nonce it carries. `Malformed` if
+    /// the bytes are not a request, `BadSignature` if the proof fails. Whether that nonce was
+    /// handed out and is still unused is not this check's but the nonce keeper's (the issuer
+    /// service's store, or [`Self::answers`] for a caller that holds the one nonce it issued).
+    pub fn verify_possession(bytes: &[u8]) -> Result<Self> {
+        let request = Self::from_bytes(bytes)?;
+        request.check_possession()?;
+        Ok(request)
+    }
+
+    fn check_possession(&self) -> Result<()> {
         let message = signed_message(&self.nonce, &self.identity_proof, &self.device_key);
         self.device_key
             .verify(&message, &self.proof_of_possession)
             .map_err(|_| Error::BadSignature("enrolment request"))
+    }
+
+    /// Whether this (verified) request answers `nonce`, the one the caller handed out.
+    pub fn answers(&self, nonce: &[u8]) -> Result<()> {
+        if self.nonce != nonce {
+            return Err(Error::NonceMismatch);
+        }
+        Ok(())
     }
 }
 
@@ -219,10 +235,10 @@ mod tests {
             Box::new(SoftwareP256Signer::generate()),
         ] {
             let bytes = EnrolmentRequest::create(&nonce, b"proof", signer.as_ref()).unwrap();
-            let request = EnrolmentRequest::from_bytes(&bytes).unwrap();
-            assert!(request.verify(&nonce).is_ok());
+            let request = EnrolmentRequest::verify_possession(&bytes).unwrap();
+            assert!(request.answers(&nonce).is_ok());
             assert!(matches!(
-                request.verify(&[8u8; 32]),
+                request.answers(&[8u8; 32]),
                 Err(Error::NonceMismatch)
             ));
             // Another key cannot claim this proof of possession.
@@ -230,11 +246,14 @@ mod tests {
             stolen.device_key = SoftwareEd25519Signer(Ed25519KeyPair::generate())
                 .public_key()
                 .unwrap();
-            assert!(matches!(stolen.verify(&nonce), Err(Error::BadSignature(_))));
+            assert!(matches!(
+                stolen.check_possession(),
+                Err(Error::BadSignature(_))
+            ));
             // A different identity proof breaks the signature.
             let mut swapped = request;
             swapped.identity_proof = b"other".to_vec();
-            assert!(swapped.verify(&nonce).is_err());
+            assert!(swapped.check_possession().is_err());
         }
         let signer = SoftwareEd25519Signer(Ed25519KeyPair::generate());
         assert!(EnrolmentRequest::create(&[0u8; 8], b"p", &signer).is_err());

@@ -5,7 +5,8 @@
 //!
 //! The roles, each a type over its own SQLite file:
 //! - [`Authority`] signs credentials with issuer keys, and the trust and revocation lists with its
-//!   root key.
+//!   root key, through a [`KeyVault`] ([`KeyFile`] by default); [`LocalAuthority`] keeps its
+//!   state in one file.
 //! - [`Wallet`] holds the citizen's device key and credentials and shows rotating QR codes.
 //! - [`Verifier`] keeps the lists a shop last synced and returns a [`Verdict`] for each scan.
 //!
@@ -21,8 +22,10 @@ pub mod enrolment_code;
 mod error;
 pub mod inspect;
 pub mod issuer;
+mod key_file;
 pub mod keys;
 pub mod lists;
+mod local_authority;
 pub mod model;
 pub mod policy;
 pub mod presentation;
@@ -39,11 +42,13 @@ pub mod wallet;
 pub use credential::{Claims, Credential, CredentialId};
 pub use enrolment::EnrolmentRequest;
 pub use error::{Error, Result};
-pub use issuer::{Authority, IssueRequest, Issued};
+pub use issuer::{Authority, IssueRequest, Issued, SigningKey};
+pub use key_file::KeyFile;
 pub use keys::{
     DevicePublicKey, DeviceSigner, Ed25519KeyPair, SoftwareEd25519Signer, SoftwareP256Signer,
 };
 pub use lists::{IssuerKey, RevocationList, TrustList};
+pub use local_authority::LocalAuthority;
 pub use model::{
     Event, PassData, PassKind, Person, Product, Recovery, TestOutcome, TestResult, TestType,
     Vaccination,

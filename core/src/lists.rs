@@ -127,7 +127,15 @@ fn open<'a>(
 }
 
 impl TrustList {
+    /// Signs the list with a root key in memory.
     pub fn sign(&self, root: &Ed25519KeyPair) -> Result<Vec<u8>> {
+        let unsigned = self.unsigned(&root.kid())?;
+        let signature = root.sign(unsigned.to_be_signed());
+        unsigned.finish(signature)
+    }
+
+    /// The list under root key `kid`, waiting for its signature.
+    pub(crate) fn unsigned(&self, kid: &Kid) -> Result<cose::Unsigned> {
         let keys = self
             .keys
             .iter()
@@ -149,11 +157,11 @@ impl TrustList {
             (4, Some(self.next_update.timestamp().into())),
             (5, Some(Value::Array(keys))),
         ]);
-        cbor::encode(&cose::sign(
-            root,
+        Ok(cose::Unsigned::new(
+            kid,
             Some(TRUST_LIST_TYPE),
             cbor::encode(&payload)?,
-        )?)
+        ))
     }
 
     /// Parses a signed trust list after checking its signature against the pinned root key.
@@ -239,18 +247,26 @@ impl RevocationList {
         self.entries.is_empty()
     }
 
+    /// Signs the list with a root key in memory.
     pub fn sign(&self, root: &Ed25519KeyPair) -> Result<Vec<u8>> {
+        let unsigned = self.unsigned(&root.kid())?;
+        let signature = root.sign(unsigned.to_be_signed());
+        unsigned.finish(signature)
+    }
+
+    /// The list under root key `kid`, waiting for its signature.
+    pub(crate) fn unsigned(&self, kid: &Kid) -> Result<cose::Unsigned> {
         let payload = cbor::map([
             (1, Some(self.sequence.into())),
             (2, Some(self.issued_at.timestamp().into())),
             (3, Some(self.next_update.timestamp().into())),
             (4, Some(Value::Bytes(self.entries.clone()))),
         ]);
-        cbor::encode(&cose::sign(
-            root,
+        Ok(cose::Unsigned::new(
+            kid,
             Some(REVOCATION_LIST_TYPE),
             cbor::encode(&payload)?,
-        )?)
+        ))
     }
 
     /// Parses a signed revocation list after checking its signature against the pinned root key.
@@ -404,7 +420,7 @@ mod tests {
             Some(REVOCATION_LIST_TYPE),
             cbor::encode(payload).unwrap(),
         );
-        cbor::encode(&cose.unwrap()).unwrap()
+        cose.unwrap()
     }
 
     fn payload(fields: Vec<(Value, Value)>) -> Value {

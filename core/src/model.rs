@@ -417,6 +417,96 @@ fn date(value: &Value) -> Result<NaiveDate> {
         .ok_or(Error::malformed(WHAT, "date out of range"))
 }
 
+/// Parses one event in its text form (the registry's, the command line's):
+/// `comirnaty:1/2:2021-06-20` (product:dose/of:date, the product named case-insensitively),
+/// `test:pcr:negative:2021-12-13T08:00:00Z`, `recovery:2021-11-01`. Errors name the problem,
+/// never the input.
+pub fn parse_event(text: &str) -> Result<Event, &'static str> {
+    let text = text.trim();
+    if let Some(rest) = text.strip_prefix("test:") {
+        let mut parts = rest.splitn(3, ':');
+        let test_type = match parts.next() {
+            Some("pcr") => TestType::Pcr,
+            Some("rat" | "antigen") => TestType::RapidAntigen,
+            _ => return Err("test type must be pcr or rat"),
+        };
+        let outcome = match parts.next() {
+            Some("negative") => TestOutcome::Negative,
+            Some("positive") => TestOutcome::Positive,
+            _ => return Err("test outcome must be negative or positive"),
+        };
+        let sampled_at = parts
+            .next()
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+            .ok_or("test time must be RFC 3339, e.g. 2021-12-13T08:00:00Z")?
+            .with_timezone(&Utc);
+        return Ok(Event::Test(TestResult {
+            test_type,
+            outcome,
+            sampled_at,
+        }));
+    }
+    if let Some(rest) = text.strip_prefix("recovery:") {
+        return Ok(Event::Recovery(Recovery {
+            first_positive: date_text(rest)?,
+        }));
+    }
+    // A dose: product:dose/of:date
+    let mut parts = text.splitn(3, ':');
+    let product = parts.next().unwrap_or_default().to_ascii_lowercase();
+    let product = Product::ALL
+        .into_iter()
+        .find(|p| p.name().eq_ignore_ascii_case(&product))
+        .ok_or(
+            "unknown product (comirnaty, spikevax, vaxzevria, jcovden, nuvaxovid, skycovione)",
+        )?;
+    let (dose, of) = parts
+        .next()
+        .and_then(|d| d.split_once('/'))
+        .ok_or("a dose is written product:dose/of:date, e.g. comirnaty:1/2:2021-06-20")?;
+    let dose: u8 = dose.parse().map_err(|_| "dose must be a number")?;
+    let of: u8 = of.parse().map_err(|_| "series length must be a number")?;
+    if dose == 0 || of == 0 {
+        return Err("dose numbers start at 1");
+    }
+    Ok(Event::Vaccination(Vaccination {
+        product,
+        dose,
+        of,
+        date: date_text(parts.next().unwrap_or_default().trim())?,
+    }))
+}
+
+fn date_text(text: &str) -> Result<NaiveDate, &'static str> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| "dates are YYYY-MM-DD")
+}
+
+/// The text form [`parse_event`] reads.
+pub fn format_event(event: &Event) -> String {
+    match event {
+        Event::Vaccination(v) => format!(
+            "{}:{}/{}:{}",
+            v.product.name().to_ascii_lowercase(),
+            v.dose,
+            v.of,
+            v.date
+        ),
+        Event::Test(t) => format!(
+            "test:{}:{}:{}",
+            match t.test_type {
+                TestType::Pcr => "pcr",
+                TestType::RapidAntigen => "rat",
+            },
+            match t.outcome {
+                TestOutcome::Negative => "negative",
+                TestOutcome::Positive => "positive",
+            },
+            t.sampled_at.format("%Y-%m-%dT%H:%M:%SZ")
+        ),
+        Event::Recovery(r) => format!("recovery:{}", r.first_positive),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,7 +1,7 @@
 //! Group commit. Handlers hand their work (a nonce to record, a nonce to burn after a refused
 //! attempt, or a checked enrolment with the citizen's passes) to one batcher task through a bounded channel. The batcher takes up to
 //! `max_items`, waiting at most `max_delay` after the first, signs all credentials of the batch
-//! with one `Authority::sign_batch` call, records the whole batch in one store transaction (one
+//! with one call to the vault (`ServiceAuthority::sign`), records the whole batch in one store transaction (one
 //! fsync), and only then answers each waiting handler: acknowledged means durable.
 
 use std::sync::Arc;
@@ -12,8 +12,9 @@ use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
-use vaxpass::keys::Kid;
-use vaxpass::{Authority, Credential, DevicePublicKey, IssueRequest, Issued, PassData};
+use vaxpass::{DevicePublicKey, IssueRequest, PassData};
+
+use crate::authority::ServiceAuthority;
 
 use crate::metrics::BatchMetrics;
 use crate::store::{
@@ -96,7 +97,7 @@ pub struct Batcher {
 impl Batcher {
     pub fn start(
         store: Arc<dyn Store>,
-        authority: Arc<Authority>,
+        authority: Arc<ServiceAuthority>,
         config: BatchConfig,
     ) -> (Self, JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(config.queue.max(1));
@@ -153,7 +154,7 @@ impl Batcher {
 async fn run(
     mut rx: mpsc::Receiver<Job>,
     store: Arc<dyn Store>,
-    authority: Arc<Authority>,
+    authority: Arc<ServiceAuthority>,
     config: BatchConfig,
 ) {
     let max = config.max_items.max(1);
@@ -190,7 +191,7 @@ type EnrolReply = oneshot::Sender<Result<Vec<Vec<u8>>, Failure>>;
 
 async fn process(
     store: &Arc<dyn Store>,
-    authority: &Arc<Authority>,
+    authority: &Arc<ServiceAuthority>,
     config: &BatchConfig,
     jobs: Vec<Job>,
 ) {
@@ -312,6 +313,16 @@ async fn process(
                 let _ = reply.send(outcome.map_err(Failure::Refused));
             }
         }
+        Err(StoreError::KeyRetired) => {
+            // Another replica rotated or marked the key: nothing was kept, every nonce is still
+            // usable, and the next batch signs with the key the store holds now.
+            eprintln!("vaxpass-issuer: the issuer key changed under a batch; reloading it");
+            if let Err(e) = authority.reload_keys().await {
+                eprintln!("vaxpass-issuer: reloading the issuer keys failed: {e}");
+            }
+            fail_all(nonce_replies, Failure::Signing);
+            fail_all(enrol_replies, Failure::Signing);
+        }
         Err(e) => {
             tracing::error!(error = %e, "recording a batch failed, nothing of it was kept");
             fail_all(nonce_replies, Failure::Store);
@@ -333,36 +344,29 @@ fn fail_all<T>(replies: impl IntoIterator<Item = oneshot::Sender<Result<T, Failu
     }
 }
 
-/// Signs requests and tells which key signed them: the active key before and after signing if it
-/// did not change, else the credential's own header (a rotation raced the batch).
+/// Signs requests with the active issuer key; each credential carries the kid that signed it.
 fn sign_all(
-    authority: &Authority,
+    authority: &ServiceAuthority,
     requests: &[IssueRequest],
     now: DateTime<Utc>,
 ) -> vaxpass::Result<Vec<vaxpass::Result<SignedCredential>>> {
     if requests.is_empty() {
         return Ok(Vec::new());
     }
-    let before = authority.active_kid(now)?;
-    let issued = authority.sign_batch(requests, now)?;
-    let after = authority.active_kid(now).ok();
-    Ok(issued
+    Ok(authority
+        .sign(requests, now)?
         .into_iter()
-        .map(|r| r.and_then(|issued| with_kid(issued, before, after)))
+        .map(|r| {
+            r.map(|issued| SignedCredential {
+                kid: issued.kid,
+                issued,
+            })
+        })
         .collect())
 }
 
-fn with_kid(issued: Issued, before: Kid, after: Option<Kid>) -> vaxpass::Result<SignedCredential> {
-    let kid = if after == Some(before) {
-        before
-    } else {
-        Credential::from_bytes(&issued.bytes)?.kid
-    };
-    Ok(SignedCredential { issued, kid })
-}
-
 fn sign_one(
-    authority: &Authority,
+    authority: &ServiceAuthority,
     request: &IssueRequest,
     now: DateTime<Utc>,
 ) -> Result<SignedCredential, StoreError> {

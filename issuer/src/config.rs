@@ -305,6 +305,8 @@ pub struct ServeArgs {
 pub struct ServiceConfig {
     pub listen: SocketAddr,
     pub key_file: PathBuf,
+    /// The PKCS#11 token holding the keys instead of the key file.
+    pub hsm: Option<crate::hsm::HsmConfig>,
     pub store: StoreUrl,
     pub admin_token: Option<Secret>,
     pub concurrency: usize,
@@ -341,6 +343,7 @@ impl ServiceConfig {
         Ok(Self {
             listen: serve.listen,
             key_file: cli.key_file.clone(),
+            hsm: cli.hsm.config().map_err(|e| e.to_string())?,
             store: cli.store.clone(),
             admin_token,
             concurrency: serve.concurrency as usize,

@@ -1,5 +1,5 @@
 //! `vaxpass-issuer`: the issuer service (`serve`), and the authority's operations run directly on
-//! the key file and the store (`init`, `registry add|import`, `revoke`, `restore`, `rotate-key`,
+//! the vault (the key file) and the store (`init`, `registry add|import`, `revoke`, `restore`, `rotate-key`,
 //! `compromise`, `publish`, `root-key`, `stats`).
 
 use std::io::{BufRead, BufReader};
@@ -10,10 +10,9 @@ use std::time::Instant;
 use chrono::Utc;
 use clap::{CommandFactory, FromArgMatches};
 use vaxpass::enrolment_code::EnrolmentCode;
-use vaxpass::Authority;
+use vaxpass_issuer::authority::{open_vault, ServiceAuthority};
 use vaxpass_issuer::config::{Cli, Command, RegistryCommand, ServiceConfig};
 use vaxpass_issuer::config_file::{self, ConfigFile};
-use vaxpass_issuer::hsm;
 use vaxpass_issuer::identity::CodeKey;
 use vaxpass_issuer::logging;
 use vaxpass_issuer::ops;
@@ -81,34 +80,31 @@ fn parse_command_line() -> Result<Cli, String> {
 
 async fn run(cli: Cli) -> Result<(), AnyError> {
     let valid_for = chrono::Duration::hours(i64::from(cli.lists_valid_hours));
-    if !matches!(
-        cli.command,
-        Command::Registry(_) | Command::Revoke { .. } | Command::Stats
-    ) {
-        key_vault(&cli)?;
-    }
     match &cli.command {
         Command::Serve(args) => server::run(ServiceConfig::new(&cli, args)?).await,
         Command::Init { issuer } => {
-            let authority = if cli.key_file.exists() {
-                println!("key file {} exists, kept", cli.key_file.display());
-                Authority::open(&cli.key_file)?
-            } else {
-                let authority = Authority::create(&cli.key_file, issuer, Utc::now())?;
+            // The vault first: a token refusing the PIN stops init before anything is written.
+            let vault = open_vault(&cli.key_file, cli.hsm.config()?.as_ref(), true)?;
+            let store = store::open(&cli.store).await?;
+            println!("store {} ready", cli.store);
+            let (authority, created) =
+                ServiceAuthority::init(store.clone(), vault, issuer, Utc::now()).await?;
+            if created {
                 println!(
-                    "created key file {} (issuer {issuer})",
-                    cli.key_file.display()
+                    "created the authority (issuer {issuer}), its keys {}",
+                    match &cli.hsm.hsm_token {
+                        Some(token) => format!("in the token {token}"),
+                        None => format!("in the key file {}", cli.key_file.display()),
+                    }
                 );
-                authority
-            };
+            } else {
+                println!("the store already holds an authority, kept");
+            }
             CodeKey::open_beside(&cli.key_file, true)?;
             println!(
                 "code key {} ready (keep it with the key file)",
                 CodeKey::path_beside(&cli.key_file).display()
             );
-            let authority = Arc::new(authority);
-            let store = store::open(&cli.store).await?;
-            println!("store {} ready", cli.store);
             let published = ops::publish(&authority, store.as_ref(), valid_for).await?;
             print_publication(&published);
             println!(
@@ -165,8 +161,7 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
         }
         Command::Restore { citizen } => {
             let key = CodeKey::open_beside(&cli.key_file, false)?;
-            let authority = Arc::new(Authority::open(&cli.key_file)?);
-            let store = store::open(&cli.store).await?;
+            let (store, authority) = open_authority(&cli).await?;
             let restored = ops::restore(store.as_ref(), &key, CitizenId(*citizen)).await?;
             for id in &restored.revoked {
                 println!("revoked {id}");
@@ -189,7 +184,7 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
             Ok(())
         }
         Command::RotateKey => {
-            let authority = Arc::new(Authority::open(&cli.key_file)?);
+            let (_, authority) = open_authority(&cli).await?;
             let kid = ops::rotate(&authority).await?;
             println!(
                 "new issuer key {}; publish so verifiers learn it",
@@ -198,7 +193,7 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
             Ok(())
         }
         Command::Compromise { kid, revoked_after } => {
-            let authority = Arc::new(Authority::open(&cli.key_file)?);
+            let (_, authority) = open_authority(&cli).await?;
             let kid = ops::parse_kid(kid)?;
             let revoked_after = ops::parse_time(revoked_after)?;
             ops::compromise(&authority, kid, revoked_after).await?;
@@ -210,14 +205,13 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
             Ok(())
         }
         Command::Publish => {
-            let authority = Arc::new(Authority::open(&cli.key_file)?);
-            let store = store::open(&cli.store).await?;
+            let (store, authority) = open_authority(&cli).await?;
             let published = ops::publish(&authority, store.as_ref(), valid_for).await?;
             print_publication(&published);
             Ok(())
         }
         Command::RootKey => {
-            let authority = Authority::open(&cli.key_file)?;
+            let (_, authority) = open_authority(&cli).await?;
             println!("{}", hex::encode(authority.root_public_key()));
             Ok(())
         }
@@ -232,18 +226,13 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
     }
 }
 
-/// The authority's keys: the key file, or the PKCS#11 token of `--hsm-module`/`--hsm-token`,
-/// opened and logged in to before anything is changed. The authority of this build signs with
-/// the key file only, so a configured token is refused after that check; the authority that
-/// signs through a [`vaxpass::KeyVault`] takes the vault from here.
-fn key_vault(cli: &Cli) -> Result<(), AnyError> {
-    match hsm::key_vault(&cli.hsm)? {
-        None => Ok(()),
-        Some(vault) => Err(format!(
-            "{vault:?} is ready, but this build's authority signs with the key file only"
-        )
-        .into()),
-    }
+/// The store and the authority it holds, signing through the configured vault (the key file, or
+/// the PKCS#11 token of `--hsm-module`/`--hsm-token`, logged in to before anything is changed).
+async fn open_authority(cli: &Cli) -> Result<(Arc<dyn Store>, ServiceAuthority), AnyError> {
+    let store = store::open(&cli.store).await?;
+    let vault = open_vault(&cli.key_file, cli.hsm.config()?.as_ref(), false)?;
+    let authority = ServiceAuthority::open(store.clone(), vault).await?;
+    Ok((store, authority))
 }
 
 fn print_publication(p: &ops::Publication) {

@@ -1,18 +1,17 @@
 //! The authority's operations, shared by the admin API and the command line: publish the lists,
 //! revoke a credential, restore a citizen whose code was taken, rotate the issuer key, mark a key
-//! compromised. Keys are the core
-//! `Authority`'s; revocations and published lists are the store's.
-
-use std::sync::Arc;
+//! compromised. Signing is the vault's; issuer keys, revocations, list sequence numbers and the
+//! published lists are the store's.
 
 use chrono::{DateTime, Duration, Utc};
 use vaxpass::keys::Kid;
-use vaxpass::{Authority, CredentialId, RevocationList, TrustList};
+use vaxpass::CredentialId;
 
 use vaxpass::enrolment_code::EnrolmentCode;
 
+use crate::authority::ServiceAuthority;
 use crate::identity::CodeKey;
-use crate::store::{CitizenId, ListKind, PublishedList, Revoked, Store, StoreError};
+use crate::store::{CitizenId, Revoked, SignLists, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum OpsError {
@@ -22,6 +21,8 @@ pub enum OpsError {
     Authority(#[from] vaxpass::Error),
     #[error("{0}")]
     Invalid(&'static str),
+    #[error("vault: {0}")]
+    Vault(String),
     #[error("the authority task failed")]
     Join,
 }
@@ -36,58 +37,52 @@ pub struct Publication {
     pub revoked: usize,
 }
 
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> vaxpass::Result<T> + Send + 'static,
-) -> Result<T, OpsError> {
-    Ok(tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|_| OpsError::Join)??)
-}
-
 fn whole_seconds(t: DateTime<Utc>) -> DateTime<Utc> {
     DateTime::from_timestamp(t.timestamp(), 0).unwrap_or_default()
 }
 
 /// Signs a fresh trust list (all issuer keys) and a revocation list (the store's unexpired
-/// revoked ids) and makes both current in one store transaction.
+/// revoked ids) under sequence numbers the store allocates, and makes both current in one store
+/// transaction: replicas publishing at once take turns, each list with its own sequence.
 pub async fn publish(
-    authority: &Arc<Authority>,
+    authority: &ServiceAuthority,
     store: &dyn Store,
     valid_for: Duration,
 ) -> Result<Publication, OpsError> {
-    let now = whole_seconds(Utc::now());
+    publish_at(authority, store, Utc::now(), valid_for).await
+}
+
+/// [`publish`] as of `now` (the command-line tool's clock).
+pub async fn publish_at(
+    authority: &ServiceAuthority,
+    store: &dyn Store,
+    now: DateTime<Utc>,
+    valid_for: Duration,
+) -> Result<Publication, OpsError> {
+    let now = whole_seconds(now);
     let revoked = store.revoked_ids(now).await?;
     let count = revoked.len();
-    let signer = authority.clone();
-    let (trust, revocation) = blocking(move || {
+    let keys = authority.listed_keys().await?;
+    let signer = authority.signer().clone();
+    let sign: SignLists = Box::new(move |trust, revocation| {
+        let signing = |e: vaxpass::Error| StoreError::Signing(e.to_string());
         Ok((
-            signer.trust_list(now, valid_for)?,
-            signer.revocation_list_of(&revoked, now, valid_for)?,
+            signer
+                .sign_trust_list(trust, keys, now, valid_for)
+                .map_err(signing)?,
+            signer
+                .sign_revocation_list(revocation, &revoked, now, valid_for)
+                .map_err(signing)?,
         ))
-    })
-    .await?;
-    let root = authority.root_public_key();
-    let trust = PublishedList::new(
-        ListKind::Trust,
-        TrustList::verify(&trust, &root)?.sequence,
-        trust,
-        now,
-    );
-    let revocation = PublishedList::new(
-        ListKind::Revocation,
-        RevocationList::verify(&revocation, &root)?.sequence,
-        revocation,
-        now,
-    );
-    let publication = Publication {
+    });
+    let [trust, revocation] = store.publish_next(now, sign).await?;
+    Ok(Publication {
         trust_sequence: trust.sequence,
-        trust_etag: trust.etag.clone(),
+        trust_etag: trust.etag,
         revocation_sequence: revocation.sequence,
-        revocation_etag: revocation.etag.clone(),
+        revocation_etag: revocation.etag,
         revoked: count,
-    };
-    store.publish(vec![trust, revocation]).await?;
-    Ok(publication)
+    })
 }
 
 pub fn parse_credential_id(text: &str) -> Result<CredentialId, OpsError> {
@@ -146,17 +141,15 @@ pub async fn restore(
 }
 
 /// Retires the active issuer key and makes a new one; returns the new key id.
-pub async fn rotate(authority: &Arc<Authority>) -> Result<Kid, OpsError> {
-    let authority = authority.clone();
-    blocking(move || authority.rotate_issuer_key(Utc::now())).await
+pub async fn rotate(authority: &ServiceAuthority) -> Result<Kid, OpsError> {
+    authority.rotate(Utc::now()).await
 }
 
 /// Marks an issuer key leaked from `revoked_after` on. An active key stops signing: rotate next.
 pub async fn compromise(
-    authority: &Arc<Authority>,
+    authority: &ServiceAuthority,
     kid: Kid,
     revoked_after: DateTime<Utc>,
 ) -> Result<(), OpsError> {
-    let authority = authority.clone();
-    blocking(move || authority.mark_compromised(&kid, revoked_after)).await
+    authority.compromise(kid, revoked_after).await
 }

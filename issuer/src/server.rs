@@ -1,4 +1,4 @@
-//! Starting and stopping the service: open the key file and the store, start the batcher and the
+//! Starting and stopping the service: open the store and the vault, start the batcher and the
 //! list reloader, serve HTTP until SIGTERM or SIGINT, then drain: stop accepting, answer what is
 //! in progress, let the batcher commit what it holds, exit.
 
@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use chrono::Utc;
 use tokio::net::TcpListener;
-use vaxpass::Authority;
 
 use crate::attempts::Attempts;
+use crate::authority::{open_vault, spawn_key_reloader, ServiceAuthority};
 use crate::batcher::{BatchConfig, Batcher};
 use crate::config::ServiceConfig;
 use crate::http::{self, admin::AdminAuth, lists, AppState};
@@ -32,20 +32,16 @@ pub async fn run_on(
     config: ServiceConfig,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), AnyError> {
-    let key_file = config.key_file.clone();
-    let authority = Arc::new(
-        tokio::task::spawn_blocking(move || Authority::open(&key_file))
-            .await?
-            .map_err(|e| format!("opening the key file: {e} (run `vaxpass-issuer init` first)"))?,
-    );
     let code_key = CodeKey::open_beside(&config.key_file, false)?;
-    if authority.active_kid(Utc::now()).is_err() {
-        tracing::warn!("no issuer key is valid now; enrolments will fail until `rotate-key`");
-    }
     let store = store::open(&config.store)
         .await
         .map_err(|e| format!("opening the store {}: {e}", config.store))?;
     let metrics = crate::metrics::Metrics::new();
+    let vault = open_vault(&config.key_file, config.hsm.as_ref(), false)?;
+    let authority = Arc::new(ServiceAuthority::open(store.clone(), vault).await?);
+    if !authority.signs_at(Utc::now()) {
+        tracing::warn!("no issuer key is valid now; enrolments will fail until `rotate-key`");
+    }
     let (batcher, batcher_task) = Batcher::start(
         store.clone(),
         authority.clone(),
@@ -62,6 +58,7 @@ pub async fn run_on(
         tracing::warn!("no lists are published yet; run `vaxpass-issuer publish`");
     }
     let reloader = lists::spawn_reloader(lists.clone(), store.clone(), config.lists_reload);
+    let key_reloader = spawn_key_reloader(authority.clone(), config.lists_reload);
     let state = Arc::new(AppState {
         identity: Arc::new(Identities {
             codes: RegistryCodes::new(store.clone(), code_key.clone()),
@@ -107,6 +104,7 @@ pub async fn run_on(
     http::serve(listener, state.clone(), shutdown).await;
     tracing::info!("stopped accepting; finishing the last group commit");
     reloader.abort();
+    key_reloader.abort();
     drop(state); // the last sender: the batcher ends once it has committed what it holds
     if tokio::time::timeout(Duration::from_secs(10), batcher_task)
         .await

@@ -15,9 +15,12 @@ fn operations_on_the_files(env: &Env) {
         out.contains("published trust list #1 and revocation list #1"),
         "{out}"
     );
-    // init again keeps the key file and publishes anew.
+    // init again keeps the authority and publishes anew.
     let out = env.cli_ok(&["init"]);
-    assert!(out.contains("exists, kept") && out.contains("#2"), "{out}");
+    assert!(
+        out.contains("already holds an authority, kept") && out.contains("#2"),
+        "{out}"
+    );
     let root = env.cli_ok(&["root-key"]);
     assert_eq!(root.trim(), hex::encode(env.root_public_key()));
 

@@ -1,6 +1,6 @@
 //! `vaxpass-issuer` with its keys in a PKCS#11 token (the README's "With a hardware security
-//! module"): the flags open the token and check the PIN before anything is written, and the PIN
-//! never shows in an answer.
+//! module"): the flags open the token and check the PIN before anything is written, `init`
+//! generates the keys there, and the PIN never shows in an answer.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 #[path = "common/token.rs"]
@@ -73,19 +73,23 @@ fn hsm_flags_open_the_token_and_refuse_a_wrong_or_missing_pin_before_writing_any
         stderr(&unknown)
     );
 
-    // The right PIN opens the token. This build's authority still signs with the key file only,
-    // so it stops there, clearly, with the PIN nowhere in the answer.
-    let right = issuer(dir.path(), Some(&pin), &flags);
-    assert!(!right.status.success());
-    assert!(
-        stderr(&right).contains("signs with the key file only"),
-        "{}",
-        stderr(&right)
-    );
-    assert!(!stderr(&right).contains(&pin));
-    assert!(!String::from_utf8_lossy(&right.stdout).contains(&pin));
+    // None of the refusals wrote anything.
     assert!(!dir.path().join("authority.sqlite").exists());
     assert!(!dir.path().join("issuer.sqlite").exists());
+
+    // The right PIN: the keys are generated in the token, no key file is written, and the PIN is
+    // nowhere in the answer.
+    let right = issuer(dir.path(), Some(&pin), &flags);
+    assert!(right.status.success(), "{}", stderr(&right));
+    let out = String::from_utf8_lossy(&right.stdout);
+    assert!(
+        out.contains(&format!("in the token {}", config.token)),
+        "{out}"
+    );
+    assert!(!stderr(&right).contains(&pin));
+    assert!(!out.contains(&pin));
+    assert!(!dir.path().join("authority.sqlite").exists());
+    assert!(dir.path().join("issuer.sqlite").exists());
 }
 
 #[test]

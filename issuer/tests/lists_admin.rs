@@ -76,8 +76,16 @@ fn lists_etag_and_304(env: &Env) {
 }
 
 fn lists_unpublished_are_503(env: &Env) {
-    // A store nobody published to: the key file exists, the lists do not.
-    vaxpass::Authority::create(&env.key_file, "KR", Utc::now()).unwrap();
+    // A store nobody published to: the authority exists, the lists do not.
+    let (rt, store) = env.store();
+    let vault = vaxpass_issuer::authority::open_vault(&env.key_file, None, true).unwrap();
+    rt.block_on(vaxpass_issuer::authority::ServiceAuthority::init(
+        store,
+        vault,
+        "KR",
+        Utc::now(),
+    ))
+    .unwrap();
     vaxpass_issuer::identity::CodeKey::open_beside(&env.key_file, true).unwrap();
     let server = env.start(&[]);
     let reply = server.get("/v1/trust-list", &[]);

@@ -15,8 +15,8 @@ use std::time::Duration;
 
 use chrono::Utc;
 use common::{code, enrol, enrol_with_proof, proof, wallet, Env, Server, ADMIN_TOKEN, BIN, BORN};
-use vaxpass::Authority;
-use vaxpass_issuer::store::{ListKind, PublishedList};
+use vaxpass_issuer::authority::{open_vault, ServiceAuthority};
+use vaxpass_issuer::ops;
 
 on_both_backends!(
     metrics_are_prometheus_text_and_move_with_enrolments_and_refusals,
@@ -261,10 +261,11 @@ fn readiness_needs_published_lists_and_a_valid_issuer_key_but_liveness_does_not(
     assert_eq!(ready(&server), (200, vec![]));
 
     // The active issuer key marked leaked: nothing can be signed, so not ready until a rotation.
-    let kid = Authority::open(&env.key_file)
+    let (rt, store) = env.store();
+    let kid = service_authority(env, &rt, &store)
+        .active_key()
         .unwrap()
-        .active_kid(Utc::now())
-        .unwrap();
+        .kid();
     let leaked = serde_json::json!({
         "kid": hex::encode(kid),
         "revoked_after": (Utc::now() - chrono::Duration::hours(1)).to_rfc3339(),
@@ -280,33 +281,30 @@ fn readiness_needs_published_lists_and_a_valid_issuer_key_but_liveness_does_not(
     assert_eq!(ready(&server), (200, vec![]));
 }
 
+/// The authority as the service opens it: the store of record, signing through the key file.
+fn service_authority(
+    env: &Env,
+    rt: &tokio::runtime::Runtime,
+    store: &Arc<dyn vaxpass_issuer::store::Store>,
+) -> ServiceAuthority {
+    let vault = open_vault(&env.key_file, None, false).unwrap();
+    rt.block_on(ServiceAuthority::open(store.clone(), vault))
+        .unwrap()
+}
+
 fn expired_lists_make_the_service_unready_until_published_again(env: &Env) {
     env.cli_ok(&["init"]);
     // Lists issued three days ago, valid for an hour: published, verifying, and expired.
-    let authority = Authority::open(&env.key_file).unwrap();
     let then = Utc::now() - chrono::Duration::days(3);
-    let hour = chrono::Duration::hours(1);
-    let root = authority.root_public_key();
-    let trust = authority.trust_list(then, hour).unwrap();
-    let revocation = authority.revocation_list_of(&[], then, hour).unwrap();
-    let lists = vec![
-        PublishedList::new(
-            ListKind::Trust,
-            vaxpass::TrustList::verify(&trust, &root).unwrap().sequence,
-            trust,
-            then,
-        ),
-        PublishedList::new(
-            ListKind::Revocation,
-            vaxpass::RevocationList::verify(&revocation, &root)
-                .unwrap()
-                .sequence,
-            revocation,
-            then,
-        ),
-    ];
     let (rt, store) = env.store();
-    rt.block_on(store.publish(lists)).unwrap();
+    let authority = service_authority(env, &rt, &store);
+    rt.block_on(ops::publish_at(
+        &authority,
+        store.as_ref(),
+        then,
+        chrono::Duration::hours(1),
+    ))
+    .unwrap();
     drop(authority);
 
     let server = env.start(&[]);

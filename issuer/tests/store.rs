@@ -16,15 +16,18 @@ use common::{rand_bytes, Env};
 use vaxpass::enrolment_code::EnrolmentCode;
 use vaxpass::{
     CredentialId, DeviceSigner, Ed25519KeyPair, Event, IssueRequest, Issued, PassData, Person,
-    Product, SoftwareEd25519Signer, Vaccination,
+    Product, SigningKey, SoftwareEd25519Signer, Vaccination,
 };
 use vaxpass_issuer::identity::CodeKey;
 use vaxpass_issuer::store::{
-    Batch, CitizenId, CodeHash, DeviceHash, Enrolment, NewCitizen, Refusal, Resign,
-    SignedCredential, StoreError,
+    AuthorityRecord, Batch, CitizenId, CodeHash, DeviceHash, Enrolment, NewCitizen, Refusal,
+    Resign, SignedCredential, StoreError,
 };
 
-on_both_backends!(batch_semantics);
+on_both_backends!(
+    batch_semantics,
+    a_batch_signed_with_a_retired_key_records_nothing
+);
 
 fn person() -> Person {
     Person {
@@ -57,13 +60,25 @@ fn request() -> IssueRequest {
     }
 }
 
+/// The issuer key the store holds as active in these tests.
+fn signing_key() -> SigningKey {
+    let now = chrono::DateTime::from_timestamp(Utc::now().timestamp(), 0).unwrap();
+    SigningKey {
+        public_key: Ed25519KeyPair::from_secret(&[7; 32]).unwrap().public(),
+        not_before: now - Duration::days(1),
+        not_after: now + Duration::days(364),
+    }
+}
+
 fn signed(id: [u8; 6], bytes: &[u8]) -> SignedCredential {
+    let kid = signing_key().kid();
     SignedCredential {
         issued: Issued {
             id: CredentialId(id),
+            kid,
             bytes: bytes.to_vec(),
         },
-        kid: [7; 8],
+        kid,
     }
 }
 
@@ -85,6 +100,12 @@ fn enrolment(
 
 fn batch_semantics(env: &Env) {
     let (rt, store) = env.store();
+    let authority = AuthorityRecord {
+        issuer: "KR".into(),
+        root_public_key: Ed25519KeyPair::from_secret(&[8; 32]).unwrap().public(),
+    };
+    rt.block_on(store.init_authority(authority, signing_key()))
+        .unwrap();
     let key = CodeKey::from_bytes(rand_bytes::<32>());
     let born = person().date_of_birth;
     let (c1, c2) = (
@@ -195,7 +216,7 @@ fn batch_semantics(env: &Env) {
         .block_on(store.audit_entry(CredentialId(a)))
         .unwrap()
         .unwrap();
-    assert_eq!((entry.citizen, entry.kid), (k1, [7; 8]));
+    assert_eq!((entry.citizen, entry.kid), (k1, signing_key().kid()));
     let status = rt.block_on(store.code_status(&c1)).unwrap().unwrap();
     assert_eq!(status.citizen, k1);
     assert_eq!(status.used_by, Some(DeviceHash([1; 32])));
@@ -281,4 +302,67 @@ fn batch_semantics(env: &Env) {
         ))
         .unwrap()
         .is_none());
+}
+
+/// A replica that signed with a key another replica has since rotated (or marked compromised)
+/// gets its batch refused whole: nothing recorded, its nonces still usable.
+fn a_batch_signed_with_a_retired_key_records_nothing(env: &Env) {
+    let (rt, store) = env.store();
+    let authority = AuthorityRecord {
+        issuer: "KR".into(),
+        root_public_key: Ed25519KeyPair::from_secret(&[8; 32]).unwrap().public(),
+    };
+    rt.block_on(store.init_authority(authority, signing_key()))
+        .unwrap();
+    let key = CodeKey::from_bytes(rand_bytes::<32>());
+    let code = key.hash(&EnrolmentCode::generate(), person().date_of_birth);
+    let citizen = rt
+        .block_on(store.add_citizens(vec![NewCitizen {
+            person: person(),
+            code,
+            subject: None,
+            passes: vec![events()],
+        }]))
+        .unwrap()[0];
+    let now = chrono::DateTime::from_timestamp(Utc::now().timestamp(), 0).unwrap();
+    let nonce = rand_bytes::<32>().to_vec();
+    let resign: Resign = Arc::new(|_: &IssueRequest| Ok(signed(rand_bytes::<6>(), b"again")));
+    let batch = |enrolments| Batch {
+        now,
+        new_nonces: Vec::new(),
+        burned_nonces: Vec::new(),
+        enrolments,
+    };
+    let mut nonces = batch(Vec::new());
+    nonces.new_nonces = vec![(nonce.clone(), now + Duration::minutes(5))];
+    rt.block_on(store.record_batch(nonces, resign.clone()))
+        .unwrap();
+
+    let rotated = SigningKey {
+        public_key: Ed25519KeyPair::from_secret(&[9; 32]).unwrap().public(),
+        not_before: now,
+        not_after: now + Duration::days(365),
+    };
+    rt.block_on(store.rotate_issuer_key(rotated)).unwrap();
+    let stale = enrolment(&nonce, citizen, code, 1, rand_bytes::<6>());
+    assert!(matches!(
+        rt.block_on(store.record_batch(batch(vec![stale]), resign.clone())),
+        Err(StoreError::KeyRetired)
+    ));
+    assert!(rt.block_on(store.nonce_usable(&nonce, now)).unwrap());
+    assert_eq!(rt.block_on(store.counts()).unwrap().issued, 0);
+
+    let mut fresh = enrolment(&nonce, citizen, code, 1, rand_bytes::<6>());
+    for (_, credential) in &mut fresh.credentials {
+        credential.kid = rotated.kid();
+        credential.issued.kid = rotated.kid();
+    }
+    let outcomes = rt
+        .block_on(store.record_batch(batch(vec![fresh]), resign))
+        .unwrap();
+    assert!(outcomes[0].is_ok());
+    let keys = rt.block_on(store.issuer_keys()).unwrap();
+    assert_eq!(keys.len(), 2);
+    assert!(!keys[0].active && keys[1].active);
+    assert_eq!(keys[0].key.not_after, rotated.not_before);
 }

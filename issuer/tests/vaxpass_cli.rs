@@ -129,3 +129,101 @@ fn enrol_and_sync_with_the_cli(env: &Env) {
     assert!(out.contains("VALID"), "{out}");
     eprintln!("offline verify said: {}", out.lines().next().unwrap_or(""));
 }
+
+/// The `vaxpass authority` commands and the service share one store of record: a credential the
+/// service issued and revoked through the CLI, and one the CLI issued and revoked through the
+/// service's admin API, are both on the next list whichever of them publishes it.
+#[test]
+fn a_revocation_from_the_cli_or_the_service_reaches_the_next_list() {
+    let mut env = Env::new(common::Backend::Sqlite).unwrap();
+    let dir = env.dir.path().to_owned();
+    let cli = |args: &[&str]| {
+        let (code, out) = run(&dir, args);
+        assert_eq!(code, 0, "{args:?}: {out}");
+        out
+    };
+    cli(&["authority", "init", "--issuer", "KR"]);
+    // The service runs on the CLI's files.
+    env.key_file = dir.join("authority.keys");
+    env.store_url = format!("sqlite:{}", dir.join("issuer.sqlite").display());
+    vaxpass_issuer::identity::CodeKey::open_beside(&env.key_file, true).unwrap();
+    let enrolment_code = common::code(7);
+    env.cli_ok(&[
+        "registry",
+        "add",
+        "--name",
+        "김민준",
+        "--birth-date",
+        common::BORN,
+        "--dose",
+        &common::dose(1, 60),
+        "--dose",
+        &common::dose(2, 30),
+        "--code",
+        &enrolment_code,
+    ]);
+    let server = env.start(&[]);
+    let root = env.root_public_key();
+
+    // Issued by the service, revoked through the CLI.
+    let phone = common::wallet(&dir, "phone");
+    let reply = common::enrol(&server, &phone, &enrolment_code);
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let by_service = common::bundle_ids(&reply.body)[0];
+    cli(&["authority", "revoke", &by_service.to_string()]);
+
+    // Issued by the CLI, revoked through the service.
+    let nonce = "00112233445566778899aabbccddeeff";
+    cli(&["wallet", "init"]);
+    cli(&[
+        "wallet",
+        "enrol-request",
+        "--nonce",
+        nonce,
+        "--identity-proof",
+        "desk",
+    ]);
+    let request = dir.join("enrolment-request.cbor").display().to_string();
+    let out = cli(&[
+        "--json",
+        "authority",
+        "issue",
+        "--name",
+        "김민준",
+        "--birth",
+        common::BORN,
+        "--dose",
+        "comirnaty:1/2:2021-06-20",
+        "--request",
+        &request,
+        "--nonce",
+        nonce,
+    ]);
+    let issued: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let by_cli = issued["id"].as_str().unwrap().to_owned();
+    let revoked = server.admin(&format!("/v1/admin/revoke/{by_cli}"), &[]);
+    assert_eq!(revoked.status, 200, "{}", revoked.text());
+
+    // Published by the CLI: both are on it, and the service serves it.
+    cli(&["authority", "revocation-list"]);
+    let written = std::fs::read(dir.join("revocation-list.cbor")).unwrap();
+    let list = vaxpass::RevocationList::verify(&written, &root).unwrap();
+    assert_eq!(list.len(), 2);
+    for id in [by_service, vaxpass::CredentialId::parse(&by_cli).unwrap()] {
+        assert!(list
+            .entries()
+            .any(|entry| entry == id.revocation_entry().as_slice()));
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let served = server.get("/v1/revocation-list", &[]);
+        if served.status == 200 && served.body == written {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the service serves an old list"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}

@@ -8,6 +8,7 @@
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use tempfile::TempDir;
+use vaxpass::LocalAuthority;
 use vaxpass::*;
 
 pub fn at(s: &str) -> DateTime<Utc> {
@@ -48,7 +49,7 @@ pub fn lunch() -> DateTime<Utc> {
 
 pub struct World {
     pub dir: TempDir,
-    pub authority: Authority,
+    pub authority: LocalAuthority,
     pub wallet: Wallet,
     pub verifier: Verifier,
     pub pass: CredentialId,
@@ -78,7 +79,7 @@ impl World {
         let dir = tempfile::tempdir().unwrap();
         let created = lunch() - Duration::days(30);
         let authority =
-            Authority::create(dir.path().join("authority.sqlite"), "KR", created).unwrap();
+            LocalAuthority::create(dir.path().join("authority.sqlite"), "KR", created).unwrap();
         let wallet = Wallet::open(dir.path().join("wallet.sqlite"), device_key).unwrap();
         let verifier = Verifier::open(
             dir.path().join("verifier.sqlite"),
@@ -147,7 +148,7 @@ impl World {
 
 /// Issues `pass` from `authority` to `wallet` and imports it unchecked; returns its id.
 pub fn issue_into(
-    authority: &Authority,
+    authority: &LocalAuthority,
     wallet: &Wallet,
     pass: &PassData,
     not_before: DateTime<Utc>,

@@ -97,7 +97,7 @@ fn an_enrolment_with_an_invalid_pass_records_nothing() {
 
 /// Child side of the crash test: issue batches forever, printing each id once its batch committed.
 fn issue_until_killed(path: &str) {
-    let authority = Authority::open(path).unwrap();
+    let authority = LocalAuthority::open(path).unwrap();
     let device = SoftwareEd25519Signer(Ed25519KeyPair::generate())
         .public_key()
         .unwrap();
@@ -120,7 +120,7 @@ fn a_killed_issuer_loses_no_acknowledged_issuance() {
     }
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("authority.sqlite");
-    drop(Authority::create(&path, "KR", lunch() - Duration::days(30)).unwrap());
+    drop(LocalAuthority::create(&path, "KR", lunch() - Duration::days(30)).unwrap());
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
@@ -157,7 +157,7 @@ fn a_killed_issuer_loses_no_acknowledged_issuance() {
         lost.len()
     );
     assert!(
-        Authority::open(&path).is_ok(),
+        LocalAuthority::open(&path).is_ok(),
         "the database opens after the crash"
     );
 }

@@ -264,11 +264,19 @@ fn trust_list_rollback_and_equivocation_are_refused_and_change_nothing() {
 
     // A split-brain authority (a copy of its database) signs the same sequence with other content.
     let copy = world.dir.path().join("authority-copy.sqlite");
-    let _ = rusqlite::Connection::open(world.dir.path().join("authority.sqlite"))
-        .unwrap()
-        .execute("VACUUM INTO ?1", [copy.to_str().unwrap()])
-        .unwrap();
-    let twin = Authority::open(&copy).unwrap();
+    for (from, to) in [
+        (world.dir.path().join("authority.sqlite"), copy.clone()),
+        (
+            world.dir.path().join("authority.sqlite.keys"),
+            LocalAuthority::key_file_path(&copy),
+        ),
+    ] {
+        let _ = rusqlite::Connection::open(from)
+            .unwrap()
+            .execute("VACUUM INTO ?1", [to.to_str().unwrap()])
+            .unwrap();
+    }
+    let twin = LocalAuthority::open(&copy).unwrap();
     let a = world
         .authority
         .trust_list(now, Duration::hours(24))
@@ -326,7 +334,7 @@ fn revocation_list_rollback_is_refused_and_keeps_the_entries() {
 fn lists_from_another_authority_or_tampered_are_refused() {
     let world = World::new();
     let dir = tempfile::tempdir().unwrap();
-    let other = Authority::create(
+    let other = LocalAuthority::create(
         dir.path().join("a.sqlite"),
         "KR",
         lunch() - Duration::days(30),
@@ -368,7 +376,7 @@ fn lists_from_another_authority_or_tampered_are_refused() {
 fn a_credential_from_an_unknown_authority_is_refused() {
     let world = World::new();
     let dir = tempfile::tempdir().unwrap();
-    let rogue = Authority::create(
+    let rogue = LocalAuthority::create(
         dir.path().join("rogue.sqlite"),
         "KR",
         lunch() - Duration::days(30),

@@ -8,11 +8,20 @@ use vaxpass_tests::*;
 
 /// The issuer key's secret, as a thief who copied it would hold it.
 fn stolen_key(world: &World, kid: &[u8; 8]) -> Ed25519KeyPair {
-    let secret: Vec<u8> = rusqlite::Connection::open(world.dir.path().join("authority.sqlite"))
+    let public_key = world
+        .authority
+        .issuer_keys()
+        .unwrap()
+        .into_iter()
+        .find(|key| key.kid == *kid)
+        .unwrap()
+        .public_key;
+    let key_file = LocalAuthority::key_file_path(&world.dir.path().join("authority.sqlite"));
+    let secret: Vec<u8> = rusqlite::Connection::open(key_file)
         .unwrap()
         .query_row(
-            "SELECT secret FROM issuer_keys WHERE kid = ?1",
-            [&kid[..]],
+            "SELECT secret FROM keys WHERE public_key = ?1",
+            [&public_key[..]],
             |r| r.get(0),
         )
         .unwrap();

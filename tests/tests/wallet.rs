@@ -204,7 +204,7 @@ fn imports_are_all_or_nothing_and_checked() {
 
     // With a trust list, a credential from another authority is refused on import.
     let dir = tempfile::tempdir().unwrap();
-    let rogue = Authority::create(dir.path().join("r.sqlite"), "KR", issued_at).unwrap();
+    let rogue = LocalAuthority::create(dir.path().join("r.sqlite"), "KR", issued_at).unwrap();
     let forged = rogue
         .issue(
             &three_doses(),
@@ -241,11 +241,11 @@ fn enrolment_binds_credentials_to_the_key_that_proved_possession() {
         .wallet
         .enrolment_request(&nonce, b"identity-token")
         .unwrap();
-    let parsed = EnrolmentRequest::from_bytes(&request).unwrap();
-    parsed.verify(&nonce).unwrap();
+    let parsed = EnrolmentRequest::verify_possession(&request).unwrap();
+    parsed.answers(&nonce).unwrap();
     assert_eq!(&parsed.device_key, world.wallet.device_key());
     assert!(matches!(
-        parsed.verify(&[0u8; 32]),
+        parsed.answers(&[0u8; 32]),
         Err(Error::NonceMismatch)
     ));
     assert!(!format!("{parsed:?}").contains("identity-token"));

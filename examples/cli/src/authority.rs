@@ -1,5 +1,7 @@
 //! `vaxpass authority ...`: the health authority's side. It creates the root and issuer keys,
-//! verifies enrolment requests and issues credentials, revokes, rotates, and signs the lists.
+//! verifies enrolment requests and issues credentials, revokes, rotates, and signs the lists, on
+//! the issuer service's own store of record (DIR/issuer.sqlite, keys in DIR/authority.keys), so
+//! what it does and what a service on the same files does are one history.
 
 use std::path::PathBuf;
 
@@ -9,16 +11,23 @@ use serde_json::json;
 use vaxpass::enrolment::encode_issued;
 use vaxpass::keys::hex;
 use vaxpass::{
-    Authority, CredentialId, EnrolmentRequest, Event, IssuerKey, PassData, Person, Product,
+    CredentialId, EnrolmentRequest, Event, IssueRequest, Issued, IssuerKey, PassData, Person,
     Recovery, RevocationList, TestOutcome, TestResult, TestType, TrustList, Vaccination,
+};
+use vaxpass_issuer::authority::{open_vault, ServiceAuthority};
+use vaxpass_issuer::config::StoreUrl;
+use vaxpass_issuer::ops;
+use vaxpass_issuer::store::{
+    self, Batch, CodeHash, DeviceHash, Enrolment, ListKind, NewCitizen, Resign, Revoked,
+    SignedCredential, StoreError,
 };
 
 use crate::cli::{parse_date, parse_hex, parse_id, parse_time, HexBytes};
 use crate::context::{
-    read_file, write_file, Context, Outcome, AUTHORITY_DB, ISSUED_FILE, REVOCATION_LIST_FILE,
-    TRUST_LIST_FILE,
+    read_file, runtime, write_file, Context, Outcome, AUTHORITY_KEY_FILE, AUTHORITY_STORE,
+    ISSUED_FILE, REVOCATION_LIST_FILE, TRUST_LIST_FILE,
 };
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::output::{describe_event, event_json, time};
 
 #[derive(Debug, Subcommand)]
@@ -92,12 +101,19 @@ pub fn run(ctx: &Context, command: Command) -> Result<Outcome> {
     let now = ctx.now();
     match command {
         Command::Init { issuer } => {
-            let authority = Authority::create(ctx.fresh(AUTHORITY_DB, "authority")?, &issuer, now)?;
+            let store_path = ctx.fresh(AUTHORITY_STORE, "authority")?;
+            let runtime = runtime()?;
+            let (authority, keys) = runtime.block_on(async {
+                let store = store::open(&StoreUrl::Sqlite(store_path)).await?;
+                let vault = open_vault(&ctx.path(AUTHORITY_KEY_FILE), None, true)?;
+                let (authority, _) = ServiceAuthority::init(store, vault, &issuer, now).await?;
+                let keys = authority.listed_keys().await?;
+                Ok::<_, Error>((authority, keys))
+            })?;
             let root = hex(&authority.root_public_key());
-            let keys = authority.issuer_keys()?;
             ctx.out.line(format_args!(
                 "created authority {:?} in {}",
-                authority.issuer(),
+                authority.signer().issuer(),
                 ctx.dir.display()
             ));
             ctx.out.line(format_args!("root public key: {root}"));
@@ -110,18 +126,17 @@ pub fn run(ctx: &Context, command: Command) -> Result<Outcome> {
                 ));
             }
             ctx.out.json(json!({
-                "issuer": authority.issuer(),
+                "issuer": authority.signer().issuer(),
                 "root_public_key": root,
                 "issuer_keys": keys.iter().map(key_json).collect::<Vec<_>>(),
             }));
         }
         Command::Issue(args) => issue(ctx, args, now)?,
         Command::TrustList(args) => {
-            let authority = ctx.open_authority()?;
-            let bytes = authority.trust_list(now, Duration::hours(args.valid_hours.into()))?;
+            let (bytes, root) = publish(ctx, ListKind::Trust, args.valid_hours)?;
             let out = args.out.unwrap_or_else(|| ctx.path(TRUST_LIST_FILE));
             write_file(&out, &bytes)?;
-            let list = TrustList::verify(&bytes, &authority.root_public_key())?;
+            let list = TrustList::verify(&bytes, &root)?;
             ctx.out.line(format_args!(
                 "wrote trust list #{} (issuer keys: {}, next update {}) to {}",
                 list.sequence,
@@ -139,11 +154,10 @@ pub fn run(ctx: &Context, command: Command) -> Result<Outcome> {
             }));
         }
         Command::RevocationList(args) => {
-            let authority = ctx.open_authority()?;
-            let bytes = authority.revocation_list(now, Duration::hours(args.valid_hours.into()))?;
+            let (bytes, root) = publish(ctx, ListKind::Revocation, args.valid_hours)?;
             let out = args.out.unwrap_or_else(|| ctx.path(REVOCATION_LIST_FILE));
             write_file(&out, &bytes)?;
-            let list = RevocationList::verify(&bytes, &authority.root_public_key())?;
+            let list = RevocationList::verify(&bytes, &root)?;
             ctx.out.line(format_args!(
                 "wrote revocation list #{} (revoked: {}, next update {}) to {}",
                 list.sequence,
@@ -160,21 +174,33 @@ pub fn run(ctx: &Context, command: Command) -> Result<Outcome> {
             }));
         }
         Command::Revoke { id } => {
-            ctx.open_authority()?.revoke(&id, now)?;
+            let authority = ctx.open_authority()?;
+            match authority
+                .runtime
+                .block_on(authority.store.revoke(id, now))?
+            {
+                Revoked::Now | Revoked::Already => {}
+                Revoked::NotIssued => {
+                    return Err(Error::new("this authority has not issued that credential"))
+                }
+            }
             ctx.out.line(format_args!(
                 "revoked {id}; it appears on the next revocation list"
             ));
             ctx.out.json(json!({ "revoked": id.to_string() }));
         }
         Command::RotateKey => {
-            let kid = hex(&ctx.open_authority()?.rotate_issuer_key(now)?);
+            let authority = ctx.open_authority()?;
+            let kid = hex(&authority
+                .runtime
+                .block_on(authority.authority.rotate(now))?);
             ctx.out.line(format_args!(
                 "new issuer key {kid}; publish a new trust list so verifiers accept it"
             ));
             ctx.out.json(json!({ "issuer_kid": kid }));
         }
         Command::RootKey => {
-            let root = hex(&ctx.open_authority()?.root_public_key());
+            let root = hex(&ctx.open_authority()?.authority.root_public_key());
             ctx.out.line(&root);
             ctx.out.json(json!({ "root_public_key": root }));
         }
@@ -182,10 +208,25 @@ pub fn run(ctx: &Context, command: Command) -> Result<Outcome> {
     Ok(Outcome::Success)
 }
 
+/// Publishes both lists in the store (as the service's `publish` does: the store allocates their
+/// sequence numbers) and returns the one asked for, with the root key that signed it.
+fn publish(ctx: &Context, kind: ListKind, valid_hours: u32) -> Result<(Vec<u8>, [u8; 32])> {
+    let authority = ctx.open_authority()?;
+    let valid_for = Duration::hours(valid_hours.into());
+    let store = authority.store.as_ref();
+    let list = authority.runtime.block_on(async {
+        ops::publish_at(&authority.authority, store, ctx.now(), valid_for).await?;
+        let list = authority.store.published(kind).await?;
+        Ok::<_, Error>(list)
+    })?;
+    let list = list.ok_or(Error::new("no list was published"))?;
+    Ok((list.bytes, authority.authority.root_public_key()))
+}
+
 fn issue(ctx: &Context, args: IssueArgs, now: DateTime<Utc>) -> Result<()> {
     let authority = ctx.open_authority()?;
-    let request = EnrolmentRequest::from_bytes(&read_file(&args.request)?)?;
-    request.verify(&args.nonce.0)?;
+    let request = EnrolmentRequest::verify_possession(&read_file(&args.request)?)?;
+    request.answers(&args.nonce.0)?;
     let mut events: Vec<Event> = args.doses.into_iter().map(Event::Vaccination).collect();
     if let Some(sampled_at) = args.pcr {
         events.push(Event::Test(TestResult {
@@ -204,8 +245,12 @@ fn issue(ctx: &Context, args: IssueArgs, now: DateTime<Utc>) -> Result<()> {
         },
         events,
     };
+    pass.validate()?;
+    let now = DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now);
     let expires = now + Duration::days(args.valid_days.into());
-    let issued = authority.issue(&pass, &request.device_key, now, expires, now)?;
+    let issued = authority
+        .runtime
+        .block_on(record_issue(&authority, &request, &pass, now, expires))?;
     let out = args.out.unwrap_or_else(|| ctx.path(ISSUED_FILE));
     write_file(&out, &encode_issued(&[issued.bytes])?)?;
 
@@ -238,6 +283,93 @@ fn issue(ctx: &Context, args: IssueArgs, now: DateTime<Utc>) -> Result<()> {
     Ok(())
 }
 
+/// Signs the credential and records it in the store's audit log, as the service does: the
+/// holder is registered (in person: no enrolment code that could be used), the nonce recorded
+/// and consumed, and the credential written, in one transaction each.
+async fn record_issue(
+    authority: &crate::context::Authority,
+    request: &EnrolmentRequest,
+    pass: &PassData,
+    now: DateTime<Utc>,
+    expires: DateTime<Utc>,
+) -> Result<Issued> {
+    let store = &authority.store;
+    let unusable = CodeHash(rand_bytes());
+    let citizen = store
+        .add_citizens(vec![NewCitizen {
+            person: pass.person.clone(),
+            code: unusable,
+            subject: None,
+            passes: vec![pass.events.clone()],
+        }])
+        .await?;
+    let citizen = *citizen.first().ok_or(Error::new("no citizen was added"))?;
+    let issue = IssueRequest {
+        pass: pass.clone(),
+        device_key: request.device_key.clone(),
+        not_before: now,
+        expires,
+    };
+    let signed = authority
+        .authority
+        .sign(std::slice::from_ref(&issue), now)?
+        .pop()
+        .ok_or(Error::new("nothing was signed"))??;
+    let batch = Batch {
+        now,
+        new_nonces: vec![(request.nonce.clone(), now + Duration::minutes(5))],
+        burned_nonces: Vec::new(),
+        enrolments: vec![Enrolment {
+            nonce: request.nonce.clone(),
+            citizen,
+            code: None,
+            device: DeviceHash::of(&request.device_key),
+            credentials: vec![(
+                issue,
+                SignedCredential {
+                    kid: signed.kid,
+                    issued: signed,
+                },
+            )],
+        }],
+    };
+    // A colliding id is the only reason to sign again; the batch gives up after a few draws.
+    let signer = authority.authority.signer().clone();
+    let key = authority.authority.active_key();
+    let resign: Resign = std::sync::Arc::new(move |request: &IssueRequest| {
+        let key = key.ok_or(StoreError::Signing("no active issuer key".into()))?;
+        let signed = signer
+            .sign_credentials(&key, std::slice::from_ref(request), now)
+            .map_err(|e| StoreError::Signing(e.to_string()))?
+            .pop()
+            .ok_or(StoreError::Signing("nothing was signed".into()))?
+            .map_err(|e| StoreError::Signing(e.to_string()))?;
+        Ok(SignedCredential {
+            kid: signed.kid,
+            issued: signed,
+        })
+    });
+    let outcome = store
+        .record_batch(batch, resign)
+        .await?
+        .pop()
+        .ok_or(Error::new("nothing was recorded"))?;
+    let bytes = outcome
+        .map_err(|_| Error::new("the nonce was already used"))?
+        .pop()
+        .ok_or(Error::new("nothing was recorded"))?;
+    let credential = vaxpass::Credential::from_bytes(&bytes)?;
+    Ok(Issued {
+        id: credential.claims.id,
+        kid: credential.kid,
+        bytes,
+    })
+}
+
+fn rand_bytes() -> [u8; 32] {
+    vaxpass::enrolment::new_nonce()
+}
+
 fn key_json(key: &IssuerKey) -> serde_json::Value {
     json!({
         "kid": hex(&key.kid),
@@ -248,40 +380,19 @@ fn key_json(key: &IssuerKey) -> serde_json::Value {
     })
 }
 
-/// Parses `PRODUCT:N/M:YYYY-MM-DD`, the product named case-insensitively.
+/// Parses `PRODUCT:N/M:YYYY-MM-DD` with the core's one parser of event texts.
 fn parse_dose(text: &str) -> Result<Vaccination, String> {
-    let usage = "expected PRODUCT:N/M:YYYY-MM-DD, e.g. Comirnaty:1/2:2021-06-20";
-    let mut parts = text.splitn(3, ':');
-    let (Some(product), Some(doses), Some(date)) = (parts.next(), parts.next(), parts.next())
-    else {
-        return Err(usage.to_owned());
-    };
-    let product = Product::ALL
-        .into_iter()
-        .find(|p| p.name().eq_ignore_ascii_case(product.trim()))
-        .ok_or_else(|| {
-            let names: Vec<&str> = Product::ALL.iter().map(|p| p.name()).collect();
-            format!("unknown product {product:?}; known: {}", names.join(", "))
-        })?;
-    let (dose, of) = doses.split_once('/').ok_or_else(|| usage.to_owned())?;
-    let number = |n: &str| {
-        n.trim()
-            .parse::<u8>()
-            .ok()
-            .filter(|n| *n > 0)
-            .ok_or_else(|| format!("dose numbers are 1 to 255 ({usage})"))
-    };
-    Ok(Vaccination {
-        product,
-        dose: number(dose)?,
-        of: number(of)?,
-        date: parse_date(date.trim())?,
-    })
+    match vaxpass::model::parse_event(text) {
+        Ok(Event::Vaccination(dose)) => Ok(dose),
+        Ok(_) => Err("expected PRODUCT:N/M:YYYY-MM-DD, e.g. Comirnaty:1/2:2021-06-20".into()),
+        Err(why) => Err(why.into()),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use vaxpass::Product;
 
     #[test]
     fn doses_parse_case_insensitively_and_refuse_garbage() {

@@ -6,13 +6,21 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use vaxpass::{Authority, DeviceKeySource, Verifier, VerifierConfig, Wallet};
+use std::sync::Arc;
+
+use vaxpass::{DeviceKeySource, Verifier, VerifierConfig, Wallet};
+use vaxpass_issuer::authority::{open_vault, ServiceAuthority};
+use vaxpass_issuer::config::StoreUrl;
+use vaxpass_issuer::store::{self, Store};
 
 use crate::cli::parse_key;
 use crate::error::{Error, Result};
 use crate::output::Output;
 
-pub const AUTHORITY_DB: &str = "authority.sqlite";
+/// The authority's store of record: the issuer service's SQLite store.
+pub const AUTHORITY_STORE: &str = "issuer.sqlite";
+/// The vault of the authority's private keys.
+pub const AUTHORITY_KEY_FILE: &str = "authority.keys";
 pub const WALLET_DB: &str = "wallet.sqlite";
 pub const VERIFIER_DB: &str = "verifier.sqlite";
 /// The verifier's pinned root public key, as hex: `Verifier::open` needs it every time.
@@ -87,8 +95,23 @@ impl Context {
         }
     }
 
+    /// The authority's store of record (the issuer service's store, in DIR) and the authority
+    /// it holds, signing through the key file beside it. A service started with `--store
+    /// sqlite:DIR/issuer.sqlite --key-file DIR/authority.keys` shares both.
     pub fn open_authority(&self) -> Result<Authority> {
-        Ok(Authority::open(self.existing(AUTHORITY_DB, "authority")?)?)
+        let store_path = self.existing(AUTHORITY_STORE, "authority")?;
+        let runtime = runtime()?;
+        let (store, authority) = runtime.block_on(async {
+            let store = store::open(&StoreUrl::Sqlite(store_path)).await?;
+            let vault = open_vault(&self.path(AUTHORITY_KEY_FILE), None, false)?;
+            let authority = ServiceAuthority::open(store.clone(), vault).await?;
+            Ok::<_, Error>((store, authority))
+        })?;
+        Ok(Authority {
+            runtime,
+            store,
+            authority,
+        })
     }
 
     pub fn open_wallet(&self) -> Result<Wallet> {
@@ -113,6 +136,20 @@ impl Context {
         let text = fs::read_to_string(&key_path).map_err(|e| Error::file(&key_path, e))?;
         parse_key(&text).map_err(|e| Error::file(&key_path, e))
     }
+}
+
+/// The authority's store and signer, with the runtime their calls need.
+pub struct Authority {
+    pub runtime: tokio::runtime::Runtime,
+    pub store: Arc<dyn Store>,
+    pub authority: ServiceAuthority,
+}
+
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::new(format!("cannot start the runtime: {e}")))
 }
 
 pub fn read_file(path: &Path) -> Result<Vec<u8>> {

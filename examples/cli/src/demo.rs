@@ -9,15 +9,19 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde_json::json;
 use vaxpass::enrolment::encode_issued;
 use vaxpass::keys::hex;
+use vaxpass::LocalAuthority;
+
+/// The demo's authority, all in one file (the `authority` commands use the service's store).
+const DEMO_AUTHORITY: &str = "authority.sqlite";
 use vaxpass::{
-    Authority, DeviceKeySource, EnrolmentRequest, Event, PassData, Person, Product, Reason,
-    RevocationList, TrustList, Vaccination, Verifier, VerifierConfig, Wallet,
+    DeviceKeySource, EnrolmentRequest, Event, PassData, Person, Product, Reason, RevocationList,
+    TrustList, Vaccination, Verifier, VerifierConfig, Wallet,
 };
 
 use crate::cli::{parse_date, parse_time};
 use crate::context::{
-    read_file, write_file, Context, Outcome, AUTHORITY_DB, ISSUED_FILE, REQUEST_FILE,
-    REVOCATION_LIST_FILE, TRUST_LIST_FILE, VERIFIER_DB, WALLET_DB,
+    read_file, write_file, Context, Outcome, ISSUED_FILE, REQUEST_FILE, REVOCATION_LIST_FILE,
+    TRUST_LIST_FILE, VERIFIER_DB, WALLET_DB,
 };
 use crate::error::{Error, Result};
 use crate::output::{describe_event, time, verdict_json, verdict_lines, Output};
@@ -65,7 +69,7 @@ pub fn run(ctx: &Context) -> Result<Outcome> {
     story.line("");
 
     // The authority, set up a month before.
-    let authority = Authority::create(path(AUTHORITY_DB), "KR", created_at)?;
+    let authority = LocalAuthority::create(path(DEMO_AUTHORITY), "KR", created_at)?;
     let root = authority.root_public_key();
     story.step(
         created_at,
@@ -101,8 +105,8 @@ pub fn run(ctx: &Context) -> Result<Outcome> {
         hex(&device.kid())
     ));
 
-    let request = EnrolmentRequest::from_bytes(&read_file(&path(REQUEST_FILE))?)?;
-    request.verify(&nonce)?;
+    let request = EnrolmentRequest::verify_possession(&read_file(&path(REQUEST_FILE))?)?;
+    request.answers(&nonce)?;
     let issued = authority.issue(
         &pass,
         &request.device_key,

@@ -32,3 +32,15 @@ impl From<vaxpass::Error> for Error {
         Self(error.to_string())
     }
 }
+
+impl From<vaxpass_issuer::ops::OpsError> for Error {
+    fn from(error: vaxpass_issuer::ops::OpsError) -> Self {
+        Self(error.to_string())
+    }
+}
+
+impl From<vaxpass_issuer::store::StoreError> for Error {
+    fn from(error: vaxpass_issuer::store::StoreError) -> Self {
+        Self(error.to_string())
+    }
+}

@@ -75,9 +75,11 @@ pub fn run(
                         std::thread::sleep(wait);
                     }
                     let mut busy_latencies = Vec::new();
+                    // Citizens are spread over the replicas, as a load balancer would.
+                    let bases = service.bases();
                     let outcome = enrol_one(
                         &agent,
-                        service.base_for(i),
+                        &bases[i % bases.len()],
                         &citizens[i],
                         signers[i].clone(),
                         &busy,

@@ -48,12 +48,12 @@ struct Args {
     /// below the number of clients, so the peak meets the overload protection.
     #[arg(long, default_value_t = 32)]
     server_concurrency: u32,
-    /// The service's store: `sqlite:PATH` or `postgres://user@host:port/db`, a fresh database
-    /// [default: an SQLite file in the run's temporary directory].
-    #[arg(long, global = true)]
+    /// The services' store: a PostgreSQL URL (needed for several replicas) [default: an SQLite
+    /// file in the run's directory].
+    #[arg(long, value_name = "URL")]
     store: Option<String>,
-    /// Service processes over the one store; enrolments are spread over them in turn.
-    #[arg(long, global = true, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=16))]
+    /// Issuer service replicas over that store; the enrolment clients are spread over them.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=16))]
     replicas: u32,
     /// The `vaxpass-issuer` binary [default: next to this one].
     #[arg(long)]
@@ -119,11 +119,13 @@ fn main() -> ExitCode {
                 &server_binary(&args)?,
                 dir.path(),
                 &people,
-                &deployment(&args, server_concurrency),
+                server_concurrency,
+                args.store.as_deref(),
+                1,
             )?;
             eprintln!(
                 "lunch-rush: issuer service on {} ({} citizens); {secs} s alone and {secs} s beside {guessers} guessing connections, in {rounds} rounds",
-                server.bases(),
+                server.base(),
                 people.len()
             );
             guessing::run(
@@ -159,14 +161,6 @@ fn exit_code(outcome: Result<bool, String>) -> ExitCode {
     }
 }
 
-fn deployment(args: &Args, concurrency: u32) -> service::Deployment {
-    service::Deployment {
-        store: args.store.clone(),
-        replicas: args.replicas as usize,
-        concurrency,
-    }
-}
-
 fn server_binary(args: &Args) -> Result<PathBuf, String> {
     Ok(match &args.server_bin {
         Some(path) => path.clone(),
@@ -185,15 +179,20 @@ fn run(args: &Args) -> Result<report::Report, String> {
     let binary = server_binary(args)?;
     let mut rng = arrivals::Rng::new(args.seed);
     let citizens = service::Citizen::population(args.citizens as usize, &mut rng);
+    if args.replicas > 1 && args.store.is_none() {
+        return Err("several replicas need a shared PostgreSQL store: give --store".into());
+    }
     let mut server = service::Service::start(
         &binary,
         dir.path(),
         &citizens,
-        &deployment(args, args.server_concurrency),
+        args.server_concurrency,
+        args.store.as_deref(),
+        args.replicas as usize,
     )?;
     eprintln!(
         "lunch-rush: issuer service on {} ({} citizens in its registry)",
-        server.bases(),
+        server.bases().join(", "),
         citizens.len()
     );
 

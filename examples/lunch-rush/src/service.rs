@@ -1,6 +1,5 @@
-//! The issuer service as child processes: its registry seeded with the citizens, one or more
-//! replicas over one store, each on a free loopback port, used through their HTTP API, and killed
-//! with SIGKILL at "11:40".
+//! The issuer service as a child process: its registry seeded with the citizens, started on a free
+//! loopback port, used through its HTTP API, and killed with SIGKILL at "11:40".
 
 use std::fmt::Write as _;
 use std::io::Read as _;
@@ -56,34 +55,28 @@ impl Citizen {
     }
 }
 
-/// How to run the service: its store and how many replicas share it.
-#[derive(Debug, Clone)]
-pub struct Deployment {
-    /// The store URL (`sqlite:PATH` or `postgres://...`, a fresh database); `None` is an SQLite
-    /// file in the run's directory.
-    pub store: Option<String>,
-    /// Processes serving over the one store; the clients are spread over them.
-    pub replicas: usize,
-    /// Each replica's concurrency limit.
-    pub concurrency: u32,
-}
-
 /// The running service.
 #[derive(Debug)]
 pub struct Service {
+    /// One `vaxpass-issuer serve` per replica, all on one store; killed together at 11:40.
     children: Vec<Child>,
     bases: Vec<String>,
+    base: String,
     admin_token: String,
     agent: ureq::Agent,
     pub root_key: [u8; 32],
 }
 
 impl Service {
+    /// Starts `replicas` services over one store: `store` (a PostgreSQL URL for several), or an
+    /// SQLite file in `dir`.
     pub fn start(
         binary: &Path,
         dir: &Path,
         citizens: &[Citizen],
-        deployment: &Deployment,
+        concurrency: u32,
+        store: Option<&str>,
+        replicas: usize,
     ) -> Result<Self, String> {
         if !binary.is_file() {
             return Err(format!(
@@ -92,10 +85,10 @@ impl Service {
             ));
         }
         let key_file = dir.join("authority.sqlite");
-        let store = deployment
-            .store
-            .clone()
-            .unwrap_or_else(|| format!("sqlite:{}", dir.join("issuer.sqlite").display()));
+        let store = store.map_or_else(
+            || format!("sqlite:{}", dir.join("issuer.sqlite").display()),
+            str::to_owned,
+        );
         let cli = |args: &[&str]| -> Result<String, String> {
             let output = Command::new(binary)
                 .arg("--key-file")
@@ -128,19 +121,13 @@ impl Service {
         let root_hex = cli(&["root-key"])?;
         let root_key = parse_hex32(root_hex.trim()).ok_or("root-key printed no key")?;
 
-        let seed = std::process::id();
-        let admin_token = format!("lunch-rush-{:016x}", Rng::new(seed.into()).next_u64());
-        let agent = ureq::AgentBuilder::new()
-            .timeout(Duration::from_secs(30))
-            .build();
-        let mut service = Self {
-            children: Vec::new(),
-            bases: Vec::new(),
-            admin_token,
-            agent,
-            root_key,
-        };
-        for replica in 0..deployment.replicas.max(1) {
+        let admin_token = format!(
+            "lunch-rush-{:016x}",
+            Rng::new(u64::from(std::process::id())).next_u64()
+        );
+        let mut children = Vec::new();
+        let mut bases = Vec::new();
+        for replica in 0..replicas.max(1) {
             let port = TcpListener::bind("127.0.0.1:0")
                 .and_then(|l| l.local_addr())
                 .map_err(|e| e.to_string())?
@@ -157,15 +144,26 @@ impl Service {
                     "--listen",
                     &format!("127.0.0.1:{port}"),
                 ])
-                .args(["--concurrency", &deployment.concurrency.to_string()])
-                .env("VAXPASS_ADMIN_TOKEN", &service.admin_token)
+                .args(["--concurrency", &concurrency.to_string()])
+                .env("VAXPASS_ADMIN_TOKEN", &admin_token)
                 .stdout(Stdio::null())
                 .stderr(log)
                 .spawn()
                 .map_err(|e| format!("cannot start the service: {e}"))?;
-            service.children.push(child);
-            service.bases.push(format!("http://127.0.0.1:{port}"));
+            children.push(child);
+            bases.push(format!("http://127.0.0.1:{port}"));
         }
+        let agent = ureq::AgentBuilder::new()
+            .timeout(Duration::from_secs(30))
+            .build();
+        let service = Self {
+            children,
+            base: bases[0].clone(),
+            bases,
+            admin_token,
+            agent,
+            root_key,
+        };
         let started = Instant::now();
         for base in &service.bases {
             while service
@@ -185,21 +183,13 @@ impl Service {
         Ok(service)
     }
 
-    /// Where client `n` sends its requests: the replicas in turn.
-    pub fn base_for(&self, n: usize) -> &str {
-        self.bases
-            .get(n % self.bases.len().max(1))
-            .map_or("", String::as_str)
+    /// Every replica's address, for spreading load.
+    pub fn bases(&self) -> &[String] {
+        &self.bases
     }
 
-    /// The addresses of all replicas, joined for a log line.
-    pub fn bases(&self) -> String {
-        self.bases.join(", ")
-    }
-
-    /// The first replica's address.
     pub fn base(&self) -> &str {
-        self.base_for(0)
+        &self.base
     }
 
     /// Revokes a random `fraction` of the enrolled passes (lost phones) through the admin API and
@@ -227,7 +217,7 @@ impl Service {
 
     fn admin(&self, operation: &str) -> Result<(), String> {
         self.agent
-            .post(&format!("{}/v1/admin/{operation}", self.base()))
+            .post(&format!("{}/v1/admin/{operation}", self.base))
             .set("Authorization", &format!("Bearer {}", self.admin_token))
             .send_bytes(&[])
             .map(drop)
@@ -237,13 +227,13 @@ impl Service {
     /// GETs a list; the shops' sync goes through the core's `apply_fetched`.
     pub fn get(&self, path: &str) -> Result<Reply, String> {
         reply(
-            self.agent.get(&format!("{}{path}", self.base())).call(),
+            self.agent.get(&format!("{}{path}", self.base)).call(),
             "ETag",
             64 << 20,
         )
     }
 
-    /// The service's peak resident memory so far (VmHWM), in KiB, summed over the replicas,
+    /// The services' peak resident memory so far (VmHWM, summed over the replicas), in KiB,
     /// where /proc tells.
     pub fn peak_rss_kib(&self) -> Option<u64> {
         self.children
@@ -257,7 +247,7 @@ impl Service {
             .sum()
     }
 
-    /// 11:40: SIGKILL, no goodbye. Afterwards nothing answers on any port.
+    /// 11:40: SIGKILL, no goodbye. Afterwards nothing answers on any replica's port.
     pub fn kill(&mut self) -> Result<(), String> {
         for mut child in self.children.drain(..) {
             child.kill().map_err(|e| e.to_string())?;

@@ -216,6 +216,8 @@ fn ops_error(e: OpsError) -> ApiError {
             tracing::error!(error = %e, "admin: authority error");
             ApiError::internal("authority_failed", "the authority could not do that")
         }
-        OpsError::Join => ApiError::internal("authority_failed", "the authority could not do that"),
+        OpsError::Join | OpsError::Vault(_) => {
+            ApiError::internal("authority_failed", "the authority could not do that")
+        }
     }
 }

@@ -63,18 +63,16 @@ pub async fn enrol(
         read_body(request, state.config.body_limit, state.config.body_timeout).await?
     };
     let _admitted = state.limiter.try_admit().ok_or_else(ApiError::overloaded)?;
-    let request = EnrolmentRequest::from_bytes(&body).map_err(|_| {
-        ApiError::bad_request(
-            "malformed_request",
-            "the body is not a well-formed enrolment request",
-        )
-    })?;
-    // The signature must cover the nonce it carries.
-    request.verify(&request.nonce).map_err(|_| {
-        ApiError::bad_request(
+    // The core's one check: signed by the device key it carries, over the nonce it carries.
+    let request = EnrolmentRequest::verify_possession(&body).map_err(|e| match e {
+        vaxpass::Error::BadSignature(_) => ApiError::bad_request(
             "bad_proof_of_possession",
             "the request is not signed by the device key it carries",
-        )
+        ),
+        _ => ApiError::bad_request(
+            "malformed_request",
+            "the body is not a well-formed enrolment request",
+        ),
     })?;
 
     // No identity proof is looked at without a nonce this service issued, unexpired and unused,

@@ -38,11 +38,10 @@ pub async fn unready_reasons(state: &AppState) -> Vec<&'static str> {
         Ok(Err(_)) => reasons.push("store_unavailable"),
         Err(_) => reasons.push("store_timeout"),
     }
-    let authority = state.authority.clone();
-    let key_valid = tokio::task::spawn_blocking(move || authority.active_kid(Utc::now()).is_ok())
-        .await
-        .unwrap_or(false);
-    if !key_valid {
+    // The store's word, not this replica's last reload: a rotation or a compromise made through
+    // another replica or the CLI shows at once.
+    let reloaded = tokio::time::timeout(STORE_TIMEOUT, state.authority.reload_keys()).await;
+    if !matches!(reloaded, Ok(Ok(()))) || !state.authority.signs_at(Utc::now()) {
         reasons.push("no_valid_issuer_key");
     }
     let now = Utc::now();

@@ -27,7 +27,6 @@ use rand_core::{OsRng, RngCore};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tracing::Instrument;
-use vaxpass::Authority;
 
 use crate::attempts::Attempts;
 use crate::batcher::Batcher;
@@ -46,7 +45,7 @@ pub type Resp = Response<Full<Bytes>>;
 pub struct AppState {
     pub config: ServiceConfig,
     pub store: Arc<dyn Store>,
-    pub authority: Arc<Authority>,
+    pub authority: Arc<crate::authority::ServiceAuthority>,
     pub identity: Arc<dyn IdentityProvider>,
     /// The key of the registry's code hashes (for restoring a citizen).
     pub code_key: crate::identity::CodeKey,

@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use vaxpass::keys::Kid;
-use vaxpass::{CredentialId, Event, IssueRequest, Issued, PassData, Person};
+use vaxpass::{CredentialId, Event, IssueRequest, Issued, PassData, Person, SigningKey};
 
 use crate::config::StoreUrl;
 
@@ -185,6 +185,22 @@ impl fmt::Debug for PublishedList {
     }
 }
 
+/// Signs one publication once the store has allocated its sequence numbers:
+/// `(trust sequence, revocation sequence)` to the signed `(trust list, revocation list)`.
+pub type SignLists = Box<dyn FnOnce(u64, u64) -> StoreResult<(Vec<u8>, Vec<u8>)> + Send>;
+
+/// The sequence numbers of the next publication, from the current lists' `(kind, sequence)`.
+pub(crate) fn next_sequences(current: impl IntoIterator<Item = (ListKind, u64)>) -> (u64, u64) {
+    let (mut trust, mut revocation) = (0, 0);
+    for (kind, sequence) in current {
+        match kind {
+            ListKind::Trust => trust = sequence,
+            ListKind::Revocation => revocation = sequence,
+        }
+    }
+    (trust + 1, revocation + 1)
+}
+
 /// Which list is current, without its bytes (for cheap reload checks).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListHead {
@@ -223,6 +239,22 @@ pub struct Counts {
     pub lists: u64,
 }
 
+/// The authority as every replica shares it: its name and the root public key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthorityRecord {
+    pub issuer: String,
+    pub root_public_key: [u8; 32],
+}
+
+/// An issuer key as the store of record holds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoredIssuerKey {
+    pub key: SigningKey,
+    pub revoked_after: Option<DateTime<Utc>>,
+    /// The one key that signs new credentials.
+    pub active: bool,
+}
+
 /// Store failures. Messages name tables and constraints, never stored values.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -244,6 +276,8 @@ pub enum StoreError {
     Signing(String),
     #[error("no free credential id after {MAX_ID_ATTEMPTS} draws")]
     IdSpaceExhausted,
+    #[error("the issuer key that signed this batch is no longer the active one")]
+    KeyRetired,
     #[error("store task failed")]
     Join,
 }
@@ -296,14 +330,74 @@ pub trait Store: Send + Sync + fmt::Debug {
 
     async fn audit_entry(&self, id: CredentialId) -> StoreResult<Option<AuditEntry>>;
 
-    /// Makes lists current, in one transaction; a sequence not above the stored one is refused.
-    async fn publish(&self, lists: Vec<PublishedList>) -> StoreResult<()>;
+    /// Publishes the next trust and revocation lists in one transaction: allocates each list's
+    /// sequence number (one above the current list's), has `sign` sign both, records them in
+    /// the list history and makes them current. Publishers, in any replica, take turns; the
+    /// history's key (kind, sequence) refuses a second list under a sequence already used.
+    async fn publish_next(
+        &self,
+        now: DateTime<Utc>,
+        sign: SignLists,
+    ) -> StoreResult<[PublishedList; 2]>;
 
     async fn published_heads(&self) -> StoreResult<Vec<ListHead>>;
 
     async fn published(&self, kind: ListKind) -> StoreResult<Option<PublishedList>>;
 
     async fn counts(&self) -> StoreResult<Counts>;
+
+    /// The authority's name and root public key; `None` before `init`.
+    async fn authority(&self) -> StoreResult<Option<AuthorityRecord>>;
+
+    /// Records the authority and its first issuer key (active), once; a second time is a
+    /// conflict.
+    async fn init_authority(
+        &self,
+        authority: AuthorityRecord,
+        first_key: SigningKey,
+    ) -> StoreResult<()>;
+
+    /// Every issuer key, oldest first.
+    async fn issuer_keys(&self) -> StoreResult<Vec<StoredIssuerKey>>;
+
+    /// In one transaction: the active key stops signing at `new_key.not_before` (what it signed
+    /// stays valid) and `new_key` becomes the active one.
+    async fn rotate_issuer_key(&self, new_key: SigningKey) -> StoreResult<()>;
+
+    /// Records that the key `kid` leaked at `revoked_after` (the earlier time, if it was already
+    /// marked) and stops it signing. `false` if there is no such key.
+    async fn mark_compromised(&self, kid: Kid, revoked_after: DateTime<Utc>) -> StoreResult<bool>;
+}
+
+/// The issuer keys of an enrolment batch's credentials, each once: the store checks, in the
+/// recording transaction, that each is still the active key (else [`StoreError::KeyRetired`]).
+pub(crate) fn batch_kids(batch: &Batch) -> Vec<Kid> {
+    let mut kids: Vec<Kid> = batch
+        .enrolments
+        .iter()
+        .flat_map(|e| e.credentials.iter().map(|(_, signed)| signed.kid))
+        .collect();
+    kids.sort_unstable();
+    kids.dedup();
+    kids
+}
+
+pub(crate) fn stored_key(
+    public_key: &[u8],
+    not_before: i64,
+    not_after: i64,
+    revoked_after: Option<i64>,
+    active: bool,
+) -> StoreResult<StoredIssuerKey> {
+    Ok(StoredIssuerKey {
+        key: SigningKey {
+            public_key: hash32(public_key).map_err(|_| StoreError::Corrupt("issuer key"))?,
+            not_before: timestamp(not_before),
+            not_after: timestamp(not_after),
+        },
+        revoked_after: revoked_after.map(timestamp),
+        active,
+    })
 }
 
 /// Opens (creating and migrating as needed) the store at `url`.

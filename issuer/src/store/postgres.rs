@@ -15,19 +15,23 @@ use chrono::{DateTime, NaiveDate, Utc};
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::NoTls;
-use vaxpass::{CredentialId, IssueRequest, PassData, Person};
+use vaxpass::keys::Kid;
+use vaxpass::{CredentialId, IssueRequest, PassData, Person, SigningKey};
 
 use super::{
-    assemble_passes, credential_id, hash32, kid, timestamp, AuditEntry, Batch, CitizenId, CodeHash,
-    CodeStatus, Counts, DeviceHash, ListHead, ListKind, NewCitizen, Outcome, PublishedList,
-    Refusal, Resign, Revoked, SignedCredential, Store, StoreError, StoreResult, SubjectHash,
+    assemble_passes, batch_kids, credential_id, hash32, kid, next_sequences, stored_key, timestamp,
+    AuditEntry, AuthorityRecord, Batch, CitizenId, CodeHash, CodeStatus, Counts, DeviceHash,
+    ListHead, ListKind, NewCitizen, Outcome, PublishedList, Refusal, Resign, Revoked, SignLists,
+    SignedCredential, Store, StoreError, StoreResult, StoredIssuerKey, SubjectHash,
     MAX_ID_ATTEMPTS,
 };
 
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/postgres/0001_init.sql"),
     include_str!("migrations/postgres/0002_keyed_codes.sql"),
-    include_str!("migrations/postgres/0003_oidc_subjects.sql"),
+    include_str!("migrations/postgres/0003_list_history.sql"),
+    include_str!("migrations/postgres/0004_issuer_keys.sql"),
+    include_str!("migrations/postgres/0005_oidc_subjects.sql"),
 ];
 /// Serialises migrations across replicas starting together.
 const MIGRATION_LOCK: i64 = 0x7661_7870_6173_7331;
@@ -143,6 +147,20 @@ impl Store for PostgresStore {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
         let now = batch.now.timestamp();
+        // The signing key must still be the active one; FOR SHARE holds a rotation or a
+        // compromise (which update the row) until this batch is committed.
+        for kid in batch_kids(&batch) {
+            let active = tx
+                .query_opt(
+                    "SELECT active FROM issuer_keys WHERE kid = $1 FOR SHARE",
+                    &[&&kid[..]],
+                )
+                .await?
+                .map(|r| r.get::<_, bool>(0));
+            if active != Some(true) {
+                return Err(StoreError::KeyRetired);
+            }
+        }
         if !batch.new_nonces.is_empty() {
             let nonces: Vec<&[u8]> = batch.new_nonces.iter().map(|(n, _)| n.as_slice()).collect();
             let expiries: Vec<i64> = batch
@@ -544,35 +562,69 @@ impl Store for PostgresStore {
         .transpose()
     }
 
-    async fn publish(&self, lists: Vec<PublishedList>) -> StoreResult<()> {
+    async fn publish_next(
+        &self,
+        now: DateTime<Utc>,
+        sign: SignLists,
+    ) -> StoreResult<[PublishedList; 2]> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
+        // This mode conflicts with itself and not with readers: publishers, in any replica, take
+        // turns, and each sees the lists the one before it committed.
+        tx.batch_execute("LOCK TABLE lists IN SHARE ROW EXCLUSIVE MODE")
+            .await?;
+        let current = tx
+            .query("SELECT kind, sequence FROM lists", &[])
+            .await?
+            .iter()
+            .map(|r| {
+                let kind = ListKind::parse(r.get(0)).ok_or(StoreError::Corrupt("list kind"))?;
+                Ok((kind, r.get::<_, i64>(1) as u64))
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        let (trust, revocation) = next_sequences(current);
+        let (trust_bytes, revocation_bytes) = sign(trust, revocation)?;
+        let lists = [
+            PublishedList::new(ListKind::Trust, trust, trust_bytes, now),
+            PublishedList::new(ListKind::Revocation, revocation, revocation_bytes, now),
+        ];
         for list in &lists {
-            let changed = tx
-                .execute(
-                    "INSERT INTO lists (kind, sequence, bytes, etag, published_at)
-                     VALUES ($1, $2, $3, $4, $5)
-                     ON CONFLICT (kind) DO UPDATE SET sequence = excluded.sequence,
-                         bytes = excluded.bytes, etag = excluded.etag,
-                         published_at = excluded.published_at
-                     WHERE lists.sequence < excluded.sequence",
-                    &[
-                        &list.kind.as_str(),
-                        &(list.sequence as i64),
-                        &list.bytes,
-                        &list.etag,
-                        &list.published_at.timestamp(),
-                    ],
-                )
-                .await?;
-            if changed == 0 {
-                return Err(StoreError::Conflict(
-                    "a list with this or a higher sequence is already published",
-                ));
-            }
+            tx.execute(
+                "INSERT INTO list_history (kind, sequence, etag, published_at)
+                 VALUES ($1, $2, $3, $4)",
+                &[
+                    &list.kind.as_str(),
+                    &(list.sequence as i64),
+                    &list.etag,
+                    &now.timestamp(),
+                ],
+            )
+            .await
+            .map_err(|e| {
+                if e.code() == Some(&SqlState::UNIQUE_VIOLATION) {
+                    StoreError::Conflict("a list with this sequence was already published")
+                } else {
+                    e.into()
+                }
+            })?;
+            tx.execute(
+                "INSERT INTO lists (kind, sequence, bytes, etag, published_at)
+                 VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (kind) DO UPDATE SET sequence = excluded.sequence,
+                     bytes = excluded.bytes, etag = excluded.etag,
+                     published_at = excluded.published_at",
+                &[
+                    &list.kind.as_str(),
+                    &(list.sequence as i64),
+                    &list.bytes,
+                    &list.etag,
+                    &now.timestamp(),
+                ],
+            )
+            .await?;
         }
         tx.commit().await?;
-        Ok(())
+        Ok(lists)
     }
 
     async fn published_heads(&self) -> StoreResult<Vec<ListHead>> {
@@ -632,4 +684,101 @@ impl Store for PostgresStore {
             lists: n(5),
         })
     }
+
+    async fn authority(&self) -> StoreResult<Option<AuthorityRecord>> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                "SELECT issuer, root_public_key FROM authority WHERE id = 1",
+                &[],
+            )
+            .await?;
+        row.map(|r| {
+            Ok(AuthorityRecord {
+                issuer: r.get(0),
+                root_public_key: hash32(r.get(1)).map_err(|_| StoreError::Corrupt("root key"))?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn init_authority(
+        &self,
+        authority: AuthorityRecord,
+        first_key: SigningKey,
+    ) -> StoreResult<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let created = tx
+            .execute(
+                "INSERT INTO authority (id, issuer, root_public_key) VALUES (1, $1, $2)
+                 ON CONFLICT (id) DO NOTHING",
+                &[&authority.issuer, &&authority.root_public_key[..]],
+            )
+            .await?;
+        if created == 0 {
+            return Err(StoreError::Conflict("the store already holds an authority"));
+        }
+        insert_active_key(&tx, &first_key).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn issuer_keys(&self) -> StoreResult<Vec<StoredIssuerKey>> {
+        let client = self.client().await?;
+        client
+            .query(
+                "SELECT public_key, not_before, not_after, revoked_after, active FROM issuer_keys
+                 ORDER BY not_before, kid",
+                &[],
+            )
+            .await?
+            .iter()
+            .map(|r| stored_key(r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)))
+            .collect()
+    }
+
+    async fn rotate_issuer_key(&self, new_key: SigningKey) -> StoreResult<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        tx.execute(
+            "UPDATE issuer_keys SET not_after = least(not_after, $1), active = FALSE
+             WHERE active",
+            &[&new_key.not_before.timestamp()],
+        )
+        .await?;
+        insert_active_key(&tx, &new_key).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn mark_compromised(&self, kid: Kid, revoked_after: DateTime<Utc>) -> StoreResult<bool> {
+        let client = self.client().await?;
+        Ok(client
+            .execute(
+                "UPDATE issuer_keys SET revoked_after = least(coalesce(revoked_after, $2), $2),
+                     active = FALSE WHERE kid = $1",
+                &[&&kid[..], &revoked_after.timestamp()],
+            )
+            .await?
+            == 1)
+    }
+}
+
+async fn insert_active_key(
+    tx: &deadpool_postgres::Transaction<'_>,
+    key: &SigningKey,
+) -> StoreResult<()> {
+    tx.execute(
+        "INSERT INTO issuer_keys (kid, public_key, not_before, not_after, active)
+         VALUES ($1, $2, $3, $4, TRUE)",
+        &[
+            &&key.kid()[..],
+            &&key.public_key[..],
+            &key.not_before.timestamp(),
+            &key.not_after.timestamp(),
+        ],
+    )
+    .await?;
+    Ok(())
 }

@@ -11,19 +11,22 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior};
-use vaxpass::{CredentialId, PassData, Person};
+use vaxpass::keys::Kid;
+use vaxpass::{CredentialId, PassData, Person, SigningKey};
 
 use super::{
-    assemble_passes, credential_id, hash32, kid, timestamp, AuditEntry, Batch, CitizenId, CodeHash,
-    CodeStatus, Counts, DeviceHash, Enrolment, ListHead, ListKind, NewCitizen, Outcome,
-    PublishedList, Refusal, Resign, Revoked, Store, StoreError, StoreResult, SubjectHash,
-    MAX_ID_ATTEMPTS,
+    assemble_passes, batch_kids, credential_id, hash32, kid, next_sequences, stored_key, timestamp,
+    AuditEntry, AuthorityRecord, Batch, CitizenId, CodeHash, CodeStatus, Counts, DeviceHash,
+    Enrolment, ListHead, ListKind, NewCitizen, Outcome, PublishedList, Refusal, Resign, Revoked,
+    SignLists, Store, StoreError, StoreResult, StoredIssuerKey, SubjectHash, MAX_ID_ATTEMPTS,
 };
 
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/sqlite/0001_init.sql"),
     include_str!("migrations/sqlite/0002_keyed_codes.sql"),
-    include_str!("migrations/sqlite/0003_oidc_subjects.sql"),
+    include_str!("migrations/sqlite/0003_list_history.sql"),
+    include_str!("migrations/sqlite/0004_issuer_keys.sql"),
+    include_str!("migrations/sqlite/0005_oidc_subjects.sql"),
 ];
 const READERS: usize = 4;
 
@@ -149,6 +152,15 @@ fn lock(conn: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
 fn record(conn: &mut Connection, batch: Batch, resign: &Resign) -> StoreResult<Vec<Outcome>> {
     let now = batch.now.timestamp();
     let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    for kid in batch_kids(&batch) {
+        let active: Option<i64> = tx
+            .prepare_cached("SELECT active FROM issuer_keys WHERE kid = ?1")?
+            .query_row([&kid[..]], |r| r.get(0))
+            .optional()?;
+        if active != Some(1) {
+            return Err(StoreError::KeyRetired);
+        }
+    }
     {
         let mut insert =
             tx.prepare_cached("INSERT OR IGNORE INTO nonces (nonce, expires_at) VALUES (?1, ?2)")?;
@@ -313,30 +325,74 @@ fn passes_of(conn: &Connection, citizen: CitizenId) -> StoreResult<Option<Vec<Pa
     .map(Some)
 }
 
-fn publish(conn: &mut Connection, lists: Vec<PublishedList>) -> StoreResult<()> {
+fn insert_active_key(conn: &Connection, key: &SigningKey) -> StoreResult<()> {
+    conn.execute(
+        "INSERT INTO issuer_keys (kid, public_key, not_before, not_after, active)
+         VALUES (?1, ?2, ?3, ?4, 1)",
+        params![
+            &key.kid()[..],
+            &key.public_key[..],
+            key.not_before.timestamp(),
+            key.not_after.timestamp()
+        ],
+    )?;
+    Ok(())
+}
+
+fn publish_next(
+    conn: &mut Connection,
+    now: DateTime<Utc>,
+    sign: SignLists,
+) -> StoreResult<[PublishedList; 2]> {
+    // IMMEDIATE takes the write lock first: publishers, in any process, take turns.
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let current = {
+        let mut query = tx.prepare_cached("SELECT kind, sequence FROM lists")?;
+        let rows = query.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+        rows.map(|row| {
+            let (kind, sequence) = row?;
+            let kind = ListKind::parse(&kind).ok_or(StoreError::Corrupt("list kind"))?;
+            Ok((kind, sequence as u64))
+        })
+        .collect::<StoreResult<Vec<_>>>()?
+    };
+    let (trust, revocation) = next_sequences(current);
+    let (trust_bytes, revocation_bytes) = sign(trust, revocation)?;
+    let lists = [
+        PublishedList::new(ListKind::Trust, trust, trust_bytes, now),
+        PublishedList::new(ListKind::Revocation, revocation, revocation_bytes, now),
+    ];
     for list in &lists {
-        let changed = tx.execute(
+        tx.execute(
+            "INSERT INTO list_history (kind, sequence, etag, published_at) VALUES (?1, ?2, ?3, ?4)",
+            params![
+                list.kind.as_str(),
+                list.sequence as i64,
+                list.etag,
+                now.timestamp()
+            ],
+        )
+        .map_err(|e| match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::ConstraintViolation) => {
+                StoreError::Conflict("a list with this sequence was already published")
+            }
+            _ => e.into(),
+        })?;
+        tx.execute(
             "INSERT INTO lists (kind, sequence, bytes, etag, published_at) VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT (kind) DO UPDATE SET sequence = excluded.sequence, bytes = excluded.bytes,
-                 etag = excluded.etag, published_at = excluded.published_at
-             WHERE lists.sequence < excluded.sequence",
+                 etag = excluded.etag, published_at = excluded.published_at",
             params![
                 list.kind.as_str(),
                 list.sequence as i64,
                 list.bytes,
                 list.etag,
-                list.published_at.timestamp()
+                now.timestamp()
             ],
         )?;
-        if changed == 0 {
-            return Err(StoreError::Conflict(
-                "a list with this or a higher sequence is already published",
-            ));
-        }
     }
     tx.commit()?;
-    Ok(())
+    Ok(lists)
 }
 
 #[async_trait]
@@ -515,8 +571,12 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn publish(&self, lists: Vec<PublishedList>) -> StoreResult<()> {
-        self.write(move |conn| publish(conn, lists)).await
+    async fn publish_next(
+        &self,
+        now: DateTime<Utc>,
+        sign: SignLists,
+    ) -> StoreResult<[PublishedList; 2]> {
+        self.write(move |conn| publish_next(conn, now, sign)).await
     }
 
     async fn published_heads(&self) -> StoreResult<Vec<ListHead>> {
@@ -581,6 +641,97 @@ impl Store for SqliteStore {
                 revoked: count("SELECT count(*) FROM revoked")?,
                 lists: count("SELECT count(*) FROM lists")?,
             })
+        })
+        .await
+    }
+
+    async fn authority(&self) -> StoreResult<Option<AuthorityRecord>> {
+        self.read(|conn| {
+            let row: Option<(String, Vec<u8>)> = conn
+                .query_row(
+                    "SELECT issuer, root_public_key FROM authority WHERE id = 1",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            row.map(|(issuer, root)| {
+                Ok(AuthorityRecord {
+                    issuer,
+                    root_public_key: hash32(&root).map_err(|_| StoreError::Corrupt("root key"))?,
+                })
+            })
+            .transpose()
+        })
+        .await
+    }
+
+    async fn init_authority(
+        &self,
+        authority: AuthorityRecord,
+        first_key: SigningKey,
+    ) -> StoreResult<()> {
+        self.write(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let created = tx.execute(
+                "INSERT INTO authority (id, issuer, root_public_key) VALUES (1, ?1, ?2)
+                 ON CONFLICT (id) DO NOTHING",
+                params![authority.issuer, &authority.root_public_key[..]],
+            )?;
+            if created == 0 {
+                return Err(StoreError::Conflict("the store already holds an authority"));
+            }
+            insert_active_key(&tx, &first_key)?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn issuer_keys(&self) -> StoreResult<Vec<StoredIssuerKey>> {
+        self.read(|conn| {
+            let mut query = conn.prepare_cached(
+                "SELECT public_key, not_before, not_after, revoked_after, active FROM issuer_keys
+                 ORDER BY not_before, kid",
+            )?;
+            let rows = query.query_map([], |r| {
+                Ok((
+                    r.get::<_, Vec<u8>>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, Option<i64>>(3)?,
+                    r.get::<_, i64>(4)?,
+                ))
+            })?;
+            rows.map(|row| {
+                let (public_key, from, to, revoked, active) = row?;
+                stored_key(&public_key, from, to, revoked, active == 1)
+            })
+            .collect()
+        })
+        .await
+    }
+
+    async fn rotate_issuer_key(&self, new_key: SigningKey) -> StoreResult<()> {
+        self.write(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.execute(
+                "UPDATE issuer_keys SET not_after = min(not_after, ?1), active = 0 WHERE active = 1",
+                [new_key.not_before.timestamp()],
+            )?;
+            insert_active_key(&tx, &new_key)?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn mark_compromised(&self, kid: Kid, revoked_after: DateTime<Utc>) -> StoreResult<bool> {
+        self.write(move |conn| {
+            Ok(conn.execute(
+                "UPDATE issuer_keys SET revoked_after = min(coalesce(revoked_after, ?2), ?2),
+                     active = 0 WHERE kid = ?1",
+                params![&kid[..], revoked_after.timestamp()],
+            )? == 1)
         })
         .await
     }

@@ -13,8 +13,7 @@ use std::time::Duration;
 use chrono::{NaiveDate, Utc};
 use vaxpass::enrolment_code::{identity_proof, EnrolmentCode};
 use vaxpass::{
-    Authority, CredentialId, DeviceKeySource, RevocationList, TrustList, Verifier, VerifierConfig,
-    Wallet,
+    CredentialId, DeviceKeySource, RevocationList, TrustList, Verifier, VerifierConfig, Wallet,
 };
 use vaxpass_issuer::config::StoreUrl;
 use vaxpass_issuer::store::{self, Counts, Store};
@@ -179,7 +178,11 @@ impl Env {
     }
 
     pub fn root_public_key(&self) -> [u8; 32] {
-        Authority::open(&self.key_file).unwrap().root_public_key()
+        let (rt, store) = self.store();
+        rt.block_on(store.authority())
+            .unwrap()
+            .expect("the store holds an authority")
+            .root_public_key
     }
 
     pub fn start(&self, extra: &[&str]) -> Server {
