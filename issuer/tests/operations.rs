@@ -233,16 +233,12 @@ fn alive(server: &Server) -> bool {
 }
 
 fn readiness_needs_published_lists_and_a_valid_issuer_key_but_liveness_does_not(env: &Env) {
-    // A key file and a store, but nothing published in this store yet.
-    let other = tempfile::tempdir().unwrap();
-    let other_store = format!("sqlite:{}", other.path().join("elsewhere.sqlite").display());
-    let out = Command::new(BIN)
-        .arg("--key-file")
-        .arg(&env.key_file)
-        .args(["--store", &other_store, "init"])
-        .output()
+    // An authority in the store and its code key, but no list published yet.
+    let (rt, store) = env.store();
+    let vault = open_vault(&env.key_file, None, true).unwrap();
+    rt.block_on(ServiceAuthority::init(store, vault, "KR", Utc::now()))
         .unwrap();
-    assert!(out.status.success());
+    vaxpass_issuer::identity::CodeKey::open_beside(&env.key_file, true).unwrap();
     let server = env.start(&[]);
     assert!(alive(&server));
     let (status, reasons) = ready(&server);

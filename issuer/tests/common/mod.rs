@@ -237,7 +237,7 @@ impl Server {
         Self::spawn(&mut Self::command(env, extra))
     }
 
-    /// Like [`Server::start`], keeping the server's log lines (also echoed to stderr).
+    /// Like [`Server::start`], keeping the server's log lines.
     pub fn start_logged(env: &Env, extra: &[&str]) -> Self {
         let mut command = Self::command(env, extra);
         command.stderr(Stdio::piped());
@@ -252,14 +252,13 @@ impl Server {
         log.lock().unwrap().clone()
     }
 
-    /// Collects the lines of a piped stderr into [`Server::log`], echoing them to ours.
+    /// Collects the lines of a piped stderr into [`Server::log`].
     pub fn keep_log(&mut self) {
         let stderr = self.child.stderr.take().expect("stderr piped");
         let log = Arc::new(std::sync::Mutex::new(Vec::new()));
         let lines = log.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let _ = writeln!(std::io::stderr(), "{line}");
                 lines.lock().unwrap().push(line);
             }
         });
