@@ -6,7 +6,6 @@
 
 use std::path::Path;
 use std::sync::{Arc, PoisonError, RwLock};
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use vaxpass::keys::Kid;
@@ -198,23 +197,6 @@ impl ServiceAuthority {
         }
         Ok(())
     }
-}
-
-/// Re-reads the active key every `every`, so what another replica changed is used here too.
-pub fn spawn_key_reloader(
-    authority: Arc<ServiceAuthority>,
-    every: Duration,
-) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut ticks = tokio::time::interval(every);
-        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            ticks.tick().await;
-            if let Err(e) = authority.reload_keys().await {
-                eprintln!("vaxpass-issuer: reloading the issuer keys failed: {e}");
-            }
-        }
-    })
 }
 
 async fn blocking<T: Send + 'static>(

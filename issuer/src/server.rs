@@ -11,7 +11,7 @@ use chrono::Utc;
 use tokio::net::TcpListener;
 
 use crate::attempts::Attempts;
-use crate::authority::{open_vault, spawn_key_reloader, ServiceAuthority};
+use crate::authority::{open_vault, ServiceAuthority};
 use crate::batcher::{BatchConfig, Batcher};
 use crate::config::ServiceConfig;
 use crate::http::{self, admin::AdminAuth, lists, AppState};
@@ -57,8 +57,12 @@ pub async fn run_on(
     if lists.reload(store.as_ref()).await? < lists::KINDS {
         tracing::warn!("no lists are published yet; run `vaxpass-issuer publish`");
     }
-    let reloader = lists::spawn_reloader(lists.clone(), store.clone(), config.lists_reload);
-    let key_reloader = spawn_key_reloader(authority.clone(), config.lists_reload);
+    let reloader = spawn_reloader(
+        lists.clone(),
+        authority.clone(),
+        store.clone(),
+        config.lists_reload,
+    );
     let state = Arc::new(AppState {
         identity: Arc::new(Identities {
             codes: RegistryCodes::new(store.clone(), code_key.clone()),
@@ -104,7 +108,6 @@ pub async fn run_on(
     http::serve(listener, state.clone(), shutdown).await;
     tracing::info!("stopped accepting; finishing the last group commit");
     reloader.abort();
-    key_reloader.abort();
     drop(state); // the last sender: the batcher ends once it has committed what it holds
     if tokio::time::timeout(Duration::from_secs(10), batcher_task)
         .await
@@ -114,6 +117,30 @@ pub async fn run_on(
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Every `every`, re-reads from the store what another replica or the command-line tool may have
+/// changed: the published lists and the active issuer key. Replicas agree within this interval.
+/// Runs until aborted; a failure is logged and retried at the next tick.
+fn spawn_reloader(
+    lists: Arc<lists::ListCache>,
+    authority: Arc<ServiceAuthority>,
+    store: Arc<dyn store::Store>,
+    every: Duration,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(every);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            if let Err(e) = lists.reload(store.as_ref()).await {
+                tracing::warn!(error = %e, "reloading the lists failed");
+            }
+            if let Err(e) = authority.reload_keys().await {
+                tracing::warn!(error = %e, "reloading the issuer keys failed");
+            }
+        }
+    })
 }
 
 /// Resolves on SIGTERM or SIGINT.

@@ -12,8 +12,6 @@ mod common;
 use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::process::Command;
 
 use base64ct::{Base64UrlUnpadded, Encoding};
 use common::{Env, Reply, Server, BORN};
@@ -534,8 +532,8 @@ fn the_wallet_cli_enrols_with_an_id_token_file() {
     let url = format!("http://{}", server.addr);
     let root = hex::encode(env.root_public_key());
     let phone = tempfile::tempdir().unwrap();
-    assert_eq!(cli(phone.path(), &["wallet", "init"]).0, 0);
-    let (code, out) = cli(
+    assert_eq!(common::vaxpass_cli(phone.path(), &["wallet", "init"]).0, 0);
+    let (code, out) = common::vaxpass_cli(
         phone.path(),
         &["--json", "wallet", "oidc-nonce", "--server", &url],
     );
@@ -545,7 +543,7 @@ fn the_wallet_cli_enrols_with_an_id_token_file() {
     let login = Browser::new(&issuer).login(WALLET_CLIENT, &subject, &bound);
     let token_file = phone.path().join("id-token.jwt");
     std::fs::write(&token_file, &login.id_token).unwrap();
-    let (code, out) = cli(
+    let (code, out) = common::vaxpass_cli(
         phone.path(),
         &[
             "wallet",
@@ -561,7 +559,7 @@ fn the_wallet_cli_enrols_with_an_id_token_file() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("enrolled:"), "{out}");
     // The kept nonce was used: the same token cannot be sent again.
-    let (code, out) = cli(
+    let (code, out) = common::vaxpass_cli(
         phone.path(),
         &[
             "wallet",
@@ -577,27 +575,6 @@ fn the_wallet_cli_enrols_with_an_id_token_file() {
     assert_ne!(code, 0, "{out}");
     assert!(out.contains("oidc-nonce"), "{out}");
     assert_log_clean(&server, &[&login.id_token, &login.code, &subject]);
-}
-
-fn cli(dir: &std::path::Path, args: &[&str]) -> (i32, String) {
-    let path = PathBuf::from(common::BIN).with_file_name("vaxpass");
-    assert!(
-        path.is_file(),
-        "{} is missing: run `cargo build -p vaxpass-cli`",
-        path.display()
-    );
-    let output = Command::new(path)
-        .arg("--dir")
-        .arg(dir)
-        .args(args)
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    (output.status.code().unwrap_or(-1), text)
 }
 
 /// A token with the right claims, signed by a key of the test's own (`EdDSA`, kid unknown to

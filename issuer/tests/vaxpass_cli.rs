@@ -7,37 +7,9 @@
 #[macro_use]
 mod common;
 
-use std::path::PathBuf;
-use std::process::Command;
-
 use common::Env;
 
 on_both_backends!(enrol_and_sync_with_the_cli);
-
-fn vaxpass_cli() -> PathBuf {
-    let path = PathBuf::from(env!("CARGO_BIN_EXE_vaxpass-issuer")).with_file_name("vaxpass");
-    assert!(
-        path.is_file(),
-        "{} is missing: run `cargo build -p vaxpass-cli` (cargo test --workspace does)",
-        path.display()
-    );
-    path
-}
-
-fn run(dir: &std::path::Path, args: &[&str]) -> (i32, String) {
-    let output = Command::new(vaxpass_cli())
-        .arg("--dir")
-        .arg(dir)
-        .args(args)
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    (output.status.code().unwrap_or(-1), text)
-}
 
 fn enrol_and_sync_with_the_cli(env: &Env) {
     let enrolment_code = common::code(42);
@@ -48,8 +20,8 @@ fn enrol_and_sync_with_the_cli(env: &Env) {
     let phone = tempfile::tempdir().unwrap();
     let shop = tempfile::tempdir().unwrap();
 
-    assert_eq!(run(phone.path(), &["wallet", "init"]).0, 0);
-    let (code, out) = run(
+    assert_eq!(common::vaxpass_cli(phone.path(), &["wallet", "init"]).0, 0);
+    let (code, out) = common::vaxpass_cli(
         phone.path(),
         &[
             "wallet",
@@ -68,8 +40,8 @@ fn enrol_and_sync_with_the_cli(env: &Env) {
     assert!(out.contains("enrolled:"), "{out}");
     // The code is used up: a second phone is refused with the service's one refusal.
     let thief = tempfile::tempdir().unwrap();
-    run(thief.path(), &["wallet", "init"]);
-    let (code, out) = run(
+    common::vaxpass_cli(thief.path(), &["wallet", "init"]);
+    let (code, out) = common::vaxpass_cli(
         thief.path(),
         &[
             "wallet",
@@ -91,7 +63,7 @@ fn enrol_and_sync_with_the_cli(env: &Env) {
     typo[0] = if typo[0] == b'1' { b'2' } else { b'1' };
     let typo = String::from_utf8(typo).unwrap();
     let before = common::counters(&server);
-    let (exit, out) = run(
+    let (exit, out) = common::vaxpass_cli(
         thief.path(),
         &[
             "wallet",
@@ -111,20 +83,20 @@ fn enrol_and_sync_with_the_cli(env: &Env) {
     assert_eq!(common::counters(&server), before, "no request was sent");
 
     assert_eq!(
-        run(shop.path(), &["verifier", "init", "--root-key", &root]).0,
+        common::vaxpass_cli(shop.path(), &["verifier", "init", "--root-key", &root]).0,
         0
     );
-    let (code, out) = run(shop.path(), &["verifier", "sync", "--server", &url]);
+    let (code, out) = common::vaxpass_cli(shop.path(), &["verifier", "sync", "--server", &url]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("trust list: updated"), "{out}");
-    let (code, out) = run(shop.path(), &["verifier", "sync", "--server", &url]);
+    let (code, out) = common::vaxpass_cli(shop.path(), &["verifier", "sync", "--server", &url]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("trust list: not modified (304)"), "{out}");
 
     // The service goes away; the shop verifies the phone's code offline.
     drop(server);
-    let (_, text) = run(phone.path(), &["wallet", "show", "--text"]);
-    let (code, out) = run(shop.path(), &["verifier", "verify", text.trim()]);
+    let (_, text) = common::vaxpass_cli(phone.path(), &["wallet", "show", "--text"]);
+    let (code, out) = common::vaxpass_cli(shop.path(), &["verifier", "verify", text.trim()]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("VALID"), "{out}");
     eprintln!("offline verify said: {}", out.lines().next().unwrap_or(""));
@@ -138,7 +110,7 @@ fn a_revocation_from_the_cli_or_the_service_reaches_the_next_list() {
     let mut env = Env::new(common::Backend::Sqlite).unwrap();
     let dir = env.dir.path().to_owned();
     let cli = |args: &[&str]| {
-        let (code, out) = run(&dir, args);
+        let (code, out) = common::vaxpass_cli(&dir, args);
         assert_eq!(code, 0, "{args:?}: {out}");
         out
     };

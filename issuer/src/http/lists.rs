@@ -4,7 +4,6 @@
 //! what any replica published.
 
 use std::sync::{Arc, PoisonError, RwLock};
-use std::time::Duration;
 
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
@@ -127,24 +126,6 @@ impl ListCache {
         }
         Ok(changed)
     }
-}
-
-/// Reloads the cache every `every` until the returned task is aborted.
-pub fn spawn_reloader(
-    cache: Arc<ListCache>,
-    store: Arc<dyn Store>,
-    every: Duration,
-) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut ticks = tokio::time::interval(every);
-        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            ticks.tick().await;
-            if let Err(e) = cache.reload(store.as_ref()).await {
-                tracing::warn!(error = %e, "reloading the lists failed");
-            }
-        }
-    })
 }
 
 /// Answers a list request from memory.

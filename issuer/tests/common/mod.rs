@@ -586,3 +586,26 @@ pub fn bundle_ids(bundle: &[u8]) -> Vec<CredentialId> {
         .map(|c| vaxpass::Credential::from_bytes(c).unwrap().claims.id)
         .collect()
 }
+
+/// Runs the workspace's `vaxpass` command-line tool over `dir`; its exit code and its stdout and
+/// stderr together. The binary is built by the same `cargo test --workspace`.
+pub fn vaxpass_cli(dir: &Path, args: &[&str]) -> (i32, String) {
+    let path = std::path::PathBuf::from(BIN).with_file_name("vaxpass");
+    assert!(
+        path.is_file(),
+        "{} is missing: run `cargo build -p vaxpass-cli` (cargo test --workspace does)",
+        path.display()
+    );
+    let output = Command::new(path)
+        .arg("--dir")
+        .arg(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.code().unwrap_or(-1), text)
+}
