@@ -714,7 +714,8 @@ open class Authority: AuthorityProtocol, @unchecked Sendable {
 
     
     /**
-     * Creates a new authority (fresh root and issuer keys) in a new database.
+     * Creates a new authority (fresh root and issuer keys) in a new database; its private keys
+     * go to the key file beside it (`PATH.keys`).
      */
 public static func create(path: String, issuer: String, now: Date)throws  -> Authority  {
     return try  FfiConverterTypeAuthority_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
@@ -5017,6 +5018,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_vaxpass_ffi_checksum_func_new_nonce() != 60790) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_vaxpass_ffi_checksum_func_oidc_identity_proof() != 27739) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_vaxpass_ffi_checksum_func_panic_for_crash_reporting_test() != 36066) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -5137,6 +5141,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_vaxpass_ffi_checksum_method_wallet_observe_trusted_time() != 38436) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_vaxpass_ffi_checksum_method_wallet_oidc_nonce() != 13360) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_vaxpass_ffi_checksum_method_wallet_paper() != 62038) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -5149,7 +5156,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_vaxpass_ffi_checksum_method_wallet_remove() != 62225) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_constructor_authority_create() != 32843) {
+    if (uniffi_vaxpass_ffi_checksum_constructor_authority_create() != 43646) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vaxpass_ffi_checksum_constructor_authority_open() != 2769) {
