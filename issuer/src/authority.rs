@@ -13,7 +13,7 @@ use vaxpass::{Authority, IssueRequest, Issued, IssuerKey, KeyFile, KeyVault, Sig
 
 use crate::hsm::{HsmConfig, Pkcs11Vault};
 use crate::ops::OpsError;
-use crate::store::{AuthorityRecord, Store, StoreError};
+use crate::store::{AuthorityRecord, Resign, SignedCredential, Store, StoreError};
 
 /// The vault holding the authority's private keys: the PKCS#11 token of `hsm` when one is
 /// configured, else the key file at `key_file` (made when `create`). The one place where the
@@ -159,6 +159,43 @@ impl ServiceAuthority {
             "no issuer key is valid now: rotate the issuer key".into(),
         ))?;
         self.signer.sign_credentials(&key, requests, now)
+    }
+
+    /// [`Self::sign`], each signature in the form the store records (with the kid that signed
+    /// it, which the store checks is still the active key at commit).
+    pub fn sign_recorded(
+        &self,
+        requests: &[IssueRequest],
+        now: DateTime<Utc>,
+    ) -> vaxpass::Result<Vec<vaxpass::Result<SignedCredential>>> {
+        if requests.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(self
+            .sign(requests, now)?
+            .into_iter()
+            .map(|r| {
+                r.map(|issued| SignedCredential {
+                    kid: issued.kid,
+                    issued,
+                })
+            })
+            .collect())
+    }
+
+    /// What the store calls to sign a credential again when its random id collided with one
+    /// already issued (it gives up after a few draws).
+    pub fn resigner(self: &Arc<Self>, now: DateTime<Utc>) -> Resign {
+        let authority = Arc::clone(self);
+        Arc::new(move |request: &IssueRequest| {
+            let signing = |e: vaxpass::Error| StoreError::Signing(e.to_string());
+            authority
+                .sign_recorded(std::slice::from_ref(request), now)
+                .map_err(signing)?
+                .pop()
+                .ok_or(StoreError::Signing("no credential".into()))?
+                .map_err(signing)
+        })
     }
 
     /// Every issuer key as the trust list describes it.

@@ -17,10 +17,7 @@ use vaxpass::{DevicePublicKey, IssueRequest, PassData};
 use crate::authority::ServiceAuthority;
 
 use crate::metrics::BatchMetrics;
-use crate::store::{
-    Batch, CitizenId, CodeHash, DeviceHash, Enrolment, Refusal, Resign, SignedCredential, Store,
-    StoreError,
-};
+use crate::store::{Batch, CitizenId, CodeHash, DeviceHash, Enrolment, Refusal, Store, StoreError};
 
 /// How often nonces that expired unused are deleted.
 const SWEEP_EVERY: Duration = Duration::from_secs(60);
@@ -239,7 +236,7 @@ async fn process(
     // Sign the whole batch at once, off the async workers.
     let signer = authority.clone();
     let signed = tokio::task::spawn_blocking(move || {
-        let signed = sign_all(&signer, &requests, now);
+        let signed = signer.sign_recorded(&requests, now);
         (requests, signed)
     })
     .await;
@@ -291,8 +288,7 @@ async fn process(
         return;
     }
 
-    let signer = authority.clone();
-    let resign: Resign = Arc::new(move |request: &IssueRequest| sign_one(&signer, request, now));
+    let resign = authority.resigner(now);
     let items = batch.new_nonces.len() + batch.burned_nonces.len() + batch.enrolments.len();
     let started = std::time::Instant::now();
     let recorded = store.record_batch(batch, resign).await;
@@ -342,38 +338,4 @@ fn fail_all<T>(replies: impl IntoIterator<Item = oneshot::Sender<Result<T, Failu
     for reply in replies {
         let _ = reply.send(Err(f));
     }
-}
-
-/// Signs requests with the active issuer key; each credential carries the kid that signed it.
-fn sign_all(
-    authority: &ServiceAuthority,
-    requests: &[IssueRequest],
-    now: DateTime<Utc>,
-) -> vaxpass::Result<Vec<vaxpass::Result<SignedCredential>>> {
-    if requests.is_empty() {
-        return Ok(Vec::new());
-    }
-    Ok(authority
-        .sign(requests, now)?
-        .into_iter()
-        .map(|r| {
-            r.map(|issued| SignedCredential {
-                kid: issued.kid,
-                issued,
-            })
-        })
-        .collect())
-}
-
-fn sign_one(
-    authority: &ServiceAuthority,
-    request: &IssueRequest,
-    now: DateTime<Utc>,
-) -> Result<SignedCredential, StoreError> {
-    let signing = |e: vaxpass::Error| StoreError::Signing(e.to_string());
-    sign_all(authority, std::slice::from_ref(request), now)
-        .map_err(signing)?
-        .pop()
-        .ok_or(StoreError::Signing("no credential".into()))?
-        .map_err(signing)
 }

@@ -1,17 +1,22 @@
 //! The authority's operations, shared by the admin API and the command line: publish the lists,
 //! revoke a credential, restore a citizen whose code was taken, rotate the issuer key, mark a key
-//! compromised. Signing is the vault's; issuer keys, revocations, list sequence numbers and the
+//! compromised, issue a pass to a holder identified in person. Signing is the vault's; issuer keys, revocations, list sequence numbers and the
 //! published lists are the store's.
+
+use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use vaxpass::keys::Kid;
-use vaxpass::CredentialId;
+use vaxpass::{Credential, CredentialId, EnrolmentRequest, IssueRequest, Issued, PassData};
 
 use vaxpass::enrolment_code::EnrolmentCode;
 
 use crate::authority::ServiceAuthority;
 use crate::identity::CodeKey;
-use crate::store::{CitizenId, Revoked, SignLists, Store, StoreError};
+use crate::store::{
+    Batch, CitizenId, CodeHash, DeviceHash, Enrolment, NewCitizen, Revoked, SignLists, Store,
+    StoreError,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum OpsError {
@@ -82,6 +87,73 @@ pub async fn publish_at(
         revocation_sequence: revocation.sequence,
         revocation_etag: revocation.etag,
         revoked: count,
+    })
+}
+
+/// How long the nonce of an in-person issuance stays recorded as used.
+const IN_PERSON_NONCE_TTL: Duration = Duration::minutes(5);
+
+/// Issues `pass` to the device of an enrolment request whose holder was identified in person
+/// (the `vaxpass authority issue` command, the demo), as the service records an enrolment: the
+/// holder is registered with no enrolment code that could be used, and the nonce, the
+/// enrolment and the credential are recorded in one group commit. `request` has passed the
+/// core's checks ([`EnrolmentRequest::verify_possession`], `answers`) against the nonce the
+/// caller handed out; the store refuses a nonce already used.
+pub async fn issue_in_person(
+    authority: &Arc<ServiceAuthority>,
+    store: &dyn Store,
+    request: &EnrolmentRequest,
+    pass: &PassData,
+    not_before: DateTime<Utc>,
+    expires: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Issued, OpsError> {
+    pass.validate()?;
+    let citizen = store
+        .add_citizens(vec![NewCitizen {
+            person: pass.person.clone(),
+            code: CodeHash(vaxpass::enrolment::new_nonce()),
+            subject: None,
+            passes: vec![pass.events.clone()],
+        }])
+        .await?
+        .pop()
+        .ok_or(OpsError::Invalid("no citizen was added"))?;
+    let issue = IssueRequest {
+        pass: pass.clone(),
+        device_key: request.device_key.clone(),
+        not_before,
+        expires,
+    };
+    let signed = authority
+        .sign_recorded(std::slice::from_ref(&issue), now)?
+        .pop()
+        .ok_or(OpsError::Invalid("nothing was signed"))??;
+    let batch = Batch {
+        now,
+        new_nonces: vec![(request.nonce.clone(), now + IN_PERSON_NONCE_TTL)],
+        burned_nonces: Vec::new(),
+        enrolments: vec![Enrolment {
+            nonce: request.nonce.clone(),
+            citizen,
+            code: None,
+            device: DeviceHash::of(&request.device_key),
+            credentials: vec![(issue, signed)],
+        }],
+    };
+    let bytes = store
+        .record_batch(batch, authority.resigner(now))
+        .await?
+        .pop()
+        .ok_or(OpsError::Invalid("nothing was recorded"))?
+        .map_err(|_| OpsError::Invalid("the nonce was already used"))?
+        .pop()
+        .ok_or(OpsError::Invalid("nothing was recorded"))?;
+    let credential = Credential::from_bytes(&bytes)?;
+    Ok(Issued {
+        id: credential.claims.id,
+        kid: credential.kid,
+        bytes,
     })
 }
 

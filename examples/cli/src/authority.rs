@@ -11,21 +11,15 @@ use serde_json::json;
 use vaxpass::enrolment::encode_issued;
 use vaxpass::keys::hex;
 use vaxpass::{
-    CredentialId, EnrolmentRequest, Event, IssueRequest, Issued, IssuerKey, PassData, Person,
-    Recovery, RevocationList, TestOutcome, TestResult, TestType, TrustList, Vaccination,
+    CredentialId, EnrolmentRequest, Event, IssuerKey, PassData, Person, Recovery, RevocationList,
+    TestOutcome, TestResult, TestType, TrustList, Vaccination,
 };
-use vaxpass_issuer::authority::{open_vault, ServiceAuthority};
-use vaxpass_issuer::config::StoreUrl;
-use vaxpass_issuer::ops;
-use vaxpass_issuer::store::{
-    self, Batch, CodeHash, DeviceHash, Enrolment, ListKind, NewCitizen, Resign, Revoked,
-    SignedCredential, StoreError,
-};
+use vaxpass_issuer::store::{ListKind, Revoked};
 
 use crate::cli::{parse_date, parse_hex, parse_id, parse_time, HexBytes};
 use crate::context::{
-    read_file, runtime, write_file, Context, Outcome, AUTHORITY_KEY_FILE, AUTHORITY_STORE,
-    ISSUED_FILE, REVOCATION_LIST_FILE, TRUST_LIST_FILE,
+    read_file, write_file, Authority, Context, Outcome, AUTHORITY_STORE, ISSUED_FILE,
+    REVOCATION_LIST_FILE, TRUST_LIST_FILE,
 };
 use crate::error::{Error, Result};
 use crate::output::{describe_event, event_json, time};
@@ -101,15 +95,10 @@ pub fn run(ctx: &Context, command: Command) -> Result<Outcome> {
     let now = ctx.now();
     match command {
         Command::Init { issuer } => {
-            let store_path = ctx.fresh(AUTHORITY_STORE, "authority")?;
-            let runtime = runtime()?;
-            let (authority, keys) = runtime.block_on(async {
-                let store = store::open(&StoreUrl::Sqlite(store_path)).await?;
-                let vault = open_vault(&ctx.path(AUTHORITY_KEY_FILE), None, true)?;
-                let (authority, _) = ServiceAuthority::init(store, vault, &issuer, now).await?;
-                let keys = authority.listed_keys().await?;
-                Ok::<_, Error>((authority, keys))
-            })?;
+            ctx.fresh(AUTHORITY_STORE, "authority")?;
+            let created = Authority::create(&ctx.dir, &issuer, now)?;
+            let authority = &created.authority;
+            let keys = created.runtime.block_on(authority.listed_keys())?;
             let root = hex(&authority.root_public_key());
             ctx.out.line(format_args!(
                 "created authority {:?} in {}",
@@ -208,19 +197,15 @@ pub fn run(ctx: &Context, command: Command) -> Result<Outcome> {
     Ok(Outcome::Success)
 }
 
-/// Publishes both lists in the store (as the service's `publish` does: the store allocates their
-/// sequence numbers) and returns the one asked for, with the root key that signed it.
+/// Publishes both lists and returns the one asked for, with the root key that signed it.
 fn publish(ctx: &Context, kind: ListKind, valid_hours: u32) -> Result<(Vec<u8>, [u8; 32])> {
     let authority = ctx.open_authority()?;
-    let valid_for = Duration::hours(valid_hours.into());
-    let store = authority.store.as_ref();
-    let list = authority.runtime.block_on(async {
-        ops::publish_at(&authority.authority, store, ctx.now(), valid_for).await?;
-        let list = authority.store.published(kind).await?;
-        Ok::<_, Error>(list)
-    })?;
-    let list = list.ok_or(Error::new("no list was published"))?;
-    Ok((list.bytes, authority.authority.root_public_key()))
+    let (trust, revocation) = authority.publish(ctx.now(), Duration::hours(valid_hours.into()))?;
+    let bytes = match kind {
+        ListKind::Trust => trust,
+        ListKind::Revocation => revocation,
+    };
+    Ok((bytes, authority.authority.root_public_key()))
 }
 
 fn issue(ctx: &Context, args: IssueArgs, now: DateTime<Utc>) -> Result<()> {
@@ -248,9 +233,7 @@ fn issue(ctx: &Context, args: IssueArgs, now: DateTime<Utc>) -> Result<()> {
     pass.validate()?;
     let now = DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now);
     let expires = now + Duration::days(args.valid_days.into());
-    let issued = authority
-        .runtime
-        .block_on(record_issue(&authority, &request, &pass, now, expires))?;
+    let issued = authority.issue(&request, &pass, now, expires)?;
     let out = args.out.unwrap_or_else(|| ctx.path(ISSUED_FILE));
     write_file(&out, &encode_issued(&[issued.bytes])?)?;
 
@@ -281,93 +264,6 @@ fn issue(ctx: &Context, args: IssueArgs, now: DateTime<Utc>) -> Result<()> {
         "out": out.display().to_string(),
     }));
     Ok(())
-}
-
-/// Signs the credential and records it in the store's audit log, as the service does: the
-/// holder is registered (in person: no enrolment code that could be used), the nonce recorded
-/// and consumed, and the credential written, in one transaction each.
-async fn record_issue(
-    authority: &crate::context::Authority,
-    request: &EnrolmentRequest,
-    pass: &PassData,
-    now: DateTime<Utc>,
-    expires: DateTime<Utc>,
-) -> Result<Issued> {
-    let store = &authority.store;
-    let unusable = CodeHash(rand_bytes());
-    let citizen = store
-        .add_citizens(vec![NewCitizen {
-            person: pass.person.clone(),
-            code: unusable,
-            subject: None,
-            passes: vec![pass.events.clone()],
-        }])
-        .await?;
-    let citizen = *citizen.first().ok_or(Error::new("no citizen was added"))?;
-    let issue = IssueRequest {
-        pass: pass.clone(),
-        device_key: request.device_key.clone(),
-        not_before: now,
-        expires,
-    };
-    let signed = authority
-        .authority
-        .sign(std::slice::from_ref(&issue), now)?
-        .pop()
-        .ok_or(Error::new("nothing was signed"))??;
-    let batch = Batch {
-        now,
-        new_nonces: vec![(request.nonce.clone(), now + Duration::minutes(5))],
-        burned_nonces: Vec::new(),
-        enrolments: vec![Enrolment {
-            nonce: request.nonce.clone(),
-            citizen,
-            code: None,
-            device: DeviceHash::of(&request.device_key),
-            credentials: vec![(
-                issue,
-                SignedCredential {
-                    kid: signed.kid,
-                    issued: signed,
-                },
-            )],
-        }],
-    };
-    // A colliding id is the only reason to sign again; the batch gives up after a few draws.
-    let signer = authority.authority.signer().clone();
-    let key = authority.authority.active_key();
-    let resign: Resign = std::sync::Arc::new(move |request: &IssueRequest| {
-        let key = key.ok_or(StoreError::Signing("no active issuer key".into()))?;
-        let signed = signer
-            .sign_credentials(&key, std::slice::from_ref(request), now)
-            .map_err(|e| StoreError::Signing(e.to_string()))?
-            .pop()
-            .ok_or(StoreError::Signing("nothing was signed".into()))?
-            .map_err(|e| StoreError::Signing(e.to_string()))?;
-        Ok(SignedCredential {
-            kid: signed.kid,
-            issued: signed,
-        })
-    });
-    let outcome = store
-        .record_batch(batch, resign)
-        .await?
-        .pop()
-        .ok_or(Error::new("nothing was recorded"))?;
-    let bytes = outcome
-        .map_err(|_| Error::new("the nonce was already used"))?
-        .pop()
-        .ok_or(Error::new("nothing was recorded"))?;
-    let credential = vaxpass::Credential::from_bytes(&bytes)?;
-    Ok(Issued {
-        id: credential.claims.id,
-        kid: credential.kid,
-        bytes,
-    })
-}
-
-fn rand_bytes() -> [u8; 32] {
-    vaxpass::enrolment::new_nonce()
 }
 
 fn key_json(key: &IssuerKey) -> serde_json::Value {

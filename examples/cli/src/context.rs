@@ -5,13 +5,16 @@ use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use std::sync::Arc;
 
-use vaxpass::{DeviceKeySource, Verifier, VerifierConfig, Wallet};
+use vaxpass::{
+    DeviceKeySource, EnrolmentRequest, Issued, PassData, Verifier, VerifierConfig, Wallet,
+};
 use vaxpass_issuer::authority::{open_vault, ServiceAuthority};
 use vaxpass_issuer::config::StoreUrl;
-use vaxpass_issuer::store::{self, Store};
+use vaxpass_issuer::ops;
+use vaxpass_issuer::store::{self, ListKind, Store};
 
 use crate::cli::parse_key;
 use crate::error::{Error, Result};
@@ -99,19 +102,8 @@ impl Context {
     /// it holds, signing through the key file beside it. A service started with `--store
     /// sqlite:DIR/issuer.sqlite --key-file DIR/authority.keys` shares both.
     pub fn open_authority(&self) -> Result<Authority> {
-        let store_path = self.existing(AUTHORITY_STORE, "authority")?;
-        let runtime = runtime()?;
-        let (store, authority) = runtime.block_on(async {
-            let store = store::open(&StoreUrl::Sqlite(store_path)).await?;
-            let vault = open_vault(&self.path(AUTHORITY_KEY_FILE), None, false)?;
-            let authority = ServiceAuthority::open(store.clone(), vault).await?;
-            Ok::<_, Error>((store, authority))
-        })?;
-        Ok(Authority {
-            runtime,
-            store,
-            authority,
-        })
+        self.existing(AUTHORITY_STORE, "authority")?;
+        Authority::open(&self.dir)
     }
 
     pub fn open_wallet(&self) -> Result<Wallet> {
@@ -142,7 +134,81 @@ impl Context {
 pub struct Authority {
     pub runtime: tokio::runtime::Runtime,
     pub store: Arc<dyn Store>,
-    pub authority: ServiceAuthority,
+    pub authority: Arc<ServiceAuthority>,
+}
+
+impl Authority {
+    /// Creates the authority in `dir` (its store and key file): a fresh root key and a first
+    /// issuer key valid from `now`.
+    pub fn create(dir: &Path, issuer: &str, now: DateTime<Utc>) -> Result<Self> {
+        let runtime = runtime()?;
+        let (store, authority) = runtime.block_on(async {
+            let store = store::open(&StoreUrl::Sqlite(dir.join(AUTHORITY_STORE))).await?;
+            let vault = open_vault(&dir.join(AUTHORITY_KEY_FILE), None, true)?;
+            let (authority, _) = ServiceAuthority::init(store.clone(), vault, issuer, now).await?;
+            Ok::<_, Error>((store, authority))
+        })?;
+        Ok(Self {
+            runtime,
+            store,
+            authority: Arc::new(authority),
+        })
+    }
+
+    /// The authority in `dir`: its store of record (the issuer service's store) and the key
+    /// file beside it. A service started with `--store sqlite:DIR/issuer.sqlite --key-file
+    /// DIR/authority.keys` shares both.
+    pub fn open(dir: &Path) -> Result<Self> {
+        let runtime = runtime()?;
+        let (store, authority) = runtime.block_on(async {
+            let store = store::open(&StoreUrl::Sqlite(dir.join(AUTHORITY_STORE))).await?;
+            let vault = open_vault(&dir.join(AUTHORITY_KEY_FILE), None, false)?;
+            let authority = ServiceAuthority::open(store.clone(), vault).await?;
+            Ok::<_, Error>((store, authority))
+        })?;
+        Ok(Self {
+            runtime,
+            store,
+            authority: Arc::new(authority),
+        })
+    }
+
+    /// Publishes both lists in the store (as the service's `publish` does: the store allocates
+    /// their sequence numbers) and returns them: the trust list, then the revocation list.
+    pub fn publish(&self, now: DateTime<Utc>, valid_for: Duration) -> Result<(Vec<u8>, Vec<u8>)> {
+        let store = self.store.as_ref();
+        let [trust, revocation] = self.runtime.block_on(async {
+            ops::publish_at(&self.authority, store, now, valid_for).await?;
+            let trust = store.published(ListKind::Trust).await?;
+            let revocation = store.published(ListKind::Revocation).await?;
+            Ok::<_, Error>([trust, revocation])
+        })?;
+        let missing = || Error::new("no list was published");
+        Ok((
+            trust.ok_or_else(missing)?.bytes,
+            revocation.ok_or_else(missing)?.bytes,
+        ))
+    }
+
+    /// Issues `pass` to the device of a checked enrolment request ([`ops::issue_in_person`]),
+    /// valid from `now` until `expires`.
+    pub fn issue(
+        &self,
+        request: &EnrolmentRequest,
+        pass: &PassData,
+        now: DateTime<Utc>,
+        expires: DateTime<Utc>,
+    ) -> Result<Issued> {
+        Ok(self.runtime.block_on(ops::issue_in_person(
+            &self.authority,
+            self.store.as_ref(),
+            request,
+            pass,
+            now,
+            expires,
+            now,
+        ))?)
+    }
 }
 
 pub fn runtime() -> Result<tokio::runtime::Runtime> {

@@ -9,10 +9,6 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde_json::json;
 use vaxpass::enrolment::encode_issued;
 use vaxpass::keys::hex;
-use vaxpass::LocalAuthority;
-
-/// The demo's authority, all in one file (the `authority` commands use the service's store).
-const DEMO_AUTHORITY: &str = "authority.sqlite";
 use vaxpass::{
     DeviceKeySource, EnrolmentRequest, Event, PassData, Person, Product, Reason, RevocationList,
     TrustList, Vaccination, Verifier, VerifierConfig, Wallet,
@@ -20,8 +16,8 @@ use vaxpass::{
 
 use crate::cli::{parse_date, parse_time};
 use crate::context::{
-    read_file, write_file, Context, Outcome, ISSUED_FILE, REQUEST_FILE, REVOCATION_LIST_FILE,
-    TRUST_LIST_FILE, VERIFIER_DB, WALLET_DB,
+    read_file, write_file, Authority, Context, Outcome, ISSUED_FILE, REQUEST_FILE,
+    REVOCATION_LIST_FILE, TRUST_LIST_FILE, VERIFIER_DB, WALLET_DB,
 };
 use crate::error::{Error, Result};
 use crate::output::{describe_event, time, verdict_json, verdict_lines, Output};
@@ -68,15 +64,16 @@ pub fn run(ctx: &Context) -> Result<Outcome> {
     });
     story.line("");
 
-    // The authority, set up a month before.
-    let authority = LocalAuthority::create(path(DEMO_AUTHORITY), "KR", created_at)?;
-    let root = authority.root_public_key();
+    // The authority, set up a month before, in the store the `authority` commands and the
+    // issuer service use.
+    let authority = Authority::create(&dir, "KR", created_at)?;
+    let root = authority.authority.root_public_key();
     story.step(
         created_at,
         "authority",
         format_args!(
             "created {:?} with root key {}",
-            authority.issuer(),
+            authority.authority.signer().issuer(),
             hex(&root)
         ),
     );
@@ -108,11 +105,10 @@ pub fn run(ctx: &Context) -> Result<Outcome> {
     let request = EnrolmentRequest::verify_possession(&read_file(&path(REQUEST_FILE))?)?;
     request.answers(&nonce)?;
     let issued = authority.issue(
+        &request,
         &pass,
-        &request.device_key,
         enrolled_at,
         enrolled_at + Duration::days(365),
-        enrolled_at,
     )?;
     let id = issued.id;
     write_file(&path(ISSUED_FILE), &encode_issued(&[issued.bytes])?)?;
@@ -123,15 +119,9 @@ pub fn run(ctx: &Context) -> Result<Outcome> {
             "request verified (nonce, proof of possession); issued credential {id} bound to that key"
         ),
     );
-    let day = Duration::hours(24);
-    write_file(
-        &path(TRUST_LIST_FILE),
-        &authority.trust_list(enrolled_at, day)?,
-    )?;
-    write_file(
-        &path(REVOCATION_LIST_FILE),
-        &authority.revocation_list(enrolled_at, day)?,
-    )?;
+    let (trust_list, revocation_list) = authority.publish(enrolled_at, Duration::hours(24))?;
+    write_file(&path(TRUST_LIST_FILE), &trust_list)?;
+    write_file(&path(REVOCATION_LIST_FILE), &revocation_list)?;
 
     let trust = TrustList::verify(&read_file(&path(TRUST_LIST_FILE))?, &root)?;
     wallet.import(&read_file(&path(ISSUED_FILE))?, Some(&trust), enrolled_at)?;
