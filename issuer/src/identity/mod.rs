@@ -106,6 +106,12 @@ pub enum IdentityError {
     Unavailable,
 }
 
+impl From<RefusalCause> for IdentityError {
+    fn from(cause: RefusalCause) -> Self {
+        Self::Refused(cause)
+    }
+}
+
 /// Confirms an identity proof (opaque bytes from the wallet) for one enrolment.
 #[async_trait]
 pub trait IdentityProvider: Send + Sync + fmt::Debug {

@@ -196,10 +196,14 @@ impl OidcProvider {
     }
 
     /// Checks the token and returns the configured claim's value.
-    async fn verify(&self, token: &str, enrolling: &Enrolling<'_>) -> Result<String, Refusal> {
-        let header = jsonwebtoken::decode_header(token).map_err(|_| Refusal::Malformed)?;
+    async fn verify(
+        &self,
+        token: &str,
+        enrolling: &Enrolling<'_>,
+    ) -> Result<String, IdentityError> {
+        let header = jsonwebtoken::decode_header(token).map_err(|_| RefusalCause::Malformed)?;
         if !ASYMMETRIC.contains(&header.alg) {
-            return Err(Refusal::BadSignature);
+            return Err(RefusalCause::BadSignature.into());
         }
         let key = self.key_for(header.kid.as_deref(), header.alg).await?;
         let mut validation = Validation::new(header.alg);
@@ -215,13 +219,13 @@ impl OidcProvider {
                 | ErrorKind::Json(_)
                 | ErrorKind::Utf8(_)
                 | ErrorKind::MissingRequiredClaim(_)
-                | ErrorKind::InvalidClaimFormat(_) => Refusal::Malformed,
-                _ => Refusal::BadSignature,
+                | ErrorKind::InvalidClaimFormat(_) => RefusalCause::Malformed,
+                _ => RefusalCause::BadSignature,
             })?
             .claims;
 
         if claims.iss != self.config.issuer {
-            return Err(Refusal::WrongIssuer);
+            return Err(RefusalCause::WrongIssuer.into());
         }
         let client = &self.config.client_id;
         let audience_ok = match &claims.aud {
@@ -230,17 +234,17 @@ impl OidcProvider {
             Audience::Many(auds) => auds.contains(client) && claims.azp.is_some(),
         };
         if !audience_ok || claims.azp.as_ref().is_some_and(|azp| azp != client) {
-            return Err(Refusal::WrongAudience);
+            return Err(RefusalCause::WrongAudience.into());
         }
         let now = chrono::Utc::now().timestamp();
         let leeway = seconds(self.config.leeway);
         if now > claims.exp.saturating_add(leeway) {
-            return Err(Refusal::Expired);
+            return Err(RefusalCause::Expired.into());
         }
         if claims.iat > now.saturating_add(leeway)
             || now.saturating_sub(claims.iat) > seconds(self.config.max_age)
         {
-            return Err(Refusal::NotFresh);
+            return Err(RefusalCause::NotFresh.into());
         }
         let expected = oidc_nonce(enrolling.nonce, enrolling.device_key);
         let nonce_ok = claims
@@ -248,18 +252,18 @@ impl OidcProvider {
             .as_ref()
             .is_some_and(|nonce| bool::from(nonce.as_bytes().ct_eq(expected.as_bytes())));
         if !nonce_ok {
-            return Err(Refusal::NonceMismatch);
+            return Err(RefusalCause::NonceMismatch.into());
         }
         let subject = match claims.other.get(&self.config.subject_claim) {
             Some(serde_json::Value::String(subject)) if !subject.is_empty() => subject.clone(),
-            _ => return Err(Refusal::Malformed),
+            _ => return Err(RefusalCause::Malformed.into()),
         };
         self.first_use(token, claims.exp.saturating_add(leeway), now)?;
         Ok(subject)
     }
 
     /// Records the token as presented; refuses it if it was presented before.
-    fn first_use(&self, token: &str, until: i64, now: i64) -> Result<(), Refusal> {
+    fn first_use(&self, token: &str, until: i64, now: i64) -> Result<(), IdentityError> {
         let hash: [u8; 32] = Sha256::digest(token.as_bytes()).into();
         let mut seen = self
             .seen
@@ -270,7 +274,7 @@ impl OidcProvider {
             seen.prune_at = (2 * seen.tokens.len()).max(1024);
         }
         if seen.tokens.get(&hash).is_some_and(|until| *until >= now) {
-            return Err(Refusal::Replayed);
+            return Err(RefusalCause::Replayed.into());
         }
         seen.tokens.insert(hash, until);
         Ok(())
@@ -278,7 +282,11 @@ impl OidcProvider {
 
     /// The published key a token names, fetching the keys when there are none yet, when they are
     /// old, or when the kid is unknown, each at most once per refetch interval.
-    async fn key_for(&self, kid: Option<&str>, alg: Algorithm) -> Result<DecodingKey, Refusal> {
+    async fn key_for(
+        &self,
+        kid: Option<&str>,
+        alg: Algorithm,
+    ) -> Result<DecodingKey, IdentityError> {
         let mut keys = self.keys.lock().await;
         let old = keys
             .published
@@ -311,9 +319,9 @@ impl OidcProvider {
         let Some((jwk, announced)) = found else {
             // A key the provider may have just rotated in, but it could not be asked: later.
             return Err(if keys.published.is_none() || !asked {
-                Refusal::Unavailable
+                IdentityError::Unavailable
             } else {
-                Refusal::BadSignature
+                RefusalCause::BadSignature.into()
             });
         };
         let alg_matches = jwk
@@ -321,9 +329,9 @@ impl OidcProvider {
             .key_algorithm
             .is_none_or(|key_alg| Algorithm::from_str(&key_alg.to_string()).ok() == Some(alg));
         if !announced || !alg_matches {
-            return Err(Refusal::BadSignature);
+            return Err(RefusalCause::BadSignature.into());
         }
-        DecodingKey::from_jwk(&jwk).map_err(|_| Refusal::BadSignature)
+        DecodingKey::from_jwk(&jwk).map_err(|_| RefusalCause::BadSignature.into())
     }
 
     fn may_fetch(&self, keys: &Keys) -> bool {
@@ -422,37 +430,6 @@ impl OidcProvider {
             body.extend_from_slice(&chunk);
         }
         serde_json::from_slice(&body).map_err(|e| format!("{url} is not the JSON expected: {e}"))
-    }
-}
-
-/// Why a token was not accepted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Refusal {
-    Malformed,
-    BadSignature,
-    WrongIssuer,
-    WrongAudience,
-    Expired,
-    NotFresh,
-    NonceMismatch,
-    Replayed,
-    Unavailable,
-}
-
-impl From<Refusal> for IdentityError {
-    fn from(refusal: Refusal) -> Self {
-        let cause = match refusal {
-            Refusal::Malformed => RefusalCause::Malformed,
-            Refusal::BadSignature => RefusalCause::BadSignature,
-            Refusal::WrongIssuer => RefusalCause::WrongIssuer,
-            Refusal::WrongAudience => RefusalCause::WrongAudience,
-            Refusal::Expired => RefusalCause::Expired,
-            Refusal::NotFresh => RefusalCause::NotFresh,
-            Refusal::NonceMismatch => RefusalCause::NonceMismatch,
-            Refusal::Replayed => RefusalCause::Replayed,
-            Refusal::Unavailable => return IdentityError::Unavailable,
-        };
-        IdentityError::Refused(cause)
     }
 }
 
@@ -785,7 +762,7 @@ mod tests {
         assert_eq!(oidc.first_use("a.b.c", now + 60, now), Ok(()));
         assert_eq!(
             oidc.first_use("a.b.c", now + 60, now),
-            Err(Refusal::Replayed)
+            Err(RefusalCause::Replayed.into())
         );
         assert_eq!(oidc.first_use("a.b.d", now + 60, now), Ok(()));
         // Once expired it is forgotten (and refused for its expiry anyway).
