@@ -543,34 +543,20 @@ fn the_wallet_cli_enrols_with_an_id_token_file() {
     let login = Browser::new(&issuer).login(WALLET_CLIENT, &subject, &bound);
     let token_file = phone.path().join("id-token.jwt");
     std::fs::write(&token_file, &login.id_token).unwrap();
-    let (code, out) = common::vaxpass_cli(
+    let (code, out) = common::cli_enrol(
         phone.path(),
-        &[
-            "wallet",
-            "enrol",
-            "--server",
-            &url,
-            "--oidc-token-file",
-            token_file.to_str().unwrap(),
-            "--root-key",
-            &root,
-        ],
+        &url,
+        &root,
+        &["--oidc-token-file", token_file.to_str().unwrap()],
     );
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("enrolled:"), "{out}");
     // The kept nonce was used: the same token cannot be sent again.
-    let (code, out) = common::vaxpass_cli(
+    let (code, out) = common::cli_enrol(
         phone.path(),
-        &[
-            "wallet",
-            "enrol",
-            "--server",
-            &url,
-            "--oidc-token-file",
-            token_file.to_str().unwrap(),
-            "--root-key",
-            &root,
-        ],
+        &url,
+        &root,
+        &["--oidc-token-file", token_file.to_str().unwrap()],
     );
     assert_ne!(code, 0, "{out}");
     assert!(out.contains("oidc-nonce"), "{out}");

@@ -21,40 +21,22 @@ fn enrol_and_sync_with_the_cli(env: &Env) {
     let shop = tempfile::tempdir().unwrap();
 
     assert_eq!(common::vaxpass_cli(phone.path(), &["wallet", "init"]).0, 0);
-    let (code, out) = common::vaxpass_cli(
+    let (code, out) = common::cli_enrol(
         phone.path(),
-        &[
-            "wallet",
-            "enrol",
-            "--server",
-            &url,
-            "--code",
-            &enrolment_code,
-            "--birth-date",
-            common::BORN,
-            "--root-key",
-            &root,
-        ],
+        &url,
+        &root,
+        &["--code", &enrolment_code, "--birth-date", common::BORN],
     );
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("enrolled:"), "{out}");
     // The code is used up: a second phone is refused with the service's one refusal.
     let thief = tempfile::tempdir().unwrap();
     common::vaxpass_cli(thief.path(), &["wallet", "init"]);
-    let (code, out) = common::vaxpass_cli(
+    let (code, out) = common::cli_enrol(
         thief.path(),
-        &[
-            "wallet",
-            "enrol",
-            "--server",
-            &url,
-            "--code",
-            &enrolment_code,
-            "--birth-date",
-            common::BORN,
-            "--root-key",
-            &root,
-        ],
+        &url,
+        &root,
+        &["--code", &enrolment_code, "--birth-date", common::BORN],
     );
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("401"), "{out}");
@@ -63,20 +45,11 @@ fn enrol_and_sync_with_the_cli(env: &Env) {
     typo[0] = if typo[0] == b'1' { b'2' } else { b'1' };
     let typo = String::from_utf8(typo).unwrap();
     let before = common::counters(&server);
-    let (exit, out) = common::vaxpass_cli(
+    let (exit, out) = common::cli_enrol(
         thief.path(),
-        &[
-            "wallet",
-            "enrol",
-            "--server",
-            &url,
-            "--code",
-            &typo,
-            "--birth-date",
-            common::BORN,
-            "--root-key",
-            &root,
-        ],
+        &url,
+        &root,
+        &["--code", &typo, "--birth-date", common::BORN],
     );
     assert_eq!(exit, 2, "{out}");
     assert!(out.contains("typo"), "{out}");

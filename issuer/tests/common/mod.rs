@@ -589,6 +589,15 @@ pub fn bundle_ids(bundle: &[u8]) -> Vec<CredentialId> {
 
 /// Runs the workspace's `vaxpass` command-line tool over `dir`; its exit code and its stdout and
 /// stderr together. The binary is built by the same `cargo test --workspace`.
+/// `vaxpass wallet enrol` of the wallet in `dir` against the service at `url`, with the
+/// identity arguments given (`--code C --birth-date D`, or `--oidc-token-file F`).
+pub fn cli_enrol(dir: &Path, url: &str, root: &str, identity: &[&str]) -> (i32, String) {
+    let mut args = vec!["wallet", "enrol", "--server", url];
+    args.extend_from_slice(identity);
+    args.extend(["--root-key", root]);
+    vaxpass_cli(dir, &args)
+}
+
 pub fn vaxpass_cli(dir: &Path, args: &[&str]) -> (i32, String) {
     let path = std::path::PathBuf::from(BIN).with_file_name("vaxpass");
     assert!(
