@@ -7,12 +7,12 @@
 #   scripts/toolchains.sh kotlin [--env]   kotlinc + kotlin-test + JNA
 #   scripts/toolchains.sh swift  [--env]   Debian trixie chroot with swiftlang
 #   scripts/toolchains.sh swift-run CMD... run CMD inside the Swift chroot
-#   scripts/toolchains.sh python [--env]   venv with a pinned `cryptography` and `maturin`, and a
-#                                          wheelhouse of the Python tests' dependencies
+#   scripts/toolchains.sh python [--env]   venv with a pinned `cryptography`, `maturin` and `mypy`,
+#                                          and a wheelhouse of the Python tests' dependencies
 #   scripts/toolchains.sh all    [--env]   kotlin + swift + python
 #
 # Result variables: KOTLIN_VERSION KOTLIN_HOME KOTLINC JNA_JAR (kotlin),
-# SWIFT_ROOT TOOLCHAINS_SH (swift), PYTHON MATURIN PYTHON_WHEELS (python, `all`).
+# SWIFT_ROOT TOOLCHAINS_SH (swift), PYTHON MATURIN MYPY PYTHON_WHEELS (python, `all`).
 # Swift commands run in the chroot, cwd and paths unchanged, e.g.
 #   scripts/toolchains.sh swift-run swiftc -version
 #
@@ -21,7 +21,7 @@
 #   eval "$(scripts/toolchains.sh kotlin)"        # `export K=V` lines
 #   scripts/toolchains.sh kotlin --env > k.env    # plain `K=V` lines
 # `python` prints the venv's python path as the last stdout line
-# (with --env: MATURIN=<path>, PYTHON_WHEELS=<dir>, then PYTHON=<path>).
+# (with --env: MATURIN=<path>, MYPY=<path>, PYTHON_WHEELS=<dir>, then PYTHON=<path>).
 #
 # Environment:
 #   VAXPASS_CACHE          cache dir (default: $HOME/.cache/vaxpass)
@@ -44,6 +44,9 @@ CRYPTOGRAPHY_VERSION="50.0.2"
 # Newest `maturin` on PyPI at the time of writing (`pip index versions maturin`); it builds the
 # Python wheel (python/pyproject.toml, which names the same version).
 MATURIN_VERSION="1.16.0"
+# Newest `mypy` on PyPI at the time of writing; it checks that the wheel's type hints reach a type
+# checker (tests/bindings/python_types.py).
+MYPY_VERSION="2.4.1"
 # Debian suite used for the Swift chroot (bookworm has no swiftlang package).
 SWIFT_SUITE="trixie"
 
@@ -277,6 +280,12 @@ ensure_python() {
     log "pip install maturin==$MATURIN_VERSION"
     "$py" -m pip install -q --only-binary=:all: "maturin==$MATURIN_VERSION" >&2
   fi
+  if "$VENV/bin/mypy" --version 2>/dev/null | grep -q "^mypy $MYPY_VERSION "; then
+    log "reuse mypy $MYPY_VERSION"
+  else
+    log "pip install mypy==$MYPY_VERSION"
+    "$py" -m pip install -q --only-binary=:all: "mypy==$MYPY_VERSION" >&2
+  fi
   if [ -f "$WHEELHOUSE/complete" ]; then
     log "reuse wheelhouse $WHEELHOUSE"
   else
@@ -290,6 +299,7 @@ ensure_python() {
 
 python_env() {
   emit MATURIN "$VENV/bin/maturin"
+  emit MYPY "$VENV/bin/mypy"
   emit PYTHON_WHEELS "$WHEELHOUSE"
   emit PYTHON "$VENV/bin/python"
 }

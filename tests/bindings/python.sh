@@ -2,8 +2,10 @@
 # Runs the Python binding tests (python/tests) against the `vaxpass` package as pip installs it:
 # builds the wheel with maturin (python/pyproject.toml), installs it into a fresh virtual
 # environment under target/python-tests, checks that the installed package is what gets imported
-# and that its type hints are there (tests/bindings/check_python_package.py), then runs the tests
-# from a directory outside the repository, so that nothing in the tree can stand in for it.
+# and that its type hints are there (tests/bindings/check_python_package.py) and reach mypy
+# (tests/bindings/python_types.py), then runs the tests from a directory outside the repository,
+# so that nothing in the tree can stand in for the package. The two checks count as one result
+# each beside the tests.
 #
 #   tests/bindings/python.sh          from any directory
 #
@@ -27,8 +29,9 @@ give_up() { log "$*"; echo "python: 0 passed, 1 failed"; exit 1; }
 
 env_lines="$(scripts/toolchains.sh python --env)" || give_up "scripts/toolchains.sh python failed"
 value() { sed -n "s/^$1=//p" <<<"$env_lines" | tail -n1; }
-PYTHON="$(value PYTHON)"; MATURIN="$(value MATURIN)"; WHEELS="$(value PYTHON_WHEELS)"
-[ -x "$PYTHON" ] && [ -x "$MATURIN" ] && [ -d "$WHEELS" ] || give_up "no python, maturin or wheelhouse from scripts/toolchains.sh"
+PYTHON="$(value PYTHON)"; MATURIN="$(value MATURIN)"; MYPY="$(value MYPY)"; WHEELS="$(value PYTHON_WHEELS)"
+[ -x "$PYTHON" ] && [ -x "$MATURIN" ] && [ -x "$MYPY" ] && [ -d "$WHEELS" ] \
+    || give_up "no python, maturin, mypy or wheelhouse from scripts/toolchains.sh"
 
 features=()
 if grep -Eq '^test-helpers[[:space:]]*=' bindings/Cargo.toml; then
@@ -67,6 +70,15 @@ cd "$outside"
 if ! "$venv_python" -I -B "$ROOT/tests/bindings/check_python_package.py" "$ROOT/python/tests" >&2; then
     give_up "the installed package failed its checks"
 fi
+checks_passed=1
+checks_failed=0
+if "$MYPY" --strict --no-incremental --python-executable "$venv_python" \
+    "$ROOT/tests/bindings/python_types.py" >&2; then
+    checks_passed=$((checks_passed + 1))
+else
+    log "mypy does not see the package's type hints"
+    checks_failed=1
+fi
 log "running python/tests with $("$venv_python" --version 2>&1) in $venv"
 set +e
 "$venv_python" -I -B -m unittest discover -s "$ROOT/python/tests" -p 'test_*.py' -v 2>&1 | tee "$out"
@@ -90,6 +102,8 @@ if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then
 fi
 [ "${skipped:-0}" -gt 0 ] && log "${skipped} skipped"
 [ "$ran" -eq 0 ] && [ "$failed" -eq 0 ] && { log "no tests ran"; failed=1; }
+passed=$((passed + checks_passed))
+failed=$((failed + checks_failed))
 log "done in $((SECONDS - t0))s"
 echo "python: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
