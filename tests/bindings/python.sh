@@ -9,8 +9,9 @@
 #
 #   tests/bindings/python.sh          from any directory
 #
-# The wheel is built in the workspace's target directory with the dev profile: on a warm target
-# only vaxpass-ffi is compiled again (maturin links it as a cdylib alone). It has the bindings'
+# The wheel is built in the workspace's target directory with the dev profile, so it reuses what
+# the other tests compiled (maturin builds vaxpass-ffi as a cdylib alone, a cargo unit of its own,
+# compiled once and then reused until a source changes). It has the bindings'
 # `test-helpers` feature when bindings/Cargo.toml declares one (the tests issue credentials with
 # the exported Authority); the shipped wheel does not. LIB_DIR and BINDINGS_DIR, which the other
 # runners take from tests/bindings/run.sh, do not apply: the wheel carries its own library and
@@ -46,7 +47,7 @@ venv="$work/venv"
 # 1. The wheel, as `maturin build` makes it for a user (python/README.md), in the dev profile.
 log "building the wheel (${features[*]:-no extra features})"
 t_build=$SECONDS
-(cd python && "$MATURIN" build --locked --quiet --out "$work/wheels" "${features[@]}") >&2 \
+(cd python && "$MATURIN" build --locked --quiet --profile dev --out "$work/wheels" "${features[@]}") >&2 \
     || give_up "maturin build failed"
 wheels=("$work"/wheels/vaxpass-*.whl)
 [ "${#wheels[@]}" -eq 1 ] && [ -f "${wheels[0]}" ] || give_up "expected one wheel in $work/wheels"
