@@ -9,7 +9,7 @@
 # VaxpassFFI.h, VaxpassFFI.modulemap}, OUT_DIR/python/vaxpass.py, and OUT_DIR/uniffi-jvm.toml (the
 # settings of the JVM-flavoured Kotlin: the Android module generates its own). No formatter is run, so the
 # output depends only on the library. The Python and Kotlin get one fix each
-# (scripts/patch-bindings.py).
+# (scripts/patch-bindings.py): the Python one from uniffi-bindgen itself, the Kotlin one below.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,7 +38,7 @@ for language in kotlin swift python; do
     cargo run --locked --quiet -p uniffi-bindgen -- generate --no-format --library "$lib" \
         --config "$config" --language "$language" --out-dir "$out/$language" >/dev/null
 done
-# Python: uniffi's fix for byte-by-byte buffer writes, backported; Kotlin: call statuses reused.
-python3 scripts/patch-bindings.py python "$out/python/vaxpass.py"
+# Kotlin: call statuses reused. (Python: uniffi's fix for byte-by-byte buffer writes, backported,
+# was applied by uniffi-bindgen.)
 python3 scripts/patch-bindings.py kotlin "$out/kotlin/io/vaxpass/vaxpass.kt"
 echo "bindings generated in $out from $lib" >&2

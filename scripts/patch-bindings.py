@@ -1,5 +1,6 @@
-"""Two fixes to the code uniffi 0.29.4 (pinned) generates, applied by scripts/generate-bindings.sh
-and the Android module's Gradle build:
+"""Two fixes to the code uniffi 0.29.4 (pinned) generates. The workspace's `uniffi-bindgen` applies
+the Python one to every `vaxpass.py` it writes (maturin runs that generator itself when it builds
+the wheel); scripts/generate-bindings.sh and the Android module's Gradle build apply the Kotlin one:
 
 - python: every argument was copied into the FFI buffer one byte at a time in interpreted Python,
   about 86 µs of a 405-character verify call. This backports upstream's fix

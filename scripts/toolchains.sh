@@ -7,11 +7,12 @@
 #   scripts/toolchains.sh kotlin [--env]   kotlinc + kotlin-test + JNA
 #   scripts/toolchains.sh swift  [--env]   Debian trixie chroot with swiftlang
 #   scripts/toolchains.sh swift-run CMD... run CMD inside the Swift chroot
-#   scripts/toolchains.sh python [--env]   venv with a pinned `cryptography`
+#   scripts/toolchains.sh python [--env]   venv with a pinned `cryptography`, `maturin` and `mypy`,
+#                                          and a wheelhouse of the Python tests' dependencies
 #   scripts/toolchains.sh all    [--env]   kotlin + swift + python
 #
 # Result variables: KOTLIN_VERSION KOTLIN_HOME KOTLINC JNA_JAR (kotlin),
-# SWIFT_ROOT TOOLCHAINS_SH (swift), PYTHON (python, `all`).
+# SWIFT_ROOT TOOLCHAINS_SH (swift), PYTHON MATURIN MYPY PYTHON_WHEELS (python, `all`).
 # Swift commands run in the chroot, cwd and paths unchanged, e.g.
 #   scripts/toolchains.sh swift-run swiftc -version
 #
@@ -20,7 +21,7 @@
 #   eval "$(scripts/toolchains.sh kotlin)"        # `export K=V` lines
 #   scripts/toolchains.sh kotlin --env > k.env    # plain `K=V` lines
 # `python` prints the venv's python path as the last stdout line
-# (with --env: PYTHON=<path>).
+# (with --env: MATURIN=<path>, MYPY=<path>, PYTHON_WHEELS=<dir>, then PYTHON=<path>).
 #
 # Environment:
 #   VAXPASS_CACHE          cache dir (default: $HOME/.cache/vaxpass)
@@ -40,6 +41,12 @@ CACHE="${VAXPASS_CACHE:-$HOME/.cache/vaxpass}"
 KOTLIN_VERSION="2.4.20"
 # Newest `cryptography` on PyPI at the time of writing (abi3 wheels, cp311 ok).
 CRYPTOGRAPHY_VERSION="50.0.2"
+# Newest `maturin` on PyPI at the time of writing (`pip index versions maturin`); it builds the
+# Python wheel (python/pyproject.toml, which names the same version).
+MATURIN_VERSION="1.16.0"
+# Newest `mypy` on PyPI at the time of writing; it checks that the wheel's type hints reach a type
+# checker (tests/bindings/python_types.py).
+MYPY_VERSION="2.4.1"
 # Debian suite used for the Swift chroot (bookworm has no swiftlang package).
 SWIFT_SUITE="trixie"
 
@@ -250,7 +257,11 @@ swift_run() {
 }
 
 # ---- python -----------------------------------------------------------------
+# The venv runs maturin and the binding tools; the wheelhouse holds the wheels of the Python tests'
+# dependencies (cryptography and what it needs), so that the fresh venv each test run makes
+# installs them offline (tests/bindings/python.sh).
 VENV="$CACHE/py-venv"
+WHEELHOUSE="$CACHE/py-wheels/cryptography-$CRYPTOGRAPHY_VERSION"
 
 ensure_python() {
   local t0=$SECONDS py="$VENV/bin/python"
@@ -263,7 +274,34 @@ ensure_python() {
     "$py" -m pip install -q --only-binary=:all: "cryptography==$CRYPTOGRAPHY_VERSION" >&2
     "$py" -c 'import cryptography' || die "cryptography import failed"
   fi
+  if [ "$("$VENV/bin/maturin" --version 2>/dev/null)" = "maturin $MATURIN_VERSION" ]; then
+    log "reuse maturin $MATURIN_VERSION"
+  else
+    log "pip install maturin==$MATURIN_VERSION"
+    "$py" -m pip install -q --only-binary=:all: "maturin==$MATURIN_VERSION" >&2
+  fi
+  if "$VENV/bin/mypy" --version 2>/dev/null | grep -q "^mypy $MYPY_VERSION "; then
+    log "reuse mypy $MYPY_VERSION"
+  else
+    log "pip install mypy==$MYPY_VERSION"
+    "$py" -m pip install -q --only-binary=:all: "mypy==$MYPY_VERSION" >&2
+  fi
+  if [ -f "$WHEELHOUSE/complete" ]; then
+    log "reuse wheelhouse $WHEELHOUSE"
+  else
+    log "downloading the wheels of cryptography==$CRYPTOGRAPHY_VERSION into $WHEELHOUSE"
+    rm -rf "$WHEELHOUSE"
+    "$py" -m pip download -q --only-binary=:all: -d "$WHEELHOUSE" "cryptography==$CRYPTOGRAPHY_VERSION" >&2
+    : >"$WHEELHOUSE/complete"
+  fi
   log "python ready in $((SECONDS - t0))s"
+}
+
+python_env() {
+  emit MATURIN "$VENV/bin/maturin"
+  emit MYPY "$VENV/bin/mypy"
+  emit PYTHON_WHEELS "$WHEELHOUSE"
+  emit PYTHON "$VENV/bin/python"
 }
 
 # ---- main -------------------------------------------------------------------
@@ -274,9 +312,9 @@ case "$cmd" in
   swift)     ensure_swift;  swift_env ;;
   swift-run) swift_run "$@" ;;
   python)    ensure_python
-             # default: bare path (last stdout line); --env: PYTHON=<path>
-             if [ "$EMIT_PLAIN" = 1 ]; then emit PYTHON "$VENV/bin/python"; else echo "$VENV/bin/python"; fi ;;
+             # default: bare path (last stdout line); --env: the three variables, PYTHON last
+             if [ "$EMIT_PLAIN" = 1 ]; then python_env; else echo "$VENV/bin/python"; fi ;;
   all)       ensure_kotlin; ensure_swift; ensure_python
-             kotlin_env; swift_env; emit PYTHON "$VENV/bin/python" ;;
+             kotlin_env; swift_env; python_env ;;
   *)         sed -n '2,/^set -euo/p' "$SELF" | sed '$d; s/^# \{0,1\}//' >&2; exit 2 ;;
 esac

@@ -1,9 +1,9 @@
-"""Tests of the generated Python bindings of vaxpass, against the built Rust library.
+"""Tests of the Python package vaxpass as pip installs it (the generated bindings and the library).
 
-Run through tests/bindings/python.sh, which generates `vaxpass.py`, puts it next to
-`libvaxpass_ffi.so` in a temporary directory and sets PYTHONPATH. By hand:
+Run through tests/bindings/python.sh, which builds the wheel, installs it into a fresh virtual
+environment and runs these tests there. By hand, in a venv with the wheel installed:
 
-    PYTHONPATH=<dir with vaxpass.py and libvaxpass_ffi.so> python -m unittest discover -s python/tests
+    python -m unittest discover -s python/tests
 
 Every test builds its own world (authority, wallet, verifier) in a temporary directory and runs
 on a fixed clock, so the results do not depend on the date the tests run.

@@ -1,17 +1,24 @@
 #!/usr/bin/env bash
-# Runs the Python binding tests (python/tests) against the built vaxpass-ffi library.
+# Runs the Python binding tests (python/tests) against the `vaxpass` package as pip installs it:
+# builds the wheel with maturin (python/pyproject.toml), installs it into a fresh virtual
+# environment under target/python-tests, checks that the installed package is what gets imported
+# and that its type hints are there (tests/bindings/check_python_package.py) and reach mypy
+# (tests/bindings/python_types.py), then runs the tests from a directory outside the repository,
+# so that nothing in the tree can stand in for the package. The two checks count as one result
+# each beside the tests.
 #
 #   tests/bindings/python.sh          from any directory
 #
-# Environment (relative paths are taken from the repository root):
-#   LIB_DIR        directory of libvaxpass_ffi.so (default target/debug; with the default,
-#                  `cargo build -p vaxpass-ffi` runs first, a no-op when up to date)
-#   BINDINGS_DIR   generator output (default target/bindings); the module is
-#                  BINDINGS_DIR/python/vaxpass.py, generated with scripts/generate-bindings.sh
-#                  when missing or older than the library
+# The wheel is built in the workspace's target directory with the dev profile, so it reuses what
+# the other tests compiled (maturin builds vaxpass-ffi as a cdylib alone, a cargo unit of its own,
+# compiled once and then reused until a source changes). It has the bindings'
+# `test-helpers` feature when bindings/Cargo.toml declares one (the tests issue credentials with
+# the exported Authority); the shipped wheel does not. LIB_DIR and BINDINGS_DIR, which the other
+# runners take from tests/bindings/run.sh, do not apply: the wheel carries its own library and
+# module.
 #
-# Needs the venv of scripts/toolchains.sh (created on first use). The last line of output is
-# exactly `python: N passed, M failed`; the exit status is non-zero on any failure.
+# Needs the venv and wheelhouse of scripts/toolchains.sh (created on first use). The last line of
+# output is exactly `python: N passed, M failed`; the exit status is non-zero on any failure.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -19,42 +26,66 @@ cd "$ROOT"
 t0=$SECONDS
 
 log() { printf '[python.sh] %s\n' "$*" >&2; }
+give_up() { log "$*"; echo "python: 0 passed, 1 failed"; exit 1; }
 
-PYTHON="$(scripts/toolchains.sh python | tail -n1)"
-[ -x "$PYTHON" ] || { log "no python from scripts/toolchains.sh"; echo "python: 0 passed, 1 failed"; exit 1; }
+env_lines="$(scripts/toolchains.sh python --env)" || give_up "scripts/toolchains.sh python failed"
+value() { sed -n "s/^$1=//p" <<<"$env_lines" | tail -n1; }
+PYTHON="$(value PYTHON)"; MATURIN="$(value MATURIN)"; MYPY="$(value MYPY)"; WHEELS="$(value PYTHON_WHEELS)"
+[ -x "$PYTHON" ] && [ -x "$MATURIN" ] && [ -x "$MYPY" ] && [ -d "$WHEELS" ] \
+    || give_up "no python, maturin, mypy or wheelhouse from scripts/toolchains.sh"
 
-if [ -z "${LIB_DIR:-}" ]; then
-    LIB_DIR=target/debug
-    cargo build --locked --quiet -p vaxpass-ffi
-fi
-BINDINGS_DIR="${BINDINGS_DIR:-target/bindings}"
-lib="$LIB_DIR/libvaxpass_ffi.so"
-module="$BINDINGS_DIR/python/vaxpass.py"
-if [ ! -f "$lib" ]; then
-    log "no library at $lib"
-    echo "python: 0 passed, 1 failed"
-    exit 1
-fi
-if [ ! -f "$module" ] || [ "$lib" -nt "$module" ]; then
-    log "generating bindings from $lib into $BINDINGS_DIR"
-    scripts/generate-bindings.sh "$lib" "$BINDINGS_DIR"
+features=()
+if grep -Eq '^test-helpers[[:space:]]*=' bindings/Cargo.toml; then
+    features=(--features test-helpers)
 fi
 
-# The generated module loads libvaxpass_ffi.so from its own directory: put the two side by side.
-# A hard link (a copy across file systems) keeps this run's library even if cargo relinks it.
-mkdir -p target/python-tests
-pkg="$(mktemp -d "$ROOT/target/python-tests/run.XXXXXX")"
-trap 'rm -rf "$pkg"' EXIT
-cp "$module" "$pkg/vaxpass.py"
-ln "$lib" "$pkg/libvaxpass_ffi.so" 2>/dev/null || cp "$lib" "$pkg/libvaxpass_ffi.so"
+work="$ROOT/target/python-tests"
+rm -rf "$work"
+mkdir -p "$work"
+venv="$work/venv"
 
-log "running python/tests with $("$PYTHON" --version 2>&1) ($PYTHON), library $lib"
-out="$pkg/unittest.log"
+# 1. The wheel, as `maturin build` makes it for a user (python/README.md), in the dev profile.
+log "building the wheel (${features[*]:-no extra features})"
+t_build=$SECONDS
+(cd python && "$MATURIN" build --locked --quiet --profile dev --out "$work/wheels" "${features[@]}") >&2 \
+    || give_up "maturin build failed"
+wheels=("$work"/wheels/vaxpass-*.whl)
+[ "${#wheels[@]}" -eq 1 ] && [ -f "${wheels[0]}" ] || give_up "expected one wheel in $work/wheels"
+wheel="${wheels[0]}"
+
+# 2. A fresh virtual environment with the wheel and the tests' dependencies (offline, from the
+#    wheelhouse). pip runs from the toolchain venv and installs into the new one.
+t_venv=$SECONDS
+"$PYTHON" -m venv --without-pip "$venv" || give_up "python -m venv failed"
+venv_python="$venv/bin/python"
+"$PYTHON" -m pip --python "$venv_python" install --quiet --no-index --find-links "$WHEELS" \
+    cryptography "$wheel" >&2 || give_up "pip install of $(basename "$wheel") failed"
+log "wheel $(basename "$wheel") built in $((t_venv - t_build))s, venv and install in $((SECONDS - t_venv))s"
+
+# 3. The tests run from outside the repository, in isolated mode (-I: no PYTHONPATH, no current
+#    directory on sys.path), without writing bytecode into the tree (-B).
+outside="$(mktemp -d)"
+trap 'rm -rf "$outside"' EXIT
+out="$work/unittest.log"
+cd "$outside"
+if ! "$venv_python" -I -B "$ROOT/tests/bindings/check_python_package.py" "$ROOT/python/tests" >&2; then
+    give_up "the installed package failed its checks"
+fi
+checks_passed=1
+checks_failed=0
+if "$MYPY" --strict --no-incremental --python-executable "$venv_python" \
+    "$ROOT/tests/bindings/python_types.py" >&2; then
+    checks_passed=$((checks_passed + 1))
+else
+    log "mypy does not see the package's type hints"
+    checks_failed=1
+fi
+log "running python/tests with $("$venv_python" --version 2>&1) in $venv"
 set +e
-PYTHONPATH="$pkg${PYTHONPATH:+:$PYTHONPATH}" PYTHONDONTWRITEBYTECODE=1 \
-    "$PYTHON" -m unittest discover -s "$ROOT/python/tests" -p 'test_*.py' -v 2>&1 | tee "$out"
+"$venv_python" -I -B -m unittest discover -s "$ROOT/python/tests" -p 'test_*.py' -v 2>&1 | tee "$out"
 rc=${PIPESTATUS[0]}
 set -e
+cd "$ROOT"
 
 # unittest's summary: "Ran N tests in Xs", then "OK" or "FAILED (failures=x, errors=y, ...)",
 # either possibly followed by "(skipped=z, expected failures=..., unexpected successes=...)".
@@ -72,6 +103,8 @@ if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then
 fi
 [ "${skipped:-0}" -gt 0 ] && log "${skipped} skipped"
 [ "$ran" -eq 0 ] && [ "$failed" -eq 0 ] && { log "no tests ran"; failed=1; }
+passed=$((passed + checks_passed))
+failed=$((failed + checks_failed))
 log "done in $((SECONDS - t0))s"
 echo "python: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
