@@ -8,6 +8,9 @@ use crate::convert::{credential_id, duration, time};
 use crate::error::VaxpassError;
 use crate::types::{pass_data, Event, IssuedCredential, Person};
 
+/// A health authority in one SQLite file, its keys in the key file beside it: issues
+/// credentials, answers enrolments and signs the trust and revocation lists. For issuer
+/// backends, tooling and tests; a production authority runs the issuer service.
 #[derive(uniffi::Object)]
 pub struct Authority(vaxpass::LocalAuthority);
 

@@ -10,8 +10,10 @@ pub enum VaxpassError {
     /// Input not in the expected format (garbage bytes, an unknown QR text, a bad date string).
     #[error("{detail}")]
     Malformed { detail: String },
+    /// Input larger than the SDK accepts; nothing was parsed.
     #[error("{detail}")]
     TooLarge { detail: String },
+    /// A signature did not verify (a list not signed by the pinned root key, a bad proof).
     #[error("{detail}")]
     BadSignature { detail: String },
     /// A signed list older than the stored one.
@@ -20,15 +22,19 @@ pub enum VaxpassError {
     /// A signed list with the stored sequence but other content.
     #[error("equivocation refused at sequence {sequence}")]
     Equivocation { sequence: u64 },
+    /// A signed list issued ahead of this device's clock: check the clock.
     #[error("{detail}")]
     FromTheFuture { detail: String },
     /// A credential refused on import, with the reason a verifier would give.
     #[error("credential refused: {reason:?}")]
     Rejected { reason: Reason },
+    /// The enrolment request does not answer the nonce the issuer handed out.
     #[error("enrolment nonce does not match")]
     NonceMismatch,
+    /// Something asked for does not exist (e.g. no pass with that id in the wallet).
     #[error("{detail}")]
     NotFound { detail: String },
+    /// An argument outside what the SDK accepts (a key of the wrong length, a time out of range).
     #[error("{detail}")]
     InvalidArgument { detail: String },
     /// The app's key protector failed (foreign implementations return this too).
@@ -37,6 +43,7 @@ pub enum VaxpassError {
     /// The app's device signer failed (foreign implementations return this too).
     #[error("{detail}")]
     Signer { detail: String },
+    /// The database failed (disk full, a damaged or locked file).
     #[error("{detail}")]
     Storage { detail: String },
     /// The wallet will not sign at this time: the device clock is ahead of the last trusted

@@ -11,7 +11,10 @@ use crate::error::VaxpassError;
 /// Wraps and unwraps the wallet's software device key before it is stored.
 #[uniffi::export(with_foreign)]
 pub trait KeyProtector: Send + Sync {
+    /// Wraps the 32-byte secret (e.g. with an Android Keystore or Keychain key); the result is
+    /// stored as is.
     fn wrap(&self, secret: Vec<u8>) -> Result<Vec<u8>, VaxpassError>;
+    /// Unwraps what `wrap` returned, when the wallet opens.
     fn unwrap(&self, wrapped: Vec<u8>) -> Result<Vec<u8>, VaxpassError>;
 }
 

@@ -24,6 +24,7 @@ impl Qr {
         self.0.version()
     }
 
+    /// The error correction level it was encoded with.
     pub fn ec_level(&self) -> EcLevel {
         self.0.ec_level()
     }
@@ -38,6 +39,7 @@ impl Qr {
         self.0.modules()
     }
 
+    /// An SVG document, `module_size` pixels per module, quiet zone included.
     pub fn svg(&self, module_size: u32) -> String {
         self.0.to_svg(module_size)
     }
@@ -47,6 +49,7 @@ impl Qr {
         Ok(self.0.to_png(module_size)?)
     }
 
+    /// The code as text for a terminal (two modules per character cell), quiet zone included.
     pub fn terminal(&self) -> String {
         self.0.to_terminal()
     }
@@ -69,6 +72,7 @@ impl Shown {
         self.0.text.clone()
     }
 
+    /// The QR code of `text`, to draw.
     pub fn qr(&self) -> Arc<Qr> {
         Arc::new(Qr(self.0.qr.clone()))
     }

@@ -14,122 +14,204 @@ pub use vaxpass::{
     Warning,
 };
 
+/// Vaccine products the SDK knows; each has a code on the wire.
 #[uniffi::remote(Enum)]
 pub enum Product {
+    /// Pfizer-BioNTech (code 1).
     Comirnaty,
+    /// Moderna (code 2).
     Spikevax,
+    /// AstraZeneca (code 3).
     Vaxzevria,
+    /// Janssen (code 4): one dose completes the primary series.
     Jcovden,
+    /// Novavax (code 5).
     Nuvaxovid,
+    /// SK bioscience GBP510 (code 6).
     SkyCovione,
 }
 
+/// Which kind of test.
 #[uniffi::remote(Enum)]
 pub enum TestType {
+    /// A PCR test.
     Pcr,
+    /// A rapid antigen test.
     RapidAntigen,
 }
 
+/// What a test found.
 #[uniffi::remote(Enum)]
 pub enum TestOutcome {
+    /// Not infected.
     Negative,
+    /// Infected.
     Positive,
 }
 
+/// What kind of pass this is: the kind of its events, vaccination first.
 #[uniffi::remote(Enum)]
 pub enum PassKind {
+    /// At least one vaccination.
     Vaccination,
+    /// Tests and no vaccination.
     Test,
+    /// Recoveries only.
     Recovery,
 }
 
+/// Why a pass is not valid: the first check that failed. Map each to the app's own message;
+/// `reasonCode` gives a stable machine-readable code.
 #[uniffi::remote(Enum)]
 pub enum Reason {
+    /// Not a vaxpass code, or not well formed.
     Malformed,
+    /// The verifier has never accepted a trust list: apply one first.
     NoTrustList,
+    /// The lists are older than the verifier may rely on: go online and apply new ones.
     TrustListTooStale,
+    /// A list in the verifier's own store failed its check: apply a good list.
     ListsDamaged,
+    /// This device's clock is behind a list it holds: set the clock right.
     ClockBehind,
+    /// The signing key is not in the trust list, or the credential names another authority.
     UnknownIssuer,
+    /// The issuer key was not valid when the credential was issued.
     IssuerKeyNotValidAtIssuance,
+    /// The issuer key had leaked before this credential was issued.
     IssuerKeyRevoked,
+    /// The credential expires later than its issuer key allows: forged with a leaked key.
     ExpiryBeyondIssuerKey,
+    /// The issuer signature does not verify.
     BadSignature,
+    /// Before the credential's validity starts.
     NotYetValid,
+    /// At or after the credential's expiry.
     Expired,
+    /// The device signature does not match the key bound in the credential.
     WrongDevice,
+    /// Made longer ago than the presentation window allows: a screenshot or a replay.
     PresentationTooOld,
+    /// Claims a time ahead of this device's clock beyond the leeway.
     PresentationFromFuture,
+    /// The credential is on the revocation list.
     Revoked,
+    /// A paper pass, and this verifier does not accept paper passes.
     PaperNotAccepted,
+    /// The events on the pass do not meet the policy: the rule that failed.
     PolicyNotMet(PolicyRule),
 }
 
+/// Which policy rule a pass failed.
 #[uniffi::remote(Enum)]
 pub enum PolicyRule {
+    /// The primary vaccination series is not complete.
     PrimarySeriesIncomplete,
+    /// The primary series was completed too recently.
     TooSoonAfterVaccination,
+    /// The primary series is too old and there is no booster.
     VaccinationExpired,
+    /// This kind of test is not accepted.
     TestTypeNotAccepted,
+    /// The test result is positive.
     TestPositive,
+    /// The test sample is too old.
     TestExpired,
+    /// The test sample time is in the future.
     TestInFuture,
+    /// This kind of event is not accepted.
     EventNotAccepted,
+    /// The recovery is too long ago.
     RecoveryExpired,
+    /// The recovery date is in the future.
     RecoveryInFuture,
 }
 
+/// Something the shop should know even when the pass is valid; `warningCode` gives a stable
+/// code.
 #[uniffi::remote(Enum)]
 pub enum Warning {
+    /// The lists are past their warning age or next-update time: go online soon.
     ListsAging,
+    /// No revocation list has been applied: revoked passes cannot be recognised.
     NoRevocationList,
 }
 
+/// How current the verifier's lists are, for the shop's status screen.
 #[uniffi::remote(Enum)]
 pub enum FreshnessState {
+    /// Recent enough: no warning.
     Fresh,
+    /// Still verifying, but the shop should go online soon.
     Warning,
+    /// Too old, or never synced: every verdict is not valid until the lists are updated.
     CannotVerify,
+    /// A stored list failed its check on open: nothing is valid until a good list is applied.
     Damaged,
+    /// A list held was issued after this device's time: nothing is valid until the clock is right.
     ClockBehind,
 }
 
+/// QR error correction level: the share of the code that may be damaged and still read.
 #[uniffi::remote(Enum)]
 pub enum EcLevel {
+    /// About 7 %.
     L,
+    /// About 15 % (the wallet's default).
     M,
+    /// About 25 %.
     Q,
+    /// About 30 %.
     H,
 }
 
+/// What offering a signed list did.
 #[uniffi::remote(Enum)]
 pub enum Applied {
-    Updated { sequence: u64 },
+    /// The list was newer and is now held.
+    Updated {
+        /// The sequence number of the list now held.
+        sequence: u64,
+    },
+    /// The same list was already held.
     Unchanged,
 }
 
 /// The holder as a pass names them. Dates are ISO `YYYY-MM-DD`.
 #[derive(uniffi::Record)]
 pub struct Person {
+    /// The name in the holder's script, 1 to 200 bytes of UTF-8.
     pub name: String,
+    /// Date of birth, `YYYY-MM-DD`.
     pub date_of_birth: String,
 }
 
 /// One health event for the issuer to sign.
 #[derive(uniffi::Enum)]
 pub enum Event {
+    /// A dose of a vaccine.
     Vaccination {
+        /// Which vaccine.
         product: Product,
+        /// Which dose this is, from 1.
         dose: u8,
+        /// Doses in this person's primary series; a dose beyond it is a booster.
         of: u8,
+        /// The day of the dose, `YYYY-MM-DD`.
         date: String,
     },
+    /// A test and its result.
     Test {
+        /// PCR or rapid antigen.
         test_type: TestType,
+        /// Negative or positive.
         outcome: TestOutcome,
+        /// When the sample was taken; validity counts from here.
         sampled_at: SystemTime,
     },
+    /// A recovery from a confirmed infection.
     Recovery {
+        /// The day of the first positive test, `YYYY-MM-DD`.
         first_positive: String,
     },
 }
@@ -199,6 +281,8 @@ impl Holder {
 
 #[uniffi::export]
 impl Holder {
+    /// The name as the credential carries it, to compare with the person. Personal data: do not
+    /// log.
     pub fn name(&self) -> String {
         self.name.clone()
     }
@@ -212,11 +296,15 @@ impl Holder {
 /// The verifier's answer: valid, or not with one reason. Returned, never thrown.
 #[derive(uniffi::Record)]
 pub struct Verdict {
+    /// Whether the pass is valid.
     pub valid: bool,
+    /// Only when not valid: the first check that failed.
     pub reason: Option<Reason>,
     /// Only when valid: the name and date of birth to compare with the person at the door.
     pub holder: Option<Arc<Holder>>,
+    /// Only when valid: a paper pass, not tied to a phone, so ask for an ID document.
     pub id_check_required: bool,
+    /// What the shop should know besides the verdict, valid or not.
     pub warnings: Vec<Warning>,
 }
 
@@ -237,9 +325,13 @@ impl From<vaxpass::Verdict> for Verdict {
 pub struct PassSummary {
     /// The credential id, 12 hex digits: pass it to `presentation`, `paper` and `remove`.
     pub id: String,
+    /// Who the pass belongs to.
     pub holder: Arc<Holder>,
+    /// Vaccination, test or recovery.
     pub kind: PassKind,
+    /// Valid from.
     pub valid_from: SystemTime,
+    /// Not valid at or after this time.
     pub valid_until: SystemTime,
 }
 
@@ -258,15 +350,20 @@ impl From<vaxpass::PassSummary> for PassSummary {
 /// A credential the authority just issued.
 #[derive(uniffi::Record)]
 pub struct IssuedCredential {
+    /// The credential id, 12 hex digits.
     pub id: String,
+    /// The signed credential, to send to the wallet.
     pub bytes: Vec<u8>,
 }
 
 /// One list the verifier holds.
 #[derive(uniffi::Record)]
 pub struct ListInfo {
+    /// The list's sequence number.
     pub sequence: u64,
+    /// When the authority signed it.
     pub issued_at: SystemTime,
+    /// When the authority will publish the next one.
     pub next_update: SystemTime,
 }
 
@@ -283,8 +380,11 @@ impl From<vaxpass::ListInfo> for ListInfo {
 /// How current the verifier's lists are.
 #[derive(uniffi::Record)]
 pub struct Freshness {
+    /// How current the lists are.
     pub state: FreshnessState,
+    /// The trust list held, if any.
     pub trust_list: Option<ListInfo>,
+    /// The revocation list held, if any.
     pub revocation_list: Option<ListInfo>,
 }
 
@@ -305,8 +405,11 @@ pub struct Policy {
     pub days_after_primary: Option<u32>,
     /// Days a primary series stays valid without a booster; `None` for no limit.
     pub primary_valid_days: Option<u32>,
+    /// Hours after sampling a negative PCR test is accepted; `None`: not accepted.
     pub pcr_valid_hours: Option<u32>,
+    /// Hours after sampling a negative rapid antigen test is accepted; `None`: not accepted.
     pub rapid_antigen_valid_hours: Option<u32>,
+    /// Days after the first positive test a recovery is accepted; `None`: not accepted.
     pub recovery_valid_days: Option<u32>,
     /// The time zone of the day counts, minutes east of UTC (540 for Korea).
     pub utc_offset_minutes: i32,
@@ -315,11 +418,17 @@ pub struct Policy {
 /// How a verifier judges passes. Start from `defaultVerifierConfig()`.
 #[derive(uniffi::Record)]
 pub struct VerifierConfig {
+    /// Which events are accepted, and for how long.
     pub policy: Policy,
+    /// Clock difference tolerated between the holder's phone and this one, in seconds.
     pub clock_leeway_seconds: u64,
+    /// Seconds a presentation is accepted after it was made (before the leeway).
     pub presentation_window_seconds: u64,
+    /// Seconds of list age after which every verdict carries a `ListsAging` warning.
     pub warn_after_seconds: u64,
+    /// Seconds of list age after which nothing is valid (`TrustListTooStale`).
     pub fail_after_seconds: u64,
+    /// Whether paper passes are accepted (with an ID check).
     pub accept_paper: bool,
 }
 

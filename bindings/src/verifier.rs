@@ -28,6 +28,7 @@ impl TrustList {
         )?)))
     }
 
+    /// The list's sequence number.
     pub fn sequence(&self) -> u64 {
         self.0.sequence
     }
@@ -38,6 +39,8 @@ impl TrustList {
     }
 }
 
+/// The shop's verifier: the lists it last applied, in its own SQLite file, and the
+/// verdict for each scanned code. Safe to call from any thread; never touches the network.
 #[derive(Debug, uniffi::Object)]
 pub struct Verifier(vaxpass::Verifier);
 
@@ -57,6 +60,9 @@ impl Verifier {
         )?)))
     }
 
+    /// Offers signed trust-list bytes: held if they verify against the pinned root key and are
+    /// newer than the list held. An older list throws `Rollback`, other content under the same
+    /// sequence `Equivocation`, a forged one `BadSignature`.
     pub fn apply_trust_list(
         &self,
         bytes: Vec<u8>,
@@ -65,6 +71,7 @@ impl Verifier {
         Ok(self.0.apply_trust_list(&bytes, time(now)?)?)
     }
 
+    /// Offers signed revocation-list bytes, under the same rules as `applyTrustList`.
     pub fn apply_revocation_list(
         &self,
         bytes: Vec<u8>,
@@ -73,6 +80,7 @@ impl Verifier {
         Ok(self.0.apply_revocation_list(&bytes, time(now)?)?)
     }
 
+    /// How current the lists are at `now`, for the shop's status screen.
     pub fn freshness(&self, now: SystemTime) -> Result<Freshness, VaxpassError> {
         Ok(self.0.freshness(time(now)?).into())
     }

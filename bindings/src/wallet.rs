@@ -12,6 +12,8 @@ use crate::qr::Shown;
 use crate::types::PassSummary;
 use crate::verifier::TrustList;
 
+/// The citizen's wallet: the device key and the passes, in its own SQLite file, and the
+/// rotating QR codes. Safe to call from any thread; never touches the network.
 #[derive(Debug, uniffi::Object)]
 pub struct Wallet(vaxpass::Wallet);
 
@@ -93,6 +95,7 @@ impl Wallet {
         Ok(imported.into_iter().map(Into::into).collect())
     }
 
+    /// The passes in the wallet, for the app's list screen.
     pub fn passes(&self) -> Result<Vec<PassSummary>, VaxpassError> {
         Ok(self.0.passes()?.into_iter().map(Into::into).collect())
     }

@@ -42,6 +42,8 @@ impl CredentialId {
         entry
     }
 
+    /// Parses an id written as 12 hex digits (as `Display` writes it); anything else is
+    /// [`Error::InvalidArgument`].
     pub fn parse(hex_text: &str) -> Result<Self> {
         let bad = || Error::InvalidArgument("a credential id is 12 hex digits".into());
         if hex_text.len() != 2 * CREDENTIAL_ID_BYTES || !hex_text.is_ascii() {
@@ -72,13 +74,18 @@ impl fmt::Debug for CredentialId {
 pub struct Claims {
     /// The authority (CWT `iss`), e.g. "KR".
     pub issuer: String,
+    /// When the credential was issued (CWT `iat`), UTC, whole seconds. The issuer key must have
+    /// been valid at this time.
     pub issued_at: DateTime<Utc>,
     /// Valid from; on the wire only when it differs from `issued_at` (docs/format.md).
     pub not_before: DateTime<Utc>,
     /// The credential must not be accepted at or after this time (RFC 8392 `exp`).
     pub expires: DateTime<Utc>,
+    /// The credential's id (CWT `cti`), the key of the audit log and of revocation.
     pub id: CredentialId,
+    /// The holder's device key (CWT `cnf`): only it can sign presentations of this credential.
     pub device_key: DevicePublicKey,
+    /// The holder and their events, as shown at the door.
     pub pass: PassData,
 }
 
@@ -88,6 +95,7 @@ pub struct Claims {
 pub struct Credential {
     /// Key id of the issuer key that signed it.
     pub kid: Kid,
+    /// The claims, decoded and validated (structure and pass data rules, not the signature).
     pub claims: Claims,
     signed: Signed,
     bytes: Vec<u8>,

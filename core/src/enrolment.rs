@@ -12,8 +12,11 @@ use crate::keys::{DevicePublicKey, DeviceSigner};
 
 /// Domain separation for the proof of possession.
 pub const ENROLMENT_DOMAIN: &[u8] = b"vaxpass enrolment v1\0";
+/// Shortest server nonce accepted, in bytes.
 pub const MIN_NONCE_BYTES: usize = 16;
+/// Longest server nonce accepted, in bytes.
 pub const MAX_NONCE_BYTES: usize = 64;
+/// Longest identity proof accepted, in bytes.
 pub const MAX_IDENTITY_PROOF_BYTES: usize = 4096;
 const MAX_REQUEST_BYTES: usize = 8192;
 /// Most credentials one enrolment answer may carry (a family on one phone enrols one by one).
@@ -24,9 +27,11 @@ const MAX_ISSUED_BYTES: usize = MAX_ISSUED * (crate::credential::MAX_CREDENTIAL_
 /// [`EnrolmentRequest::from_bytes`] only parses (for inspecting one).
 #[derive(Clone)]
 pub struct EnrolmentRequest {
+    /// The single-use nonce the issuer service handed out for this enrolment.
     pub nonce: Vec<u8>,
     /// Opaque to vaxpass: whatever the identity service's proof is (a token, an assertion).
     pub identity_proof: Vec<u8>,
+    /// The device key the credentials are to be bound to; the request is signed with it.
     pub device_key: DevicePublicKey,
     proof_of_possession: Vec<u8>,
 }
@@ -65,6 +70,8 @@ impl EnrolmentRequest {
         ]))
     }
 
+    /// Parses a request without checking its proof of possession (for inspecting one); bad bytes
+    /// are [`Error::Malformed`] or [`Error::TooLarge`].
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         const WHAT: &str = "enrolment request";
         let mut map = IntMap::new(

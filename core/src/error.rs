@@ -11,14 +11,19 @@ pub enum Error {
     /// The input is not in the expected format. The text says which part and why, never what.
     #[error("malformed {what}: {why}")]
     Malformed {
+        /// Which structure (static text, never the input).
         what: &'static str,
+        /// What is wrong with it (static text).
         why: &'static str,
     },
     /// The input is larger than the parser accepts.
     #[error("{what} is too large: {size} bytes, the limit is {limit}")]
     TooLarge {
+        /// Which input.
         what: &'static str,
+        /// Its size in bytes.
         size: usize,
+        /// The largest size accepted, in bytes.
         limit: usize,
     },
     /// A signature did not verify.
@@ -26,7 +31,12 @@ pub enum Error {
     BadSignature(&'static str),
     /// A signed list offered an older sequence number than the one already stored.
     #[error("rollback refused: stored sequence {stored}, offered {offered}")]
-    Rollback { stored: u64, offered: u64 },
+    Rollback {
+        /// The sequence number of the list held.
+        stored: u64,
+        /// The sequence number of the list offered.
+        offered: u64,
+    },
     /// A signed list offered the stored sequence number with different content.
     #[error("equivocation refused: sequence {0} is already stored with different content")]
     Equivocation(u64),
@@ -56,7 +66,12 @@ pub enum Error {
     Storage(#[from] rusqlite::Error),
     /// The database was written by a newer version of the SDK.
     #[error("database schema version {found} is newer than this SDK supports ({supported})")]
-    SchemaTooNew { found: i64, supported: i64 },
+    SchemaTooNew {
+        /// The schema version of the file (`PRAGMA user_version`).
+        found: i64,
+        /// The newest schema version this SDK knows.
+        supported: i64,
+    },
     /// A file could not be read or written.
     #[error("i/o: {0}")]
     Io(#[from] std::io::Error),

@@ -14,14 +14,19 @@ use crate::qr_text::{self, Scanned};
 pub struct Inspection {
     /// The text's prefix, e.g. `VP1:`.
     pub prefix: String,
+    /// Length of the text in characters, without a scanner's trailing line break.
     pub text_chars: usize,
     /// Size of the CBOR behind the base45.
     pub cbor_bytes: usize,
+    /// Size of the credential inside (for a presentation, as the verifier rebuilds it).
     pub credential_bytes: usize,
     /// Protected header: always Ed25519 (COSE alg -19) for credentials.
     pub algorithm: &'static str,
+    /// Key id of the issuer key named in the protected header.
     pub issuer_kid: Kid,
+    /// The credential's claims, decoded but not judged.
     pub claims: Claims,
+    /// The issuer's 64-byte Ed25519 signature, unchecked.
     pub issuer_signature: Vec<u8>,
     /// For rotating presentations: when it was shown and the device signature.
     pub presentation: Option<(DateTime<Utc>, Vec<u8>)>,

@@ -20,8 +20,11 @@ use crate::vault::KeyVault;
 /// ids, never the bytes (they carry the holder).
 #[derive(Clone)]
 pub struct Issued {
+    /// The credential's id (its `cti`), for the audit log and revocation.
     pub id: CredentialId,
+    /// Key id of the issuer key that signed it.
     pub kid: Kid,
+    /// The signed credential (an untagged COSE_Sign1), as the wallet imports it.
     pub bytes: Vec<u8>,
 }
 
@@ -38,21 +41,30 @@ impl std::fmt::Debug for Issued {
 /// One credential to issue in a batch.
 #[derive(Debug, Clone)]
 pub struct IssueRequest {
+    /// The holder and their events; checked by [`PassData::validate`] before signing.
     pub pass: PassData,
+    /// The device key from the enrolment request, bound into the credential (`cnf`).
     pub device_key: DevicePublicKey,
+    /// Valid from (UTC); may be later than the issue time.
     pub not_before: DateTime<Utc>,
+    /// Not accepted at or after this time (UTC); at most [`Authority::MAX_CREDENTIAL_LIFETIME`]
+    /// after the issue time.
     pub expires: DateTime<Utc>,
 }
 
 /// An issuer key as the store of record holds it: its public key and the times it may sign in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SigningKey {
+    /// The Ed25519 public key.
     pub public_key: [u8; 32],
+    /// The first time it may sign (UTC).
     pub not_before: DateTime<Utc>,
+    /// The last time it may sign (UTC); credentials it signed later are refused.
     pub not_after: DateTime<Utc>,
 }
 
 impl SigningKey {
+    /// The key id: the first 8 bytes of SHA-256 of the public key.
     pub fn kid(&self) -> Kid {
         kid_of(&self.public_key)
     }
@@ -85,6 +97,7 @@ impl Authority {
         })
     }
 
+    /// The authority's name, the CWT `iss` of every credential it signs (e.g. "KR").
     pub fn issuer(&self) -> &str {
         &self.issuer
     }
@@ -94,6 +107,7 @@ impl Authority {
         self.root_public_key
     }
 
+    /// The vault holding the root and issuer keys.
     pub fn vault(&self) -> &Arc<dyn KeyVault> {
         &self.vault
     }

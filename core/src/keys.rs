@@ -141,10 +141,13 @@ impl P256PublicKey {
 pub struct Ed25519KeyPair(SigningKey);
 
 impl Ed25519KeyPair {
+    /// A new key pair from the operating system's random source.
     pub fn generate() -> Self {
         Self(SigningKey::generate(&mut OsRng))
     }
 
+    /// The key pair of a 32-byte Ed25519 secret (RFC 8032); another length is
+    /// [`Error::Malformed`].
     pub fn from_secret(secret: &[u8]) -> Result<Self> {
         let secret: [u8; 32] = secret
             .try_into()
@@ -152,18 +155,22 @@ impl Ed25519KeyPair {
         Ok(Self(SigningKey::from_bytes(&secret)))
     }
 
+    /// The 32-byte secret, wiped when the returned value is dropped.
     pub fn secret(&self) -> Zeroizing<[u8; 32]> {
         Zeroizing::new(self.0.to_bytes())
     }
 
+    /// The 32-byte public key.
     pub fn public(&self) -> [u8; 32] {
         self.0.verifying_key().to_bytes()
     }
 
+    /// The key id: the first 8 bytes of SHA-256 of the public key.
     pub fn kid(&self) -> Kid {
         kid_of(&self.public())
     }
 
+    /// The 64-byte Ed25519 signature of `message`.
     pub fn sign(&self, message: &[u8]) -> [u8; 64] {
         self.0.sign(message).to_bytes()
     }
@@ -224,6 +231,7 @@ impl DevicePublicKey {
         }
     }
 
+    /// The signature algorithm: `"Ed25519"` or `"ES256"`.
     pub fn algorithm(&self) -> &'static str {
         match self {
             Self::Ed25519(_) => "Ed25519",
@@ -231,10 +239,13 @@ impl DevicePublicKey {
         }
     }
 
+    /// The key id: the first 8 bytes of SHA-256 of [`DevicePublicKey::as_bytes`].
     pub fn kid(&self) -> Kid {
         kid_of(self.as_bytes())
     }
 
+    /// Checks a 64-byte signature of `message`: strict Ed25519, or ES256 (`r || s` over SHA-256
+    /// of `message`).
     pub fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), InvalidSignature> {
         match self {
             Self::Ed25519(k) => verify_ed25519_with(k, message, signature),
@@ -322,6 +333,7 @@ impl DeviceSigner for SoftwareEd25519Signer {
 pub struct SoftwareP256Signer(p256::ecdsa::SigningKey);
 
 impl SoftwareP256Signer {
+    /// A new P-256 key from the operating system's random source.
     pub fn generate() -> Self {
         Self(p256::ecdsa::SigningKey::random(&mut OsRng))
     }

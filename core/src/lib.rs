@@ -12,6 +12,7 @@
 //!
 //! The wire format is described byte by byte in `docs/format.md`.
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
 pub mod base45;
 mod cbor;

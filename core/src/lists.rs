@@ -10,7 +10,9 @@ use crate::cose;
 use crate::error::{Error, Result};
 use crate::keys::{kid_of, Ed25519KeyPair, Kid, VerifyingKey};
 
+/// COSE content type (header 3) of a trust list.
 pub const TRUST_LIST_TYPE: &str = "application/vaxpass-trust-list+cbor";
+/// COSE content type (header 3) of a revocation list.
 pub const REVOCATION_LIST_TYPE: &str = "application/vaxpass-revocation-list+cbor";
 /// Largest trust list accepted (1,000 keys take about 70 KB).
 pub const MAX_TRUST_LIST_BYTES: usize = 4 << 20;
@@ -24,10 +26,13 @@ pub const REVOCATION_ENTRY_BYTES: usize = 16;
 /// One issuer key as the trust list describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IssuerKey {
+    /// The key id: the first 8 bytes of SHA-256 of `public_key`.
     pub kid: Kid,
+    /// The Ed25519 public key, checked to be a valid point not of small order.
     pub public_key: [u8; 32],
     /// Credentials issued (`iat`) outside [not_before, not_after] are not accepted.
     pub not_before: DateTime<Utc>,
+    /// The last issue time (`iat`) this key vouches for (UTC).
     pub not_after: DateTime<Utc>,
     /// The key leaked at this time: credentials issued after it are not accepted, earlier ones are.
     pub revoked_after: Option<DateTime<Utc>>,
@@ -62,6 +67,7 @@ impl IssuerKey {
         })
     }
 
+    /// The public key, decoded once when the entry was built.
     pub fn verifying_key(&self) -> &VerifyingKey {
         &self.verifying_key
     }
@@ -70,11 +76,15 @@ impl IssuerKey {
 /// The authority's signed list of issuer keys.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TrustList {
+    /// Orders the authority's trust lists: a verifier refuses one not above the one it holds.
     pub sequence: u64,
     /// The authority's `iss`; credentials must carry the same.
     pub issuer: String,
+    /// When the authority signed it (UTC).
     pub issued_at: DateTime<Utc>,
+    /// When the authority will publish the next one (UTC); past it, verifiers warn.
     pub next_update: DateTime<Utc>,
+    /// The issuer keys, each with the times it may vouch for.
     pub keys: Vec<IssuerKey>,
 }
 
@@ -82,8 +92,11 @@ pub struct TrustList {
 /// [`REVOCATION_ENTRY_BYTES`], kept packed (1,000,000 of them take 16 MB).
 #[derive(Clone, PartialEq, Eq)]
 pub struct RevocationList {
+    /// Orders the authority's revocation lists: a verifier refuses one not above the one it holds.
     pub sequence: u64,
+    /// When the authority signed it (UTC).
     pub issued_at: DateTime<Utc>,
+    /// When the authority will publish the next one (UTC); past it, verifiers warn.
     pub next_update: DateTime<Utc>,
     entries: Vec<u8>,
 }
@@ -211,6 +224,7 @@ impl TrustList {
         })
     }
 
+    /// The entry for `kid`, if the list has one.
     pub fn key(&self, kid: &Kid) -> Option<&IssuerKey> {
         self.keys.iter().find(|k| &k.kid == kid)
     }
@@ -239,10 +253,12 @@ impl RevocationList {
         self.entries.chunks_exact(REVOCATION_ENTRY_BYTES)
     }
 
+    /// How many credentials are revoked.
     pub fn len(&self) -> usize {
         self.entries.len() / REVOCATION_ENTRY_BYTES
     }
 
+    /// Whether no credential is revoked.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }

@@ -98,6 +98,7 @@ impl LocalAuthority {
         &self.signer
     }
 
+    /// The authority's name, the CWT `iss` of every credential it signs (e.g. "KR").
     pub fn issuer(&self) -> &str {
         self.signer.issuer()
     }

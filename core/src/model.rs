@@ -33,6 +33,7 @@ const fn day(year: i32, month: u32, day: u32) -> NaiveDate {
 pub struct Person {
     /// Name in the holder's script (Hangul, Latin, ...) (see `PassData::validate`).
     pub name: String,
+    /// Date of birth, a calendar day.
     pub date_of_birth: NaiveDate,
 }
 
@@ -61,6 +62,7 @@ pub enum Product {
 }
 
 impl Product {
+    /// Every product, in the order of their codes.
     pub const ALL: [Product; 6] = [
         Product::Comirnaty,
         Product::Spikevax,
@@ -82,10 +84,13 @@ impl Product {
         }
     }
 
+    /// The product with this wire code, or `None` for a code the SDK does not know (refused, not
+    /// guessed).
     pub fn from_code(code: u8) -> Option<Self> {
         Self::ALL.into_iter().find(|p| p.code() == code)
     }
 
+    /// The product's name as printed on the pass (e.g. "SKYCovione").
     pub fn name(self) -> &'static str {
         match self {
             Product::Comirnaty => "Comirnaty",
@@ -109,30 +114,40 @@ impl Product {
 /// One dose of a vaccine.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Vaccination {
+    /// Which vaccine.
     pub product: Product,
     /// Which dose this is, from 1.
     pub dose: u8,
     /// Doses in this person's primary series; a dose beyond it is a booster.
     pub of: u8,
+    /// The day of the dose, a calendar day.
     pub date: NaiveDate,
 }
 
+/// Which kind of test.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TestType {
+    /// A PCR (nucleic acid amplification) test; wire code 1.
     Pcr,
+    /// A rapid antigen test; wire code 2.
     RapidAntigen,
 }
 
+/// What a test found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TestOutcome {
+    /// Not infected; wire code 0.
     Negative,
+    /// Infected; wire code 1.
     Positive,
 }
 
 /// A test result.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TestResult {
+    /// PCR or rapid antigen.
     pub test_type: TestType,
+    /// Negative or positive.
     pub outcome: TestOutcome,
     /// When the sample was taken; validity counts from here.
     pub sampled_at: DateTime<Utc>,
@@ -141,14 +156,18 @@ pub struct TestResult {
 /// Recovery from a confirmed infection.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Recovery {
+    /// The day of the first positive test, a calendar day.
     pub first_positive: NaiveDate,
 }
 
 /// One health event on a pass.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
+    /// A dose of a vaccine.
     Vaccination(Vaccination),
+    /// A test and its result.
     Test(TestResult),
+    /// A recovery from an infection.
     Recovery(Recovery),
 }
 
@@ -166,12 +185,16 @@ impl Event {
 /// What kind of pass this is, for lists and display: the kind of its events, vaccination first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PassKind {
+    /// A pass with at least one vaccination.
     Vaccination,
+    /// A pass with tests and no vaccination.
     Test,
+    /// A pass with recoveries only.
     Recovery,
 }
 
 impl PassKind {
+    /// A stable lower-case name (`vaccination`, `test`, `recovery`), e.g. for `--json` output.
     pub fn as_str(self) -> &'static str {
         match self {
             PassKind::Vaccination => "vaccination",
@@ -184,7 +207,9 @@ impl PassKind {
 /// Everything a credential says about its holder.
 #[derive(Clone, PartialEq, Eq)]
 pub struct PassData {
+    /// Who the pass belongs to.
     pub person: Person,
+    /// The health events, 1 to [`MAX_EVENTS`].
     pub events: Vec<Event>,
 }
 
@@ -206,6 +231,8 @@ const RECOVERIES: i64 = 5;
 const WHAT: &str = "pass data";
 
 impl PassData {
+    /// The pass's kind from its events (vaccination first, then test, then recovery); `None`
+    /// without events.
     pub fn kind(&self) -> Option<PassKind> {
         let has = |k: fn(&Event) -> bool| self.events.iter().any(k);
         if has(|e| matches!(e, Event::Vaccination(_))) {

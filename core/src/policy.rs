@@ -18,6 +18,7 @@ pub struct VaccinationRule {
 /// What a verifier accepts. Each kind of event is accepted only if its rule is set.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Policy {
+    /// How vaccinations are judged; `None`: vaccinations are not accepted (`EventNotAccepted`).
     pub vaccination: Option<VaccinationRule>,
     /// How long after sampling a negative PCR test is accepted.
     pub pcr_valid_for: Option<Duration>,

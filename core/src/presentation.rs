@@ -20,8 +20,11 @@ const WHAT: &str = "presentation";
 /// as [`Credential`]'s does.
 #[derive(Clone)]
 pub struct Presentation {
+    /// The credential, rebuilt from the presentation's kid, payload and issuer signature.
     pub credential: Credential,
+    /// The time the wallet signed for (UTC, whole seconds).
     pub shown_at: DateTime<Utc>,
+    /// The device key's 64-byte signature over the presentation message (docs/format.md).
     pub device_signature: Vec<u8>,
 }
 
@@ -70,6 +73,8 @@ impl Presentation {
         ]))
     }
 
+    /// Parses presentation bytes (the base45-decoded `VP1:` text) without checking any
+    /// signature; bad bytes are [`Error::Malformed`] or [`Error::TooLarge`].
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         let value = cbor::decode(bytes, MAX_CREDENTIAL_BYTES + 128, WHAT)?;
         let items: [Value; 5] = cbor::array(value, WHAT, 5)?

@@ -56,6 +56,8 @@ impl fmt::Debug for Qr {
 }
 
 impl Qr {
+    /// Encodes `text` at error correction level `ec`, in the smallest version it fits;
+    /// [`Error::Qr`] if it fits in none.
     pub fn encode(text: &str, ec: EcLevel) -> Result<Self> {
         let level = match ec {
             EcLevel::L => qrcode::EcLevel::L,
@@ -75,6 +77,7 @@ impl Qr {
         }
     }
 
+    /// The error correction level it was encoded with.
     pub fn ec_level(&self) -> EcLevel {
         self.ec
     }

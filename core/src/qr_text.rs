@@ -6,7 +6,9 @@ use crate::credential::Credential;
 use crate::error::{Error, Result};
 use crate::presentation::Presentation;
 
+/// Prefix of a rotating presentation's text: format version 1 (docs/format.md).
 pub const PRESENTATION_PREFIX: &str = "VP1:";
+/// Prefix of a paper pass's text (a bare credential): format version 1 (docs/format.md).
 pub const PAPER_PREFIX: &str = "VC1:";
 /// The most characters a QR code can hold in alphanumeric mode (version 40, ECC L).
 pub const MAX_TEXT_CHARS: usize = 4296;
@@ -14,10 +16,13 @@ pub const MAX_TEXT_CHARS: usize = 4296;
 /// What a scanned QR text holds. `Debug` redacts the holder (see [`Credential`]).
 #[derive(Debug, Clone)]
 pub enum Scanned {
+    /// A rotating presentation (`VP1:`): the device signature proves a phone holding the key.
     Presentation(Presentation),
+    /// A paper pass (`VC1:`): a bare credential, to be checked against an ID document.
     Paper(Credential),
 }
 
+/// The `VP1:` text of presentation bytes.
 pub fn presentation_text(presentation_bytes: &[u8]) -> String {
     format!(
         "{PRESENTATION_PREFIX}{}",
@@ -25,6 +30,7 @@ pub fn presentation_text(presentation_bytes: &[u8]) -> String {
     )
 }
 
+/// The `VC1:` text of credential bytes.
 pub fn paper_text(credential_bytes: &[u8]) -> String {
     format!("{PAPER_PREFIX}{}", base45::encode(credential_bytes))
 }

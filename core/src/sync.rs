@@ -9,7 +9,9 @@ use rand_core::{OsRng, RngCore};
 /// Which signed list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ListKind {
+    /// The trust list (issuer keys).
     Trust,
+    /// The revocation list.
     Revocation,
 }
 
@@ -33,11 +35,13 @@ impl ListKind {
 /// What the app's HTTP client received for a list request.
 #[derive(Debug, Clone, Copy)]
 pub struct HttpResponse<'a> {
+    /// The HTTP status code.
     pub status: u16,
     /// The `ETag` header, as sent.
     pub etag: Option<&'a str>,
     /// The `Retry-After` header, as sent.
     pub retry_after: Option<&'a str>,
+    /// The body as received (empty for a 304).
     pub body: &'a [u8],
 }
 
@@ -60,7 +64,9 @@ pub struct Backoff {
 }
 
 impl Backoff {
+    /// The bound of the first delay (before jitter): 2 s, doubled with each failure.
     pub const BASE: Duration = Duration::seconds(2);
+    /// The longest bound a delay may have (before Retry-After): 10 minutes.
     pub const CAP: Duration = Duration::minutes(10);
 
     /// The delay before the next attempt, given the server's Retry-After and a jitter in [0, 1).
@@ -79,6 +85,7 @@ impl Backoff {
         self.failures = 0;
     }
 
+    /// Failures since the last success.
     pub fn failures(&self) -> u32 {
         self.failures
     }

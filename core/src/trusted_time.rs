@@ -16,6 +16,8 @@ use crate::error::{Error, Result};
 /// Linux `CLOCK_BOOTTIME`). It restarts from zero when the device reboots. The wallet reads it with
 /// its store locked, so that concurrent readings are stored in order: it must not call the wallet.
 pub trait MonotonicClock: Send + Sync {
+    /// Time since boot. An error is returned by the wallet call that read the clock, and nothing
+    /// is signed.
     fn elapsed_since_boot(&self) -> Result<StdDuration>;
 }
 

@@ -100,6 +100,8 @@ impl Reason {
 }
 
 impl PolicyRule {
+    /// A stable machine-readable code, e.g. `policy_test_expired` (the code of
+    /// [`Reason::PolicyNotMet`] with this rule).
     pub fn code(&self) -> &'static str {
         match self {
             PolicyRule::PrimarySeriesIncomplete => "policy_primary_series_incomplete",
@@ -145,7 +147,9 @@ impl Warning {
 /// `Debug` never prints them.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Holder {
+    /// The name as the credential carries it, to compare with the person.
     pub name: String,
+    /// Date of birth, a calendar day.
     pub date_of_birth: NaiveDate,
 }
 
@@ -164,10 +168,12 @@ pub struct Verdict {
     pub holder: Option<Holder>,
     /// A paper pass carries no device signature: the shop must check an ID document.
     pub id_check_required: bool,
+    /// What the shop should know besides the verdict; may be set whether valid or not.
     pub warnings: Vec<Warning>,
 }
 
 impl Verdict {
+    /// Whether the pass is valid.
     pub fn is_valid(&self) -> bool {
         self.reason.is_none()
     }

@@ -25,6 +25,7 @@ const MIGRATIONS: &[&str] = &[
 /// How a verifier judges passes. [`VerifierConfig::default`] uses the Korean 2022 policy.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifierConfig {
+    /// Which events are accepted, and for how long.
     pub policy: Policy,
     /// Clock difference tolerated between the holder's phone and this one.
     pub clock_leeway: Duration,
@@ -55,6 +56,7 @@ impl Default for VerifierConfig {
 /// How current the verifier's lists are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FreshnessState {
+    /// The lists are recent enough: no warning.
     Fresh,
     /// Still verifying, but the shop should go online soon.
     Warning,
@@ -84,16 +86,22 @@ impl FreshnessState {
 /// The freshness report for the shop's status screen.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Freshness {
+    /// How current the lists are, judged at the time asked.
     pub state: FreshnessState,
+    /// The trust list held, if any.
     pub trust_list: Option<ListInfo>,
+    /// The revocation list held, if any.
     pub revocation_list: Option<ListInfo>,
 }
 
 /// What the verifier holds of one list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ListInfo {
+    /// The list's sequence number.
     pub sequence: u64,
+    /// When the authority signed it (UTC).
     pub issued_at: DateTime<Utc>,
+    /// When the authority will publish the next one (UTC).
     pub next_update: DateTime<Utc>,
 }
 
@@ -101,7 +109,10 @@ pub struct ListInfo {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Applied {
     /// The list was newer and is now stored.
-    Updated { sequence: u64 },
+    Updated {
+        /// The sequence number of the list now held.
+        sequence: u64,
+    },
     /// The same list was already stored.
     Unchanged,
 }
@@ -210,6 +221,7 @@ impl Verifier {
         })
     }
 
+    /// The configuration it was opened with.
     pub fn config(&self) -> &VerifierConfig {
         &self.config
     }

@@ -33,7 +33,9 @@ const MIGRATIONS: &[&str] = &[
 /// Keychain. Without one ([`Unprotected`]) the key is stored as is, protected only by the app's
 /// sandbox.
 pub trait KeyProtector: Send + Sync {
+    /// Wraps the 32-byte secret before it is stored; the result is stored as is.
     fn wrap(&self, secret: Vec<u8>) -> Result<Vec<u8>>;
+    /// Unwraps what [`KeyProtector::wrap`] returned, when the wallet opens.
     fn unwrap(&self, wrapped: Vec<u8>) -> Result<Vec<u8>>;
 }
 
@@ -78,11 +80,17 @@ impl fmt::Debug for DeviceKeySource {
 /// A pass in the wallet, for the app's list screen. `Debug` redacts the holder.
 #[derive(Clone, PartialEq, Eq)]
 pub struct PassSummary {
+    /// The credential's id.
     pub id: CredentialId,
+    /// The holder's name.
     pub holder_name: String,
+    /// The holder's date of birth, a calendar day.
     pub date_of_birth: NaiveDate,
+    /// Vaccination, test or recovery.
     pub kind: PassKind,
+    /// Valid from (the credential's `nbf`, UTC).
     pub valid_from: DateTime<Utc>,
+    /// Not valid at or after this time (the credential's `exp`, UTC).
     pub valid_until: DateTime<Utc>,
 }
 
@@ -113,7 +121,9 @@ impl PassSummary {
 /// A QR code to show. `Debug` never prints the text, which carries the holder's data.
 #[derive(Clone)]
 pub struct Shown {
+    /// The QR text (`VP1:` or `VC1:`), carrying the holder's data: never log it.
     pub text: String,
+    /// The QR code of `text`, to draw.
     pub qr: Qr,
     /// Paper passes carry no device signature: the shop checks an ID document.
     pub id_check_required: bool,
@@ -211,6 +221,7 @@ impl Wallet {
         self
     }
 
+    /// The public key the wallet's credentials are bound to.
     pub fn device_key(&self) -> &DevicePublicKey {
         &self.device_key
     }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Binding test runner. Builds vaxpass-ffi, regenerates the bindings from the built library,
-# fails if the committed generated sources drift from them, then runs the Kotlin, Swift and
+# fails if the committed generated sources drift from them or an exported item has no doc
+# comment in them, then runs the Kotlin, Swift and
 # Python tests against that library (each installs its toolchain on first use, cached after),
 # and the packaging checks (tests/packaging/run.sh).
 # The last line is the total: "bindings: N passed, M failed".
@@ -36,6 +37,15 @@ if summary="$(python3 tests/bindings/check_readme.py)"; then :; fi
 if [[ "$summary" =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
     passed=$((passed + BASH_REMATCH[1]))
     failed=$((failed + BASH_REMATCH[2]))
+fi
+
+# Every exported item carries its doc comment into the generated Kotlin and Swift.
+if summary="$(python3 tests/bindings/check_docs.py "$BINDINGS_DIR")"; then :; fi
+if [[ "$summary" =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
+    passed=$((passed + BASH_REMATCH[1]))
+    failed=$((failed + BASH_REMATCH[2]))
+else
+    failed=$((failed + 1))
 fi
 
 # Then the packaging checks (tests/packaging/run.sh): the 16 KB page alignment of the library

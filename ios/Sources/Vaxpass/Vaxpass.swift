@@ -619,6 +619,11 @@ fileprivate struct FfiConverterDuration: FfiConverterRustBuffer {
 
 
 
+/**
+ * A health authority in one SQLite file, its keys in the key file beside it: issues
+ * credentials, answers enrolments and signs the trust and revocation lists. For issuer
+ * backends, tooling and tests; a production authority runs the issuer service.
+ */
 public protocol AuthorityProtocol: AnyObject, Sendable {
     
     /**
@@ -663,6 +668,11 @@ public protocol AuthorityProtocol: AnyObject, Sendable {
     func trustList(now: Date, validForSeconds: UInt64) throws  -> Data
     
 }
+/**
+ * A health authority in one SQLite file, its keys in the key file beside it: issues
+ * credentials, answers enrolments and signs the trust and revocation lists. For issuer
+ * backends, tooling and tests; a production authority runs the issuer service.
+ */
 open class Authority: AuthorityProtocol, @unchecked Sendable {
     fileprivate let pointer: UnsafeMutableRawPointer!
 
@@ -1136,6 +1146,10 @@ public protocol HolderProtocol: AnyObject, Sendable {
      */
     func dateOfBirth()  -> String
     
+    /**
+     * The name as the credential carries it, to compare with the person. Personal data: do not
+     * log.
+     */
     func name()  -> String
     
 }
@@ -1204,6 +1218,10 @@ open func dateOfBirth() -> String  {
 })
 }
     
+    /**
+     * The name as the credential carries it, to compare with the person. Personal data: do not
+     * log.
+     */
 open func name() -> String  {
     return try!  FfiConverterString.lift(try! rustCall() {
     uniffi_vaxpass_ffi_fn_method_holder_name(self.uniffiClonePointer(),$0
@@ -1274,8 +1292,15 @@ public func FfiConverterTypeHolder_lower(_ value: Holder) -> UnsafeMutableRawPoi
  */
 public protocol KeyProtector: AnyObject, Sendable {
     
+    /**
+     * Wraps the 32-byte secret (e.g. with an Android Keystore or Keychain key); the result is
+     * stored as is.
+     */
     func wrap(secret: Data) throws  -> Data
     
+    /**
+     * Unwraps what `wrap` returned, when the wallet opens.
+     */
     func unwrap(wrapped: Data) throws  -> Data
     
 }
@@ -1334,6 +1359,10 @@ open class KeyProtectorImpl: KeyProtector, @unchecked Sendable {
     
 
     
+    /**
+     * Wraps the 32-byte secret (e.g. with an Android Keystore or Keychain key); the result is
+     * stored as is.
+     */
 open func wrap(secret: Data)throws  -> Data  {
     return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
     uniffi_vaxpass_ffi_fn_method_keyprotector_wrap(self.uniffiClonePointer(),
@@ -1342,6 +1371,9 @@ open func wrap(secret: Data)throws  -> Data  {
 })
 }
     
+    /**
+     * Unwraps what `wrap` returned, when the wallet opens.
+     */
 open func unwrap(wrapped: Data)throws  -> Data  {
     return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
     uniffi_vaxpass_ffi_fn_method_keyprotector_unwrap(self.uniffiClonePointer(),
@@ -1682,6 +1714,9 @@ public func FfiConverterTypeMonotonicClock_lower(_ value: MonotonicClock) -> Uns
  */
 public protocol QrProtocol: AnyObject, Sendable {
     
+    /**
+     * The error correction level it was encoded with.
+     */
     func ecLevel()  -> EcLevel
     
     /**
@@ -1694,8 +1729,14 @@ public protocol QrProtocol: AnyObject, Sendable {
      */
     func png(moduleSize: UInt32) throws  -> Data
     
+    /**
+     * An SVG document, `module_size` pixels per module, quiet zone included.
+     */
     func svg(moduleSize: UInt32)  -> String
     
+    /**
+     * The code as text for a terminal (two modules per character cell), quiet zone included.
+     */
     func terminal()  -> String
     
     /**
@@ -1776,6 +1817,9 @@ public static func encode(text: String, ecLevel: EcLevel)throws  -> Qr  {
     
 
     
+    /**
+     * The error correction level it was encoded with.
+     */
 open func ecLevel() -> EcLevel  {
     return try!  FfiConverterTypeEcLevel_lift(try! rustCall() {
     uniffi_vaxpass_ffi_fn_method_qr_ec_level(self.uniffiClonePointer(),$0
@@ -1804,6 +1848,9 @@ open func png(moduleSize: UInt32)throws  -> Data  {
 })
 }
     
+    /**
+     * An SVG document, `module_size` pixels per module, quiet zone included.
+     */
 open func svg(moduleSize: UInt32) -> String  {
     return try!  FfiConverterString.lift(try! rustCall() {
     uniffi_vaxpass_ffi_fn_method_qr_svg(self.uniffiClonePointer(),
@@ -1812,6 +1859,9 @@ open func svg(moduleSize: UInt32) -> String  {
 })
 }
     
+    /**
+     * The code as text for a terminal (two modules per character cell), quiet zone included.
+     */
 open func terminal() -> String  {
     return try!  FfiConverterString.lift(try! rustCall() {
     uniffi_vaxpass_ffi_fn_method_qr_terminal(self.uniffiClonePointer(),$0
@@ -1907,6 +1957,9 @@ public protocol ShownProtocol: AnyObject, Sendable {
      */
     func idCheckRequired()  -> Bool
     
+    /**
+     * The QR code of `text`, to draw.
+     */
     func qr()  -> Qr
     
     /**
@@ -1985,6 +2038,9 @@ open func idCheckRequired() -> Bool  {
 })
 }
     
+    /**
+     * The QR code of `text`, to draw.
+     */
 open func qr() -> Qr  {
     return try!  FfiConverterTypeQr_lift(try! rustCall() {
     uniffi_vaxpass_ffi_fn_method_shown_qr(self.uniffiClonePointer(),$0
@@ -2080,6 +2136,9 @@ public protocol TrustListProtocol: AnyObject, Sendable {
      */
     func issuedAt()  -> Date
     
+    /**
+     * The list's sequence number.
+     */
     func sequence()  -> UInt64
     
 }
@@ -2160,6 +2219,9 @@ open func issuedAt() -> Date  {
 })
 }
     
+    /**
+     * The list's sequence number.
+     */
 open func sequence() -> UInt64  {
     return try!  FfiConverterUInt64.lift(try! rustCall() {
     uniffi_vaxpass_ffi_fn_method_trustlist_sequence(self.uniffiClonePointer(),$0
@@ -2225,12 +2287,27 @@ public func FfiConverterTypeTrustList_lower(_ value: TrustList) -> UnsafeMutable
 
 
 
+/**
+ * The shop's verifier: the lists it last applied, in its own SQLite file, and the
+ * verdict for each scanned code. Safe to call from any thread; never touches the network.
+ */
 public protocol VerifierProtocol: AnyObject, Sendable {
     
+    /**
+     * Offers signed revocation-list bytes, under the same rules as `applyTrustList`.
+     */
     func applyRevocationList(bytes: Data, now: Date) throws  -> Applied
     
+    /**
+     * Offers signed trust-list bytes: held if they verify against the pinned root key and are
+     * newer than the list held. An older list throws `Rollback`, other content under the same
+     * sequence `Equivocation`, a forged one `BadSignature`.
+     */
     func applyTrustList(bytes: Data, now: Date) throws  -> Applied
     
+    /**
+     * How current the lists are at `now`, for the shop's status screen.
+     */
     func freshness(now: Date) throws  -> Freshness
     
     /**
@@ -2239,6 +2316,10 @@ public protocol VerifierProtocol: AnyObject, Sendable {
     func verify(text: String, now: Date) throws  -> Verdict
     
 }
+/**
+ * The shop's verifier: the lists it last applied, in its own SQLite file, and the
+ * verdict for each scanned code. Safe to call from any thread; never touches the network.
+ */
 open class Verifier: VerifierProtocol, @unchecked Sendable {
     fileprivate let pointer: UnsafeMutableRawPointer!
 
@@ -2304,6 +2385,9 @@ public static func `open`(path: String, rootPublicKey: Data, config: VerifierCon
     
 
     
+    /**
+     * Offers signed revocation-list bytes, under the same rules as `applyTrustList`.
+     */
 open func applyRevocationList(bytes: Data, now: Date)throws  -> Applied  {
     return try  FfiConverterTypeApplied_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
     uniffi_vaxpass_ffi_fn_method_verifier_apply_revocation_list(self.uniffiClonePointer(),
@@ -2313,6 +2397,11 @@ open func applyRevocationList(bytes: Data, now: Date)throws  -> Applied  {
 })
 }
     
+    /**
+     * Offers signed trust-list bytes: held if they verify against the pinned root key and are
+     * newer than the list held. An older list throws `Rollback`, other content under the same
+     * sequence `Equivocation`, a forged one `BadSignature`.
+     */
 open func applyTrustList(bytes: Data, now: Date)throws  -> Applied  {
     return try  FfiConverterTypeApplied_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
     uniffi_vaxpass_ffi_fn_method_verifier_apply_trust_list(self.uniffiClonePointer(),
@@ -2322,6 +2411,9 @@ open func applyTrustList(bytes: Data, now: Date)throws  -> Applied  {
 })
 }
     
+    /**
+     * How current the lists are at `now`, for the shop's status screen.
+     */
 open func freshness(now: Date)throws  -> Freshness  {
     return try  FfiConverterTypeFreshness_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
     uniffi_vaxpass_ffi_fn_method_verifier_freshness(self.uniffiClonePointer(),
@@ -2400,6 +2492,10 @@ public func FfiConverterTypeVerifier_lower(_ value: Verifier) -> UnsafeMutableRa
 
 
 
+/**
+ * The citizen's wallet: the device key and the passes, in its own SQLite file, and the
+ * rotating QR codes. Safe to call from any thread; never touches the network.
+ */
 public protocol WalletProtocol: AnyObject, Sendable {
     
     /**
@@ -2439,6 +2535,9 @@ public protocol WalletProtocol: AnyObject, Sendable {
      */
     func paper(passId: String) throws  -> Shown
     
+    /**
+     * The passes in the wallet, for the app's list screen.
+     */
     func passes() throws  -> [PassSummary]
     
     /**
@@ -2455,6 +2554,10 @@ public protocol WalletProtocol: AnyObject, Sendable {
     func remove(passId: String) throws  -> Bool
     
 }
+/**
+ * The citizen's wallet: the device key and the passes, in its own SQLite file, and the
+ * rotating QR codes. Safe to call from any thread; never touches the network.
+ */
 open class Wallet: WalletProtocol, @unchecked Sendable {
     fileprivate let pointer: UnsafeMutableRawPointer!
 
@@ -2610,6 +2713,9 @@ open func paper(passId: String)throws  -> Shown  {
 })
 }
     
+    /**
+     * The passes in the wallet, for the app's list screen.
+     */
 open func passes()throws  -> [PassSummary]  {
     return try  FfiConverterSequenceTypePassSummary.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
     uniffi_vaxpass_ffi_fn_method_wallet_passes(self.uniffiClonePointer(),$0
@@ -2703,13 +2809,31 @@ public func FfiConverterTypeWallet_lower(_ value: Wallet) -> UnsafeMutableRawPoi
  * How current the verifier's lists are.
  */
 public struct Freshness {
+    /**
+     * How current the lists are.
+     */
     public var state: FreshnessState
+    /**
+     * The trust list held, if any.
+     */
     public var trustList: ListInfo?
+    /**
+     * The revocation list held, if any.
+     */
     public var revocationList: ListInfo?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(state: FreshnessState, trustList: ListInfo?, revocationList: ListInfo?) {
+    public init(
+        /**
+         * How current the lists are.
+         */state: FreshnessState, 
+        /**
+         * The trust list held, if any.
+         */trustList: ListInfo?, 
+        /**
+         * The revocation list held, if any.
+         */revocationList: ListInfo?) {
         self.state = state
         self.trustList = trustList
         self.revocationList = revocationList
@@ -2784,12 +2908,24 @@ public func FfiConverterTypeFreshness_lower(_ value: Freshness) -> RustBuffer {
  * A credential the authority just issued.
  */
 public struct IssuedCredential {
+    /**
+     * The credential id, 12 hex digits.
+     */
     public var id: String
+    /**
+     * The signed credential, to send to the wallet.
+     */
     public var bytes: Data
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(id: String, bytes: Data) {
+    public init(
+        /**
+         * The credential id, 12 hex digits.
+         */id: String, 
+        /**
+         * The signed credential, to send to the wallet.
+         */bytes: Data) {
         self.id = id
         self.bytes = bytes
     }
@@ -2857,13 +2993,31 @@ public func FfiConverterTypeIssuedCredential_lower(_ value: IssuedCredential) ->
  * One list the verifier holds.
  */
 public struct ListInfo {
+    /**
+     * The list's sequence number.
+     */
     public var sequence: UInt64
+    /**
+     * When the authority signed it.
+     */
     public var issuedAt: Date
+    /**
+     * When the authority will publish the next one.
+     */
     public var nextUpdate: Date
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(sequence: UInt64, issuedAt: Date, nextUpdate: Date) {
+    public init(
+        /**
+         * The list's sequence number.
+         */sequence: UInt64, 
+        /**
+         * When the authority signed it.
+         */issuedAt: Date, 
+        /**
+         * When the authority will publish the next one.
+         */nextUpdate: Date) {
         self.sequence = sequence
         self.issuedAt = issuedAt
         self.nextUpdate = nextUpdate
@@ -2942,9 +3096,21 @@ public struct PassSummary {
      * The credential id, 12 hex digits: pass it to `presentation`, `paper` and `remove`.
      */
     public var id: String
+    /**
+     * Who the pass belongs to.
+     */
     public var holder: Holder
+    /**
+     * Vaccination, test or recovery.
+     */
     public var kind: PassKind
+    /**
+     * Valid from.
+     */
     public var validFrom: Date
+    /**
+     * Not valid at or after this time.
+     */
     public var validUntil: Date
 
     // Default memberwise initializers are never public by default, so we
@@ -2952,7 +3118,19 @@ public struct PassSummary {
     public init(
         /**
          * The credential id, 12 hex digits: pass it to `presentation`, `paper` and `remove`.
-         */id: String, holder: Holder, kind: PassKind, validFrom: Date, validUntil: Date) {
+         */id: String, 
+        /**
+         * Who the pass belongs to.
+         */holder: Holder, 
+        /**
+         * Vaccination, test or recovery.
+         */kind: PassKind, 
+        /**
+         * Valid from.
+         */validFrom: Date, 
+        /**
+         * Not valid at or after this time.
+         */validUntil: Date) {
         self.id = id
         self.holder = holder
         self.kind = kind
@@ -3011,12 +3189,24 @@ public func FfiConverterTypePassSummary_lower(_ value: PassSummary) -> RustBuffe
  * The holder as a pass names them. Dates are ISO `YYYY-MM-DD`.
  */
 public struct Person {
+    /**
+     * The name in the holder's script, 1 to 200 bytes of UTF-8.
+     */
     public var name: String
+    /**
+     * Date of birth, `YYYY-MM-DD`.
+     */
     public var dateOfBirth: String
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(name: String, dateOfBirth: String) {
+    public init(
+        /**
+         * The name in the holder's script, 1 to 200 bytes of UTF-8.
+         */name: String, 
+        /**
+         * Date of birth, `YYYY-MM-DD`.
+         */dateOfBirth: String) {
         self.name = name
         self.dateOfBirth = dateOfBirth
     }
@@ -3092,8 +3282,17 @@ public struct Policy {
      * Days a primary series stays valid without a booster; `None` for no limit.
      */
     public var primaryValidDays: UInt32?
+    /**
+     * Hours after sampling a negative PCR test is accepted; `None`: not accepted.
+     */
     public var pcrValidHours: UInt32?
+    /**
+     * Hours after sampling a negative rapid antigen test is accepted; `None`: not accepted.
+     */
     public var rapidAntigenValidHours: UInt32?
+    /**
+     * Days after the first positive test a recovery is accepted; `None`: not accepted.
+     */
     public var recoveryValidDays: UInt32?
     /**
      * The time zone of the day counts, minutes east of UTC (540 for Korea).
@@ -3108,7 +3307,16 @@ public struct Policy {
          */daysAfterPrimary: UInt32?, 
         /**
          * Days a primary series stays valid without a booster; `None` for no limit.
-         */primaryValidDays: UInt32?, pcrValidHours: UInt32?, rapidAntigenValidHours: UInt32?, recoveryValidDays: UInt32?, 
+         */primaryValidDays: UInt32?, 
+        /**
+         * Hours after sampling a negative PCR test is accepted; `None`: not accepted.
+         */pcrValidHours: UInt32?, 
+        /**
+         * Hours after sampling a negative rapid antigen test is accepted; `None`: not accepted.
+         */rapidAntigenValidHours: UInt32?, 
+        /**
+         * Days after the first positive test a recovery is accepted; `None`: not accepted.
+         */recoveryValidDays: UInt32?, 
         /**
          * The time zone of the day counts, minutes east of UTC (540 for Korea).
          */utcOffsetMinutes: Int32) {
@@ -3207,21 +3415,45 @@ public func FfiConverterTypePolicy_lower(_ value: Policy) -> RustBuffer {
  * The verifier's answer: valid, or not with one reason. Returned, never thrown.
  */
 public struct Verdict {
+    /**
+     * Whether the pass is valid.
+     */
     public var valid: Bool
+    /**
+     * Only when not valid: the first check that failed.
+     */
     public var reason: Reason?
     /**
      * Only when valid: the name and date of birth to compare with the person at the door.
      */
     public var holder: Holder?
+    /**
+     * Only when valid: a paper pass, not tied to a phone, so ask for an ID document.
+     */
     public var idCheckRequired: Bool
+    /**
+     * What the shop should know besides the verdict, valid or not.
+     */
     public var warnings: [Warning]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(valid: Bool, reason: Reason?, 
+    public init(
+        /**
+         * Whether the pass is valid.
+         */valid: Bool, 
+        /**
+         * Only when not valid: the first check that failed.
+         */reason: Reason?, 
         /**
          * Only when valid: the name and date of birth to compare with the person at the door.
-         */holder: Holder?, idCheckRequired: Bool, warnings: [Warning]) {
+         */holder: Holder?, 
+        /**
+         * Only when valid: a paper pass, not tied to a phone, so ask for an ID document.
+         */idCheckRequired: Bool, 
+        /**
+         * What the shop should know besides the verdict, valid or not.
+         */warnings: [Warning]) {
         self.valid = valid
         self.reason = reason
         self.holder = holder
@@ -3280,16 +3512,52 @@ public func FfiConverterTypeVerdict_lower(_ value: Verdict) -> RustBuffer {
  * How a verifier judges passes. Start from `defaultVerifierConfig()`.
  */
 public struct VerifierConfig {
+    /**
+     * Which events are accepted, and for how long.
+     */
     public var policy: Policy
+    /**
+     * Clock difference tolerated between the holder's phone and this one, in seconds.
+     */
     public var clockLeewaySeconds: UInt64
+    /**
+     * Seconds a presentation is accepted after it was made (before the leeway).
+     */
     public var presentationWindowSeconds: UInt64
+    /**
+     * Seconds of list age after which every verdict carries a `ListsAging` warning.
+     */
     public var warnAfterSeconds: UInt64
+    /**
+     * Seconds of list age after which nothing is valid (`TrustListTooStale`).
+     */
     public var failAfterSeconds: UInt64
+    /**
+     * Whether paper passes are accepted (with an ID check).
+     */
     public var acceptPaper: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(policy: Policy, clockLeewaySeconds: UInt64, presentationWindowSeconds: UInt64, warnAfterSeconds: UInt64, failAfterSeconds: UInt64, acceptPaper: Bool) {
+    public init(
+        /**
+         * Which events are accepted, and for how long.
+         */policy: Policy, 
+        /**
+         * Clock difference tolerated between the holder's phone and this one, in seconds.
+         */clockLeewaySeconds: UInt64, 
+        /**
+         * Seconds a presentation is accepted after it was made (before the leeway).
+         */presentationWindowSeconds: UInt64, 
+        /**
+         * Seconds of list age after which every verdict carries a `ListsAging` warning.
+         */warnAfterSeconds: UInt64, 
+        /**
+         * Seconds of list age after which nothing is valid (`TrustListTooStale`).
+         */failAfterSeconds: UInt64, 
+        /**
+         * Whether paper passes are accepted (with an ID check).
+         */acceptPaper: Bool) {
         self.policy = policy
         self.clockLeewaySeconds = clockLeewaySeconds
         self.presentationWindowSeconds = presentationWindowSeconds
@@ -3382,11 +3650,23 @@ public func FfiConverterTypeVerifierConfig_lower(_ value: VerifierConfig) -> Rus
 
 // Note that we don't yet support `indirect` for enums.
 // See https://github.com/mozilla/uniffi-rs/issues/396 for further discussion.
+/**
+ * What offering a signed list did.
+ */
 
 public enum Applied {
     
-    case updated(sequence: UInt64
+    /**
+     * The list was newer and is now held.
+     */
+    case updated(
+        /**
+         * The sequence number of the list now held.
+         */sequence: UInt64
     )
+    /**
+     * The same list was already held.
+     */
     case unchanged
 }
 
@@ -3455,12 +3735,27 @@ extension Applied: Equatable, Hashable {}
 
 // Note that we don't yet support `indirect` for enums.
 // See https://github.com/mozilla/uniffi-rs/issues/396 for further discussion.
+/**
+ * QR error correction level: the share of the code that may be damaged and still read.
+ */
 
 public enum EcLevel {
     
+    /**
+     * About 7 %.
+     */
     case l
+    /**
+     * About 15 % (the wallet's default).
+     */
     case m
+    /**
+     * About 25 %.
+     */
     case q
+    /**
+     * About 30 %.
+     */
     case h
 }
 
@@ -3545,11 +3840,44 @@ extension EcLevel: Equatable, Hashable {}
 
 public enum Event {
     
-    case vaccination(product: Product, dose: UInt8, of: UInt8, date: String
+    /**
+     * A dose of a vaccine.
+     */
+    case vaccination(
+        /**
+         * Which vaccine.
+         */product: Product, 
+        /**
+         * Which dose this is, from 1.
+         */dose: UInt8, 
+        /**
+         * Doses in this person's primary series; a dose beyond it is a booster.
+         */of: UInt8, 
+        /**
+         * The day of the dose, `YYYY-MM-DD`.
+         */date: String
     )
-    case test(testType: TestType, outcome: TestOutcome, sampledAt: Date
+    /**
+     * A test and its result.
+     */
+    case test(
+        /**
+         * PCR or rapid antigen.
+         */testType: TestType, 
+        /**
+         * Negative or positive.
+         */outcome: TestOutcome, 
+        /**
+         * When the sample was taken; validity counts from here.
+         */sampledAt: Date
     )
-    case recovery(firstPositive: String
+    /**
+     * A recovery from a confirmed infection.
+     */
+    case recovery(
+        /**
+         * The day of the first positive test, `YYYY-MM-DD`.
+         */firstPositive: String
     )
 }
 
@@ -3633,13 +3961,31 @@ extension Event: Equatable, Hashable {}
 
 // Note that we don't yet support `indirect` for enums.
 // See https://github.com/mozilla/uniffi-rs/issues/396 for further discussion.
+/**
+ * How current the verifier's lists are, for the shop's status screen.
+ */
 
 public enum FreshnessState {
     
+    /**
+     * Recent enough: no warning.
+     */
     case fresh
+    /**
+     * Still verifying, but the shop should go online soon.
+     */
     case warning
+    /**
+     * Too old, or never synced: every verdict is not valid until the lists are updated.
+     */
     case cannotVerify
+    /**
+     * A stored list failed its check on open: nothing is valid until a good list is applied.
+     */
     case damaged
+    /**
+     * A list held was issued after this device's time: nothing is valid until the clock is right.
+     */
     case clockBehind
 }
 
@@ -3724,11 +4070,23 @@ extension FreshnessState: Equatable, Hashable {}
 
 // Note that we don't yet support `indirect` for enums.
 // See https://github.com/mozilla/uniffi-rs/issues/396 for further discussion.
+/**
+ * What kind of pass this is: the kind of its events, vaccination first.
+ */
 
 public enum PassKind {
     
+    /**
+     * At least one vaccination.
+     */
     case vaccination
+    /**
+     * Tests and no vaccination.
+     */
     case test
+    /**
+     * Recoveries only.
+     */
     case recovery
 }
 
@@ -3801,18 +4159,51 @@ extension PassKind: Equatable, Hashable {}
 
 // Note that we don't yet support `indirect` for enums.
 // See https://github.com/mozilla/uniffi-rs/issues/396 for further discussion.
+/**
+ * Which policy rule a pass failed.
+ */
 
 public enum PolicyRule {
     
+    /**
+     * The primary vaccination series is not complete.
+     */
     case primarySeriesIncomplete
+    /**
+     * The primary series was completed too recently.
+     */
     case tooSoonAfterVaccination
+    /**
+     * The primary series is too old and there is no booster.
+     */
     case vaccinationExpired
+    /**
+     * This kind of test is not accepted.
+     */
     case testTypeNotAccepted
+    /**
+     * The test result is positive.
+     */
     case testPositive
+    /**
+     * The test sample is too old.
+     */
     case testExpired
+    /**
+     * The test sample time is in the future.
+     */
     case testInFuture
+    /**
+     * This kind of event is not accepted.
+     */
     case eventNotAccepted
+    /**
+     * The recovery is too long ago.
+     */
     case recoveryExpired
+    /**
+     * The recovery date is in the future.
+     */
     case recoveryInFuture
 }
 
@@ -3927,14 +4318,35 @@ extension PolicyRule: Equatable, Hashable {}
 
 // Note that we don't yet support `indirect` for enums.
 // See https://github.com/mozilla/uniffi-rs/issues/396 for further discussion.
+/**
+ * Vaccine products the SDK knows; each has a code on the wire.
+ */
 
 public enum Product {
     
+    /**
+     * Pfizer-BioNTech (code 1).
+     */
     case comirnaty
+    /**
+     * Moderna (code 2).
+     */
     case spikevax
+    /**
+     * AstraZeneca (code 3).
+     */
     case vaxzevria
+    /**
+     * Janssen (code 4): one dose completes the primary series.
+     */
     case jcovden
+    /**
+     * Novavax (code 5).
+     */
     case nuvaxovid
+    /**
+     * SK bioscience GBP510 (code 6).
+     */
     case skyCovione
 }
 
@@ -4025,26 +4437,84 @@ extension Product: Equatable, Hashable {}
 
 // Note that we don't yet support `indirect` for enums.
 // See https://github.com/mozilla/uniffi-rs/issues/396 for further discussion.
+/**
+ * Why a pass is not valid: the first check that failed. Map each to the app's own message;
+ * `reasonCode` gives a stable machine-readable code.
+ */
 
 public enum Reason {
     
+    /**
+     * Not a vaxpass code, or not well formed.
+     */
     case malformed
+    /**
+     * The verifier has never accepted a trust list: apply one first.
+     */
     case noTrustList
+    /**
+     * The lists are older than the verifier may rely on: go online and apply new ones.
+     */
     case trustListTooStale
+    /**
+     * A list in the verifier's own store failed its check: apply a good list.
+     */
     case listsDamaged
+    /**
+     * This device's clock is behind a list it holds: set the clock right.
+     */
     case clockBehind
+    /**
+     * The signing key is not in the trust list, or the credential names another authority.
+     */
     case unknownIssuer
+    /**
+     * The issuer key was not valid when the credential was issued.
+     */
     case issuerKeyNotValidAtIssuance
+    /**
+     * The issuer key had leaked before this credential was issued.
+     */
     case issuerKeyRevoked
+    /**
+     * The credential expires later than its issuer key allows: forged with a leaked key.
+     */
     case expiryBeyondIssuerKey
+    /**
+     * The issuer signature does not verify.
+     */
     case badSignature
+    /**
+     * Before the credential's validity starts.
+     */
     case notYetValid
+    /**
+     * At or after the credential's expiry.
+     */
     case expired
+    /**
+     * The device signature does not match the key bound in the credential.
+     */
     case wrongDevice
+    /**
+     * Made longer ago than the presentation window allows: a screenshot or a replay.
+     */
     case presentationTooOld
+    /**
+     * Claims a time ahead of this device's clock beyond the leeway.
+     */
     case presentationFromFuture
+    /**
+     * The credential is on the revocation list.
+     */
     case revoked
+    /**
+     * A paper pass, and this verifier does not accept paper passes.
+     */
     case paperNotAccepted
+    /**
+     * The events on the pass do not meet the policy: the rule that failed.
+     */
     case policyNotMet(PolicyRule
     )
 }
@@ -4210,10 +4680,19 @@ extension Reason: Equatable, Hashable {}
 
 // Note that we don't yet support `indirect` for enums.
 // See https://github.com/mozilla/uniffi-rs/issues/396 for further discussion.
+/**
+ * What a test found.
+ */
 
 public enum TestOutcome {
     
+    /**
+     * Not infected.
+     */
     case negative
+    /**
+     * Infected.
+     */
     case positive
 }
 
@@ -4280,10 +4759,19 @@ extension TestOutcome: Equatable, Hashable {}
 
 // Note that we don't yet support `indirect` for enums.
 // See https://github.com/mozilla/uniffi-rs/issues/396 for further discussion.
+/**
+ * Which kind of test.
+ */
 
 public enum TestType {
     
+    /**
+     * A PCR test.
+     */
     case pcr
+    /**
+     * A rapid antigen test.
+     */
     case rapidAntigen
 }
 
@@ -4361,8 +4849,14 @@ public enum VaxpassError: Swift.Error {
      */
     case Malformed(detail: String
     )
+    /**
+     * Input larger than the SDK accepts; nothing was parsed.
+     */
     case TooLarge(detail: String
     )
+    /**
+     * A signature did not verify (a list not signed by the pinned root key, a bad proof).
+     */
     case BadSignature(detail: String
     )
     /**
@@ -4375,6 +4869,9 @@ public enum VaxpassError: Swift.Error {
      */
     case Equivocation(sequence: UInt64
     )
+    /**
+     * A signed list issued ahead of this device's clock: check the clock.
+     */
     case FromTheFuture(detail: String
     )
     /**
@@ -4382,9 +4879,18 @@ public enum VaxpassError: Swift.Error {
      */
     case Rejected(reason: Reason
     )
+    /**
+     * The enrolment request does not answer the nonce the issuer handed out.
+     */
     case NonceMismatch
+    /**
+     * Something asked for does not exist (e.g. no pass with that id in the wallet).
+     */
     case NotFound(detail: String
     )
+    /**
+     * An argument outside what the SDK accepts (a key of the wrong length, a time out of range).
+     */
     case InvalidArgument(detail: String
     )
     /**
@@ -4397,6 +4903,9 @@ public enum VaxpassError: Swift.Error {
      */
     case Signer(detail: String
     )
+    /**
+     * The database failed (disk full, a damaged or locked file).
+     */
     case Storage(detail: String
     )
     /**
@@ -4592,10 +5101,20 @@ extension VaxpassError: Foundation.LocalizedError {
 
 // Note that we don't yet support `indirect` for enums.
 // See https://github.com/mozilla/uniffi-rs/issues/396 for further discussion.
+/**
+ * Something the shop should know even when the pass is valid; `warningCode` gives a stable
+ * code.
+ */
 
 public enum Warning {
     
+    /**
+     * The lists are past their warning age or next-update time: go online soon.
+     */
     case listsAging
+    /**
+     * No revocation list has been applied: revoked passes cannot be recognised.
+     */
     case noRevocationList
 }
 
@@ -5066,19 +5585,19 @@ private let initializationResult: InitializationResult = {
     if (uniffi_vaxpass_ffi_checksum_method_holder_date_of_birth() != 54614) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_holder_name() != 56372) {
+    if (uniffi_vaxpass_ffi_checksum_method_holder_name() != 12965) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_keyprotector_wrap() != 35663) {
+    if (uniffi_vaxpass_ffi_checksum_method_keyprotector_wrap() != 29699) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_keyprotector_unwrap() != 32955) {
+    if (uniffi_vaxpass_ffi_checksum_method_keyprotector_unwrap() != 24917) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vaxpass_ffi_checksum_method_monotonicclock_elapsed_since_boot() != 19888) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_qr_ec_level() != 47846) {
+    if (uniffi_vaxpass_ffi_checksum_method_qr_ec_level() != 40923) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vaxpass_ffi_checksum_method_qr_modules() != 12851) {
@@ -5087,10 +5606,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_vaxpass_ffi_checksum_method_qr_png() != 13766) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_qr_svg() != 20662) {
+    if (uniffi_vaxpass_ffi_checksum_method_qr_svg() != 40357) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_qr_terminal() != 60411) {
+    if (uniffi_vaxpass_ffi_checksum_method_qr_terminal() != 20549) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vaxpass_ffi_checksum_method_qr_version() != 8044) {
@@ -5102,7 +5621,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_vaxpass_ffi_checksum_method_shown_id_check_required() != 48769) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_shown_qr() != 53235) {
+    if (uniffi_vaxpass_ffi_checksum_method_shown_qr() != 44375) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vaxpass_ffi_checksum_method_shown_refresh_at() != 25171) {
@@ -5114,16 +5633,16 @@ private let initializationResult: InitializationResult = {
     if (uniffi_vaxpass_ffi_checksum_method_trustlist_issued_at() != 61304) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_trustlist_sequence() != 41748) {
+    if (uniffi_vaxpass_ffi_checksum_method_trustlist_sequence() != 64388) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_verifier_apply_revocation_list() != 11507) {
+    if (uniffi_vaxpass_ffi_checksum_method_verifier_apply_revocation_list() != 62821) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_verifier_apply_trust_list() != 11950) {
+    if (uniffi_vaxpass_ffi_checksum_method_verifier_apply_trust_list() != 54530) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_verifier_freshness() != 46623) {
+    if (uniffi_vaxpass_ffi_checksum_method_verifier_freshness() != 37189) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vaxpass_ffi_checksum_method_verifier_verify() != 11407) {
@@ -5147,7 +5666,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_vaxpass_ffi_checksum_method_wallet_paper() != 62038) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_wallet_passes() != 38779) {
+    if (uniffi_vaxpass_ffi_checksum_method_wallet_passes() != 6164) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vaxpass_ffi_checksum_method_wallet_presentation() != 29496) {
