@@ -4,8 +4,9 @@
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use crate::convert::{credential_id, duration, time};
+use crate::convert::{credential_id, time};
 use crate::error::VaxpassError;
+use crate::time_span::TimeSpan;
 use crate::types::{pass_data, Event, IssuedCredential, Person};
 
 #[derive(uniffi::Object)]
@@ -117,25 +118,21 @@ impl Authority {
         Ok(self.0.revoke(&credential_id(&id)?, time(now)?)?)
     }
 
-    /// A newly signed trust list, valid for `valid_for_seconds`.
+    /// A newly signed trust list, issued at `now` and valid for `valid_for` (its next update).
     pub fn trust_list(
         &self,
         now: SystemTime,
-        valid_for_seconds: u64,
+        valid_for: TimeSpan,
     ) -> Result<Vec<u8>, VaxpassError> {
-        Ok(self
-            .0
-            .trust_list(time(now)?, duration(valid_for_seconds)?)?)
+        Ok(self.0.trust_list(time(now)?, valid_for.to_chrono()?)?)
     }
 
-    /// A newly signed revocation list, valid for `valid_for_seconds`.
+    /// A newly signed revocation list, issued at `now` and valid for `valid_for` (its next update).
     pub fn revocation_list(
         &self,
         now: SystemTime,
-        valid_for_seconds: u64,
+        valid_for: TimeSpan,
     ) -> Result<Vec<u8>, VaxpassError> {
-        Ok(self
-            .0
-            .revocation_list(time(now)?, duration(valid_for_seconds)?)?)
+        Ok(self.0.revocation_list(time(now)?, valid_for.to_chrono()?)?)
     }
 }

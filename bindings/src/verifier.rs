@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use crate::convert::time;
+use crate::convert::{sequence, time};
 use crate::error::VaxpassError;
 use crate::types::{Applied, Freshness, Verdict, VerifierConfig};
 
@@ -19,17 +19,24 @@ impl TrustList {
 
 #[uniffi::export]
 impl TrustList {
-    /// Verifies signed trust-list bytes against the authority's root public key.
+    /// Verifies signed trust-list bytes against the authority's root public key. A sequence
+    /// number above 2^63 - 1 is refused as malformed, as the verifier refuses it.
     #[uniffi::constructor]
     pub fn verify(bytes: Vec<u8>, root_public_key: Vec<u8>) -> Result<Arc<Self>, VaxpassError> {
-        Ok(Arc::new(Self(vaxpass::TrustList::verify(
-            &bytes,
-            &root_key(root_public_key)?,
-        )?)))
+        let list = vaxpass::TrustList::verify(&bytes, &root_key(root_public_key)?)?;
+        if i64::try_from(list.sequence).is_err() {
+            return Err(vaxpass::Error::Malformed {
+                what: "list",
+                why: "sequence out of range",
+            }
+            .into());
+        }
+        Ok(Arc::new(Self(list)))
     }
 
-    pub fn sequence(&self) -> u64 {
-        self.0.sequence
+    /// The list's sequence number: each list the authority signs has a higher one.
+    pub fn sequence(&self) -> i64 {
+        sequence(self.0.sequence)
     }
 
     /// When the authority signed this list: a time to pass to `Wallet.observe_trusted_time`.
@@ -62,7 +69,7 @@ impl Verifier {
         bytes: Vec<u8>,
         now: SystemTime,
     ) -> Result<Applied, VaxpassError> {
-        Ok(self.0.apply_trust_list(&bytes, time(now)?)?)
+        Ok(self.0.apply_trust_list(&bytes, time(now)?)?.into())
     }
 
     pub fn apply_revocation_list(
@@ -70,7 +77,7 @@ impl Verifier {
         bytes: Vec<u8>,
         now: SystemTime,
     ) -> Result<Applied, VaxpassError> {
-        Ok(self.0.apply_revocation_list(&bytes, time(now)?)?)
+        Ok(self.0.apply_revocation_list(&bytes, time(now)?)?.into())
     }
 
     pub fn freshness(&self, now: SystemTime) -> Result<Freshness, VaxpassError> {
