@@ -22,6 +22,8 @@ impl std::fmt::Debug for Authority {
 impl Authority {
     /// Creates a new authority (fresh root and issuer keys) in a new database; its private keys
     /// go to the key file beside it (`PATH.keys`).
+    /// Blocking: reads or writes the authority's SQLite file and key file; call it off the main
+    /// thread.
     #[uniffi::constructor]
     pub fn create(
         path: String,
@@ -36,6 +38,8 @@ impl Authority {
     }
 
     /// Opens an existing authority.
+    /// Blocking: reads or writes the authority's SQLite file and key file; call it off the main
+    /// thread.
     #[uniffi::constructor]
     pub fn open(path: String) -> Result<Arc<Self>, VaxpassError> {
         Ok(Arc::new(Self(vaxpass::LocalAuthority::open(path)?)))
@@ -47,6 +51,8 @@ impl Authority {
     }
 
     /// Issues one credential to a device key (raw Ed25519 or SEC1 P-256 bytes).
+    /// Blocking: reads or writes the authority's SQLite file and key file; call it off the main
+    /// thread.
     pub fn issue(
         &self,
         person: Person,
@@ -72,6 +78,8 @@ impl Authority {
 
     /// Checks an enrolment request against the nonce handed out and issues one credential for the
     /// person's events, bound to the requesting device. Returns the bundle for `Wallet.importPasses`.
+    /// Blocking: reads or writes the authority's SQLite file and key file; call it off the main
+    /// thread.
     // Flat on purpose: foreign callers name each argument.
     #[allow(clippy::too_many_arguments)]
     pub fn answer_enrolment(
@@ -96,11 +104,15 @@ impl Authority {
     }
 
     /// Retires the active issuer key and makes a new one; returns its kid.
+    /// Blocking: reads or writes the authority's SQLite file and key file; call it off the main
+    /// thread.
     pub fn rotate_issuer_key(&self, now: SystemTime) -> Result<Vec<u8>, VaxpassError> {
         Ok(self.0.rotate_issuer_key(time(now)?)?.to_vec())
     }
 
     /// Marks an issuer key as leaked from `revoked_after` on.
+    /// Blocking: reads or writes the authority's SQLite file and key file; call it off the main
+    /// thread.
     pub fn mark_compromised(
         &self,
         kid: Vec<u8>,
@@ -114,11 +126,15 @@ impl Authority {
     }
 
     /// Revokes a credential by id (12 hex digits).
+    /// Blocking: reads or writes the authority's SQLite file and key file; call it off the main
+    /// thread.
     pub fn revoke(&self, id: String, now: SystemTime) -> Result<(), VaxpassError> {
         Ok(self.0.revoke(&credential_id(&id)?, time(now)?)?)
     }
 
     /// A newly signed trust list, issued at `now` and valid for `valid_for` (its next update).
+    /// Blocking: reads or writes the authority's SQLite file and key file; call it off the main
+    /// thread.
     pub fn trust_list(
         &self,
         now: SystemTime,
@@ -128,6 +144,8 @@ impl Authority {
     }
 
     /// A newly signed revocation list, issued at `now` and valid for `valid_for` (its next update).
+    /// Blocking: reads or writes the authority's SQLite file and key file; call it off the main
+    /// thread.
     pub fn revocation_list(
         &self,
         now: SystemTime,

@@ -51,6 +51,8 @@ pub struct Verifier(vaxpass::Verifier);
 #[uniffi::export]
 impl Verifier {
     /// Opens or creates the shop's store, pinned to the authority's root key.
+    /// Blocking: opens (or creates) the SQLite file and checks the lists stored in it; call it off
+    /// the main thread.
     #[uniffi::constructor]
     pub fn open(
         path: String,
@@ -64,6 +66,8 @@ impl Verifier {
         )?)))
     }
 
+    /// Checks and stores a signed trust list; an older one is `Rollback`.
+    /// Blocking: reads or writes the verifier's SQLite file; call it off the main thread.
     pub fn apply_trust_list(
         &self,
         bytes: Vec<u8>,
@@ -72,6 +76,8 @@ impl Verifier {
         Ok(self.0.apply_trust_list(&bytes, time(now)?)?.into())
     }
 
+    /// Checks and stores a signed revocation list; an older one is `Rollback`.
+    /// Blocking: reads or writes the verifier's SQLite file; call it off the main thread.
     pub fn apply_revocation_list(
         &self,
         bytes: Vec<u8>,
@@ -80,11 +86,14 @@ impl Verifier {
         Ok(self.0.apply_revocation_list(&bytes, time(now)?)?.into())
     }
 
+    /// How current the lists held are at `now`. In memory: no storage.
     pub fn freshness(&self, now: SystemTime) -> Result<Freshness, VaxpassError> {
         Ok(self.0.freshness(time(now)?).into())
     }
 
     /// Judges a scanned QR text. A pass that is not valid is a verdict, not an exception.
+    /// Blocking: one indexed read of the SQLite file (the revocation list), and it waits for a
+    /// list update in progress; call it off the main thread.
     pub fn verify(&self, text: String, now: SystemTime) -> Result<Verdict, VaxpassError> {
         Ok(self.0.verify(&text, time(now)?)?.into())
     }

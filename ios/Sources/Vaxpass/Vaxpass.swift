@@ -406,38 +406,6 @@ private let UNIFFI_CALLBACK_UNEXPECTED_ERROR: Int32 = 2
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterUInt8: FfiConverterPrimitive {
-    typealias FfiType = UInt8
-    typealias SwiftType = UInt8
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt8 {
-        return try lift(readInt(&buf))
-    }
-
-    public static func write(_ value: UInt8, into buf: inout [UInt8]) {
-        writeInt(&buf, lower(value))
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterUInt32: FfiConverterPrimitive {
-    typealias FfiType = UInt32
-    typealias SwiftType = UInt32
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt32 {
-        return try lift(readInt(&buf))
-    }
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        writeInt(&buf, lower(value))
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
 fileprivate struct FfiConverterInt32: FfiConverterPrimitive {
     typealias FfiType = Int32
     typealias SwiftType = Int32
@@ -454,16 +422,32 @@ fileprivate struct FfiConverterInt32: FfiConverterPrimitive {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterUInt64: FfiConverterPrimitive {
-    typealias FfiType = UInt64
-    typealias SwiftType = UInt64
+fileprivate struct FfiConverterInt64: FfiConverterPrimitive {
+    typealias FfiType = Int64
+    typealias SwiftType = Int64
 
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt64 {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Int64 {
         return try lift(readInt(&buf))
     }
 
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+    public static func write(_ value: Int64, into buf: inout [UInt8]) {
         writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterDouble: FfiConverterPrimitive {
+    typealias FfiType = Double
+    typealias SwiftType = Double
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Double {
+        return try lift(readDouble(&buf))
+    }
+
+    public static func write(_ value: Double, into buf: inout [UInt8]) {
+        writeDouble(&buf, lower(value))
     }
 }
 
@@ -588,34 +572,6 @@ fileprivate struct FfiConverterTimestamp: FfiConverterRustBuffer {
     }
 }
 
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterDuration: FfiConverterRustBuffer {
-    typealias SwiftType = TimeInterval
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TimeInterval {
-        let seconds: UInt64 = try readInt(&buf)
-        let nanoseconds: UInt32 = try readInt(&buf)
-        return Double(seconds) + (Double(nanoseconds) / 1.0e9)
-    }
-
-    public static func write(_ value: TimeInterval, into buf: inout [UInt8]) {
-        if value.rounded(.down) > Double(Int64.max) {
-            fatalError("Duration overflow, exceeds max bounds supported by Uniffi")
-        }
-
-        if value < 0 {
-            fatalError("Invalid duration, must be non-negative")
-        }
-
-        let seconds = UInt64(value)
-        let nanoseconds = UInt32((value - Double(seconds)) * 1.0e9)
-        writeInt(&buf, seconds)
-        writeInt(&buf, nanoseconds)
-    }
-}
-
 
 
 
@@ -624,26 +580,36 @@ public protocol AuthorityProtocol: AnyObject, Sendable {
     /**
      * Checks an enrolment request against the nonce handed out and issues one credential for the
      * person's events, bound to the requesting device. Returns the bundle for `Wallet.importPasses`.
+     * Blocking: reads or writes the authority's SQLite file and key file; call it off the main
+     * thread.
      */
     func answerEnrolment(request: Data, nonce: Data, person: Person, events: [Event], notBefore: Date, expires: Date, now: Date) throws  -> Data
     
     /**
      * Issues one credential to a device key (raw Ed25519 or SEC1 P-256 bytes).
+     * Blocking: reads or writes the authority's SQLite file and key file; call it off the main
+     * thread.
      */
     func issue(person: Person, events: [Event], deviceKey: Data, notBefore: Date, expires: Date, now: Date) throws  -> IssuedCredential
     
     /**
      * Marks an issuer key as leaked from `revoked_after` on.
+     * Blocking: reads or writes the authority's SQLite file and key file; call it off the main
+     * thread.
      */
     func markCompromised(kid: Data, revokedAfter: Date) throws 
     
     /**
-     * A newly signed revocation list, valid for `valid_for_seconds`.
+     * A newly signed revocation list, issued at `now` and valid for `valid_for` (its next update).
+     * Blocking: reads or writes the authority's SQLite file and key file; call it off the main
+     * thread.
      */
-    func revocationList(now: Date, validForSeconds: UInt64) throws  -> Data
+    func revocationList(now: Date, validFor: TimeSpan) throws  -> Data
     
     /**
      * Revokes a credential by id (12 hex digits).
+     * Blocking: reads or writes the authority's SQLite file and key file; call it off the main
+     * thread.
      */
     func revoke(id: String, now: Date) throws 
     
@@ -654,13 +620,17 @@ public protocol AuthorityProtocol: AnyObject, Sendable {
     
     /**
      * Retires the active issuer key and makes a new one; returns its kid.
+     * Blocking: reads or writes the authority's SQLite file and key file; call it off the main
+     * thread.
      */
     func rotateIssuerKey(now: Date) throws  -> Data
     
     /**
-     * A newly signed trust list, valid for `valid_for_seconds`.
+     * A newly signed trust list, issued at `now` and valid for `valid_for` (its next update).
+     * Blocking: reads or writes the authority's SQLite file and key file; call it off the main
+     * thread.
      */
-    func trustList(now: Date, validForSeconds: UInt64) throws  -> Data
+    func trustList(now: Date, validFor: TimeSpan) throws  -> Data
     
 }
 open class Authority: AuthorityProtocol, @unchecked Sendable {
@@ -716,6 +686,8 @@ open class Authority: AuthorityProtocol, @unchecked Sendable {
     /**
      * Creates a new authority (fresh root and issuer keys) in a new database; its private keys
      * go to the key file beside it (`PATH.keys`).
+     * Blocking: reads or writes the authority's SQLite file and key file; call it off the main
+     * thread.
      */
 public static func create(path: String, issuer: String, now: Date)throws  -> Authority  {
     return try  FfiConverterTypeAuthority_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
@@ -729,6 +701,8 @@ public static func create(path: String, issuer: String, now: Date)throws  -> Aut
     
     /**
      * Opens an existing authority.
+     * Blocking: reads or writes the authority's SQLite file and key file; call it off the main
+     * thread.
      */
 public static func `open`(path: String)throws  -> Authority  {
     return try  FfiConverterTypeAuthority_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
@@ -743,6 +717,8 @@ public static func `open`(path: String)throws  -> Authority  {
     /**
      * Checks an enrolment request against the nonce handed out and issues one credential for the
      * person's events, bound to the requesting device. Returns the bundle for `Wallet.importPasses`.
+     * Blocking: reads or writes the authority's SQLite file and key file; call it off the main
+     * thread.
      */
 open func answerEnrolment(request: Data, nonce: Data, person: Person, events: [Event], notBefore: Date, expires: Date, now: Date)throws  -> Data  {
     return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
@@ -760,6 +736,8 @@ open func answerEnrolment(request: Data, nonce: Data, person: Person, events: [E
     
     /**
      * Issues one credential to a device key (raw Ed25519 or SEC1 P-256 bytes).
+     * Blocking: reads or writes the authority's SQLite file and key file; call it off the main
+     * thread.
      */
 open func issue(person: Person, events: [Event], deviceKey: Data, notBefore: Date, expires: Date, now: Date)throws  -> IssuedCredential  {
     return try  FfiConverterTypeIssuedCredential_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
@@ -776,6 +754,8 @@ open func issue(person: Person, events: [Event], deviceKey: Data, notBefore: Dat
     
     /**
      * Marks an issuer key as leaked from `revoked_after` on.
+     * Blocking: reads or writes the authority's SQLite file and key file; call it off the main
+     * thread.
      */
 open func markCompromised(kid: Data, revokedAfter: Date)throws   {try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
     uniffi_vaxpass_ffi_fn_method_authority_mark_compromised(self.uniffiClonePointer(),
@@ -786,19 +766,23 @@ open func markCompromised(kid: Data, revokedAfter: Date)throws   {try rustCallWi
 }
     
     /**
-     * A newly signed revocation list, valid for `valid_for_seconds`.
+     * A newly signed revocation list, issued at `now` and valid for `valid_for` (its next update).
+     * Blocking: reads or writes the authority's SQLite file and key file; call it off the main
+     * thread.
      */
-open func revocationList(now: Date, validForSeconds: UInt64)throws  -> Data  {
+open func revocationList(now: Date, validFor: TimeSpan)throws  -> Data  {
     return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
     uniffi_vaxpass_ffi_fn_method_authority_revocation_list(self.uniffiClonePointer(),
         FfiConverterTimestamp.lower(now),
-        FfiConverterUInt64.lower(validForSeconds),$0
+        FfiConverterTypeTimeSpan_lower(validFor),$0
     )
 })
 }
     
     /**
      * Revokes a credential by id (12 hex digits).
+     * Blocking: reads or writes the authority's SQLite file and key file; call it off the main
+     * thread.
      */
 open func revoke(id: String, now: Date)throws   {try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
     uniffi_vaxpass_ffi_fn_method_authority_revoke(self.uniffiClonePointer(),
@@ -820,6 +804,8 @@ open func rootPublicKey() -> Data  {
     
     /**
      * Retires the active issuer key and makes a new one; returns its kid.
+     * Blocking: reads or writes the authority's SQLite file and key file; call it off the main
+     * thread.
      */
 open func rotateIssuerKey(now: Date)throws  -> Data  {
     return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
@@ -830,13 +816,15 @@ open func rotateIssuerKey(now: Date)throws  -> Data  {
 }
     
     /**
-     * A newly signed trust list, valid for `valid_for_seconds`.
+     * A newly signed trust list, issued at `now` and valid for `valid_for` (its next update).
+     * Blocking: reads or writes the authority's SQLite file and key file; call it off the main
+     * thread.
      */
-open func trustList(now: Date, validForSeconds: UInt64)throws  -> Data  {
+open func trustList(now: Date, validFor: TimeSpan)throws  -> Data  {
     return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
     uniffi_vaxpass_ffi_fn_method_authority_trust_list(self.uniffiClonePointer(),
         FfiConverterTimestamp.lower(now),
-        FfiConverterUInt64.lower(validForSeconds),$0
+        FfiConverterTypeTimeSpan_lower(validFor),$0
     )
 })
 }
@@ -1495,9 +1483,10 @@ public func FfiConverterTypeKeyProtector_lower(_ value: KeyProtector) -> UnsafeM
 public protocol MonotonicClock: AnyObject, Sendable {
     
     /**
-     * Time since the device booted.
+     * Time since the device booted. Called on the thread of the wallet call that needs it; it
+     * should return at once.
      */
-    func elapsedSinceBoot() throws  -> TimeInterval
+    func elapsedSinceBoot() throws  -> TimeSpan
     
 }
 /**
@@ -1560,10 +1549,11 @@ open class MonotonicClockImpl: MonotonicClock, @unchecked Sendable {
 
     
     /**
-     * Time since the device booted.
+     * Time since the device booted. Called on the thread of the wallet call that needs it; it
+     * should return at once.
      */
-open func elapsedSinceBoot()throws  -> TimeInterval  {
-    return try  FfiConverterDuration.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
+open func elapsedSinceBoot()throws  -> TimeSpan  {
+    return try  FfiConverterTypeTimeSpan_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
     uniffi_vaxpass_ffi_fn_method_monotonicclock_elapsed_since_boot(self.uniffiClonePointer(),$0
     )
 })
@@ -1584,11 +1574,11 @@ fileprivate struct UniffiCallbackInterfaceMonotonicClock {
     static let vtable: [UniffiVTableCallbackInterfaceMonotonicClock] = [UniffiVTableCallbackInterfaceMonotonicClock(
         elapsedSinceBoot: { (
             uniffiHandle: UInt64,
-            uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
+            uniffiOutReturn: UnsafeMutablePointer<Double>,
             uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
         ) in
             let makeCall = {
-                () throws -> TimeInterval in
+                () throws -> TimeSpan in
                 guard let uniffiObj = try? FfiConverterTypeMonotonicClock.handleMap.get(handle: uniffiHandle) else {
                     throw UniffiInternalError.unexpectedStaleHandle
                 }
@@ -1597,7 +1587,7 @@ fileprivate struct UniffiCallbackInterfaceMonotonicClock {
             }
 
             
-            let writeReturn = { uniffiOutReturn.pointee = FfiConverterDuration.lower($0) }
+            let writeReturn = { uniffiOutReturn.pointee = FfiConverterTypeTimeSpan_lower($0) }
             uniffiTraitInterfaceCallWithError(
                 callStatus: uniffiCallStatus,
                 makeCall: makeCall,
@@ -1682,31 +1672,38 @@ public func FfiConverterTypeMonotonicClock_lower(_ value: MonotonicClock) -> Uns
  */
 public protocol QrProtocol: AnyObject, Sendable {
     
+    /**
+     * The code as 8-bit greyscale pixels, `module_size` pixels per module (1 to 64), quiet zone
+     * included: one call draws it (a `CGImage` in the device grey colour space, a
+     * `BufferedImage` of `TYPE_BYTE_GRAY`, PIL's mode `L`). At 1, one byte per module: scale it
+     * up without smoothing (nearest neighbour) to keep the edges sharp.
+     */
+    func bitmap(moduleSize: Int32) throws  -> QrBitmap
+    
     func ecLevel()  -> EcLevel
     
     /**
-     * Row-major modules, `true` for dark: draw them with the platform's own canvas.
+     * A greyscale PNG, `module_size` pixels per module (1 to 64), quiet zone included
+     * (Android: `BitmapFactory.decodeByteArray`).
      */
-    func modules()  -> [Bool]
+    func png(moduleSize: Int32) throws  -> Data
     
     /**
-     * A greyscale PNG, `module_size` pixels per module (1 to 64), quiet zone included.
+     * An SVG document, `module_size` pixels per module (1 to 64), quiet zone included.
      */
-    func png(moduleSize: UInt32) throws  -> Data
-    
-    func svg(moduleSize: UInt32)  -> String
+    func svg(moduleSize: Int32) throws  -> String
     
     func terminal()  -> String
     
     /**
      * QR version, 1 to 40.
      */
-    func version()  -> UInt8
+    func version()  -> Int32
     
     /**
-     * Modules per side, without the 4-module quiet zone.
+     * Modules per side, without the 4-module quiet zone (at most 177).
      */
-    func width()  -> UInt32
+    func width()  -> Int32
     
 }
 /**
@@ -1776,6 +1773,20 @@ public static func encode(text: String, ecLevel: EcLevel)throws  -> Qr  {
     
 
     
+    /**
+     * The code as 8-bit greyscale pixels, `module_size` pixels per module (1 to 64), quiet zone
+     * included: one call draws it (a `CGImage` in the device grey colour space, a
+     * `BufferedImage` of `TYPE_BYTE_GRAY`, PIL's mode `L`). At 1, one byte per module: scale it
+     * up without smoothing (nearest neighbour) to keep the edges sharp.
+     */
+open func bitmap(moduleSize: Int32)throws  -> QrBitmap  {
+    return try  FfiConverterTypeQrBitmap_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
+    uniffi_vaxpass_ffi_fn_method_qr_bitmap(self.uniffiClonePointer(),
+        FfiConverterInt32.lower(moduleSize),$0
+    )
+})
+}
+    
 open func ecLevel() -> EcLevel  {
     return try!  FfiConverterTypeEcLevel_lift(try! rustCall() {
     uniffi_vaxpass_ffi_fn_method_qr_ec_level(self.uniffiClonePointer(),$0
@@ -1784,30 +1795,24 @@ open func ecLevel() -> EcLevel  {
 }
     
     /**
-     * Row-major modules, `true` for dark: draw them with the platform's own canvas.
+     * A greyscale PNG, `module_size` pixels per module (1 to 64), quiet zone included
+     * (Android: `BitmapFactory.decodeByteArray`).
      */
-open func modules() -> [Bool]  {
-    return try!  FfiConverterSequenceBool.lift(try! rustCall() {
-    uniffi_vaxpass_ffi_fn_method_qr_modules(self.uniffiClonePointer(),$0
+open func png(moduleSize: Int32)throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
+    uniffi_vaxpass_ffi_fn_method_qr_png(self.uniffiClonePointer(),
+        FfiConverterInt32.lower(moduleSize),$0
     )
 })
 }
     
     /**
-     * A greyscale PNG, `module_size` pixels per module (1 to 64), quiet zone included.
+     * An SVG document, `module_size` pixels per module (1 to 64), quiet zone included.
      */
-open func png(moduleSize: UInt32)throws  -> Data  {
-    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
-    uniffi_vaxpass_ffi_fn_method_qr_png(self.uniffiClonePointer(),
-        FfiConverterUInt32.lower(moduleSize),$0
-    )
-})
-}
-    
-open func svg(moduleSize: UInt32) -> String  {
-    return try!  FfiConverterString.lift(try! rustCall() {
+open func svg(moduleSize: Int32)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
     uniffi_vaxpass_ffi_fn_method_qr_svg(self.uniffiClonePointer(),
-        FfiConverterUInt32.lower(moduleSize),$0
+        FfiConverterInt32.lower(moduleSize),$0
     )
 })
 }
@@ -1822,18 +1827,18 @@ open func terminal() -> String  {
     /**
      * QR version, 1 to 40.
      */
-open func version() -> UInt8  {
-    return try!  FfiConverterUInt8.lift(try! rustCall() {
+open func version() -> Int32  {
+    return try!  FfiConverterInt32.lift(try! rustCall() {
     uniffi_vaxpass_ffi_fn_method_qr_version(self.uniffiClonePointer(),$0
     )
 })
 }
     
     /**
-     * Modules per side, without the 4-module quiet zone.
+     * Modules per side, without the 4-module quiet zone (at most 177).
      */
-open func width() -> UInt32  {
-    return try!  FfiConverterUInt32.lift(try! rustCall() {
+open func width() -> Int32  {
+    return try!  FfiConverterInt32.lift(try! rustCall() {
     uniffi_vaxpass_ffi_fn_method_qr_width(self.uniffiClonePointer(),$0
     )
 })
@@ -2080,7 +2085,10 @@ public protocol TrustListProtocol: AnyObject, Sendable {
      */
     func issuedAt()  -> Date
     
-    func sequence()  -> UInt64
+    /**
+     * The list's sequence number: each list the authority signs has a higher one.
+     */
+    func sequence()  -> Int64
     
 }
 /**
@@ -2137,7 +2145,8 @@ open class TrustList: TrustListProtocol, @unchecked Sendable {
 
     
     /**
-     * Verifies signed trust-list bytes against the authority's root public key.
+     * Verifies signed trust-list bytes against the authority's root public key. A sequence
+     * number above 2^63 - 1 is refused as malformed, as the verifier refuses it.
      */
 public static func verify(bytes: Data, rootPublicKey: Data)throws  -> TrustList  {
     return try  FfiConverterTypeTrustList_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
@@ -2160,8 +2169,11 @@ open func issuedAt() -> Date  {
 })
 }
     
-open func sequence() -> UInt64  {
-    return try!  FfiConverterUInt64.lift(try! rustCall() {
+    /**
+     * The list's sequence number: each list the authority signs has a higher one.
+     */
+open func sequence() -> Int64  {
+    return try!  FfiConverterInt64.lift(try! rustCall() {
     uniffi_vaxpass_ffi_fn_method_trustlist_sequence(self.uniffiClonePointer(),$0
     )
 })
@@ -2227,14 +2239,27 @@ public func FfiConverterTypeTrustList_lower(_ value: TrustList) -> UnsafeMutable
 
 public protocol VerifierProtocol: AnyObject, Sendable {
     
+    /**
+     * Checks and stores a signed revocation list; an older one is `Rollback`.
+     * Blocking: reads or writes the verifier's SQLite file; call it off the main thread.
+     */
     func applyRevocationList(bytes: Data, now: Date) throws  -> Applied
     
+    /**
+     * Checks and stores a signed trust list; an older one is `Rollback`.
+     * Blocking: reads or writes the verifier's SQLite file; call it off the main thread.
+     */
     func applyTrustList(bytes: Data, now: Date) throws  -> Applied
     
+    /**
+     * How current the lists held are at `now`. In memory: no storage.
+     */
     func freshness(now: Date) throws  -> Freshness
     
     /**
      * Judges a scanned QR text. A pass that is not valid is a verdict, not an exception.
+     * Blocking: one indexed read of the SQLite file (the revocation list), and it waits for a
+     * list update in progress; call it off the main thread.
      */
     func verify(text: String, now: Date) throws  -> Verdict
     
@@ -2291,6 +2316,8 @@ open class Verifier: VerifierProtocol, @unchecked Sendable {
     
     /**
      * Opens or creates the shop's store, pinned to the authority's root key.
+     * Blocking: opens (or creates) the SQLite file and checks the lists stored in it; call it off
+     * the main thread.
      */
 public static func `open`(path: String, rootPublicKey: Data, config: VerifierConfig)throws  -> Verifier  {
     return try  FfiConverterTypeVerifier_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
@@ -2304,6 +2331,10 @@ public static func `open`(path: String, rootPublicKey: Data, config: VerifierCon
     
 
     
+    /**
+     * Checks and stores a signed revocation list; an older one is `Rollback`.
+     * Blocking: reads or writes the verifier's SQLite file; call it off the main thread.
+     */
 open func applyRevocationList(bytes: Data, now: Date)throws  -> Applied  {
     return try  FfiConverterTypeApplied_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
     uniffi_vaxpass_ffi_fn_method_verifier_apply_revocation_list(self.uniffiClonePointer(),
@@ -2313,6 +2344,10 @@ open func applyRevocationList(bytes: Data, now: Date)throws  -> Applied  {
 })
 }
     
+    /**
+     * Checks and stores a signed trust list; an older one is `Rollback`.
+     * Blocking: reads or writes the verifier's SQLite file; call it off the main thread.
+     */
 open func applyTrustList(bytes: Data, now: Date)throws  -> Applied  {
     return try  FfiConverterTypeApplied_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
     uniffi_vaxpass_ffi_fn_method_verifier_apply_trust_list(self.uniffiClonePointer(),
@@ -2322,6 +2357,9 @@ open func applyTrustList(bytes: Data, now: Date)throws  -> Applied  {
 })
 }
     
+    /**
+     * How current the lists held are at `now`. In memory: no storage.
+     */
 open func freshness(now: Date)throws  -> Freshness  {
     return try  FfiConverterTypeFreshness_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
     uniffi_vaxpass_ffi_fn_method_verifier_freshness(self.uniffiClonePointer(),
@@ -2332,6 +2370,8 @@ open func freshness(now: Date)throws  -> Freshness  {
     
     /**
      * Judges a scanned QR text. A pass that is not valid is a verdict, not an exception.
+     * Blocking: one indexed read of the SQLite file (the revocation list), and it waits for a
+     * list update in progress; call it off the main thread.
      */
 open func verify(text: String, now: Date)throws  -> Verdict  {
     return try  FfiConverterTypeVerdict_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
@@ -2410,6 +2450,8 @@ public protocol WalletProtocol: AnyObject, Sendable {
     
     /**
      * The enrolment request for the issuer's nonce, signed by the device key.
+     * Blocking: calls the device signer (which may wait for the user); call it off the main
+     * thread.
      */
     func enrolmentRequest(nonce: Data, identityProof: Data) throws  -> Data
     
@@ -2417,6 +2459,7 @@ public protocol WalletProtocol: AnyObject, Sendable {
      * Stores the credentials of an enrolment answer, all or none; with a trust list, each is
      * checked as a verifier would.
      * Named `import_passes`, not `import`: `import` is a keyword in Python and Swift.
+     * Blocking: reads or writes the wallet's SQLite file; call it off the main thread.
      */
     func importPasses(issued: Data, trustList: TrustList?, now: Date) throws  -> [PassSummary]
     
@@ -2424,6 +2467,7 @@ public protocol WalletProtocol: AnyObject, Sendable {
      * Records that the real time is at least `time`, as the authority vouched for it: the
      * `Date` of an answer from the issuer over its authenticated connection, or a verified
      * list's `issued_at`. Importing with a trust list does this on its own.
+     * Blocking: reads or writes the wallet's SQLite file; call it off the main thread.
      */
     func observeTrustedTime(time: Date) throws 
     
@@ -2436,9 +2480,14 @@ public protocol WalletProtocol: AnyObject, Sendable {
     
     /**
      * The bare credential for printing; the shop will check an ID document.
+     * Blocking: reads or writes the wallet's SQLite file; call it off the main thread.
      */
     func paper(passId: String) throws  -> Shown
     
+    /**
+     * The passes stored, oldest first.
+     * Blocking: reads or writes the wallet's SQLite file; call it off the main thread.
+     */
     func passes() throws  -> [PassSummary]
     
     /**
@@ -2446,11 +2495,14 @@ public protocol WalletProtocol: AnyObject, Sendable {
      * `refresh_at`. Throws `ClockNotTrusted` when `now` is more than a few minutes ahead of the
      * last trusted time carried forward by the monotonic clock (after a reboot: of the last
      * trusted time the wallet stored), or when the wallet has seen no trusted time yet.
+     * Blocking: writes the wallet's SQLite file and calls the clock and the device signer (which
+     * may wait for the user); call it off the main thread.
      */
     func presentation(passId: String, now: Date) throws  -> Shown
     
     /**
      * Removes a pass; `false` if there was none.
+     * Blocking: reads or writes the wallet's SQLite file; call it off the main thread.
      */
     func remove(passId: String) throws  -> Bool
     
@@ -2510,6 +2562,8 @@ open class Wallet: WalletProtocol, @unchecked Sendable {
      * protector; without one the key is stored unwrapped (fine for tests, not for phones).
      * The clock is the platform's monotonic clock: presentations are signed only at times the
      * wallet can trust (see `presentation`).
+     * Blocking: opens (or creates) the SQLite file and calls the key protector; call it off the
+     * main thread.
      */
 public static func `open`(path: String, keyProtector: KeyProtector?, clock: MonotonicClock)throws  -> Wallet  {
     return try  FfiConverterTypeWallet_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
@@ -2523,6 +2577,8 @@ public static func `open`(path: String, keyProtector: KeyProtector?, clock: Mono
     
     /**
      * Opens or creates a wallet whose device key is a platform key the app signs with.
+     * Blocking: opens (or creates) the SQLite file and asks the signer for its public key; call
+     * it off the main thread.
      */
 public static func openWithSigner(path: String, signer: DeviceSigner, clock: MonotonicClock)throws  -> Wallet  {
     return try  FfiConverterTypeWallet_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
@@ -2549,6 +2605,8 @@ open func devicePublicKey() -> Data  {
     
     /**
      * The enrolment request for the issuer's nonce, signed by the device key.
+     * Blocking: calls the device signer (which may wait for the user); call it off the main
+     * thread.
      */
 open func enrolmentRequest(nonce: Data, identityProof: Data)throws  -> Data  {
     return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
@@ -2563,6 +2621,7 @@ open func enrolmentRequest(nonce: Data, identityProof: Data)throws  -> Data  {
      * Stores the credentials of an enrolment answer, all or none; with a trust list, each is
      * checked as a verifier would.
      * Named `import_passes`, not `import`: `import` is a keyword in Python and Swift.
+     * Blocking: reads or writes the wallet's SQLite file; call it off the main thread.
      */
 open func importPasses(issued: Data, trustList: TrustList?, now: Date)throws  -> [PassSummary]  {
     return try  FfiConverterSequenceTypePassSummary.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
@@ -2578,6 +2637,7 @@ open func importPasses(issued: Data, trustList: TrustList?, now: Date)throws  ->
      * Records that the real time is at least `time`, as the authority vouched for it: the
      * `Date` of an answer from the issuer over its authenticated connection, or a verified
      * list's `issued_at`. Importing with a trust list does this on its own.
+     * Blocking: reads or writes the wallet's SQLite file; call it off the main thread.
      */
 open func observeTrustedTime(time: Date)throws   {try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
     uniffi_vaxpass_ffi_fn_method_wallet_observe_trusted_time(self.uniffiClonePointer(),
@@ -2601,6 +2661,7 @@ open func oidcNonce(nonce: Data) -> String  {
     
     /**
      * The bare credential for printing; the shop will check an ID document.
+     * Blocking: reads or writes the wallet's SQLite file; call it off the main thread.
      */
 open func paper(passId: String)throws  -> Shown  {
     return try  FfiConverterTypeShown_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
@@ -2610,6 +2671,10 @@ open func paper(passId: String)throws  -> Shown  {
 })
 }
     
+    /**
+     * The passes stored, oldest first.
+     * Blocking: reads or writes the wallet's SQLite file; call it off the main thread.
+     */
 open func passes()throws  -> [PassSummary]  {
     return try  FfiConverterSequenceTypePassSummary.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
     uniffi_vaxpass_ffi_fn_method_wallet_passes(self.uniffiClonePointer(),$0
@@ -2622,6 +2687,8 @@ open func passes()throws  -> [PassSummary]  {
      * `refresh_at`. Throws `ClockNotTrusted` when `now` is more than a few minutes ahead of the
      * last trusted time carried forward by the monotonic clock (after a reboot: of the last
      * trusted time the wallet stored), or when the wallet has seen no trusted time yet.
+     * Blocking: writes the wallet's SQLite file and calls the clock and the device signer (which
+     * may wait for the user); call it off the main thread.
      */
 open func presentation(passId: String, now: Date)throws  -> Shown  {
     return try  FfiConverterTypeShown_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
@@ -2634,6 +2701,7 @@ open func presentation(passId: String, now: Date)throws  -> Shown  {
     
     /**
      * Removes a pass; `false` if there was none.
+     * Blocking: reads or writes the wallet's SQLite file; call it off the main thread.
      */
 open func remove(passId: String)throws  -> Bool  {
     return try  FfiConverterBool.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
@@ -2857,13 +2925,13 @@ public func FfiConverterTypeIssuedCredential_lower(_ value: IssuedCredential) ->
  * One list the verifier holds.
  */
 public struct ListInfo {
-    public var sequence: UInt64
+    public var sequence: Int64
     public var issuedAt: Date
     public var nextUpdate: Date
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(sequence: UInt64, issuedAt: Date, nextUpdate: Date) {
+    public init(sequence: Int64, issuedAt: Date, nextUpdate: Date) {
         self.sequence = sequence
         self.issuedAt = issuedAt
         self.nextUpdate = nextUpdate
@@ -2905,14 +2973,14 @@ public struct FfiConverterTypeListInfo: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ListInfo {
         return
             try ListInfo(
-                sequence: FfiConverterUInt64.read(from: &buf), 
+                sequence: FfiConverterInt64.read(from: &buf), 
                 issuedAt: FfiConverterTimestamp.read(from: &buf), 
                 nextUpdate: FfiConverterTimestamp.read(from: &buf)
         )
     }
 
     public static func write(_ value: ListInfo, into buf: inout [UInt8]) {
-        FfiConverterUInt64.write(value.sequence, into: &buf)
+        FfiConverterInt64.write(value.sequence, into: &buf)
         FfiConverterTimestamp.write(value.issuedAt, into: &buf)
         FfiConverterTimestamp.write(value.nextUpdate, into: &buf)
     }
@@ -3081,22 +3149,32 @@ public func FfiConverterTypePerson_lower(_ value: Person) -> RustBuffer {
 
 
 /**
- * Which events a verifier accepts; durations in whole units as named.
+ * Which events a verifier accepts. Day counts are calendar days in the policy's time zone
+ * (zero or more); test validity is a time span.
  */
 public struct Policy {
     /**
      * Days after the completing dose before a vaccination pass is valid; `None`: vaccinations are not accepted.
      */
-    public var daysAfterPrimary: UInt32?
+    public var daysAfterPrimary: Int32?
     /**
      * Days a primary series stays valid without a booster; `None` for no limit.
      */
-    public var primaryValidDays: UInt32?
-    public var pcrValidHours: UInt32?
-    public var rapidAntigenValidHours: UInt32?
-    public var recoveryValidDays: UInt32?
+    public var primaryValidDays: Int32?
     /**
-     * The time zone of the day counts, minutes east of UTC (540 for Korea).
+     * How long after sampling a negative PCR test is accepted; `None`: not accepted.
+     */
+    public var pcrValidFor: TimeSpan?
+    /**
+     * How long after sampling a negative rapid antigen test is accepted; `None`: not accepted.
+     */
+    public var rapidAntigenValidFor: TimeSpan?
+    /**
+     * Days after the first positive test a recovery pass stays valid; `None`: not accepted.
+     */
+    public var recoveryValidDays: Int32?
+    /**
+     * The time zone of the day counts, minutes east of UTC (540 for Korea), within ±24 hours.
      */
     public var utcOffsetMinutes: Int32
 
@@ -3105,17 +3183,26 @@ public struct Policy {
     public init(
         /**
          * Days after the completing dose before a vaccination pass is valid; `None`: vaccinations are not accepted.
-         */daysAfterPrimary: UInt32?, 
+         */daysAfterPrimary: Int32?, 
         /**
          * Days a primary series stays valid without a booster; `None` for no limit.
-         */primaryValidDays: UInt32?, pcrValidHours: UInt32?, rapidAntigenValidHours: UInt32?, recoveryValidDays: UInt32?, 
+         */primaryValidDays: Int32?, 
         /**
-         * The time zone of the day counts, minutes east of UTC (540 for Korea).
+         * How long after sampling a negative PCR test is accepted; `None`: not accepted.
+         */pcrValidFor: TimeSpan?, 
+        /**
+         * How long after sampling a negative rapid antigen test is accepted; `None`: not accepted.
+         */rapidAntigenValidFor: TimeSpan?, 
+        /**
+         * Days after the first positive test a recovery pass stays valid; `None`: not accepted.
+         */recoveryValidDays: Int32?, 
+        /**
+         * The time zone of the day counts, minutes east of UTC (540 for Korea), within ±24 hours.
          */utcOffsetMinutes: Int32) {
         self.daysAfterPrimary = daysAfterPrimary
         self.primaryValidDays = primaryValidDays
-        self.pcrValidHours = pcrValidHours
-        self.rapidAntigenValidHours = rapidAntigenValidHours
+        self.pcrValidFor = pcrValidFor
+        self.rapidAntigenValidFor = rapidAntigenValidFor
         self.recoveryValidDays = recoveryValidDays
         self.utcOffsetMinutes = utcOffsetMinutes
     }
@@ -3134,10 +3221,10 @@ extension Policy: Equatable, Hashable {
         if lhs.primaryValidDays != rhs.primaryValidDays {
             return false
         }
-        if lhs.pcrValidHours != rhs.pcrValidHours {
+        if lhs.pcrValidFor != rhs.pcrValidFor {
             return false
         }
-        if lhs.rapidAntigenValidHours != rhs.rapidAntigenValidHours {
+        if lhs.rapidAntigenValidFor != rhs.rapidAntigenValidFor {
             return false
         }
         if lhs.recoveryValidDays != rhs.recoveryValidDays {
@@ -3152,8 +3239,8 @@ extension Policy: Equatable, Hashable {
     public func hash(into hasher: inout Hasher) {
         hasher.combine(daysAfterPrimary)
         hasher.combine(primaryValidDays)
-        hasher.combine(pcrValidHours)
-        hasher.combine(rapidAntigenValidHours)
+        hasher.combine(pcrValidFor)
+        hasher.combine(rapidAntigenValidFor)
         hasher.combine(recoveryValidDays)
         hasher.combine(utcOffsetMinutes)
     }
@@ -3168,21 +3255,21 @@ public struct FfiConverterTypePolicy: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Policy {
         return
             try Policy(
-                daysAfterPrimary: FfiConverterOptionUInt32.read(from: &buf), 
-                primaryValidDays: FfiConverterOptionUInt32.read(from: &buf), 
-                pcrValidHours: FfiConverterOptionUInt32.read(from: &buf), 
-                rapidAntigenValidHours: FfiConverterOptionUInt32.read(from: &buf), 
-                recoveryValidDays: FfiConverterOptionUInt32.read(from: &buf), 
+                daysAfterPrimary: FfiConverterOptionInt32.read(from: &buf), 
+                primaryValidDays: FfiConverterOptionInt32.read(from: &buf), 
+                pcrValidFor: FfiConverterOptionTypeTimeSpan.read(from: &buf), 
+                rapidAntigenValidFor: FfiConverterOptionTypeTimeSpan.read(from: &buf), 
+                recoveryValidDays: FfiConverterOptionInt32.read(from: &buf), 
                 utcOffsetMinutes: FfiConverterInt32.read(from: &buf)
         )
     }
 
     public static func write(_ value: Policy, into buf: inout [UInt8]) {
-        FfiConverterOptionUInt32.write(value.daysAfterPrimary, into: &buf)
-        FfiConverterOptionUInt32.write(value.primaryValidDays, into: &buf)
-        FfiConverterOptionUInt32.write(value.pcrValidHours, into: &buf)
-        FfiConverterOptionUInt32.write(value.rapidAntigenValidHours, into: &buf)
-        FfiConverterOptionUInt32.write(value.recoveryValidDays, into: &buf)
+        FfiConverterOptionInt32.write(value.daysAfterPrimary, into: &buf)
+        FfiConverterOptionInt32.write(value.primaryValidDays, into: &buf)
+        FfiConverterOptionTypeTimeSpan.write(value.pcrValidFor, into: &buf)
+        FfiConverterOptionTypeTimeSpan.write(value.rapidAntigenValidFor, into: &buf)
+        FfiConverterOptionInt32.write(value.recoveryValidDays, into: &buf)
         FfiConverterInt32.write(value.utcOffsetMinutes, into: &buf)
     }
 }
@@ -3200,6 +3287,106 @@ public func FfiConverterTypePolicy_lift(_ buf: RustBuffer) throws -> Policy {
 #endif
 public func FfiConverterTypePolicy_lower(_ value: Policy) -> RustBuffer {
     return FfiConverterTypePolicy.lower(value)
+}
+
+
+/**
+ * A QR code as an image: `width` × `height` pixels (a square), row-major from the top left, one
+ * byte per pixel, 0 for dark and 255 for light (8-bit greyscale).
+ */
+public struct QrBitmap {
+    /**
+     * Pixels per row.
+     */
+    public var width: Int32
+    /**
+     * Rows, equal to `width`.
+     */
+    public var height: Int32
+    /**
+     * `width * height` bytes.
+     */
+    public var pixels: Data
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Pixels per row.
+         */width: Int32, 
+        /**
+         * Rows, equal to `width`.
+         */height: Int32, 
+        /**
+         * `width * height` bytes.
+         */pixels: Data) {
+        self.width = width
+        self.height = height
+        self.pixels = pixels
+    }
+}
+
+#if compiler(>=6)
+extension QrBitmap: Sendable {}
+#endif
+
+
+extension QrBitmap: Equatable, Hashable {
+    public static func ==(lhs: QrBitmap, rhs: QrBitmap) -> Bool {
+        if lhs.width != rhs.width {
+            return false
+        }
+        if lhs.height != rhs.height {
+            return false
+        }
+        if lhs.pixels != rhs.pixels {
+            return false
+        }
+        return true
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(width)
+        hasher.combine(height)
+        hasher.combine(pixels)
+    }
+}
+
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeQrBitmap: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> QrBitmap {
+        return
+            try QrBitmap(
+                width: FfiConverterInt32.read(from: &buf), 
+                height: FfiConverterInt32.read(from: &buf), 
+                pixels: FfiConverterData.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: QrBitmap, into buf: inout [UInt8]) {
+        FfiConverterInt32.write(value.width, into: &buf)
+        FfiConverterInt32.write(value.height, into: &buf)
+        FfiConverterData.write(value.pixels, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQrBitmap_lift(_ buf: RustBuffer) throws -> QrBitmap {
+    return try FfiConverterTypeQrBitmap.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQrBitmap_lower(_ value: QrBitmap) -> RustBuffer {
+    return FfiConverterTypeQrBitmap.lower(value)
 }
 
 
@@ -3281,20 +3468,50 @@ public func FfiConverterTypeVerdict_lower(_ value: Verdict) -> RustBuffer {
  */
 public struct VerifierConfig {
     public var policy: Policy
-    public var clockLeewaySeconds: UInt64
-    public var presentationWindowSeconds: UInt64
-    public var warnAfterSeconds: UInt64
-    public var failAfterSeconds: UInt64
+    /**
+     * How far apart the verifier's and the wallet's clocks may be.
+     */
+    public var clockLeeway: TimeSpan
+    /**
+     * How long a rotating presentation stays acceptable after it was signed (plus the leeway).
+     */
+    public var presentationWindow: TimeSpan
+    /**
+     * Lists older than this give a `ListsAging` warning.
+     */
+    public var warnAfter: TimeSpan
+    /**
+     * Lists older than this stop all verification (`TrustListTooStale`).
+     */
+    public var failAfter: TimeSpan
+    /**
+     * Whether paper passes (no device signature, an ID check needed) are accepted.
+     */
     public var acceptPaper: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(policy: Policy, clockLeewaySeconds: UInt64, presentationWindowSeconds: UInt64, warnAfterSeconds: UInt64, failAfterSeconds: UInt64, acceptPaper: Bool) {
+    public init(policy: Policy, 
+        /**
+         * How far apart the verifier's and the wallet's clocks may be.
+         */clockLeeway: TimeSpan, 
+        /**
+         * How long a rotating presentation stays acceptable after it was signed (plus the leeway).
+         */presentationWindow: TimeSpan, 
+        /**
+         * Lists older than this give a `ListsAging` warning.
+         */warnAfter: TimeSpan, 
+        /**
+         * Lists older than this stop all verification (`TrustListTooStale`).
+         */failAfter: TimeSpan, 
+        /**
+         * Whether paper passes (no device signature, an ID check needed) are accepted.
+         */acceptPaper: Bool) {
         self.policy = policy
-        self.clockLeewaySeconds = clockLeewaySeconds
-        self.presentationWindowSeconds = presentationWindowSeconds
-        self.warnAfterSeconds = warnAfterSeconds
-        self.failAfterSeconds = failAfterSeconds
+        self.clockLeeway = clockLeeway
+        self.presentationWindow = presentationWindow
+        self.warnAfter = warnAfter
+        self.failAfter = failAfter
         self.acceptPaper = acceptPaper
     }
 }
@@ -3309,16 +3526,16 @@ extension VerifierConfig: Equatable, Hashable {
         if lhs.policy != rhs.policy {
             return false
         }
-        if lhs.clockLeewaySeconds != rhs.clockLeewaySeconds {
+        if lhs.clockLeeway != rhs.clockLeeway {
             return false
         }
-        if lhs.presentationWindowSeconds != rhs.presentationWindowSeconds {
+        if lhs.presentationWindow != rhs.presentationWindow {
             return false
         }
-        if lhs.warnAfterSeconds != rhs.warnAfterSeconds {
+        if lhs.warnAfter != rhs.warnAfter {
             return false
         }
-        if lhs.failAfterSeconds != rhs.failAfterSeconds {
+        if lhs.failAfter != rhs.failAfter {
             return false
         }
         if lhs.acceptPaper != rhs.acceptPaper {
@@ -3329,10 +3546,10 @@ extension VerifierConfig: Equatable, Hashable {
 
     public func hash(into hasher: inout Hasher) {
         hasher.combine(policy)
-        hasher.combine(clockLeewaySeconds)
-        hasher.combine(presentationWindowSeconds)
-        hasher.combine(warnAfterSeconds)
-        hasher.combine(failAfterSeconds)
+        hasher.combine(clockLeeway)
+        hasher.combine(presentationWindow)
+        hasher.combine(warnAfter)
+        hasher.combine(failAfter)
         hasher.combine(acceptPaper)
     }
 }
@@ -3347,20 +3564,20 @@ public struct FfiConverterTypeVerifierConfig: FfiConverterRustBuffer {
         return
             try VerifierConfig(
                 policy: FfiConverterTypePolicy.read(from: &buf), 
-                clockLeewaySeconds: FfiConverterUInt64.read(from: &buf), 
-                presentationWindowSeconds: FfiConverterUInt64.read(from: &buf), 
-                warnAfterSeconds: FfiConverterUInt64.read(from: &buf), 
-                failAfterSeconds: FfiConverterUInt64.read(from: &buf), 
+                clockLeeway: FfiConverterTypeTimeSpan.read(from: &buf), 
+                presentationWindow: FfiConverterTypeTimeSpan.read(from: &buf), 
+                warnAfter: FfiConverterTypeTimeSpan.read(from: &buf), 
+                failAfter: FfiConverterTypeTimeSpan.read(from: &buf), 
                 acceptPaper: FfiConverterBool.read(from: &buf)
         )
     }
 
     public static func write(_ value: VerifierConfig, into buf: inout [UInt8]) {
         FfiConverterTypePolicy.write(value.policy, into: &buf)
-        FfiConverterUInt64.write(value.clockLeewaySeconds, into: &buf)
-        FfiConverterUInt64.write(value.presentationWindowSeconds, into: &buf)
-        FfiConverterUInt64.write(value.warnAfterSeconds, into: &buf)
-        FfiConverterUInt64.write(value.failAfterSeconds, into: &buf)
+        FfiConverterTypeTimeSpan.write(value.clockLeeway, into: &buf)
+        FfiConverterTypeTimeSpan.write(value.presentationWindow, into: &buf)
+        FfiConverterTypeTimeSpan.write(value.warnAfter, into: &buf)
+        FfiConverterTypeTimeSpan.write(value.failAfter, into: &buf)
         FfiConverterBool.write(value.acceptPaper, into: &buf)
     }
 }
@@ -3382,11 +3599,20 @@ public func FfiConverterTypeVerifierConfig_lower(_ value: VerifierConfig) -> Rus
 
 // Note that we don't yet support `indirect` for enums.
 // See https://github.com/mozilla/uniffi-rs/issues/396 for further discussion.
+/**
+ * What applying a signed list did.
+ */
 
 public enum Applied {
     
-    case updated(sequence: UInt64
+    /**
+     * The list was newer and is now held; its sequence number.
+     */
+    case updated(sequence: Int64
     )
+    /**
+     * The list is the one already held.
+     */
     case unchanged
 }
 
@@ -3405,7 +3631,7 @@ public struct FfiConverterTypeApplied: FfiConverterRustBuffer {
         let variant: Int32 = try readInt(&buf)
         switch variant {
         
-        case 1: return .updated(sequence: try FfiConverterUInt64.read(from: &buf)
+        case 1: return .updated(sequence: try FfiConverterInt64.read(from: &buf)
         )
         
         case 2: return .unchanged
@@ -3420,7 +3646,7 @@ public struct FfiConverterTypeApplied: FfiConverterRustBuffer {
         
         case let .updated(sequence):
             writeInt(&buf, Int32(1))
-            FfiConverterUInt64.write(sequence, into: &buf)
+            FfiConverterInt64.write(sequence, into: &buf)
             
         
         case .unchanged:
@@ -3545,7 +3771,10 @@ extension EcLevel: Equatable, Hashable {}
 
 public enum Event {
     
-    case vaccination(product: Product, dose: UInt8, of: UInt8, date: String
+    /**
+     * Dose `dose` of a series of `of` (each 0 to 255), given on `date` (`YYYY-MM-DD`).
+     */
+    case vaccination(product: Product, dose: Int32, of: Int32, date: String
     )
     case test(testType: TestType, outcome: TestOutcome, sampledAt: Date
     )
@@ -3568,7 +3797,7 @@ public struct FfiConverterTypeEvent: FfiConverterRustBuffer {
         let variant: Int32 = try readInt(&buf)
         switch variant {
         
-        case 1: return .vaccination(product: try FfiConverterTypeProduct.read(from: &buf), dose: try FfiConverterUInt8.read(from: &buf), of: try FfiConverterUInt8.read(from: &buf), date: try FfiConverterString.read(from: &buf)
+        case 1: return .vaccination(product: try FfiConverterTypeProduct.read(from: &buf), dose: try FfiConverterInt32.read(from: &buf), of: try FfiConverterInt32.read(from: &buf), date: try FfiConverterString.read(from: &buf)
         )
         
         case 2: return .test(testType: try FfiConverterTypeTestType.read(from: &buf), outcome: try FfiConverterTypeTestOutcome.read(from: &buf), sampledAt: try FfiConverterTimestamp.read(from: &buf)
@@ -3588,8 +3817,8 @@ public struct FfiConverterTypeEvent: FfiConverterRustBuffer {
         case let .vaccination(product,dose,of,date):
             writeInt(&buf, Int32(1))
             FfiConverterTypeProduct.write(product, into: &buf)
-            FfiConverterUInt8.write(dose, into: &buf)
-            FfiConverterUInt8.write(of, into: &buf)
+            FfiConverterInt32.write(dose, into: &buf)
+            FfiConverterInt32.write(of, into: &buf)
             FfiConverterString.write(date, into: &buf)
             
         
@@ -4368,12 +4597,12 @@ public enum VaxpassError: Swift.Error {
     /**
      * A signed list older than the stored one.
      */
-    case Rollback(stored: UInt64, offered: UInt64
+    case Rollback(stored: Int64, offered: Int64
     )
     /**
      * A signed list with the stored sequence but other content.
      */
-    case Equivocation(sequence: UInt64
+    case Equivocation(sequence: Int64
     )
     case FromTheFuture(detail: String
     )
@@ -4436,11 +4665,11 @@ public struct FfiConverterTypeVaxpassError: FfiConverterRustBuffer {
             detail: try FfiConverterString.read(from: &buf)
             )
         case 4: return .Rollback(
-            stored: try FfiConverterUInt64.read(from: &buf), 
-            offered: try FfiConverterUInt64.read(from: &buf)
+            stored: try FfiConverterInt64.read(from: &buf), 
+            offered: try FfiConverterInt64.read(from: &buf)
             )
         case 5: return .Equivocation(
-            sequence: try FfiConverterUInt64.read(from: &buf)
+            sequence: try FfiConverterInt64.read(from: &buf)
             )
         case 6: return .FromTheFuture(
             detail: try FfiConverterString.read(from: &buf)
@@ -4499,13 +4728,13 @@ public struct FfiConverterTypeVaxpassError: FfiConverterRustBuffer {
         
         case let .Rollback(stored,offered):
             writeInt(&buf, Int32(4))
-            FfiConverterUInt64.write(stored, into: &buf)
-            FfiConverterUInt64.write(offered, into: &buf)
+            FfiConverterInt64.write(stored, into: &buf)
+            FfiConverterInt64.write(offered, into: &buf)
             
         
         case let .Equivocation(sequence):
             writeInt(&buf, Int32(5))
-            FfiConverterUInt64.write(sequence, into: &buf)
+            FfiConverterInt64.write(sequence, into: &buf)
             
         
         case let .FromTheFuture(detail):
@@ -4663,8 +4892,8 @@ extension Warning: Equatable, Hashable {}
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterOptionUInt32: FfiConverterRustBuffer {
-    typealias SwiftType = UInt32?
+fileprivate struct FfiConverterOptionInt32: FfiConverterRustBuffer {
+    typealias SwiftType = Int32?
 
     public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
         guard let value = value else {
@@ -4672,13 +4901,13 @@ fileprivate struct FfiConverterOptionUInt32: FfiConverterRustBuffer {
             return
         }
         writeInt(&buf, Int8(1))
-        FfiConverterUInt32.write(value, into: &buf)
+        FfiConverterInt32.write(value, into: &buf)
     }
 
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
-        case 1: return try FfiConverterUInt32.read(from: &buf)
+        case 1: return try FfiConverterInt32.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -4831,25 +5060,24 @@ fileprivate struct FfiConverterOptionTypeReason: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterSequenceBool: FfiConverterRustBuffer {
-    typealias SwiftType = [Bool]
+fileprivate struct FfiConverterOptionTypeTimeSpan: FfiConverterRustBuffer {
+    typealias SwiftType = TimeSpan?
 
-    public static func write(_ value: [Bool], into buf: inout [UInt8]) {
-        let len = Int32(value.count)
-        writeInt(&buf, len)
-        for item in value {
-            FfiConverterBool.write(item, into: &buf)
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
         }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeTimeSpan.write(value, into: &buf)
     }
 
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Bool] {
-        let len: Int32 = try readInt(&buf)
-        var seq = [Bool]()
-        seq.reserveCapacity(Int(len))
-        for _ in 0 ..< len {
-            seq.append(try FfiConverterBool.read(from: &buf))
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeTimeSpan.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
         }
-        return seq
     }
 }
 
@@ -4927,6 +5155,57 @@ fileprivate struct FfiConverterSequenceTypeWarning: FfiConverterRustBuffer {
         return seq
     }
 }
+
+
+
+
+/**
+ * Typealias from the type name used in the UDL file to the custom type.  This
+ * is needed because the UDL type name is used in function/method signatures.
+ */
+public typealias TimeSpan = TimeInterval
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTimeSpan: FfiConverter {
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TimeSpan {
+        let builtinValue = try FfiConverterDouble.read(from: &buf)
+        return builtinValue
+    }
+
+    public static func write(_ value: TimeSpan, into buf: inout [UInt8]) {
+        let builtinValue = value
+        return FfiConverterDouble.write(builtinValue, into: &buf)
+    }
+
+    public static func lift(_ value: Double) throws -> TimeSpan {
+        let builtinValue = try FfiConverterDouble.lift(value)
+        return builtinValue
+    }
+
+    public static func lower(_ value: TimeSpan) -> Double {
+        let builtinValue = value
+        return FfiConverterDouble.lower(builtinValue)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTimeSpan_lift(_ value: Double) throws -> TimeSpan {
+    return try FfiConverterTypeTimeSpan.lift(value)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTimeSpan_lower(_ value: TimeSpan) -> Double {
+    return FfiConverterTypeTimeSpan.lower(value)
+}
+
 /**
  * The SDK's defaults: the Korean policy of early 2022, 60 s leeway and window, warnings after
  * 36 hours and no verification after 7 days without a list update.
@@ -5033,28 +5312,28 @@ private let initializationResult: InitializationResult = {
     if (uniffi_vaxpass_ffi_checksum_func_warning_code() != 45381) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_authority_answer_enrolment() != 27845) {
+    if (uniffi_vaxpass_ffi_checksum_method_authority_answer_enrolment() != 4136) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_authority_issue() != 32328) {
+    if (uniffi_vaxpass_ffi_checksum_method_authority_issue() != 1303) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_authority_mark_compromised() != 4600) {
+    if (uniffi_vaxpass_ffi_checksum_method_authority_mark_compromised() != 19757) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_authority_revocation_list() != 31849) {
+    if (uniffi_vaxpass_ffi_checksum_method_authority_revocation_list() != 65290) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_authority_revoke() != 5718) {
+    if (uniffi_vaxpass_ffi_checksum_method_authority_revoke() != 52580) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vaxpass_ffi_checksum_method_authority_root_public_key() != 2028) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_authority_rotate_issuer_key() != 2864) {
+    if (uniffi_vaxpass_ffi_checksum_method_authority_rotate_issuer_key() != 2409) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_authority_trust_list() != 14564) {
+    if (uniffi_vaxpass_ffi_checksum_method_authority_trust_list() != 31677) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vaxpass_ffi_checksum_method_devicesigner_public_key() != 39491) {
@@ -5075,28 +5354,28 @@ private let initializationResult: InitializationResult = {
     if (uniffi_vaxpass_ffi_checksum_method_keyprotector_unwrap() != 32955) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_monotonicclock_elapsed_since_boot() != 19888) {
+    if (uniffi_vaxpass_ffi_checksum_method_monotonicclock_elapsed_since_boot() != 16374) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_vaxpass_ffi_checksum_method_qr_bitmap() != 11625) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vaxpass_ffi_checksum_method_qr_ec_level() != 47846) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_qr_modules() != 12851) {
+    if (uniffi_vaxpass_ffi_checksum_method_qr_png() != 41985) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_qr_png() != 13766) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_vaxpass_ffi_checksum_method_qr_svg() != 20662) {
+    if (uniffi_vaxpass_ffi_checksum_method_qr_svg() != 17920) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vaxpass_ffi_checksum_method_qr_terminal() != 60411) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_qr_version() != 8044) {
+    if (uniffi_vaxpass_ffi_checksum_method_qr_version() != 46587) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_qr_width() != 55379) {
+    if (uniffi_vaxpass_ffi_checksum_method_qr_width() != 32311) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vaxpass_ffi_checksum_method_shown_id_check_required() != 48769) {
@@ -5114,67 +5393,67 @@ private let initializationResult: InitializationResult = {
     if (uniffi_vaxpass_ffi_checksum_method_trustlist_issued_at() != 61304) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_trustlist_sequence() != 41748) {
+    if (uniffi_vaxpass_ffi_checksum_method_trustlist_sequence() != 20277) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_verifier_apply_revocation_list() != 11507) {
+    if (uniffi_vaxpass_ffi_checksum_method_verifier_apply_revocation_list() != 30599) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_verifier_apply_trust_list() != 11950) {
+    if (uniffi_vaxpass_ffi_checksum_method_verifier_apply_trust_list() != 48518) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_verifier_freshness() != 46623) {
+    if (uniffi_vaxpass_ffi_checksum_method_verifier_freshness() != 27600) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_verifier_verify() != 11407) {
+    if (uniffi_vaxpass_ffi_checksum_method_verifier_verify() != 39820) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vaxpass_ffi_checksum_method_wallet_device_public_key() != 62834) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_wallet_enrolment_request() != 54334) {
+    if (uniffi_vaxpass_ffi_checksum_method_wallet_enrolment_request() != 466) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_wallet_import_passes() != 21122) {
+    if (uniffi_vaxpass_ffi_checksum_method_wallet_import_passes() != 644) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_wallet_observe_trusted_time() != 38436) {
+    if (uniffi_vaxpass_ffi_checksum_method_wallet_observe_trusted_time() != 34033) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vaxpass_ffi_checksum_method_wallet_oidc_nonce() != 13360) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_wallet_paper() != 62038) {
+    if (uniffi_vaxpass_ffi_checksum_method_wallet_paper() != 44264) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_wallet_passes() != 38779) {
+    if (uniffi_vaxpass_ffi_checksum_method_wallet_passes() != 13102) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_wallet_presentation() != 29496) {
+    if (uniffi_vaxpass_ffi_checksum_method_wallet_presentation() != 63650) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_wallet_remove() != 62225) {
+    if (uniffi_vaxpass_ffi_checksum_method_wallet_remove() != 43014) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_constructor_authority_create() != 43646) {
+    if (uniffi_vaxpass_ffi_checksum_constructor_authority_create() != 61697) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_constructor_authority_open() != 2769) {
+    if (uniffi_vaxpass_ffi_checksum_constructor_authority_open() != 35429) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vaxpass_ffi_checksum_constructor_qr_encode() != 44445) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_constructor_trustlist_verify() != 45500) {
+    if (uniffi_vaxpass_ffi_checksum_constructor_trustlist_verify() != 52783) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_constructor_verifier_open() != 18545) {
+    if (uniffi_vaxpass_ffi_checksum_constructor_verifier_open() != 6560) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_constructor_wallet_open() != 1350) {
+    if (uniffi_vaxpass_ffi_checksum_constructor_wallet_open() != 53038) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_constructor_wallet_open_with_signer() != 47543) {
+    if (uniffi_vaxpass_ffi_checksum_constructor_wallet_open_with_signer() != 11678) {
         return InitializationResult.apiChecksumMismatch
     }
 
