@@ -5,6 +5,14 @@ import Vaxpass
 import XCTest
 
 final class PlatformTypesTests: XCTestCase {
+    static let allTests = [
+        ("testATimeIntervalBecomesTheListsValidityAndTheDefaultsComeBackAsTimeIntervals",
+         testATimeIntervalBecomesTheListsValidityAndTheDefaultsComeBackAsTimeIntervals),
+        ("testNegativeAndOverflowingValuesAreRefusedWithATypedError",
+         testNegativeAndOverflowingValuesAreRefusedWithATypedError),
+        ("testTheQrBitmapIsAGreyPixelBufferOfTheModules", testTheQrBitmapIsAGreyPixelBufferOfTheModules),
+    ]
+
     private func assertInvalidArgument<T>(_ call: @autoclosure () throws -> T, _ what: String,
                                           file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertThrowsError(try call(), what, file: file, line: line) {
