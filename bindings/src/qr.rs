@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use crate::convert::{count, invalid, system_time};
+use crate::convert::{invalid, system_time};
 use crate::error::VaxpassError;
 use crate::types::EcLevel;
 
@@ -79,10 +79,10 @@ pub struct QrBitmap {
 
 /// The one rule for module sizes, for every rendering.
 fn module_size_of(module_size: i32) -> Result<u32, VaxpassError> {
-    match count::<u32>(module_size, "module size must be 1 to 64 pixels")? {
-        size @ 1..=64 => Ok(size),
-        _ => Err(invalid("module size must be 1 to 64 pixels")),
-    }
+    u32::try_from(module_size)
+        .ok()
+        .filter(|size| (1..=64).contains(size))
+        .ok_or_else(|| invalid("module size must be 1 to 64 pixels"))
 }
 
 /// A code to show at the door.
