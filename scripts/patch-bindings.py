@@ -1,11 +1,15 @@
-"""Two fixes to the code uniffi 0.29.4 (pinned) generates. The workspace's `uniffi-bindgen` applies
-the Python one to every `vaxpass.py` it writes (maturin runs that generator itself when it builds
+"""Fixes to the code uniffi 0.29.4 (pinned) generates. The workspace's `uniffi-bindgen` applies
+the Python ones to every `vaxpass.py` it writes (maturin runs that generator itself when it builds
 the wheel); scripts/generate-bindings.sh and the Android module's Gradle build apply the Kotlin one:
 
 - python: every argument was copied into the FFI buffer one byte at a time in interpreted Python,
   about 86 µs of a 405-character verify call. This backports upstream's fix
   (mozilla/uniffi-rs#2824, merged February 2026, and issue #2956): a `ctypes.memmove` of the
   packed bytes.
+- python: a custom type's alias names its builtin (`TimeSpan = float`) even when the
+  configuration converts it to another class; uniffi's Python configuration has no `type_name`.
+  `TimeSpan` values are `datetime.timedelta` (bindings/uniffi.toml), so the alias, which every
+  type hint of a time span refers to, says so.
 - kotlin: every call into the library allocated a new JNA `UniffiRustCallStatus`, a structure
   holding a nested `RustBuffer`: two native allocations with two cleaner registrations, 3-7 µs of
   the 6 µs a bare call cost on the JVM. Each thread now reuses its call statuses from a small
@@ -43,6 +47,7 @@ PATCHES = {
             ctypes.memmove({PYTHON_DESTINATION}, bytes(value), len(value))
 """,
         ),
+        ("\nTimeSpan = float\n", "\nTimeSpan = datetime.timedelta\n"),
     ],
     "kotlin": [
         (

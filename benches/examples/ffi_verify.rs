@@ -1,7 +1,7 @@
 //! The Rust baseline of the FFI benchmark (benches/ffi/README.md): `Verifier::verify` on the
 //! `vaxpass_ffi` Rust API (the exported objects, called directly, no FFI), timed the same way as
 //! the Kotlin, Swift and Python programs in benches/ffi/, and beside it a bare call
-//! (`TrustList::sequence`, no arguments, a `u64` back). Prints one JSON line:
+//! (`TrustList::sequence`, no arguments, an `i64` back). Prints one JSON line:
 //! `cargo run --locked --release -p vaxpass-benches --example ffi_verify`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -11,7 +11,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use vaxpass_ffi::{
     default_verifier_config, new_nonce, Authority, Event, MonotonicClock, Person, Product, Reason,
-    TrustList, VaxpassError, Verifier, Wallet,
+    TimeSpan, TrustList, VaxpassError, Verifier, Wallet,
 };
 
 const WARMUP_CALLS: usize = 3_000;
@@ -49,8 +49,8 @@ fn per_call_ns(calls: usize, mut call: impl FnMut()) -> Vec<f64> {
 struct ProcessClock(Instant);
 
 impl MonotonicClock for ProcessClock {
-    fn elapsed_since_boot(&self) -> Result<Duration, VaxpassError> {
-        Ok(self.0.elapsed())
+    fn elapsed_since_boot(&self) -> Result<TimeSpan, VaxpassError> {
+        Ok(self.0.elapsed().into())
     }
 }
 
@@ -63,8 +63,8 @@ fn main() {
     let authority =
         Authority::create(path("authority.sqlite"), "KR".into(), now - 30 * DAY).unwrap();
     let root = authority.root_public_key();
-    let trust_list = authority.trust_list(now - HOUR, 86_400).unwrap();
-    let revocation_list = authority.revocation_list(now - HOUR, 86_400).unwrap();
+    let trust_list = authority.trust_list(now - HOUR, DAY.into()).unwrap();
+    let revocation_list = authority.revocation_list(now - HOUR, DAY.into()).unwrap();
 
     let wallet = Wallet::open(
         path("wallet.sqlite"),
@@ -134,13 +134,13 @@ fn main() {
     let verify = per_call_ns(CALLS_PER_ROUND, || call(now));
     assert_eq!(valid, WARMUP_CALLS + ROUNDS * CALLS_PER_ROUND);
 
-    let mut sequences = 0u64;
+    let mut sequences = 0i64;
     let bare = per_call_ns(BARE_CALLS_PER_ROUND, || {
         sequences = sequences.wrapping_add(black_box(&trust).sequence());
     });
     assert_eq!(
         sequences,
-        (ROUNDS * BARE_CALLS_PER_ROUND) as u64 * trust.sequence()
+        (ROUNDS * BARE_CALLS_PER_ROUND) as i64 * trust.sequence()
     );
 
     println!(

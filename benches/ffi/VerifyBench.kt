@@ -1,6 +1,6 @@
 // The Kotlin (JVM + JNA) program of the FFI benchmark (benches/ffi/README.md): times
 // Verifier.verify through the generated bindings, and beside it a bare call (TrustList.sequence(), no
-// arguments, a ULong back), and prints one JSON line. Run by benches/ffi/run.sh.
+// arguments, a Long back), and prints one JSON line. Run by benches/ffi/run.sh.
 package io.vaxpass.bench
 
 import io.vaxpass.Authority
@@ -54,8 +54,8 @@ fun main(args: Array<String>) {
 
     val authority = Authority.create(path("authority.sqlite"), "KR", now - Duration.ofDays(30))
     val root = authority.rootPublicKey()
-    val trustList = authority.trustList(now - Duration.ofHours(1), 86_400u)
-    val revocationList = authority.revocationList(now - Duration.ofHours(1), 86_400u)
+    val trustList = authority.trustList(now - Duration.ofHours(1), Duration.ofDays(1))
+    val revocationList = authority.revocationList(now - Duration.ofHours(1), Duration.ofDays(1))
 
     val clock = object : MonotonicClock {
         override fun elapsedSinceBoot(): Duration = Duration.ofNanos(System.nanoTime())
@@ -66,9 +66,9 @@ fun main(args: Array<String>) {
     val bundle = authority.answerEnrolment(
         request, nonce, Person(name = "김민준", dateOfBirth = "1985-03-14"),
         listOf(
-            Event.Vaccination(Product.COMIRNATY, dose = 1u, of = 2u, date = "2021-06-20"),
-            Event.Vaccination(Product.COMIRNATY, dose = 2u, of = 2u, date = "2021-07-25"),
-            Event.Vaccination(Product.COMIRNATY, dose = 3u, of = 2u, date = "2021-12-01"),
+            Event.Vaccination(Product.COMIRNATY, dose = 1, of = 2, date = "2021-06-20"),
+            Event.Vaccination(Product.COMIRNATY, dose = 2, of = 2, date = "2021-07-25"),
+            Event.Vaccination(Product.COMIRNATY, dose = 3, of = 2, date = "2021-12-01"),
         ),
         notBefore = now - Duration.ofDays(1),
         expires = now - Duration.ofDays(1) + Duration.ofDays(365),
@@ -97,10 +97,10 @@ fun main(args: Array<String>) {
     check(valid == WARMUP_CALLS + ROUNDS * CALLS_PER_ROUND) { "only $valid valid verdicts" }
 
     val trust = TrustList.verify(trustList, root)
-    var sequences = 0UL
+    var sequences = 0L
     repeat(WARMUP_CALLS) { sequences += trust.sequence() }
     val bare = perCallNs(BARE_CALLS_PER_ROUND) { sequences += trust.sequence() }
-    check(sequences == (WARMUP_CALLS + ROUNDS * BARE_CALLS_PER_ROUND).toULong() * trust.sequence())
+    check(sequences == (WARMUP_CALLS + ROUNDS * BARE_CALLS_PER_ROUND).toLong() * trust.sequence())
 
     println(
         String.format(

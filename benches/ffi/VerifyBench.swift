@@ -1,5 +1,5 @@
 // The Swift program of the FFI benchmark (benches/ffi/README.md): times Verifier.verify through
-// the generated bindings, and beside it a bare call (TrustList.sequence(), no arguments, a UInt64
+// the generated bindings, and beside it a bare call (TrustList.sequence(), no arguments, an Int64
 // back), and prints one JSON line. Compiled and run by benches/ffi/run.sh.
 import Dispatch
 import Foundation
@@ -54,8 +54,8 @@ do {
 
     let authority = try Authority.create(path: path("authority.sqlite"), issuer: "KR", now: now - 30 * day)
     let root = authority.rootPublicKey()
-    let trustList = try authority.trustList(now: now - hour, validForSeconds: 86_400)
-    let revocationList = try authority.revocationList(now: now - hour, validForSeconds: 86_400)
+    let trustList = try authority.trustList(now: now - hour, validFor: day)
+    let revocationList = try authority.revocationList(now: now - hour, validFor: day)
 
     let wallet = try Wallet.open(path: path("wallet.sqlite"), keyProtector: nil, clock: UptimeClock())
     let nonce = newNonce()
@@ -90,10 +90,10 @@ do {
     let verify = try perCallNs(callsPerRound, call)
     require(valid == warmupCalls + rounds * callsPerRound, "only \(valid) valid verdicts")
 
-    var sequences: UInt64 = 0
+    var sequences: Int64 = 0
     for _ in 0..<warmupCalls { sequences &+= trust.sequence() }
     let bare = perCallNs(bareCallsPerRound) { sequences &+= trust.sequence() }
-    require(sequences == UInt64(warmupCalls + rounds * bareCallsPerRound) &* trust.sequence(), "bare calls miscounted")
+    require(sequences == Int64(warmupCalls + rounds * bareCallsPerRound) &* trust.sequence(), "bare calls miscounted")
 
     print(String(format: "{\"language\":\"swift\",\"median_ns\":%.1f,\"min_ns\":%.1f,\"rounds\":%d,\"calls_per_round\":%d,\"bare_call_ns\":%.1f}",
                  verify[rounds / 2], verify[0], rounds, callsPerRound, bare[rounds / 2]))

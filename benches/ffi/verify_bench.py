@@ -64,8 +64,8 @@ def main():
 
         authority = Authority.create(path("authority.sqlite"), "KR", now - 30 * DAY)
         root = authority.root_public_key()
-        trust_list = authority.trust_list(now - HOUR, 86_400)
-        revocation_list = authority.revocation_list(now - HOUR, 86_400)
+        trust_list = authority.trust_list(now - HOUR, datetime.timedelta(days=1))
+        revocation_list = authority.revocation_list(now - HOUR, datetime.timedelta(days=1))
 
         wallet = Wallet.open(path("wallet.sqlite"), None, BootClock())
         nonce = new_nonce()

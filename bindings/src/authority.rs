@@ -4,8 +4,9 @@
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use crate::convert::{credential_id, duration, time};
+use crate::convert::{credential_id, time};
 use crate::error::VaxpassError;
+use crate::time_span::TimeSpan;
 use crate::types::{pass_data, Event, IssuedCredential, Person};
 
 /// A health authority in one SQLite file, its keys in the key file beside it: issues
@@ -24,6 +25,8 @@ impl std::fmt::Debug for Authority {
 impl Authority {
     /// Creates a new authority (fresh root and issuer keys) in a new database; its private keys
     /// go to the key file beside it (`PATH.keys`).
+    /// Blocking: reads or writes the authority's SQLite file and key file; call it off the main
+    /// thread.
     #[uniffi::constructor]
     pub fn create(
         path: String,
@@ -38,6 +41,8 @@ impl Authority {
     }
 
     /// Opens an existing authority.
+    /// Blocking: reads or writes the authority's SQLite file and key file; call it off the main
+    /// thread.
     #[uniffi::constructor]
     pub fn open(path: String) -> Result<Arc<Self>, VaxpassError> {
         Ok(Arc::new(Self(vaxpass::LocalAuthority::open(path)?)))
@@ -49,6 +54,8 @@ impl Authority {
     }
 
     /// Issues one credential to a device key (raw Ed25519 or SEC1 P-256 bytes).
+    /// Blocking: reads or writes the authority's SQLite file and key file; call it off the main
+    /// thread.
     pub fn issue(
         &self,
         person: Person,
@@ -74,6 +81,8 @@ impl Authority {
 
     /// Checks an enrolment request against the nonce handed out and issues one credential for the
     /// person's events, bound to the requesting device. Returns the bundle for `Wallet.importPasses`.
+    /// Blocking: reads or writes the authority's SQLite file and key file; call it off the main
+    /// thread.
     // Flat on purpose: foreign callers name each argument.
     #[allow(clippy::too_many_arguments)]
     pub fn answer_enrolment(
@@ -98,11 +107,15 @@ impl Authority {
     }
 
     /// Retires the active issuer key and makes a new one; returns its kid.
+    /// Blocking: reads or writes the authority's SQLite file and key file; call it off the main
+    /// thread.
     pub fn rotate_issuer_key(&self, now: SystemTime) -> Result<Vec<u8>, VaxpassError> {
         Ok(self.0.rotate_issuer_key(time(now)?)?.to_vec())
     }
 
     /// Marks an issuer key as leaked from `revoked_after` on.
+    /// Blocking: reads or writes the authority's SQLite file and key file; call it off the main
+    /// thread.
     pub fn mark_compromised(
         &self,
         kid: Vec<u8>,
@@ -116,29 +129,31 @@ impl Authority {
     }
 
     /// Revokes a credential by id (12 hex digits).
+    /// Blocking: reads or writes the authority's SQLite file and key file; call it off the main
+    /// thread.
     pub fn revoke(&self, id: String, now: SystemTime) -> Result<(), VaxpassError> {
         Ok(self.0.revoke(&credential_id(&id)?, time(now)?)?)
     }
 
-    /// A newly signed trust list, valid for `valid_for_seconds`.
+    /// A newly signed trust list, issued at `now` and valid for `valid_for` (its next update).
+    /// Blocking: reads or writes the authority's SQLite file and key file; call it off the main
+    /// thread.
     pub fn trust_list(
         &self,
         now: SystemTime,
-        valid_for_seconds: u64,
+        valid_for: TimeSpan,
     ) -> Result<Vec<u8>, VaxpassError> {
-        Ok(self
-            .0
-            .trust_list(time(now)?, duration(valid_for_seconds)?)?)
+        Ok(self.0.trust_list(time(now)?, valid_for.to_chrono()?)?)
     }
 
-    /// A newly signed revocation list, valid for `valid_for_seconds`.
+    /// A newly signed revocation list, issued at `now` and valid for `valid_for` (its next update).
+    /// Blocking: reads or writes the authority's SQLite file and key file; call it off the main
+    /// thread.
     pub fn revocation_list(
         &self,
         now: SystemTime,
-        valid_for_seconds: u64,
+        valid_for: TimeSpan,
     ) -> Result<Vec<u8>, VaxpassError> {
-        Ok(self
-            .0
-            .revocation_list(time(now)?, duration(valid_for_seconds)?)?)
+        Ok(self.0.revocation_list(time(now)?, valid_for.to_chrono()?)?)
     }
 }

@@ -1,6 +1,7 @@
 //! The one public error. Every core error converts here, in one place; messages come from the
 //! core and carry no personal data.
 
+use crate::convert::sequence;
 use crate::types::Reason;
 
 /// Why a call failed. A pass that is *not valid* is not an error: it is a [`crate::Verdict`].
@@ -18,10 +19,10 @@ pub enum VaxpassError {
     BadSignature { detail: String },
     /// A signed list older than the stored one.
     #[error("rollback refused: stored sequence {stored}, offered {offered}")]
-    Rollback { stored: u64, offered: u64 },
+    Rollback { stored: i64, offered: i64 },
     /// A signed list with the stored sequence but other content.
     #[error("equivocation refused at sequence {sequence}")]
-    Equivocation { sequence: u64 },
+    Equivocation { sequence: i64 },
     /// A signed list issued ahead of this device's clock: check the clock.
     #[error("{detail}")]
     FromTheFuture { detail: String },
@@ -63,8 +64,13 @@ impl From<vaxpass::Error> for VaxpassError {
             E::Malformed { .. } => Self::Malformed { detail: message },
             E::TooLarge { .. } => Self::TooLarge { detail: message },
             E::BadSignature(_) => Self::BadSignature { detail: message },
-            E::Rollback { stored, offered } => Self::Rollback { stored, offered },
-            E::Equivocation(sequence) => Self::Equivocation { sequence },
+            E::Rollback { stored, offered } => Self::Rollback {
+                stored: sequence(stored),
+                offered: sequence(offered),
+            },
+            E::Equivocation(s) => Self::Equivocation {
+                sequence: sequence(s),
+            },
             E::FromTheFuture(_) => Self::FromTheFuture { detail: message },
             E::Rejected(reason) => Self::Rejected { reason },
             E::NonceMismatch => Self::NonceMismatch,

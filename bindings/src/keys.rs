@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::VaxpassError;
+use crate::time_span::TimeSpan;
 
 /// Wraps and unwraps the wallet's software device key before it is stored.
 #[uniffi::export(with_foreign)]
@@ -35,8 +36,9 @@ pub trait DeviceSigner: Send + Sync {
 /// while the phone sleeps), Linux `CLOCK_BOOTTIME`.
 #[uniffi::export(with_foreign)]
 pub trait MonotonicClock: Send + Sync {
-    /// Time since the device booted.
-    fn elapsed_since_boot(&self) -> Result<Duration, VaxpassError>;
+    /// Time since the device booted. Called on the thread of the wallet call that needs it; it
+    /// should return at once.
+    fn elapsed_since_boot(&self) -> Result<TimeSpan, VaxpassError>;
 }
 
 /// An ES256 signer whose key lives in software: for tests and hosts without secure hardware
@@ -80,6 +82,7 @@ impl vaxpass::MonotonicClock for ForeignClock {
     fn elapsed_since_boot(&self) -> vaxpass::Result<Duration> {
         self.0
             .elapsed_since_boot()
+            .and_then(TimeSpan::to_std)
             .map_err(|e| vaxpass::Error::InvalidArgument(format!("the monotonic clock: {e}")))
     }
 }

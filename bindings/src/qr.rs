@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use crate::convert::system_time;
+use crate::convert::{invalid, system_time};
 use crate::error::VaxpassError;
 use crate::types::EcLevel;
 
@@ -20,8 +20,8 @@ impl Qr {
     }
 
     /// QR version, 1 to 40.
-    pub fn version(&self) -> u8 {
-        self.0.version()
+    pub fn version(&self) -> i32 {
+        i32::from(self.0.version())
     }
 
     /// The error correction level it was encoded with.
@@ -29,30 +29,62 @@ impl Qr {
         self.0.ec_level()
     }
 
-    /// Modules per side, without the 4-module quiet zone.
-    pub fn width(&self) -> u32 {
-        u32::try_from(self.0.width()).unwrap_or(u32::MAX)
+    /// Modules per side, without the 4-module quiet zone (at most 177).
+    pub fn width(&self) -> i32 {
+        i32::try_from(self.0.width()).unwrap_or(i32::MAX)
     }
 
-    /// Row-major modules, `true` for dark: draw them with the platform's own canvas.
-    pub fn modules(&self) -> Vec<bool> {
-        self.0.modules()
+    /// The code as 8-bit greyscale pixels, `module_size` pixels per module (1 to 64), quiet zone
+    /// included: one call draws it (a `CGImage` in the device grey colour space, a
+    /// `BufferedImage` of `TYPE_BYTE_GRAY`, PIL's mode `L`). At 1, one byte per module: scale it
+    /// up without smoothing (nearest neighbour) to keep the edges sharp.
+    pub fn bitmap(&self, module_size: i32) -> Result<QrBitmap, VaxpassError> {
+        let vaxpass::Bitmap { side, pixels } = self.0.to_bitmap(module_size_of(module_size)?)?;
+        // At most 185 modules of 64 pixels: always an i32.
+        let side =
+            i32::try_from(side).map_err(|_| invalid("module size must be 1 to 64 pixels"))?;
+        Ok(QrBitmap {
+            width: side,
+            height: side,
+            pixels,
+        })
     }
 
-    /// An SVG document, `module_size` pixels per module, quiet zone included.
-    pub fn svg(&self, module_size: u32) -> String {
-        self.0.to_svg(module_size)
+    /// An SVG document, `module_size` pixels per module (1 to 64), quiet zone included.
+    pub fn svg(&self, module_size: i32) -> Result<String, VaxpassError> {
+        Ok(self.0.to_svg(module_size_of(module_size)?))
     }
 
-    /// A greyscale PNG, `module_size` pixels per module (1 to 64), quiet zone included.
-    pub fn png(&self, module_size: u32) -> Result<Vec<u8>, VaxpassError> {
-        Ok(self.0.to_png(module_size)?)
+    /// A greyscale PNG, `module_size` pixels per module (1 to 64), quiet zone included
+    /// (Android: `BitmapFactory.decodeByteArray`).
+    pub fn png(&self, module_size: i32) -> Result<Vec<u8>, VaxpassError> {
+        Ok(self.0.to_png(module_size_of(module_size)?)?)
     }
 
     /// The code as text for a terminal (two modules per character cell), quiet zone included.
     pub fn terminal(&self) -> String {
         self.0.to_terminal()
     }
+}
+
+/// A QR code as an image: `width` × `height` pixels (a square), row-major from the top left, one
+/// byte per pixel, 0 for dark and 255 for light (8-bit greyscale).
+#[derive(uniffi::Record)]
+pub struct QrBitmap {
+    /// Pixels per row.
+    pub width: i32,
+    /// Rows, equal to `width`.
+    pub height: i32,
+    /// `width * height` bytes.
+    pub pixels: Vec<u8>,
+}
+
+/// The one rule for module sizes, for every rendering.
+fn module_size_of(module_size: i32) -> Result<u32, VaxpassError> {
+    u32::try_from(module_size)
+        .ok()
+        .filter(|size| (1..=64).contains(size))
+        .ok_or_else(|| invalid("module size must be 1 to 64 pixels"))
 }
 
 /// A code to show at the door.

@@ -6,12 +6,12 @@
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use crate::convert::{date, duration, system_time, time};
+use crate::convert::{count, date, invalid, sequence, system_time, time};
 use crate::error::VaxpassError;
+use crate::time_span::TimeSpan;
 
 pub use vaxpass::{
-    Applied, EcLevel, FreshnessState, PassKind, PolicyRule, Product, Reason, TestOutcome, TestType,
-    Warning,
+    EcLevel, FreshnessState, PassKind, PolicyRule, Product, Reason, TestOutcome, TestType, Warning,
 };
 
 /// Vaccine products the SDK knows; each has a code on the wire.
@@ -165,16 +165,27 @@ pub enum EcLevel {
     H,
 }
 
-/// What offering a signed list did.
-#[uniffi::remote(Enum)]
+/// What applying a signed list did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum Applied {
     /// The list was newer and is now held.
     Updated {
         /// The sequence number of the list now held.
-        sequence: u64,
+        sequence: i64,
     },
-    /// The same list was already held.
+    /// The list is the one already held.
     Unchanged,
+}
+
+impl From<vaxpass::Applied> for Applied {
+    fn from(applied: vaxpass::Applied) -> Self {
+        match applied {
+            vaxpass::Applied::Updated { sequence: s } => Self::Updated {
+                sequence: sequence(s),
+            },
+            vaxpass::Applied::Unchanged => Self::Unchanged,
+        }
+    }
 }
 
 /// The holder as a pass names them. Dates are ISO `YYYY-MM-DD`.
@@ -189,14 +200,14 @@ pub struct Person {
 /// One health event for the issuer to sign.
 #[derive(uniffi::Enum)]
 pub enum Event {
-    /// A dose of a vaccine.
+    /// Dose `dose` of a series of `of` (each 0 to 255), given on `date` (`YYYY-MM-DD`).
     Vaccination {
         /// Which vaccine.
         product: Product,
         /// Which dose this is, from 1.
-        dose: u8,
+        dose: i32,
         /// Doses in this person's primary series; a dose beyond it is a booster.
-        of: u8,
+        of: i32,
         /// The day of the dose, `YYYY-MM-DD`.
         date: String,
     },
@@ -231,8 +242,8 @@ pub(crate) fn pass_data(
                     date: d,
                 } => vaxpass::Event::Vaccination(vaxpass::Vaccination {
                     product,
-                    dose,
-                    of,
+                    dose: count(dose, "a dose number is 0 to 255")?,
+                    of: count(of, "a dose count is 0 to 255")?,
                     date: date(&d)?,
                 }),
                 Event::Test {
@@ -360,7 +371,7 @@ pub struct IssuedCredential {
 #[derive(uniffi::Record)]
 pub struct ListInfo {
     /// The list's sequence number.
-    pub sequence: u64,
+    pub sequence: i64,
     /// When the authority signed it.
     pub issued_at: SystemTime,
     /// When the authority will publish the next one.
@@ -370,7 +381,7 @@ pub struct ListInfo {
 impl From<vaxpass::ListInfo> for ListInfo {
     fn from(l: vaxpass::ListInfo) -> Self {
         Self {
-            sequence: l.sequence,
+            sequence: sequence(l.sequence),
             issued_at: system_time(l.issued_at),
             next_update: system_time(l.next_update),
         }
@@ -398,20 +409,21 @@ impl From<vaxpass::Freshness> for Freshness {
     }
 }
 
-/// Which events a verifier accepts; durations in whole units as named.
+/// Which events a verifier accepts. Day counts are calendar days in the policy's time zone
+/// (zero or more); test validity is a time span.
 #[derive(uniffi::Record)]
 pub struct Policy {
     /// Days after the completing dose before a vaccination pass is valid; `None`: vaccinations are not accepted.
-    pub days_after_primary: Option<u32>,
+    pub days_after_primary: Option<i32>,
     /// Days a primary series stays valid without a booster; `None` for no limit.
-    pub primary_valid_days: Option<u32>,
-    /// Hours after sampling a negative PCR test is accepted; `None`: not accepted.
-    pub pcr_valid_hours: Option<u32>,
-    /// Hours after sampling a negative rapid antigen test is accepted; `None`: not accepted.
-    pub rapid_antigen_valid_hours: Option<u32>,
-    /// Days after the first positive test a recovery is accepted; `None`: not accepted.
-    pub recovery_valid_days: Option<u32>,
-    /// The time zone of the day counts, minutes east of UTC (540 for Korea).
+    pub primary_valid_days: Option<i32>,
+    /// How long after sampling a negative PCR test is accepted; `None`: not accepted.
+    pub pcr_valid_for: Option<TimeSpan>,
+    /// How long after sampling a negative rapid antigen test is accepted; `None`: not accepted.
+    pub rapid_antigen_valid_for: Option<TimeSpan>,
+    /// Days after the first positive test a recovery pass stays valid; `None`: not accepted.
+    pub recovery_valid_days: Option<i32>,
+    /// The time zone of the day counts, minutes east of UTC (540 for Korea), within ±24 hours.
     pub utc_offset_minutes: i32,
 }
 
@@ -420,15 +432,15 @@ pub struct Policy {
 pub struct VerifierConfig {
     /// Which events are accepted, and for how long.
     pub policy: Policy,
-    /// Clock difference tolerated between the holder's phone and this one, in seconds.
-    pub clock_leeway_seconds: u64,
-    /// Seconds a presentation is accepted after it was made (before the leeway).
-    pub presentation_window_seconds: u64,
-    /// Seconds of list age after which every verdict carries a `ListsAging` warning.
-    pub warn_after_seconds: u64,
-    /// Seconds of list age after which nothing is valid (`TrustListTooStale`).
-    pub fail_after_seconds: u64,
-    /// Whether paper passes are accepted (with an ID check).
+    /// How far apart the verifier's and the wallet's clocks may be.
+    pub clock_leeway: TimeSpan,
+    /// How long a rotating presentation stays acceptable after it was signed (plus the leeway).
+    pub presentation_window: TimeSpan,
+    /// Lists older than this give a `ListsAging` warning.
+    pub warn_after: TimeSpan,
+    /// Lists older than this stop all verification (`TrustListTooStale`).
+    pub fail_after: TimeSpan,
+    /// Whether paper passes (no device signature, an ID check needed) are accepted.
     pub accept_paper: bool,
 }
 
@@ -437,23 +449,22 @@ pub struct VerifierConfig {
 #[uniffi::export]
 pub fn default_verifier_config() -> VerifierConfig {
     let core = vaxpass::VerifierConfig::default();
-    let hours = |d: Option<chrono::Duration>| d.and_then(|d| u32::try_from(d.num_hours()).ok());
-    let days = |d: Option<i64>| d.and_then(|d| u32::try_from(d).ok());
-    let seconds = |d: chrono::Duration| d.num_seconds().unsigned_abs();
+    // The defaults are small: every day count fits an i32.
+    let days = |d: Option<i64>| d.and_then(|d| i32::try_from(d).ok());
     let p = core.policy;
     VerifierConfig {
         policy: Policy {
             days_after_primary: days(p.vaccination.as_ref().map(|v| v.days_after_primary)),
             primary_valid_days: days(p.vaccination.as_ref().and_then(|v| v.primary_valid_days)),
-            pcr_valid_hours: hours(p.pcr_valid_for),
-            rapid_antigen_valid_hours: hours(p.rapid_antigen_valid_for),
+            pcr_valid_for: p.pcr_valid_for.map(Into::into),
+            rapid_antigen_valid_for: p.rapid_antigen_valid_for.map(Into::into),
             recovery_valid_days: days(p.recovery_valid_days),
             utc_offset_minutes: p.utc_offset_minutes,
         },
-        clock_leeway_seconds: seconds(core.clock_leeway),
-        presentation_window_seconds: seconds(core.presentation_window),
-        warn_after_seconds: seconds(core.warn_after),
-        fail_after_seconds: seconds(core.fail_after),
+        clock_leeway: core.clock_leeway.into(),
+        presentation_window: core.presentation_window.into(),
+        warn_after: core.warn_after.into(),
+        fail_after: core.fail_after.into(),
         accept_paper: core.accept_paper,
     }
 }
@@ -463,22 +474,31 @@ impl TryFrom<VerifierConfig> for vaxpass::VerifierConfig {
 
     fn try_from(c: VerifierConfig) -> Result<Self, VaxpassError> {
         let p = c.policy;
-        let hours = |h: Option<u32>| h.map(|h| chrono::Duration::hours(h.into()));
+        let days = |d: Option<i32>| {
+            d.map(|d| count::<u32>(d, "a day count is zero or more").map(i64::from))
+                .transpose()
+        };
+        let span = |s: Option<TimeSpan>| s.map(TimeSpan::to_chrono).transpose();
+        // The core would quietly read an offset beyond a day as UTC.
+        if p.utc_offset_minutes.unsigned_abs() >= 24 * 60 {
+            return Err(invalid("a UTC offset is within ±24 hours"));
+        }
+        let primary_valid_days = days(p.primary_valid_days)?;
         Ok(Self {
             policy: vaxpass::Policy {
-                vaccination: p.days_after_primary.map(|days| vaxpass::VaccinationRule {
-                    days_after_primary: days.into(),
-                    primary_valid_days: p.primary_valid_days.map(Into::into),
+                vaccination: days(p.days_after_primary)?.map(|days| vaxpass::VaccinationRule {
+                    days_after_primary: days,
+                    primary_valid_days,
                 }),
-                pcr_valid_for: hours(p.pcr_valid_hours),
-                rapid_antigen_valid_for: hours(p.rapid_antigen_valid_hours),
-                recovery_valid_days: p.recovery_valid_days.map(Into::into),
+                pcr_valid_for: span(p.pcr_valid_for)?,
+                rapid_antigen_valid_for: span(p.rapid_antigen_valid_for)?,
+                recovery_valid_days: days(p.recovery_valid_days)?,
                 utc_offset_minutes: p.utc_offset_minutes,
             },
-            clock_leeway: duration(c.clock_leeway_seconds)?,
-            presentation_window: duration(c.presentation_window_seconds)?,
-            warn_after: duration(c.warn_after_seconds)?,
-            fail_after: duration(c.fail_after_seconds)?,
+            clock_leeway: c.clock_leeway.to_chrono()?,
+            presentation_window: c.presentation_window.to_chrono()?,
+            warn_after: c.warn_after.to_chrono()?,
+            fail_after: c.fail_after.to_chrono()?,
             accept_paper: c.accept_paper,
         })
     }

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use crate::convert::time;
+use crate::convert::{sequence, time};
 use crate::error::VaxpassError;
 use crate::types::{Applied, Freshness, Verdict, VerifierConfig};
 
@@ -19,18 +19,24 @@ impl TrustList {
 
 #[uniffi::export]
 impl TrustList {
-    /// Verifies signed trust-list bytes against the authority's root public key.
+    /// Verifies signed trust-list bytes against the authority's root public key. A sequence
+    /// number above 2^63 - 1 is refused as malformed, as the verifier refuses it.
     #[uniffi::constructor]
     pub fn verify(bytes: Vec<u8>, root_public_key: Vec<u8>) -> Result<Arc<Self>, VaxpassError> {
-        Ok(Arc::new(Self(vaxpass::TrustList::verify(
-            &bytes,
-            &root_key(root_public_key)?,
-        )?)))
+        let list = vaxpass::TrustList::verify(&bytes, &root_key(root_public_key)?)?;
+        if i64::try_from(list.sequence).is_err() {
+            return Err(vaxpass::Error::Malformed {
+                what: "list",
+                why: "sequence out of range",
+            }
+            .into());
+        }
+        Ok(Arc::new(Self(list)))
     }
 
-    /// The list's sequence number.
-    pub fn sequence(&self) -> u64 {
-        self.0.sequence
+    /// The list's sequence number: each list the authority signs has a higher one.
+    pub fn sequence(&self) -> i64 {
+        sequence(self.0.sequence)
     }
 
     /// When the authority signed this list: a time to pass to `Wallet.observe_trusted_time`.
@@ -47,6 +53,8 @@ pub struct Verifier(vaxpass::Verifier);
 #[uniffi::export]
 impl Verifier {
     /// Opens or creates the shop's store, pinned to the authority's root key.
+    /// Blocking: opens (or creates) the SQLite file and checks the lists stored in it; call it off
+    /// the main thread.
     #[uniffi::constructor]
     pub fn open(
         path: String,
@@ -63,29 +71,34 @@ impl Verifier {
     /// Offers signed trust-list bytes: held if they verify against the pinned root key and are
     /// newer than the list held. An older list throws `Rollback`, other content under the same
     /// sequence `Equivocation`, a forged one `BadSignature`.
+    /// Blocking: reads or writes the verifier's SQLite file; call it off the main thread.
     pub fn apply_trust_list(
         &self,
         bytes: Vec<u8>,
         now: SystemTime,
     ) -> Result<Applied, VaxpassError> {
-        Ok(self.0.apply_trust_list(&bytes, time(now)?)?)
+        Ok(self.0.apply_trust_list(&bytes, time(now)?)?.into())
     }
 
     /// Offers signed revocation-list bytes, under the same rules as `applyTrustList`.
+    /// Blocking: reads or writes the verifier's SQLite file; call it off the main thread.
     pub fn apply_revocation_list(
         &self,
         bytes: Vec<u8>,
         now: SystemTime,
     ) -> Result<Applied, VaxpassError> {
-        Ok(self.0.apply_revocation_list(&bytes, time(now)?)?)
+        Ok(self.0.apply_revocation_list(&bytes, time(now)?)?.into())
     }
 
-    /// How current the lists are at `now`, for the shop's status screen.
+    /// How current the lists held are at `now`, for the shop's status screen. In memory: no
+    /// storage.
     pub fn freshness(&self, now: SystemTime) -> Result<Freshness, VaxpassError> {
         Ok(self.0.freshness(time(now)?).into())
     }
 
     /// Judges a scanned QR text. A pass that is not valid is a verdict, not an exception.
+    /// Blocking: one indexed read of the SQLite file (the revocation list), and it waits for a
+    /// list update in progress; call it off the main thread.
     pub fn verify(&self, text: String, now: SystemTime) -> Result<Verdict, VaxpassError> {
         Ok(self.0.verify(&text, time(now)?)?.into())
     }

@@ -23,6 +23,8 @@ impl Wallet {
     /// protector; without one the key is stored unwrapped (fine for tests, not for phones).
     /// The clock is the platform's monotonic clock: presentations are signed only at times the
     /// wallet can trust (see `presentation`).
+    /// Blocking: opens (or creates) the SQLite file and calls the key protector; call it off the
+    /// main thread.
     #[uniffi::constructor]
     pub fn open(
         path: String,
@@ -39,6 +41,8 @@ impl Wallet {
     }
 
     /// Opens or creates a wallet whose device key is a platform key the app signs with.
+    /// Blocking: opens (or creates) the SQLite file and asks the signer for its public key; call
+    /// it off the main thread.
     #[uniffi::constructor]
     pub fn open_with_signer(
         path: String,
@@ -52,6 +56,7 @@ impl Wallet {
     /// Records that the real time is at least `time`, as the authority vouched for it: the
     /// `Date` of an answer from the issuer over its authenticated connection, or a verified
     /// list's `issued_at`. Importing with a trust list does this on its own.
+    /// Blocking: reads or writes the wallet's SQLite file; call it off the main thread.
     pub fn observe_trusted_time(&self, time: SystemTime) -> Result<(), VaxpassError> {
         Ok(self.0.observe_trusted_time(crate::convert::time(time)?)?)
     }
@@ -70,6 +75,8 @@ impl Wallet {
     }
 
     /// The enrolment request for the issuer's nonce, signed by the device key.
+    /// Blocking: calls the device signer (which may wait for the user); call it off the main
+    /// thread.
     pub fn enrolment_request(
         &self,
         nonce: Vec<u8>,
@@ -81,6 +88,7 @@ impl Wallet {
     /// Stores the credentials of an enrolment answer, all or none; with a trust list, each is
     /// checked as a verifier would.
     /// Named `import_passes`, not `import`: `import` is a keyword in Python and Swift.
+    /// Blocking: reads or writes the wallet's SQLite file; call it off the main thread.
     pub fn import_passes(
         &self,
         issued: Vec<u8>,
@@ -95,7 +103,8 @@ impl Wallet {
         Ok(imported.into_iter().map(Into::into).collect())
     }
 
-    /// The passes in the wallet, for the app's list screen.
+    /// The passes in the wallet, oldest first, for the app's list screen.
+    /// Blocking: reads or writes the wallet's SQLite file; call it off the main thread.
     pub fn passes(&self) -> Result<Vec<PassSummary>, VaxpassError> {
         Ok(self.0.passes()?.into_iter().map(Into::into).collect())
     }
@@ -104,6 +113,8 @@ impl Wallet {
     /// `refresh_at`. Throws `ClockNotTrusted` when `now` is more than a few minutes ahead of the
     /// last trusted time carried forward by the monotonic clock (after a reboot: of the last
     /// trusted time the wallet stored), or when the wallet has seen no trusted time yet.
+    /// Blocking: writes the wallet's SQLite file and calls the clock and the device signer (which
+    /// may wait for the user); call it off the main thread.
     pub fn presentation(
         &self,
         pass_id: String,
@@ -115,11 +126,13 @@ impl Wallet {
     }
 
     /// The bare credential for printing; the shop will check an ID document.
+    /// Blocking: reads or writes the wallet's SQLite file; call it off the main thread.
     pub fn paper(&self, pass_id: String) -> Result<Arc<Shown>, VaxpassError> {
         Ok(Shown::new(self.0.paper(&credential_id(&pass_id)?)?))
     }
 
     /// Removes a pass; `false` if there was none.
+    /// Blocking: reads or writes the wallet's SQLite file; call it off the main thread.
     pub fn remove(&self, pass_id: String) -> Result<bool, VaxpassError> {
         Ok(self.0.remove(&credential_id(&pass_id)?)?)
     }

@@ -229,7 +229,7 @@ impl Authority {
             sequence,
             issuer: self.issuer.clone(),
             issued_at: now,
-            next_update: now + valid_for,
+            next_update: next_update(now, valid_for)?,
             keys,
         };
         self.sign_with_root(list.unsigned(&kid_of(&self.root_public_key))?)
@@ -244,7 +244,7 @@ impl Authority {
         valid_for: Duration,
     ) -> Result<Vec<u8>> {
         let entries = revoked.iter().map(CredentialId::revocation_entry).collect();
-        let list = RevocationList::new(sequence, now, now + valid_for, entries);
+        let list = RevocationList::new(sequence, now, next_update(now, valid_for)?, entries);
         self.sign_with_root(list.unsigned(&kid_of(&self.root_public_key))?)
     }
 
@@ -254,6 +254,13 @@ impl Authority {
             .sign(&self.root_public_key, unsigned.to_be_signed())?;
         unsigned.finish(signature)
     }
+}
+
+/// When a list issued at `now` and valid for `valid_for` is next updated; a time past the end of
+/// the calendar is an error, not a panic.
+fn next_update(now: DateTime<Utc>, valid_for: Duration) -> Result<DateTime<Utc>> {
+    now.checked_add_signed(valid_for)
+        .ok_or_else(|| Error::InvalidArgument("list validity out of range".into()))
 }
 
 pub(crate) fn check_issuer(issuer: &str) -> Result<()> {

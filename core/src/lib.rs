@@ -56,7 +56,7 @@ pub use model::{
 };
 pub use policy::{Policy, VaccinationRule};
 pub use presentation::Presentation;
-pub use qr::{EcLevel, Qr};
+pub use qr::{Bitmap, EcLevel, Qr};
 pub use qr_text::Scanned;
 pub use sync::{Backoff, Fetched, HttpResponse, ListKind};
 pub use trusted_time::MonotonicClock;

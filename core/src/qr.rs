@@ -36,6 +36,23 @@ impl fmt::Display for EcLevel {
 /// Modules of quiet zone around the code, as the QR standard asks.
 pub const QUIET_ZONE: usize = 4;
 
+/// A square 8-bit greyscale image: `side` × `side` pixels, row-major from the top left, one
+/// byte each, 0 for a dark module and 255 for a light one.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Bitmap {
+    /// Pixels per side, quiet zone included.
+    pub side: u32,
+    /// `side * side` bytes.
+    pub pixels: Vec<u8>,
+}
+
+/// Its size only: the pixels are the QR text, which may be personal data.
+impl fmt::Debug for Bitmap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Bitmap {{ side: {} }}", self.side)
+    }
+}
+
 /// An encoded QR code. `Debug` shows its version and size, never its content.
 #[derive(Clone)]
 pub struct Qr {
@@ -113,8 +130,9 @@ impl Qr {
             .build()
     }
 
-    /// A greyscale PNG with `module_size` pixels per module and the quiet zone.
-    pub fn to_png(&self, module_size: u32) -> Result<Vec<u8>> {
+    /// The code as an 8-bit greyscale image with `module_size` pixels per module (1 to 64) and
+    /// the quiet zone: what [`Self::to_png`] encodes, for a platform canvas to draw directly.
+    pub fn to_bitmap(&self, module_size: u32) -> Result<Bitmap> {
         if !(1..=64).contains(&module_size) {
             return Err(Error::InvalidArgument(
                 "module size must be 1 to 64 pixels".into(),
@@ -134,8 +152,14 @@ impl Qr {
                 pixels[row * side + x..row * side + x + scale].fill(0);
             }
         }
-        let mut png_bytes = Vec::new();
         let side = u32::try_from(side).map_err(|_| Error::Qr("image too large"))?;
+        Ok(Bitmap { side, pixels })
+    }
+
+    /// A greyscale PNG with `module_size` pixels per module (1 to 64) and the quiet zone.
+    pub fn to_png(&self, module_size: u32) -> Result<Vec<u8>> {
+        let Bitmap { side, pixels } = self.to_bitmap(module_size)?;
+        let mut png_bytes = Vec::new();
         let mut encoder = png::Encoder::new(&mut png_bytes, side, side);
         encoder.set_color(png::ColorType::Grayscale);
         encoder.set_depth(png::BitDepth::Eight);
@@ -168,6 +192,34 @@ mod tests {
         let png = qr.to_png(3).unwrap();
         assert_eq!(&png[1..4], b"PNG");
         assert!(qr.to_png(0).is_err());
+        assert!(qr.to_bitmap(65).is_err());
+    }
+
+    #[test]
+    fn bitmap_is_the_modules_scaled_inside_the_quiet_zone() {
+        let qr = Qr::encode("VP1:ABCDEFGHIJKLMNOPQRSTU", EcLevel::M).unwrap();
+        let bitmap = qr.to_bitmap(2).unwrap();
+        let side = (25 + 2 * QUIET_ZONE) * 2;
+        assert_eq!(bitmap.side as usize, side);
+        assert_eq!(bitmap.pixels.len(), side * side);
+        let modules = qr.modules();
+        for y in 0..side {
+            for x in 0..side {
+                let (mx, my) = (
+                    (x / 2).checked_sub(QUIET_ZONE),
+                    (y / 2).checked_sub(QUIET_ZONE),
+                );
+                let dark = match (mx, my) {
+                    (Some(mx), Some(my)) if mx < 25 && my < 25 => modules[my * 25 + mx],
+                    _ => false,
+                };
+                assert_eq!(
+                    bitmap.pixels[y * side + x],
+                    if dark { 0 } else { 255 },
+                    "{x},{y}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -14,6 +14,7 @@ import concurrent.futures
 import datetime
 import hashlib
 import os
+import struct
 import tempfile
 import threading
 import time
@@ -28,14 +29,17 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 import vaxpass
 from vaxpass import (
+    Applied,
     Authority,
     DeviceSigner,
+    EcLevel,
     Event,
     InternalError,
     KeyProtector,
     MonotonicClock,
     Person,
     Product,
+    Qr,
     Reason,
     TrustList,
     VaxpassError,
@@ -45,6 +49,7 @@ from vaxpass import (
     new_nonce,
     panic_for_crash_reporting_test,
     reason_code,
+    software_p256_signer,
 )
 
 # ---- the fixed world ---------------------------------------------------------------------------
@@ -57,7 +62,7 @@ AUTHORITY_CREATED = NOW - datetime.timedelta(days=30)
 NOT_BEFORE = NOW - datetime.timedelta(days=1)
 EXPIRES = NOT_BEFORE + datetime.timedelta(days=365)
 LISTS_MADE = NOW - datetime.timedelta(hours=1)
-LISTS_VALID_FOR = 86400
+LISTS_VALID_FOR = datetime.timedelta(days=1)
 TOO_LATE = NOW + datetime.timedelta(minutes=10)
 
 NAME = "김민준"
@@ -513,6 +518,84 @@ class OidcNonceTest(unittest.TestCase):
             self.assertEqual(wallet.oidc_nonce(nonce), expected)
             self.assertNotEqual(wallet.oidc_nonce(new_nonce()), expected)
             self.assertEqual(vaxpass.oidc_identity_proof("a.b.c"), b"OIDC:a.b.c")
+
+
+class PlatformTypeTests(VaxpassTestCase):
+    """The types a Python developer expects: timedelta periods, ints refused when out of range,
+    and the QR as greyscale bytes an imaging library takes in one call."""
+
+    def test_a_timedelta_becomes_the_lists_validity_and_the_defaults_come_back_as_timedeltas(self):
+        world = World(self.dir)
+        issued_at = NOW - datetime.timedelta(minutes=30)
+        listed = world.authority.trust_list(issued_at, datetime.timedelta(hours=36))
+        shop = Verifier.open(self.path("shop.db"), world.root, default_verifier_config())
+        self.assertEqual(shop.apply_trust_list(listed, NOW), Applied.UPDATED(sequence=2))
+        info = shop.freshness(NOW).trust_list
+        self.assertEqual(info.issued_at, issued_at)
+        self.assertEqual(info.next_update, issued_at + datetime.timedelta(hours=36))
+        self.assertEqual(info.sequence, 2)
+        config = default_verifier_config()
+        self.assertEqual(config.clock_leeway, datetime.timedelta(seconds=60))
+        self.assertEqual(config.presentation_window, datetime.timedelta(seconds=60))
+        self.assertEqual(config.warn_after, datetime.timedelta(hours=36))
+        self.assertEqual(config.fail_after, datetime.timedelta(days=7))
+        self.assertEqual(config.policy.pcr_valid_for, datetime.timedelta(hours=48))
+
+    def test_negative_and_overflowing_values_are_refused_with_a_typed_error(self):
+        world = World(self.dir)
+        for valid_for in (datetime.timedelta(seconds=-1), datetime.timedelta.max, datetime.timedelta(days=20_000 * 366)):
+            with self.subTest(valid_for=valid_for), self.assertRaises(VaxpassError.InvalidArgument):
+                world.authority.trust_list(NOW, valid_for)
+        config = default_verifier_config()
+        config.clock_leeway = datetime.timedelta(milliseconds=-1)
+        with self.assertRaises(VaxpassError.InvalidArgument):
+            Verifier.open(self.path("negative.db"), world.root, config)
+        config = default_verifier_config()
+        config.policy.days_after_primary = -14
+        with self.assertRaises(VaxpassError.InvalidArgument):
+            Verifier.open(self.path("days.db"), world.root, config)
+        qr = Qr.encode("VP1:ABCDEFGHIJKLMNOPQRSTU", EcLevel.M)
+        for size in (-1, 0, 65, -(2**31)):
+            with self.subTest(size=size):
+                with self.assertRaises(VaxpassError.InvalidArgument):
+                    qr.png(size)
+                with self.assertRaises(VaxpassError.InvalidArgument):
+                    qr.bitmap(size)
+        device_key = software_p256_signer().public_key()
+        for dose in (-1, 256):
+            event = Event.VACCINATION(product=Product.COMIRNATY, dose=dose, of=2, date="2021-06-20")
+            with self.subTest(dose=dose), self.assertRaises(VaxpassError.InvalidArgument):
+                world.authority.issue(PERSON, [event], device_key, NOW, NOW + datetime.timedelta(days=1), NOW)
+
+    def test_the_qr_bitmap_is_greyscale_bytes_of_the_modules_and_the_png_has_its_size(self):
+        qr = Qr.encode("VP1:ABCDEFGHIJKLMNOPQRSTU", EcLevel.M)
+        scale = 3
+        bitmap = qr.bitmap(scale)
+        side = (qr.width() + 8) * scale
+        self.assertEqual((bitmap.width, bitmap.height), (side, side))
+        self.assertIsInstance(bitmap.pixels, bytes)
+        self.assertEqual(len(bitmap.pixels), side * side)
+        self.assertEqual(set(bitmap.pixels), {0, 255})
+        pixel = lambda x, y: bitmap.pixels[y * side + x]
+        self.assertEqual(pixel(0, 0), 255)  # the quiet zone
+        for module in range(7):  # the top-left finder pattern's outer ring is dark
+            self.assertEqual(pixel((4 + module) * scale, 4 * scale), 0)
+            self.assertEqual(pixel(4 * scale, (4 + module) * scale), 0)
+        self.assertEqual(pixel(5 * scale, 5 * scale), 255)
+        png = qr.png(scale)
+        try:
+            from PIL import Image  # Pillow, when installed: Image.frombytes("L", ...) is the one call
+        except ImportError:
+            Image = None
+        if Image is not None:
+            import io
+            decoded = Image.open(io.BytesIO(png))
+            self.assertEqual(decoded.tobytes(), Image.frombytes("L", (side, side), bitmap.pixels).tobytes())
+        else:
+            # No decoder here: the PNG header says the bitmap's size, 8-bit greyscale.
+            self.assertEqual(png[:8], b"\x89PNG\r\n\x1a\n")
+            width, height, depth, colour = struct.unpack(">IIBB", png[16:26])
+            self.assertEqual((width, height, depth, colour), (side, side, 8, 0))
 
 
 if __name__ == "__main__":

@@ -402,3 +402,18 @@ fn a_verifier_whose_clock_is_behind_its_lists_says_so_and_never_valid() {
     let text = world.wallet.presentation(&expired, lunch()).unwrap().text;
     assert_eq!(world.verdict(&text, lunch()).reason, Some(Reason::Expired));
 }
+
+#[test]
+fn a_list_valid_past_the_end_of_the_calendar_is_refused_not_a_panic() {
+    let world = World::new();
+    for valid_for in [Duration::MAX, Duration::days(365 * 300_000)] {
+        assert!(matches!(
+            world.authority.trust_list(lunch(), valid_for),
+            Err(Error::InvalidArgument(_))
+        ));
+        assert!(matches!(
+            world.authority.revocation_list(lunch(), valid_for),
+            Err(Error::InvalidArgument(_))
+        ));
+    }
+}

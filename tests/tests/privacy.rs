@@ -41,10 +41,8 @@ fn forms(secret: &[u8]) -> Vec<String> {
 struct Never(std::sync::atomic::AtomicU64);
 
 impl vaxpass_ffi::MonotonicClock for Never {
-    fn elapsed_since_boot(&self) -> Result<std::time::Duration, vaxpass_ffi::VaxpassError> {
-        Ok(std::time::Duration::from_secs(
-            self.0.load(std::sync::atomic::Ordering::SeqCst),
-        ))
+    fn elapsed_since_boot(&self) -> Result<vaxpass_ffi::TimeSpan, vaxpass_ffi::VaxpassError> {
+        Ok(std::time::Duration::from_secs(self.0.load(std::sync::atomic::Ordering::SeqCst)).into())
     }
 }
 

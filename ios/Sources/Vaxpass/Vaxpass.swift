@@ -406,38 +406,6 @@ private let UNIFFI_CALLBACK_UNEXPECTED_ERROR: Int32 = 2
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterUInt8: FfiConverterPrimitive {
-    typealias FfiType = UInt8
-    typealias SwiftType = UInt8
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt8 {
-        return try lift(readInt(&buf))
-    }
-
-    public static func write(_ value: UInt8, into buf: inout [UInt8]) {
-        writeInt(&buf, lower(value))
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterUInt32: FfiConverterPrimitive {
-    typealias FfiType = UInt32
-    typealias SwiftType = UInt32
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt32 {
-        return try lift(readInt(&buf))
-    }
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        writeInt(&buf, lower(value))
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
 fileprivate struct FfiConverterInt32: FfiConverterPrimitive {
     typealias FfiType = Int32
     typealias SwiftType = Int32
@@ -454,16 +422,32 @@ fileprivate struct FfiConverterInt32: FfiConverterPrimitive {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterUInt64: FfiConverterPrimitive {
-    typealias FfiType = UInt64
-    typealias SwiftType = UInt64
+fileprivate struct FfiConverterInt64: FfiConverterPrimitive {
+    typealias FfiType = Int64
+    typealias SwiftType = Int64
 
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt64 {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Int64 {
         return try lift(readInt(&buf))
     }
 
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+    public static func write(_ value: Int64, into buf: inout [UInt8]) {
         writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterDouble: FfiConverterPrimitive {
+    typealias FfiType = Double
+    typealias SwiftType = Double
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Double {
+        return try lift(readDouble(&buf))
+    }
+
+    public static func write(_ value: Double, into buf: inout [UInt8]) {
+        writeDouble(&buf, lower(value))
     }
 }
 
@@ -588,67 +572,44 @@ fileprivate struct FfiConverterTimestamp: FfiConverterRustBuffer {
     }
 }
 
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterDuration: FfiConverterRustBuffer {
-    typealias SwiftType = TimeInterval
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TimeInterval {
-        let seconds: UInt64 = try readInt(&buf)
-        let nanoseconds: UInt32 = try readInt(&buf)
-        return Double(seconds) + (Double(nanoseconds) / 1.0e9)
-    }
-
-    public static func write(_ value: TimeInterval, into buf: inout [UInt8]) {
-        if value.rounded(.down) > Double(Int64.max) {
-            fatalError("Duration overflow, exceeds max bounds supported by Uniffi")
-        }
-
-        if value < 0 {
-            fatalError("Invalid duration, must be non-negative")
-        }
-
-        let seconds = UInt64(value)
-        let nanoseconds = UInt32((value - Double(seconds)) * 1.0e9)
-        writeInt(&buf, seconds)
-        writeInt(&buf, nanoseconds)
-    }
-}
 
 
 
-
-/**
- * A health authority in one SQLite file, its keys in the key file beside it: issues
- * credentials, answers enrolments and signs the trust and revocation lists. For issuer
- * backends, tooling and tests; a production authority runs the issuer service.
- */
 public protocol AuthorityProtocol: AnyObject, Sendable {
     
     /**
      * Checks an enrolment request against the nonce handed out and issues one credential for the
      * person's events, bound to the requesting device. Returns the bundle for `Wallet.importPasses`.
+     * Blocking: reads or writes the authority's SQLite file and key file; call it off the main
+     * thread.
      */
     func answerEnrolment(request: Data, nonce: Data, person: Person, events: [Event], notBefore: Date, expires: Date, now: Date) throws  -> Data
     
     /**
      * Issues one credential to a device key (raw Ed25519 or SEC1 P-256 bytes).
+     * Blocking: reads or writes the authority's SQLite file and key file; call it off the main
+     * thread.
      */
     func issue(person: Person, events: [Event], deviceKey: Data, notBefore: Date, expires: Date, now: Date) throws  -> IssuedCredential
     
     /**
      * Marks an issuer key as leaked from `revoked_after` on.
+     * Blocking: reads or writes the authority's SQLite file and key file; call it off the main
+     * thread.
      */
     func markCompromised(kid: Data, revokedAfter: Date) throws 
     
     /**
-     * A newly signed revocation list, valid for `valid_for_seconds`.
+     * A newly signed revocation list, issued at `now` and valid for `valid_for` (its next update).
+     * Blocking: reads or writes the authority's SQLite file and key file; call it off the main
+     * thread.
      */
-    func revocationList(now: Date, validForSeconds: UInt64) throws  -> Data
+    func revocationList(now: Date, validFor: TimeSpan) throws  -> Data
     
     /**
      * Revokes a credential by id (12 hex digits).
+     * Blocking: reads or writes the authority's SQLite file and key file; call it off the main
+     * thread.
      */
     func revoke(id: String, now: Date) throws 
     
@@ -659,20 +620,19 @@ public protocol AuthorityProtocol: AnyObject, Sendable {
     
     /**
      * Retires the active issuer key and makes a new one; returns its kid.
+     * Blocking: reads or writes the authority's SQLite file and key file; call it off the main
+     * thread.
      */
     func rotateIssuerKey(now: Date) throws  -> Data
     
     /**
-     * A newly signed trust list, valid for `valid_for_seconds`.
+     * A newly signed trust list, issued at `now` and valid for `valid_for` (its next update).
+     * Blocking: reads or writes the authority's SQLite file and key file; call it off the main
+     * thread.
      */
-    func trustList(now: Date, validForSeconds: UInt64) throws  -> Data
+    func trustList(now: Date, validFor: TimeSpan) throws  -> Data
     
 }
-/**
- * A health authority in one SQLite file, its keys in the key file beside it: issues
- * credentials, answers enrolments and signs the trust and revocation lists. For issuer
- * backends, tooling and tests; a production authority runs the issuer service.
- */
 open class Authority: AuthorityProtocol, @unchecked Sendable {
     fileprivate let pointer: UnsafeMutableRawPointer!
 
@@ -726,6 +686,8 @@ open class Authority: AuthorityProtocol, @unchecked Sendable {
     /**
      * Creates a new authority (fresh root and issuer keys) in a new database; its private keys
      * go to the key file beside it (`PATH.keys`).
+     * Blocking: reads or writes the authority's SQLite file and key file; call it off the main
+     * thread.
      */
 public static func create(path: String, issuer: String, now: Date)throws  -> Authority  {
     return try  FfiConverterTypeAuthority_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
@@ -739,6 +701,8 @@ public static func create(path: String, issuer: String, now: Date)throws  -> Aut
     
     /**
      * Opens an existing authority.
+     * Blocking: reads or writes the authority's SQLite file and key file; call it off the main
+     * thread.
      */
 public static func `open`(path: String)throws  -> Authority  {
     return try  FfiConverterTypeAuthority_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
@@ -753,6 +717,8 @@ public static func `open`(path: String)throws  -> Authority  {
     /**
      * Checks an enrolment request against the nonce handed out and issues one credential for the
      * person's events, bound to the requesting device. Returns the bundle for `Wallet.importPasses`.
+     * Blocking: reads or writes the authority's SQLite file and key file; call it off the main
+     * thread.
      */
 open func answerEnrolment(request: Data, nonce: Data, person: Person, events: [Event], notBefore: Date, expires: Date, now: Date)throws  -> Data  {
     return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
@@ -770,6 +736,8 @@ open func answerEnrolment(request: Data, nonce: Data, person: Person, events: [E
     
     /**
      * Issues one credential to a device key (raw Ed25519 or SEC1 P-256 bytes).
+     * Blocking: reads or writes the authority's SQLite file and key file; call it off the main
+     * thread.
      */
 open func issue(person: Person, events: [Event], deviceKey: Data, notBefore: Date, expires: Date, now: Date)throws  -> IssuedCredential  {
     return try  FfiConverterTypeIssuedCredential_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
@@ -786,6 +754,8 @@ open func issue(person: Person, events: [Event], deviceKey: Data, notBefore: Dat
     
     /**
      * Marks an issuer key as leaked from `revoked_after` on.
+     * Blocking: reads or writes the authority's SQLite file and key file; call it off the main
+     * thread.
      */
 open func markCompromised(kid: Data, revokedAfter: Date)throws   {try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
     uniffi_vaxpass_ffi_fn_method_authority_mark_compromised(self.uniffiClonePointer(),
@@ -796,19 +766,23 @@ open func markCompromised(kid: Data, revokedAfter: Date)throws   {try rustCallWi
 }
     
     /**
-     * A newly signed revocation list, valid for `valid_for_seconds`.
+     * A newly signed revocation list, issued at `now` and valid for `valid_for` (its next update).
+     * Blocking: reads or writes the authority's SQLite file and key file; call it off the main
+     * thread.
      */
-open func revocationList(now: Date, validForSeconds: UInt64)throws  -> Data  {
+open func revocationList(now: Date, validFor: TimeSpan)throws  -> Data  {
     return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
     uniffi_vaxpass_ffi_fn_method_authority_revocation_list(self.uniffiClonePointer(),
         FfiConverterTimestamp.lower(now),
-        FfiConverterUInt64.lower(validForSeconds),$0
+        FfiConverterTypeTimeSpan_lower(validFor),$0
     )
 })
 }
     
     /**
      * Revokes a credential by id (12 hex digits).
+     * Blocking: reads or writes the authority's SQLite file and key file; call it off the main
+     * thread.
      */
 open func revoke(id: String, now: Date)throws   {try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
     uniffi_vaxpass_ffi_fn_method_authority_revoke(self.uniffiClonePointer(),
@@ -830,6 +804,8 @@ open func rootPublicKey() -> Data  {
     
     /**
      * Retires the active issuer key and makes a new one; returns its kid.
+     * Blocking: reads or writes the authority's SQLite file and key file; call it off the main
+     * thread.
      */
 open func rotateIssuerKey(now: Date)throws  -> Data  {
     return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
@@ -840,13 +816,15 @@ open func rotateIssuerKey(now: Date)throws  -> Data  {
 }
     
     /**
-     * A newly signed trust list, valid for `valid_for_seconds`.
+     * A newly signed trust list, issued at `now` and valid for `valid_for` (its next update).
+     * Blocking: reads or writes the authority's SQLite file and key file; call it off the main
+     * thread.
      */
-open func trustList(now: Date, validForSeconds: UInt64)throws  -> Data  {
+open func trustList(now: Date, validFor: TimeSpan)throws  -> Data  {
     return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
     uniffi_vaxpass_ffi_fn_method_authority_trust_list(self.uniffiClonePointer(),
         FfiConverterTimestamp.lower(now),
-        FfiConverterUInt64.lower(validForSeconds),$0
+        FfiConverterTypeTimeSpan_lower(validFor),$0
     )
 })
 }
@@ -1146,10 +1124,6 @@ public protocol HolderProtocol: AnyObject, Sendable {
      */
     func dateOfBirth()  -> String
     
-    /**
-     * The name as the credential carries it, to compare with the person. Personal data: do not
-     * log.
-     */
     func name()  -> String
     
 }
@@ -1218,10 +1192,6 @@ open func dateOfBirth() -> String  {
 })
 }
     
-    /**
-     * The name as the credential carries it, to compare with the person. Personal data: do not
-     * log.
-     */
 open func name() -> String  {
     return try!  FfiConverterString.lift(try! rustCall() {
     uniffi_vaxpass_ffi_fn_method_holder_name(self.uniffiClonePointer(),$0
@@ -1292,15 +1262,8 @@ public func FfiConverterTypeHolder_lower(_ value: Holder) -> UnsafeMutableRawPoi
  */
 public protocol KeyProtector: AnyObject, Sendable {
     
-    /**
-     * Wraps the 32-byte secret (e.g. with an Android Keystore or Keychain key); the result is
-     * stored as is.
-     */
     func wrap(secret: Data) throws  -> Data
     
-    /**
-     * Unwraps what `wrap` returned, when the wallet opens.
-     */
     func unwrap(wrapped: Data) throws  -> Data
     
 }
@@ -1359,10 +1322,6 @@ open class KeyProtectorImpl: KeyProtector, @unchecked Sendable {
     
 
     
-    /**
-     * Wraps the 32-byte secret (e.g. with an Android Keystore or Keychain key); the result is
-     * stored as is.
-     */
 open func wrap(secret: Data)throws  -> Data  {
     return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
     uniffi_vaxpass_ffi_fn_method_keyprotector_wrap(self.uniffiClonePointer(),
@@ -1371,9 +1330,6 @@ open func wrap(secret: Data)throws  -> Data  {
 })
 }
     
-    /**
-     * Unwraps what `wrap` returned, when the wallet opens.
-     */
 open func unwrap(wrapped: Data)throws  -> Data  {
     return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
     uniffi_vaxpass_ffi_fn_method_keyprotector_unwrap(self.uniffiClonePointer(),
@@ -1527,9 +1483,10 @@ public func FfiConverterTypeKeyProtector_lower(_ value: KeyProtector) -> UnsafeM
 public protocol MonotonicClock: AnyObject, Sendable {
     
     /**
-     * Time since the device booted.
+     * Time since the device booted. Called on the thread of the wallet call that needs it; it
+     * should return at once.
      */
-    func elapsedSinceBoot() throws  -> TimeInterval
+    func elapsedSinceBoot() throws  -> TimeSpan
     
 }
 /**
@@ -1592,10 +1549,11 @@ open class MonotonicClockImpl: MonotonicClock, @unchecked Sendable {
 
     
     /**
-     * Time since the device booted.
+     * Time since the device booted. Called on the thread of the wallet call that needs it; it
+     * should return at once.
      */
-open func elapsedSinceBoot()throws  -> TimeInterval  {
-    return try  FfiConverterDuration.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
+open func elapsedSinceBoot()throws  -> TimeSpan  {
+    return try  FfiConverterTypeTimeSpan_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
     uniffi_vaxpass_ffi_fn_method_monotonicclock_elapsed_since_boot(self.uniffiClonePointer(),$0
     )
 })
@@ -1616,11 +1574,11 @@ fileprivate struct UniffiCallbackInterfaceMonotonicClock {
     static let vtable: [UniffiVTableCallbackInterfaceMonotonicClock] = [UniffiVTableCallbackInterfaceMonotonicClock(
         elapsedSinceBoot: { (
             uniffiHandle: UInt64,
-            uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
+            uniffiOutReturn: UnsafeMutablePointer<Double>,
             uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
         ) in
             let makeCall = {
-                () throws -> TimeInterval in
+                () throws -> TimeSpan in
                 guard let uniffiObj = try? FfiConverterTypeMonotonicClock.handleMap.get(handle: uniffiHandle) else {
                     throw UniffiInternalError.unexpectedStaleHandle
                 }
@@ -1629,7 +1587,7 @@ fileprivate struct UniffiCallbackInterfaceMonotonicClock {
             }
 
             
-            let writeReturn = { uniffiOutReturn.pointee = FfiConverterDuration.lower($0) }
+            let writeReturn = { uniffiOutReturn.pointee = FfiConverterTypeTimeSpan_lower($0) }
             uniffiTraitInterfaceCallWithError(
                 callStatus: uniffiCallStatus,
                 makeCall: makeCall,
@@ -1715,39 +1673,37 @@ public func FfiConverterTypeMonotonicClock_lower(_ value: MonotonicClock) -> Uns
 public protocol QrProtocol: AnyObject, Sendable {
     
     /**
-     * The error correction level it was encoded with.
+     * The code as 8-bit greyscale pixels, `module_size` pixels per module (1 to 64), quiet zone
+     * included: one call draws it (a `CGImage` in the device grey colour space, a
+     * `BufferedImage` of `TYPE_BYTE_GRAY`, PIL's mode `L`). At 1, one byte per module: scale it
+     * up without smoothing (nearest neighbour) to keep the edges sharp.
      */
+    func bitmap(moduleSize: Int32) throws  -> QrBitmap
+    
     func ecLevel()  -> EcLevel
     
     /**
-     * Row-major modules, `true` for dark: draw them with the platform's own canvas.
+     * A greyscale PNG, `module_size` pixels per module (1 to 64), quiet zone included
+     * (Android: `BitmapFactory.decodeByteArray`).
      */
-    func modules()  -> [Bool]
+    func png(moduleSize: Int32) throws  -> Data
     
     /**
-     * A greyscale PNG, `module_size` pixels per module (1 to 64), quiet zone included.
+     * An SVG document, `module_size` pixels per module (1 to 64), quiet zone included.
      */
-    func png(moduleSize: UInt32) throws  -> Data
+    func svg(moduleSize: Int32) throws  -> String
     
-    /**
-     * An SVG document, `module_size` pixels per module, quiet zone included.
-     */
-    func svg(moduleSize: UInt32)  -> String
-    
-    /**
-     * The code as text for a terminal (two modules per character cell), quiet zone included.
-     */
     func terminal()  -> String
     
     /**
      * QR version, 1 to 40.
      */
-    func version()  -> UInt8
+    func version()  -> Int32
     
     /**
-     * Modules per side, without the 4-module quiet zone.
+     * Modules per side, without the 4-module quiet zone (at most 177).
      */
-    func width()  -> UInt32
+    func width()  -> Int32
     
 }
 /**
@@ -1818,8 +1774,19 @@ public static func encode(text: String, ecLevel: EcLevel)throws  -> Qr  {
 
     
     /**
-     * The error correction level it was encoded with.
+     * The code as 8-bit greyscale pixels, `module_size` pixels per module (1 to 64), quiet zone
+     * included: one call draws it (a `CGImage` in the device grey colour space, a
+     * `BufferedImage` of `TYPE_BYTE_GRAY`, PIL's mode `L`). At 1, one byte per module: scale it
+     * up without smoothing (nearest neighbour) to keep the edges sharp.
      */
+open func bitmap(moduleSize: Int32)throws  -> QrBitmap  {
+    return try  FfiConverterTypeQrBitmap_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
+    uniffi_vaxpass_ffi_fn_method_qr_bitmap(self.uniffiClonePointer(),
+        FfiConverterInt32.lower(moduleSize),$0
+    )
+})
+}
+    
 open func ecLevel() -> EcLevel  {
     return try!  FfiConverterTypeEcLevel_lift(try! rustCall() {
     uniffi_vaxpass_ffi_fn_method_qr_ec_level(self.uniffiClonePointer(),$0
@@ -1828,40 +1795,28 @@ open func ecLevel() -> EcLevel  {
 }
     
     /**
-     * Row-major modules, `true` for dark: draw them with the platform's own canvas.
+     * A greyscale PNG, `module_size` pixels per module (1 to 64), quiet zone included
+     * (Android: `BitmapFactory.decodeByteArray`).
      */
-open func modules() -> [Bool]  {
-    return try!  FfiConverterSequenceBool.lift(try! rustCall() {
-    uniffi_vaxpass_ffi_fn_method_qr_modules(self.uniffiClonePointer(),$0
-    )
-})
-}
-    
-    /**
-     * A greyscale PNG, `module_size` pixels per module (1 to 64), quiet zone included.
-     */
-open func png(moduleSize: UInt32)throws  -> Data  {
+open func png(moduleSize: Int32)throws  -> Data  {
     return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
     uniffi_vaxpass_ffi_fn_method_qr_png(self.uniffiClonePointer(),
-        FfiConverterUInt32.lower(moduleSize),$0
+        FfiConverterInt32.lower(moduleSize),$0
     )
 })
 }
     
     /**
-     * An SVG document, `module_size` pixels per module, quiet zone included.
+     * An SVG document, `module_size` pixels per module (1 to 64), quiet zone included.
      */
-open func svg(moduleSize: UInt32) -> String  {
-    return try!  FfiConverterString.lift(try! rustCall() {
+open func svg(moduleSize: Int32)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
     uniffi_vaxpass_ffi_fn_method_qr_svg(self.uniffiClonePointer(),
-        FfiConverterUInt32.lower(moduleSize),$0
+        FfiConverterInt32.lower(moduleSize),$0
     )
 })
 }
     
-    /**
-     * The code as text for a terminal (two modules per character cell), quiet zone included.
-     */
 open func terminal() -> String  {
     return try!  FfiConverterString.lift(try! rustCall() {
     uniffi_vaxpass_ffi_fn_method_qr_terminal(self.uniffiClonePointer(),$0
@@ -1872,18 +1827,18 @@ open func terminal() -> String  {
     /**
      * QR version, 1 to 40.
      */
-open func version() -> UInt8  {
-    return try!  FfiConverterUInt8.lift(try! rustCall() {
+open func version() -> Int32  {
+    return try!  FfiConverterInt32.lift(try! rustCall() {
     uniffi_vaxpass_ffi_fn_method_qr_version(self.uniffiClonePointer(),$0
     )
 })
 }
     
     /**
-     * Modules per side, without the 4-module quiet zone.
+     * Modules per side, without the 4-module quiet zone (at most 177).
      */
-open func width() -> UInt32  {
-    return try!  FfiConverterUInt32.lift(try! rustCall() {
+open func width() -> Int32  {
+    return try!  FfiConverterInt32.lift(try! rustCall() {
     uniffi_vaxpass_ffi_fn_method_qr_width(self.uniffiClonePointer(),$0
     )
 })
@@ -1957,9 +1912,6 @@ public protocol ShownProtocol: AnyObject, Sendable {
      */
     func idCheckRequired()  -> Bool
     
-    /**
-     * The QR code of `text`, to draw.
-     */
     func qr()  -> Qr
     
     /**
@@ -2038,9 +1990,6 @@ open func idCheckRequired() -> Bool  {
 })
 }
     
-    /**
-     * The QR code of `text`, to draw.
-     */
 open func qr() -> Qr  {
     return try!  FfiConverterTypeQr_lift(try! rustCall() {
     uniffi_vaxpass_ffi_fn_method_shown_qr(self.uniffiClonePointer(),$0
@@ -2137,9 +2086,9 @@ public protocol TrustListProtocol: AnyObject, Sendable {
     func issuedAt()  -> Date
     
     /**
-     * The list's sequence number.
+     * The list's sequence number: each list the authority signs has a higher one.
      */
-    func sequence()  -> UInt64
+    func sequence()  -> Int64
     
 }
 /**
@@ -2196,7 +2145,8 @@ open class TrustList: TrustListProtocol, @unchecked Sendable {
 
     
     /**
-     * Verifies signed trust-list bytes against the authority's root public key.
+     * Verifies signed trust-list bytes against the authority's root public key. A sequence
+     * number above 2^63 - 1 is refused as malformed, as the verifier refuses it.
      */
 public static func verify(bytes: Data, rootPublicKey: Data)throws  -> TrustList  {
     return try  FfiConverterTypeTrustList_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
@@ -2220,10 +2170,10 @@ open func issuedAt() -> Date  {
 }
     
     /**
-     * The list's sequence number.
+     * The list's sequence number: each list the authority signs has a higher one.
      */
-open func sequence() -> UInt64  {
-    return try!  FfiConverterUInt64.lift(try! rustCall() {
+open func sequence() -> Int64  {
+    return try!  FfiConverterInt64.lift(try! rustCall() {
     uniffi_vaxpass_ffi_fn_method_trustlist_sequence(self.uniffiClonePointer(),$0
     )
 })
@@ -2287,39 +2237,33 @@ public func FfiConverterTypeTrustList_lower(_ value: TrustList) -> UnsafeMutable
 
 
 
-/**
- * The shop's verifier: the lists it last applied, in its own SQLite file, and the
- * verdict for each scanned code. Safe to call from any thread; never touches the network.
- */
 public protocol VerifierProtocol: AnyObject, Sendable {
     
     /**
-     * Offers signed revocation-list bytes, under the same rules as `applyTrustList`.
+     * Checks and stores a signed revocation list; an older one is `Rollback`.
+     * Blocking: reads or writes the verifier's SQLite file; call it off the main thread.
      */
     func applyRevocationList(bytes: Data, now: Date) throws  -> Applied
     
     /**
-     * Offers signed trust-list bytes: held if they verify against the pinned root key and are
-     * newer than the list held. An older list throws `Rollback`, other content under the same
-     * sequence `Equivocation`, a forged one `BadSignature`.
+     * Checks and stores a signed trust list; an older one is `Rollback`.
+     * Blocking: reads or writes the verifier's SQLite file; call it off the main thread.
      */
     func applyTrustList(bytes: Data, now: Date) throws  -> Applied
     
     /**
-     * How current the lists are at `now`, for the shop's status screen.
+     * How current the lists held are at `now`. In memory: no storage.
      */
     func freshness(now: Date) throws  -> Freshness
     
     /**
      * Judges a scanned QR text. A pass that is not valid is a verdict, not an exception.
+     * Blocking: one indexed read of the SQLite file (the revocation list), and it waits for a
+     * list update in progress; call it off the main thread.
      */
     func verify(text: String, now: Date) throws  -> Verdict
     
 }
-/**
- * The shop's verifier: the lists it last applied, in its own SQLite file, and the
- * verdict for each scanned code. Safe to call from any thread; never touches the network.
- */
 open class Verifier: VerifierProtocol, @unchecked Sendable {
     fileprivate let pointer: UnsafeMutableRawPointer!
 
@@ -2372,6 +2316,8 @@ open class Verifier: VerifierProtocol, @unchecked Sendable {
     
     /**
      * Opens or creates the shop's store, pinned to the authority's root key.
+     * Blocking: opens (or creates) the SQLite file and checks the lists stored in it; call it off
+     * the main thread.
      */
 public static func `open`(path: String, rootPublicKey: Data, config: VerifierConfig)throws  -> Verifier  {
     return try  FfiConverterTypeVerifier_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
@@ -2386,7 +2332,8 @@ public static func `open`(path: String, rootPublicKey: Data, config: VerifierCon
 
     
     /**
-     * Offers signed revocation-list bytes, under the same rules as `applyTrustList`.
+     * Checks and stores a signed revocation list; an older one is `Rollback`.
+     * Blocking: reads or writes the verifier's SQLite file; call it off the main thread.
      */
 open func applyRevocationList(bytes: Data, now: Date)throws  -> Applied  {
     return try  FfiConverterTypeApplied_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
@@ -2398,9 +2345,8 @@ open func applyRevocationList(bytes: Data, now: Date)throws  -> Applied  {
 }
     
     /**
-     * Offers signed trust-list bytes: held if they verify against the pinned root key and are
-     * newer than the list held. An older list throws `Rollback`, other content under the same
-     * sequence `Equivocation`, a forged one `BadSignature`.
+     * Checks and stores a signed trust list; an older one is `Rollback`.
+     * Blocking: reads or writes the verifier's SQLite file; call it off the main thread.
      */
 open func applyTrustList(bytes: Data, now: Date)throws  -> Applied  {
     return try  FfiConverterTypeApplied_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
@@ -2412,7 +2358,7 @@ open func applyTrustList(bytes: Data, now: Date)throws  -> Applied  {
 }
     
     /**
-     * How current the lists are at `now`, for the shop's status screen.
+     * How current the lists held are at `now`. In memory: no storage.
      */
 open func freshness(now: Date)throws  -> Freshness  {
     return try  FfiConverterTypeFreshness_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
@@ -2424,6 +2370,8 @@ open func freshness(now: Date)throws  -> Freshness  {
     
     /**
      * Judges a scanned QR text. A pass that is not valid is a verdict, not an exception.
+     * Blocking: one indexed read of the SQLite file (the revocation list), and it waits for a
+     * list update in progress; call it off the main thread.
      */
 open func verify(text: String, now: Date)throws  -> Verdict  {
     return try  FfiConverterTypeVerdict_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
@@ -2492,10 +2440,6 @@ public func FfiConverterTypeVerifier_lower(_ value: Verifier) -> UnsafeMutableRa
 
 
 
-/**
- * The citizen's wallet: the device key and the passes, in its own SQLite file, and the
- * rotating QR codes. Safe to call from any thread; never touches the network.
- */
 public protocol WalletProtocol: AnyObject, Sendable {
     
     /**
@@ -2506,6 +2450,8 @@ public protocol WalletProtocol: AnyObject, Sendable {
     
     /**
      * The enrolment request for the issuer's nonce, signed by the device key.
+     * Blocking: calls the device signer (which may wait for the user); call it off the main
+     * thread.
      */
     func enrolmentRequest(nonce: Data, identityProof: Data) throws  -> Data
     
@@ -2513,6 +2459,7 @@ public protocol WalletProtocol: AnyObject, Sendable {
      * Stores the credentials of an enrolment answer, all or none; with a trust list, each is
      * checked as a verifier would.
      * Named `import_passes`, not `import`: `import` is a keyword in Python and Swift.
+     * Blocking: reads or writes the wallet's SQLite file; call it off the main thread.
      */
     func importPasses(issued: Data, trustList: TrustList?, now: Date) throws  -> [PassSummary]
     
@@ -2520,6 +2467,7 @@ public protocol WalletProtocol: AnyObject, Sendable {
      * Records that the real time is at least `time`, as the authority vouched for it: the
      * `Date` of an answer from the issuer over its authenticated connection, or a verified
      * list's `issued_at`. Importing with a trust list does this on its own.
+     * Blocking: reads or writes the wallet's SQLite file; call it off the main thread.
      */
     func observeTrustedTime(time: Date) throws 
     
@@ -2532,11 +2480,13 @@ public protocol WalletProtocol: AnyObject, Sendable {
     
     /**
      * The bare credential for printing; the shop will check an ID document.
+     * Blocking: reads or writes the wallet's SQLite file; call it off the main thread.
      */
     func paper(passId: String) throws  -> Shown
     
     /**
-     * The passes in the wallet, for the app's list screen.
+     * The passes stored, oldest first.
+     * Blocking: reads or writes the wallet's SQLite file; call it off the main thread.
      */
     func passes() throws  -> [PassSummary]
     
@@ -2545,19 +2495,18 @@ public protocol WalletProtocol: AnyObject, Sendable {
      * `refresh_at`. Throws `ClockNotTrusted` when `now` is more than a few minutes ahead of the
      * last trusted time carried forward by the monotonic clock (after a reboot: of the last
      * trusted time the wallet stored), or when the wallet has seen no trusted time yet.
+     * Blocking: writes the wallet's SQLite file and calls the clock and the device signer (which
+     * may wait for the user); call it off the main thread.
      */
     func presentation(passId: String, now: Date) throws  -> Shown
     
     /**
      * Removes a pass; `false` if there was none.
+     * Blocking: reads or writes the wallet's SQLite file; call it off the main thread.
      */
     func remove(passId: String) throws  -> Bool
     
 }
-/**
- * The citizen's wallet: the device key and the passes, in its own SQLite file, and the
- * rotating QR codes. Safe to call from any thread; never touches the network.
- */
 open class Wallet: WalletProtocol, @unchecked Sendable {
     fileprivate let pointer: UnsafeMutableRawPointer!
 
@@ -2613,6 +2562,8 @@ open class Wallet: WalletProtocol, @unchecked Sendable {
      * protector; without one the key is stored unwrapped (fine for tests, not for phones).
      * The clock is the platform's monotonic clock: presentations are signed only at times the
      * wallet can trust (see `presentation`).
+     * Blocking: opens (or creates) the SQLite file and calls the key protector; call it off the
+     * main thread.
      */
 public static func `open`(path: String, keyProtector: KeyProtector?, clock: MonotonicClock)throws  -> Wallet  {
     return try  FfiConverterTypeWallet_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
@@ -2626,6 +2577,8 @@ public static func `open`(path: String, keyProtector: KeyProtector?, clock: Mono
     
     /**
      * Opens or creates a wallet whose device key is a platform key the app signs with.
+     * Blocking: opens (or creates) the SQLite file and asks the signer for its public key; call
+     * it off the main thread.
      */
 public static func openWithSigner(path: String, signer: DeviceSigner, clock: MonotonicClock)throws  -> Wallet  {
     return try  FfiConverterTypeWallet_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
@@ -2652,6 +2605,8 @@ open func devicePublicKey() -> Data  {
     
     /**
      * The enrolment request for the issuer's nonce, signed by the device key.
+     * Blocking: calls the device signer (which may wait for the user); call it off the main
+     * thread.
      */
 open func enrolmentRequest(nonce: Data, identityProof: Data)throws  -> Data  {
     return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
@@ -2666,6 +2621,7 @@ open func enrolmentRequest(nonce: Data, identityProof: Data)throws  -> Data  {
      * Stores the credentials of an enrolment answer, all or none; with a trust list, each is
      * checked as a verifier would.
      * Named `import_passes`, not `import`: `import` is a keyword in Python and Swift.
+     * Blocking: reads or writes the wallet's SQLite file; call it off the main thread.
      */
 open func importPasses(issued: Data, trustList: TrustList?, now: Date)throws  -> [PassSummary]  {
     return try  FfiConverterSequenceTypePassSummary.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
@@ -2681,6 +2637,7 @@ open func importPasses(issued: Data, trustList: TrustList?, now: Date)throws  ->
      * Records that the real time is at least `time`, as the authority vouched for it: the
      * `Date` of an answer from the issuer over its authenticated connection, or a verified
      * list's `issued_at`. Importing with a trust list does this on its own.
+     * Blocking: reads or writes the wallet's SQLite file; call it off the main thread.
      */
 open func observeTrustedTime(time: Date)throws   {try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
     uniffi_vaxpass_ffi_fn_method_wallet_observe_trusted_time(self.uniffiClonePointer(),
@@ -2704,6 +2661,7 @@ open func oidcNonce(nonce: Data) -> String  {
     
     /**
      * The bare credential for printing; the shop will check an ID document.
+     * Blocking: reads or writes the wallet's SQLite file; call it off the main thread.
      */
 open func paper(passId: String)throws  -> Shown  {
     return try  FfiConverterTypeShown_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
@@ -2714,7 +2672,8 @@ open func paper(passId: String)throws  -> Shown  {
 }
     
     /**
-     * The passes in the wallet, for the app's list screen.
+     * The passes stored, oldest first.
+     * Blocking: reads or writes the wallet's SQLite file; call it off the main thread.
      */
 open func passes()throws  -> [PassSummary]  {
     return try  FfiConverterSequenceTypePassSummary.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
@@ -2728,6 +2687,8 @@ open func passes()throws  -> [PassSummary]  {
      * `refresh_at`. Throws `ClockNotTrusted` when `now` is more than a few minutes ahead of the
      * last trusted time carried forward by the monotonic clock (after a reboot: of the last
      * trusted time the wallet stored), or when the wallet has seen no trusted time yet.
+     * Blocking: writes the wallet's SQLite file and calls the clock and the device signer (which
+     * may wait for the user); call it off the main thread.
      */
 open func presentation(passId: String, now: Date)throws  -> Shown  {
     return try  FfiConverterTypeShown_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
@@ -2740,6 +2701,7 @@ open func presentation(passId: String, now: Date)throws  -> Shown  {
     
     /**
      * Removes a pass; `false` if there was none.
+     * Blocking: reads or writes the wallet's SQLite file; call it off the main thread.
      */
 open func remove(passId: String)throws  -> Bool  {
     return try  FfiConverterBool.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
@@ -2809,31 +2771,13 @@ public func FfiConverterTypeWallet_lower(_ value: Wallet) -> UnsafeMutableRawPoi
  * How current the verifier's lists are.
  */
 public struct Freshness {
-    /**
-     * How current the lists are.
-     */
     public var state: FreshnessState
-    /**
-     * The trust list held, if any.
-     */
     public var trustList: ListInfo?
-    /**
-     * The revocation list held, if any.
-     */
     public var revocationList: ListInfo?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(
-        /**
-         * How current the lists are.
-         */state: FreshnessState, 
-        /**
-         * The trust list held, if any.
-         */trustList: ListInfo?, 
-        /**
-         * The revocation list held, if any.
-         */revocationList: ListInfo?) {
+    public init(state: FreshnessState, trustList: ListInfo?, revocationList: ListInfo?) {
         self.state = state
         self.trustList = trustList
         self.revocationList = revocationList
@@ -2908,24 +2852,12 @@ public func FfiConverterTypeFreshness_lower(_ value: Freshness) -> RustBuffer {
  * A credential the authority just issued.
  */
 public struct IssuedCredential {
-    /**
-     * The credential id, 12 hex digits.
-     */
     public var id: String
-    /**
-     * The signed credential, to send to the wallet.
-     */
     public var bytes: Data
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(
-        /**
-         * The credential id, 12 hex digits.
-         */id: String, 
-        /**
-         * The signed credential, to send to the wallet.
-         */bytes: Data) {
+    public init(id: String, bytes: Data) {
         self.id = id
         self.bytes = bytes
     }
@@ -2993,31 +2925,13 @@ public func FfiConverterTypeIssuedCredential_lower(_ value: IssuedCredential) ->
  * One list the verifier holds.
  */
 public struct ListInfo {
-    /**
-     * The list's sequence number.
-     */
-    public var sequence: UInt64
-    /**
-     * When the authority signed it.
-     */
+    public var sequence: Int64
     public var issuedAt: Date
-    /**
-     * When the authority will publish the next one.
-     */
     public var nextUpdate: Date
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(
-        /**
-         * The list's sequence number.
-         */sequence: UInt64, 
-        /**
-         * When the authority signed it.
-         */issuedAt: Date, 
-        /**
-         * When the authority will publish the next one.
-         */nextUpdate: Date) {
+    public init(sequence: Int64, issuedAt: Date, nextUpdate: Date) {
         self.sequence = sequence
         self.issuedAt = issuedAt
         self.nextUpdate = nextUpdate
@@ -3059,14 +2973,14 @@ public struct FfiConverterTypeListInfo: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ListInfo {
         return
             try ListInfo(
-                sequence: FfiConverterUInt64.read(from: &buf), 
+                sequence: FfiConverterInt64.read(from: &buf), 
                 issuedAt: FfiConverterTimestamp.read(from: &buf), 
                 nextUpdate: FfiConverterTimestamp.read(from: &buf)
         )
     }
 
     public static func write(_ value: ListInfo, into buf: inout [UInt8]) {
-        FfiConverterUInt64.write(value.sequence, into: &buf)
+        FfiConverterInt64.write(value.sequence, into: &buf)
         FfiConverterTimestamp.write(value.issuedAt, into: &buf)
         FfiConverterTimestamp.write(value.nextUpdate, into: &buf)
     }
@@ -3096,21 +3010,9 @@ public struct PassSummary {
      * The credential id, 12 hex digits: pass it to `presentation`, `paper` and `remove`.
      */
     public var id: String
-    /**
-     * Who the pass belongs to.
-     */
     public var holder: Holder
-    /**
-     * Vaccination, test or recovery.
-     */
     public var kind: PassKind
-    /**
-     * Valid from.
-     */
     public var validFrom: Date
-    /**
-     * Not valid at or after this time.
-     */
     public var validUntil: Date
 
     // Default memberwise initializers are never public by default, so we
@@ -3118,19 +3020,7 @@ public struct PassSummary {
     public init(
         /**
          * The credential id, 12 hex digits: pass it to `presentation`, `paper` and `remove`.
-         */id: String, 
-        /**
-         * Who the pass belongs to.
-         */holder: Holder, 
-        /**
-         * Vaccination, test or recovery.
-         */kind: PassKind, 
-        /**
-         * Valid from.
-         */validFrom: Date, 
-        /**
-         * Not valid at or after this time.
-         */validUntil: Date) {
+         */id: String, holder: Holder, kind: PassKind, validFrom: Date, validUntil: Date) {
         self.id = id
         self.holder = holder
         self.kind = kind
@@ -3189,24 +3079,12 @@ public func FfiConverterTypePassSummary_lower(_ value: PassSummary) -> RustBuffe
  * The holder as a pass names them. Dates are ISO `YYYY-MM-DD`.
  */
 public struct Person {
-    /**
-     * The name in the holder's script, 1 to 200 bytes of UTF-8.
-     */
     public var name: String
-    /**
-     * Date of birth, `YYYY-MM-DD`.
-     */
     public var dateOfBirth: String
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(
-        /**
-         * The name in the holder's script, 1 to 200 bytes of UTF-8.
-         */name: String, 
-        /**
-         * Date of birth, `YYYY-MM-DD`.
-         */dateOfBirth: String) {
+    public init(name: String, dateOfBirth: String) {
         self.name = name
         self.dateOfBirth = dateOfBirth
     }
@@ -3271,31 +3149,32 @@ public func FfiConverterTypePerson_lower(_ value: Person) -> RustBuffer {
 
 
 /**
- * Which events a verifier accepts; durations in whole units as named.
+ * Which events a verifier accepts. Day counts are calendar days in the policy's time zone
+ * (zero or more); test validity is a time span.
  */
 public struct Policy {
     /**
      * Days after the completing dose before a vaccination pass is valid; `None`: vaccinations are not accepted.
      */
-    public var daysAfterPrimary: UInt32?
+    public var daysAfterPrimary: Int32?
     /**
      * Days a primary series stays valid without a booster; `None` for no limit.
      */
-    public var primaryValidDays: UInt32?
+    public var primaryValidDays: Int32?
     /**
-     * Hours after sampling a negative PCR test is accepted; `None`: not accepted.
+     * How long after sampling a negative PCR test is accepted; `None`: not accepted.
      */
-    public var pcrValidHours: UInt32?
+    public var pcrValidFor: TimeSpan?
     /**
-     * Hours after sampling a negative rapid antigen test is accepted; `None`: not accepted.
+     * How long after sampling a negative rapid antigen test is accepted; `None`: not accepted.
      */
-    public var rapidAntigenValidHours: UInt32?
+    public var rapidAntigenValidFor: TimeSpan?
     /**
-     * Days after the first positive test a recovery is accepted; `None`: not accepted.
+     * Days after the first positive test a recovery pass stays valid; `None`: not accepted.
      */
-    public var recoveryValidDays: UInt32?
+    public var recoveryValidDays: Int32?
     /**
-     * The time zone of the day counts, minutes east of UTC (540 for Korea).
+     * The time zone of the day counts, minutes east of UTC (540 for Korea), within ±24 hours.
      */
     public var utcOffsetMinutes: Int32
 
@@ -3304,26 +3183,26 @@ public struct Policy {
     public init(
         /**
          * Days after the completing dose before a vaccination pass is valid; `None`: vaccinations are not accepted.
-         */daysAfterPrimary: UInt32?, 
+         */daysAfterPrimary: Int32?, 
         /**
          * Days a primary series stays valid without a booster; `None` for no limit.
-         */primaryValidDays: UInt32?, 
+         */primaryValidDays: Int32?, 
         /**
-         * Hours after sampling a negative PCR test is accepted; `None`: not accepted.
-         */pcrValidHours: UInt32?, 
+         * How long after sampling a negative PCR test is accepted; `None`: not accepted.
+         */pcrValidFor: TimeSpan?, 
         /**
-         * Hours after sampling a negative rapid antigen test is accepted; `None`: not accepted.
-         */rapidAntigenValidHours: UInt32?, 
+         * How long after sampling a negative rapid antigen test is accepted; `None`: not accepted.
+         */rapidAntigenValidFor: TimeSpan?, 
         /**
-         * Days after the first positive test a recovery is accepted; `None`: not accepted.
-         */recoveryValidDays: UInt32?, 
+         * Days after the first positive test a recovery pass stays valid; `None`: not accepted.
+         */recoveryValidDays: Int32?, 
         /**
-         * The time zone of the day counts, minutes east of UTC (540 for Korea).
+         * The time zone of the day counts, minutes east of UTC (540 for Korea), within ±24 hours.
          */utcOffsetMinutes: Int32) {
         self.daysAfterPrimary = daysAfterPrimary
         self.primaryValidDays = primaryValidDays
-        self.pcrValidHours = pcrValidHours
-        self.rapidAntigenValidHours = rapidAntigenValidHours
+        self.pcrValidFor = pcrValidFor
+        self.rapidAntigenValidFor = rapidAntigenValidFor
         self.recoveryValidDays = recoveryValidDays
         self.utcOffsetMinutes = utcOffsetMinutes
     }
@@ -3342,10 +3221,10 @@ extension Policy: Equatable, Hashable {
         if lhs.primaryValidDays != rhs.primaryValidDays {
             return false
         }
-        if lhs.pcrValidHours != rhs.pcrValidHours {
+        if lhs.pcrValidFor != rhs.pcrValidFor {
             return false
         }
-        if lhs.rapidAntigenValidHours != rhs.rapidAntigenValidHours {
+        if lhs.rapidAntigenValidFor != rhs.rapidAntigenValidFor {
             return false
         }
         if lhs.recoveryValidDays != rhs.recoveryValidDays {
@@ -3360,8 +3239,8 @@ extension Policy: Equatable, Hashable {
     public func hash(into hasher: inout Hasher) {
         hasher.combine(daysAfterPrimary)
         hasher.combine(primaryValidDays)
-        hasher.combine(pcrValidHours)
-        hasher.combine(rapidAntigenValidHours)
+        hasher.combine(pcrValidFor)
+        hasher.combine(rapidAntigenValidFor)
         hasher.combine(recoveryValidDays)
         hasher.combine(utcOffsetMinutes)
     }
@@ -3376,21 +3255,21 @@ public struct FfiConverterTypePolicy: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Policy {
         return
             try Policy(
-                daysAfterPrimary: FfiConverterOptionUInt32.read(from: &buf), 
-                primaryValidDays: FfiConverterOptionUInt32.read(from: &buf), 
-                pcrValidHours: FfiConverterOptionUInt32.read(from: &buf), 
-                rapidAntigenValidHours: FfiConverterOptionUInt32.read(from: &buf), 
-                recoveryValidDays: FfiConverterOptionUInt32.read(from: &buf), 
+                daysAfterPrimary: FfiConverterOptionInt32.read(from: &buf), 
+                primaryValidDays: FfiConverterOptionInt32.read(from: &buf), 
+                pcrValidFor: FfiConverterOptionTypeTimeSpan.read(from: &buf), 
+                rapidAntigenValidFor: FfiConverterOptionTypeTimeSpan.read(from: &buf), 
+                recoveryValidDays: FfiConverterOptionInt32.read(from: &buf), 
                 utcOffsetMinutes: FfiConverterInt32.read(from: &buf)
         )
     }
 
     public static func write(_ value: Policy, into buf: inout [UInt8]) {
-        FfiConverterOptionUInt32.write(value.daysAfterPrimary, into: &buf)
-        FfiConverterOptionUInt32.write(value.primaryValidDays, into: &buf)
-        FfiConverterOptionUInt32.write(value.pcrValidHours, into: &buf)
-        FfiConverterOptionUInt32.write(value.rapidAntigenValidHours, into: &buf)
-        FfiConverterOptionUInt32.write(value.recoveryValidDays, into: &buf)
+        FfiConverterOptionInt32.write(value.daysAfterPrimary, into: &buf)
+        FfiConverterOptionInt32.write(value.primaryValidDays, into: &buf)
+        FfiConverterOptionTypeTimeSpan.write(value.pcrValidFor, into: &buf)
+        FfiConverterOptionTypeTimeSpan.write(value.rapidAntigenValidFor, into: &buf)
+        FfiConverterOptionInt32.write(value.recoveryValidDays, into: &buf)
         FfiConverterInt32.write(value.utcOffsetMinutes, into: &buf)
     }
 }
@@ -3412,48 +3291,124 @@ public func FfiConverterTypePolicy_lower(_ value: Policy) -> RustBuffer {
 
 
 /**
- * The verifier's answer: valid, or not with one reason. Returned, never thrown.
+ * A QR code as an image: `width` × `height` pixels (a square), row-major from the top left, one
+ * byte per pixel, 0 for dark and 255 for light (8-bit greyscale).
  */
-public struct Verdict {
+public struct QrBitmap {
     /**
-     * Whether the pass is valid.
+     * Pixels per row.
      */
-    public var valid: Bool
+    public var width: Int32
     /**
-     * Only when not valid: the first check that failed.
+     * Rows, equal to `width`.
      */
-    public var reason: Reason?
+    public var height: Int32
     /**
-     * Only when valid: the name and date of birth to compare with the person at the door.
+     * `width * height` bytes.
      */
-    public var holder: Holder?
-    /**
-     * Only when valid: a paper pass, not tied to a phone, so ask for an ID document.
-     */
-    public var idCheckRequired: Bool
-    /**
-     * What the shop should know besides the verdict, valid or not.
-     */
-    public var warnings: [Warning]
+    public var pixels: Data
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
     public init(
         /**
-         * Whether the pass is valid.
-         */valid: Bool, 
+         * Pixels per row.
+         */width: Int32, 
         /**
-         * Only when not valid: the first check that failed.
-         */reason: Reason?, 
+         * Rows, equal to `width`.
+         */height: Int32, 
+        /**
+         * `width * height` bytes.
+         */pixels: Data) {
+        self.width = width
+        self.height = height
+        self.pixels = pixels
+    }
+}
+
+#if compiler(>=6)
+extension QrBitmap: Sendable {}
+#endif
+
+
+extension QrBitmap: Equatable, Hashable {
+    public static func ==(lhs: QrBitmap, rhs: QrBitmap) -> Bool {
+        if lhs.width != rhs.width {
+            return false
+        }
+        if lhs.height != rhs.height {
+            return false
+        }
+        if lhs.pixels != rhs.pixels {
+            return false
+        }
+        return true
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(width)
+        hasher.combine(height)
+        hasher.combine(pixels)
+    }
+}
+
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeQrBitmap: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> QrBitmap {
+        return
+            try QrBitmap(
+                width: FfiConverterInt32.read(from: &buf), 
+                height: FfiConverterInt32.read(from: &buf), 
+                pixels: FfiConverterData.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: QrBitmap, into buf: inout [UInt8]) {
+        FfiConverterInt32.write(value.width, into: &buf)
+        FfiConverterInt32.write(value.height, into: &buf)
+        FfiConverterData.write(value.pixels, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQrBitmap_lift(_ buf: RustBuffer) throws -> QrBitmap {
+    return try FfiConverterTypeQrBitmap.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQrBitmap_lower(_ value: QrBitmap) -> RustBuffer {
+    return FfiConverterTypeQrBitmap.lower(value)
+}
+
+
+/**
+ * The verifier's answer: valid, or not with one reason. Returned, never thrown.
+ */
+public struct Verdict {
+    public var valid: Bool
+    public var reason: Reason?
+    /**
+     * Only when valid: the name and date of birth to compare with the person at the door.
+     */
+    public var holder: Holder?
+    public var idCheckRequired: Bool
+    public var warnings: [Warning]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(valid: Bool, reason: Reason?, 
         /**
          * Only when valid: the name and date of birth to compare with the person at the door.
-         */holder: Holder?, 
-        /**
-         * Only when valid: a paper pass, not tied to a phone, so ask for an ID document.
-         */idCheckRequired: Bool, 
-        /**
-         * What the shop should know besides the verdict, valid or not.
-         */warnings: [Warning]) {
+         */holder: Holder?, idCheckRequired: Bool, warnings: [Warning]) {
         self.valid = valid
         self.reason = reason
         self.holder = holder
@@ -3512,57 +3467,51 @@ public func FfiConverterTypeVerdict_lower(_ value: Verdict) -> RustBuffer {
  * How a verifier judges passes. Start from `defaultVerifierConfig()`.
  */
 public struct VerifierConfig {
-    /**
-     * Which events are accepted, and for how long.
-     */
     public var policy: Policy
     /**
-     * Clock difference tolerated between the holder's phone and this one, in seconds.
+     * How far apart the verifier's and the wallet's clocks may be.
      */
-    public var clockLeewaySeconds: UInt64
+    public var clockLeeway: TimeSpan
     /**
-     * Seconds a presentation is accepted after it was made (before the leeway).
+     * How long a rotating presentation stays acceptable after it was signed (plus the leeway).
      */
-    public var presentationWindowSeconds: UInt64
+    public var presentationWindow: TimeSpan
     /**
-     * Seconds of list age after which every verdict carries a `ListsAging` warning.
+     * Lists older than this give a `ListsAging` warning.
      */
-    public var warnAfterSeconds: UInt64
+    public var warnAfter: TimeSpan
     /**
-     * Seconds of list age after which nothing is valid (`TrustListTooStale`).
+     * Lists older than this stop all verification (`TrustListTooStale`).
      */
-    public var failAfterSeconds: UInt64
+    public var failAfter: TimeSpan
     /**
-     * Whether paper passes are accepted (with an ID check).
+     * Whether paper passes (no device signature, an ID check needed) are accepted.
      */
     public var acceptPaper: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(
+    public init(policy: Policy, 
         /**
-         * Which events are accepted, and for how long.
-         */policy: Policy, 
+         * How far apart the verifier's and the wallet's clocks may be.
+         */clockLeeway: TimeSpan, 
         /**
-         * Clock difference tolerated between the holder's phone and this one, in seconds.
-         */clockLeewaySeconds: UInt64, 
+         * How long a rotating presentation stays acceptable after it was signed (plus the leeway).
+         */presentationWindow: TimeSpan, 
         /**
-         * Seconds a presentation is accepted after it was made (before the leeway).
-         */presentationWindowSeconds: UInt64, 
+         * Lists older than this give a `ListsAging` warning.
+         */warnAfter: TimeSpan, 
         /**
-         * Seconds of list age after which every verdict carries a `ListsAging` warning.
-         */warnAfterSeconds: UInt64, 
+         * Lists older than this stop all verification (`TrustListTooStale`).
+         */failAfter: TimeSpan, 
         /**
-         * Seconds of list age after which nothing is valid (`TrustListTooStale`).
-         */failAfterSeconds: UInt64, 
-        /**
-         * Whether paper passes are accepted (with an ID check).
+         * Whether paper passes (no device signature, an ID check needed) are accepted.
          */acceptPaper: Bool) {
         self.policy = policy
-        self.clockLeewaySeconds = clockLeewaySeconds
-        self.presentationWindowSeconds = presentationWindowSeconds
-        self.warnAfterSeconds = warnAfterSeconds
-        self.failAfterSeconds = failAfterSeconds
+        self.clockLeeway = clockLeeway
+        self.presentationWindow = presentationWindow
+        self.warnAfter = warnAfter
+        self.failAfter = failAfter
         self.acceptPaper = acceptPaper
     }
 }
@@ -3577,16 +3526,16 @@ extension VerifierConfig: Equatable, Hashable {
         if lhs.policy != rhs.policy {
             return false
         }
-        if lhs.clockLeewaySeconds != rhs.clockLeewaySeconds {
+        if lhs.clockLeeway != rhs.clockLeeway {
             return false
         }
-        if lhs.presentationWindowSeconds != rhs.presentationWindowSeconds {
+        if lhs.presentationWindow != rhs.presentationWindow {
             return false
         }
-        if lhs.warnAfterSeconds != rhs.warnAfterSeconds {
+        if lhs.warnAfter != rhs.warnAfter {
             return false
         }
-        if lhs.failAfterSeconds != rhs.failAfterSeconds {
+        if lhs.failAfter != rhs.failAfter {
             return false
         }
         if lhs.acceptPaper != rhs.acceptPaper {
@@ -3597,10 +3546,10 @@ extension VerifierConfig: Equatable, Hashable {
 
     public func hash(into hasher: inout Hasher) {
         hasher.combine(policy)
-        hasher.combine(clockLeewaySeconds)
-        hasher.combine(presentationWindowSeconds)
-        hasher.combine(warnAfterSeconds)
-        hasher.combine(failAfterSeconds)
+        hasher.combine(clockLeeway)
+        hasher.combine(presentationWindow)
+        hasher.combine(warnAfter)
+        hasher.combine(failAfter)
         hasher.combine(acceptPaper)
     }
 }
@@ -3615,20 +3564,20 @@ public struct FfiConverterTypeVerifierConfig: FfiConverterRustBuffer {
         return
             try VerifierConfig(
                 policy: FfiConverterTypePolicy.read(from: &buf), 
-                clockLeewaySeconds: FfiConverterUInt64.read(from: &buf), 
-                presentationWindowSeconds: FfiConverterUInt64.read(from: &buf), 
-                warnAfterSeconds: FfiConverterUInt64.read(from: &buf), 
-                failAfterSeconds: FfiConverterUInt64.read(from: &buf), 
+                clockLeeway: FfiConverterTypeTimeSpan.read(from: &buf), 
+                presentationWindow: FfiConverterTypeTimeSpan.read(from: &buf), 
+                warnAfter: FfiConverterTypeTimeSpan.read(from: &buf), 
+                failAfter: FfiConverterTypeTimeSpan.read(from: &buf), 
                 acceptPaper: FfiConverterBool.read(from: &buf)
         )
     }
 
     public static func write(_ value: VerifierConfig, into buf: inout [UInt8]) {
         FfiConverterTypePolicy.write(value.policy, into: &buf)
-        FfiConverterUInt64.write(value.clockLeewaySeconds, into: &buf)
-        FfiConverterUInt64.write(value.presentationWindowSeconds, into: &buf)
-        FfiConverterUInt64.write(value.warnAfterSeconds, into: &buf)
-        FfiConverterUInt64.write(value.failAfterSeconds, into: &buf)
+        FfiConverterTypeTimeSpan.write(value.clockLeeway, into: &buf)
+        FfiConverterTypeTimeSpan.write(value.presentationWindow, into: &buf)
+        FfiConverterTypeTimeSpan.write(value.warnAfter, into: &buf)
+        FfiConverterTypeTimeSpan.write(value.failAfter, into: &buf)
         FfiConverterBool.write(value.acceptPaper, into: &buf)
     }
 }
@@ -3651,21 +3600,18 @@ public func FfiConverterTypeVerifierConfig_lower(_ value: VerifierConfig) -> Rus
 // Note that we don't yet support `indirect` for enums.
 // See https://github.com/mozilla/uniffi-rs/issues/396 for further discussion.
 /**
- * What offering a signed list did.
+ * What applying a signed list did.
  */
 
 public enum Applied {
     
     /**
-     * The list was newer and is now held.
+     * The list was newer and is now held; its sequence number.
      */
-    case updated(
-        /**
-         * The sequence number of the list now held.
-         */sequence: UInt64
+    case updated(sequence: Int64
     )
     /**
-     * The same list was already held.
+     * The list is the one already held.
      */
     case unchanged
 }
@@ -3685,7 +3631,7 @@ public struct FfiConverterTypeApplied: FfiConverterRustBuffer {
         let variant: Int32 = try readInt(&buf)
         switch variant {
         
-        case 1: return .updated(sequence: try FfiConverterUInt64.read(from: &buf)
+        case 1: return .updated(sequence: try FfiConverterInt64.read(from: &buf)
         )
         
         case 2: return .unchanged
@@ -3700,7 +3646,7 @@ public struct FfiConverterTypeApplied: FfiConverterRustBuffer {
         
         case let .updated(sequence):
             writeInt(&buf, Int32(1))
-            FfiConverterUInt64.write(sequence, into: &buf)
+            FfiConverterInt64.write(sequence, into: &buf)
             
         
         case .unchanged:
@@ -3735,27 +3681,12 @@ extension Applied: Equatable, Hashable {}
 
 // Note that we don't yet support `indirect` for enums.
 // See https://github.com/mozilla/uniffi-rs/issues/396 for further discussion.
-/**
- * QR error correction level: the share of the code that may be damaged and still read.
- */
 
 public enum EcLevel {
     
-    /**
-     * About 7 %.
-     */
     case l
-    /**
-     * About 15 % (the wallet's default).
-     */
     case m
-    /**
-     * About 25 %.
-     */
     case q
-    /**
-     * About 30 %.
-     */
     case h
 }
 
@@ -3841,43 +3772,13 @@ extension EcLevel: Equatable, Hashable {}
 public enum Event {
     
     /**
-     * A dose of a vaccine.
+     * Dose `dose` of a series of `of` (each 0 to 255), given on `date` (`YYYY-MM-DD`).
      */
-    case vaccination(
-        /**
-         * Which vaccine.
-         */product: Product, 
-        /**
-         * Which dose this is, from 1.
-         */dose: UInt8, 
-        /**
-         * Doses in this person's primary series; a dose beyond it is a booster.
-         */of: UInt8, 
-        /**
-         * The day of the dose, `YYYY-MM-DD`.
-         */date: String
+    case vaccination(product: Product, dose: Int32, of: Int32, date: String
     )
-    /**
-     * A test and its result.
-     */
-    case test(
-        /**
-         * PCR or rapid antigen.
-         */testType: TestType, 
-        /**
-         * Negative or positive.
-         */outcome: TestOutcome, 
-        /**
-         * When the sample was taken; validity counts from here.
-         */sampledAt: Date
+    case test(testType: TestType, outcome: TestOutcome, sampledAt: Date
     )
-    /**
-     * A recovery from a confirmed infection.
-     */
-    case recovery(
-        /**
-         * The day of the first positive test, `YYYY-MM-DD`.
-         */firstPositive: String
+    case recovery(firstPositive: String
     )
 }
 
@@ -3896,7 +3797,7 @@ public struct FfiConverterTypeEvent: FfiConverterRustBuffer {
         let variant: Int32 = try readInt(&buf)
         switch variant {
         
-        case 1: return .vaccination(product: try FfiConverterTypeProduct.read(from: &buf), dose: try FfiConverterUInt8.read(from: &buf), of: try FfiConverterUInt8.read(from: &buf), date: try FfiConverterString.read(from: &buf)
+        case 1: return .vaccination(product: try FfiConverterTypeProduct.read(from: &buf), dose: try FfiConverterInt32.read(from: &buf), of: try FfiConverterInt32.read(from: &buf), date: try FfiConverterString.read(from: &buf)
         )
         
         case 2: return .test(testType: try FfiConverterTypeTestType.read(from: &buf), outcome: try FfiConverterTypeTestOutcome.read(from: &buf), sampledAt: try FfiConverterTimestamp.read(from: &buf)
@@ -3916,8 +3817,8 @@ public struct FfiConverterTypeEvent: FfiConverterRustBuffer {
         case let .vaccination(product,dose,of,date):
             writeInt(&buf, Int32(1))
             FfiConverterTypeProduct.write(product, into: &buf)
-            FfiConverterUInt8.write(dose, into: &buf)
-            FfiConverterUInt8.write(of, into: &buf)
+            FfiConverterInt32.write(dose, into: &buf)
+            FfiConverterInt32.write(of, into: &buf)
             FfiConverterString.write(date, into: &buf)
             
         
@@ -3961,31 +3862,13 @@ extension Event: Equatable, Hashable {}
 
 // Note that we don't yet support `indirect` for enums.
 // See https://github.com/mozilla/uniffi-rs/issues/396 for further discussion.
-/**
- * How current the verifier's lists are, for the shop's status screen.
- */
 
 public enum FreshnessState {
     
-    /**
-     * Recent enough: no warning.
-     */
     case fresh
-    /**
-     * Still verifying, but the shop should go online soon.
-     */
     case warning
-    /**
-     * Too old, or never synced: every verdict is not valid until the lists are updated.
-     */
     case cannotVerify
-    /**
-     * A stored list failed its check on open: nothing is valid until a good list is applied.
-     */
     case damaged
-    /**
-     * A list held was issued after this device's time: nothing is valid until the clock is right.
-     */
     case clockBehind
 }
 
@@ -4070,23 +3953,11 @@ extension FreshnessState: Equatable, Hashable {}
 
 // Note that we don't yet support `indirect` for enums.
 // See https://github.com/mozilla/uniffi-rs/issues/396 for further discussion.
-/**
- * What kind of pass this is: the kind of its events, vaccination first.
- */
 
 public enum PassKind {
     
-    /**
-     * At least one vaccination.
-     */
     case vaccination
-    /**
-     * Tests and no vaccination.
-     */
     case test
-    /**
-     * Recoveries only.
-     */
     case recovery
 }
 
@@ -4159,51 +4030,18 @@ extension PassKind: Equatable, Hashable {}
 
 // Note that we don't yet support `indirect` for enums.
 // See https://github.com/mozilla/uniffi-rs/issues/396 for further discussion.
-/**
- * Which policy rule a pass failed.
- */
 
 public enum PolicyRule {
     
-    /**
-     * The primary vaccination series is not complete.
-     */
     case primarySeriesIncomplete
-    /**
-     * The primary series was completed too recently.
-     */
     case tooSoonAfterVaccination
-    /**
-     * The primary series is too old and there is no booster.
-     */
     case vaccinationExpired
-    /**
-     * This kind of test is not accepted.
-     */
     case testTypeNotAccepted
-    /**
-     * The test result is positive.
-     */
     case testPositive
-    /**
-     * The test sample is too old.
-     */
     case testExpired
-    /**
-     * The test sample time is in the future.
-     */
     case testInFuture
-    /**
-     * This kind of event is not accepted.
-     */
     case eventNotAccepted
-    /**
-     * The recovery is too long ago.
-     */
     case recoveryExpired
-    /**
-     * The recovery date is in the future.
-     */
     case recoveryInFuture
 }
 
@@ -4318,35 +4156,14 @@ extension PolicyRule: Equatable, Hashable {}
 
 // Note that we don't yet support `indirect` for enums.
 // See https://github.com/mozilla/uniffi-rs/issues/396 for further discussion.
-/**
- * Vaccine products the SDK knows; each has a code on the wire.
- */
 
 public enum Product {
     
-    /**
-     * Pfizer-BioNTech (code 1).
-     */
     case comirnaty
-    /**
-     * Moderna (code 2).
-     */
     case spikevax
-    /**
-     * AstraZeneca (code 3).
-     */
     case vaxzevria
-    /**
-     * Janssen (code 4): one dose completes the primary series.
-     */
     case jcovden
-    /**
-     * Novavax (code 5).
-     */
     case nuvaxovid
-    /**
-     * SK bioscience GBP510 (code 6).
-     */
     case skyCovione
 }
 
@@ -4437,84 +4254,26 @@ extension Product: Equatable, Hashable {}
 
 // Note that we don't yet support `indirect` for enums.
 // See https://github.com/mozilla/uniffi-rs/issues/396 for further discussion.
-/**
- * Why a pass is not valid: the first check that failed. Map each to the app's own message;
- * `reasonCode` gives a stable machine-readable code.
- */
 
 public enum Reason {
     
-    /**
-     * Not a vaxpass code, or not well formed.
-     */
     case malformed
-    /**
-     * The verifier has never accepted a trust list: apply one first.
-     */
     case noTrustList
-    /**
-     * The lists are older than the verifier may rely on: go online and apply new ones.
-     */
     case trustListTooStale
-    /**
-     * A list in the verifier's own store failed its check: apply a good list.
-     */
     case listsDamaged
-    /**
-     * This device's clock is behind a list it holds: set the clock right.
-     */
     case clockBehind
-    /**
-     * The signing key is not in the trust list, or the credential names another authority.
-     */
     case unknownIssuer
-    /**
-     * The issuer key was not valid when the credential was issued.
-     */
     case issuerKeyNotValidAtIssuance
-    /**
-     * The issuer key had leaked before this credential was issued.
-     */
     case issuerKeyRevoked
-    /**
-     * The credential expires later than its issuer key allows: forged with a leaked key.
-     */
     case expiryBeyondIssuerKey
-    /**
-     * The issuer signature does not verify.
-     */
     case badSignature
-    /**
-     * Before the credential's validity starts.
-     */
     case notYetValid
-    /**
-     * At or after the credential's expiry.
-     */
     case expired
-    /**
-     * The device signature does not match the key bound in the credential.
-     */
     case wrongDevice
-    /**
-     * Made longer ago than the presentation window allows: a screenshot or a replay.
-     */
     case presentationTooOld
-    /**
-     * Claims a time ahead of this device's clock beyond the leeway.
-     */
     case presentationFromFuture
-    /**
-     * The credential is on the revocation list.
-     */
     case revoked
-    /**
-     * A paper pass, and this verifier does not accept paper passes.
-     */
     case paperNotAccepted
-    /**
-     * The events on the pass do not meet the policy: the rule that failed.
-     */
     case policyNotMet(PolicyRule
     )
 }
@@ -4680,19 +4439,10 @@ extension Reason: Equatable, Hashable {}
 
 // Note that we don't yet support `indirect` for enums.
 // See https://github.com/mozilla/uniffi-rs/issues/396 for further discussion.
-/**
- * What a test found.
- */
 
 public enum TestOutcome {
     
-    /**
-     * Not infected.
-     */
     case negative
-    /**
-     * Infected.
-     */
     case positive
 }
 
@@ -4759,19 +4509,10 @@ extension TestOutcome: Equatable, Hashable {}
 
 // Note that we don't yet support `indirect` for enums.
 // See https://github.com/mozilla/uniffi-rs/issues/396 for further discussion.
-/**
- * Which kind of test.
- */
 
 public enum TestType {
     
-    /**
-     * A PCR test.
-     */
     case pcr
-    /**
-     * A rapid antigen test.
-     */
     case rapidAntigen
 }
 
@@ -4849,29 +4590,20 @@ public enum VaxpassError: Swift.Error {
      */
     case Malformed(detail: String
     )
-    /**
-     * Input larger than the SDK accepts; nothing was parsed.
-     */
     case TooLarge(detail: String
     )
-    /**
-     * A signature did not verify (a list not signed by the pinned root key, a bad proof).
-     */
     case BadSignature(detail: String
     )
     /**
      * A signed list older than the stored one.
      */
-    case Rollback(stored: UInt64, offered: UInt64
+    case Rollback(stored: Int64, offered: Int64
     )
     /**
      * A signed list with the stored sequence but other content.
      */
-    case Equivocation(sequence: UInt64
+    case Equivocation(sequence: Int64
     )
-    /**
-     * A signed list issued ahead of this device's clock: check the clock.
-     */
     case FromTheFuture(detail: String
     )
     /**
@@ -4879,18 +4611,9 @@ public enum VaxpassError: Swift.Error {
      */
     case Rejected(reason: Reason
     )
-    /**
-     * The enrolment request does not answer the nonce the issuer handed out.
-     */
     case NonceMismatch
-    /**
-     * Something asked for does not exist (e.g. no pass with that id in the wallet).
-     */
     case NotFound(detail: String
     )
-    /**
-     * An argument outside what the SDK accepts (a key of the wrong length, a time out of range).
-     */
     case InvalidArgument(detail: String
     )
     /**
@@ -4903,9 +4626,6 @@ public enum VaxpassError: Swift.Error {
      */
     case Signer(detail: String
     )
-    /**
-     * The database failed (disk full, a damaged or locked file).
-     */
     case Storage(detail: String
     )
     /**
@@ -4945,11 +4665,11 @@ public struct FfiConverterTypeVaxpassError: FfiConverterRustBuffer {
             detail: try FfiConverterString.read(from: &buf)
             )
         case 4: return .Rollback(
-            stored: try FfiConverterUInt64.read(from: &buf), 
-            offered: try FfiConverterUInt64.read(from: &buf)
+            stored: try FfiConverterInt64.read(from: &buf), 
+            offered: try FfiConverterInt64.read(from: &buf)
             )
         case 5: return .Equivocation(
-            sequence: try FfiConverterUInt64.read(from: &buf)
+            sequence: try FfiConverterInt64.read(from: &buf)
             )
         case 6: return .FromTheFuture(
             detail: try FfiConverterString.read(from: &buf)
@@ -5008,13 +4728,13 @@ public struct FfiConverterTypeVaxpassError: FfiConverterRustBuffer {
         
         case let .Rollback(stored,offered):
             writeInt(&buf, Int32(4))
-            FfiConverterUInt64.write(stored, into: &buf)
-            FfiConverterUInt64.write(offered, into: &buf)
+            FfiConverterInt64.write(stored, into: &buf)
+            FfiConverterInt64.write(offered, into: &buf)
             
         
         case let .Equivocation(sequence):
             writeInt(&buf, Int32(5))
-            FfiConverterUInt64.write(sequence, into: &buf)
+            FfiConverterInt64.write(sequence, into: &buf)
             
         
         case let .FromTheFuture(detail):
@@ -5101,20 +4821,10 @@ extension VaxpassError: Foundation.LocalizedError {
 
 // Note that we don't yet support `indirect` for enums.
 // See https://github.com/mozilla/uniffi-rs/issues/396 for further discussion.
-/**
- * Something the shop should know even when the pass is valid; `warningCode` gives a stable
- * code.
- */
 
 public enum Warning {
     
-    /**
-     * The lists are past their warning age or next-update time: go online soon.
-     */
     case listsAging
-    /**
-     * No revocation list has been applied: revoked passes cannot be recognised.
-     */
     case noRevocationList
 }
 
@@ -5182,8 +4892,8 @@ extension Warning: Equatable, Hashable {}
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterOptionUInt32: FfiConverterRustBuffer {
-    typealias SwiftType = UInt32?
+fileprivate struct FfiConverterOptionInt32: FfiConverterRustBuffer {
+    typealias SwiftType = Int32?
 
     public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
         guard let value = value else {
@@ -5191,13 +4901,13 @@ fileprivate struct FfiConverterOptionUInt32: FfiConverterRustBuffer {
             return
         }
         writeInt(&buf, Int8(1))
-        FfiConverterUInt32.write(value, into: &buf)
+        FfiConverterInt32.write(value, into: &buf)
     }
 
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
-        case 1: return try FfiConverterUInt32.read(from: &buf)
+        case 1: return try FfiConverterInt32.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -5350,25 +5060,24 @@ fileprivate struct FfiConverterOptionTypeReason: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterSequenceBool: FfiConverterRustBuffer {
-    typealias SwiftType = [Bool]
+fileprivate struct FfiConverterOptionTypeTimeSpan: FfiConverterRustBuffer {
+    typealias SwiftType = TimeSpan?
 
-    public static func write(_ value: [Bool], into buf: inout [UInt8]) {
-        let len = Int32(value.count)
-        writeInt(&buf, len)
-        for item in value {
-            FfiConverterBool.write(item, into: &buf)
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
         }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeTimeSpan.write(value, into: &buf)
     }
 
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Bool] {
-        let len: Int32 = try readInt(&buf)
-        var seq = [Bool]()
-        seq.reserveCapacity(Int(len))
-        for _ in 0 ..< len {
-            seq.append(try FfiConverterBool.read(from: &buf))
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeTimeSpan.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
         }
-        return seq
     }
 }
 
@@ -5446,6 +5155,57 @@ fileprivate struct FfiConverterSequenceTypeWarning: FfiConverterRustBuffer {
         return seq
     }
 }
+
+
+
+
+/**
+ * Typealias from the type name used in the UDL file to the custom type.  This
+ * is needed because the UDL type name is used in function/method signatures.
+ */
+public typealias TimeSpan = TimeInterval
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTimeSpan: FfiConverter {
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TimeSpan {
+        let builtinValue = try FfiConverterDouble.read(from: &buf)
+        return builtinValue
+    }
+
+    public static func write(_ value: TimeSpan, into buf: inout [UInt8]) {
+        let builtinValue = value
+        return FfiConverterDouble.write(builtinValue, into: &buf)
+    }
+
+    public static func lift(_ value: Double) throws -> TimeSpan {
+        let builtinValue = try FfiConverterDouble.lift(value)
+        return builtinValue
+    }
+
+    public static func lower(_ value: TimeSpan) -> Double {
+        let builtinValue = value
+        return FfiConverterDouble.lower(builtinValue)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTimeSpan_lift(_ value: Double) throws -> TimeSpan {
+    return try FfiConverterTypeTimeSpan.lift(value)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTimeSpan_lower(_ value: TimeSpan) -> Double {
+    return FfiConverterTypeTimeSpan.lower(value)
+}
+
 /**
  * The SDK's defaults: the Korean policy of early 2022, 60 s leeway and window, warnings after
  * 36 hours and no verification after 7 days without a list update.
@@ -5552,28 +5312,28 @@ private let initializationResult: InitializationResult = {
     if (uniffi_vaxpass_ffi_checksum_func_warning_code() != 45381) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_authority_answer_enrolment() != 27845) {
+    if (uniffi_vaxpass_ffi_checksum_method_authority_answer_enrolment() != 4136) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_authority_issue() != 32328) {
+    if (uniffi_vaxpass_ffi_checksum_method_authority_issue() != 1303) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_authority_mark_compromised() != 4600) {
+    if (uniffi_vaxpass_ffi_checksum_method_authority_mark_compromised() != 19757) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_authority_revocation_list() != 31849) {
+    if (uniffi_vaxpass_ffi_checksum_method_authority_revocation_list() != 65290) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_authority_revoke() != 5718) {
+    if (uniffi_vaxpass_ffi_checksum_method_authority_revoke() != 52580) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vaxpass_ffi_checksum_method_authority_root_public_key() != 2028) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_authority_rotate_issuer_key() != 2864) {
+    if (uniffi_vaxpass_ffi_checksum_method_authority_rotate_issuer_key() != 2409) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_authority_trust_list() != 14564) {
+    if (uniffi_vaxpass_ffi_checksum_method_authority_trust_list() != 31677) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vaxpass_ffi_checksum_method_devicesigner_public_key() != 39491) {
@@ -5585,43 +5345,43 @@ private let initializationResult: InitializationResult = {
     if (uniffi_vaxpass_ffi_checksum_method_holder_date_of_birth() != 54614) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_holder_name() != 12965) {
+    if (uniffi_vaxpass_ffi_checksum_method_holder_name() != 56372) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_keyprotector_wrap() != 29699) {
+    if (uniffi_vaxpass_ffi_checksum_method_keyprotector_wrap() != 35663) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_keyprotector_unwrap() != 24917) {
+    if (uniffi_vaxpass_ffi_checksum_method_keyprotector_unwrap() != 32955) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_monotonicclock_elapsed_since_boot() != 19888) {
+    if (uniffi_vaxpass_ffi_checksum_method_monotonicclock_elapsed_since_boot() != 16374) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_qr_ec_level() != 40923) {
+    if (uniffi_vaxpass_ffi_checksum_method_qr_bitmap() != 11625) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_qr_modules() != 12851) {
+    if (uniffi_vaxpass_ffi_checksum_method_qr_ec_level() != 47846) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_qr_png() != 13766) {
+    if (uniffi_vaxpass_ffi_checksum_method_qr_png() != 41985) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_qr_svg() != 40357) {
+    if (uniffi_vaxpass_ffi_checksum_method_qr_svg() != 17920) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_qr_terminal() != 20549) {
+    if (uniffi_vaxpass_ffi_checksum_method_qr_terminal() != 60411) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_qr_version() != 8044) {
+    if (uniffi_vaxpass_ffi_checksum_method_qr_version() != 46587) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_qr_width() != 55379) {
+    if (uniffi_vaxpass_ffi_checksum_method_qr_width() != 32311) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vaxpass_ffi_checksum_method_shown_id_check_required() != 48769) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_shown_qr() != 44375) {
+    if (uniffi_vaxpass_ffi_checksum_method_shown_qr() != 53235) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vaxpass_ffi_checksum_method_shown_refresh_at() != 25171) {
@@ -5633,67 +5393,67 @@ private let initializationResult: InitializationResult = {
     if (uniffi_vaxpass_ffi_checksum_method_trustlist_issued_at() != 61304) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_trustlist_sequence() != 64388) {
+    if (uniffi_vaxpass_ffi_checksum_method_trustlist_sequence() != 20277) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_verifier_apply_revocation_list() != 62821) {
+    if (uniffi_vaxpass_ffi_checksum_method_verifier_apply_revocation_list() != 30599) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_verifier_apply_trust_list() != 54530) {
+    if (uniffi_vaxpass_ffi_checksum_method_verifier_apply_trust_list() != 48518) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_verifier_freshness() != 37189) {
+    if (uniffi_vaxpass_ffi_checksum_method_verifier_freshness() != 27600) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_verifier_verify() != 11407) {
+    if (uniffi_vaxpass_ffi_checksum_method_verifier_verify() != 39820) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vaxpass_ffi_checksum_method_wallet_device_public_key() != 62834) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_wallet_enrolment_request() != 54334) {
+    if (uniffi_vaxpass_ffi_checksum_method_wallet_enrolment_request() != 466) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_wallet_import_passes() != 21122) {
+    if (uniffi_vaxpass_ffi_checksum_method_wallet_import_passes() != 644) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_wallet_observe_trusted_time() != 38436) {
+    if (uniffi_vaxpass_ffi_checksum_method_wallet_observe_trusted_time() != 34033) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vaxpass_ffi_checksum_method_wallet_oidc_nonce() != 13360) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_wallet_paper() != 62038) {
+    if (uniffi_vaxpass_ffi_checksum_method_wallet_paper() != 44264) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_wallet_passes() != 6164) {
+    if (uniffi_vaxpass_ffi_checksum_method_wallet_passes() != 13102) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_wallet_presentation() != 29496) {
+    if (uniffi_vaxpass_ffi_checksum_method_wallet_presentation() != 63650) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_wallet_remove() != 62225) {
+    if (uniffi_vaxpass_ffi_checksum_method_wallet_remove() != 43014) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_constructor_authority_create() != 43646) {
+    if (uniffi_vaxpass_ffi_checksum_constructor_authority_create() != 61697) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_constructor_authority_open() != 2769) {
+    if (uniffi_vaxpass_ffi_checksum_constructor_authority_open() != 35429) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vaxpass_ffi_checksum_constructor_qr_encode() != 44445) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_constructor_trustlist_verify() != 45500) {
+    if (uniffi_vaxpass_ffi_checksum_constructor_trustlist_verify() != 52783) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_constructor_verifier_open() != 18545) {
+    if (uniffi_vaxpass_ffi_checksum_constructor_verifier_open() != 6560) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_constructor_wallet_open() != 1350) {
+    if (uniffi_vaxpass_ffi_checksum_constructor_wallet_open() != 53038) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_constructor_wallet_open_with_signer() != 47543) {
+    if (uniffi_vaxpass_ffi_checksum_constructor_wallet_open_with_signer() != 11678) {
         return InitializationResult.apiChecksumMismatch
     }
 

@@ -36,8 +36,8 @@ final class Scenario {
         authority = try Authority.create(path: directory.appendingPathComponent("authority.sqlite").path,
                                          issuer: "KR", now: now - 30 * day)
         rootPublicKey = authority.rootPublicKey()
-        trustList = try authority.trustList(now: now - hour, validForSeconds: 86_400)
-        revocationList = try authority.revocationList(now: now - hour, validForSeconds: 86_400)
+        trustList = try authority.trustList(now: now - hour, validFor: day)
+        revocationList = try authority.revocationList(now: now - hour, validFor: day)
     }
 
     /// A fresh SQLite path in the scenario's directory.

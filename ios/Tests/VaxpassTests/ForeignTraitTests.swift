@@ -140,7 +140,7 @@ final class ForeignTraitTests: XCTestCase {
         // A day later a verified list's issue time is trusted again.
         let tomorrow = scenario.now + day
         XCTAssertThrowsError(try wallet.presentation(of: pass.id, at: tomorrow))
-        let list = try scenario.authority.trustList(now: tomorrow - minute, validForSeconds: 86_400)
+        let list = try scenario.authority.trustList(now: tomorrow - minute, validFor: day)
         try wallet.observeTrustedTime(time: try TrustList.verify(bytes: list, rootPublicKey: scenario.rootPublicKey).issuedAt())
         XCTAssertNoThrow(try wallet.presentation(of: pass.id, at: tomorrow))
     }

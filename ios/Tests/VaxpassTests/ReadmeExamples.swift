@@ -50,12 +50,13 @@ final class ReadmeExamples: XCTestCase {
         // At the door: a fresh code, redrawn at `refreshAt` (every 30 s) while on screen.
         let pass = try wallet.passes()[0]
         let shown = try wallet.presentation(of: pass.id)
-        let qr = shown.qr()  // draw qr.modules(), qr.width() per row, or use qr.png(moduleSize:)
+        let qr = shown.qr()  // qr.bitmap(moduleSize:) is 8-bit grey pixels for a CGImage, or qr.png(moduleSize:)
         let refreshAt = shown.refreshAt()
         // README:citizen:end
 
         XCTAssertEqual(pass.holder.name(), "김민준")
-        XCTAssertEqual(qr.modules().count, Int(qr.width() * qr.width()))
+        let bitmap = try qr.bitmap(moduleSize: 1)
+        XCTAssertEqual(bitmap.pixels.count, Int((qr.width() + 8) * (qr.width() + 8)))
         XCTAssertFalse(try qr.png(moduleSize: 4).isEmpty)
         XCTAssertGreaterThan(try XCTUnwrap(refreshAt), Date())
         XCTAssertEqual(keychainProtector.calls.wrap, 1)

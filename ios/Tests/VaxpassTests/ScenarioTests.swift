@@ -35,7 +35,7 @@ final class ScenarioTests: XCTestCase {
         XCTAssertGreaterThan(refreshAt, scenario.now)
         XCTAssertLessThanOrEqual(refreshAt, scenario.now + minute)
         let qr = shown.qr()
-        XCTAssertEqual(qr.modules().count, Int(qr.width()) * Int(qr.width()))
+        XCTAssertEqual(try qr.bitmap(moduleSize: 2).pixels.count, Int(qr.width() + 8) * Int(qr.width() + 8) * 4)
 
         let verifier = try scenario.verifier()
         assertValidForKim(try verifier.verify(shown.text(), at: scenario.now + 10))

@@ -281,7 +281,7 @@ typedef void (*UniffiCallbackInterfaceKeyProtectorMethod1)(uint64_t, RustBuffer,
 #endif
 #ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_MONOTONIC_CLOCK_METHOD0
 #define UNIFFI_FFIDEF_CALLBACK_INTERFACE_MONOTONIC_CLOCK_METHOD0
-typedef void (*UniffiCallbackInterfaceMonotonicClockMethod0)(uint64_t, RustBuffer* _Nonnull, 
+typedef void (*UniffiCallbackInterfaceMonotonicClockMethod0)(uint64_t, double* _Nonnull, 
         RustCallStatus *_Nonnull uniffiCallStatus
     );
 
@@ -349,7 +349,7 @@ void uniffi_vaxpass_ffi_fn_method_authority_mark_compromised(void*_Nonnull ptr, 
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_AUTHORITY_REVOCATION_LIST
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_AUTHORITY_REVOCATION_LIST
-RustBuffer uniffi_vaxpass_ffi_fn_method_authority_revocation_list(void*_Nonnull ptr, RustBuffer now, uint64_t valid_for_seconds, RustCallStatus *_Nonnull out_status
+RustBuffer uniffi_vaxpass_ffi_fn_method_authority_revocation_list(void*_Nonnull ptr, RustBuffer now, double valid_for, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_AUTHORITY_REVOKE
@@ -369,7 +369,7 @@ RustBuffer uniffi_vaxpass_ffi_fn_method_authority_rotate_issuer_key(void*_Nonnul
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_AUTHORITY_TRUST_LIST
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_AUTHORITY_TRUST_LIST
-RustBuffer uniffi_vaxpass_ffi_fn_method_authority_trust_list(void*_Nonnull ptr, RustBuffer now, uint64_t valid_for_seconds, RustCallStatus *_Nonnull out_status
+RustBuffer uniffi_vaxpass_ffi_fn_method_authority_trust_list(void*_Nonnull ptr, RustBuffer now, double valid_for, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_CLONE_DEVICESIGNER
@@ -459,7 +459,7 @@ void uniffi_vaxpass_ffi_fn_init_callback_vtable_monotonicclock(const UniffiVTabl
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_MONOTONICCLOCK_ELAPSED_SINCE_BOOT
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_MONOTONICCLOCK_ELAPSED_SINCE_BOOT
-RustBuffer uniffi_vaxpass_ffi_fn_method_monotonicclock_elapsed_since_boot(void*_Nonnull ptr, RustCallStatus *_Nonnull out_status
+double uniffi_vaxpass_ffi_fn_method_monotonicclock_elapsed_since_boot(void*_Nonnull ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_CLONE_QR
@@ -477,24 +477,24 @@ void uniffi_vaxpass_ffi_fn_free_qr(void*_Nonnull ptr, RustCallStatus *_Nonnull o
 void*_Nonnull uniffi_vaxpass_ffi_fn_constructor_qr_encode(RustBuffer text, RustBuffer ec_level, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_QR_BITMAP
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_QR_BITMAP
+RustBuffer uniffi_vaxpass_ffi_fn_method_qr_bitmap(void*_Nonnull ptr, int32_t module_size, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_QR_EC_LEVEL
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_QR_EC_LEVEL
 RustBuffer uniffi_vaxpass_ffi_fn_method_qr_ec_level(void*_Nonnull ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_QR_MODULES
-#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_QR_MODULES
-RustBuffer uniffi_vaxpass_ffi_fn_method_qr_modules(void*_Nonnull ptr, RustCallStatus *_Nonnull out_status
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_QR_PNG
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_QR_PNG
-RustBuffer uniffi_vaxpass_ffi_fn_method_qr_png(void*_Nonnull ptr, uint32_t module_size, RustCallStatus *_Nonnull out_status
+RustBuffer uniffi_vaxpass_ffi_fn_method_qr_png(void*_Nonnull ptr, int32_t module_size, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_QR_SVG
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_QR_SVG
-RustBuffer uniffi_vaxpass_ffi_fn_method_qr_svg(void*_Nonnull ptr, uint32_t module_size, RustCallStatus *_Nonnull out_status
+RustBuffer uniffi_vaxpass_ffi_fn_method_qr_svg(void*_Nonnull ptr, int32_t module_size, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_QR_TERMINAL
@@ -504,12 +504,12 @@ RustBuffer uniffi_vaxpass_ffi_fn_method_qr_terminal(void*_Nonnull ptr, RustCallS
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_QR_VERSION
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_QR_VERSION
-uint8_t uniffi_vaxpass_ffi_fn_method_qr_version(void*_Nonnull ptr, RustCallStatus *_Nonnull out_status
+int32_t uniffi_vaxpass_ffi_fn_method_qr_version(void*_Nonnull ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_QR_WIDTH
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_QR_WIDTH
-uint32_t uniffi_vaxpass_ffi_fn_method_qr_width(void*_Nonnull ptr, RustCallStatus *_Nonnull out_status
+int32_t uniffi_vaxpass_ffi_fn_method_qr_width(void*_Nonnull ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_CLONE_SHOWN
@@ -564,7 +564,7 @@ RustBuffer uniffi_vaxpass_ffi_fn_method_trustlist_issued_at(void*_Nonnull ptr, R
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_TRUSTLIST_SEQUENCE
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_TRUSTLIST_SEQUENCE
-uint64_t uniffi_vaxpass_ffi_fn_method_trustlist_sequence(void*_Nonnull ptr, RustCallStatus *_Nonnull out_status
+int64_t uniffi_vaxpass_ffi_fn_method_trustlist_sequence(void*_Nonnull ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_CLONE_VERIFIER
@@ -1118,15 +1118,15 @@ uint16_t uniffi_vaxpass_ffi_checksum_method_monotonicclock_elapsed_since_boot(vo
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_QR_EC_LEVEL
-#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_QR_EC_LEVEL
-uint16_t uniffi_vaxpass_ffi_checksum_method_qr_ec_level(void
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_QR_BITMAP
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_QR_BITMAP
+uint16_t uniffi_vaxpass_ffi_checksum_method_qr_bitmap(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_QR_MODULES
-#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_QR_MODULES
-uint16_t uniffi_vaxpass_ffi_checksum_method_qr_modules(void
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_QR_EC_LEVEL
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_QR_EC_LEVEL
+uint16_t uniffi_vaxpass_ffi_checksum_method_qr_ec_level(void
     
 );
 #endif

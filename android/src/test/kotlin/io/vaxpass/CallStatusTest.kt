@@ -60,7 +60,7 @@ class CallStatusTest {
         val otherRoot = TestWorld().use { it.rootPublicKey }
         repeat(200) {
             assertFailsWith<VaxpassException.Malformed> { TrustList.verify(ByteArray(3), world.rootPublicKey) }
-            assertTrue(trust.sequence() > 0u)
+            assertTrue(trust.sequence() > 0L)
             assertFailsWith<VaxpassException.BadSignature> { TrustList.verify(world.trustList, otherRoot) }
             if (it % 100 == 0) assertFailsWith<InternalException> { panicForCrashReportingTest() }
             assertRefused(world.verifier.verify("VP1:", world.now), Reason.Malformed)

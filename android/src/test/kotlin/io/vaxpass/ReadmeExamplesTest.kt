@@ -77,7 +77,7 @@ class ReadmeExamplesTest {
 
         // At the door, no network needed: show a fresh code, and a new one at refreshAt (30 s).
         val shown = wallet.presentationNow(pass.id)
-        qrView.show(shown.qr().png(8u)) // or draw shown.qr().modules() on a Canvas
+        qrView.show(shown.qr().png(8)) // or draw shown.qr().bitmap(1), 8-bit grey, scaled up
         qrView.scheduleRefresh(shown.refreshAt())
         // README:citizen:end
 

@@ -36,12 +36,12 @@ class RobustnessTest {
 
     @Test
     fun forgedOrOlderListsAreRefused() {
-        val newer = world.authority.trustList(world.now, LIST_VALIDITY_SECONDS)
+        val newer = world.authority.trustList(world.now, LIST_VALIDITY)
         assertTrue(world.verifier.applyTrustList(newer, world.now) is Applied.Updated)
         val rollback = assertFailsWith<VaxpassException.Rollback> { world.verifier.applyTrustList(world.trustList, world.now) }
         assertTrue(rollback.offered < rollback.stored)
         TestWorld().use { other ->
-            val forged = other.authority.trustList(world.now, LIST_VALIDITY_SECONDS)
+            val forged = other.authority.trustList(world.now, LIST_VALIDITY)
             assertFailsWith<VaxpassException.BadSignature> { world.verifier.applyTrustList(forged, world.now) }
         }
         assertStillWorking()

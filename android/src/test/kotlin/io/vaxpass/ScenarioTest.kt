@@ -31,7 +31,7 @@ class ScenarioTest {
         assertEquals(false, shown.idCheckRequired())
         val refreshAt = assertNotNull(shown.refreshAt())
         assertTrue(refreshAt > world.now && refreshAt <= world.now + Duration.ofSeconds(30), "refreshAt $refreshAt")
-        assertTrue(shown.qr().width() > 0u)
+        assertTrue(shown.qr().width() > 0)
 
         val verdict = world.verifier.verify(shown.text(), world.now)
         assertValidFor(verdict)

@@ -16,12 +16,12 @@ val PERSON = Person(name = "김민준", dateOfBirth = "1985-03-14")
 
 /** Two Comirnaty doses and a booster: valid under the default (Korea 2022) policy. */
 val EVENTS: List<Event> = listOf(
-    Event.Vaccination(Product.COMIRNATY, dose = 1u, of = 2u, date = "2021-06-20"),
-    Event.Vaccination(Product.COMIRNATY, dose = 2u, of = 2u, date = "2021-07-25"),
-    Event.Vaccination(Product.COMIRNATY, dose = 3u, of = 2u, date = "2021-12-01"),
+    Event.Vaccination(Product.COMIRNATY, dose = 1, of = 2, date = "2021-06-20"),
+    Event.Vaccination(Product.COMIRNATY, dose = 2, of = 2, date = "2021-07-25"),
+    Event.Vaccination(Product.COMIRNATY, dose = 3, of = 2, date = "2021-12-01"),
 )
 
-const val LIST_VALIDITY_SECONDS: ULong = 86_400u
+val LIST_VALIDITY: Duration = Duration.ofDays(1)
 
 /**
  * The wallet's monotonic clock in the JVM tests: `System.nanoTime()` stands in for Android's
@@ -40,8 +40,8 @@ class TestWorld(val now: Instant = NOW) : AutoCloseable {
     val dir: Path = createTempDirectory("vaxpass-kotlin-test-")
     val authority: Authority = Authority.create(path("authority.sqlite"), "KR", now - Duration.ofDays(30))
     val rootPublicKey: ByteArray = authority.rootPublicKey()
-    val trustList: ByteArray = authority.trustList(now - Duration.ofHours(1), LIST_VALIDITY_SECONDS)
-    val revocationList: ByteArray = authority.revocationList(now - Duration.ofHours(1), LIST_VALIDITY_SECONDS)
+    val trustList: ByteArray = authority.trustList(now - Duration.ofHours(1), LIST_VALIDITY)
+    val revocationList: ByteArray = authority.revocationList(now - Duration.ofHours(1), LIST_VALIDITY)
     val verifier: Verifier = Verifier.open(path("verifier.sqlite"), rootPublicKey, defaultVerifierConfig()).also {
         it.applyTrustList(trustList, now)
         it.applyRevocationList(revocationList, now)

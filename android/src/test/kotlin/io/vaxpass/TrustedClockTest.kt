@@ -49,7 +49,7 @@ class TrustedClockTest {
             // A day later the wallet needs a trusted time again; a verified list's issue time does.
             val tomorrow = world.now + Duration.ofDays(1)
             assertFailsWith<VaxpassException.ClockNotTrusted> { wallet.presentation(pass.id, tomorrow) }
-            val list = world.authority.trustList(tomorrow - Duration.ofMinutes(1), LIST_VALIDITY_SECONDS)
+            val list = world.authority.trustList(tomorrow - Duration.ofMinutes(1), LIST_VALIDITY)
             TrustList.verify(list, world.rootPublicKey).use { wallet.observeTrustedTime(it.issuedAt()) }
             wallet.presentation(pass.id, tomorrow)
         }
