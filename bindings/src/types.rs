@@ -6,7 +6,9 @@
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use crate::convert::{date, duration, system_time, time};
+#[cfg(feature = "test-helpers")]
+use crate::convert::{date, time};
+use crate::convert::{duration, system_time};
 use crate::error::VaxpassError;
 
 pub use vaxpass::{
@@ -108,6 +110,7 @@ pub enum Applied {
     Unchanged,
 }
 
+#[cfg(feature = "test-helpers")]
 /// The holder as a pass names them. Dates are ISO `YYYY-MM-DD`.
 #[derive(uniffi::Record)]
 pub struct Person {
@@ -115,6 +118,7 @@ pub struct Person {
     pub date_of_birth: String,
 }
 
+#[cfg(feature = "test-helpers")]
 /// One health event for the issuer to sign.
 #[derive(uniffi::Enum)]
 pub enum Event {
@@ -134,6 +138,7 @@ pub enum Event {
     },
 }
 
+#[cfg(feature = "test-helpers")]
 pub(crate) fn pass_data(
     person: Person,
     events: Vec<Event>,
@@ -255,6 +260,7 @@ impl From<vaxpass::PassSummary> for PassSummary {
     }
 }
 
+#[cfg(feature = "test-helpers")]
 /// A credential the authority just issued.
 #[derive(uniffi::Record)]
 pub struct IssuedCredential {

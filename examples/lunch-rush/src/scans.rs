@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use vaxpass::sync::{Backoff, Fetched, HttpResponse, ListKind};
+use vaxpass::{Backoff, Fetched, HttpResponse, ListKind};
 use vaxpass::{
     qr_text, Ed25519KeyPair, Presentation, SoftwareEd25519Signer, Verifier, VerifierConfig,
 };
