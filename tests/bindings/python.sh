@@ -4,11 +4,14 @@
 #   tests/bindings/python.sh          from any directory
 #
 # Environment (relative paths are taken from the repository root):
-#   LIB_DIR        directory of libvaxpass_ffi.so (default target/debug; with the default,
-#                  `cargo build -p vaxpass-ffi` runs first, a no-op when up to date)
+#   LIB_DIR        directory of libvaxpass_ffi.so built with `--features test-helpers` (default
+#                  target/debug; with the default, `cargo build -p vaxpass-ffi --features
+#                  test-helpers` runs first, a no-op when up to date)
 #   BINDINGS_DIR   generator output (default target/bindings); the module is
 #                  BINDINGS_DIR/python/vaxpass.py, generated with scripts/generate-bindings.sh
 #                  when missing or older than the library
+#   VAXPASS_ISSUER_URL and the rest of scripts/issuer-service.sh's line: the issuer service the
+#                  sync tests talk to; when unset, this script starts one and stops it on exit
 #
 # Needs the venv of scripts/toolchains.sh (created on first use). The last line of output is
 # exactly `python: N passed, M failed`; the exit status is non-zero on any failure.
@@ -25,7 +28,7 @@ PYTHON="$(scripts/toolchains.sh python | tail -n1)"
 
 if [ -z "${LIB_DIR:-}" ]; then
     LIB_DIR=target/debug
-    cargo build --locked --quiet -p vaxpass-ffi
+    cargo build --locked --quiet -p vaxpass-ffi --features test-helpers
 fi
 BINDINGS_DIR="${BINDINGS_DIR:-target/bindings}"
 lib="$LIB_DIR/libvaxpass_ffi.so"
@@ -44,9 +47,22 @@ fi
 # A hard link (a copy across file systems) keeps this run's library even if cargo relinks it.
 mkdir -p target/python-tests
 pkg="$(mktemp -d "$ROOT/target/python-tests/run.XXXXXX")"
-trap 'rm -rf "$pkg"' EXIT
+cleanup() { rm -rf "$pkg"; }
+trap cleanup EXIT
 cp "$module" "$pkg/vaxpass.py"
 ln "$lib" "$pkg/libvaxpass_ffi.so" 2>/dev/null || cp "$lib" "$pkg/libvaxpass_ffi.so"
+
+# The issuer service the sync tests fetch lists from (python/tests/test_sync.py).
+if [ -z "${VAXPASS_ISSUER_URL:-}" ]; then
+    if ! service_line="$(scripts/issuer-service.sh start python | tail -n 1)"; then
+        log "scripts/issuer-service.sh start failed"
+        echo "python: 0 passed, 1 failed"
+        exit 1
+    fi
+    cleanup() { rm -rf "$pkg"; scripts/issuer-service.sh stop python; }
+    # shellcheck disable=SC2163,SC2086  # KEY=VALUE words, none with spaces
+    export $service_line
+fi
 
 log "running python/tests with $("$PYTHON" --version 2>&1) ($PYTHON), library $lib"
 out="$pkg/unittest.log"

@@ -470,6 +470,22 @@ fileprivate struct FfiConverterUInt64: FfiConverterPrimitive {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterInt64: FfiConverterPrimitive {
+    typealias FfiType = Int64
+    typealias SwiftType = Int64
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Int64 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: Int64, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterBool : FfiConverter {
     typealias FfiType = Int8
     typealias SwiftType = Bool
@@ -619,51 +635,34 @@ fileprivate struct FfiConverterDuration: FfiConverterRustBuffer {
 
 
 
-public protocol AuthorityProtocol: AnyObject, Sendable {
+/**
+ * Exponential backoff with full jitter between failed attempts, never shorter than the server's
+ * `Retry-After`. Keep one per thing retried (a list, the enrolment); a success resets it.
+ */
+public protocol BackoffProtocol: AnyObject, Sendable {
     
     /**
-     * Checks an enrolment request against the nonce handed out and issues one credential for the
-     * person's events, bound to the requesting device. Returns the bundle for `Wallet.importPasses`.
+     * After a refused or failed request: the delay before the next attempt, given the
+     * `Retry-After` header as sent (or `None`), at `now`.
      */
-    func answerEnrolment(request: Data, nonce: Data, person: Person, events: [Event], notBefore: Date, expires: Date, now: Date) throws  -> Data
+    func afterRefusal(retryAfter: String?, now: Date) throws  -> TimeInterval
     
     /**
-     * Issues one credential to a device key (raw Ed25519 or SEC1 P-256 bytes).
+     * Failures since the last success.
      */
-    func issue(person: Person, events: [Event], deviceKey: Data, notBefore: Date, expires: Date, now: Date) throws  -> IssuedCredential
+    func failures()  -> Int64
     
     /**
-     * Marks an issuer key as leaked from `revoked_after` on.
+     * After a success: the next failure starts from the shortest delay again.
      */
-    func markCompromised(kid: Data, revokedAfter: Date) throws 
-    
-    /**
-     * A newly signed revocation list, valid for `valid_for_seconds`.
-     */
-    func revocationList(now: Date, validForSeconds: UInt64) throws  -> Data
-    
-    /**
-     * Revokes a credential by id (12 hex digits).
-     */
-    func revoke(id: String, now: Date) throws 
-    
-    /**
-     * The root public key verifiers pin (32 bytes).
-     */
-    func rootPublicKey()  -> Data
-    
-    /**
-     * Retires the active issuer key and makes a new one; returns its kid.
-     */
-    func rotateIssuerKey(now: Date) throws  -> Data
-    
-    /**
-     * A newly signed trust list, valid for `valid_for_seconds`.
-     */
-    func trustList(now: Date, validForSeconds: UInt64) throws  -> Data
+    func reset() 
     
 }
-open class Authority: AuthorityProtocol, @unchecked Sendable {
+/**
+ * Exponential backoff with full jitter between failed attempts, never shorter than the server's
+ * `Retry-After`. Keep one per thing retried (a list, the enrolment); a success resets it.
+ */
+open class Backoff: BackoffProtocol, @unchecked Sendable {
     fileprivate let pointer: UnsafeMutableRawPointer!
 
     /// Used to instantiate a [FFIObject] without an actual pointer, for fakes in tests, mostly.
@@ -700,145 +699,61 @@ open class Authority: AuthorityProtocol, @unchecked Sendable {
     @_documentation(visibility: private)
 #endif
     public func uniffiClonePointer() -> UnsafeMutableRawPointer {
-        return try! rustCall { uniffi_vaxpass_ffi_fn_clone_authority(self.pointer, $0) }
+        return try! rustCall { uniffi_vaxpass_ffi_fn_clone_backoff(self.pointer, $0) }
     }
-    // No primary constructor declared for this class.
+    /**
+     * A backoff with no failures yet.
+     */
+public convenience init() {
+    let pointer =
+        try! rustCall() {
+    uniffi_vaxpass_ffi_fn_constructor_backoff_new($0
+    )
+}
+    self.init(unsafeFromRawPointer: pointer)
+}
 
     deinit {
         guard let pointer = pointer else {
             return
         }
 
-        try! rustCall { uniffi_vaxpass_ffi_fn_free_authority(pointer, $0) }
+        try! rustCall { uniffi_vaxpass_ffi_fn_free_backoff(pointer, $0) }
     }
 
     
-    /**
-     * Creates a new authority (fresh root and issuer keys) in a new database; its private keys
-     * go to the key file beside it (`PATH.keys`).
-     */
-public static func create(path: String, issuer: String, now: Date)throws  -> Authority  {
-    return try  FfiConverterTypeAuthority_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
-    uniffi_vaxpass_ffi_fn_constructor_authority_create(
-        FfiConverterString.lower(path),
-        FfiConverterString.lower(issuer),
-        FfiConverterTimestamp.lower(now),$0
-    )
-})
-}
-    
-    /**
-     * Opens an existing authority.
-     */
-public static func `open`(path: String)throws  -> Authority  {
-    return try  FfiConverterTypeAuthority_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
-    uniffi_vaxpass_ffi_fn_constructor_authority_open(
-        FfiConverterString.lower(path),$0
-    )
-})
-}
-    
 
     
     /**
-     * Checks an enrolment request against the nonce handed out and issues one credential for the
-     * person's events, bound to the requesting device. Returns the bundle for `Wallet.importPasses`.
+     * After a refused or failed request: the delay before the next attempt, given the
+     * `Retry-After` header as sent (or `None`), at `now`.
      */
-open func answerEnrolment(request: Data, nonce: Data, person: Person, events: [Event], notBefore: Date, expires: Date, now: Date)throws  -> Data  {
-    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
-    uniffi_vaxpass_ffi_fn_method_authority_answer_enrolment(self.uniffiClonePointer(),
-        FfiConverterData.lower(request),
-        FfiConverterData.lower(nonce),
-        FfiConverterTypePerson_lower(person),
-        FfiConverterSequenceTypeEvent.lower(events),
-        FfiConverterTimestamp.lower(notBefore),
-        FfiConverterTimestamp.lower(expires),
+open func afterRefusal(retryAfter: String?, now: Date)throws  -> TimeInterval  {
+    return try  FfiConverterDuration.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
+    uniffi_vaxpass_ffi_fn_method_backoff_after_refusal(self.uniffiClonePointer(),
+        FfiConverterOptionString.lower(retryAfter),
         FfiConverterTimestamp.lower(now),$0
     )
 })
 }
     
     /**
-     * Issues one credential to a device key (raw Ed25519 or SEC1 P-256 bytes).
+     * Failures since the last success.
      */
-open func issue(person: Person, events: [Event], deviceKey: Data, notBefore: Date, expires: Date, now: Date)throws  -> IssuedCredential  {
-    return try  FfiConverterTypeIssuedCredential_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
-    uniffi_vaxpass_ffi_fn_method_authority_issue(self.uniffiClonePointer(),
-        FfiConverterTypePerson_lower(person),
-        FfiConverterSequenceTypeEvent.lower(events),
-        FfiConverterData.lower(deviceKey),
-        FfiConverterTimestamp.lower(notBefore),
-        FfiConverterTimestamp.lower(expires),
-        FfiConverterTimestamp.lower(now),$0
+open func failures() -> Int64  {
+    return try!  FfiConverterInt64.lift(try! rustCall() {
+    uniffi_vaxpass_ffi_fn_method_backoff_failures(self.uniffiClonePointer(),$0
     )
 })
 }
     
     /**
-     * Marks an issuer key as leaked from `revoked_after` on.
+     * After a success: the next failure starts from the shortest delay again.
      */
-open func markCompromised(kid: Data, revokedAfter: Date)throws   {try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
-    uniffi_vaxpass_ffi_fn_method_authority_mark_compromised(self.uniffiClonePointer(),
-        FfiConverterData.lower(kid),
-        FfiConverterTimestamp.lower(revokedAfter),$0
+open func reset()  {try! rustCall() {
+    uniffi_vaxpass_ffi_fn_method_backoff_reset(self.uniffiClonePointer(),$0
     )
 }
-}
-    
-    /**
-     * A newly signed revocation list, valid for `valid_for_seconds`.
-     */
-open func revocationList(now: Date, validForSeconds: UInt64)throws  -> Data  {
-    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
-    uniffi_vaxpass_ffi_fn_method_authority_revocation_list(self.uniffiClonePointer(),
-        FfiConverterTimestamp.lower(now),
-        FfiConverterUInt64.lower(validForSeconds),$0
-    )
-})
-}
-    
-    /**
-     * Revokes a credential by id (12 hex digits).
-     */
-open func revoke(id: String, now: Date)throws   {try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
-    uniffi_vaxpass_ffi_fn_method_authority_revoke(self.uniffiClonePointer(),
-        FfiConverterString.lower(id),
-        FfiConverterTimestamp.lower(now),$0
-    )
-}
-}
-    
-    /**
-     * The root public key verifiers pin (32 bytes).
-     */
-open func rootPublicKey() -> Data  {
-    return try!  FfiConverterData.lift(try! rustCall() {
-    uniffi_vaxpass_ffi_fn_method_authority_root_public_key(self.uniffiClonePointer(),$0
-    )
-})
-}
-    
-    /**
-     * Retires the active issuer key and makes a new one; returns its kid.
-     */
-open func rotateIssuerKey(now: Date)throws  -> Data  {
-    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
-    uniffi_vaxpass_ffi_fn_method_authority_rotate_issuer_key(self.uniffiClonePointer(),
-        FfiConverterTimestamp.lower(now),$0
-    )
-})
-}
-    
-    /**
-     * A newly signed trust list, valid for `valid_for_seconds`.
-     */
-open func trustList(now: Date, validForSeconds: UInt64)throws  -> Data  {
-    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
-    uniffi_vaxpass_ffi_fn_method_authority_trust_list(self.uniffiClonePointer(),
-        FfiConverterTimestamp.lower(now),
-        FfiConverterUInt64.lower(validForSeconds),$0
-    )
-})
 }
     
 
@@ -848,20 +763,20 @@ open func trustList(now: Date, validForSeconds: UInt64)throws  -> Data  {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public struct FfiConverterTypeAuthority: FfiConverter {
+public struct FfiConverterTypeBackoff: FfiConverter {
 
     typealias FfiType = UnsafeMutableRawPointer
-    typealias SwiftType = Authority
+    typealias SwiftType = Backoff
 
-    public static func lift(_ pointer: UnsafeMutableRawPointer) throws -> Authority {
-        return Authority(unsafeFromRawPointer: pointer)
+    public static func lift(_ pointer: UnsafeMutableRawPointer) throws -> Backoff {
+        return Backoff(unsafeFromRawPointer: pointer)
     }
 
-    public static func lower(_ value: Authority) -> UnsafeMutableRawPointer {
+    public static func lower(_ value: Backoff) -> UnsafeMutableRawPointer {
         return value.uniffiClonePointer()
     }
 
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Authority {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Backoff {
         let v: UInt64 = try readInt(&buf)
         // The Rust code won't compile if a pointer won't fit in a UInt64.
         // We have to go via `UInt` because that's the thing that's the size of a pointer.
@@ -872,7 +787,7 @@ public struct FfiConverterTypeAuthority: FfiConverter {
         return try lift(ptr!)
     }
 
-    public static func write(_ value: Authority, into buf: inout [UInt8]) {
+    public static func write(_ value: Backoff, into buf: inout [UInt8]) {
         // This fiddling is because `Int` is the thing that's the same size as a pointer.
         // The Rust code won't compile if a pointer won't fit in a `UInt64`.
         writeInt(&buf, UInt64(bitPattern: Int64(Int(bitPattern: lower(value)))))
@@ -883,15 +798,15 @@ public struct FfiConverterTypeAuthority: FfiConverter {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeAuthority_lift(_ pointer: UnsafeMutableRawPointer) throws -> Authority {
-    return try FfiConverterTypeAuthority.lift(pointer)
+public func FfiConverterTypeBackoff_lift(_ pointer: UnsafeMutableRawPointer) throws -> Backoff {
+    return try FfiConverterTypeBackoff.lift(pointer)
 }
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeAuthority_lower(_ value: Authority) -> UnsafeMutableRawPointer {
-    return FfiConverterTypeAuthority.lower(value)
+public func FfiConverterTypeBackoff_lower(_ value: Backoff) -> UnsafeMutableRawPointer {
+    return FfiConverterTypeBackoff.lower(value)
 }
 
 
@@ -2227,11 +2142,24 @@ public func FfiConverterTypeTrustList_lower(_ value: TrustList) -> UnsafeMutable
 
 public protocol VerifierProtocol: AnyObject, Sendable {
     
+    /**
+     * Reads the app's HTTP answer to a list request (`GET` base URL + `list_path(kind)`, with
+     * `list_etag(kind)` as `If-None-Match`): a 200 is applied and its ETag kept, a 304 keeps the
+     * list held, and 429, 503 or another 5xx gives the delay before trying again, from the
+     * server's `Retry-After` and `backoff`. Any other status throws.
+     */
+    func applyFetched(kind: ListKind, response: HttpResponse, backoff: Backoff, now: Date) throws  -> Fetched
+    
     func applyRevocationList(bytes: Data, now: Date) throws  -> Applied
     
     func applyTrustList(bytes: Data, now: Date) throws  -> Applied
     
     func freshness(now: Date) throws  -> Freshness
+    
+    /**
+     * The `ETag` of the list held, to send as `If-None-Match` when fetching it next.
+     */
+    func listEtag(kind: ListKind) throws  -> String?
     
     /**
      * Judges a scanned QR text. A pass that is not valid is a verdict, not an exception.
@@ -2304,6 +2232,23 @@ public static func `open`(path: String, rootPublicKey: Data, config: VerifierCon
     
 
     
+    /**
+     * Reads the app's HTTP answer to a list request (`GET` base URL + `list_path(kind)`, with
+     * `list_etag(kind)` as `If-None-Match`): a 200 is applied and its ETag kept, a 304 keeps the
+     * list held, and 429, 503 or another 5xx gives the delay before trying again, from the
+     * server's `Retry-After` and `backoff`. Any other status throws.
+     */
+open func applyFetched(kind: ListKind, response: HttpResponse, backoff: Backoff, now: Date)throws  -> Fetched  {
+    return try  FfiConverterTypeFetched_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
+    uniffi_vaxpass_ffi_fn_method_verifier_apply_fetched(self.uniffiClonePointer(),
+        FfiConverterTypeListKind_lower(kind),
+        FfiConverterTypeHttpResponse_lower(response),
+        FfiConverterTypeBackoff_lower(backoff),
+        FfiConverterTimestamp.lower(now),$0
+    )
+})
+}
+    
 open func applyRevocationList(bytes: Data, now: Date)throws  -> Applied  {
     return try  FfiConverterTypeApplied_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
     uniffi_vaxpass_ffi_fn_method_verifier_apply_revocation_list(self.uniffiClonePointer(),
@@ -2326,6 +2271,17 @@ open func freshness(now: Date)throws  -> Freshness  {
     return try  FfiConverterTypeFreshness_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
     uniffi_vaxpass_ffi_fn_method_verifier_freshness(self.uniffiClonePointer(),
         FfiConverterTimestamp.lower(now),$0
+    )
+})
+}
+    
+    /**
+     * The `ETag` of the list held, to send as `If-None-Match` when fetching it next.
+     */
+open func listEtag(kind: ListKind)throws  -> String?  {
+    return try  FfiConverterOptionString.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
+    uniffi_vaxpass_ffi_fn_method_verifier_list_etag(self.uniffiClonePointer(),
+        FfiConverterTypeListKind_lower(kind),$0
     )
 })
 }
@@ -2419,6 +2375,13 @@ public protocol WalletProtocol: AnyObject, Sendable {
      * Named `import_passes`, not `import`: `import` is a keyword in Python and Swift.
      */
     func importPasses(issued: Data, trustList: TrustList?, now: Date) throws  -> [PassSummary]
+    
+    /**
+     * When to go online to renew the passes: a random moment between 01:00 and 05:00 local time
+     * (`utc_offset_minutes` east of UTC) in the month before the earliest pass expires, or as
+     * soon as possible off-peak if that is past; `None` without passes.
+     */
+    func nextRenewal(now: Date, utcOffsetMinutes: Int32) throws  -> Date?
     
     /**
      * Records that the real time is at least `time`, as the authority vouched for it: the
@@ -2570,6 +2533,20 @@ open func importPasses(issued: Data, trustList: TrustList?, now: Date)throws  ->
         FfiConverterData.lower(issued),
         FfiConverterOptionTypeTrustList.lower(trustList),
         FfiConverterTimestamp.lower(now),$0
+    )
+})
+}
+    
+    /**
+     * When to go online to renew the passes: a random moment between 01:00 and 05:00 local time
+     * (`utc_offset_minutes` east of UTC) in the month before the earliest pass expires, or as
+     * soon as possible off-peak if that is past; `None` without passes.
+     */
+open func nextRenewal(now: Date, utcOffsetMinutes: Int32)throws  -> Date?  {
+    return try  FfiConverterOptionTimestamp.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
+    uniffi_vaxpass_ffi_fn_method_wallet_next_renewal(self.uniffiClonePointer(),
+        FfiConverterTimestamp.lower(now),
+        FfiConverterInt32.lower(utcOffsetMinutes),$0
     )
 })
 }
@@ -2781,39 +2758,75 @@ public func FfiConverterTypeFreshness_lower(_ value: Freshness) -> RustBuffer {
 
 
 /**
- * A credential the authority just issued.
+ * What the app's HTTP client received for a list request, headers as sent (absent: `None`).
  */
-public struct IssuedCredential {
-    public var id: String
-    public var bytes: Data
+public struct HttpResponse {
+    /**
+     * The HTTP status code.
+     */
+    public var status: Int32
+    /**
+     * The `ETag` header.
+     */
+    public var etag: String?
+    /**
+     * The `Retry-After` header.
+     */
+    public var retryAfter: String?
+    /**
+     * The body (the signed list, for a 200; anything else is not read).
+     */
+    public var body: Data
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(id: String, bytes: Data) {
-        self.id = id
-        self.bytes = bytes
+    public init(
+        /**
+         * The HTTP status code.
+         */status: Int32, 
+        /**
+         * The `ETag` header.
+         */etag: String?, 
+        /**
+         * The `Retry-After` header.
+         */retryAfter: String?, 
+        /**
+         * The body (the signed list, for a 200; anything else is not read).
+         */body: Data) {
+        self.status = status
+        self.etag = etag
+        self.retryAfter = retryAfter
+        self.body = body
     }
 }
 
 #if compiler(>=6)
-extension IssuedCredential: Sendable {}
+extension HttpResponse: Sendable {}
 #endif
 
 
-extension IssuedCredential: Equatable, Hashable {
-    public static func ==(lhs: IssuedCredential, rhs: IssuedCredential) -> Bool {
-        if lhs.id != rhs.id {
+extension HttpResponse: Equatable, Hashable {
+    public static func ==(lhs: HttpResponse, rhs: HttpResponse) -> Bool {
+        if lhs.status != rhs.status {
             return false
         }
-        if lhs.bytes != rhs.bytes {
+        if lhs.etag != rhs.etag {
+            return false
+        }
+        if lhs.retryAfter != rhs.retryAfter {
+            return false
+        }
+        if lhs.body != rhs.body {
             return false
         }
         return true
     }
 
     public func hash(into hasher: inout Hasher) {
-        hasher.combine(id)
-        hasher.combine(bytes)
+        hasher.combine(status)
+        hasher.combine(etag)
+        hasher.combine(retryAfter)
+        hasher.combine(body)
     }
 }
 
@@ -2822,18 +2835,22 @@ extension IssuedCredential: Equatable, Hashable {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public struct FfiConverterTypeIssuedCredential: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> IssuedCredential {
+public struct FfiConverterTypeHttpResponse: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HttpResponse {
         return
-            try IssuedCredential(
-                id: FfiConverterString.read(from: &buf), 
-                bytes: FfiConverterData.read(from: &buf)
+            try HttpResponse(
+                status: FfiConverterInt32.read(from: &buf), 
+                etag: FfiConverterOptionString.read(from: &buf), 
+                retryAfter: FfiConverterOptionString.read(from: &buf), 
+                body: FfiConverterData.read(from: &buf)
         )
     }
 
-    public static func write(_ value: IssuedCredential, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.id, into: &buf)
-        FfiConverterData.write(value.bytes, into: &buf)
+    public static func write(_ value: HttpResponse, into buf: inout [UInt8]) {
+        FfiConverterInt32.write(value.status, into: &buf)
+        FfiConverterOptionString.write(value.etag, into: &buf)
+        FfiConverterOptionString.write(value.retryAfter, into: &buf)
+        FfiConverterData.write(value.body, into: &buf)
     }
 }
 
@@ -2841,15 +2858,15 @@ public struct FfiConverterTypeIssuedCredential: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeIssuedCredential_lift(_ buf: RustBuffer) throws -> IssuedCredential {
-    return try FfiConverterTypeIssuedCredential.lift(buf)
+public func FfiConverterTypeHttpResponse_lift(_ buf: RustBuffer) throws -> HttpResponse {
+    return try FfiConverterTypeHttpResponse.lift(buf)
 }
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeIssuedCredential_lower(_ value: IssuedCredential) -> RustBuffer {
-    return FfiConverterTypeIssuedCredential.lower(value)
+public func FfiConverterTypeHttpResponse_lower(_ value: HttpResponse) -> RustBuffer {
+    return FfiConverterTypeHttpResponse.lower(value)
 }
 
 
@@ -3004,79 +3021,6 @@ public func FfiConverterTypePassSummary_lift(_ buf: RustBuffer) throws -> PassSu
 #endif
 public func FfiConverterTypePassSummary_lower(_ value: PassSummary) -> RustBuffer {
     return FfiConverterTypePassSummary.lower(value)
-}
-
-
-/**
- * The holder as a pass names them. Dates are ISO `YYYY-MM-DD`.
- */
-public struct Person {
-    public var name: String
-    public var dateOfBirth: String
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(name: String, dateOfBirth: String) {
-        self.name = name
-        self.dateOfBirth = dateOfBirth
-    }
-}
-
-#if compiler(>=6)
-extension Person: Sendable {}
-#endif
-
-
-extension Person: Equatable, Hashable {
-    public static func ==(lhs: Person, rhs: Person) -> Bool {
-        if lhs.name != rhs.name {
-            return false
-        }
-        if lhs.dateOfBirth != rhs.dateOfBirth {
-            return false
-        }
-        return true
-    }
-
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(name)
-        hasher.combine(dateOfBirth)
-    }
-}
-
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypePerson: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Person {
-        return
-            try Person(
-                name: FfiConverterString.read(from: &buf), 
-                dateOfBirth: FfiConverterString.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: Person, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.name, into: &buf)
-        FfiConverterString.write(value.dateOfBirth, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypePerson_lift(_ buf: RustBuffer) throws -> Person {
-    return try FfiConverterTypePerson.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypePerson_lower(_ value: Person) -> RustBuffer {
-    return FfiConverterTypePerson.lower(value)
 }
 
 
@@ -3540,69 +3484,71 @@ extension EcLevel: Equatable, Hashable {}
 // Note that we don't yet support `indirect` for enums.
 // See https://github.com/mozilla/uniffi-rs/issues/396 for further discussion.
 /**
- * One health event for the issuer to sign.
+ * What a list fetch came to.
  */
 
-public enum Event {
+public enum Fetched {
     
-    case vaccination(product: Product, dose: UInt8, of: UInt8, date: String
+    /**
+     * 200: the list was offered to the verifier's store (it may have been the one already held).
+     */
+    case applied(applied: Applied
     )
-    case test(testType: TestType, outcome: TestOutcome, sampledAt: Date
-    )
-    case recovery(firstPositive: String
+    /**
+     * 304: the list held is still the current one.
+     */
+    case notModified
+    /**
+     * The server is busy (429, 503) or failing (5xx): try again after `delay`, which honours the
+     * server's `Retry-After` and the backoff.
+     */
+    case retryAfter(delay: TimeInterval
     )
 }
 
 
 #if compiler(>=6)
-extension Event: Sendable {}
+extension Fetched: Sendable {}
 #endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public struct FfiConverterTypeEvent: FfiConverterRustBuffer {
-    typealias SwiftType = Event
+public struct FfiConverterTypeFetched: FfiConverterRustBuffer {
+    typealias SwiftType = Fetched
 
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Event {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Fetched {
         let variant: Int32 = try readInt(&buf)
         switch variant {
         
-        case 1: return .vaccination(product: try FfiConverterTypeProduct.read(from: &buf), dose: try FfiConverterUInt8.read(from: &buf), of: try FfiConverterUInt8.read(from: &buf), date: try FfiConverterString.read(from: &buf)
+        case 1: return .applied(applied: try FfiConverterTypeApplied.read(from: &buf)
         )
         
-        case 2: return .test(testType: try FfiConverterTypeTestType.read(from: &buf), outcome: try FfiConverterTypeTestOutcome.read(from: &buf), sampledAt: try FfiConverterTimestamp.read(from: &buf)
-        )
+        case 2: return .notModified
         
-        case 3: return .recovery(firstPositive: try FfiConverterString.read(from: &buf)
+        case 3: return .retryAfter(delay: try FfiConverterDuration.read(from: &buf)
         )
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
     }
 
-    public static func write(_ value: Event, into buf: inout [UInt8]) {
+    public static func write(_ value: Fetched, into buf: inout [UInt8]) {
         switch value {
         
         
-        case let .vaccination(product,dose,of,date):
+        case let .applied(applied):
             writeInt(&buf, Int32(1))
-            FfiConverterTypeProduct.write(product, into: &buf)
-            FfiConverterUInt8.write(dose, into: &buf)
-            FfiConverterUInt8.write(of, into: &buf)
-            FfiConverterString.write(date, into: &buf)
+            FfiConverterTypeApplied.write(applied, into: &buf)
             
         
-        case let .test(testType,outcome,sampledAt):
+        case .notModified:
             writeInt(&buf, Int32(2))
-            FfiConverterTypeTestType.write(testType, into: &buf)
-            FfiConverterTypeTestOutcome.write(outcome, into: &buf)
-            FfiConverterTimestamp.write(sampledAt, into: &buf)
-            
         
-        case let .recovery(firstPositive):
+        
+        case let .retryAfter(delay):
             writeInt(&buf, Int32(3))
-            FfiConverterString.write(firstPositive, into: &buf)
+            FfiConverterDuration.write(delay, into: &buf)
             
         }
     }
@@ -3612,19 +3558,19 @@ public struct FfiConverterTypeEvent: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeEvent_lift(_ buf: RustBuffer) throws -> Event {
-    return try FfiConverterTypeEvent.lift(buf)
+public func FfiConverterTypeFetched_lift(_ buf: RustBuffer) throws -> Fetched {
+    return try FfiConverterTypeFetched.lift(buf)
 }
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeEvent_lower(_ value: Event) -> RustBuffer {
-    return FfiConverterTypeEvent.lower(value)
+public func FfiConverterTypeFetched_lower(_ value: Fetched) -> RustBuffer {
+    return FfiConverterTypeFetched.lower(value)
 }
 
 
-extension Event: Equatable, Hashable {}
+extension Fetched: Equatable, Hashable {}
 
 
 
@@ -3716,6 +3662,76 @@ public func FfiConverterTypeFreshnessState_lower(_ value: FreshnessState) -> Rus
 
 
 extension FreshnessState: Equatable, Hashable {}
+
+
+
+
+
+
+// Note that we don't yet support `indirect` for enums.
+// See https://github.com/mozilla/uniffi-rs/issues/396 for further discussion.
+
+public enum ListKind {
+    
+    case trust
+    case revocation
+}
+
+
+#if compiler(>=6)
+extension ListKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeListKind: FfiConverterRustBuffer {
+    typealias SwiftType = ListKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ListKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .trust
+        
+        case 2: return .revocation
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ListKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .trust:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .revocation:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeListKind_lift(_ buf: RustBuffer) throws -> ListKind {
+    return try FfiConverterTypeListKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeListKind_lower(_ value: ListKind) -> RustBuffer {
+    return FfiConverterTypeListKind.lower(value)
+}
+
+
+extension ListKind: Equatable, Hashable {}
 
 
 
@@ -4687,6 +4703,30 @@ fileprivate struct FfiConverterOptionUInt32: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
+    typealias SwiftType = String?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterString.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterString.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTimestamp: FfiConverterRustBuffer {
     typealias SwiftType = Date?
 
@@ -4881,31 +4921,6 @@ fileprivate struct FfiConverterSequenceTypePassSummary: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterSequenceTypeEvent: FfiConverterRustBuffer {
-    typealias SwiftType = [Event]
-
-    public static func write(_ value: [Event], into buf: inout [UInt8]) {
-        let len = Int32(value.count)
-        writeInt(&buf, len)
-        for item in value {
-            FfiConverterTypeEvent.write(item, into: &buf)
-        }
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Event] {
-        let len: Int32 = try readInt(&buf)
-        var seq = [Event]()
-        seq.reserveCapacity(Int(len))
-        for _ in 0 ..< len {
-            seq.append(try FfiConverterTypeEvent.read(from: &buf))
-        }
-        return seq
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
 fileprivate struct FfiConverterSequenceTypeWarning: FfiConverterRustBuffer {
     typealias SwiftType = [Warning]
 
@@ -4938,11 +4953,35 @@ public func defaultVerifierConfig() -> VerifierConfig  {
 })
 }
 /**
+ * The path the issuer service serves a list at, e.g. `/v1/trust-list`: append it to the
+ * service's (or its CDN's) base URL.
+ */
+public func listPath(kind: ListKind) -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+    uniffi_vaxpass_ffi_fn_func_list_path(
+        FfiConverterTypeListKind_lower(kind),$0
+    )
+})
+}
+/**
  * A fresh 32-byte server nonce for an enrolment.
  */
 public func newNonce() -> Data  {
     return try!  FfiConverterData.lift(try! rustCall() {
     uniffi_vaxpass_ffi_fn_func_new_nonce($0
+    )
+})
+}
+/**
+ * When to fetch a list again, given its `next_update` (`Freshness.trust_list.next_update`): a
+ * random moment between half and nine tenths of the time left, and not sooner than a minute from
+ * `now`, so a country's phones do not all call at once.
+ */
+public func nextRefresh(now: Date, nextUpdate: Date)throws  -> Date  {
+    return try  FfiConverterTimestamp.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
+    uniffi_vaxpass_ffi_fn_func_next_refresh(
+        FfiConverterTimestamp.lower(now),
+        FfiConverterTimestamp.lower(nextUpdate),$0
     )
 })
 }
@@ -4955,16 +4994,6 @@ public func oidcIdentityProof(idToken: String) -> Data  {
         FfiConverterString.lower(idToken),$0
     )
 })
-}
-/**
- * Panics inside Rust on purpose, so an app can check that a Rust panic reaches its crash
- * reporting as an ordinary exception (`InternalException` in Kotlin, a thrown error in Swift and
- * Python) rather than aborting the process. Never called by the SDK itself.
- */
-public func panicForCrashReportingTest()throws   {try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
-    uniffi_vaxpass_ffi_fn_func_panic_for_crash_reporting_test($0
-    )
-}
 }
 /**
  * The stable machine-readable code of a reason, e.g. `presentation_too_old`.
@@ -5015,13 +5044,16 @@ private let initializationResult: InitializationResult = {
     if (uniffi_vaxpass_ffi_checksum_func_default_verifier_config() != 40034) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_vaxpass_ffi_checksum_func_list_path() != 17375) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_vaxpass_ffi_checksum_func_new_nonce() != 60790) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_func_oidc_identity_proof() != 27739) {
+    if (uniffi_vaxpass_ffi_checksum_func_next_refresh() != 21151) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_func_panic_for_crash_reporting_test() != 36066) {
+    if (uniffi_vaxpass_ffi_checksum_func_oidc_identity_proof() != 27739) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vaxpass_ffi_checksum_func_reason_code() != 51336) {
@@ -5033,28 +5065,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_vaxpass_ffi_checksum_func_warning_code() != 45381) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_authority_answer_enrolment() != 27845) {
+    if (uniffi_vaxpass_ffi_checksum_method_backoff_after_refusal() != 6198) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_authority_issue() != 32328) {
+    if (uniffi_vaxpass_ffi_checksum_method_backoff_failures() != 36952) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_authority_mark_compromised() != 4600) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_vaxpass_ffi_checksum_method_authority_revocation_list() != 31849) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_vaxpass_ffi_checksum_method_authority_revoke() != 5718) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_vaxpass_ffi_checksum_method_authority_root_public_key() != 2028) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_vaxpass_ffi_checksum_method_authority_rotate_issuer_key() != 2864) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_vaxpass_ffi_checksum_method_authority_trust_list() != 14564) {
+    if (uniffi_vaxpass_ffi_checksum_method_backoff_reset() != 26280) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vaxpass_ffi_checksum_method_devicesigner_public_key() != 39491) {
@@ -5117,6 +5134,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_vaxpass_ffi_checksum_method_trustlist_sequence() != 41748) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_vaxpass_ffi_checksum_method_verifier_apply_fetched() != 6614) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_vaxpass_ffi_checksum_method_verifier_apply_revocation_list() != 11507) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -5124,6 +5144,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vaxpass_ffi_checksum_method_verifier_freshness() != 46623) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_vaxpass_ffi_checksum_method_verifier_list_etag() != 53952) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vaxpass_ffi_checksum_method_verifier_verify() != 11407) {
@@ -5136,6 +5159,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vaxpass_ffi_checksum_method_wallet_import_passes() != 21122) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_vaxpass_ffi_checksum_method_wallet_next_renewal() != 37705) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vaxpass_ffi_checksum_method_wallet_observe_trusted_time() != 38436) {
@@ -5156,10 +5182,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_vaxpass_ffi_checksum_method_wallet_remove() != 62225) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_constructor_authority_create() != 43646) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_vaxpass_ffi_checksum_constructor_authority_open() != 2769) {
+    if (uniffi_vaxpass_ffi_checksum_constructor_backoff_new() != 22366) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vaxpass_ffi_checksum_constructor_qr_encode() != 44445) {
