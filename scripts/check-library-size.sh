@@ -7,7 +7,9 @@
 # file-backed LocalAuthority (with its key file) that their tests issue with, +31 KB (2,276,552
 # bytes). Moving that authority behind a test feature the shipped library does not enable takes
 # it out again; then the budget goes back down.
-# It also fails unless every LOAD segment is aligned to 16 KB (scripts/check-elf-alignment.py).
+# It also fails unless every LOAD segment is aligned to 16 KB (scripts/check-elf-alignment.py),
+# and if the library exports a test helper: it is built as it ships, without the bindings'
+# feature `test-helpers` (the file-backed Authority, the deliberate panic).
 #
 #   scripts/check-library-size.sh [DIR]   DIR keeps the stripped library and library.json
 #                                         ({"bytes": …, "limit": …}) for the bench report
@@ -30,5 +32,10 @@ if [ -n "$keep" ]; then
     printf '{"bytes": %s, "limit": %s}\n' "$size" "$limit" >"$keep/library.json"
 fi
 [ "$size" -le "$limit" ]
+# The library that ships exports no test helper.
+if nm -D --defined-only "$stripped" | grep -qiE 'authority|panic_for_crash'; then
+    echo "the release library exports a test helper (built with test-helpers?)" >&2
+    exit 1
+fi
 # The library that ships must also load on devices with 16 KB pages (bindings/build.rs).
 python3 scripts/check-elf-alignment.py "$stripped"

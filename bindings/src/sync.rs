@@ -42,7 +42,8 @@ pub struct HttpResponse {
 #[derive(uniffi::Enum)]
 pub enum Fetched {
     /// 200: the list was offered to the verifier's store (it may have been the one already held).
-    Applied { applied: Applied },
+    /// (Not named `Applied`: in Kotlin the variant would hide the type of its field.)
+    Received { applied: Applied },
     /// 304: the list held is still the current one.
     NotModified,
     /// The server is busy (429, 503) or failing (5xx): try again after `delay`, which honours the
@@ -53,7 +54,7 @@ pub enum Fetched {
 impl From<vaxpass::Fetched> for Fetched {
     fn from(fetched: vaxpass::Fetched) -> Self {
         match fetched {
-            vaxpass::Fetched::Applied(applied) => Self::Applied { applied },
+            vaxpass::Fetched::Applied(applied) => Self::Received { applied },
             vaxpass::Fetched::NotModified => Self::NotModified,
             vaxpass::Fetched::RetryAfter(delay) => Self::RetryAfter {
                 delay: delay.to_std().unwrap_or_default(),

@@ -108,7 +108,7 @@ class ListSyncTests(SyncTestCase):
         for kind in (ListKind.TRUST, ListKind.REVOCATION):
             answer, fetched = self.fetch(kind)
             self.assertEqual(answer.status, 200)
-            self.assertTrue(fetched.is_applied(), fetched)
+            self.assertTrue(fetched.is_received(), fetched)
             self.assertTrue(fetched.applied.is_updated(), fetched)
             self.assertEqual(self.verifier.list_etag(kind), answer.etag, "the ETag is kept with the list")
         self.assertEqual(self.verifier.freshness(datetime.datetime.now(UTC)).state, FreshnessState.FRESH)
@@ -129,7 +129,7 @@ class ListSyncTests(SyncTestCase):
         held = self.verifier.list_etag(ListKind.TRUST)
         answer, fetched = self.fetch(ListKind.TRUST)
         self.assertEqual(answer.status, 200)
-        self.assertEqual(fetched, Fetched.APPLIED(applied=Applied.UPDATED(sequence=sequence + 1)))
+        self.assertEqual(fetched, Fetched.RECEIVED(applied=Applied.UPDATED(sequence=sequence + 1)))
         self.assertNotEqual(self.verifier.list_etag(ListKind.TRUST), held)
 
     def test_b_a_429_with_retry_after_delays_the_next_attempt_at_least_that_long(self):
@@ -163,7 +163,7 @@ class ListSyncTests(SyncTestCase):
         self.assertLessEqual(self.backoff.after_refusal(None, now), datetime.timedelta(seconds=4))
         self.assertEqual(self.backoff.failures(), 2)
         _, fetched = self.fetch(ListKind.TRUST)
-        self.assertTrue(fetched.is_applied(), fetched)
+        self.assertTrue(fetched.is_received(), fetched)
         self.assertEqual(self.backoff.failures(), 0, "a success resets the backoff")
 
     def test_c_an_unexpected_status_is_an_error_not_an_outcome(self):

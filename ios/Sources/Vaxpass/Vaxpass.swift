@@ -3491,8 +3491,9 @@ public enum Fetched {
     
     /**
      * 200: the list was offered to the verifier's store (it may have been the one already held).
+     * (Not named `Applied`: in Kotlin the variant would hide the type of its field.)
      */
-    case applied(applied: Applied
+    case received(applied: Applied
     )
     /**
      * 304: the list held is still the current one.
@@ -3521,7 +3522,7 @@ public struct FfiConverterTypeFetched: FfiConverterRustBuffer {
         let variant: Int32 = try readInt(&buf)
         switch variant {
         
-        case 1: return .applied(applied: try FfiConverterTypeApplied.read(from: &buf)
+        case 1: return .received(applied: try FfiConverterTypeApplied.read(from: &buf)
         )
         
         case 2: return .notModified
@@ -3537,7 +3538,7 @@ public struct FfiConverterTypeFetched: FfiConverterRustBuffer {
         switch value {
         
         
-        case let .applied(applied):
+        case let .received(applied):
             writeInt(&buf, Int32(1))
             FfiConverterTypeApplied.write(applied, into: &buf)
             

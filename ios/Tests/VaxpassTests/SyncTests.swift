@@ -88,7 +88,7 @@ final class SyncTests: XCTestCase {
         for kind in [ListKind.trust, .revocation] {
             let (answer, fetched) = try fetch(kind)
             XCTAssertEqual(answer.status, 200)
-            guard case .applied(applied: .updated) = fetched else { return XCTFail("\(fetched)") }
+            guard case .received(applied: .updated) = fetched else { return XCTFail("\(fetched)") }
             XCTAssertEqual(try verifier.listEtag(kind: kind), answer.etag, "the ETag is kept with the list")
         }
         let freshness = try verifier.freshness(now: Date())
@@ -108,7 +108,7 @@ final class SyncTests: XCTestCase {
         let held = try verifier.listEtag(kind: .trust)
         let (next, fetched) = try fetch(.trust)
         XCTAssertEqual(next.status, 200)
-        XCTAssertEqual(fetched, .applied(applied: .updated(sequence: sequence + 1)))
+        XCTAssertEqual(fetched, .received(applied: .updated(sequence: sequence + 1)))
         XCTAssertNotEqual(try verifier.listEtag(kind: .trust), held)
     }
 
@@ -144,7 +144,7 @@ final class SyncTests: XCTestCase {
         // Without a Retry-After, the jittered exponential bound: at most 4 s at the second failure.
         XCTAssertLessThanOrEqual(try backoff.afterRefusal(retryAfter: nil, now: now), 4)
         XCTAssertEqual(backoff.failures(), 2)
-        guard case .applied = try fetch(.trust).1 else { return XCTFail("not applied") }
+        guard case .received = try fetch(.trust).1 else { return XCTFail("not applied") }
         XCTAssertEqual(backoff.failures(), 0, "a success resets the backoff")
     }
 

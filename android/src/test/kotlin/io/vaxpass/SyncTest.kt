@@ -76,7 +76,7 @@ class SyncTest {
         for (kind in listOf(ListKind.TRUST, ListKind.REVOCATION)) {
             val (answer, fetched) = fetch(kind)
             assertEquals(200, answer.status)
-            val applied = assertIs<Fetched.Applied>(fetched).applied
+            val applied = assertIs<Fetched.Received>(fetched).applied
             assertIs<Applied.Updated>(applied)
             assertEquals(answer.etag, verifier.listEtag(kind), "the ETag is kept with the list")
         }
@@ -98,7 +98,7 @@ class SyncTest {
         val held = verifier.listEtag(ListKind.TRUST)
         val (next, fetched) = fetch(ListKind.TRUST)
         assertEquals(200, next.status)
-        assertEquals(Fetched.Applied(Applied.Updated(sequence.inc())), fetched)
+        assertEquals(Fetched.Received(Applied.Updated(sequence.inc())), fetched)
         assertNotEquals(held, verifier.listEtag(ListKind.TRUST))
     }
 
@@ -132,7 +132,7 @@ class SyncTest {
             // Without a Retry-After, the jittered exponential bound: at most 4 s at the second failure.
             assertTrue(backoff.afterRefusal(null, now) <= Duration.ofSeconds(4))
             assertEquals(2L, backoff.failures())
-            assertIs<Fetched.Applied>(fetch(ListKind.TRUST).second)
+            assertIs<Fetched.Received>(fetch(ListKind.TRUST).second)
             assertEquals(0L, backoff.failures(), "a success resets the backoff")
         }
     }
