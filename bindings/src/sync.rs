@@ -66,9 +66,8 @@ impl From<vaxpass::Fetched> for Fetched {
 impl HttpResponse {
     /// The core's view of the response, borrowing its headers and body.
     pub(crate) fn as_core(&self) -> Result<vaxpass::HttpResponse<'_>, VaxpassError> {
-        let status = u16::try_from(self.status).map_err(|_| {
-            vaxpass::Error::InvalidArgument("an HTTP status is 100 to 599".into())
-        })?;
+        let status = u16::try_from(self.status)
+            .map_err(|_| vaxpass::Error::InvalidArgument("an HTTP status is 100 to 599".into()))?;
         Ok(vaxpass::HttpResponse {
             status,
             etag: self.etag.as_deref(),
@@ -93,8 +92,14 @@ impl Backoff {
 
     /// After a refused or failed request: the delay before the next attempt, given the
     /// `Retry-After` header as sent (or `None`), at `now`.
-    pub fn after_refusal(&self, retry_after: Option<String>, now: SystemTime) -> Result<Duration, VaxpassError> {
-        let delay = self.lock().after_refusal(retry_after.as_deref(), time(now)?);
+    pub fn after_refusal(
+        &self,
+        retry_after: Option<String>,
+        now: SystemTime,
+    ) -> Result<Duration, VaxpassError> {
+        let delay = self
+            .lock()
+            .after_refusal(retry_after.as_deref(), time(now)?);
         Ok(delay.to_std().unwrap_or_default())
     }
 
