@@ -45,15 +45,17 @@ record() {
     echo "$line" >>"$RESULTS"
 }
 
-# ---- the shipped library and its bindings ----
-cargo build --locked --release -p vaxpass-ffi
+# ---- the release library and its bindings ----
+# With the test helpers: the programs issue their pass with the file-backed Authority. The verify
+# path measured is the same code as in the shipped library.
+cargo build --locked --release -p vaxpass-ffi --features test-helpers
 rm -rf "$BUILD"
 mkdir -p "$LIB_DIR" "$BUILD/swift"
 # A copy, so that a concurrent cargo build cannot relink the library under the running programs.
 cp "$TARGET/release/libvaxpass_ffi.so" "$LIB_DIR/"
 # uniffi-bindgen reads the metadata from the library's symbol table, which the release profile
 # strips (strip = true): the bindings come from the debug build of the same sources.
-cargo build --locked -p vaxpass-ffi
+cargo build --locked -p vaxpass-ffi --features test-helpers
 scripts/generate-bindings.sh "$TARGET/debug/libvaxpass_ffi.so" "$BINDINGS"
 [ -f "$BINDINGS/python/vaxpass.py" ] || { log "no bindings were generated"; exit 1; }
 # The generated Python module loads the library from its own directory.

@@ -10,20 +10,24 @@
 
 uniffi::setup_scaffolding!("vaxpass");
 
+#[cfg(feature = "test-helpers")]
 mod authority;
 mod convert;
 mod error;
 mod keys;
 mod qr;
+mod sync;
 mod time_span;
 mod types;
 mod verifier;
 mod wallet;
 
+#[cfg(feature = "test-helpers")]
 pub use authority::Authority;
 pub use error::VaxpassError;
 pub use keys::{software_p256_signer, DeviceSigner, KeyProtector, MonotonicClock};
 pub use qr::{Qr, QrBitmap, Shown};
+pub use sync::{list_path, next_refresh, Backoff, Fetched, HttpResponse, ListKind};
 pub use time_span::TimeSpan;
 pub use types::*;
 pub use verifier::{TrustList, Verifier};
@@ -41,9 +45,10 @@ pub fn oidc_identity_proof(id_token: String) -> Vec<u8> {
     vaxpass::enrolment::oidc_identity_proof(&id_token)
 }
 
-/// Panics inside Rust on purpose, so an app can check that a Rust panic reaches its crash
-/// reporting as an ordinary exception (`InternalException` in Kotlin, a thrown error in Swift and
-/// Python) rather than aborting the process. Never called by the SDK itself.
+/// Panics inside Rust on purpose, so the tests can check that a Rust panic reaches the app as an
+/// ordinary exception (`InternalException` in Kotlin, a thrown error in Swift and Python) rather
+/// than aborting the process. Test helper: not in the shipped library.
+#[cfg(feature = "test-helpers")]
 #[uniffi::export]
 #[allow(clippy::panic)] // the whole point
 pub fn panic_for_crash_reporting_test() -> Result<(), VaxpassError> {

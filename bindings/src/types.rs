@@ -6,7 +6,9 @@
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use crate::convert::{count, date, invalid, sequence, system_time, time};
+use crate::convert::{count, invalid, sequence, system_time};
+#[cfg(feature = "test-helpers")]
+use crate::convert::{date, time};
 use crate::error::VaxpassError;
 use crate::time_span::TimeSpan;
 
@@ -188,6 +190,7 @@ impl From<vaxpass::Applied> for Applied {
     }
 }
 
+#[cfg(feature = "test-helpers")]
 /// The holder as a pass names them. Dates are ISO `YYYY-MM-DD`.
 #[derive(uniffi::Record)]
 pub struct Person {
@@ -197,6 +200,7 @@ pub struct Person {
     pub date_of_birth: String,
 }
 
+#[cfg(feature = "test-helpers")]
 /// One health event for the issuer to sign.
 #[derive(uniffi::Enum)]
 pub enum Event {
@@ -227,6 +231,7 @@ pub enum Event {
     },
 }
 
+#[cfg(feature = "test-helpers")]
 pub(crate) fn pass_data(
     person: Person,
     events: Vec<Event>,
@@ -358,6 +363,7 @@ impl From<vaxpass::PassSummary> for PassSummary {
     }
 }
 
+#[cfg(feature = "test-helpers")]
 /// A credential the authority just issued.
 #[derive(uniffi::Record)]
 pub struct IssuedCredential {

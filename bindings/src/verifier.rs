@@ -5,6 +5,7 @@ use std::time::SystemTime;
 
 use crate::convert::{sequence, time};
 use crate::error::VaxpassError;
+use crate::sync::{Backoff, Fetched, HttpResponse, ListKind};
 use crate::types::{Applied, Freshness, Verdict, VerifierConfig};
 
 /// A trust list whose signature has been checked against a root key.
@@ -88,6 +89,28 @@ impl Verifier {
         now: SystemTime,
     ) -> Result<Applied, VaxpassError> {
         Ok(self.0.apply_revocation_list(&bytes, time(now)?)?.into())
+    }
+
+    /// The `ETag` of the list held, to send as `If-None-Match` when fetching it next.
+    pub fn list_etag(&self, kind: ListKind) -> Result<Option<String>, VaxpassError> {
+        Ok(self.0.list_etag(kind)?)
+    }
+
+    /// Reads the app's HTTP answer to a list request (`GET` base URL + `list_path(kind)`, with
+    /// `list_etag(kind)` as `If-None-Match`): a 200 is applied and its ETag kept, a 304 keeps the
+    /// list held, and 429, 503 or another 5xx gives the delay before trying again, from the
+    /// server's `Retry-After` and `backoff`. Any other status throws.
+    pub fn apply_fetched(
+        &self,
+        kind: ListKind,
+        response: HttpResponse,
+        backoff: Arc<Backoff>,
+        now: SystemTime,
+    ) -> Result<Fetched, VaxpassError> {
+        let fetched =
+            self.0
+                .apply_fetched(kind, response.as_core()?, &mut backoff.lock(), time(now)?)?;
+        Ok(fetched.into())
     }
 
     /// How current the lists held are at `now`, for the shop's status screen. In memory: no

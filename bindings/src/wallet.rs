@@ -131,6 +131,18 @@ impl Wallet {
         Ok(Shown::new(self.0.paper(&credential_id(&pass_id)?)?))
     }
 
+    /// When to go online to renew the passes: a random moment between 01:00 and 05:00 local time
+    /// (`utc_offset_minutes` east of UTC) in the month before the earliest pass expires, or as
+    /// soon as possible off-peak if that is past; `None` without passes.
+    pub fn next_renewal(
+        &self,
+        now: SystemTime,
+        utc_offset_minutes: i32,
+    ) -> Result<Option<SystemTime>, VaxpassError> {
+        let renewal = self.0.next_renewal(time(now)?, utc_offset_minutes)?;
+        Ok(renewal.map(crate::convert::system_time))
+    }
+
     /// Removes a pass; `false` if there was none.
     /// Blocking: reads or writes the wallet's SQLite file; call it off the main thread.
     pub fn remove(&self, pass_id: String) -> Result<bool, VaxpassError> {

@@ -2,7 +2,7 @@
 //! holds the private keys. It signs credentials with the issuer key its caller names (returning
 //! that key's id with each credential) and signs the lists whose content its caller gives. It
 //! keeps no state: which key is active, list sequence numbers, the audit log and revocations are
-//! the store of record's (the issuer service's store, or [`crate::LocalAuthority`]'s file).
+//! the store of record's (the issuer service's store, or `LocalAuthority`'s file).
 
 use std::sync::Arc;
 

@@ -70,6 +70,7 @@ impl KeyFile {
 
 impl KeyFile {
     /// Stores an existing secret (a key file of an older schema being imported).
+    #[cfg(any(test, feature = "testing"))]
     pub(crate) fn import(&self, secret: &[u8]) -> Result<[u8; 32]> {
         self.insert(&Ed25519KeyPair::from_secret(secret)?)
     }

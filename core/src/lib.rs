@@ -5,8 +5,8 @@
 //!
 //! The roles, each a type over its own SQLite file:
 //! - [`Authority`] signs credentials with issuer keys, and the trust and revocation lists with its
-//!   root key, through a [`KeyVault`] ([`KeyFile`] by default); [`LocalAuthority`] keeps its
-//!   state in one file.
+//!   root key, through a [`KeyVault`] ([`KeyFile`] by default); `LocalAuthority` (feature
+//!   `testing`, for demos and tests) keeps its state in one file.
 //! - [`Wallet`] holds the citizen's device key and credentials and shows rotating QR codes.
 //! - [`Verifier`] keeps the lists a shop last synced and returns a [`Verdict`] for each scan.
 //!
@@ -26,6 +26,7 @@ pub mod issuer;
 mod key_file;
 pub mod keys;
 pub mod lists;
+#[cfg(any(test, feature = "testing"))]
 mod local_authority;
 pub mod model;
 pub mod policy;
@@ -48,7 +49,8 @@ pub use key_file::KeyFile;
 pub use keys::{
     DevicePublicKey, DeviceSigner, Ed25519KeyPair, SoftwareEd25519Signer, SoftwareP256Signer,
 };
-pub use lists::{IssuerKey, RevocationList, TrustList};
+pub use lists::{IssuerKey, ListInfo, ListKind, RevocationList, TrustList};
+#[cfg(any(test, feature = "testing"))]
 pub use local_authority::LocalAuthority;
 pub use model::{
     Event, PassData, PassKind, Person, Product, Recovery, TestOutcome, TestResult, TestType,
@@ -58,9 +60,9 @@ pub use policy::{Policy, VaccinationRule};
 pub use presentation::Presentation;
 pub use qr::{Bitmap, EcLevel, Qr};
 pub use qr_text::Scanned;
-pub use sync::{Backoff, Fetched, HttpResponse, ListKind};
+pub use sync::{Applied, Backoff, Fetched, HttpResponse};
 pub use trusted_time::MonotonicClock;
 pub use vault::KeyVault;
 pub use verdict::{Holder, PolicyRule, Reason, Verdict, Warning};
-pub use verifier::{Applied, Freshness, FreshnessState, ListInfo, Verifier, VerifierConfig};
+pub use verifier::{Freshness, FreshnessState, Verifier, VerifierConfig};
 pub use wallet::{DeviceKeySource, KeyProtector, PassSummary, Shown, Unprotected, Wallet};

@@ -7,8 +7,10 @@ use ciborium_ll::{Decoder, Encoder, Header};
 
 use crate::cbor::{self, IntMap};
 use crate::cose;
+use crate::credential::Credential;
 use crate::error::{Error, Result};
 use crate::keys::{kid_of, Ed25519KeyPair, Kid, VerifyingKey};
+use crate::verdict::Reason;
 
 /// COSE content type (header 3) of a trust list.
 pub const TRUST_LIST_TYPE: &str = "application/vaxpass-trust-list+cbor";
@@ -22,6 +24,44 @@ pub const MAX_ISSUER_KEYS: usize = 10_000;
 pub const MAX_REVOCATION_LIST_BYTES: usize = 33 << 20;
 /// Bytes per revocation entry (truncated SHA-256, see `CredentialId::revocation_entry`).
 pub const REVOCATION_ENTRY_BYTES: usize = 16;
+
+/// Which signed list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ListKind {
+    /// The trust list: the issuer keys.
+    Trust,
+    /// The revocation list: the revoked credentials.
+    Revocation,
+}
+
+impl ListKind {
+    /// The path the issuer service serves this list at.
+    pub fn path(self) -> &'static str {
+        match self {
+            ListKind::Trust => "/v1/trust-list",
+            ListKind::Revocation => "/v1/revocation-list",
+        }
+    }
+
+    /// The list's key in a verifier's store.
+    pub(crate) fn key(self) -> &'static str {
+        match self {
+            ListKind::Trust => "trust",
+            ListKind::Revocation => "revocation",
+        }
+    }
+}
+
+/// What a signed list says of itself: its sequence number and its times. Both lists carry them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListInfo {
+    /// Higher for every list the authority signs; a verifier refuses a lower one (rollback).
+    pub sequence: u64,
+    /// When the authority signed the list.
+    pub issued_at: DateTime<Utc>,
+    /// When the authority will have signed the next one: fetch again before then.
+    pub next_update: DateTime<Utc>,
+}
 
 /// One issuer key as the trust list describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -228,6 +268,62 @@ impl TrustList {
     pub fn key(&self, kid: &Kid) -> Option<&IssuerKey> {
         self.keys.iter().find(|k| &k.kid == kid)
     }
+
+    /// The list's sequence number and times.
+    pub fn info(&self) -> ListInfo {
+        ListInfo {
+            sequence: self.sequence,
+            issued_at: self.issued_at,
+            next_update: self.next_update,
+        }
+    }
+
+    /// The checks a credential must pass against this list at `now`, in order: the issuance
+    /// checks of [`TrustList::check_issuance`], then the validity window.
+    pub(crate) fn check_credential(
+        &self,
+        credential: &Credential,
+        now: DateTime<Utc>,
+        leeway: chrono::Duration,
+    ) -> Result<(), Reason> {
+        self.check_issuance(credential)?;
+        let claims = &credential.claims;
+        if now + leeway < claims.not_before {
+            return Err(Reason::NotYetValid);
+        }
+        if now - leeway >= claims.expires {
+            return Err(Reason::Expired);
+        }
+        Ok(())
+    }
+
+    /// What makes a credential this authority's, whatever the time: known issuer key, key valid
+    /// when the credential was issued and not compromised by then, expiry within what the key may
+    /// vouch for, issuer signature. The wallet runs these on import; a pass whose validity starts
+    /// later (the issuer's clock ahead of the phone's, a waiting period after a dose) is still the
+    /// holder's.
+    pub(crate) fn check_issuance(&self, credential: &Credential) -> Result<(), Reason> {
+        let key = self.key(&credential.kid).ok_or(Reason::UnknownIssuer)?;
+        let claims = &credential.claims;
+        if claims.issuer != self.issuer {
+            return Err(Reason::UnknownIssuer);
+        }
+        if claims.issued_at < key.not_before || claims.issued_at > key.not_after {
+            return Err(Reason::IssuerKeyNotValidAtIssuance);
+        }
+        if key
+            .revoked_after
+            .is_some_and(|leak| claims.issued_at >= leak)
+        {
+            return Err(Reason::IssuerKeyRevoked);
+        }
+        if claims.expires > key.expires_by {
+            return Err(Reason::ExpiryBeyondIssuerKey);
+        }
+        credential
+            .verify_signature(key.verifying_key())
+            .map_err(|_| Reason::BadSignature)
+    }
 }
 
 impl RevocationList {
@@ -251,6 +347,15 @@ impl RevocationList {
     /// The revoked entries in ascending order, [`REVOCATION_ENTRY_BYTES`] each.
     pub fn entries(&self) -> std::slice::ChunksExact<'_, u8> {
         self.entries.chunks_exact(REVOCATION_ENTRY_BYTES)
+    }
+
+    /// The list's sequence number and times.
+    pub fn info(&self) -> ListInfo {
+        ListInfo {
+            sequence: self.sequence,
+            issued_at: self.issued_at,
+            next_update: self.next_update,
+        }
     }
 
     /// How many credentials are revoked.
@@ -352,6 +457,15 @@ impl<'a> RevocationView<'a> {
     /// The revoked entries in ascending order, [`REVOCATION_ENTRY_BYTES`] each.
     pub(crate) fn entries(&self) -> std::slice::ChunksExact<'a, u8> {
         self.entries.chunks_exact(REVOCATION_ENTRY_BYTES)
+    }
+
+    /// The list's sequence number and times.
+    pub(crate) fn info(&self) -> ListInfo {
+        ListInfo {
+            sequence: self.sequence,
+            issued_at: self.issued_at,
+            next_update: self.next_update,
+        }
     }
 }
 

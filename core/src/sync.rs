@@ -1,36 +1,11 @@
 //! The client side of the online steps, with the transport left to the app: what to send with a
 //! list request (the ETag it holds), how to read the answer, when to try again (Retry-After,
 //! jittered exponential backoff) and when to refresh next (a random moment, so a country's phones
-//! do not all call at noon).
+//! do not all call at noon). The verifier reads the answers ([`crate::Verifier::apply_fetched`]);
+//! this module knows nothing of its store.
 
 use chrono::{DateTime, Duration, FixedOffset, NaiveTime, Offset, Utc};
 use rand_core::{OsRng, RngCore};
-
-/// Which signed list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ListKind {
-    /// The trust list (issuer keys).
-    Trust,
-    /// The revocation list.
-    Revocation,
-}
-
-impl ListKind {
-    /// The path the issuer service serves this list at.
-    pub fn path(self) -> &'static str {
-        match self {
-            ListKind::Trust => "/v1/trust-list",
-            ListKind::Revocation => "/v1/revocation-list",
-        }
-    }
-
-    pub(crate) fn key(self) -> &'static str {
-        match self {
-            ListKind::Trust => "trust",
-            ListKind::Revocation => "revocation",
-        }
-    }
-}
 
 /// What the app's HTTP client received for a list request.
 #[derive(Debug, Clone, Copy)]
@@ -45,11 +20,23 @@ pub struct HttpResponse<'a> {
     pub body: &'a [u8],
 }
 
+/// The result of offering a signed list to a verifier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    /// The list was newer and is now stored.
+    Updated {
+        /// The sequence number of the list now held.
+        sequence: u64,
+    },
+    /// The same list was already stored.
+    Unchanged,
+}
+
 /// What a list fetch came to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fetched {
     /// A list came back and was offered to the store (it may have been the one already held).
-    Applied(crate::Applied),
+    Applied(Applied),
     /// 304: the list held is still the current one.
     NotModified,
     /// The server is busy (429/503) or failing (5xx): try again after this long.
@@ -68,6 +55,14 @@ impl Backoff {
     pub const BASE: Duration = Duration::seconds(2);
     /// The longest bound a delay may have (before Retry-After): 10 minutes.
     pub const CAP: Duration = Duration::minutes(10);
+
+    /// The delay before trying again after a server refused or failed, given its `Retry-After`
+    /// header as sent: [`Backoff::next_delay`] with the server's word and a jitter from the
+    /// operating system's random generator.
+    pub fn after_refusal(&mut self, retry_after: Option<&str>, now: DateTime<Utc>) -> Duration {
+        let asked = retry_after.and_then(|v| parse_retry_after(v, now));
+        self.next_delay(asked, jitter())
+    }
 
     /// The delay before the next attempt, given the server's Retry-After and a jitter in [0, 1).
     pub fn next_delay(&mut self, retry_after: Option<Duration>, jitter: f64) -> Duration {

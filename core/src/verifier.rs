@@ -7,14 +7,14 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use chrono::{DateTime, Duration, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
 
-use crate::credential::{Credential, CredentialId};
+use crate::credential::CredentialId;
 use crate::error::{Error, Result};
-use crate::lists::{claimed_sequence, RevocationView, TrustList};
+use crate::lists::{claimed_sequence, ListInfo, ListKind, RevocationView, TrustList};
 use crate::policy::Policy;
 use crate::presentation::Presentation;
 use crate::qr_text::{self, Scanned};
 use crate::store::{self, Create};
-use crate::sync::{self, Backoff, Fetched, HttpResponse, ListKind};
+use crate::sync::{Applied, Backoff, Fetched, HttpResponse};
 use crate::verdict::{Holder, Reason, Verdict, Warning};
 
 const MIGRATIONS: &[&str] = &[
@@ -94,29 +94,6 @@ pub struct Freshness {
     pub revocation_list: Option<ListInfo>,
 }
 
-/// What the verifier holds of one list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ListInfo {
-    /// The list's sequence number.
-    pub sequence: u64,
-    /// When the authority signed it (UTC).
-    pub issued_at: DateTime<Utc>,
-    /// When the authority will publish the next one (UTC).
-    pub next_update: DateTime<Utc>,
-}
-
-/// The result of offering a list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Applied {
-    /// The list was newer and is now stored.
-    Updated {
-        /// The sequence number of the list now held.
-        sequence: u64,
-    },
-    /// The same list was already stored.
-    Unchanged,
-}
-
 /// What the verifier relies on, all of it read from signed bytes it verified: the parsed trust
 /// list, the revocation list's numbers (its entries are in the `revoked` table, checked against
 /// the signed list on open), and which stored lists failed that check.
@@ -141,26 +118,6 @@ impl Lists {
         match kind {
             ListKind::Trust => self.trust_damaged,
             ListKind::Revocation => self.revocation_damaged,
-        }
-    }
-}
-
-impl TrustList {
-    fn info(&self) -> ListInfo {
-        ListInfo {
-            sequence: self.sequence,
-            issued_at: self.issued_at,
-            next_update: self.next_update,
-        }
-    }
-}
-
-impl RevocationView<'_> {
-    fn info(&self) -> ListInfo {
-        ListInfo {
-            sequence: self.sequence,
-            issued_at: self.issued_at,
-            next_update: self.next_update,
         }
     }
 }
@@ -271,14 +228,9 @@ impl Verifier {
                 backoff.reset();
                 Ok(Fetched::NotModified)
             }
-            429 | 500..=599 => {
-                let asked = response
-                    .retry_after
-                    .and_then(|v| sync::parse_retry_after(v, now));
-                Ok(Fetched::RetryAfter(
-                    backoff.next_delay(asked, sync::jitter()),
-                ))
-            }
+            429 | 500..=599 => Ok(Fetched::RetryAfter(
+                backoff.after_refusal(response.retry_after, now),
+            )),
             status => Err(Error::UnexpectedStatus(status)),
         }
     }
@@ -554,7 +506,7 @@ impl Verifier {
             Scanned::Presentation(p) => &p.credential,
         };
         let signatures_and_times = || -> Result<(), Reason> {
-            check_credential(credential, trust, now, self.config.clock_leeway)?;
+            trust.check_credential(credential, now, self.config.clock_leeway)?;
             match scanned {
                 Scanned::Presentation(p) => self.check_presentation(p, now),
                 Scanned::Paper(_) => Ok(()),
@@ -619,50 +571,4 @@ fn entries_match(conn: &Connection, list: &RevocationView<'_>) -> Result<bool> {
         }
     }
     Ok(expected.next().is_none())
-}
-
-/// The checks a credential must pass against a trust list, in order: the issuance checks of
-/// [`check_issuance`], then the validity window.
-pub(crate) fn check_credential(
-    credential: &Credential,
-    trust: &TrustList,
-    now: DateTime<Utc>,
-    leeway: Duration,
-) -> Result<(), Reason> {
-    check_issuance(credential, trust)?;
-    let claims = &credential.claims;
-    if now + leeway < claims.not_before {
-        return Err(Reason::NotYetValid);
-    }
-    if now - leeway >= claims.expires {
-        return Err(Reason::Expired);
-    }
-    Ok(())
-}
-
-/// What makes a credential this authority's, whatever the time: known issuer key, key valid when
-/// the credential was issued and not compromised by then, expiry within what the key may vouch
-/// for, issuer signature. The wallet runs these on import; a pass whose validity starts later (the
-/// issuer's clock ahead of the phone's, a waiting period after a dose) is still the holder's.
-pub(crate) fn check_issuance(credential: &Credential, trust: &TrustList) -> Result<(), Reason> {
-    let key = trust.key(&credential.kid).ok_or(Reason::UnknownIssuer)?;
-    let claims = &credential.claims;
-    if claims.issuer != trust.issuer {
-        return Err(Reason::UnknownIssuer);
-    }
-    if claims.issued_at < key.not_before || claims.issued_at > key.not_after {
-        return Err(Reason::IssuerKeyNotValidAtIssuance);
-    }
-    if key
-        .revoked_after
-        .is_some_and(|leak| claims.issued_at >= leak)
-    {
-        return Err(Reason::IssuerKeyRevoked);
-    }
-    if claims.expires > key.expires_by {
-        return Err(Reason::ExpiryBeyondIssuerKey);
-    }
-    credential
-        .verify_signature(key.verifying_key())
-        .map_err(|_| Reason::BadSignature)
 }

@@ -22,7 +22,6 @@ use crate::qr_text;
 use crate::store::{self, Create};
 use crate::trusted_time::{self, Anchor, MonotonicClock};
 use crate::verdict::Reason;
-use crate::verifier::check_issuance;
 
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/wallet/0001_init.sql"),
@@ -250,7 +249,7 @@ impl Wallet {
                 return Err(Error::Rejected(Reason::WrongDevice));
             }
             if let Some(trust) = trust {
-                check_issuance(credential, trust).map_err(Error::Rejected)?;
+                trust.check_issuance(credential).map_err(Error::Rejected)?;
                 if now >= credential.claims.expires {
                     return Err(Error::Rejected(Reason::Expired));
                 }

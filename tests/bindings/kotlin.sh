@@ -6,9 +6,12 @@
 #   tests/bindings/kotlin.sh          (from any directory)
 #
 # Environment (relative paths are taken from the current directory):
-#   LIB_DIR       directory of libvaxpass_ffi.so   (default: <repo>/target/debug; built if missing)
+#   LIB_DIR       directory of libvaxpass_ffi.so built with `--features test-helpers` (default:
+#                 <repo>/target/debug, built first)
 #   BINDINGS_DIR  output of generate-bindings.sh   (default: <repo>/target/bindings; generated
-#                 from the library if missing)
+#                 from the library if missing or older)
+#   VAXPASS_ISSUER_URL and the rest of scripts/issuer-service.sh's line: the issuer service the
+#                 sync tests talk to; when unset, this script starts one and stops it on exit
 # Build output goes to <repo>/target/kotlin-tests; the compile is skipped when no input changed.
 #
 # Before compiling, the Kotlin bindings are regenerated from the library (and patched,
@@ -54,13 +57,14 @@ fi
 [ -f "$HAMCREST_JAR" ] || give_up "$HAMCREST_JAR missing after installing libhamcrest-java"
 KLIB="$KOTLIN_HOME/lib"
 
-# ---- the library and its bindings ----
-if [ ! -f "$LIB" ]; then
-    [ "$LIB_DIR" = "$ROOT/target/debug" ] || give_up "no library at $LIB"
-    log "building vaxpass-ffi"
-    (cd "$ROOT" && cargo build --locked -p vaxpass-ffi >&2) || give_up "cargo build -p vaxpass-ffi failed"
+# ---- the library (with the test helpers) and its bindings ----
+if [ "$LIB_DIR" = "$ROOT/target/debug" ]; then
+    log "building vaxpass-ffi --features test-helpers"
+    (cd "$ROOT" && cargo build --locked -p vaxpass-ffi --features test-helpers >&2) ||
+        give_up "cargo build -p vaxpass-ffi --features test-helpers failed"
 fi
-if [ ! -f "$BINDINGS_KT" ] || [ ! -f "$BINDINGS_DIR/uniffi-jvm.toml" ]; then
+[ -f "$LIB" ] || give_up "no library at $LIB"
+if [ ! -f "$BINDINGS_KT" ] || [ ! -f "$BINDINGS_DIR/uniffi-jvm.toml" ] || [ "$LIB" -nt "$BINDINGS_KT" ]; then
     log "generating bindings into $BINDINGS_DIR"
     "$ROOT/scripts/generate-bindings.sh" "$LIB" "$BINDINGS_DIR" || give_up "generate-bindings.sh failed"
 fi
@@ -118,6 +122,15 @@ else
     echo "$stamp" >"$BUILD/classes.stamp"
 fi
 compile_seconds=$((SECONDS - t_compile))
+
+# ---- the issuer service the sync tests fetch lists from ----
+if [ -z "${VAXPASS_ISSUER_URL:-}" ]; then
+    service_line="$("$ROOT/scripts/issuer-service.sh" start kotlin | tail -n 1)" ||
+        give_up "scripts/issuer-service.sh start failed"
+    trap '"$ROOT/scripts/issuer-service.sh" stop kotlin' EXIT
+    # shellcheck disable=SC2163,SC2086  # KEY=VALUE words, none with spaces
+    export $service_line
+fi
 
 # ---- run ----
 mapfile -t test_classes < <(

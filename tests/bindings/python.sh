@@ -12,10 +12,13 @@
 # The wheel is built in the workspace's target directory with the dev profile, so it reuses what
 # the other tests compiled (maturin builds vaxpass-ffi as a cdylib alone, a cargo unit of its own,
 # compiled once and then reused until a source changes). It has the bindings'
-# `test-helpers` feature when bindings/Cargo.toml declares one (the tests issue credentials with
-# the exported Authority); the shipped wheel does not. LIB_DIR and BINDINGS_DIR, which the other
+# `test-helpers` feature (the tests issue credentials with the exported Authority); the shipped
+# wheel does not. LIB_DIR and BINDINGS_DIR, which the other
 # runners take from tests/bindings/run.sh, do not apply: the wheel carries its own library and
 # module.
+# VAXPASS_ISSUER_URL and the rest of scripts/issuer-service.sh's line: the issuer service the
+# sync tests (python/tests/test_sync.py) talk to; when unset, this script starts one and stops it
+# on exit.
 #
 # Needs the venv and wheelhouse of scripts/toolchains.sh (created on first use). The last line of
 # output is exactly `python: N passed, M failed`; the exit status is non-zero on any failure.
@@ -34,10 +37,8 @@ PYTHON="$(value PYTHON)"; MATURIN="$(value MATURIN)"; MYPY="$(value MYPY)"; WHEE
 [ -x "$PYTHON" ] && [ -x "$MATURIN" ] && [ -x "$MYPY" ] && [ -d "$WHEELS" ] \
     || give_up "no python, maturin, mypy or wheelhouse from scripts/toolchains.sh"
 
-features=()
-if grep -Eq '^test-helpers[[:space:]]*=' bindings/Cargo.toml; then
-    features=(--features test-helpers)
-fi
+# The tests issue credentials with the exported Authority, a test helper.
+features=(--features test-helpers)
 
 work="$ROOT/target/python-tests"
 rm -rf "$work"
@@ -65,7 +66,17 @@ log "wheel $(basename "$wheel") built in $((t_venv - t_build))s, venv and instal
 # 3. The tests run from outside the repository, in isolated mode (-I: no PYTHONPATH, no current
 #    directory on sys.path), without writing bytecode into the tree (-B).
 outside="$(mktemp -d)"
-trap 'rm -rf "$outside"' EXIT
+cleanup() { rm -rf "$outside"; }
+trap cleanup EXIT
+
+# The issuer service the sync tests fetch lists from.
+if [ -z "${VAXPASS_ISSUER_URL:-}" ]; then
+    service_line="$(scripts/issuer-service.sh start python | tail -n 1)" \
+        || give_up "scripts/issuer-service.sh start failed"
+    cleanup() { rm -rf "$outside"; "$ROOT/scripts/issuer-service.sh" stop python; }
+    # shellcheck disable=SC2163,SC2086  # KEY=VALUE words, none with spaces
+    export $service_line
+fi
 out="$work/unittest.log"
 cd "$outside"
 if ! "$venv_python" -I -B "$ROOT/tests/bindings/check_python_package.py" "$ROOT/python/tests" >&2; then

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Binding test runner. Builds vaxpass-ffi, regenerates the bindings from the built library,
-# fails if the committed generated sources drift from them or an exported item has no doc
-# comment in them, then runs the Kotlin, Swift and
-# Python tests against that library (each installs its toolchain on first use, cached after),
+# Binding test runner. Builds the shipped vaxpass-ffi (no test helpers) and fails if the
+# committed generated sources (ios/Sources) drift from what it generates or export a test
+# helper; then builds it with `--features test-helpers`, regenerates the bindings from that, and
+# fails if an exported item has no doc comment in them, runs the Kotlin, Swift and Python tests against it (each installs its toolchain on first use,
+# cached after, and starts the issuer service for its sync tests: scripts/issuer-service.sh),
 # and the packaging checks (tests/packaging/run.sh).
 # The last line is the total: "bindings: N passed, M failed".
 set -euo pipefail
@@ -10,19 +11,18 @@ root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
 
 cargo build --locked -p vaxpass-ffi
-export LIB_DIR="$root/target/debug"
-export BINDINGS_DIR="$root/target/bindings"
-scripts/generate-bindings.sh "$LIB_DIR/libvaxpass_ffi.so" "$BINDINGS_DIR"
+shipped="$root/target/bindings-shipped"
+scripts/generate-bindings.sh "$root/target/debug/libvaxpass_ffi.so" "$shipped"
 
 passed=0
 failed=0
 
 # Committed generated sources (the Swift package needs them in the tree) must be exactly what the
-# built library generates.
+# shipped library generates.
 for pair in swift/Vaxpass.swift:ios/Sources/Vaxpass/Vaxpass.swift \
             swift/VaxpassFFI.h:ios/Sources/VaxpassFFI/include/VaxpassFFI.h \
             swift/VaxpassFFI.modulemap:ios/Sources/VaxpassFFI/include/module.modulemap; do
-    generated="$BINDINGS_DIR/${pair%%:*}"
+    generated="$shipped/${pair%%:*}"
     committed="${pair#*:}"
     if cmp -s "$generated" "$committed"; then
         passed=$((passed + 1))
@@ -31,6 +31,20 @@ for pair in swift/Vaxpass.swift:ios/Sources/Vaxpass/Vaxpass.swift \
         failed=$((failed + 1))
     fi
 done
+
+# The shipped API has no test helper (they are behind the bindings' feature `test-helpers`).
+if grep -qE 'class Authority|panicForCrashReportingTest' "$shipped/swift/Vaxpass.swift" "$shipped/kotlin/io/vaxpass/vaxpass.kt"; then
+    echo "the shipped bindings export a test helper (Authority or the deliberate panic)" >&2
+    failed=$((failed + 1))
+else
+    passed=$((passed + 1))
+fi
+
+# The tests run against the library with the test helpers.
+cargo build --locked -p vaxpass-ffi --features test-helpers
+export LIB_DIR="$root/target/debug"
+export BINDINGS_DIR="$root/target/bindings"
+scripts/generate-bindings.sh "$LIB_DIR/libvaxpass_ffi.so" "$BINDINGS_DIR"
 
 # The README's Kotlin and Swift examples must be the code the tests below compile and run.
 if summary="$(python3 tests/bindings/check_readme.py)"; then :; fi

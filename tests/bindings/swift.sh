@@ -1,12 +1,21 @@
 #!/usr/bin/env bash
-# Swift binding tests on Linux: the committed ios/Sources (generated Vaxpass.swift, its C header
-# and module map, and the idioms) and the XCTest cases in ios/Tests/VaxpassTests, compiled with
-# swiftc inside the Swift chroot of scripts/toolchains.sh against the host-built libvaxpass_ffi.so.
+# Swift binding tests on Linux: the XCTest cases in ios/Tests/VaxpassTests, compiled with swiftc
+# inside the Swift chroot of scripts/toolchains.sh against the host-built libvaxpass_ffi.so.
 #
 #   tests/bindings/swift.sh [XCTEST_FILTER...]     e.g. ScenarioTests/testTamperedQrIsBadSignature
 #
-# LIB_DIR: directory holding libvaxpass_ffi.so, inside the repository (the chroot only sees the
-# repository); default target/debug, built first when LIB_DIR is not set.
+# The tests need the test helpers (the file-backed Authority), so they run against the library
+# built with `--features test-helpers` and the Swift generated from it (BINDINGS_DIR/swift), with
+# the idioms of ios/Sources/Vaxpass. The committed ios/Sources are what app developers get,
+# generated from the shipped library (no test helpers; tests/bindings/run.sh checks they match a
+# fresh generation): they are compiled here too, against a framework slice.
+#
+# LIB_DIR: directory holding libvaxpass_ffi.so built with the test helpers, inside the repository
+# (the chroot only sees the repository); default target/debug, built first when LIB_DIR is not
+# set. BINDINGS_DIR: generate-bindings.sh output from that library (default target/bindings,
+# generated when missing or older than the library). VAXPASS_ISSUER_URL and the rest of
+# scripts/issuer-service.sh's line: the service the sync tests talk to; when unset, this script
+# starts one and stops it on exit.
 # Output: the compiler's and XCTest's output, then as the LAST line `swift: N passed, M failed`
 # (test cases; a compile error counts as one failure). Exits non-zero on any failure.
 set -euo pipefail
@@ -29,7 +38,8 @@ fail() {
 
 # --- the library ---------------------------------------------------------------------------
 if [ -z "${LIB_DIR:-}" ]; then
-    cargo build --locked --quiet -p vaxpass-ffi || fail "cargo build of vaxpass-ffi failed"
+    cargo build --locked --quiet -p vaxpass-ffi --features test-helpers ||
+        fail "cargo build of vaxpass-ffi --features test-helpers failed"
 fi
 LIB_DIR="$(cd "${LIB_DIR:-target/debug}" 2>/dev/null && pwd)" || fail "LIB_DIR does not exist: ${LIB_DIR:-target/debug}"
 case "$LIB_DIR/" in
@@ -37,6 +47,14 @@ case "$LIB_DIR/" in
     *) fail "LIB_DIR must be inside the repository (the Swift chroot sees only $ROOT): $LIB_DIR" ;;
 esac
 [ -f "$LIB_DIR/libvaxpass_ffi.so" ] || fail "no libvaxpass_ffi.so in $LIB_DIR"
+BINDINGS_DIR="$(mkdir -p "${BINDINGS_DIR:-target/bindings}" && cd "${BINDINGS_DIR:-target/bindings}" && pwd)"
+case "$BINDINGS_DIR/" in
+    "$ROOT"/*) ;;
+    *) fail "BINDINGS_DIR must be inside the repository: $BINDINGS_DIR" ;;
+esac
+if [ ! -f "$BINDINGS_DIR/swift/Vaxpass.swift" ] || [ "$LIB_DIR/libvaxpass_ffi.so" -nt "$BINDINGS_DIR/swift/Vaxpass.swift" ]; then
+    scripts/generate-bindings.sh "$LIB_DIR/libvaxpass_ffi.so" "$BINDINGS_DIR" || fail "generate-bindings.sh failed"
+fi
 
 # --- the toolchain -------------------------------------------------------------------------
 "$TOOLCHAINS" swift >/dev/null || fail "the Swift toolchain is not available"
@@ -47,6 +65,11 @@ sources=("$ROOT"/ios/Sources/Vaxpass/*.swift)
 tests=("$ROOT"/ios/Tests/VaxpassTests/*.swift)
 shopt -u nullglob
 [ "${#sources[@]}" -gt 0 ] || fail "no sources in ios/Sources/Vaxpass"
+# What the tests compile: the generated API of the test library, and the committed idioms.
+test_sources=("$BINDINGS_DIR/swift/Vaxpass.swift")
+for f in "${sources[@]}"; do
+    [ "$(basename "$f")" = Vaxpass.swift ] || test_sources+=("$f")
+done
 [ "${#tests[@]}" -gt 0 ] || fail "no tests in ios/Tests/VaxpassTests"
 for header in VaxpassFFI.h module.modulemap; do
     [ -f "$INCLUDE/$header" ] || fail "missing ios/Sources/VaxpassFFI/include/$header"
@@ -65,7 +88,9 @@ classes="$(grep -ohE '^(final )?class [A-Za-z0-9_]+: XCTestCase' "${tests[@]}" |
 [ -n "$classes" ] || fail "no XCTestCase classes found"
 
 rm -rf "$OUT"
-mkdir -p "$OUT/main"
+mkdir -p "$OUT/main" "$OUT/include"
+cp "$BINDINGS_DIR/swift/VaxpassFFI.h" "$OUT/include/VaxpassFFI.h"
+cp "$BINDINGS_DIR/swift/VaxpassFFI.modulemap" "$OUT/include/module.modulemap"
 
 # Package.swift is for Apple platforms (its XCFramework is built on macOS), so here it is only
 # parsed: it must load and name the targets at the paths compiled below.
@@ -96,33 +121,46 @@ PY
 swiftc() { "$TOOLCHAINS" swift-run swiftc -swift-version 5 -Onone "$@"; }
 t0=$SECONDS
 swiftc -emit-library -emit-module -module-name Vaxpass -parse-as-library \
-    -I "$INCLUDE" -L "$LIB_DIR" -lvaxpass_ffi -Xlinker -rpath -Xlinker "$LIB_DIR" \
-    -emit-module-path "$OUT/Vaxpass.swiftmodule" -o "$OUT/libVaxpass.so" "${sources[@]}" ||
-    fail "compiling ios/Sources/Vaxpass failed"
+    -I "$OUT/include" -L "$LIB_DIR" -lvaxpass_ffi -Xlinker -rpath -Xlinker "$LIB_DIR" \
+    -emit-module-path "$OUT/Vaxpass.swiftmodule" -o "$OUT/libVaxpass.so" "${test_sources[@]}" ||
+    fail "compiling the test library's Swift API with ios/Sources/Vaxpass's idioms failed"
 swiftc -emit-library -emit-module -module-name VaxpassTests -parse-as-library -enable-testing \
-    -I "$OUT" -I "$INCLUDE" -L "$OUT" -lVaxpass -Xlinker -rpath -Xlinker "$OUT" \
+    -I "$OUT" -I "$OUT/include" -L "$OUT" -lVaxpass -Xlinker -rpath -Xlinker "$OUT" \
     -emit-module-path "$OUT/VaxpassTests.swiftmodule" -o "$OUT/libVaxpassTests.so" "${tests[@]}" ||
     fail "compiling ios/Tests/VaxpassTests failed"
-swiftc -I "$OUT" -I "$INCLUDE" -L "$OUT" -lVaxpassTests -lVaxpass -L "$LIB_DIR" -lvaxpass_ffi \
+swiftc -I "$OUT" -I "$OUT/include" -L "$OUT" -lVaxpassTests -lVaxpass -L "$LIB_DIR" -lvaxpass_ffi \
     -Xlinker -rpath -Xlinker "$OUT" -Xlinker -rpath -Xlinker "$LIB_DIR" \
     -o "$OUT/vaxpass-tests" "$OUT/main/main.swift" ||
     fail "linking the test runner failed"
 echo "swift.sh: compiled in $((SECONDS - t0))s" >&2
 
 # The XCFramework's slices (ios/make-framework.sh, as build-xcframework.sh makes them on a Mac):
-# the Swift API must compile against a slice found by framework search alone, through its
-# Modules/module.modulemap; if the module failed, `canImport(VaxpassFFI)` would hide the import
-# and nothing from the header would be in scope.
+# the committed Swift API (the shipped one) must compile against a slice found by framework
+# search alone, through its Modules/module.modulemap; if the module failed,
+# `canImport(VaxpassFFI)` would hide the import and nothing from the header would be in scope.
 ios/make-framework.sh "$OUT/framework" "$LIB_DIR/libvaxpass_ffi.so" "$INCLUDE/VaxpassFFI.h" iPhoneOS 15.0 0.0.0 ||
     fail "ios/make-framework.sh failed"
 swiftc -typecheck -F "$OUT/framework" "${sources[@]}" ||
     fail "the Swift API does not compile against the framework slice of ios/make-framework.sh"
 rm -f "$OUT/framework/VaxpassFFI.framework/VaxpassFFI"
 
+# --- the issuer service the sync tests fetch lists from --------------------------------------
+service_vars=(VAXPASS_ISSUER_URL VAXPASS_ISSUER_ROOT_KEY VAXPASS_ISSUER_ADMIN_TOKEN VAXPASS_ISSUER_BUSY_URL)
+if [ -z "${VAXPASS_ISSUER_URL:-}" ]; then
+    service_line="$(scripts/issuer-service.sh start swift | tail -n 1)" ||
+        fail "scripts/issuer-service.sh start failed"
+    trap 'scripts/issuer-service.sh stop swift' EXIT
+    # shellcheck disable=SC2163,SC2086  # KEY=VALUE words, none with spaces
+    export $service_line
+fi
+# The chroot starts with a clean environment: pass the service's settings in.
+service_env=()
+for name in "${service_vars[@]}"; do service_env+=("$name=${!name:-}"); done
+
 # --- run -----------------------------------------------------------------------------------
 t0=$SECONDS
 rc=0
-"$TOOLCHAINS" swift-run "$OUT/vaxpass-tests" "$@" 2>&1 | tee "$OUT/xctest.log" || rc=$?
+"$TOOLCHAINS" swift-run env "${service_env[@]}" "$OUT/vaxpass-tests" "$@" 2>&1 | tee "$OUT/xctest.log" || rc=$?
 echo "swift.sh: ran in $((SECONDS - t0))s" >&2
 
 passed="$(grep -cE "^Test Case '.*' passed \(" "$OUT/xctest.log" || true)"

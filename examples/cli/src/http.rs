@@ -6,7 +6,7 @@ use std::io::Read;
 use std::time::Duration as StdDuration;
 
 use chrono::Utc;
-use vaxpass::sync::{self, Backoff};
+use vaxpass::Backoff;
 
 use crate::error::{Error, Result};
 
@@ -106,11 +106,7 @@ impl Server {
             if !answer.busy() || backoff.failures() + 1 >= MAX_ATTEMPTS {
                 return Ok(answer);
             }
-            let asked = answer
-                .retry_after
-                .as_deref()
-                .and_then(|v| sync::parse_retry_after(v, Utc::now()));
-            wait(backoff.next_delay(asked, sync::jitter()));
+            wait(backoff.after_refusal(answer.retry_after.as_deref(), Utc::now()));
         }
     }
 

@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use vaxpass::enrolment::decode_issued;
-use vaxpass::sync::{self, Backoff};
+use vaxpass::Backoff;
 use vaxpass::{Credential, Ed25519KeyPair, EnrolmentRequest, SoftwareEd25519Signer};
 
 use crate::service::{reply, Citizen, Reply, Service};
@@ -188,12 +188,9 @@ fn wait_busy(
 ) {
     busy.fetch_add(1, Ordering::Relaxed);
     *was_busy = true;
-    let asked = retry_after
-        .as_deref()
-        .and_then(|v| sync::parse_retry_after(v, chrono::Utc::now()));
     std::thread::sleep(
         backoff
-            .next_delay(asked, sync::jitter())
+            .after_refusal(retry_after.as_deref(), chrono::Utc::now())
             .to_std()
             .unwrap_or_default(),
     );

@@ -4,10 +4,10 @@
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use vaxpass::sync::{Backoff, Fetched, HttpResponse, ListKind};
 use vaxpass::{
     qr_text, Ed25519KeyPair, Presentation, SoftwareEd25519Signer, Verifier, VerifierConfig,
 };
+use vaxpass::{Backoff, Fetched, HttpResponse, ListKind};
 
 use crate::arrivals::{self, Rng};
 use crate::enrol::Enrolled;

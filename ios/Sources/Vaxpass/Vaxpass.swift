@@ -406,6 +406,38 @@ private let UNIFFI_CALLBACK_UNEXPECTED_ERROR: Int32 = 2
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterUInt8: FfiConverterPrimitive {
+    typealias FfiType = UInt8
+    typealias SwiftType = UInt8
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt8 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: UInt8, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterUInt32: FfiConverterPrimitive {
+    typealias FfiType = UInt32
+    typealias SwiftType = UInt32
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt32 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterInt32: FfiConverterPrimitive {
     typealias FfiType = Int32
     typealias SwiftType = Int32
@@ -415,6 +447,22 @@ fileprivate struct FfiConverterInt32: FfiConverterPrimitive {
     }
 
     public static func write(_ value: Int32, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterUInt64: FfiConverterPrimitive {
+    typealias FfiType = UInt64
+    typealias SwiftType = UInt64
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt64 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
         writeInt(&buf, lower(value))
     }
 }
@@ -432,22 +480,6 @@ fileprivate struct FfiConverterInt64: FfiConverterPrimitive {
 
     public static func write(_ value: Int64, into buf: inout [UInt8]) {
         writeInt(&buf, lower(value))
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterDouble: FfiConverterPrimitive {
-    typealias FfiType = Double
-    typealias SwiftType = Double
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Double {
-        return try lift(readDouble(&buf))
-    }
-
-    public static func write(_ value: Double, into buf: inout [UInt8]) {
-        writeDouble(&buf, lower(value))
     }
 }
 
@@ -572,68 +604,65 @@ fileprivate struct FfiConverterTimestamp: FfiConverterRustBuffer {
     }
 }
 
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterDuration: FfiConverterRustBuffer {
+    typealias SwiftType = TimeInterval
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TimeInterval {
+        let seconds: UInt64 = try readInt(&buf)
+        let nanoseconds: UInt32 = try readInt(&buf)
+        return Double(seconds) + (Double(nanoseconds) / 1.0e9)
+    }
+
+    public static func write(_ value: TimeInterval, into buf: inout [UInt8]) {
+        if value.rounded(.down) > Double(Int64.max) {
+            fatalError("Duration overflow, exceeds max bounds supported by Uniffi")
+        }
+
+        if value < 0 {
+            fatalError("Invalid duration, must be non-negative")
+        }
+
+        let seconds = UInt64(value)
+        let nanoseconds = UInt32((value - Double(seconds)) * 1.0e9)
+        writeInt(&buf, seconds)
+        writeInt(&buf, nanoseconds)
+    }
+}
 
 
 
-public protocol AuthorityProtocol: AnyObject, Sendable {
+
+/**
+ * Exponential backoff with full jitter between failed attempts, never shorter than the server's
+ * `Retry-After`. Keep one per thing retried (a list, the enrolment); a success resets it.
+ */
+public protocol BackoffProtocol: AnyObject, Sendable {
     
     /**
-     * Checks an enrolment request against the nonce handed out and issues one credential for the
-     * person's events, bound to the requesting device. Returns the bundle for `Wallet.importPasses`.
-     * Blocking: reads or writes the authority's SQLite file and key file; call it off the main
-     * thread.
+     * After a refused or failed request: the delay before the next attempt, given the
+     * `Retry-After` header as sent (or `None`), at `now`.
      */
-    func answerEnrolment(request: Data, nonce: Data, person: Person, events: [Event], notBefore: Date, expires: Date, now: Date) throws  -> Data
+    func afterRefusal(retryAfter: String?, now: Date) throws  -> TimeInterval
     
     /**
-     * Issues one credential to a device key (raw Ed25519 or SEC1 P-256 bytes).
-     * Blocking: reads or writes the authority's SQLite file and key file; call it off the main
-     * thread.
+     * Failures since the last success.
      */
-    func issue(person: Person, events: [Event], deviceKey: Data, notBefore: Date, expires: Date, now: Date) throws  -> IssuedCredential
+    func failures()  -> Int64
     
     /**
-     * Marks an issuer key as leaked from `revoked_after` on.
-     * Blocking: reads or writes the authority's SQLite file and key file; call it off the main
-     * thread.
+     * After a success: the next failure starts from the shortest delay again.
      */
-    func markCompromised(kid: Data, revokedAfter: Date) throws 
-    
-    /**
-     * A newly signed revocation list, issued at `now` and valid for `valid_for` (its next update).
-     * Blocking: reads or writes the authority's SQLite file and key file; call it off the main
-     * thread.
-     */
-    func revocationList(now: Date, validFor: TimeSpan) throws  -> Data
-    
-    /**
-     * Revokes a credential by id (12 hex digits).
-     * Blocking: reads or writes the authority's SQLite file and key file; call it off the main
-     * thread.
-     */
-    func revoke(id: String, now: Date) throws 
-    
-    /**
-     * The root public key verifiers pin (32 bytes).
-     */
-    func rootPublicKey()  -> Data
-    
-    /**
-     * Retires the active issuer key and makes a new one; returns its kid.
-     * Blocking: reads or writes the authority's SQLite file and key file; call it off the main
-     * thread.
-     */
-    func rotateIssuerKey(now: Date) throws  -> Data
-    
-    /**
-     * A newly signed trust list, issued at `now` and valid for `valid_for` (its next update).
-     * Blocking: reads or writes the authority's SQLite file and key file; call it off the main
-     * thread.
-     */
-    func trustList(now: Date, validFor: TimeSpan) throws  -> Data
+    func reset() 
     
 }
-open class Authority: AuthorityProtocol, @unchecked Sendable {
+/**
+ * Exponential backoff with full jitter between failed attempts, never shorter than the server's
+ * `Retry-After`. Keep one per thing retried (a list, the enrolment); a success resets it.
+ */
+open class Backoff: BackoffProtocol, @unchecked Sendable {
     fileprivate let pointer: UnsafeMutableRawPointer!
 
     /// Used to instantiate a [FFIObject] without an actual pointer, for fakes in tests, mostly.
@@ -670,163 +699,61 @@ open class Authority: AuthorityProtocol, @unchecked Sendable {
     @_documentation(visibility: private)
 #endif
     public func uniffiClonePointer() -> UnsafeMutableRawPointer {
-        return try! rustCall { uniffi_vaxpass_ffi_fn_clone_authority(self.pointer, $0) }
+        return try! rustCall { uniffi_vaxpass_ffi_fn_clone_backoff(self.pointer, $0) }
     }
-    // No primary constructor declared for this class.
+    /**
+     * A backoff with no failures yet.
+     */
+public convenience init() {
+    let pointer =
+        try! rustCall() {
+    uniffi_vaxpass_ffi_fn_constructor_backoff_new($0
+    )
+}
+    self.init(unsafeFromRawPointer: pointer)
+}
 
     deinit {
         guard let pointer = pointer else {
             return
         }
 
-        try! rustCall { uniffi_vaxpass_ffi_fn_free_authority(pointer, $0) }
+        try! rustCall { uniffi_vaxpass_ffi_fn_free_backoff(pointer, $0) }
     }
 
     
-    /**
-     * Creates a new authority (fresh root and issuer keys) in a new database; its private keys
-     * go to the key file beside it (`PATH.keys`).
-     * Blocking: reads or writes the authority's SQLite file and key file; call it off the main
-     * thread.
-     */
-public static func create(path: String, issuer: String, now: Date)throws  -> Authority  {
-    return try  FfiConverterTypeAuthority_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
-    uniffi_vaxpass_ffi_fn_constructor_authority_create(
-        FfiConverterString.lower(path),
-        FfiConverterString.lower(issuer),
-        FfiConverterTimestamp.lower(now),$0
-    )
-})
-}
-    
-    /**
-     * Opens an existing authority.
-     * Blocking: reads or writes the authority's SQLite file and key file; call it off the main
-     * thread.
-     */
-public static func `open`(path: String)throws  -> Authority  {
-    return try  FfiConverterTypeAuthority_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
-    uniffi_vaxpass_ffi_fn_constructor_authority_open(
-        FfiConverterString.lower(path),$0
-    )
-})
-}
-    
 
     
     /**
-     * Checks an enrolment request against the nonce handed out and issues one credential for the
-     * person's events, bound to the requesting device. Returns the bundle for `Wallet.importPasses`.
-     * Blocking: reads or writes the authority's SQLite file and key file; call it off the main
-     * thread.
+     * After a refused or failed request: the delay before the next attempt, given the
+     * `Retry-After` header as sent (or `None`), at `now`.
      */
-open func answerEnrolment(request: Data, nonce: Data, person: Person, events: [Event], notBefore: Date, expires: Date, now: Date)throws  -> Data  {
-    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
-    uniffi_vaxpass_ffi_fn_method_authority_answer_enrolment(self.uniffiClonePointer(),
-        FfiConverterData.lower(request),
-        FfiConverterData.lower(nonce),
-        FfiConverterTypePerson_lower(person),
-        FfiConverterSequenceTypeEvent.lower(events),
-        FfiConverterTimestamp.lower(notBefore),
-        FfiConverterTimestamp.lower(expires),
+open func afterRefusal(retryAfter: String?, now: Date)throws  -> TimeInterval  {
+    return try  FfiConverterDuration.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
+    uniffi_vaxpass_ffi_fn_method_backoff_after_refusal(self.uniffiClonePointer(),
+        FfiConverterOptionString.lower(retryAfter),
         FfiConverterTimestamp.lower(now),$0
     )
 })
 }
     
     /**
-     * Issues one credential to a device key (raw Ed25519 or SEC1 P-256 bytes).
-     * Blocking: reads or writes the authority's SQLite file and key file; call it off the main
-     * thread.
+     * Failures since the last success.
      */
-open func issue(person: Person, events: [Event], deviceKey: Data, notBefore: Date, expires: Date, now: Date)throws  -> IssuedCredential  {
-    return try  FfiConverterTypeIssuedCredential_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
-    uniffi_vaxpass_ffi_fn_method_authority_issue(self.uniffiClonePointer(),
-        FfiConverterTypePerson_lower(person),
-        FfiConverterSequenceTypeEvent.lower(events),
-        FfiConverterData.lower(deviceKey),
-        FfiConverterTimestamp.lower(notBefore),
-        FfiConverterTimestamp.lower(expires),
-        FfiConverterTimestamp.lower(now),$0
+open func failures() -> Int64  {
+    return try!  FfiConverterInt64.lift(try! rustCall() {
+    uniffi_vaxpass_ffi_fn_method_backoff_failures(self.uniffiClonePointer(),$0
     )
 })
 }
     
     /**
-     * Marks an issuer key as leaked from `revoked_after` on.
-     * Blocking: reads or writes the authority's SQLite file and key file; call it off the main
-     * thread.
+     * After a success: the next failure starts from the shortest delay again.
      */
-open func markCompromised(kid: Data, revokedAfter: Date)throws   {try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
-    uniffi_vaxpass_ffi_fn_method_authority_mark_compromised(self.uniffiClonePointer(),
-        FfiConverterData.lower(kid),
-        FfiConverterTimestamp.lower(revokedAfter),$0
+open func reset()  {try! rustCall() {
+    uniffi_vaxpass_ffi_fn_method_backoff_reset(self.uniffiClonePointer(),$0
     )
 }
-}
-    
-    /**
-     * A newly signed revocation list, issued at `now` and valid for `valid_for` (its next update).
-     * Blocking: reads or writes the authority's SQLite file and key file; call it off the main
-     * thread.
-     */
-open func revocationList(now: Date, validFor: TimeSpan)throws  -> Data  {
-    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
-    uniffi_vaxpass_ffi_fn_method_authority_revocation_list(self.uniffiClonePointer(),
-        FfiConverterTimestamp.lower(now),
-        FfiConverterTypeTimeSpan_lower(validFor),$0
-    )
-})
-}
-    
-    /**
-     * Revokes a credential by id (12 hex digits).
-     * Blocking: reads or writes the authority's SQLite file and key file; call it off the main
-     * thread.
-     */
-open func revoke(id: String, now: Date)throws   {try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
-    uniffi_vaxpass_ffi_fn_method_authority_revoke(self.uniffiClonePointer(),
-        FfiConverterString.lower(id),
-        FfiConverterTimestamp.lower(now),$0
-    )
-}
-}
-    
-    /**
-     * The root public key verifiers pin (32 bytes).
-     */
-open func rootPublicKey() -> Data  {
-    return try!  FfiConverterData.lift(try! rustCall() {
-    uniffi_vaxpass_ffi_fn_method_authority_root_public_key(self.uniffiClonePointer(),$0
-    )
-})
-}
-    
-    /**
-     * Retires the active issuer key and makes a new one; returns its kid.
-     * Blocking: reads or writes the authority's SQLite file and key file; call it off the main
-     * thread.
-     */
-open func rotateIssuerKey(now: Date)throws  -> Data  {
-    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
-    uniffi_vaxpass_ffi_fn_method_authority_rotate_issuer_key(self.uniffiClonePointer(),
-        FfiConverterTimestamp.lower(now),$0
-    )
-})
-}
-    
-    /**
-     * A newly signed trust list, issued at `now` and valid for `valid_for` (its next update).
-     * Blocking: reads or writes the authority's SQLite file and key file; call it off the main
-     * thread.
-     */
-open func trustList(now: Date, validFor: TimeSpan)throws  -> Data  {
-    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
-    uniffi_vaxpass_ffi_fn_method_authority_trust_list(self.uniffiClonePointer(),
-        FfiConverterTimestamp.lower(now),
-        FfiConverterTypeTimeSpan_lower(validFor),$0
-    )
-})
 }
     
 
@@ -836,20 +763,20 @@ open func trustList(now: Date, validFor: TimeSpan)throws  -> Data  {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public struct FfiConverterTypeAuthority: FfiConverter {
+public struct FfiConverterTypeBackoff: FfiConverter {
 
     typealias FfiType = UnsafeMutableRawPointer
-    typealias SwiftType = Authority
+    typealias SwiftType = Backoff
 
-    public static func lift(_ pointer: UnsafeMutableRawPointer) throws -> Authority {
-        return Authority(unsafeFromRawPointer: pointer)
+    public static func lift(_ pointer: UnsafeMutableRawPointer) throws -> Backoff {
+        return Backoff(unsafeFromRawPointer: pointer)
     }
 
-    public static func lower(_ value: Authority) -> UnsafeMutableRawPointer {
+    public static func lower(_ value: Backoff) -> UnsafeMutableRawPointer {
         return value.uniffiClonePointer()
     }
 
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Authority {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Backoff {
         let v: UInt64 = try readInt(&buf)
         // The Rust code won't compile if a pointer won't fit in a UInt64.
         // We have to go via `UInt` because that's the thing that's the size of a pointer.
@@ -860,7 +787,7 @@ public struct FfiConverterTypeAuthority: FfiConverter {
         return try lift(ptr!)
     }
 
-    public static func write(_ value: Authority, into buf: inout [UInt8]) {
+    public static func write(_ value: Backoff, into buf: inout [UInt8]) {
         // This fiddling is because `Int` is the thing that's the same size as a pointer.
         // The Rust code won't compile if a pointer won't fit in a `UInt64`.
         writeInt(&buf, UInt64(bitPattern: Int64(Int(bitPattern: lower(value)))))
@@ -871,15 +798,15 @@ public struct FfiConverterTypeAuthority: FfiConverter {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeAuthority_lift(_ pointer: UnsafeMutableRawPointer) throws -> Authority {
-    return try FfiConverterTypeAuthority.lift(pointer)
+public func FfiConverterTypeBackoff_lift(_ pointer: UnsafeMutableRawPointer) throws -> Backoff {
+    return try FfiConverterTypeBackoff.lift(pointer)
 }
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeAuthority_lower(_ value: Authority) -> UnsafeMutableRawPointer {
-    return FfiConverterTypeAuthority.lower(value)
+public func FfiConverterTypeBackoff_lower(_ value: Backoff) -> UnsafeMutableRawPointer {
+    return FfiConverterTypeBackoff.lower(value)
 }
 
 
@@ -1483,10 +1410,9 @@ public func FfiConverterTypeKeyProtector_lower(_ value: KeyProtector) -> UnsafeM
 public protocol MonotonicClock: AnyObject, Sendable {
     
     /**
-     * Time since the device booted. Called on the thread of the wallet call that needs it; it
-     * should return at once.
+     * Time since the device booted.
      */
-    func elapsedSinceBoot() throws  -> TimeSpan
+    func elapsedSinceBoot() throws  -> TimeInterval
     
 }
 /**
@@ -1549,11 +1475,10 @@ open class MonotonicClockImpl: MonotonicClock, @unchecked Sendable {
 
     
     /**
-     * Time since the device booted. Called on the thread of the wallet call that needs it; it
-     * should return at once.
+     * Time since the device booted.
      */
-open func elapsedSinceBoot()throws  -> TimeSpan  {
-    return try  FfiConverterTypeTimeSpan_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
+open func elapsedSinceBoot()throws  -> TimeInterval  {
+    return try  FfiConverterDuration.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
     uniffi_vaxpass_ffi_fn_method_monotonicclock_elapsed_since_boot(self.uniffiClonePointer(),$0
     )
 })
@@ -1574,11 +1499,11 @@ fileprivate struct UniffiCallbackInterfaceMonotonicClock {
     static let vtable: [UniffiVTableCallbackInterfaceMonotonicClock] = [UniffiVTableCallbackInterfaceMonotonicClock(
         elapsedSinceBoot: { (
             uniffiHandle: UInt64,
-            uniffiOutReturn: UnsafeMutablePointer<Double>,
+            uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
             uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
         ) in
             let makeCall = {
-                () throws -> TimeSpan in
+                () throws -> TimeInterval in
                 guard let uniffiObj = try? FfiConverterTypeMonotonicClock.handleMap.get(handle: uniffiHandle) else {
                     throw UniffiInternalError.unexpectedStaleHandle
                 }
@@ -1587,7 +1512,7 @@ fileprivate struct UniffiCallbackInterfaceMonotonicClock {
             }
 
             
-            let writeReturn = { uniffiOutReturn.pointee = FfiConverterTypeTimeSpan_lower($0) }
+            let writeReturn = { uniffiOutReturn.pointee = FfiConverterDuration.lower($0) }
             uniffiTraitInterfaceCallWithError(
                 callStatus: uniffiCallStatus,
                 makeCall: makeCall,
@@ -1672,38 +1597,31 @@ public func FfiConverterTypeMonotonicClock_lower(_ value: MonotonicClock) -> Uns
  */
 public protocol QrProtocol: AnyObject, Sendable {
     
-    /**
-     * The code as 8-bit greyscale pixels, `module_size` pixels per module (1 to 64), quiet zone
-     * included: one call draws it (a `CGImage` in the device grey colour space, a
-     * `BufferedImage` of `TYPE_BYTE_GRAY`, PIL's mode `L`). At 1, one byte per module: scale it
-     * up without smoothing (nearest neighbour) to keep the edges sharp.
-     */
-    func bitmap(moduleSize: Int32) throws  -> QrBitmap
-    
     func ecLevel()  -> EcLevel
     
     /**
-     * A greyscale PNG, `module_size` pixels per module (1 to 64), quiet zone included
-     * (Android: `BitmapFactory.decodeByteArray`).
+     * Row-major modules, `true` for dark: draw them with the platform's own canvas.
      */
-    func png(moduleSize: Int32) throws  -> Data
+    func modules()  -> [Bool]
     
     /**
-     * An SVG document, `module_size` pixels per module (1 to 64), quiet zone included.
+     * A greyscale PNG, `module_size` pixels per module (1 to 64), quiet zone included.
      */
-    func svg(moduleSize: Int32) throws  -> String
+    func png(moduleSize: UInt32) throws  -> Data
+    
+    func svg(moduleSize: UInt32)  -> String
     
     func terminal()  -> String
     
     /**
      * QR version, 1 to 40.
      */
-    func version()  -> Int32
+    func version()  -> UInt8
     
     /**
-     * Modules per side, without the 4-module quiet zone (at most 177).
+     * Modules per side, without the 4-module quiet zone.
      */
-    func width()  -> Int32
+    func width()  -> UInt32
     
 }
 /**
@@ -1773,20 +1691,6 @@ public static func encode(text: String, ecLevel: EcLevel)throws  -> Qr  {
     
 
     
-    /**
-     * The code as 8-bit greyscale pixels, `module_size` pixels per module (1 to 64), quiet zone
-     * included: one call draws it (a `CGImage` in the device grey colour space, a
-     * `BufferedImage` of `TYPE_BYTE_GRAY`, PIL's mode `L`). At 1, one byte per module: scale it
-     * up without smoothing (nearest neighbour) to keep the edges sharp.
-     */
-open func bitmap(moduleSize: Int32)throws  -> QrBitmap  {
-    return try  FfiConverterTypeQrBitmap_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
-    uniffi_vaxpass_ffi_fn_method_qr_bitmap(self.uniffiClonePointer(),
-        FfiConverterInt32.lower(moduleSize),$0
-    )
-})
-}
-    
 open func ecLevel() -> EcLevel  {
     return try!  FfiConverterTypeEcLevel_lift(try! rustCall() {
     uniffi_vaxpass_ffi_fn_method_qr_ec_level(self.uniffiClonePointer(),$0
@@ -1795,24 +1699,30 @@ open func ecLevel() -> EcLevel  {
 }
     
     /**
-     * A greyscale PNG, `module_size` pixels per module (1 to 64), quiet zone included
-     * (Android: `BitmapFactory.decodeByteArray`).
+     * Row-major modules, `true` for dark: draw them with the platform's own canvas.
      */
-open func png(moduleSize: Int32)throws  -> Data  {
-    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
-    uniffi_vaxpass_ffi_fn_method_qr_png(self.uniffiClonePointer(),
-        FfiConverterInt32.lower(moduleSize),$0
+open func modules() -> [Bool]  {
+    return try!  FfiConverterSequenceBool.lift(try! rustCall() {
+    uniffi_vaxpass_ffi_fn_method_qr_modules(self.uniffiClonePointer(),$0
     )
 })
 }
     
     /**
-     * An SVG document, `module_size` pixels per module (1 to 64), quiet zone included.
+     * A greyscale PNG, `module_size` pixels per module (1 to 64), quiet zone included.
      */
-open func svg(moduleSize: Int32)throws  -> String  {
-    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
+open func png(moduleSize: UInt32)throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
+    uniffi_vaxpass_ffi_fn_method_qr_png(self.uniffiClonePointer(),
+        FfiConverterUInt32.lower(moduleSize),$0
+    )
+})
+}
+    
+open func svg(moduleSize: UInt32) -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
     uniffi_vaxpass_ffi_fn_method_qr_svg(self.uniffiClonePointer(),
-        FfiConverterInt32.lower(moduleSize),$0
+        FfiConverterUInt32.lower(moduleSize),$0
     )
 })
 }
@@ -1827,18 +1737,18 @@ open func terminal() -> String  {
     /**
      * QR version, 1 to 40.
      */
-open func version() -> Int32  {
-    return try!  FfiConverterInt32.lift(try! rustCall() {
+open func version() -> UInt8  {
+    return try!  FfiConverterUInt8.lift(try! rustCall() {
     uniffi_vaxpass_ffi_fn_method_qr_version(self.uniffiClonePointer(),$0
     )
 })
 }
     
     /**
-     * Modules per side, without the 4-module quiet zone (at most 177).
+     * Modules per side, without the 4-module quiet zone.
      */
-open func width() -> Int32  {
-    return try!  FfiConverterInt32.lift(try! rustCall() {
+open func width() -> UInt32  {
+    return try!  FfiConverterUInt32.lift(try! rustCall() {
     uniffi_vaxpass_ffi_fn_method_qr_width(self.uniffiClonePointer(),$0
     )
 })
@@ -2085,10 +1995,7 @@ public protocol TrustListProtocol: AnyObject, Sendable {
      */
     func issuedAt()  -> Date
     
-    /**
-     * The list's sequence number: each list the authority signs has a higher one.
-     */
-    func sequence()  -> Int64
+    func sequence()  -> UInt64
     
 }
 /**
@@ -2145,8 +2052,7 @@ open class TrustList: TrustListProtocol, @unchecked Sendable {
 
     
     /**
-     * Verifies signed trust-list bytes against the authority's root public key. A sequence
-     * number above 2^63 - 1 is refused as malformed, as the verifier refuses it.
+     * Verifies signed trust-list bytes against the authority's root public key.
      */
 public static func verify(bytes: Data, rootPublicKey: Data)throws  -> TrustList  {
     return try  FfiConverterTypeTrustList_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
@@ -2169,11 +2075,8 @@ open func issuedAt() -> Date  {
 })
 }
     
-    /**
-     * The list's sequence number: each list the authority signs has a higher one.
-     */
-open func sequence() -> Int64  {
-    return try!  FfiConverterInt64.lift(try! rustCall() {
+open func sequence() -> UInt64  {
+    return try!  FfiConverterUInt64.lift(try! rustCall() {
     uniffi_vaxpass_ffi_fn_method_trustlist_sequence(self.uniffiClonePointer(),$0
     )
 })
@@ -2240,26 +2143,26 @@ public func FfiConverterTypeTrustList_lower(_ value: TrustList) -> UnsafeMutable
 public protocol VerifierProtocol: AnyObject, Sendable {
     
     /**
-     * Checks and stores a signed revocation list; an older one is `Rollback`.
-     * Blocking: reads or writes the verifier's SQLite file; call it off the main thread.
+     * Reads the app's HTTP answer to a list request (`GET` base URL + `list_path(kind)`, with
+     * `list_etag(kind)` as `If-None-Match`): a 200 is applied and its ETag kept, a 304 keeps the
+     * list held, and 429, 503 or another 5xx gives the delay before trying again, from the
+     * server's `Retry-After` and `backoff`. Any other status throws.
      */
+    func applyFetched(kind: ListKind, response: HttpResponse, backoff: Backoff, now: Date) throws  -> Fetched
+    
     func applyRevocationList(bytes: Data, now: Date) throws  -> Applied
     
-    /**
-     * Checks and stores a signed trust list; an older one is `Rollback`.
-     * Blocking: reads or writes the verifier's SQLite file; call it off the main thread.
-     */
     func applyTrustList(bytes: Data, now: Date) throws  -> Applied
     
-    /**
-     * How current the lists held are at `now`. In memory: no storage.
-     */
     func freshness(now: Date) throws  -> Freshness
     
     /**
+     * The `ETag` of the list held, to send as `If-None-Match` when fetching it next.
+     */
+    func listEtag(kind: ListKind) throws  -> String?
+    
+    /**
      * Judges a scanned QR text. A pass that is not valid is a verdict, not an exception.
-     * Blocking: one indexed read of the SQLite file (the revocation list), and it waits for a
-     * list update in progress; call it off the main thread.
      */
     func verify(text: String, now: Date) throws  -> Verdict
     
@@ -2316,8 +2219,6 @@ open class Verifier: VerifierProtocol, @unchecked Sendable {
     
     /**
      * Opens or creates the shop's store, pinned to the authority's root key.
-     * Blocking: opens (or creates) the SQLite file and checks the lists stored in it; call it off
-     * the main thread.
      */
 public static func `open`(path: String, rootPublicKey: Data, config: VerifierConfig)throws  -> Verifier  {
     return try  FfiConverterTypeVerifier_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
@@ -2332,9 +2233,22 @@ public static func `open`(path: String, rootPublicKey: Data, config: VerifierCon
 
     
     /**
-     * Checks and stores a signed revocation list; an older one is `Rollback`.
-     * Blocking: reads or writes the verifier's SQLite file; call it off the main thread.
+     * Reads the app's HTTP answer to a list request (`GET` base URL + `list_path(kind)`, with
+     * `list_etag(kind)` as `If-None-Match`): a 200 is applied and its ETag kept, a 304 keeps the
+     * list held, and 429, 503 or another 5xx gives the delay before trying again, from the
+     * server's `Retry-After` and `backoff`. Any other status throws.
      */
+open func applyFetched(kind: ListKind, response: HttpResponse, backoff: Backoff, now: Date)throws  -> Fetched  {
+    return try  FfiConverterTypeFetched_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
+    uniffi_vaxpass_ffi_fn_method_verifier_apply_fetched(self.uniffiClonePointer(),
+        FfiConverterTypeListKind_lower(kind),
+        FfiConverterTypeHttpResponse_lower(response),
+        FfiConverterTypeBackoff_lower(backoff),
+        FfiConverterTimestamp.lower(now),$0
+    )
+})
+}
+    
 open func applyRevocationList(bytes: Data, now: Date)throws  -> Applied  {
     return try  FfiConverterTypeApplied_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
     uniffi_vaxpass_ffi_fn_method_verifier_apply_revocation_list(self.uniffiClonePointer(),
@@ -2344,10 +2258,6 @@ open func applyRevocationList(bytes: Data, now: Date)throws  -> Applied  {
 })
 }
     
-    /**
-     * Checks and stores a signed trust list; an older one is `Rollback`.
-     * Blocking: reads or writes the verifier's SQLite file; call it off the main thread.
-     */
 open func applyTrustList(bytes: Data, now: Date)throws  -> Applied  {
     return try  FfiConverterTypeApplied_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
     uniffi_vaxpass_ffi_fn_method_verifier_apply_trust_list(self.uniffiClonePointer(),
@@ -2357,9 +2267,6 @@ open func applyTrustList(bytes: Data, now: Date)throws  -> Applied  {
 })
 }
     
-    /**
-     * How current the lists held are at `now`. In memory: no storage.
-     */
 open func freshness(now: Date)throws  -> Freshness  {
     return try  FfiConverterTypeFreshness_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
     uniffi_vaxpass_ffi_fn_method_verifier_freshness(self.uniffiClonePointer(),
@@ -2369,9 +2276,18 @@ open func freshness(now: Date)throws  -> Freshness  {
 }
     
     /**
+     * The `ETag` of the list held, to send as `If-None-Match` when fetching it next.
+     */
+open func listEtag(kind: ListKind)throws  -> String?  {
+    return try  FfiConverterOptionString.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
+    uniffi_vaxpass_ffi_fn_method_verifier_list_etag(self.uniffiClonePointer(),
+        FfiConverterTypeListKind_lower(kind),$0
+    )
+})
+}
+    
+    /**
      * Judges a scanned QR text. A pass that is not valid is a verdict, not an exception.
-     * Blocking: one indexed read of the SQLite file (the revocation list), and it waits for a
-     * list update in progress; call it off the main thread.
      */
 open func verify(text: String, now: Date)throws  -> Verdict  {
     return try  FfiConverterTypeVerdict_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
@@ -2450,8 +2366,6 @@ public protocol WalletProtocol: AnyObject, Sendable {
     
     /**
      * The enrolment request for the issuer's nonce, signed by the device key.
-     * Blocking: calls the device signer (which may wait for the user); call it off the main
-     * thread.
      */
     func enrolmentRequest(nonce: Data, identityProof: Data) throws  -> Data
     
@@ -2459,15 +2373,20 @@ public protocol WalletProtocol: AnyObject, Sendable {
      * Stores the credentials of an enrolment answer, all or none; with a trust list, each is
      * checked as a verifier would.
      * Named `import_passes`, not `import`: `import` is a keyword in Python and Swift.
-     * Blocking: reads or writes the wallet's SQLite file; call it off the main thread.
      */
     func importPasses(issued: Data, trustList: TrustList?, now: Date) throws  -> [PassSummary]
+    
+    /**
+     * When to go online to renew the passes: a random moment between 01:00 and 05:00 local time
+     * (`utc_offset_minutes` east of UTC) in the month before the earliest pass expires, or as
+     * soon as possible off-peak if that is past; `None` without passes.
+     */
+    func nextRenewal(now: Date, utcOffsetMinutes: Int32) throws  -> Date?
     
     /**
      * Records that the real time is at least `time`, as the authority vouched for it: the
      * `Date` of an answer from the issuer over its authenticated connection, or a verified
      * list's `issued_at`. Importing with a trust list does this on its own.
-     * Blocking: reads or writes the wallet's SQLite file; call it off the main thread.
      */
     func observeTrustedTime(time: Date) throws 
     
@@ -2480,14 +2399,9 @@ public protocol WalletProtocol: AnyObject, Sendable {
     
     /**
      * The bare credential for printing; the shop will check an ID document.
-     * Blocking: reads or writes the wallet's SQLite file; call it off the main thread.
      */
     func paper(passId: String) throws  -> Shown
     
-    /**
-     * The passes stored, oldest first.
-     * Blocking: reads or writes the wallet's SQLite file; call it off the main thread.
-     */
     func passes() throws  -> [PassSummary]
     
     /**
@@ -2495,14 +2409,11 @@ public protocol WalletProtocol: AnyObject, Sendable {
      * `refresh_at`. Throws `ClockNotTrusted` when `now` is more than a few minutes ahead of the
      * last trusted time carried forward by the monotonic clock (after a reboot: of the last
      * trusted time the wallet stored), or when the wallet has seen no trusted time yet.
-     * Blocking: writes the wallet's SQLite file and calls the clock and the device signer (which
-     * may wait for the user); call it off the main thread.
      */
     func presentation(passId: String, now: Date) throws  -> Shown
     
     /**
      * Removes a pass; `false` if there was none.
-     * Blocking: reads or writes the wallet's SQLite file; call it off the main thread.
      */
     func remove(passId: String) throws  -> Bool
     
@@ -2562,8 +2473,6 @@ open class Wallet: WalletProtocol, @unchecked Sendable {
      * protector; without one the key is stored unwrapped (fine for tests, not for phones).
      * The clock is the platform's monotonic clock: presentations are signed only at times the
      * wallet can trust (see `presentation`).
-     * Blocking: opens (or creates) the SQLite file and calls the key protector; call it off the
-     * main thread.
      */
 public static func `open`(path: String, keyProtector: KeyProtector?, clock: MonotonicClock)throws  -> Wallet  {
     return try  FfiConverterTypeWallet_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
@@ -2577,8 +2486,6 @@ public static func `open`(path: String, keyProtector: KeyProtector?, clock: Mono
     
     /**
      * Opens or creates a wallet whose device key is a platform key the app signs with.
-     * Blocking: opens (or creates) the SQLite file and asks the signer for its public key; call
-     * it off the main thread.
      */
 public static func openWithSigner(path: String, signer: DeviceSigner, clock: MonotonicClock)throws  -> Wallet  {
     return try  FfiConverterTypeWallet_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
@@ -2605,8 +2512,6 @@ open func devicePublicKey() -> Data  {
     
     /**
      * The enrolment request for the issuer's nonce, signed by the device key.
-     * Blocking: calls the device signer (which may wait for the user); call it off the main
-     * thread.
      */
 open func enrolmentRequest(nonce: Data, identityProof: Data)throws  -> Data  {
     return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
@@ -2621,7 +2526,6 @@ open func enrolmentRequest(nonce: Data, identityProof: Data)throws  -> Data  {
      * Stores the credentials of an enrolment answer, all or none; with a trust list, each is
      * checked as a verifier would.
      * Named `import_passes`, not `import`: `import` is a keyword in Python and Swift.
-     * Blocking: reads or writes the wallet's SQLite file; call it off the main thread.
      */
 open func importPasses(issued: Data, trustList: TrustList?, now: Date)throws  -> [PassSummary]  {
     return try  FfiConverterSequenceTypePassSummary.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
@@ -2634,10 +2538,23 @@ open func importPasses(issued: Data, trustList: TrustList?, now: Date)throws  ->
 }
     
     /**
+     * When to go online to renew the passes: a random moment between 01:00 and 05:00 local time
+     * (`utc_offset_minutes` east of UTC) in the month before the earliest pass expires, or as
+     * soon as possible off-peak if that is past; `None` without passes.
+     */
+open func nextRenewal(now: Date, utcOffsetMinutes: Int32)throws  -> Date?  {
+    return try  FfiConverterOptionTimestamp.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
+    uniffi_vaxpass_ffi_fn_method_wallet_next_renewal(self.uniffiClonePointer(),
+        FfiConverterTimestamp.lower(now),
+        FfiConverterInt32.lower(utcOffsetMinutes),$0
+    )
+})
+}
+    
+    /**
      * Records that the real time is at least `time`, as the authority vouched for it: the
      * `Date` of an answer from the issuer over its authenticated connection, or a verified
      * list's `issued_at`. Importing with a trust list does this on its own.
-     * Blocking: reads or writes the wallet's SQLite file; call it off the main thread.
      */
 open func observeTrustedTime(time: Date)throws   {try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
     uniffi_vaxpass_ffi_fn_method_wallet_observe_trusted_time(self.uniffiClonePointer(),
@@ -2661,7 +2578,6 @@ open func oidcNonce(nonce: Data) -> String  {
     
     /**
      * The bare credential for printing; the shop will check an ID document.
-     * Blocking: reads or writes the wallet's SQLite file; call it off the main thread.
      */
 open func paper(passId: String)throws  -> Shown  {
     return try  FfiConverterTypeShown_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
@@ -2671,10 +2587,6 @@ open func paper(passId: String)throws  -> Shown  {
 })
 }
     
-    /**
-     * The passes stored, oldest first.
-     * Blocking: reads or writes the wallet's SQLite file; call it off the main thread.
-     */
 open func passes()throws  -> [PassSummary]  {
     return try  FfiConverterSequenceTypePassSummary.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
     uniffi_vaxpass_ffi_fn_method_wallet_passes(self.uniffiClonePointer(),$0
@@ -2687,8 +2599,6 @@ open func passes()throws  -> [PassSummary]  {
      * `refresh_at`. Throws `ClockNotTrusted` when `now` is more than a few minutes ahead of the
      * last trusted time carried forward by the monotonic clock (after a reboot: of the last
      * trusted time the wallet stored), or when the wallet has seen no trusted time yet.
-     * Blocking: writes the wallet's SQLite file and calls the clock and the device signer (which
-     * may wait for the user); call it off the main thread.
      */
 open func presentation(passId: String, now: Date)throws  -> Shown  {
     return try  FfiConverterTypeShown_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
@@ -2701,7 +2611,6 @@ open func presentation(passId: String, now: Date)throws  -> Shown  {
     
     /**
      * Removes a pass; `false` if there was none.
-     * Blocking: reads or writes the wallet's SQLite file; call it off the main thread.
      */
 open func remove(passId: String)throws  -> Bool  {
     return try  FfiConverterBool.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
@@ -2849,39 +2758,75 @@ public func FfiConverterTypeFreshness_lower(_ value: Freshness) -> RustBuffer {
 
 
 /**
- * A credential the authority just issued.
+ * What the app's HTTP client received for a list request, headers as sent (absent: `None`).
  */
-public struct IssuedCredential {
-    public var id: String
-    public var bytes: Data
+public struct HttpResponse {
+    /**
+     * The HTTP status code.
+     */
+    public var status: Int32
+    /**
+     * The `ETag` header.
+     */
+    public var etag: String?
+    /**
+     * The `Retry-After` header.
+     */
+    public var retryAfter: String?
+    /**
+     * The body (the signed list, for a 200; anything else is not read).
+     */
+    public var body: Data
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(id: String, bytes: Data) {
-        self.id = id
-        self.bytes = bytes
+    public init(
+        /**
+         * The HTTP status code.
+         */status: Int32, 
+        /**
+         * The `ETag` header.
+         */etag: String?, 
+        /**
+         * The `Retry-After` header.
+         */retryAfter: String?, 
+        /**
+         * The body (the signed list, for a 200; anything else is not read).
+         */body: Data) {
+        self.status = status
+        self.etag = etag
+        self.retryAfter = retryAfter
+        self.body = body
     }
 }
 
 #if compiler(>=6)
-extension IssuedCredential: Sendable {}
+extension HttpResponse: Sendable {}
 #endif
 
 
-extension IssuedCredential: Equatable, Hashable {
-    public static func ==(lhs: IssuedCredential, rhs: IssuedCredential) -> Bool {
-        if lhs.id != rhs.id {
+extension HttpResponse: Equatable, Hashable {
+    public static func ==(lhs: HttpResponse, rhs: HttpResponse) -> Bool {
+        if lhs.status != rhs.status {
             return false
         }
-        if lhs.bytes != rhs.bytes {
+        if lhs.etag != rhs.etag {
+            return false
+        }
+        if lhs.retryAfter != rhs.retryAfter {
+            return false
+        }
+        if lhs.body != rhs.body {
             return false
         }
         return true
     }
 
     public func hash(into hasher: inout Hasher) {
-        hasher.combine(id)
-        hasher.combine(bytes)
+        hasher.combine(status)
+        hasher.combine(etag)
+        hasher.combine(retryAfter)
+        hasher.combine(body)
     }
 }
 
@@ -2890,18 +2835,22 @@ extension IssuedCredential: Equatable, Hashable {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public struct FfiConverterTypeIssuedCredential: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> IssuedCredential {
+public struct FfiConverterTypeHttpResponse: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HttpResponse {
         return
-            try IssuedCredential(
-                id: FfiConverterString.read(from: &buf), 
-                bytes: FfiConverterData.read(from: &buf)
+            try HttpResponse(
+                status: FfiConverterInt32.read(from: &buf), 
+                etag: FfiConverterOptionString.read(from: &buf), 
+                retryAfter: FfiConverterOptionString.read(from: &buf), 
+                body: FfiConverterData.read(from: &buf)
         )
     }
 
-    public static func write(_ value: IssuedCredential, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.id, into: &buf)
-        FfiConverterData.write(value.bytes, into: &buf)
+    public static func write(_ value: HttpResponse, into buf: inout [UInt8]) {
+        FfiConverterInt32.write(value.status, into: &buf)
+        FfiConverterOptionString.write(value.etag, into: &buf)
+        FfiConverterOptionString.write(value.retryAfter, into: &buf)
+        FfiConverterData.write(value.body, into: &buf)
     }
 }
 
@@ -2909,15 +2858,15 @@ public struct FfiConverterTypeIssuedCredential: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeIssuedCredential_lift(_ buf: RustBuffer) throws -> IssuedCredential {
-    return try FfiConverterTypeIssuedCredential.lift(buf)
+public func FfiConverterTypeHttpResponse_lift(_ buf: RustBuffer) throws -> HttpResponse {
+    return try FfiConverterTypeHttpResponse.lift(buf)
 }
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeIssuedCredential_lower(_ value: IssuedCredential) -> RustBuffer {
-    return FfiConverterTypeIssuedCredential.lower(value)
+public func FfiConverterTypeHttpResponse_lower(_ value: HttpResponse) -> RustBuffer {
+    return FfiConverterTypeHttpResponse.lower(value)
 }
 
 
@@ -2925,13 +2874,13 @@ public func FfiConverterTypeIssuedCredential_lower(_ value: IssuedCredential) ->
  * One list the verifier holds.
  */
 public struct ListInfo {
-    public var sequence: Int64
+    public var sequence: UInt64
     public var issuedAt: Date
     public var nextUpdate: Date
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(sequence: Int64, issuedAt: Date, nextUpdate: Date) {
+    public init(sequence: UInt64, issuedAt: Date, nextUpdate: Date) {
         self.sequence = sequence
         self.issuedAt = issuedAt
         self.nextUpdate = nextUpdate
@@ -2973,14 +2922,14 @@ public struct FfiConverterTypeListInfo: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ListInfo {
         return
             try ListInfo(
-                sequence: FfiConverterInt64.read(from: &buf), 
+                sequence: FfiConverterUInt64.read(from: &buf), 
                 issuedAt: FfiConverterTimestamp.read(from: &buf), 
                 nextUpdate: FfiConverterTimestamp.read(from: &buf)
         )
     }
 
     public static func write(_ value: ListInfo, into buf: inout [UInt8]) {
-        FfiConverterInt64.write(value.sequence, into: &buf)
+        FfiConverterUInt64.write(value.sequence, into: &buf)
         FfiConverterTimestamp.write(value.issuedAt, into: &buf)
         FfiConverterTimestamp.write(value.nextUpdate, into: &buf)
     }
@@ -3076,105 +3025,22 @@ public func FfiConverterTypePassSummary_lower(_ value: PassSummary) -> RustBuffe
 
 
 /**
- * The holder as a pass names them. Dates are ISO `YYYY-MM-DD`.
- */
-public struct Person {
-    public var name: String
-    public var dateOfBirth: String
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(name: String, dateOfBirth: String) {
-        self.name = name
-        self.dateOfBirth = dateOfBirth
-    }
-}
-
-#if compiler(>=6)
-extension Person: Sendable {}
-#endif
-
-
-extension Person: Equatable, Hashable {
-    public static func ==(lhs: Person, rhs: Person) -> Bool {
-        if lhs.name != rhs.name {
-            return false
-        }
-        if lhs.dateOfBirth != rhs.dateOfBirth {
-            return false
-        }
-        return true
-    }
-
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(name)
-        hasher.combine(dateOfBirth)
-    }
-}
-
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypePerson: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Person {
-        return
-            try Person(
-                name: FfiConverterString.read(from: &buf), 
-                dateOfBirth: FfiConverterString.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: Person, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.name, into: &buf)
-        FfiConverterString.write(value.dateOfBirth, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypePerson_lift(_ buf: RustBuffer) throws -> Person {
-    return try FfiConverterTypePerson.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypePerson_lower(_ value: Person) -> RustBuffer {
-    return FfiConverterTypePerson.lower(value)
-}
-
-
-/**
- * Which events a verifier accepts. Day counts are calendar days in the policy's time zone
- * (zero or more); test validity is a time span.
+ * Which events a verifier accepts; durations in whole units as named.
  */
 public struct Policy {
     /**
      * Days after the completing dose before a vaccination pass is valid; `None`: vaccinations are not accepted.
      */
-    public var daysAfterPrimary: Int32?
+    public var daysAfterPrimary: UInt32?
     /**
      * Days a primary series stays valid without a booster; `None` for no limit.
      */
-    public var primaryValidDays: Int32?
+    public var primaryValidDays: UInt32?
+    public var pcrValidHours: UInt32?
+    public var rapidAntigenValidHours: UInt32?
+    public var recoveryValidDays: UInt32?
     /**
-     * How long after sampling a negative PCR test is accepted; `None`: not accepted.
-     */
-    public var pcrValidFor: TimeSpan?
-    /**
-     * How long after sampling a negative rapid antigen test is accepted; `None`: not accepted.
-     */
-    public var rapidAntigenValidFor: TimeSpan?
-    /**
-     * Days after the first positive test a recovery pass stays valid; `None`: not accepted.
-     */
-    public var recoveryValidDays: Int32?
-    /**
-     * The time zone of the day counts, minutes east of UTC (540 for Korea), within ±24 hours.
+     * The time zone of the day counts, minutes east of UTC (540 for Korea).
      */
     public var utcOffsetMinutes: Int32
 
@@ -3183,26 +3049,17 @@ public struct Policy {
     public init(
         /**
          * Days after the completing dose before a vaccination pass is valid; `None`: vaccinations are not accepted.
-         */daysAfterPrimary: Int32?, 
+         */daysAfterPrimary: UInt32?, 
         /**
          * Days a primary series stays valid without a booster; `None` for no limit.
-         */primaryValidDays: Int32?, 
+         */primaryValidDays: UInt32?, pcrValidHours: UInt32?, rapidAntigenValidHours: UInt32?, recoveryValidDays: UInt32?, 
         /**
-         * How long after sampling a negative PCR test is accepted; `None`: not accepted.
-         */pcrValidFor: TimeSpan?, 
-        /**
-         * How long after sampling a negative rapid antigen test is accepted; `None`: not accepted.
-         */rapidAntigenValidFor: TimeSpan?, 
-        /**
-         * Days after the first positive test a recovery pass stays valid; `None`: not accepted.
-         */recoveryValidDays: Int32?, 
-        /**
-         * The time zone of the day counts, minutes east of UTC (540 for Korea), within ±24 hours.
+         * The time zone of the day counts, minutes east of UTC (540 for Korea).
          */utcOffsetMinutes: Int32) {
         self.daysAfterPrimary = daysAfterPrimary
         self.primaryValidDays = primaryValidDays
-        self.pcrValidFor = pcrValidFor
-        self.rapidAntigenValidFor = rapidAntigenValidFor
+        self.pcrValidHours = pcrValidHours
+        self.rapidAntigenValidHours = rapidAntigenValidHours
         self.recoveryValidDays = recoveryValidDays
         self.utcOffsetMinutes = utcOffsetMinutes
     }
@@ -3221,10 +3078,10 @@ extension Policy: Equatable, Hashable {
         if lhs.primaryValidDays != rhs.primaryValidDays {
             return false
         }
-        if lhs.pcrValidFor != rhs.pcrValidFor {
+        if lhs.pcrValidHours != rhs.pcrValidHours {
             return false
         }
-        if lhs.rapidAntigenValidFor != rhs.rapidAntigenValidFor {
+        if lhs.rapidAntigenValidHours != rhs.rapidAntigenValidHours {
             return false
         }
         if lhs.recoveryValidDays != rhs.recoveryValidDays {
@@ -3239,8 +3096,8 @@ extension Policy: Equatable, Hashable {
     public func hash(into hasher: inout Hasher) {
         hasher.combine(daysAfterPrimary)
         hasher.combine(primaryValidDays)
-        hasher.combine(pcrValidFor)
-        hasher.combine(rapidAntigenValidFor)
+        hasher.combine(pcrValidHours)
+        hasher.combine(rapidAntigenValidHours)
         hasher.combine(recoveryValidDays)
         hasher.combine(utcOffsetMinutes)
     }
@@ -3255,21 +3112,21 @@ public struct FfiConverterTypePolicy: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Policy {
         return
             try Policy(
-                daysAfterPrimary: FfiConverterOptionInt32.read(from: &buf), 
-                primaryValidDays: FfiConverterOptionInt32.read(from: &buf), 
-                pcrValidFor: FfiConverterOptionTypeTimeSpan.read(from: &buf), 
-                rapidAntigenValidFor: FfiConverterOptionTypeTimeSpan.read(from: &buf), 
-                recoveryValidDays: FfiConverterOptionInt32.read(from: &buf), 
+                daysAfterPrimary: FfiConverterOptionUInt32.read(from: &buf), 
+                primaryValidDays: FfiConverterOptionUInt32.read(from: &buf), 
+                pcrValidHours: FfiConverterOptionUInt32.read(from: &buf), 
+                rapidAntigenValidHours: FfiConverterOptionUInt32.read(from: &buf), 
+                recoveryValidDays: FfiConverterOptionUInt32.read(from: &buf), 
                 utcOffsetMinutes: FfiConverterInt32.read(from: &buf)
         )
     }
 
     public static func write(_ value: Policy, into buf: inout [UInt8]) {
-        FfiConverterOptionInt32.write(value.daysAfterPrimary, into: &buf)
-        FfiConverterOptionInt32.write(value.primaryValidDays, into: &buf)
-        FfiConverterOptionTypeTimeSpan.write(value.pcrValidFor, into: &buf)
-        FfiConverterOptionTypeTimeSpan.write(value.rapidAntigenValidFor, into: &buf)
-        FfiConverterOptionInt32.write(value.recoveryValidDays, into: &buf)
+        FfiConverterOptionUInt32.write(value.daysAfterPrimary, into: &buf)
+        FfiConverterOptionUInt32.write(value.primaryValidDays, into: &buf)
+        FfiConverterOptionUInt32.write(value.pcrValidHours, into: &buf)
+        FfiConverterOptionUInt32.write(value.rapidAntigenValidHours, into: &buf)
+        FfiConverterOptionUInt32.write(value.recoveryValidDays, into: &buf)
         FfiConverterInt32.write(value.utcOffsetMinutes, into: &buf)
     }
 }
@@ -3287,106 +3144,6 @@ public func FfiConverterTypePolicy_lift(_ buf: RustBuffer) throws -> Policy {
 #endif
 public func FfiConverterTypePolicy_lower(_ value: Policy) -> RustBuffer {
     return FfiConverterTypePolicy.lower(value)
-}
-
-
-/**
- * A QR code as an image: `width` × `height` pixels (a square), row-major from the top left, one
- * byte per pixel, 0 for dark and 255 for light (8-bit greyscale).
- */
-public struct QrBitmap {
-    /**
-     * Pixels per row.
-     */
-    public var width: Int32
-    /**
-     * Rows, equal to `width`.
-     */
-    public var height: Int32
-    /**
-     * `width * height` bytes.
-     */
-    public var pixels: Data
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(
-        /**
-         * Pixels per row.
-         */width: Int32, 
-        /**
-         * Rows, equal to `width`.
-         */height: Int32, 
-        /**
-         * `width * height` bytes.
-         */pixels: Data) {
-        self.width = width
-        self.height = height
-        self.pixels = pixels
-    }
-}
-
-#if compiler(>=6)
-extension QrBitmap: Sendable {}
-#endif
-
-
-extension QrBitmap: Equatable, Hashable {
-    public static func ==(lhs: QrBitmap, rhs: QrBitmap) -> Bool {
-        if lhs.width != rhs.width {
-            return false
-        }
-        if lhs.height != rhs.height {
-            return false
-        }
-        if lhs.pixels != rhs.pixels {
-            return false
-        }
-        return true
-    }
-
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(width)
-        hasher.combine(height)
-        hasher.combine(pixels)
-    }
-}
-
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeQrBitmap: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> QrBitmap {
-        return
-            try QrBitmap(
-                width: FfiConverterInt32.read(from: &buf), 
-                height: FfiConverterInt32.read(from: &buf), 
-                pixels: FfiConverterData.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: QrBitmap, into buf: inout [UInt8]) {
-        FfiConverterInt32.write(value.width, into: &buf)
-        FfiConverterInt32.write(value.height, into: &buf)
-        FfiConverterData.write(value.pixels, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeQrBitmap_lift(_ buf: RustBuffer) throws -> QrBitmap {
-    return try FfiConverterTypeQrBitmap.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeQrBitmap_lower(_ value: QrBitmap) -> RustBuffer {
-    return FfiConverterTypeQrBitmap.lower(value)
 }
 
 
@@ -3468,50 +3225,20 @@ public func FfiConverterTypeVerdict_lower(_ value: Verdict) -> RustBuffer {
  */
 public struct VerifierConfig {
     public var policy: Policy
-    /**
-     * How far apart the verifier's and the wallet's clocks may be.
-     */
-    public var clockLeeway: TimeSpan
-    /**
-     * How long a rotating presentation stays acceptable after it was signed (plus the leeway).
-     */
-    public var presentationWindow: TimeSpan
-    /**
-     * Lists older than this give a `ListsAging` warning.
-     */
-    public var warnAfter: TimeSpan
-    /**
-     * Lists older than this stop all verification (`TrustListTooStale`).
-     */
-    public var failAfter: TimeSpan
-    /**
-     * Whether paper passes (no device signature, an ID check needed) are accepted.
-     */
+    public var clockLeewaySeconds: UInt64
+    public var presentationWindowSeconds: UInt64
+    public var warnAfterSeconds: UInt64
+    public var failAfterSeconds: UInt64
     public var acceptPaper: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(policy: Policy, 
-        /**
-         * How far apart the verifier's and the wallet's clocks may be.
-         */clockLeeway: TimeSpan, 
-        /**
-         * How long a rotating presentation stays acceptable after it was signed (plus the leeway).
-         */presentationWindow: TimeSpan, 
-        /**
-         * Lists older than this give a `ListsAging` warning.
-         */warnAfter: TimeSpan, 
-        /**
-         * Lists older than this stop all verification (`TrustListTooStale`).
-         */failAfter: TimeSpan, 
-        /**
-         * Whether paper passes (no device signature, an ID check needed) are accepted.
-         */acceptPaper: Bool) {
+    public init(policy: Policy, clockLeewaySeconds: UInt64, presentationWindowSeconds: UInt64, warnAfterSeconds: UInt64, failAfterSeconds: UInt64, acceptPaper: Bool) {
         self.policy = policy
-        self.clockLeeway = clockLeeway
-        self.presentationWindow = presentationWindow
-        self.warnAfter = warnAfter
-        self.failAfter = failAfter
+        self.clockLeewaySeconds = clockLeewaySeconds
+        self.presentationWindowSeconds = presentationWindowSeconds
+        self.warnAfterSeconds = warnAfterSeconds
+        self.failAfterSeconds = failAfterSeconds
         self.acceptPaper = acceptPaper
     }
 }
@@ -3526,16 +3253,16 @@ extension VerifierConfig: Equatable, Hashable {
         if lhs.policy != rhs.policy {
             return false
         }
-        if lhs.clockLeeway != rhs.clockLeeway {
+        if lhs.clockLeewaySeconds != rhs.clockLeewaySeconds {
             return false
         }
-        if lhs.presentationWindow != rhs.presentationWindow {
+        if lhs.presentationWindowSeconds != rhs.presentationWindowSeconds {
             return false
         }
-        if lhs.warnAfter != rhs.warnAfter {
+        if lhs.warnAfterSeconds != rhs.warnAfterSeconds {
             return false
         }
-        if lhs.failAfter != rhs.failAfter {
+        if lhs.failAfterSeconds != rhs.failAfterSeconds {
             return false
         }
         if lhs.acceptPaper != rhs.acceptPaper {
@@ -3546,10 +3273,10 @@ extension VerifierConfig: Equatable, Hashable {
 
     public func hash(into hasher: inout Hasher) {
         hasher.combine(policy)
-        hasher.combine(clockLeeway)
-        hasher.combine(presentationWindow)
-        hasher.combine(warnAfter)
-        hasher.combine(failAfter)
+        hasher.combine(clockLeewaySeconds)
+        hasher.combine(presentationWindowSeconds)
+        hasher.combine(warnAfterSeconds)
+        hasher.combine(failAfterSeconds)
         hasher.combine(acceptPaper)
     }
 }
@@ -3564,20 +3291,20 @@ public struct FfiConverterTypeVerifierConfig: FfiConverterRustBuffer {
         return
             try VerifierConfig(
                 policy: FfiConverterTypePolicy.read(from: &buf), 
-                clockLeeway: FfiConverterTypeTimeSpan.read(from: &buf), 
-                presentationWindow: FfiConverterTypeTimeSpan.read(from: &buf), 
-                warnAfter: FfiConverterTypeTimeSpan.read(from: &buf), 
-                failAfter: FfiConverterTypeTimeSpan.read(from: &buf), 
+                clockLeewaySeconds: FfiConverterUInt64.read(from: &buf), 
+                presentationWindowSeconds: FfiConverterUInt64.read(from: &buf), 
+                warnAfterSeconds: FfiConverterUInt64.read(from: &buf), 
+                failAfterSeconds: FfiConverterUInt64.read(from: &buf), 
                 acceptPaper: FfiConverterBool.read(from: &buf)
         )
     }
 
     public static func write(_ value: VerifierConfig, into buf: inout [UInt8]) {
         FfiConverterTypePolicy.write(value.policy, into: &buf)
-        FfiConverterTypeTimeSpan.write(value.clockLeeway, into: &buf)
-        FfiConverterTypeTimeSpan.write(value.presentationWindow, into: &buf)
-        FfiConverterTypeTimeSpan.write(value.warnAfter, into: &buf)
-        FfiConverterTypeTimeSpan.write(value.failAfter, into: &buf)
+        FfiConverterUInt64.write(value.clockLeewaySeconds, into: &buf)
+        FfiConverterUInt64.write(value.presentationWindowSeconds, into: &buf)
+        FfiConverterUInt64.write(value.warnAfterSeconds, into: &buf)
+        FfiConverterUInt64.write(value.failAfterSeconds, into: &buf)
         FfiConverterBool.write(value.acceptPaper, into: &buf)
     }
 }
@@ -3599,20 +3326,11 @@ public func FfiConverterTypeVerifierConfig_lower(_ value: VerifierConfig) -> Rus
 
 // Note that we don't yet support `indirect` for enums.
 // See https://github.com/mozilla/uniffi-rs/issues/396 for further discussion.
-/**
- * What applying a signed list did.
- */
 
 public enum Applied {
     
-    /**
-     * The list was newer and is now held; its sequence number.
-     */
-    case updated(sequence: Int64
+    case updated(sequence: UInt64
     )
-    /**
-     * The list is the one already held.
-     */
     case unchanged
 }
 
@@ -3631,7 +3349,7 @@ public struct FfiConverterTypeApplied: FfiConverterRustBuffer {
         let variant: Int32 = try readInt(&buf)
         switch variant {
         
-        case 1: return .updated(sequence: try FfiConverterInt64.read(from: &buf)
+        case 1: return .updated(sequence: try FfiConverterUInt64.read(from: &buf)
         )
         
         case 2: return .unchanged
@@ -3646,7 +3364,7 @@ public struct FfiConverterTypeApplied: FfiConverterRustBuffer {
         
         case let .updated(sequence):
             writeInt(&buf, Int32(1))
-            FfiConverterInt64.write(sequence, into: &buf)
+            FfiConverterUInt64.write(sequence, into: &buf)
             
         
         case .unchanged:
@@ -3766,72 +3484,72 @@ extension EcLevel: Equatable, Hashable {}
 // Note that we don't yet support `indirect` for enums.
 // See https://github.com/mozilla/uniffi-rs/issues/396 for further discussion.
 /**
- * One health event for the issuer to sign.
+ * What a list fetch came to.
  */
 
-public enum Event {
+public enum Fetched {
     
     /**
-     * Dose `dose` of a series of `of` (each 0 to 255), given on `date` (`YYYY-MM-DD`).
+     * 200: the list was offered to the verifier's store (it may have been the one already held).
+     * (Not named `Applied`: in Kotlin the variant would hide the type of its field.)
      */
-    case vaccination(product: Product, dose: Int32, of: Int32, date: String
+    case received(applied: Applied
     )
-    case test(testType: TestType, outcome: TestOutcome, sampledAt: Date
-    )
-    case recovery(firstPositive: String
+    /**
+     * 304: the list held is still the current one.
+     */
+    case notModified
+    /**
+     * The server is busy (429, 503) or failing (5xx): try again after `delay`, which honours the
+     * server's `Retry-After` and the backoff.
+     */
+    case retryAfter(delay: TimeInterval
     )
 }
 
 
 #if compiler(>=6)
-extension Event: Sendable {}
+extension Fetched: Sendable {}
 #endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public struct FfiConverterTypeEvent: FfiConverterRustBuffer {
-    typealias SwiftType = Event
+public struct FfiConverterTypeFetched: FfiConverterRustBuffer {
+    typealias SwiftType = Fetched
 
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Event {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Fetched {
         let variant: Int32 = try readInt(&buf)
         switch variant {
         
-        case 1: return .vaccination(product: try FfiConverterTypeProduct.read(from: &buf), dose: try FfiConverterInt32.read(from: &buf), of: try FfiConverterInt32.read(from: &buf), date: try FfiConverterString.read(from: &buf)
+        case 1: return .received(applied: try FfiConverterTypeApplied.read(from: &buf)
         )
         
-        case 2: return .test(testType: try FfiConverterTypeTestType.read(from: &buf), outcome: try FfiConverterTypeTestOutcome.read(from: &buf), sampledAt: try FfiConverterTimestamp.read(from: &buf)
-        )
+        case 2: return .notModified
         
-        case 3: return .recovery(firstPositive: try FfiConverterString.read(from: &buf)
+        case 3: return .retryAfter(delay: try FfiConverterDuration.read(from: &buf)
         )
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
     }
 
-    public static func write(_ value: Event, into buf: inout [UInt8]) {
+    public static func write(_ value: Fetched, into buf: inout [UInt8]) {
         switch value {
         
         
-        case let .vaccination(product,dose,of,date):
+        case let .received(applied):
             writeInt(&buf, Int32(1))
-            FfiConverterTypeProduct.write(product, into: &buf)
-            FfiConverterInt32.write(dose, into: &buf)
-            FfiConverterInt32.write(of, into: &buf)
-            FfiConverterString.write(date, into: &buf)
+            FfiConverterTypeApplied.write(applied, into: &buf)
             
         
-        case let .test(testType,outcome,sampledAt):
+        case .notModified:
             writeInt(&buf, Int32(2))
-            FfiConverterTypeTestType.write(testType, into: &buf)
-            FfiConverterTypeTestOutcome.write(outcome, into: &buf)
-            FfiConverterTimestamp.write(sampledAt, into: &buf)
-            
         
-        case let .recovery(firstPositive):
+        
+        case let .retryAfter(delay):
             writeInt(&buf, Int32(3))
-            FfiConverterString.write(firstPositive, into: &buf)
+            FfiConverterDuration.write(delay, into: &buf)
             
         }
     }
@@ -3841,19 +3559,19 @@ public struct FfiConverterTypeEvent: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeEvent_lift(_ buf: RustBuffer) throws -> Event {
-    return try FfiConverterTypeEvent.lift(buf)
+public func FfiConverterTypeFetched_lift(_ buf: RustBuffer) throws -> Fetched {
+    return try FfiConverterTypeFetched.lift(buf)
 }
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeEvent_lower(_ value: Event) -> RustBuffer {
-    return FfiConverterTypeEvent.lower(value)
+public func FfiConverterTypeFetched_lower(_ value: Fetched) -> RustBuffer {
+    return FfiConverterTypeFetched.lower(value)
 }
 
 
-extension Event: Equatable, Hashable {}
+extension Fetched: Equatable, Hashable {}
 
 
 
@@ -3945,6 +3663,76 @@ public func FfiConverterTypeFreshnessState_lower(_ value: FreshnessState) -> Rus
 
 
 extension FreshnessState: Equatable, Hashable {}
+
+
+
+
+
+
+// Note that we don't yet support `indirect` for enums.
+// See https://github.com/mozilla/uniffi-rs/issues/396 for further discussion.
+
+public enum ListKind {
+    
+    case trust
+    case revocation
+}
+
+
+#if compiler(>=6)
+extension ListKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeListKind: FfiConverterRustBuffer {
+    typealias SwiftType = ListKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ListKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .trust
+        
+        case 2: return .revocation
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ListKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .trust:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .revocation:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeListKind_lift(_ buf: RustBuffer) throws -> ListKind {
+    return try FfiConverterTypeListKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeListKind_lower(_ value: ListKind) -> RustBuffer {
+    return FfiConverterTypeListKind.lower(value)
+}
+
+
+extension ListKind: Equatable, Hashable {}
 
 
 
@@ -4597,12 +4385,12 @@ public enum VaxpassError: Swift.Error {
     /**
      * A signed list older than the stored one.
      */
-    case Rollback(stored: Int64, offered: Int64
+    case Rollback(stored: UInt64, offered: UInt64
     )
     /**
      * A signed list with the stored sequence but other content.
      */
-    case Equivocation(sequence: Int64
+    case Equivocation(sequence: UInt64
     )
     case FromTheFuture(detail: String
     )
@@ -4665,11 +4453,11 @@ public struct FfiConverterTypeVaxpassError: FfiConverterRustBuffer {
             detail: try FfiConverterString.read(from: &buf)
             )
         case 4: return .Rollback(
-            stored: try FfiConverterInt64.read(from: &buf), 
-            offered: try FfiConverterInt64.read(from: &buf)
+            stored: try FfiConverterUInt64.read(from: &buf), 
+            offered: try FfiConverterUInt64.read(from: &buf)
             )
         case 5: return .Equivocation(
-            sequence: try FfiConverterInt64.read(from: &buf)
+            sequence: try FfiConverterUInt64.read(from: &buf)
             )
         case 6: return .FromTheFuture(
             detail: try FfiConverterString.read(from: &buf)
@@ -4728,13 +4516,13 @@ public struct FfiConverterTypeVaxpassError: FfiConverterRustBuffer {
         
         case let .Rollback(stored,offered):
             writeInt(&buf, Int32(4))
-            FfiConverterInt64.write(stored, into: &buf)
-            FfiConverterInt64.write(offered, into: &buf)
+            FfiConverterUInt64.write(stored, into: &buf)
+            FfiConverterUInt64.write(offered, into: &buf)
             
         
         case let .Equivocation(sequence):
             writeInt(&buf, Int32(5))
-            FfiConverterInt64.write(sequence, into: &buf)
+            FfiConverterUInt64.write(sequence, into: &buf)
             
         
         case let .FromTheFuture(detail):
@@ -4892,8 +4680,8 @@ extension Warning: Equatable, Hashable {}
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterOptionInt32: FfiConverterRustBuffer {
-    typealias SwiftType = Int32?
+fileprivate struct FfiConverterOptionUInt32: FfiConverterRustBuffer {
+    typealias SwiftType = UInt32?
 
     public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
         guard let value = value else {
@@ -4901,13 +4689,37 @@ fileprivate struct FfiConverterOptionInt32: FfiConverterRustBuffer {
             return
         }
         writeInt(&buf, Int8(1))
-        FfiConverterInt32.write(value, into: &buf)
+        FfiConverterUInt32.write(value, into: &buf)
     }
 
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
-        case 1: return try FfiConverterInt32.read(from: &buf)
+        case 1: return try FfiConverterUInt32.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
+    typealias SwiftType = String?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterString.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterString.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -5060,24 +4872,25 @@ fileprivate struct FfiConverterOptionTypeReason: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterOptionTypeTimeSpan: FfiConverterRustBuffer {
-    typealias SwiftType = TimeSpan?
+fileprivate struct FfiConverterSequenceBool: FfiConverterRustBuffer {
+    typealias SwiftType = [Bool]
 
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        guard let value = value else {
-            writeInt(&buf, Int8(0))
-            return
+    public static func write(_ value: [Bool], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterBool.write(item, into: &buf)
         }
-        writeInt(&buf, Int8(1))
-        FfiConverterTypeTimeSpan.write(value, into: &buf)
     }
 
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
-        switch try readInt(&buf) as Int8 {
-        case 0: return nil
-        case 1: return try FfiConverterTypeTimeSpan.read(from: &buf)
-        default: throw UniffiInternalError.unexpectedOptionalTag
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Bool] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Bool]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterBool.read(from: &buf))
         }
+        return seq
     }
 }
 
@@ -5109,31 +4922,6 @@ fileprivate struct FfiConverterSequenceTypePassSummary: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterSequenceTypeEvent: FfiConverterRustBuffer {
-    typealias SwiftType = [Event]
-
-    public static func write(_ value: [Event], into buf: inout [UInt8]) {
-        let len = Int32(value.count)
-        writeInt(&buf, len)
-        for item in value {
-            FfiConverterTypeEvent.write(item, into: &buf)
-        }
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Event] {
-        let len: Int32 = try readInt(&buf)
-        var seq = [Event]()
-        seq.reserveCapacity(Int(len))
-        for _ in 0 ..< len {
-            seq.append(try FfiConverterTypeEvent.read(from: &buf))
-        }
-        return seq
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
 fileprivate struct FfiConverterSequenceTypeWarning: FfiConverterRustBuffer {
     typealias SwiftType = [Warning]
 
@@ -5155,57 +4943,6 @@ fileprivate struct FfiConverterSequenceTypeWarning: FfiConverterRustBuffer {
         return seq
     }
 }
-
-
-
-
-/**
- * Typealias from the type name used in the UDL file to the custom type.  This
- * is needed because the UDL type name is used in function/method signatures.
- */
-public typealias TimeSpan = TimeInterval
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeTimeSpan: FfiConverter {
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TimeSpan {
-        let builtinValue = try FfiConverterDouble.read(from: &buf)
-        return builtinValue
-    }
-
-    public static func write(_ value: TimeSpan, into buf: inout [UInt8]) {
-        let builtinValue = value
-        return FfiConverterDouble.write(builtinValue, into: &buf)
-    }
-
-    public static func lift(_ value: Double) throws -> TimeSpan {
-        let builtinValue = try FfiConverterDouble.lift(value)
-        return builtinValue
-    }
-
-    public static func lower(_ value: TimeSpan) -> Double {
-        let builtinValue = value
-        return FfiConverterDouble.lower(builtinValue)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeTimeSpan_lift(_ value: Double) throws -> TimeSpan {
-    return try FfiConverterTypeTimeSpan.lift(value)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeTimeSpan_lower(_ value: TimeSpan) -> Double {
-    return FfiConverterTypeTimeSpan.lower(value)
-}
-
 /**
  * The SDK's defaults: the Korean policy of early 2022, 60 s leeway and window, warnings after
  * 36 hours and no verification after 7 days without a list update.
@@ -5213,6 +4950,17 @@ public func FfiConverterTypeTimeSpan_lower(_ value: TimeSpan) -> Double {
 public func defaultVerifierConfig() -> VerifierConfig  {
     return try!  FfiConverterTypeVerifierConfig_lift(try! rustCall() {
     uniffi_vaxpass_ffi_fn_func_default_verifier_config($0
+    )
+})
+}
+/**
+ * The path the issuer service serves a list at, e.g. `/v1/trust-list`: append it to the
+ * service's (or its CDN's) base URL.
+ */
+public func listPath(kind: ListKind) -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+    uniffi_vaxpass_ffi_fn_func_list_path(
+        FfiConverterTypeListKind_lower(kind),$0
     )
 })
 }
@@ -5226,6 +4974,19 @@ public func newNonce() -> Data  {
 })
 }
 /**
+ * When to fetch a list again, given its `next_update` (`Freshness.trust_list.next_update`): a
+ * random moment between half and nine tenths of the time left, and not sooner than a minute from
+ * `now`, so a country's phones do not all call at once.
+ */
+public func nextRefresh(now: Date, nextUpdate: Date)throws  -> Date  {
+    return try  FfiConverterTimestamp.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
+    uniffi_vaxpass_ffi_fn_func_next_refresh(
+        FfiConverterTimestamp.lower(now),
+        FfiConverterTimestamp.lower(nextUpdate),$0
+    )
+})
+}
+/**
  * The identity proof carrying an OpenID Connect ID token, for `Wallet::enrolment_request`.
  */
 public func oidcIdentityProof(idToken: String) -> Data  {
@@ -5234,16 +4995,6 @@ public func oidcIdentityProof(idToken: String) -> Data  {
         FfiConverterString.lower(idToken),$0
     )
 })
-}
-/**
- * Panics inside Rust on purpose, so an app can check that a Rust panic reaches its crash
- * reporting as an ordinary exception (`InternalException` in Kotlin, a thrown error in Swift and
- * Python) rather than aborting the process. Never called by the SDK itself.
- */
-public func panicForCrashReportingTest()throws   {try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
-    uniffi_vaxpass_ffi_fn_func_panic_for_crash_reporting_test($0
-    )
-}
 }
 /**
  * The stable machine-readable code of a reason, e.g. `presentation_too_old`.
@@ -5294,13 +5045,16 @@ private let initializationResult: InitializationResult = {
     if (uniffi_vaxpass_ffi_checksum_func_default_verifier_config() != 40034) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_vaxpass_ffi_checksum_func_list_path() != 17375) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_vaxpass_ffi_checksum_func_new_nonce() != 60790) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_func_oidc_identity_proof() != 27739) {
+    if (uniffi_vaxpass_ffi_checksum_func_next_refresh() != 21151) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_func_panic_for_crash_reporting_test() != 36066) {
+    if (uniffi_vaxpass_ffi_checksum_func_oidc_identity_proof() != 27739) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vaxpass_ffi_checksum_func_reason_code() != 51336) {
@@ -5312,28 +5066,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_vaxpass_ffi_checksum_func_warning_code() != 45381) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_authority_answer_enrolment() != 4136) {
+    if (uniffi_vaxpass_ffi_checksum_method_backoff_after_refusal() != 6198) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_authority_issue() != 1303) {
+    if (uniffi_vaxpass_ffi_checksum_method_backoff_failures() != 36952) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_authority_mark_compromised() != 19757) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_vaxpass_ffi_checksum_method_authority_revocation_list() != 65290) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_vaxpass_ffi_checksum_method_authority_revoke() != 52580) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_vaxpass_ffi_checksum_method_authority_root_public_key() != 2028) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_vaxpass_ffi_checksum_method_authority_rotate_issuer_key() != 2409) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_vaxpass_ffi_checksum_method_authority_trust_list() != 31677) {
+    if (uniffi_vaxpass_ffi_checksum_method_backoff_reset() != 26280) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vaxpass_ffi_checksum_method_devicesigner_public_key() != 39491) {
@@ -5354,28 +5093,28 @@ private let initializationResult: InitializationResult = {
     if (uniffi_vaxpass_ffi_checksum_method_keyprotector_unwrap() != 32955) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_monotonicclock_elapsed_since_boot() != 16374) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_vaxpass_ffi_checksum_method_qr_bitmap() != 11625) {
+    if (uniffi_vaxpass_ffi_checksum_method_monotonicclock_elapsed_since_boot() != 19888) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vaxpass_ffi_checksum_method_qr_ec_level() != 47846) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_qr_png() != 41985) {
+    if (uniffi_vaxpass_ffi_checksum_method_qr_modules() != 12851) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_qr_svg() != 17920) {
+    if (uniffi_vaxpass_ffi_checksum_method_qr_png() != 13766) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_vaxpass_ffi_checksum_method_qr_svg() != 20662) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vaxpass_ffi_checksum_method_qr_terminal() != 60411) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_qr_version() != 46587) {
+    if (uniffi_vaxpass_ffi_checksum_method_qr_version() != 8044) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_qr_width() != 32311) {
+    if (uniffi_vaxpass_ffi_checksum_method_qr_width() != 55379) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vaxpass_ffi_checksum_method_shown_id_check_required() != 48769) {
@@ -5393,67 +5132,73 @@ private let initializationResult: InitializationResult = {
     if (uniffi_vaxpass_ffi_checksum_method_trustlist_issued_at() != 61304) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_trustlist_sequence() != 20277) {
+    if (uniffi_vaxpass_ffi_checksum_method_trustlist_sequence() != 41748) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_verifier_apply_revocation_list() != 30599) {
+    if (uniffi_vaxpass_ffi_checksum_method_verifier_apply_fetched() != 6614) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_verifier_apply_trust_list() != 48518) {
+    if (uniffi_vaxpass_ffi_checksum_method_verifier_apply_revocation_list() != 11507) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_verifier_freshness() != 27600) {
+    if (uniffi_vaxpass_ffi_checksum_method_verifier_apply_trust_list() != 11950) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_verifier_verify() != 39820) {
+    if (uniffi_vaxpass_ffi_checksum_method_verifier_freshness() != 46623) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_vaxpass_ffi_checksum_method_verifier_list_etag() != 53952) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_vaxpass_ffi_checksum_method_verifier_verify() != 11407) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vaxpass_ffi_checksum_method_wallet_device_public_key() != 62834) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_wallet_enrolment_request() != 466) {
+    if (uniffi_vaxpass_ffi_checksum_method_wallet_enrolment_request() != 54334) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_wallet_import_passes() != 644) {
+    if (uniffi_vaxpass_ffi_checksum_method_wallet_import_passes() != 21122) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_wallet_observe_trusted_time() != 34033) {
+    if (uniffi_vaxpass_ffi_checksum_method_wallet_next_renewal() != 37705) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_vaxpass_ffi_checksum_method_wallet_observe_trusted_time() != 38436) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vaxpass_ffi_checksum_method_wallet_oidc_nonce() != 13360) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_wallet_paper() != 44264) {
+    if (uniffi_vaxpass_ffi_checksum_method_wallet_paper() != 62038) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_wallet_passes() != 13102) {
+    if (uniffi_vaxpass_ffi_checksum_method_wallet_passes() != 38779) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_wallet_presentation() != 63650) {
+    if (uniffi_vaxpass_ffi_checksum_method_wallet_presentation() != 29496) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_wallet_remove() != 43014) {
+    if (uniffi_vaxpass_ffi_checksum_method_wallet_remove() != 62225) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_constructor_authority_create() != 61697) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_vaxpass_ffi_checksum_constructor_authority_open() != 35429) {
+    if (uniffi_vaxpass_ffi_checksum_constructor_backoff_new() != 22366) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vaxpass_ffi_checksum_constructor_qr_encode() != 44445) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_constructor_trustlist_verify() != 52783) {
+    if (uniffi_vaxpass_ffi_checksum_constructor_trustlist_verify() != 45500) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_constructor_verifier_open() != 6560) {
+    if (uniffi_vaxpass_ffi_checksum_constructor_verifier_open() != 18545) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_constructor_wallet_open() != 53038) {
+    if (uniffi_vaxpass_ffi_checksum_constructor_wallet_open() != 1350) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_constructor_wallet_open_with_signer() != 11678) {
+    if (uniffi_vaxpass_ffi_checksum_constructor_wallet_open_with_signer() != 47543) {
         return InitializationResult.apiChecksumMismatch
     }
 

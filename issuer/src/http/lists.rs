@@ -6,7 +6,6 @@
 use std::sync::{Arc, PoisonError, RwLock};
 
 use bytes::Bytes;
-use chrono::{DateTime, Utc};
 use http_body_util::Full;
 use hyper::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
 use hyper::{Request, Response, StatusCode};
@@ -14,7 +13,7 @@ use hyper::{Request, Response, StatusCode};
 use super::errors::ApiError;
 use super::{AppState, Resp};
 use crate::store::{ListKind, Store, StoreResult};
-use vaxpass::{RevocationList, TrustList};
+use vaxpass::{ListInfo, RevocationList, TrustList};
 
 /// How many kinds of list there are.
 pub const KINDS: usize = ListKind::ALL.len();
@@ -28,31 +27,15 @@ pub struct Served {
     pub etag: HeaderValue,
     /// When the list was issued and when it must be replaced, from its verified payload; `None`
     /// if it does not verify under the root key (then readiness fails).
-    pub validity: Option<Validity>,
+    pub validity: Option<ListInfo>,
 }
 
-/// The times a signed list carries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Validity {
-    pub issued_at: DateTime<Utc>,
-    pub next_update: DateTime<Utc>,
-}
-
-impl Validity {
-    /// The times of `bytes`, a list of `kind` signed under `root`.
-    fn of(kind: ListKind, bytes: &[u8], root: &[u8; 32]) -> Option<Self> {
-        let (issued_at, next_update) = match kind {
-            ListKind::Trust => TrustList::verify(bytes, root)
-                .ok()
-                .map(|l| (l.issued_at, l.next_update))?,
-            ListKind::Revocation => RevocationList::verify(bytes, root)
-                .ok()
-                .map(|l| (l.issued_at, l.next_update))?,
-        };
-        Some(Self {
-            issued_at,
-            next_update,
-        })
+/// The numbers and times of `bytes`, a list of `kind` signed under `root`; `None` if it does not
+/// verify.
+fn verified_info(kind: ListKind, bytes: &[u8], root: &[u8; 32]) -> Option<ListInfo> {
+    match kind {
+        ListKind::Trust => TrustList::verify(bytes, root).ok().map(|l| l.info()),
+        ListKind::Revocation => RevocationList::verify(bytes, root).ok().map(|l| l.info()),
     }
 }
 
@@ -105,7 +88,7 @@ impl ListCache {
             let Ok(etag) = HeaderValue::from_str(&format!("\"{}\"", list.etag)) else {
                 continue;
             };
-            let validity = Validity::of(head.kind, &list.bytes, &self.root);
+            let validity = verified_info(head.kind, &list.bytes, &self.root);
             if validity.is_none() {
                 tracing::error!(
                     kind = head.kind.as_str(),

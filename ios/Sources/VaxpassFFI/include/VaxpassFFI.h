@@ -281,7 +281,7 @@ typedef void (*UniffiCallbackInterfaceKeyProtectorMethod1)(uint64_t, RustBuffer,
 #endif
 #ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_MONOTONIC_CLOCK_METHOD0
 #define UNIFFI_FFIDEF_CALLBACK_INTERFACE_MONOTONIC_CLOCK_METHOD0
-typedef void (*UniffiCallbackInterfaceMonotonicClockMethod0)(uint64_t, double* _Nonnull, 
+typedef void (*UniffiCallbackInterfaceMonotonicClockMethod0)(uint64_t, RustBuffer* _Nonnull, 
         RustCallStatus *_Nonnull uniffiCallStatus
     );
 
@@ -312,64 +312,35 @@ typedef struct UniffiVTableCallbackInterfaceMonotonicClock {
 } UniffiVTableCallbackInterfaceMonotonicClock;
 
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_CLONE_AUTHORITY
-#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_CLONE_AUTHORITY
-void*_Nonnull uniffi_vaxpass_ffi_fn_clone_authority(void*_Nonnull ptr, RustCallStatus *_Nonnull out_status
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_CLONE_BACKOFF
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_CLONE_BACKOFF
+void*_Nonnull uniffi_vaxpass_ffi_fn_clone_backoff(void*_Nonnull ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_FREE_AUTHORITY
-#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_FREE_AUTHORITY
-void uniffi_vaxpass_ffi_fn_free_authority(void*_Nonnull ptr, RustCallStatus *_Nonnull out_status
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_FREE_BACKOFF
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_FREE_BACKOFF
+void uniffi_vaxpass_ffi_fn_free_backoff(void*_Nonnull ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_CONSTRUCTOR_AUTHORITY_CREATE
-#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_CONSTRUCTOR_AUTHORITY_CREATE
-void*_Nonnull uniffi_vaxpass_ffi_fn_constructor_authority_create(RustBuffer path, RustBuffer issuer, RustBuffer now, RustCallStatus *_Nonnull out_status
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_CONSTRUCTOR_BACKOFF_NEW
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_CONSTRUCTOR_BACKOFF_NEW
+void*_Nonnull uniffi_vaxpass_ffi_fn_constructor_backoff_new(RustCallStatus *_Nonnull out_status
+    
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_CONSTRUCTOR_AUTHORITY_OPEN
-#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_CONSTRUCTOR_AUTHORITY_OPEN
-void*_Nonnull uniffi_vaxpass_ffi_fn_constructor_authority_open(RustBuffer path, RustCallStatus *_Nonnull out_status
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_BACKOFF_AFTER_REFUSAL
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_BACKOFF_AFTER_REFUSAL
+RustBuffer uniffi_vaxpass_ffi_fn_method_backoff_after_refusal(void*_Nonnull ptr, RustBuffer retry_after, RustBuffer now, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_AUTHORITY_ANSWER_ENROLMENT
-#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_AUTHORITY_ANSWER_ENROLMENT
-RustBuffer uniffi_vaxpass_ffi_fn_method_authority_answer_enrolment(void*_Nonnull ptr, RustBuffer request, RustBuffer nonce, RustBuffer person, RustBuffer events, RustBuffer not_before, RustBuffer expires, RustBuffer now, RustCallStatus *_Nonnull out_status
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_BACKOFF_FAILURES
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_BACKOFF_FAILURES
+int64_t uniffi_vaxpass_ffi_fn_method_backoff_failures(void*_Nonnull ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_AUTHORITY_ISSUE
-#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_AUTHORITY_ISSUE
-RustBuffer uniffi_vaxpass_ffi_fn_method_authority_issue(void*_Nonnull ptr, RustBuffer person, RustBuffer events, RustBuffer device_key, RustBuffer not_before, RustBuffer expires, RustBuffer now, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_AUTHORITY_MARK_COMPROMISED
-#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_AUTHORITY_MARK_COMPROMISED
-void uniffi_vaxpass_ffi_fn_method_authority_mark_compromised(void*_Nonnull ptr, RustBuffer kid, RustBuffer revoked_after, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_AUTHORITY_REVOCATION_LIST
-#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_AUTHORITY_REVOCATION_LIST
-RustBuffer uniffi_vaxpass_ffi_fn_method_authority_revocation_list(void*_Nonnull ptr, RustBuffer now, double valid_for, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_AUTHORITY_REVOKE
-#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_AUTHORITY_REVOKE
-void uniffi_vaxpass_ffi_fn_method_authority_revoke(void*_Nonnull ptr, RustBuffer id, RustBuffer now, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_AUTHORITY_ROOT_PUBLIC_KEY
-#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_AUTHORITY_ROOT_PUBLIC_KEY
-RustBuffer uniffi_vaxpass_ffi_fn_method_authority_root_public_key(void*_Nonnull ptr, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_AUTHORITY_ROTATE_ISSUER_KEY
-#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_AUTHORITY_ROTATE_ISSUER_KEY
-RustBuffer uniffi_vaxpass_ffi_fn_method_authority_rotate_issuer_key(void*_Nonnull ptr, RustBuffer now, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_AUTHORITY_TRUST_LIST
-#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_AUTHORITY_TRUST_LIST
-RustBuffer uniffi_vaxpass_ffi_fn_method_authority_trust_list(void*_Nonnull ptr, RustBuffer now, double valid_for, RustCallStatus *_Nonnull out_status
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_BACKOFF_RESET
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_BACKOFF_RESET
+void uniffi_vaxpass_ffi_fn_method_backoff_reset(void*_Nonnull ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_CLONE_DEVICESIGNER
@@ -459,7 +430,7 @@ void uniffi_vaxpass_ffi_fn_init_callback_vtable_monotonicclock(const UniffiVTabl
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_MONOTONICCLOCK_ELAPSED_SINCE_BOOT
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_MONOTONICCLOCK_ELAPSED_SINCE_BOOT
-double uniffi_vaxpass_ffi_fn_method_monotonicclock_elapsed_since_boot(void*_Nonnull ptr, RustCallStatus *_Nonnull out_status
+RustBuffer uniffi_vaxpass_ffi_fn_method_monotonicclock_elapsed_since_boot(void*_Nonnull ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_CLONE_QR
@@ -477,24 +448,24 @@ void uniffi_vaxpass_ffi_fn_free_qr(void*_Nonnull ptr, RustCallStatus *_Nonnull o
 void*_Nonnull uniffi_vaxpass_ffi_fn_constructor_qr_encode(RustBuffer text, RustBuffer ec_level, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_QR_BITMAP
-#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_QR_BITMAP
-RustBuffer uniffi_vaxpass_ffi_fn_method_qr_bitmap(void*_Nonnull ptr, int32_t module_size, RustCallStatus *_Nonnull out_status
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_QR_EC_LEVEL
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_QR_EC_LEVEL
 RustBuffer uniffi_vaxpass_ffi_fn_method_qr_ec_level(void*_Nonnull ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_QR_MODULES
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_QR_MODULES
+RustBuffer uniffi_vaxpass_ffi_fn_method_qr_modules(void*_Nonnull ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_QR_PNG
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_QR_PNG
-RustBuffer uniffi_vaxpass_ffi_fn_method_qr_png(void*_Nonnull ptr, int32_t module_size, RustCallStatus *_Nonnull out_status
+RustBuffer uniffi_vaxpass_ffi_fn_method_qr_png(void*_Nonnull ptr, uint32_t module_size, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_QR_SVG
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_QR_SVG
-RustBuffer uniffi_vaxpass_ffi_fn_method_qr_svg(void*_Nonnull ptr, int32_t module_size, RustCallStatus *_Nonnull out_status
+RustBuffer uniffi_vaxpass_ffi_fn_method_qr_svg(void*_Nonnull ptr, uint32_t module_size, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_QR_TERMINAL
@@ -504,12 +475,12 @@ RustBuffer uniffi_vaxpass_ffi_fn_method_qr_terminal(void*_Nonnull ptr, RustCallS
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_QR_VERSION
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_QR_VERSION
-int32_t uniffi_vaxpass_ffi_fn_method_qr_version(void*_Nonnull ptr, RustCallStatus *_Nonnull out_status
+uint8_t uniffi_vaxpass_ffi_fn_method_qr_version(void*_Nonnull ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_QR_WIDTH
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_QR_WIDTH
-int32_t uniffi_vaxpass_ffi_fn_method_qr_width(void*_Nonnull ptr, RustCallStatus *_Nonnull out_status
+uint32_t uniffi_vaxpass_ffi_fn_method_qr_width(void*_Nonnull ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_CLONE_SHOWN
@@ -564,7 +535,7 @@ RustBuffer uniffi_vaxpass_ffi_fn_method_trustlist_issued_at(void*_Nonnull ptr, R
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_TRUSTLIST_SEQUENCE
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_TRUSTLIST_SEQUENCE
-int64_t uniffi_vaxpass_ffi_fn_method_trustlist_sequence(void*_Nonnull ptr, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_vaxpass_ffi_fn_method_trustlist_sequence(void*_Nonnull ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_CLONE_VERIFIER
@@ -582,6 +553,11 @@ void uniffi_vaxpass_ffi_fn_free_verifier(void*_Nonnull ptr, RustCallStatus *_Non
 void*_Nonnull uniffi_vaxpass_ffi_fn_constructor_verifier_open(RustBuffer path, RustBuffer root_public_key, RustBuffer config, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_VERIFIER_APPLY_FETCHED
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_VERIFIER_APPLY_FETCHED
+RustBuffer uniffi_vaxpass_ffi_fn_method_verifier_apply_fetched(void*_Nonnull ptr, RustBuffer kind, RustBuffer response, void*_Nonnull backoff, RustBuffer now, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_VERIFIER_APPLY_REVOCATION_LIST
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_VERIFIER_APPLY_REVOCATION_LIST
 RustBuffer uniffi_vaxpass_ffi_fn_method_verifier_apply_revocation_list(void*_Nonnull ptr, RustBuffer bytes, RustBuffer now, RustCallStatus *_Nonnull out_status
@@ -595,6 +571,11 @@ RustBuffer uniffi_vaxpass_ffi_fn_method_verifier_apply_trust_list(void*_Nonnull 
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_VERIFIER_FRESHNESS
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_VERIFIER_FRESHNESS
 RustBuffer uniffi_vaxpass_ffi_fn_method_verifier_freshness(void*_Nonnull ptr, RustBuffer now, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_VERIFIER_LIST_ETAG
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_VERIFIER_LIST_ETAG
+RustBuffer uniffi_vaxpass_ffi_fn_method_verifier_list_etag(void*_Nonnull ptr, RustBuffer kind, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_VERIFIER_VERIFY
@@ -637,6 +618,11 @@ RustBuffer uniffi_vaxpass_ffi_fn_method_wallet_enrolment_request(void*_Nonnull p
 RustBuffer uniffi_vaxpass_ffi_fn_method_wallet_import_passes(void*_Nonnull ptr, RustBuffer issued, RustBuffer trust_list, RustBuffer now, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_WALLET_NEXT_RENEWAL
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_WALLET_NEXT_RENEWAL
+RustBuffer uniffi_vaxpass_ffi_fn_method_wallet_next_renewal(void*_Nonnull ptr, RustBuffer now, int32_t utc_offset_minutes, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_WALLET_OBSERVE_TRUSTED_TIME
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_WALLET_OBSERVE_TRUSTED_TIME
 void uniffi_vaxpass_ffi_fn_method_wallet_observe_trusted_time(void*_Nonnull ptr, RustBuffer time, RustCallStatus *_Nonnull out_status
@@ -673,21 +659,25 @@ RustBuffer uniffi_vaxpass_ffi_fn_func_default_verifier_config(RustCallStatus *_N
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_FUNC_LIST_PATH
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_FUNC_LIST_PATH
+RustBuffer uniffi_vaxpass_ffi_fn_func_list_path(RustBuffer kind, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_FUNC_NEW_NONCE
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_FUNC_NEW_NONCE
 RustBuffer uniffi_vaxpass_ffi_fn_func_new_nonce(RustCallStatus *_Nonnull out_status
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_FUNC_NEXT_REFRESH
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_FUNC_NEXT_REFRESH
+RustBuffer uniffi_vaxpass_ffi_fn_func_next_refresh(RustBuffer now, RustBuffer next_update, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_FUNC_OIDC_IDENTITY_PROOF
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_FUNC_OIDC_IDENTITY_PROOF
 RustBuffer uniffi_vaxpass_ffi_fn_func_oidc_identity_proof(RustBuffer id_token, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_FUNC_PANIC_FOR_CRASH_REPORTING_TEST
-#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_FUNC_PANIC_FOR_CRASH_REPORTING_TEST
-void uniffi_vaxpass_ffi_fn_func_panic_for_crash_reporting_test(RustCallStatus *_Nonnull out_status
-    
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_FUNC_REASON_CODE
@@ -992,21 +982,27 @@ uint16_t uniffi_vaxpass_ffi_checksum_func_default_verifier_config(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_FUNC_LIST_PATH
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_FUNC_LIST_PATH
+uint16_t uniffi_vaxpass_ffi_checksum_func_list_path(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_FUNC_NEW_NONCE
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_FUNC_NEW_NONCE
 uint16_t uniffi_vaxpass_ffi_checksum_func_new_nonce(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_FUNC_OIDC_IDENTITY_PROOF
-#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_FUNC_OIDC_IDENTITY_PROOF
-uint16_t uniffi_vaxpass_ffi_checksum_func_oidc_identity_proof(void
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_FUNC_NEXT_REFRESH
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_FUNC_NEXT_REFRESH
+uint16_t uniffi_vaxpass_ffi_checksum_func_next_refresh(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_FUNC_PANIC_FOR_CRASH_REPORTING_TEST
-#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_FUNC_PANIC_FOR_CRASH_REPORTING_TEST
-uint16_t uniffi_vaxpass_ffi_checksum_func_panic_for_crash_reporting_test(void
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_FUNC_OIDC_IDENTITY_PROOF
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_FUNC_OIDC_IDENTITY_PROOF
+uint16_t uniffi_vaxpass_ffi_checksum_func_oidc_identity_proof(void
     
 );
 #endif
@@ -1028,51 +1024,21 @@ uint16_t uniffi_vaxpass_ffi_checksum_func_warning_code(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_AUTHORITY_ANSWER_ENROLMENT
-#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_AUTHORITY_ANSWER_ENROLMENT
-uint16_t uniffi_vaxpass_ffi_checksum_method_authority_answer_enrolment(void
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_BACKOFF_AFTER_REFUSAL
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_BACKOFF_AFTER_REFUSAL
+uint16_t uniffi_vaxpass_ffi_checksum_method_backoff_after_refusal(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_AUTHORITY_ISSUE
-#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_AUTHORITY_ISSUE
-uint16_t uniffi_vaxpass_ffi_checksum_method_authority_issue(void
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_BACKOFF_FAILURES
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_BACKOFF_FAILURES
+uint16_t uniffi_vaxpass_ffi_checksum_method_backoff_failures(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_AUTHORITY_MARK_COMPROMISED
-#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_AUTHORITY_MARK_COMPROMISED
-uint16_t uniffi_vaxpass_ffi_checksum_method_authority_mark_compromised(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_AUTHORITY_REVOCATION_LIST
-#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_AUTHORITY_REVOCATION_LIST
-uint16_t uniffi_vaxpass_ffi_checksum_method_authority_revocation_list(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_AUTHORITY_REVOKE
-#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_AUTHORITY_REVOKE
-uint16_t uniffi_vaxpass_ffi_checksum_method_authority_revoke(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_AUTHORITY_ROOT_PUBLIC_KEY
-#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_AUTHORITY_ROOT_PUBLIC_KEY
-uint16_t uniffi_vaxpass_ffi_checksum_method_authority_root_public_key(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_AUTHORITY_ROTATE_ISSUER_KEY
-#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_AUTHORITY_ROTATE_ISSUER_KEY
-uint16_t uniffi_vaxpass_ffi_checksum_method_authority_rotate_issuer_key(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_AUTHORITY_TRUST_LIST
-#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_AUTHORITY_TRUST_LIST
-uint16_t uniffi_vaxpass_ffi_checksum_method_authority_trust_list(void
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_BACKOFF_RESET
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_BACKOFF_RESET
+uint16_t uniffi_vaxpass_ffi_checksum_method_backoff_reset(void
     
 );
 #endif
@@ -1118,15 +1084,15 @@ uint16_t uniffi_vaxpass_ffi_checksum_method_monotonicclock_elapsed_since_boot(vo
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_QR_BITMAP
-#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_QR_BITMAP
-uint16_t uniffi_vaxpass_ffi_checksum_method_qr_bitmap(void
-    
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_QR_EC_LEVEL
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_QR_EC_LEVEL
 uint16_t uniffi_vaxpass_ffi_checksum_method_qr_ec_level(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_QR_MODULES
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_QR_MODULES
+uint16_t uniffi_vaxpass_ffi_checksum_method_qr_modules(void
     
 );
 #endif
@@ -1196,6 +1162,12 @@ uint16_t uniffi_vaxpass_ffi_checksum_method_trustlist_sequence(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_VERIFIER_APPLY_FETCHED
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_VERIFIER_APPLY_FETCHED
+uint16_t uniffi_vaxpass_ffi_checksum_method_verifier_apply_fetched(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_VERIFIER_APPLY_REVOCATION_LIST
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_VERIFIER_APPLY_REVOCATION_LIST
 uint16_t uniffi_vaxpass_ffi_checksum_method_verifier_apply_revocation_list(void
@@ -1211,6 +1183,12 @@ uint16_t uniffi_vaxpass_ffi_checksum_method_verifier_apply_trust_list(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_VERIFIER_FRESHNESS
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_VERIFIER_FRESHNESS
 uint16_t uniffi_vaxpass_ffi_checksum_method_verifier_freshness(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_VERIFIER_LIST_ETAG
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_VERIFIER_LIST_ETAG
+uint16_t uniffi_vaxpass_ffi_checksum_method_verifier_list_etag(void
     
 );
 #endif
@@ -1235,6 +1213,12 @@ uint16_t uniffi_vaxpass_ffi_checksum_method_wallet_enrolment_request(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_WALLET_IMPORT_PASSES
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_WALLET_IMPORT_PASSES
 uint16_t uniffi_vaxpass_ffi_checksum_method_wallet_import_passes(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_WALLET_NEXT_RENEWAL
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_WALLET_NEXT_RENEWAL
+uint16_t uniffi_vaxpass_ffi_checksum_method_wallet_next_renewal(void
     
 );
 #endif
@@ -1274,15 +1258,9 @@ uint16_t uniffi_vaxpass_ffi_checksum_method_wallet_remove(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_CONSTRUCTOR_AUTHORITY_CREATE
-#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_CONSTRUCTOR_AUTHORITY_CREATE
-uint16_t uniffi_vaxpass_ffi_checksum_constructor_authority_create(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_CONSTRUCTOR_AUTHORITY_OPEN
-#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_CONSTRUCTOR_AUTHORITY_OPEN
-uint16_t uniffi_vaxpass_ffi_checksum_constructor_authority_open(void
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_CONSTRUCTOR_BACKOFF_NEW
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_CONSTRUCTOR_BACKOFF_NEW
+uint16_t uniffi_vaxpass_ffi_checksum_constructor_backoff_new(void
     
 );
 #endif
