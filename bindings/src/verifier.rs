@@ -22,10 +22,9 @@ impl TrustList {
     /// Verifies signed trust-list bytes against the authority's root public key.
     #[uniffi::constructor]
     pub fn verify(bytes: Vec<u8>, root_public_key: Vec<u8>) -> Result<Arc<Self>, VaxpassError> {
-        Ok(Arc::new(Self(vaxpass::TrustList::verify(
-            &bytes,
-            &root_key(root_public_key)?,
-        )?)))
+        let root = root_key(root_public_key)?;
+        let list = vaxpass::TrustList::verify(&bytes, &root).map_err(VaxpassError::from_list)?;
+        Ok(Arc::new(Self(list)))
     }
 
     pub fn sequence(&self) -> u64 {
@@ -62,7 +61,9 @@ impl Verifier {
         bytes: Vec<u8>,
         now: SystemTime,
     ) -> Result<Applied, VaxpassError> {
-        Ok(self.0.apply_trust_list(&bytes, time(now)?)?)
+        self.0
+            .apply_trust_list(&bytes, time(now)?)
+            .map_err(VaxpassError::from_list)
     }
 
     pub fn apply_revocation_list(
@@ -70,7 +71,9 @@ impl Verifier {
         bytes: Vec<u8>,
         now: SystemTime,
     ) -> Result<Applied, VaxpassError> {
-        Ok(self.0.apply_revocation_list(&bytes, time(now)?)?)
+        self.0
+            .apply_revocation_list(&bytes, time(now)?)
+            .map_err(VaxpassError::from_list)
     }
 
     pub fn freshness(&self, now: SystemTime) -> Result<Freshness, VaxpassError> {

@@ -5,20 +5,29 @@ use crate::verdict::Reason;
 
 /// Everything that can go wrong in the core, except a pass being judged not valid: that is a
 /// [`Verdict`](crate::Verdict), returned as data.
+///
+/// Deliberately not `#[non_exhaustive]`: the bindings map each variant to what an app should do
+/// (docs/bindings.md), and that match must stop compiling when a variant is added, so that a new
+/// error is mapped on purpose rather than falling into a catch-all. Adding a variant is therefore
+/// a breaking change of the core's Rust API, released as one (CHANGELOG.md).
 #[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
 pub enum Error {
     /// The input is not in the expected format. The text says which part and why, never what.
     #[error("malformed {what}: {why}")]
     Malformed {
+        /// What was being read, e.g. "trust list".
         what: &'static str,
+        /// Which rule it broke.
         why: &'static str,
     },
     /// The input is larger than the parser accepts.
     #[error("{what} is too large: {size} bytes, the limit is {limit}")]
     TooLarge {
+        /// What was being read.
         what: &'static str,
+        /// Its size in bytes.
         size: usize,
+        /// The most the parser accepts.
         limit: usize,
     },
     /// A signature did not verify.
@@ -26,7 +35,12 @@ pub enum Error {
     BadSignature(&'static str),
     /// A signed list offered an older sequence number than the one already stored.
     #[error("rollback refused: stored sequence {stored}, offered {offered}")]
-    Rollback { stored: u64, offered: u64 },
+    Rollback {
+        /// The sequence number already stored.
+        stored: u64,
+        /// The older one offered.
+        offered: u64,
+    },
     /// A signed list offered the stored sequence number with different content.
     #[error("equivocation refused: sequence {0} is already stored with different content")]
     Equivocation(u64),
@@ -45,6 +59,11 @@ pub enum Error {
     /// The caller passed a value outside what the SDK accepts.
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
+    /// The call is not possible in the current state (a wallet opened with the wrong kind of
+    /// device key, an authority that already exists, no issuer key valid now): the arguments
+    /// are fine, the order of calls or the setup is not.
+    #[error("wrong state: {0}")]
+    WrongState(&'static str),
     /// The app's key protector failed to wrap or unwrap the device key.
     #[error("key protection failed: {0}")]
     KeyProtection(String),
@@ -56,7 +75,12 @@ pub enum Error {
     Storage(#[from] rusqlite::Error),
     /// The database was written by a newer version of the SDK.
     #[error("database schema version {found} is newer than this SDK supports ({supported})")]
-    SchemaTooNew { found: i64, supported: i64 },
+    SchemaTooNew {
+        /// The schema version in the file.
+        found: i64,
+        /// The newest this SDK knows.
+        supported: i64,
+    },
     /// A file could not be read or written.
     #[error("i/o: {0}")]
     Io(#[from] std::io::Error),

@@ -120,9 +120,7 @@ impl Authority {
         now: DateTime<Utc>,
     ) -> Result<Vec<Result<Issued>>> {
         if !(key.not_before <= now && now <= key.not_after) {
-            return Err(Error::InvalidArgument(
-                "no issuer key is valid now: rotate the issuer key".into(),
-            ));
+            return Err(Error::WrongState("no issuer key is valid now: rotate the issuer key"));
         }
         let kid = key.kid();
         let mut unsigned: Vec<Result<(CredentialId, crate::cose::Unsigned)>> = requests
