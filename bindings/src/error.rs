@@ -26,17 +26,11 @@ pub enum VaxpassError {
         detail: String,
     },
     /// A trust or revocation list was refused (not well formed, a bad signature, older than or
-    /// conflicting with the stored one, issued in the future). Nothing changed: keep using the
-    /// old list, try again at the next refresh, and alert if it keeps happening.
+    /// conflicting with the stored one, issued in the future, or an HTTP answer the SDK does not
+    /// handle). Nothing changed: keep using the old list, retry at the next refresh, and alert
+    /// if it keeps happening. (A server asking to retry later, 429 or 5xx, is not an error.)
     #[error("{detail}")]
     ListRefused {
-        /// For logs.
-        detail: String,
-    },
-    /// A server's answer cannot be used now (an HTTP status the SDK does not handle): try again
-    /// later; nothing changed.
-    #[error("{detail}")]
-    RetryLater {
         /// For logs.
         detail: String,
     },
@@ -104,16 +98,17 @@ impl From<vaxpass::Error> for VaxpassError {
                 Self::NotVaxpass { detail }
             }
             E::Rejected(reason) => Self::Refused { reason, detail },
-            E::Rollback { .. } | E::Equivocation(_) | E::FromTheFuture(_) => {
-                Self::ListRefused { detail }
-            }
-            E::UnexpectedStatus(_) => Self::RetryLater { detail },
+            E::Rollback { .. }
+            | E::Equivocation(_)
+            | E::FromTheFuture(_)
+            | E::UnexpectedStatus(_) => Self::ListRefused { detail },
             E::SchemaTooNew { .. } => Self::UpdateRequired { detail },
             E::KeyProtection(_) | E::Signer(_) => Self::DeviceKeyUnavailable { detail },
             E::ClockNotTrusted(_) => Self::ClockNotTrusted { detail },
             E::InvalidArgument(_) | E::NotFound(_) | E::Qr(_) => Self::InvalidArgument { detail },
             E::WrongState(_) => Self::WrongState { detail },
             E::Storage(_) | E::Io(_) => Self::Storage { detail },
+            E::Internal(_) => Self::Internal { detail },
         }
     }
 }
@@ -152,7 +147,6 @@ mod tests {
             VaxpassError::NotVaxpass { .. } => "NotVaxpass",
             VaxpassError::Refused { .. } => "Refused",
             VaxpassError::ListRefused { .. } => "ListRefused",
-            VaxpassError::RetryLater { .. } => "RetryLater",
             VaxpassError::UpdateRequired { .. } => "UpdateRequired",
             VaxpassError::DeviceKeyUnavailable { .. } => "DeviceKeyUnavailable",
             VaxpassError::ClockNotTrusted { .. } => "ClockNotTrusted",
@@ -166,7 +160,13 @@ mod tests {
     #[test]
     fn each_core_error_lands_on_the_variant_that_says_what_to_do() {
         let cases = [
-            (E::malformed("credential", "not CBOR"), "NotVaxpass"),
+            (
+                E::Malformed {
+                    what: "credential",
+                    why: "not CBOR",
+                },
+                "NotVaxpass",
+            ),
             (
                 E::TooLarge {
                     what: "QR text",
@@ -187,7 +187,7 @@ mod tests {
             ),
             (E::Equivocation(3), "ListRefused"),
             (E::FromTheFuture("trust list"), "ListRefused"),
-            (E::UnexpectedStatus(418), "RetryLater"),
+            (E::UnexpectedStatus(418), "ListRefused"),
             (
                 E::SchemaTooNew {
                     found: 9,
@@ -202,18 +202,29 @@ mod tests {
             (E::NotFound("pass"), "InvalidArgument"),
             (E::Qr("too long"), "InvalidArgument"),
             (E::WrongState("twice"), "WrongState"),
-            (
-                E::Storage(rusqlite::Error::InvalidQuery),
-                "Storage",
-            ),
             (E::Io(std::io::Error::other("disk full")), "Storage"),
+            (E::Internal("a callback threw"), "Internal"),
         ];
         for (core, expected) in cases {
             let message = core.to_string();
             let public = VaxpassError::from(core);
             assert_eq!(kind(&public), expected, "{message}");
-            assert_eq!(public.to_string(), message, "the detail is the core's message");
+            assert_eq!(
+                public.to_string(),
+                message,
+                "the detail is the core's message"
+            );
         }
+        // A real SQLite failure: a store in a directory that does not exist.
+        let Err(storage) = vaxpass::Verifier::open(
+            std::env::temp_dir().join("vaxpass no such directory/verifier.sqlite"),
+            [0; 32],
+            vaxpass::VerifierConfig::default(),
+        ) else {
+            panic!("a store in a missing directory cannot open");
+        };
+        assert!(matches!(storage, E::Storage(_)), "{storage}");
+        assert_eq!(kind(&storage.into()), "Storage");
         let refused = VaxpassError::from(E::Rejected(Reason::Revoked));
         assert!(matches!(
             refused,
@@ -227,7 +238,10 @@ mod tests {
     #[test]
     fn bytes_that_are_not_a_good_list_refuse_the_list_rather_than_blame_a_scan() {
         for core in [
-            E::malformed("trust list", "not CBOR"),
+            E::Malformed {
+                what: "trust list",
+                why: "not CBOR",
+            },
             E::BadSignature("trust list"),
             E::TooLarge {
                 what: "revocation list",

@@ -91,6 +91,10 @@ pub enum Error {
     /// trust by more than the tolerance, or it has seen no trusted time yet (docs/architecture.md).
     #[error("the device clock is not trusted: {0}")]
     ClockNotTrusted(&'static str),
+    /// Something that should not happen: a bug in the SDK, or an app callback (key protector,
+    /// device signer, clock) that failed in a way it does not declare.
+    #[error("internal error: {0}")]
+    Internal(&'static str),
     /// A QR code could not be produced (the text is too long for any version).
     #[error("QR encoding failed: {0}")]
     Qr(&'static str),

@@ -120,7 +120,9 @@ impl Authority {
         now: DateTime<Utc>,
     ) -> Result<Vec<Result<Issued>>> {
         if !(key.not_before <= now && now <= key.not_after) {
-            return Err(Error::WrongState("no issuer key is valid now: rotate the issuer key"));
+            return Err(Error::WrongState(
+                "no issuer key is valid now: rotate the issuer key",
+            ));
         }
         let kid = key.kid();
         let mut unsigned: Vec<Result<(CredentialId, crate::cose::Unsigned)>> = requests
@@ -138,8 +140,8 @@ impl Authority {
             self.vault.sign_all(&key.public_key, &messages)?
         };
         if signatures.len() != messages.len() {
-            return Err(Error::InvalidArgument(
-                "the vault returned a wrong number of signatures".into(),
+            return Err(Error::Internal(
+                "the vault returned a wrong number of signatures",
             ));
         }
         let mut signatures = signatures.into_iter();

@@ -53,7 +53,9 @@ impl LocalAuthority {
         );
         if let Err(rusqlite::Error::SqliteFailure(e, _)) = &created {
             if e.code == ErrorCode::ConstraintViolation {
-                return Err(Error::WrongState("an authority already exists in this database"));
+                return Err(Error::WrongState(
+                    "an authority already exists in this database",
+                ));
             }
         }
         created?;
@@ -222,7 +224,9 @@ impl LocalAuthority {
     pub fn active_kid(&self, now: DateTime<Utc>) -> Result<Kid> {
         let key = active_key(&self.lock())?;
         if !(key.not_before <= now && now <= key.not_after) {
-            return Err(Error::WrongState("no issuer key is valid now: rotate the issuer key"));
+            return Err(Error::WrongState(
+                "no issuer key is valid now: rotate the issuer key",
+            ));
         }
         Ok(key.kid())
     }
@@ -354,7 +358,9 @@ fn active_key(conn: &Connection) -> Result<SigningKey> {
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .optional()?
-        .ok_or(Error::WrongState("no issuer key is valid now: rotate the issuer key"))?;
+        .ok_or(Error::WrongState(
+            "no issuer key is valid now: rotate the issuer key",
+        ))?;
     Ok(SigningKey {
         public_key: public_key_of(public_key)?,
         not_before: at(from),

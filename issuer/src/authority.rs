@@ -155,7 +155,9 @@ impl ServiceAuthority {
         requests: &[IssueRequest],
         now: DateTime<Utc>,
     ) -> vaxpass::Result<Vec<vaxpass::Result<Issued>>> {
-        let key = self.active_key().ok_or(vaxpass::Error::WrongState("no issuer key is valid now: rotate the issuer key"))?;
+        let key = self.active_key().ok_or(vaxpass::Error::WrongState(
+            "no issuer key is valid now: rotate the issuer key",
+        ))?;
         self.signer.sign_credentials(&key, requests, now)
     }
 

@@ -174,7 +174,10 @@ fn a_revoked_credential_is_refused_after_the_next_sync() {
         Some(Reason::Revoked)
     );
     let paper = world.wallet.paper(&world.pass).unwrap().text;
-    assert_eq!(world.verdict(&paper, lunch()).reason(), Some(Reason::Revoked));
+    assert_eq!(
+        world.verdict(&paper, lunch()).reason(),
+        Some(Reason::Revoked)
+    );
 }
 
 #[test]

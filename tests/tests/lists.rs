@@ -400,5 +400,8 @@ fn a_verifier_whose_clock_is_behind_its_lists_says_so_and_never_valid() {
     assert!(world.verdict(&world.show(close), close).is_valid());
     // Set right, the expired pass is expired.
     let text = world.wallet.presentation(&expired, lunch()).unwrap().text;
-    assert_eq!(world.verdict(&text, lunch()).reason(), Some(Reason::Expired));
+    assert_eq!(
+        world.verdict(&text, lunch()).reason(),
+        Some(Reason::Expired)
+    );
 }
