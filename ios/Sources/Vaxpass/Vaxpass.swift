@@ -3204,79 +3204,6 @@ public func FfiConverterTypePolicy_lower(_ value: Policy) -> RustBuffer {
 
 
 /**
- * The verifier's answer: valid, or not with one reason. Returned, never thrown.
- */
-public struct Verdict {
-    public var valid: Bool
-    public var reason: Reason?
-    /**
-     * Only when valid: the name and date of birth to compare with the person at the door.
-     */
-    public var holder: Holder?
-    public var idCheckRequired: Bool
-    public var warnings: [Warning]
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(valid: Bool, reason: Reason?, 
-        /**
-         * Only when valid: the name and date of birth to compare with the person at the door.
-         */holder: Holder?, idCheckRequired: Bool, warnings: [Warning]) {
-        self.valid = valid
-        self.reason = reason
-        self.holder = holder
-        self.idCheckRequired = idCheckRequired
-        self.warnings = warnings
-    }
-}
-
-#if compiler(>=6)
-extension Verdict: Sendable {}
-#endif
-
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeVerdict: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Verdict {
-        return
-            try Verdict(
-                valid: FfiConverterBool.read(from: &buf), 
-                reason: FfiConverterOptionTypeReason.read(from: &buf), 
-                holder: FfiConverterOptionTypeHolder.read(from: &buf), 
-                idCheckRequired: FfiConverterBool.read(from: &buf), 
-                warnings: FfiConverterSequenceTypeWarning.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: Verdict, into buf: inout [UInt8]) {
-        FfiConverterBool.write(value.valid, into: &buf)
-        FfiConverterOptionTypeReason.write(value.reason, into: &buf)
-        FfiConverterOptionTypeHolder.write(value.holder, into: &buf)
-        FfiConverterBool.write(value.idCheckRequired, into: &buf)
-        FfiConverterSequenceTypeWarning.write(value.warnings, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeVerdict_lift(_ buf: RustBuffer) throws -> Verdict {
-    return try FfiConverterTypeVerdict.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeVerdict_lower(_ value: Verdict) -> RustBuffer {
-    return FfiConverterTypeVerdict.lower(value)
-}
-
-
-/**
  * How a verifier judges passes. Start from `defaultVerifierConfig()`.
  */
 public struct VerifierConfig {
@@ -4350,65 +4277,109 @@ extension TestType: Equatable, Hashable {}
 
 
 /**
- * Why a call failed. A pass that is *not valid* is not an error: it is a [`crate::Verdict`].
+ * Why a call failed, sorted by what the app should do about it. A pass that is *not valid* is
+ * not an error: it is a [`crate::Verdict`]. Every variant carries `detail`, a message for logs.
  */
 public enum VaxpassError: Swift.Error {
 
     
     
     /**
-     * Input not in the expected format (garbage bytes, an unknown QR text, a bad date string).
+     * The bytes or text are not a genuine vaxpass code, credential bundle or request (not well
+     * formed, too large, a signature that does not verify, the wrong nonce). A wallet shows
+     * "this is not a vaxpass code"; an issuer refuses the request.
      */
-    case Malformed(detail: String
-    )
-    case TooLarge(detail: String
-    )
-    case BadSignature(detail: String
+    case NotVaxpass(
+        /**
+         * For logs.
+         */detail: String
     )
     /**
-     * A signed list older than the stored one.
+     * A genuine credential was refused on import, with the reason a verifier would give: show it.
      */
-    case Rollback(stored: UInt64, offered: UInt64
+    case Refused(
+        /**
+         * Why, as a verifier would say.
+         */reason: Reason, 
+        /**
+         * For logs.
+         */detail: String
     )
     /**
-     * A signed list with the stored sequence but other content.
+     * A trust or revocation list was refused (not well formed, a bad signature, older than or
+     * conflicting with the stored one, issued in the future, or an HTTP answer the SDK does not
+     * handle). Nothing changed: keep using the old list, retry at the next refresh, and alert
+     * if it keeps happening. (A server asking to retry later, 429 or 5xx, is not an error.)
      */
-    case Equivocation(sequence: UInt64
-    )
-    case FromTheFuture(detail: String
+    case ListRefused(
+        /**
+         * For logs.
+         */detail: String
     )
     /**
-     * A credential refused on import, with the reason a verifier would give.
+     * The data was written by a newer version of the SDK: ask the user to update the app.
      */
-    case Rejected(reason: Reason
-    )
-    case NonceMismatch
-    case NotFound(detail: String
-    )
-    case InvalidArgument(detail: String
+    case UpdateRequired(
+        /**
+         * For logs.
+         */detail: String
     )
     /**
-     * The app's key protector failed (foreign implementations return this too).
+     * The device key cannot be used: the key protector or device signer failed, or the key it
+     * gives is not the wallet's (the platform keystore was reset, biometrics changed). Throw
+     * this from a `KeyProtector` or `DeviceSigner` that fails. If it persists, enrol again.
      */
-    case KeyProtection(detail: String
-    )
-    /**
-     * The app's device signer failed (foreign implementations return this too).
-     */
-    case Signer(detail: String
-    )
-    case Storage(detail: String
+    case DeviceKeyUnavailable(
+        /**
+         * For logs.
+         */detail: String
     )
     /**
      * The wallet will not sign at this time: the device clock is ahead of the last trusted
-     * time, or none was seen yet. Going online (an import, `observe_trusted_time`) fixes it.
+     * time, or none was seen yet. Going online (an import, `observe_trusted_time`) fixes it;
+     * ask the user to check the clock if it does not.
      */
-    case ClockNotTrusted(detail: String
+    case ClockNotTrusted(
+        /**
+         * For logs.
+         */detail: String
     )
     /**
-     * Something unexpected, e.g. a foreign callback threw an exception of another type.
+     * A value the app passed is outside what the SDK accepts (a bad date, a pass id that is not
+     * 12 hex digits or names no pass, a QR module size out of range): a bug in the app.
      */
-    case Internal(detail: String
+    case InvalidArgument(
+        /**
+         * For logs.
+         */detail: String
+    )
+    /**
+     * The call is not possible in this state (a wallet opened with the wrong kind of device
+     * key, an authority created twice, no issuer key valid now): a bug in the app's setup or
+     * order of calls.
+     */
+    case WrongState(
+        /**
+         * For logs.
+         */detail: String
+    )
+    /**
+     * The database or a file failed (disk full, permissions, a damaged file). Nothing was
+     * half-written: retry, or tell the user the storage is full or broken.
+     */
+    case Storage(
+        /**
+         * For logs.
+         */detail: String
+    )
+    /**
+     * Something that should not happen (a callback threw an exception of another type, the
+     * SDK failed to encode its own output): report a bug.
+     */
+    case Internal(
+        /**
+         * For logs.
+         */detail: String
     )
 }
 
@@ -4426,48 +4397,35 @@ public struct FfiConverterTypeVaxpassError: FfiConverterRustBuffer {
         
 
         
-        case 1: return .Malformed(
+        case 1: return .NotVaxpass(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 2: return .TooLarge(
+        case 2: return .Refused(
+            reason: try FfiConverterTypeReason.read(from: &buf), 
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 3: return .BadSignature(
+        case 3: return .ListRefused(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 4: return .Rollback(
-            stored: try FfiConverterUInt64.read(from: &buf), 
-            offered: try FfiConverterUInt64.read(from: &buf)
-            )
-        case 5: return .Equivocation(
-            sequence: try FfiConverterUInt64.read(from: &buf)
-            )
-        case 6: return .FromTheFuture(
+        case 4: return .UpdateRequired(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 7: return .Rejected(
-            reason: try FfiConverterTypeReason.read(from: &buf)
-            )
-        case 8: return .NonceMismatch
-        case 9: return .NotFound(
+        case 5: return .DeviceKeyUnavailable(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 10: return .InvalidArgument(
+        case 6: return .ClockNotTrusted(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 11: return .KeyProtection(
+        case 7: return .InvalidArgument(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 12: return .Signer(
+        case 8: return .WrongState(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 13: return .Storage(
+        case 9: return .Storage(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 14: return .ClockNotTrusted(
-            detail: try FfiConverterString.read(from: &buf)
-            )
-        case 15: return .Internal(
+        case 10: return .Internal(
             detail: try FfiConverterString.read(from: &buf)
             )
 
@@ -4482,78 +4440,54 @@ public struct FfiConverterTypeVaxpassError: FfiConverterRustBuffer {
 
         
         
-        case let .Malformed(detail):
+        case let .NotVaxpass(detail):
             writeInt(&buf, Int32(1))
             FfiConverterString.write(detail, into: &buf)
             
         
-        case let .TooLarge(detail):
+        case let .Refused(reason,detail):
             writeInt(&buf, Int32(2))
+            FfiConverterTypeReason.write(reason, into: &buf)
             FfiConverterString.write(detail, into: &buf)
             
         
-        case let .BadSignature(detail):
+        case let .ListRefused(detail):
             writeInt(&buf, Int32(3))
             FfiConverterString.write(detail, into: &buf)
             
         
-        case let .Rollback(stored,offered):
+        case let .UpdateRequired(detail):
             writeInt(&buf, Int32(4))
-            FfiConverterUInt64.write(stored, into: &buf)
-            FfiConverterUInt64.write(offered, into: &buf)
+            FfiConverterString.write(detail, into: &buf)
             
         
-        case let .Equivocation(sequence):
+        case let .DeviceKeyUnavailable(detail):
             writeInt(&buf, Int32(5))
-            FfiConverterUInt64.write(sequence, into: &buf)
-            
-        
-        case let .FromTheFuture(detail):
-            writeInt(&buf, Int32(6))
-            FfiConverterString.write(detail, into: &buf)
-            
-        
-        case let .Rejected(reason):
-            writeInt(&buf, Int32(7))
-            FfiConverterTypeReason.write(reason, into: &buf)
-            
-        
-        case .NonceMismatch:
-            writeInt(&buf, Int32(8))
-        
-        
-        case let .NotFound(detail):
-            writeInt(&buf, Int32(9))
-            FfiConverterString.write(detail, into: &buf)
-            
-        
-        case let .InvalidArgument(detail):
-            writeInt(&buf, Int32(10))
-            FfiConverterString.write(detail, into: &buf)
-            
-        
-        case let .KeyProtection(detail):
-            writeInt(&buf, Int32(11))
-            FfiConverterString.write(detail, into: &buf)
-            
-        
-        case let .Signer(detail):
-            writeInt(&buf, Int32(12))
-            FfiConverterString.write(detail, into: &buf)
-            
-        
-        case let .Storage(detail):
-            writeInt(&buf, Int32(13))
             FfiConverterString.write(detail, into: &buf)
             
         
         case let .ClockNotTrusted(detail):
-            writeInt(&buf, Int32(14))
+            writeInt(&buf, Int32(6))
+            FfiConverterString.write(detail, into: &buf)
+            
+        
+        case let .InvalidArgument(detail):
+            writeInt(&buf, Int32(7))
+            FfiConverterString.write(detail, into: &buf)
+            
+        
+        case let .WrongState(detail):
+            writeInt(&buf, Int32(8))
+            FfiConverterString.write(detail, into: &buf)
+            
+        
+        case let .Storage(detail):
+            writeInt(&buf, Int32(9))
             FfiConverterString.write(detail, into: &buf)
             
         
         case let .Internal(detail):
-            writeInt(&buf, Int32(15))
+            writeInt(&buf, Int32(10))
             FfiConverterString.write(detail, into: &buf)
             
         }
@@ -4586,6 +4520,109 @@ extension VaxpassError: Foundation.LocalizedError {
         String(reflecting: self)
     }
 }
+
+
+
+
+// Note that we don't yet support `indirect` for enums.
+// See https://github.com/mozilla/uniffi-rs/issues/396 for further discussion.
+/**
+ * The verifier's answer: valid, with the holder to compare with the person at the door, or not
+ * valid, with one reason. Returned, never thrown. A sealed class in Kotlin, an enum with
+ * associated values in Swift, one class per case in Python: a refused pass has no holder to read.
+ */
+
+public enum Verdict {
+    
+    /**
+     * Every check passed.
+     */
+    case valid(
+        /**
+         * The name and date of birth to compare with the person at the door.
+         */holder: Holder, 
+        /**
+         * A paper pass carries no device signature: check an ID document before letting the
+         * holder in.
+         */idCheckRequired: Bool, 
+        /**
+         * What the shop should know even so, e.g. that the lists are aging.
+         */warnings: [Warning]
+    )
+    /**
+     * A check failed: `reason` is the first one.
+     */
+    case notValid(
+        /**
+         * Why; `reasonCode(reason)` is its stable code, e.g. `presentation_too_old`.
+         */reason: Reason, 
+        /**
+         * What the shop should know besides.
+         */warnings: [Warning]
+    )
+}
+
+
+#if compiler(>=6)
+extension Verdict: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeVerdict: FfiConverterRustBuffer {
+    typealias SwiftType = Verdict
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Verdict {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .valid(holder: try FfiConverterTypeHolder.read(from: &buf), idCheckRequired: try FfiConverterBool.read(from: &buf), warnings: try FfiConverterSequenceTypeWarning.read(from: &buf)
+        )
+        
+        case 2: return .notValid(reason: try FfiConverterTypeReason.read(from: &buf), warnings: try FfiConverterSequenceTypeWarning.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Verdict, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .valid(holder,idCheckRequired,warnings):
+            writeInt(&buf, Int32(1))
+            FfiConverterTypeHolder.write(holder, into: &buf)
+            FfiConverterBool.write(idCheckRequired, into: &buf)
+            FfiConverterSequenceTypeWarning.write(warnings, into: &buf)
+            
+        
+        case let .notValid(reason,warnings):
+            writeInt(&buf, Int32(2))
+            FfiConverterTypeReason.write(reason, into: &buf)
+            FfiConverterSequenceTypeWarning.write(warnings, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVerdict_lift(_ buf: RustBuffer) throws -> Verdict {
+    return try FfiConverterTypeVerdict.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVerdict_lower(_ value: Verdict) -> RustBuffer {
+    return FfiConverterTypeVerdict.lower(value)
+}
+
+
 
 
 
@@ -4711,30 +4748,6 @@ fileprivate struct FfiConverterOptionTimestamp: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterOptionTypeHolder: FfiConverterRustBuffer {
-    typealias SwiftType = Holder?
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        guard let value = value else {
-            writeInt(&buf, Int8(0))
-            return
-        }
-        writeInt(&buf, Int8(1))
-        FfiConverterTypeHolder.write(value, into: &buf)
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
-        switch try readInt(&buf) as Int8 {
-        case 0: return nil
-        case 1: return try FfiConverterTypeHolder.read(from: &buf)
-        default: throw UniffiInternalError.unexpectedOptionalTag
-        }
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
 fileprivate struct FfiConverterOptionTypeKeyProtector: FfiConverterRustBuffer {
     typealias SwiftType = KeyProtector?
 
@@ -4799,30 +4812,6 @@ fileprivate struct FfiConverterOptionTypeListInfo: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeListInfo.read(from: &buf)
-        default: throw UniffiInternalError.unexpectedOptionalTag
-        }
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterOptionTypeReason: FfiConverterRustBuffer {
-    typealias SwiftType = Reason?
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        guard let value = value else {
-            writeInt(&buf, Int8(0))
-            return
-        }
-        writeInt(&buf, Int8(1))
-        FfiConverterTypeReason.write(value, into: &buf)
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
-        switch try readInt(&buf) as Int8 {
-        case 0: return nil
-        case 1: return try FfiConverterTypeReason.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -5126,7 +5115,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_vaxpass_ffi_checksum_method_verifier_freshness() != 46623) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_verifier_verify() != 11407) {
+    if (uniffi_vaxpass_ffi_checksum_method_verifier_verify() != 1399) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vaxpass_ffi_checksum_method_wallet_device_public_key() != 62834) {

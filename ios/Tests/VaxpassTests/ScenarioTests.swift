@@ -9,7 +9,7 @@ final class ScenarioTests: XCTestCase {
         ("testEnrolledPassShownAsRotatingQrIsValid", testEnrolledPassShownAsRotatingQrIsValid),
         ("testTamperedQrIsBadSignature", testTamperedQrIsBadSignature),
         ("testScreenshotTenMinutesLaterIsTooOld", testScreenshotTenMinutesLaterIsTooOld),
-        ("testGarbageListIsMalformedAndVerifierLivesOn", testGarbageListIsMalformedAndVerifierLivesOn),
+        ("testGarbageListIsRefusedAndVerifierLivesOn", testGarbageListIsRefusedAndVerifierLivesOn),
         ("testGarbageImportThrowsAndWalletLivesOn", testGarbageImportThrowsAndWalletLivesOn),
         ("testPresentationOfBadIdIsInvalidArgument", testPresentationOfBadIdIsInvalidArgument),
         ("testEightThreadsVerifyConcurrently", testEightThreadsVerifyConcurrently),
