@@ -100,6 +100,7 @@ impl Reason {
 }
 
 impl PolicyRule {
+    /// A stable machine-readable code, e.g. `policy_test_expired`.
     pub fn code(&self) -> &'static str {
         match self {
             PolicyRule::PrimarySeriesIncomplete => "policy_primary_series_incomplete",
@@ -145,7 +146,9 @@ impl Warning {
 /// `Debug` never prints them.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Holder {
+    /// The name as the pass states it.
     pub name: String,
+    /// The date of birth as the pass states it.
     pub date_of_birth: NaiveDate,
 }
 
