@@ -11,7 +11,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use vaxpass_ffi::{
     default_verifier_config, new_nonce, Authority, Event, MonotonicClock, Person, Product, Reason,
-    TimeSpan, TrustList, VaxpassError, Verifier, Wallet,
+    TimeSpan, TrustList, VaxpassError, Verdict, Verifier, Wallet,
 };
 
 const WARMUP_CALLS: usize = 3_000;
@@ -117,14 +117,24 @@ fn main() {
         .unwrap()
         .text();
 
-    assert!(verifier.verify(text.clone(), now).unwrap().valid);
-    let refused = verifier.verify(tamper(&text), now).unwrap();
-    assert!(!refused.valid);
-    assert_eq!(refused.reason, Some(Reason::BadSignature));
+    assert!(matches!(
+        verifier.verify(text.clone(), now).unwrap(),
+        Verdict::Valid { .. }
+    ));
+    assert!(matches!(
+        verifier.verify(tamper(&text), now).unwrap(),
+        Verdict::NotValid {
+            reason: Reason::BadSignature,
+            ..
+        }
+    ));
 
     let mut valid = 0usize;
     let mut call = |now: SystemTime| {
-        if verifier.verify(black_box(text.clone()), now).unwrap().valid {
+        if matches!(
+            verifier.verify(black_box(text.clone()), now).unwrap(),
+            Verdict::Valid { .. }
+        ) {
             valid += 1;
         }
     };

@@ -10,6 +10,7 @@ import io.vaxpass.Person
 import io.vaxpass.Product
 import io.vaxpass.Reason
 import io.vaxpass.TrustList
+import io.vaxpass.Verdict
 import io.vaxpass.Verifier
 import io.vaxpass.Wallet
 import io.vaxpass.defaultVerifierConfig
@@ -81,15 +82,15 @@ fun main(args: Array<String>) {
     verifier.applyRevocationList(revocationList, now)
     val text = wallet.presentation(pass.id, now).text()
 
-    check(verifier.verify(text, now).valid) { "the presentation is not valid" }
+    check(verifier.verify(text, now) is Verdict.Valid) { "the presentation is not valid" }
     val refused = verifier.verify(tamper(text), now)
-    check(!refused.valid && refused.reason == Reason.BadSignature) { "a tampered text was not refused" }
+    check(refused is Verdict.NotValid && refused.reason == Reason.BadSignature) { "a tampered text was not refused" }
 
     // Each verdict is destroyed at once, freeing its Holder as Rust, Swift and Python do in the loop.
     var valid = 0
     fun call() {
         val verdict = verifier.verify(text, now)
-        if (verdict.valid) valid++
+        if (verdict is Verdict.Valid) valid++
         verdict.destroy()
     }
     repeat(WARMUP_CALLS) { call() }

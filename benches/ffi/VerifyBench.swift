@@ -25,6 +25,12 @@ func require(_ condition: Bool, _ message: String) {
     }
 }
 
+/// Whether a verdict lets the holder in.
+func admits(_ verdict: Verdict) -> Bool {
+    if case .valid = verdict { return true }
+    return false
+}
+
 /// Changes base45 body characters [30, 33) of a `VP1:` text, so the issuer's signature no longer matches.
 func tamper(_ text: String) -> String {
     var body = Array(text.dropFirst("VP1:".count))
@@ -78,13 +84,13 @@ do {
     _ = try verifier.applyRevocationList(bytes: revocationList, now: now)
     let text = try wallet.presentation(passId: passes[0].id, now: now).text()
 
-    require(try verifier.verify(text: text, now: now).valid, "the presentation is not valid")
+    require(admits(try verifier.verify(text: text, now: now)), "the presentation is not valid")
     let refused = try verifier.verify(text: tamper(text), now: now)
-    require(!refused.valid && refused.reason == .badSignature, "a tampered text was not refused")
+    if case .notValid(.badSignature, _) = refused {} else { require(false, "a tampered text was not refused") }
 
     var valid = 0
     func call() throws {
-        if try verifier.verify(text: text, now: now).valid { valid += 1 }
+        if admits(try verifier.verify(text: text, now: now)) { valid += 1 }
     }
     for _ in 0..<warmupCalls { try call() }
     let verify = try perCallNs(callsPerRound, call)

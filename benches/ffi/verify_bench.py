@@ -19,6 +19,7 @@ from vaxpass import (
     Product,
     Reason,
     TrustList,
+    Verdict,
     Verifier,
     Wallet,
     default_verifier_config,
@@ -86,17 +87,17 @@ def main():
         verifier.apply_revocation_list(revocation_list, now)
         text = wallet.presentation(passes[0].id, now).text()
 
-        if not verifier.verify(text, now).valid:
+        if not isinstance(verifier.verify(text, now), Verdict.VALID):
             sys.exit("verify_bench.py: the presentation is not valid")
         refused = verifier.verify(tamper(text), now)
-        if refused.valid or refused.reason != Reason.BAD_SIGNATURE():
+        if not isinstance(refused, Verdict.NOT_VALID) or refused.reason != Reason.BAD_SIGNATURE():
             sys.exit("verify_bench.py: a tampered text was not refused")
 
         valid = 0
 
         def call():
             nonlocal valid
-            valid += verifier.verify(text, now).valid
+            valid += isinstance(verifier.verify(text, now), Verdict.VALID)
 
         for _ in range(WARMUP_CALLS):
             call()

@@ -66,12 +66,24 @@ impl vaxpass::KeyProtector for ForeignProtector {
     fn wrap(&self, secret: Vec<u8>) -> vaxpass::Result<Vec<u8>> {
         self.0
             .wrap(secret)
-            .map_err(|e| vaxpass::Error::KeyProtection(e.to_string()))
+            .map_err(|e| from_app(e, vaxpass::Error::KeyProtection))
     }
     fn unwrap(&self, wrapped: Vec<u8>) -> vaxpass::Result<Vec<u8>> {
         self.0
             .unwrap(wrapped)
-            .map_err(|e| vaxpass::Error::KeyProtection(e.to_string()))
+            .map_err(|e| from_app(e, vaxpass::Error::KeyProtection))
+    }
+}
+
+/// An error an app callback threw, for the core: what the callback declares (`declared`, e.g.
+/// the key protector failed) keeps its message; an exception of another type, which uniffi hands
+/// over as `Internal`, stays internal, so the app is told of a bug rather than to re-enrol.
+fn from_app(error: VaxpassError, declared: fn(String) -> vaxpass::Error) -> vaxpass::Error {
+    match error {
+        VaxpassError::Internal { .. } => {
+            vaxpass::Error::Internal("an app callback threw an unexpected exception")
+        }
+        other => declared(other.to_string()),
     }
 }
 
@@ -83,7 +95,11 @@ impl vaxpass::MonotonicClock for ForeignClock {
         self.0
             .elapsed_since_boot()
             .and_then(TimeSpan::to_std)
-            .map_err(|e| vaxpass::Error::InvalidArgument(format!("the monotonic clock: {e}")))
+            .map_err(|e| {
+                from_app(e, |e| {
+                    vaxpass::Error::InvalidArgument(format!("the monotonic clock: {e}"))
+                })
+            })
     }
 }
 
@@ -95,12 +111,12 @@ impl vaxpass::DeviceSigner for ForeignSigner {
         let bytes = self
             .0
             .public_key()
-            .map_err(|e| vaxpass::Error::Signer(e.to_string()))?;
+            .map_err(|e| from_app(e, vaxpass::Error::Signer))?;
         vaxpass::DevicePublicKey::from_bytes(&bytes)
     }
     fn sign(&self, message: &[u8]) -> vaxpass::Result<Vec<u8>> {
         self.0
             .sign(message.to_vec())
-            .map_err(|e| vaxpass::Error::Signer(e.to_string()))
+            .map_err(|e| from_app(e, vaxpass::Error::Signer))
     }
 }

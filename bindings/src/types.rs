@@ -309,29 +309,43 @@ impl Holder {
     }
 }
 
-/// The verifier's answer: valid, or not with one reason. Returned, never thrown.
-#[derive(uniffi::Record)]
-pub struct Verdict {
-    /// Whether the pass is valid.
-    pub valid: bool,
-    /// Only when not valid: the first check that failed.
-    pub reason: Option<Reason>,
-    /// Only when valid: the name and date of birth to compare with the person at the door.
-    pub holder: Option<Arc<Holder>>,
-    /// Only when valid: a paper pass, not tied to a phone, so ask for an ID document.
-    pub id_check_required: bool,
-    /// What the shop should know besides the verdict, valid or not.
-    pub warnings: Vec<Warning>,
+/// The verifier's answer: valid, with the holder to compare with the person at the door, or not
+/// valid, with one reason. Returned, never thrown. A sealed class in Kotlin, an enum with
+/// associated values in Swift, one class per case in Python: a refused pass has no holder to read.
+#[derive(uniffi::Enum)]
+pub enum Verdict {
+    /// Every check passed.
+    Valid {
+        /// The name and date of birth to compare with the person at the door.
+        holder: Arc<Holder>,
+        /// A paper pass carries no device signature: check an ID document before letting the
+        /// holder in.
+        id_check_required: bool,
+        /// What the shop should know even so, e.g. that the lists are aging.
+        warnings: Vec<Warning>,
+    },
+    /// A check failed: `reason` is the first one.
+    NotValid {
+        /// Why; `reasonCode(reason)` is its stable code, e.g. `presentation_too_old`.
+        reason: Reason,
+        /// What the shop should know besides.
+        warnings: Vec<Warning>,
+    },
 }
 
 impl From<vaxpass::Verdict> for Verdict {
     fn from(v: vaxpass::Verdict) -> Self {
-        Self {
-            valid: v.is_valid(),
-            reason: v.reason,
-            holder: v.holder.map(|h| Holder::new(h.name, h.date_of_birth)),
-            id_check_required: v.id_check_required,
-            warnings: v.warnings,
+        match v {
+            vaxpass::Verdict::Valid {
+                holder,
+                id_check_required,
+                warnings,
+            } => Self::Valid {
+                holder: Holder::new(holder.name, holder.date_of_birth),
+                id_check_required,
+                warnings,
+            },
+            vaxpass::Verdict::NotValid { reason, warnings } => Self::NotValid { reason, warnings },
         }
     }
 }

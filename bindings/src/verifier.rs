@@ -24,13 +24,13 @@ impl TrustList {
     /// number above 2^63 - 1 is refused as malformed, as the verifier refuses it.
     #[uniffi::constructor]
     pub fn verify(bytes: Vec<u8>, root_public_key: Vec<u8>) -> Result<Arc<Self>, VaxpassError> {
-        let list = vaxpass::TrustList::verify(&bytes, &root_key(root_public_key)?)?;
+        let root = root_key(root_public_key)?;
+        let list = vaxpass::TrustList::verify(&bytes, &root).map_err(VaxpassError::from_list)?;
         if i64::try_from(list.sequence).is_err() {
-            return Err(vaxpass::Error::Malformed {
+            return Err(VaxpassError::from_list(vaxpass::Error::Malformed {
                 what: "list",
                 why: "sequence out of range",
-            }
-            .into());
+            }));
         }
         Ok(Arc::new(Self(list)))
     }
@@ -78,7 +78,10 @@ impl Verifier {
         bytes: Vec<u8>,
         now: SystemTime,
     ) -> Result<Applied, VaxpassError> {
-        Ok(self.0.apply_trust_list(&bytes, time(now)?)?.into())
+        self.0
+            .apply_trust_list(&bytes, time(now)?)
+            .map(Into::into)
+            .map_err(VaxpassError::from_list)
     }
 
     /// Offers signed revocation-list bytes, under the same rules as `applyTrustList`.
@@ -88,7 +91,10 @@ impl Verifier {
         bytes: Vec<u8>,
         now: SystemTime,
     ) -> Result<Applied, VaxpassError> {
-        Ok(self.0.apply_revocation_list(&bytes, time(now)?)?.into())
+        self.0
+            .apply_revocation_list(&bytes, time(now)?)
+            .map(Into::into)
+            .map_err(VaxpassError::from_list)
     }
 
     /// The `ETag` of the list held, to send as `If-None-Match` when fetching it next.

@@ -5,8 +5,12 @@ use crate::verdict::Reason;
 
 /// Everything that can go wrong in the core, except a pass being judged not valid: that is a
 /// [`Verdict`](crate::Verdict), returned as data.
+///
+/// Deliberately not `#[non_exhaustive]`: the bindings map each variant to what an app should do
+/// (docs/bindings.md), and that match must stop compiling when a variant is added, so that a new
+/// error is mapped on purpose rather than falling into a catch-all. Adding a variant is therefore
+/// a breaking change of the core's Rust API, released as one (CHANGELOG.md).
 #[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
 pub enum Error {
     /// The input is not in the expected format. The text says which part and why, never what.
     #[error("malformed {what}: {why}")]
@@ -55,6 +59,11 @@ pub enum Error {
     /// The caller passed a value outside what the SDK accepts.
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
+    /// The call is not possible in the current state (a wallet opened with the wrong kind of
+    /// device key, an authority that already exists, no issuer key valid now): the arguments
+    /// are fine, the order of calls or the setup is not.
+    #[error("wrong state: {0}")]
+    WrongState(&'static str),
     /// The app's key protector failed to wrap or unwrap the device key.
     #[error("key protection failed: {0}")]
     KeyProtection(String),
@@ -82,6 +91,10 @@ pub enum Error {
     /// trust by more than the tolerance, or it has seen no trusted time yet (docs/architecture.md).
     #[error("the device clock is not trusted: {0}")]
     ClockNotTrusted(&'static str),
+    /// Something that should not happen: a bug in the SDK, or an app callback (key protector,
+    /// device signer, clock) that failed in a way it does not declare.
+    #[error("internal error: {0}")]
+    Internal(&'static str),
     /// A QR code could not be produced (the text is too long for any version).
     #[error("QR encoding failed: {0}")]
     Qr(&'static str),

@@ -134,8 +134,8 @@ impl Authority {
         now: DateTime<Utc>,
     ) -> Result<Vec<Result<Issued>>> {
         if !(key.not_before <= now && now <= key.not_after) {
-            return Err(Error::InvalidArgument(
-                "no issuer key is valid now: rotate the issuer key".into(),
+            return Err(Error::WrongState(
+                "no issuer key is valid now: rotate the issuer key",
             ));
         }
         let kid = key.kid();
@@ -154,8 +154,8 @@ impl Authority {
             self.vault.sign_all(&key.public_key, &messages)?
         };
         if signatures.len() != messages.len() {
-            return Err(Error::InvalidArgument(
-                "the vault returned a wrong number of signatures".into(),
+            return Err(Error::Internal(
+                "the vault returned a wrong number of signatures",
             ));
         }
         let mut signatures = signatures.into_iter();

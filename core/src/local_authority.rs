@@ -53,8 +53,8 @@ impl LocalAuthority {
         );
         if let Err(rusqlite::Error::SqliteFailure(e, _)) = &created {
             if e.code == ErrorCode::ConstraintViolation {
-                return Err(Error::InvalidArgument(
-                    "an authority already exists in this database".into(),
+                return Err(Error::WrongState(
+                    "an authority already exists in this database",
                 ));
             }
         }
@@ -225,8 +225,8 @@ impl LocalAuthority {
     pub fn active_kid(&self, now: DateTime<Utc>) -> Result<Kid> {
         let key = active_key(&self.lock())?;
         if !(key.not_before <= now && now <= key.not_after) {
-            return Err(Error::InvalidArgument(
-                "no issuer key is valid now: rotate the issuer key".into(),
+            return Err(Error::WrongState(
+                "no issuer key is valid now: rotate the issuer key",
             ));
         }
         Ok(key.kid())
@@ -359,8 +359,8 @@ fn active_key(conn: &Connection) -> Result<SigningKey> {
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .optional()?
-        .ok_or(Error::InvalidArgument(
-            "no issuer key is valid now: rotate the issuer key".into(),
+        .ok_or(Error::WrongState(
+            "no issuer key is valid now: rotate the issuer key",
         ))?;
     Ok(SigningKey {
         public_key: public_key_of(public_key)?,

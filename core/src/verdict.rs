@@ -159,31 +159,48 @@ impl fmt::Debug for Holder {
     }
 }
 
-/// The result of verifying a QR text.
+/// The result of verifying a QR text: valid, with the holder to match at the door, or not valid,
+/// with the reason. A refused pass carries no holder, by construction; there is deliberately no
+/// accessor for the holder, so reading one means matching [`Verdict::Valid`] and seeing
+/// `id_check_required` beside it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Verdict {
-    /// `None` when valid; otherwise the first check that failed.
-    pub reason: Option<Reason>,
-    /// Set only when valid.
-    pub holder: Option<Holder>,
-    /// A paper pass carries no device signature: the shop must check an ID document.
-    pub id_check_required: bool,
-    /// What the shop should know besides the verdict; may be set whether valid or not.
-    pub warnings: Vec<Warning>,
+pub enum Verdict {
+    /// Every check passed.
+    Valid {
+        /// The name and date of birth to compare with the person at the door.
+        holder: Holder,
+        /// A paper pass carries no device signature: the shop must check an ID document.
+        id_check_required: bool,
+        /// What the shop should know even so (lists aging, no revocation list).
+        warnings: Vec<Warning>,
+    },
+    /// A check failed.
+    NotValid {
+        /// The first check that failed.
+        reason: Reason,
+        /// What the shop should know besides (lists aging, no revocation list).
+        warnings: Vec<Warning>,
+    },
 }
 
 impl Verdict {
-    /// Whether the pass is valid.
+    /// Whether every check passed.
     pub fn is_valid(&self) -> bool {
-        self.reason.is_none()
+        matches!(self, Self::Valid { .. })
     }
 
-    pub(crate) fn not_valid(reason: Reason, warnings: Vec<Warning>) -> Self {
-        Self {
-            reason: Some(reason),
-            holder: None,
-            id_check_required: false,
-            warnings,
+    /// Why the pass is not valid; `None` when it is.
+    pub fn reason(&self) -> Option<Reason> {
+        match self {
+            Self::Valid { .. } => None,
+            Self::NotValid { reason, .. } => Some(*reason),
+        }
+    }
+
+    /// The warnings of either kind of verdict.
+    pub fn warnings(&self) -> &[Warning] {
+        match self {
+            Self::Valid { warnings, .. } | Self::NotValid { warnings, .. } => warnings,
         }
     }
 }

@@ -463,28 +463,30 @@ impl Verifier {
             _ => None,
         };
         let (None, Some(trust)) = (refused, trust) else {
-            return Ok(Verdict::not_valid(
-                refused.unwrap_or(Reason::NoTrustList),
+            return Ok(Verdict::NotValid {
+                reason: refused.unwrap_or(Reason::NoTrustList),
                 warnings,
-            ));
+            });
         };
         let Ok(scanned) = qr_text::parse(text) else {
-            return Ok(Verdict::not_valid(Reason::Malformed, warnings));
+            return Ok(Verdict::NotValid {
+                reason: Reason::Malformed,
+                warnings,
+            });
         };
         if let Err(reason) = self.judge(&scanned, &trust, now)? {
-            return Ok(Verdict::not_valid(reason, warnings));
+            return Ok(Verdict::NotValid { reason, warnings });
         }
         let (credential, paper) = match scanned {
             Scanned::Paper(credential) => (credential, true),
             Scanned::Presentation(p) => (p.credential, false),
         };
         let person = credential.claims.pass.person;
-        Ok(Verdict {
-            reason: None,
-            holder: Some(Holder {
+        Ok(Verdict::Valid {
+            holder: Holder {
                 name: person.name,
                 date_of_birth: person.date_of_birth,
-            }),
+            },
             id_check_required: paper,
             warnings,
         })

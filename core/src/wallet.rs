@@ -441,17 +441,17 @@ fn load_or_create_key(
         }
         (DeviceKeySource::Platform(signer), Some((_, public, None))) => {
             if signer.public_key()?.as_bytes() != public {
-                return Err(Error::InvalidArgument(
-                    "this wallet is bound to a different platform key".into(),
+                return Err(Error::WrongState(
+                    "this wallet is bound to a different platform key",
                 ));
             }
             Ok(signer)
         }
-        (DeviceKeySource::Software(_), Some((_, _, None))) => Err(Error::InvalidArgument(
-            "this wallet uses a platform key: open it with its signer".into(),
+        (DeviceKeySource::Software(_), Some((_, _, None))) => Err(Error::WrongState(
+            "this wallet uses a platform key: open it with its signer",
         )),
-        (DeviceKeySource::Platform(_), Some((_, _, Some(_)))) => Err(Error::InvalidArgument(
-            "this wallet uses a software key: open it with its key protector".into(),
+        (DeviceKeySource::Platform(_), Some((_, _, Some(_)))) => Err(Error::WrongState(
+            "this wallet uses a software key: open it with its key protector",
         )),
         (DeviceKeySource::Software(protector), None) => {
             let pair = Ed25519KeyPair::generate();

@@ -155,8 +155,8 @@ impl ServiceAuthority {
         requests: &[IssueRequest],
         now: DateTime<Utc>,
     ) -> vaxpass::Result<Vec<vaxpass::Result<Issued>>> {
-        let key = self.active_key().ok_or(vaxpass::Error::InvalidArgument(
-            "no issuer key is valid now: rotate the issuer key".into(),
+        let key = self.active_key().ok_or(vaxpass::Error::WrongState(
+            "no issuer key is valid now: rotate the issuer key",
         ))?;
         self.signer.sign_credentials(&key, requests, now)
     }

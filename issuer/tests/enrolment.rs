@@ -62,7 +62,7 @@ fn full_enrolment(env: &Env) {
     server.sync(&shop);
     let shown = phone.presentation(&passes[0].id, now).unwrap();
     let verdict = shop.verify(&shown.text, now).unwrap();
-    assert!(verdict.is_valid(), "{:?}", verdict.reason);
+    assert!(verdict.is_valid(), "{:?}", verdict.reason());
 
     // The audit log has the id, its key, times and the citizen; nothing else.
     let (rt, store) = env.store();

@@ -134,7 +134,7 @@ fn a_credential_and_a_trust_list_signed_in_the_token_pass_the_core_verifier() {
     verifier.apply_trust_list(&list, now).unwrap();
     let shown = wallet.presentation(&claims.id, now).unwrap();
     let verdict = verifier.verify(&shown.text, now).unwrap();
-    assert_eq!(verdict.reason, None);
+    assert_eq!(verdict.reason(), None);
 
     // The same list signed by another token key is refused: the root really is the token's.
     let other = vault.generate().unwrap();

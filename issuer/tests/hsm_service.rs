@@ -47,7 +47,7 @@ fn the_service_signs_in_the_token_and_its_passes_verify(env: &Env) {
     let verdict = shop
         .verify(&phone.presentation(&passes[0].id, now).unwrap().text, now)
         .unwrap();
-    assert!(verdict.is_valid(), "{:?}", verdict.reason);
+    assert!(verdict.is_valid(), "{:?}", verdict.reason());
 
     // A rotation generates the next issuer key inside the token; the service signs with it.
     let first = trust.keys.last().unwrap().kid;

@@ -203,7 +203,7 @@ fn revoke_publish_rotate_compromise(env: &Env) {
     assert_eq!(published.status, 200, "{}", published.text());
     server.sync(&shop);
     let verdict = shop.verify(&text, Utc::now()).unwrap();
-    assert_eq!(verdict.reason, Some(Reason::Revoked));
+    assert_eq!(verdict.reason(), Some(Reason::Revoked));
     assert_eq!(server.revocation_list(&root).len(), 1);
 
     // Rotation: new enrolments are signed by the new key, which the next trust list carries.

@@ -14,6 +14,7 @@ import concurrent.futures
 import datetime
 import hashlib
 import os
+import sqlite3
 import struct
 import tempfile
 import threading
@@ -43,6 +44,7 @@ from vaxpass import (
     Reason,
     TrustList,
     VaxpassError,
+    Verdict,
     Verifier,
     Wallet,
     default_verifier_config,
@@ -227,7 +229,7 @@ class AesGcmProtector(KeyProtector):
         try:
             return self.aead.decrypt(wrapped[:12], wrapped[12:], b"vaxpass device key")
         except InvalidTag:
-            raise VaxpassError.KeyProtection("the device key does not decrypt with this key")
+            raise VaxpassError.DeviceKeyUnavailable("the device key does not decrypt with this key")
 
 
 class Es256Signer(DeviceSigner):
@@ -268,21 +270,19 @@ class VaxpassTestCase(unittest.TestCase):
     def path(self, name):
         return os.path.join(self.dir, name)
 
-    def assertValid(self, verdict):
-        self.assertTrue(verdict.valid, f"expected valid, got {verdict}")
-        self.assertIsNone(verdict.reason)
-        self.assertIsNotNone(verdict.holder)
+    def assertValid(self, verdict, paper=False):
+        self.assertIsInstance(verdict, Verdict.VALID, f"expected valid, got {verdict}")
         self.assertEqual(verdict.holder.name(), NAME)
         self.assertEqual(verdict.holder.date_of_birth(), BORN)
-        self.assertFalse(verdict.id_check_required)
+        self.assertEqual(verdict.id_check_required, paper, "a paper pass, and only one, needs an ID check")
         self.assertEqual(verdict.warnings, [])
 
     def assertRefused(self, verdict, reason_class, code):
-        self.assertFalse(verdict.valid, f"expected {code}, got {verdict}")
+        self.assertIsInstance(verdict, Verdict.NOT_VALID, f"expected {code}, got {verdict}")
         self.assertIsInstance(verdict.reason, reason_class)
         self.assertEqual(verdict.reason, reason_class())
         self.assertEqual(reason_code(verdict.reason), code)
-        self.assertIsNone(verdict.holder, "a refused pass names nobody")
+        self.assertFalse(hasattr(verdict, "holder"), "a refused pass names nobody")
 
 
 class FlowTests(VaxpassTestCase):
@@ -323,18 +323,46 @@ class FlowTests(VaxpassTestCase):
         screenshot = world.show(NOW).text()
         self.assertRefused(world.verdict(screenshot, TOO_LATE), Reason.PRESENTATION_TOO_OLD, "presentation_too_old")
 
+    def test_a_paper_pass_is_valid_only_with_an_id_check(self):
+        world = World(self.dir)
+        paper = world.wallet.paper(world.pass_id)
+        self.assertTrue(paper.text().startswith("VC1:"))
+        self.assertTrue(paper.id_check_required())
+        self.assertValid(world.verdict(paper.text(), NOW), paper=True)
+
+    def test_the_readme_door_reads_a_live_a_paper_and_a_refused_verdict(self):
+        world = World(self.dir)
+        verifier = world.verifier
+        # README:door:begin
+        def door_message(scanned_text, now):
+            match verifier.verify(scanned_text, now):
+                case Verdict.VALID(holder=holder, id_check_required=True):
+                    # A paper pass (or a screenshot rebuilt into one) is not tied to a phone.
+                    return f"ask for an ID: {holder.name()}, born {holder.date_of_birth()}"
+                case Verdict.VALID(holder=holder):
+                    return f"valid: {holder.name()}, born {holder.date_of_birth()}"
+                case Verdict.NOT_VALID(reason=reason):
+                    return f"refused: {reason_code(reason)}"  # e.g. "presentation_too_old"
+        # README:door:end
+
+        live = world.show(NOW).text()
+        self.assertEqual(door_message(live, NOW), f"valid: {NAME}, born {BORN}")
+        paper = world.wallet.paper(world.pass_id).text()
+        self.assertEqual(door_message(paper, NOW), f"ask for an ID: {NAME}, born {BORN}")
+        self.assertEqual(door_message(live, TOO_LATE), "refused: presentation_too_old")
+
 
 class RobustnessTests(VaxpassTestCase):
     def test_d_garbage_raises_typed_errors_and_the_process_lives_on(self):
         world = World(self.dir)
 
-        with self.assertRaises(VaxpassError.Malformed) as caught:
+        with self.assertRaises(VaxpassError.ListRefused) as caught:
             world.verifier.apply_trust_list(os.urandom(64), NOW)
         self.assertIsInstance(caught.exception, VaxpassError)
         self.assertIn("trust list", caught.exception.detail)
         self.assertValid(world.verdict(world.show(NOW).text(), NOW))
 
-        with self.assertRaises(VaxpassError.Malformed) as caught:
+        with self.assertRaises(VaxpassError.NotVaxpass) as caught:
             wallet_import(world.wallet, os.urandom(64), None, NOW)
         self.assertIsInstance(caught.exception, VaxpassError)
         self.assertEqual(len(world.wallet.passes()), 1, "a refused import stores nothing")
@@ -413,9 +441,9 @@ class PluginTests(VaxpassTestCase):
         self.assertValid(world.verdict(reopened.presentation(world.pass_id, NOW).text(), NOW))
         del reopened
 
-        with self.assertRaises(VaxpassError.KeyProtection):
+        with self.assertRaises(VaxpassError.DeviceKeyUnavailable):
             Wallet.open(wallet_path, None, BootClock())
-        with self.assertRaises(VaxpassError.KeyProtection):
+        with self.assertRaises(VaxpassError.DeviceKeyUnavailable):
             Wallet.open(wallet_path, AesGcmProtector(), BootClock())  # another key
         self.assertEqual(Wallet.open(wallet_path, protector, BootClock()).device_public_key(), device_key)
 
@@ -467,7 +495,7 @@ class ClockTests(VaxpassTestCase):
                 pass
         self.assertLessEqual(len(screenshots), 3, "only the tolerance is signed")
         doors = [real + datetime.timedelta(minutes=8, seconds=144 * k) for k in range(200)]
-        accepted = sum(world.verdict(text, door).valid for door in doors for text in screenshots)
+        accepted = sum(isinstance(world.verdict(text, door), Verdict.VALID) for door in doors for text in screenshots)
         self.assertEqual(accepted, 0, "no lent screenshot verifies at a later moment")
 
         # After a reboot only the stored trusted time is known.
@@ -495,7 +523,7 @@ class PrivacyTests(VaxpassTestCase):
         summary = world.wallet.passes()[0]
         secrets = [NAME, BORN, text, text[len("VP1:") :], text[len("VP1:") : len("VP1:") + 40]]
         for label, obj in [
-            ("holder", verdict.holder),
+            ("holder", verdict.holder if isinstance(verdict, Verdict.VALID) else None),
             ("verdict", verdict),
             ("shown", shown),
             ("pass summary holder", summary.holder),
@@ -503,6 +531,74 @@ class PrivacyTests(VaxpassTestCase):
             for form in (repr(obj), str(obj)):
                 for secret in secrets:
                     self.assertNotIn(secret, form, f"{label} string form leaks personal data: {form}")
+
+
+class BrokenProtector(KeyProtector):
+    """A key protector with a bug: it raises an exception that is not a VaxpassError."""
+
+    def wrap(self, secret):
+        raise RuntimeError("bug in the app's protector")
+
+    def unwrap(self, wrapped):
+        raise RuntimeError("bug in the app's protector")
+
+
+class ErrorTests(VaxpassTestCase):
+    def test_every_error_variant_comes_from_a_real_call_and_says_what_to_do(self):
+        world = World(self.dir)
+        seen = set()
+
+        def expect(variant, call):
+            with self.assertRaises(variant) as caught:
+                call()
+            self.assertIsInstance(caught.exception, VaxpassError)
+            self.assertTrue(caught.exception.detail, "every variant carries a detail for logs")
+            self.assertNotIn(NAME, caught.exception.detail)
+            seen.add(variant)
+            return caught.exception
+
+        # Not a vaxpass code: garbage instead of an enrolment answer.
+        expect(VaxpassError.NotVaxpass, lambda: world.wallet.import_passes(os.urandom(64), None, NOW))
+        # Refused, with the verifier's reason: a pass bound to another phone.
+        other = Wallet.open(self.path("other.db"), None, BootClock())
+        nonce = new_nonce()
+        request = other.enrolment_request(nonce, b"identity proof")
+        bundle = world.authority.answer_enrolment(request, nonce, PERSON, EVENTS, NOT_BEFORE, EXPIRES, NOW)
+        trust = TrustList.verify(world.trust_list_bytes, world.root)
+        refused = expect(VaxpassError.Refused, lambda: world.wallet.import_passes(bundle, trust, NOW))
+        self.assertEqual(reason_code(refused.reason), "wrong_device")
+        # A list refused, the old one kept: an older list after a newer one.
+        world.verifier.apply_trust_list(world.authority.trust_list(NOW, LISTS_VALID_FOR), NOW)
+        expect(VaxpassError.ListRefused, lambda: world.verifier.apply_trust_list(world.trust_list_bytes, NOW))
+        # Update the app: a store written by a newer SDK.
+        newer = self.path("newer.db")
+        Verifier.open(newer, world.root, default_verifier_config())  # created, then closed at once
+        db = sqlite3.connect(newer)
+        db.execute("PRAGMA user_version = 9999")
+        db.close()
+        expect(VaxpassError.UpdateRequired, lambda: Verifier.open(newer, world.root, default_verifier_config()))
+        # The device key is gone: a protected wallet opened without its protector.
+        protected = self.path("protected.db")
+        Wallet.open(protected, AesGcmProtector(), BootClock())  # created, then closed at once
+        expect(VaxpassError.DeviceKeyUnavailable, lambda: Wallet.open(protected, AesGcmProtector(), BootClock()))
+        # The clock is not trusted: a code for a day ahead of the last trusted time.
+        expect(VaxpassError.ClockNotTrusted, lambda: world.show(NOW + datetime.timedelta(days=1)))
+        # Bugs in the app: a bad argument, and a call that does not fit the state.
+        expect(VaxpassError.InvalidArgument, lambda: world.wallet.presentation("not-an-id", NOW))
+        expect(VaxpassError.WrongState, lambda: Wallet.open_with_signer(protected, Es256Signer(), BootClock()))
+        # Storage: a database in a directory that does not exist.
+        missing = os.path.join(self.dir, "no such directory", "wallet.db")
+        expect(VaxpassError.Storage, lambda: Wallet.open(missing, None, BootClock()))
+        # Internal: an app callback raising an exception of another type (its text is dropped).
+        internal = expect(VaxpassError.Internal, lambda: Wallet.open(self.path("broken.db"), BrokenProtector(), BootClock()))
+        self.assertNotIn("bug in the app", internal.detail)
+
+        every = {getattr(VaxpassError, name) for name in dir(VaxpassError)
+                 if isinstance(getattr(VaxpassError, name), type)
+                 and issubclass(getattr(VaxpassError, name), VaxpassError)}
+        self.assertEqual(seen, every, "each public error variant is produced here")
+        # Nothing broke along the way.
+        self.assertValid(world.verdict(world.show(NOW).text(), NOW))
 
 
 class OidcNonceTest(unittest.TestCase):

@@ -146,6 +146,19 @@ impl World {
     }
 }
 
+/// The holder of a verdict expected to be valid, and whether the shop must check an ID; panics
+/// with the reason otherwise.
+pub fn admitted(verdict: &Verdict) -> (&Holder, bool) {
+    match verdict {
+        Verdict::Valid {
+            holder,
+            id_check_required,
+            ..
+        } => (holder, *id_check_required),
+        Verdict::NotValid { reason, .. } => panic!("expected a valid verdict, got {reason:?}"),
+    }
+}
+
 /// Issues `pass` from `authority` to `wallet` and imports it unchecked; returns its id.
 pub fn issue_into(
     authority: &LocalAuthority,

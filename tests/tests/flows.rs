@@ -9,15 +9,12 @@ use vaxpass_tests::*;
 fn a_fresh_presentation_is_valid_and_shows_name_and_birth_date() {
     let world = World::new();
     let verdict = world.verdict(&world.show(lunch()), lunch());
-    assert_eq!(verdict.reason, None);
-    let holder = verdict
-        .holder
-        .clone()
-        .expect("valid verdicts carry the holder");
+    assert_eq!(verdict.reason(), None);
+    let (holder, id_check_required) = admitted(&verdict);
     assert_eq!(holder.name, "김민준");
     assert_eq!(holder.date_of_birth, day("1985-03-14"));
-    assert!(!verdict.id_check_required);
-    assert!(verdict.warnings.is_empty(), "{:?}", verdict.warnings);
+    assert!(!id_check_required);
+    assert!(verdict.warnings().is_empty(), "{:?}", verdict.warnings());
     assert!(
         !format!("{verdict:?}").contains("김민준"),
         "Debug must not show the name"
@@ -29,8 +26,11 @@ fn a_screenshot_replayed_later_is_too_old() {
     let world = World::new();
     let screenshot = world.show(lunch());
     let verdict = world.verdict(&screenshot, lunch() + Duration::minutes(10));
-    assert_eq!(verdict.reason, Some(Reason::PresentationTooOld));
-    assert_eq!(verdict.holder, None);
+    assert_eq!(verdict.reason(), Some(Reason::PresentationTooOld));
+    assert!(
+        matches!(verdict, Verdict::NotValid { .. }),
+        "a refused pass names nobody"
+    );
 }
 
 #[test]
@@ -43,7 +43,7 @@ fn presentation_window_and_leeway_boundaries() {
     assert_eq!(
         world
             .verdict(&shown, lunch() + edge + Duration::seconds(1))
-            .reason,
+            .reason(),
         Some(Reason::PresentationTooOld)
     );
     // A phone whose clock runs ahead: accepted up to the leeway, refused beyond it.
@@ -51,7 +51,7 @@ fn presentation_window_and_leeway_boundaries() {
     assert!(world.verdict(&ahead, lunch()).is_valid());
     let too_far = world.show(lunch() + config.clock_leeway + Duration::seconds(1));
     assert_eq!(
-        world.verdict(&too_far, lunch()).reason,
+        world.verdict(&too_far, lunch()).reason(),
         Some(Reason::PresentationFromFuture)
     );
 }
@@ -69,7 +69,7 @@ fn credential_validity_boundaries_at_nbf_and_exp() {
             .verifier
             .verify(&world.wallet.presentation(&id, now).unwrap().text, now)
             .unwrap()
-            .reason
+            .reason()
     };
     // Synced before the earliest time checked: lists from a verifier's future mean its clock is
     // behind, and nothing is valid then.
@@ -135,7 +135,7 @@ fn a_credential_presented_from_another_device_is_refused() {
     let thief = SoftwareEd25519Signer(Ed25519KeyPair::generate());
     let forged = Presentation::create(&credential, lunch(), &thief).unwrap();
     let verdict = world.verdict(&qr_text::presentation_text(&forged), lunch());
-    assert_eq!(verdict.reason, Some(Reason::WrongDevice));
+    assert_eq!(verdict.reason(), Some(Reason::WrongDevice));
 }
 
 #[test]
@@ -144,8 +144,7 @@ fn a_paper_pass_is_valid_with_an_id_check_unless_paper_is_refused() {
     let paper = world.wallet.paper(&world.pass).unwrap();
     assert!(paper.id_check_required && paper.refresh_at.is_none());
     let verdict = world.verdict(&paper.text, lunch() + Duration::days(3));
-    assert!(verdict.is_valid(), "{:?}", verdict.reason);
-    assert!(verdict.id_check_required);
+    assert!(admitted(&verdict).1, "a paper pass needs an ID check");
 
     let strict = World::with(
         VerifierConfig {
@@ -156,7 +155,7 @@ fn a_paper_pass_is_valid_with_an_id_check_unless_paper_is_refused() {
     );
     let paper = strict.wallet.paper(&strict.pass).unwrap().text;
     assert_eq!(
-        strict.verdict(&paper, lunch()).reason,
+        strict.verdict(&paper, lunch()).reason(),
         Some(Reason::PaperNotAccepted)
     );
 }
@@ -171,11 +170,14 @@ fn a_revoked_credential_is_refused_after_the_next_sync() {
     );
     world.sync(lunch());
     assert_eq!(
-        world.verdict(&world.show(lunch()), lunch()).reason,
+        world.verdict(&world.show(lunch()), lunch()).reason(),
         Some(Reason::Revoked)
     );
     let paper = world.wallet.paper(&world.pass).unwrap().text;
-    assert_eq!(world.verdict(&paper, lunch()).reason, Some(Reason::Revoked));
+    assert_eq!(
+        world.verdict(&paper, lunch()).reason(),
+        Some(Reason::Revoked)
+    );
 }
 
 #[test]
@@ -201,7 +203,7 @@ fn a_compromised_key_invalidates_only_what_it_signed_after_the_leak() {
                 lunch(),
             )
             .unwrap()
-            .reason
+            .reason()
     };
     assert_eq!(verdict(&ids[0]), None, "signed before the leak");
     assert_eq!(
@@ -325,7 +327,7 @@ fn revocation_list_rollback_is_refused_and_keeps_the_entries() {
         Err(Error::Rollback { .. })
     ));
     assert_eq!(
-        world.verdict(&world.show(now), now).reason,
+        world.verdict(&world.show(now), now).reason(),
         Some(Reason::Revoked)
     );
 }
@@ -392,7 +394,7 @@ fn a_credential_from_an_unknown_authority_is_refused() {
     );
     let text = world.wallet.presentation(&id, lunch()).unwrap().text;
     assert_eq!(
-        world.verdict(&text, lunch()).reason,
+        world.verdict(&text, lunch()).reason(),
         Some(Reason::UnknownIssuer)
     );
 }
@@ -412,11 +414,11 @@ fn staged_freshness_and_a_stale_list_never_yields_valid() {
         &world.show(at(Duration::hours(25))),
         at(Duration::hours(25)),
     );
-    assert!(v.is_valid() && v.warnings.contains(&Warning::ListsAging));
+    assert!(v.is_valid() && v.warnings().contains(&Warning::ListsAging));
     // Exactly at fail_after: still verifying, with a warning.
     let edge = at(config.fail_after);
     let v = world.verdict(&world.show(edge), edge);
-    assert!(v.is_valid() && v.warnings.contains(&Warning::ListsAging));
+    assert!(v.is_valid() && v.warnings().contains(&Warning::ListsAging));
     // One second later nothing is valid until the shop syncs.
     let stale = edge + Duration::seconds(1);
     assert_eq!(
@@ -424,7 +426,7 @@ fn staged_freshness_and_a_stale_list_never_yields_valid() {
         FreshnessState::CannotVerify
     );
     let v = world.verdict(&world.show(stale), stale);
-    assert_eq!(v.reason, Some(Reason::TrustListTooStale));
+    assert_eq!(v.reason(), Some(Reason::TrustListTooStale));
     world.sync(stale);
     assert!(world.verdict(&world.show(stale), stale).is_valid());
 }
@@ -440,7 +442,7 @@ fn a_verifier_that_never_synced_cannot_verify() {
     )
     .unwrap();
     let v = blank.verify(&world.show(lunch()), lunch()).unwrap();
-    assert_eq!(v.reason, Some(Reason::NoTrustList));
+    assert_eq!(v.reason(), Some(Reason::NoTrustList));
     assert_eq!(blank.freshness(lunch()).state, FreshnessState::CannotVerify);
     // Opening the same store with another pinned root: lists it cannot verify leave it unable to
     // say valid (not silently forgotten) until a list signed by that root is applied.
@@ -455,7 +457,7 @@ fn a_verifier_that_never_synced_cannot_verify() {
         repinned
             .verify(&world.show(lunch()), lunch())
             .unwrap()
-            .reason,
+            .reason(),
         Some(Reason::ListsDamaged)
     );
 }
@@ -466,7 +468,7 @@ fn policy_failures_carry_the_rule() {
     one_dose.events.truncate(1);
     let world = World::with(VerifierConfig::default(), one_dose);
     assert_eq!(
-        world.verdict(&world.show(lunch()), lunch()).reason,
+        world.verdict(&world.show(lunch()), lunch()).reason(),
         Some(Reason::PolicyNotMet(PolicyRule::PrimarySeriesIncomplete))
     );
 }
@@ -487,7 +489,7 @@ fn garbage_is_malformed_never_a_panic() {
     ];
     for input in inputs {
         assert_eq!(
-            world.verdict(&input, lunch()).reason,
+            world.verdict(&input, lunch()).reason(),
             Some(Reason::Malformed)
         );
     }

@@ -67,7 +67,7 @@ fn a_forgery_with_a_leaked_key_is_refused_2_10_and_50_years_later() {
         world.sync(later);
         let text = world.wallet.presentation(&id, later).unwrap().text;
         assert_eq!(
-            world.verdict(&text, later).reason,
+            world.verdict(&text, later).reason(),
             Some(Reason::ExpiryBeyondIssuerKey),
             "{years} years later"
         );
@@ -94,7 +94,7 @@ fn passes_genuinely_signed_before_the_leak_stay_valid_until_they_expire() {
         let text = world.show(when);
         let verdict = world.verdict(&text, when);
         assert!(
-            verdict.is_valid() || verdict.reason == Some(Reason::Expired),
+            verdict.is_valid() || verdict.reason() == Some(Reason::Expired),
             "{verdict:?}"
         );
     }

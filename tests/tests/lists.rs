@@ -177,7 +177,7 @@ fn a_flipped_bit_in_the_stored_revocation_list_never_yields_valid_nor_lets_an_ol
     let verifier = reopen(&world);
     assert_eq!(verifier.freshness(lunch()).state, FreshnessState::Damaged);
     let verdict = verifier.verify(&world.show(lunch()), lunch()).unwrap();
-    assert_eq!(verdict.reason, Some(Reason::ListsDamaged));
+    assert_eq!(verdict.reason(), Some(Reason::ListsDamaged));
     assert!(matches!(
         verifier.apply_revocation_list(&older, lunch()),
         Err(Error::Rollback { .. })
@@ -193,7 +193,7 @@ fn a_flipped_bit_in_the_stored_revocation_list_never_yields_valid_nor_lets_an_ol
         .is_valid());
     let text = world.wallet.presentation(&revoked, lunch()).unwrap().text;
     assert_eq!(
-        verifier.verify(&text, lunch()).unwrap().reason,
+        verifier.verify(&text, lunch()).unwrap().reason(),
         Some(Reason::Revoked)
     );
     assert_eq!(
@@ -221,7 +221,7 @@ fn a_flipped_bit_in_the_stored_trust_list_never_yields_valid_nor_lets_an_older_l
         verifier
             .verify(&world.show(lunch()), lunch())
             .unwrap()
-            .reason,
+            .reason(),
         Some(Reason::ListsDamaged)
     );
     assert!(matches!(
@@ -252,7 +252,7 @@ fn revocation_entries_deleted_or_changed_in_the_store_are_caught_on_open() {
         store(&world).execute(tamper, []).unwrap();
         let verifier = reopen(&world);
         assert_eq!(
-            verifier.verify(&text, lunch()).unwrap().reason,
+            verifier.verify(&text, lunch()).unwrap().reason(),
             Some(Reason::ListsDamaged),
             "{tamper}"
         );
@@ -260,7 +260,7 @@ fn revocation_entries_deleted_or_changed_in_the_store_are_caught_on_open() {
             verifier
                 .verify(&world.show(lunch()), lunch())
                 .unwrap()
-                .reason,
+                .reason(),
             Some(Reason::ListsDamaged),
             "{tamper}"
         );
@@ -271,7 +271,7 @@ fn revocation_entries_deleted_or_changed_in_the_store_are_caught_on_open() {
             .unwrap();
         verifier.apply_revocation_list(&list, lunch()).unwrap();
         assert_eq!(
-            verifier.verify(&text, lunch()).unwrap().reason,
+            verifier.verify(&text, lunch()).unwrap().reason(),
             Some(Reason::Revoked),
             "{tamper}"
         );
@@ -390,7 +390,7 @@ fn a_verifier_whose_clock_is_behind_its_lists_says_so_and_never_valid() {
     );
     let text = world.wallet.presentation(&expired, behind).unwrap().text;
     assert_eq!(
-        world.verdict(&text, behind).reason,
+        world.verdict(&text, behind).reason(),
         Some(Reason::ClockBehind)
     );
     // Within the leeway it is only a clock difference.
@@ -400,7 +400,10 @@ fn a_verifier_whose_clock_is_behind_its_lists_says_so_and_never_valid() {
     assert!(world.verdict(&world.show(close), close).is_valid());
     // Set right, the expired pass is expired.
     let text = world.wallet.presentation(&expired, lunch()).unwrap().text;
-    assert_eq!(world.verdict(&text, lunch()).reason, Some(Reason::Expired));
+    assert_eq!(
+        world.verdict(&text, lunch()).reason(),
+        Some(Reason::Expired)
+    );
 }
 
 #[test]

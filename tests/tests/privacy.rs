@@ -170,7 +170,7 @@ fn debug_of_every_type_holding_personal_data_shows_none_of_it() {
             ),
         ),
         ("Verdict", format!("{verdict:?}")),
-        ("Holder", format!("{:?}", verdict.holder)),
+        ("Holder", format!("{:?}", admitted(&verdict).0)),
         (
             "PassSummary",
             format!("{:?}", world.wallet.passes().unwrap()),

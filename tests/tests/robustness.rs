@@ -104,7 +104,7 @@ fn random_bytes_and_texts_never_panic() {
             .collect();
         for prefix in ["VP1:", "VC1:", ""] {
             assert_eq!(
-                world.verdict(&format!("{prefix}{text}"), lunch()).reason,
+                world.verdict(&format!("{prefix}{text}"), lunch()).reason(),
                 Some(Reason::Malformed)
             );
         }

@@ -201,7 +201,7 @@ pub fn run(ctx: &Context) -> Result<Outcome> {
     );
     story.verdict(&replay);
 
-    let ok = verdict.is_valid() && replay.reason == Some(Reason::PresentationTooOld);
+    let ok = verdict.is_valid() && replay.reason() == Some(Reason::PresentationTooOld);
     story.line("");
     story.line(if ok {
         "Result: the live code was accepted offline and the replayed screenshot was refused."

@@ -45,36 +45,56 @@ pub fn time(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
+/// The verdict as JSON. Its shape predates the sum type and stays: `valid`, `reason` (null when
+/// valid), `holder` (null when not), `id_check_required` (false when not valid), `warnings`.
 pub fn verdict_json(verdict: &Verdict) -> Value {
+    let (holder, id_check_required) = match verdict {
+        Verdict::Valid {
+            holder,
+            id_check_required,
+            ..
+        } => (
+            Some(json!({
+                "name": holder.name,
+                "date_of_birth": holder.date_of_birth.to_string(),
+            })),
+            *id_check_required,
+        ),
+        Verdict::NotValid { .. } => (None, false),
+    };
     json!({
         "valid": verdict.is_valid(),
-        "reason": verdict.reason.map(|r| r.code()),
-        "holder": verdict.holder.as_ref().map(|h| json!({
-            "name": h.name,
-            "date_of_birth": h.date_of_birth.to_string(),
-        })),
-        "id_check_required": verdict.id_check_required,
-        "warnings": verdict.warnings.iter().map(|w| w.code()).collect::<Vec<_>>(),
+        "reason": verdict.reason().map(|r| r.code()),
+        "holder": holder,
+        "id_check_required": id_check_required,
+        "warnings": verdict.warnings().iter().map(|w| w.code()).collect::<Vec<_>>(),
     })
 }
 
 /// The verdict as text lines: `VALID` with the holder, or `NOT VALID (reason)`.
 pub fn verdict_lines(verdict: &Verdict) -> Vec<String> {
     let mut lines = Vec::new();
-    match (&verdict.reason, &verdict.holder) {
-        (None, Some(holder)) => {
+    match verdict {
+        Verdict::Valid {
+            holder,
+            id_check_required,
+            ..
+        } => {
             lines.push(format!(
                 "VALID: {}, born {}",
                 holder.name, holder.date_of_birth
             ));
+            if *id_check_required {
+                lines.push(
+                    "ID check required: this is a paper pass, compare an ID document".to_owned(),
+                );
+            }
         }
-        (None, None) => lines.push("VALID".to_owned()),
-        (Some(reason), _) => lines.push(format!("NOT VALID ({})", reason.code())),
+        Verdict::NotValid { reason, .. } => {
+            lines.push(format!("NOT VALID ({})", reason.code()));
+        }
     }
-    if verdict.id_check_required {
-        lines.push("ID check required: this is a paper pass, compare an ID document".to_owned());
-    }
-    for warning in &verdict.warnings {
+    for warning in verdict.warnings() {
         lines.push(format!("warning: {}", warning.code()));
     }
     lines

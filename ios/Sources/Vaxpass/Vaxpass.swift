@@ -470,22 +470,6 @@ fileprivate struct FfiConverterUInt64: FfiConverterPrimitive {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterInt64: FfiConverterPrimitive {
-    typealias FfiType = Int64
-    typealias SwiftType = Int64
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Int64 {
-        return try lift(readInt(&buf))
-    }
-
-    public static func write(_ value: Int64, into buf: inout [UInt8]) {
-        writeInt(&buf, lower(value))
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
 fileprivate struct FfiConverterBool : FfiConverter {
     typealias FfiType = Int8
     typealias SwiftType = Bool
@@ -635,34 +619,51 @@ fileprivate struct FfiConverterDuration: FfiConverterRustBuffer {
 
 
 
-/**
- * Exponential backoff with full jitter between failed attempts, never shorter than the server's
- * `Retry-After`. Keep one per thing retried (a list, the enrolment); a success resets it.
- */
-public protocol BackoffProtocol: AnyObject, Sendable {
+public protocol AuthorityProtocol: AnyObject, Sendable {
     
     /**
-     * After a refused or failed request: the delay before the next attempt, given the
-     * `Retry-After` header as sent (or `None`), at `now`.
+     * Checks an enrolment request against the nonce handed out and issues one credential for the
+     * person's events, bound to the requesting device. Returns the bundle for `Wallet.importPasses`.
      */
-    func afterRefusal(retryAfter: String?, now: Date) throws  -> TimeInterval
+    func answerEnrolment(request: Data, nonce: Data, person: Person, events: [Event], notBefore: Date, expires: Date, now: Date) throws  -> Data
     
     /**
-     * Failures since the last success.
+     * Issues one credential to a device key (raw Ed25519 or SEC1 P-256 bytes).
      */
-    func failures()  -> Int64
+    func issue(person: Person, events: [Event], deviceKey: Data, notBefore: Date, expires: Date, now: Date) throws  -> IssuedCredential
     
     /**
-     * After a success: the next failure starts from the shortest delay again.
+     * Marks an issuer key as leaked from `revoked_after` on.
      */
-    func reset() 
+    func markCompromised(kid: Data, revokedAfter: Date) throws 
+    
+    /**
+     * A newly signed revocation list, valid for `valid_for_seconds`.
+     */
+    func revocationList(now: Date, validForSeconds: UInt64) throws  -> Data
+    
+    /**
+     * Revokes a credential by id (12 hex digits).
+     */
+    func revoke(id: String, now: Date) throws 
+    
+    /**
+     * The root public key verifiers pin (32 bytes).
+     */
+    func rootPublicKey()  -> Data
+    
+    /**
+     * Retires the active issuer key and makes a new one; returns its kid.
+     */
+    func rotateIssuerKey(now: Date) throws  -> Data
+    
+    /**
+     * A newly signed trust list, valid for `valid_for_seconds`.
+     */
+    func trustList(now: Date, validForSeconds: UInt64) throws  -> Data
     
 }
-/**
- * Exponential backoff with full jitter between failed attempts, never shorter than the server's
- * `Retry-After`. Keep one per thing retried (a list, the enrolment); a success resets it.
- */
-open class Backoff: BackoffProtocol, @unchecked Sendable {
+open class Authority: AuthorityProtocol, @unchecked Sendable {
     fileprivate let pointer: UnsafeMutableRawPointer!
 
     /// Used to instantiate a [FFIObject] without an actual pointer, for fakes in tests, mostly.
@@ -699,61 +700,145 @@ open class Backoff: BackoffProtocol, @unchecked Sendable {
     @_documentation(visibility: private)
 #endif
     public func uniffiClonePointer() -> UnsafeMutableRawPointer {
-        return try! rustCall { uniffi_vaxpass_ffi_fn_clone_backoff(self.pointer, $0) }
+        return try! rustCall { uniffi_vaxpass_ffi_fn_clone_authority(self.pointer, $0) }
     }
-    /**
-     * A backoff with no failures yet.
-     */
-public convenience init() {
-    let pointer =
-        try! rustCall() {
-    uniffi_vaxpass_ffi_fn_constructor_backoff_new($0
-    )
-}
-    self.init(unsafeFromRawPointer: pointer)
-}
+    // No primary constructor declared for this class.
 
     deinit {
         guard let pointer = pointer else {
             return
         }
 
-        try! rustCall { uniffi_vaxpass_ffi_fn_free_backoff(pointer, $0) }
+        try! rustCall { uniffi_vaxpass_ffi_fn_free_authority(pointer, $0) }
     }
 
     
-
-    
     /**
-     * After a refused or failed request: the delay before the next attempt, given the
-     * `Retry-After` header as sent (or `None`), at `now`.
+     * Creates a new authority (fresh root and issuer keys) in a new database; its private keys
+     * go to the key file beside it (`PATH.keys`).
      */
-open func afterRefusal(retryAfter: String?, now: Date)throws  -> TimeInterval  {
-    return try  FfiConverterDuration.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
-    uniffi_vaxpass_ffi_fn_method_backoff_after_refusal(self.uniffiClonePointer(),
-        FfiConverterOptionString.lower(retryAfter),
+public static func create(path: String, issuer: String, now: Date)throws  -> Authority  {
+    return try  FfiConverterTypeAuthority_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
+    uniffi_vaxpass_ffi_fn_constructor_authority_create(
+        FfiConverterString.lower(path),
+        FfiConverterString.lower(issuer),
         FfiConverterTimestamp.lower(now),$0
     )
 })
 }
     
     /**
-     * Failures since the last success.
+     * Opens an existing authority.
      */
-open func failures() -> Int64  {
-    return try!  FfiConverterInt64.lift(try! rustCall() {
-    uniffi_vaxpass_ffi_fn_method_backoff_failures(self.uniffiClonePointer(),$0
+public static func `open`(path: String)throws  -> Authority  {
+    return try  FfiConverterTypeAuthority_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
+    uniffi_vaxpass_ffi_fn_constructor_authority_open(
+        FfiConverterString.lower(path),$0
+    )
+})
+}
+    
+
+    
+    /**
+     * Checks an enrolment request against the nonce handed out and issues one credential for the
+     * person's events, bound to the requesting device. Returns the bundle for `Wallet.importPasses`.
+     */
+open func answerEnrolment(request: Data, nonce: Data, person: Person, events: [Event], notBefore: Date, expires: Date, now: Date)throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
+    uniffi_vaxpass_ffi_fn_method_authority_answer_enrolment(self.uniffiClonePointer(),
+        FfiConverterData.lower(request),
+        FfiConverterData.lower(nonce),
+        FfiConverterTypePerson_lower(person),
+        FfiConverterSequenceTypeEvent.lower(events),
+        FfiConverterTimestamp.lower(notBefore),
+        FfiConverterTimestamp.lower(expires),
+        FfiConverterTimestamp.lower(now),$0
     )
 })
 }
     
     /**
-     * After a success: the next failure starts from the shortest delay again.
+     * Issues one credential to a device key (raw Ed25519 or SEC1 P-256 bytes).
      */
-open func reset()  {try! rustCall() {
-    uniffi_vaxpass_ffi_fn_method_backoff_reset(self.uniffiClonePointer(),$0
+open func issue(person: Person, events: [Event], deviceKey: Data, notBefore: Date, expires: Date, now: Date)throws  -> IssuedCredential  {
+    return try  FfiConverterTypeIssuedCredential_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
+    uniffi_vaxpass_ffi_fn_method_authority_issue(self.uniffiClonePointer(),
+        FfiConverterTypePerson_lower(person),
+        FfiConverterSequenceTypeEvent.lower(events),
+        FfiConverterData.lower(deviceKey),
+        FfiConverterTimestamp.lower(notBefore),
+        FfiConverterTimestamp.lower(expires),
+        FfiConverterTimestamp.lower(now),$0
+    )
+})
+}
+    
+    /**
+     * Marks an issuer key as leaked from `revoked_after` on.
+     */
+open func markCompromised(kid: Data, revokedAfter: Date)throws   {try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
+    uniffi_vaxpass_ffi_fn_method_authority_mark_compromised(self.uniffiClonePointer(),
+        FfiConverterData.lower(kid),
+        FfiConverterTimestamp.lower(revokedAfter),$0
     )
 }
+}
+    
+    /**
+     * A newly signed revocation list, valid for `valid_for_seconds`.
+     */
+open func revocationList(now: Date, validForSeconds: UInt64)throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
+    uniffi_vaxpass_ffi_fn_method_authority_revocation_list(self.uniffiClonePointer(),
+        FfiConverterTimestamp.lower(now),
+        FfiConverterUInt64.lower(validForSeconds),$0
+    )
+})
+}
+    
+    /**
+     * Revokes a credential by id (12 hex digits).
+     */
+open func revoke(id: String, now: Date)throws   {try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
+    uniffi_vaxpass_ffi_fn_method_authority_revoke(self.uniffiClonePointer(),
+        FfiConverterString.lower(id),
+        FfiConverterTimestamp.lower(now),$0
+    )
+}
+}
+    
+    /**
+     * The root public key verifiers pin (32 bytes).
+     */
+open func rootPublicKey() -> Data  {
+    return try!  FfiConverterData.lift(try! rustCall() {
+    uniffi_vaxpass_ffi_fn_method_authority_root_public_key(self.uniffiClonePointer(),$0
+    )
+})
+}
+    
+    /**
+     * Retires the active issuer key and makes a new one; returns its kid.
+     */
+open func rotateIssuerKey(now: Date)throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
+    uniffi_vaxpass_ffi_fn_method_authority_rotate_issuer_key(self.uniffiClonePointer(),
+        FfiConverterTimestamp.lower(now),$0
+    )
+})
+}
+    
+    /**
+     * A newly signed trust list, valid for `valid_for_seconds`.
+     */
+open func trustList(now: Date, validForSeconds: UInt64)throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
+    uniffi_vaxpass_ffi_fn_method_authority_trust_list(self.uniffiClonePointer(),
+        FfiConverterTimestamp.lower(now),
+        FfiConverterUInt64.lower(validForSeconds),$0
+    )
+})
 }
     
 
@@ -763,20 +848,20 @@ open func reset()  {try! rustCall() {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public struct FfiConverterTypeBackoff: FfiConverter {
+public struct FfiConverterTypeAuthority: FfiConverter {
 
     typealias FfiType = UnsafeMutableRawPointer
-    typealias SwiftType = Backoff
+    typealias SwiftType = Authority
 
-    public static func lift(_ pointer: UnsafeMutableRawPointer) throws -> Backoff {
-        return Backoff(unsafeFromRawPointer: pointer)
+    public static func lift(_ pointer: UnsafeMutableRawPointer) throws -> Authority {
+        return Authority(unsafeFromRawPointer: pointer)
     }
 
-    public static func lower(_ value: Backoff) -> UnsafeMutableRawPointer {
+    public static func lower(_ value: Authority) -> UnsafeMutableRawPointer {
         return value.uniffiClonePointer()
     }
 
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Backoff {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Authority {
         let v: UInt64 = try readInt(&buf)
         // The Rust code won't compile if a pointer won't fit in a UInt64.
         // We have to go via `UInt` because that's the thing that's the size of a pointer.
@@ -787,7 +872,7 @@ public struct FfiConverterTypeBackoff: FfiConverter {
         return try lift(ptr!)
     }
 
-    public static func write(_ value: Backoff, into buf: inout [UInt8]) {
+    public static func write(_ value: Authority, into buf: inout [UInt8]) {
         // This fiddling is because `Int` is the thing that's the same size as a pointer.
         // The Rust code won't compile if a pointer won't fit in a `UInt64`.
         writeInt(&buf, UInt64(bitPattern: Int64(Int(bitPattern: lower(value)))))
@@ -798,15 +883,15 @@ public struct FfiConverterTypeBackoff: FfiConverter {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeBackoff_lift(_ pointer: UnsafeMutableRawPointer) throws -> Backoff {
-    return try FfiConverterTypeBackoff.lift(pointer)
+public func FfiConverterTypeAuthority_lift(_ pointer: UnsafeMutableRawPointer) throws -> Authority {
+    return try FfiConverterTypeAuthority.lift(pointer)
 }
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeBackoff_lower(_ value: Backoff) -> UnsafeMutableRawPointer {
-    return FfiConverterTypeBackoff.lower(value)
+public func FfiConverterTypeAuthority_lower(_ value: Authority) -> UnsafeMutableRawPointer {
+    return FfiConverterTypeAuthority.lower(value)
 }
 
 
@@ -2142,24 +2227,11 @@ public func FfiConverterTypeTrustList_lower(_ value: TrustList) -> UnsafeMutable
 
 public protocol VerifierProtocol: AnyObject, Sendable {
     
-    /**
-     * Reads the app's HTTP answer to a list request (`GET` base URL + `list_path(kind)`, with
-     * `list_etag(kind)` as `If-None-Match`): a 200 is applied and its ETag kept, a 304 keeps the
-     * list held, and 429, 503 or another 5xx gives the delay before trying again, from the
-     * server's `Retry-After` and `backoff`. Any other status throws.
-     */
-    func applyFetched(kind: ListKind, response: HttpResponse, backoff: Backoff, now: Date) throws  -> Fetched
-    
     func applyRevocationList(bytes: Data, now: Date) throws  -> Applied
     
     func applyTrustList(bytes: Data, now: Date) throws  -> Applied
     
     func freshness(now: Date) throws  -> Freshness
-    
-    /**
-     * The `ETag` of the list held, to send as `If-None-Match` when fetching it next.
-     */
-    func listEtag(kind: ListKind) throws  -> String?
     
     /**
      * Judges a scanned QR text. A pass that is not valid is a verdict, not an exception.
@@ -2232,23 +2304,6 @@ public static func `open`(path: String, rootPublicKey: Data, config: VerifierCon
     
 
     
-    /**
-     * Reads the app's HTTP answer to a list request (`GET` base URL + `list_path(kind)`, with
-     * `list_etag(kind)` as `If-None-Match`): a 200 is applied and its ETag kept, a 304 keeps the
-     * list held, and 429, 503 or another 5xx gives the delay before trying again, from the
-     * server's `Retry-After` and `backoff`. Any other status throws.
-     */
-open func applyFetched(kind: ListKind, response: HttpResponse, backoff: Backoff, now: Date)throws  -> Fetched  {
-    return try  FfiConverterTypeFetched_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
-    uniffi_vaxpass_ffi_fn_method_verifier_apply_fetched(self.uniffiClonePointer(),
-        FfiConverterTypeListKind_lower(kind),
-        FfiConverterTypeHttpResponse_lower(response),
-        FfiConverterTypeBackoff_lower(backoff),
-        FfiConverterTimestamp.lower(now),$0
-    )
-})
-}
-    
 open func applyRevocationList(bytes: Data, now: Date)throws  -> Applied  {
     return try  FfiConverterTypeApplied_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
     uniffi_vaxpass_ffi_fn_method_verifier_apply_revocation_list(self.uniffiClonePointer(),
@@ -2271,17 +2326,6 @@ open func freshness(now: Date)throws  -> Freshness  {
     return try  FfiConverterTypeFreshness_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
     uniffi_vaxpass_ffi_fn_method_verifier_freshness(self.uniffiClonePointer(),
         FfiConverterTimestamp.lower(now),$0
-    )
-})
-}
-    
-    /**
-     * The `ETag` of the list held, to send as `If-None-Match` when fetching it next.
-     */
-open func listEtag(kind: ListKind)throws  -> String?  {
-    return try  FfiConverterOptionString.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
-    uniffi_vaxpass_ffi_fn_method_verifier_list_etag(self.uniffiClonePointer(),
-        FfiConverterTypeListKind_lower(kind),$0
     )
 })
 }
@@ -2375,13 +2419,6 @@ public protocol WalletProtocol: AnyObject, Sendable {
      * Named `import_passes`, not `import`: `import` is a keyword in Python and Swift.
      */
     func importPasses(issued: Data, trustList: TrustList?, now: Date) throws  -> [PassSummary]
-    
-    /**
-     * When to go online to renew the passes: a random moment between 01:00 and 05:00 local time
-     * (`utc_offset_minutes` east of UTC) in the month before the earliest pass expires, or as
-     * soon as possible off-peak if that is past; `None` without passes.
-     */
-    func nextRenewal(now: Date, utcOffsetMinutes: Int32) throws  -> Date?
     
     /**
      * Records that the real time is at least `time`, as the authority vouched for it: the
@@ -2533,20 +2570,6 @@ open func importPasses(issued: Data, trustList: TrustList?, now: Date)throws  ->
         FfiConverterData.lower(issued),
         FfiConverterOptionTypeTrustList.lower(trustList),
         FfiConverterTimestamp.lower(now),$0
-    )
-})
-}
-    
-    /**
-     * When to go online to renew the passes: a random moment between 01:00 and 05:00 local time
-     * (`utc_offset_minutes` east of UTC) in the month before the earliest pass expires, or as
-     * soon as possible off-peak if that is past; `None` without passes.
-     */
-open func nextRenewal(now: Date, utcOffsetMinutes: Int32)throws  -> Date?  {
-    return try  FfiConverterOptionTimestamp.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
-    uniffi_vaxpass_ffi_fn_method_wallet_next_renewal(self.uniffiClonePointer(),
-        FfiConverterTimestamp.lower(now),
-        FfiConverterInt32.lower(utcOffsetMinutes),$0
     )
 })
 }
@@ -2758,75 +2781,39 @@ public func FfiConverterTypeFreshness_lower(_ value: Freshness) -> RustBuffer {
 
 
 /**
- * What the app's HTTP client received for a list request, headers as sent (absent: `None`).
+ * A credential the authority just issued.
  */
-public struct HttpResponse {
-    /**
-     * The HTTP status code.
-     */
-    public var status: Int32
-    /**
-     * The `ETag` header.
-     */
-    public var etag: String?
-    /**
-     * The `Retry-After` header.
-     */
-    public var retryAfter: String?
-    /**
-     * The body (the signed list, for a 200; anything else is not read).
-     */
-    public var body: Data
+public struct IssuedCredential {
+    public var id: String
+    public var bytes: Data
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(
-        /**
-         * The HTTP status code.
-         */status: Int32, 
-        /**
-         * The `ETag` header.
-         */etag: String?, 
-        /**
-         * The `Retry-After` header.
-         */retryAfter: String?, 
-        /**
-         * The body (the signed list, for a 200; anything else is not read).
-         */body: Data) {
-        self.status = status
-        self.etag = etag
-        self.retryAfter = retryAfter
-        self.body = body
+    public init(id: String, bytes: Data) {
+        self.id = id
+        self.bytes = bytes
     }
 }
 
 #if compiler(>=6)
-extension HttpResponse: Sendable {}
+extension IssuedCredential: Sendable {}
 #endif
 
 
-extension HttpResponse: Equatable, Hashable {
-    public static func ==(lhs: HttpResponse, rhs: HttpResponse) -> Bool {
-        if lhs.status != rhs.status {
+extension IssuedCredential: Equatable, Hashable {
+    public static func ==(lhs: IssuedCredential, rhs: IssuedCredential) -> Bool {
+        if lhs.id != rhs.id {
             return false
         }
-        if lhs.etag != rhs.etag {
-            return false
-        }
-        if lhs.retryAfter != rhs.retryAfter {
-            return false
-        }
-        if lhs.body != rhs.body {
+        if lhs.bytes != rhs.bytes {
             return false
         }
         return true
     }
 
     public func hash(into hasher: inout Hasher) {
-        hasher.combine(status)
-        hasher.combine(etag)
-        hasher.combine(retryAfter)
-        hasher.combine(body)
+        hasher.combine(id)
+        hasher.combine(bytes)
     }
 }
 
@@ -2835,22 +2822,18 @@ extension HttpResponse: Equatable, Hashable {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public struct FfiConverterTypeHttpResponse: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HttpResponse {
+public struct FfiConverterTypeIssuedCredential: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> IssuedCredential {
         return
-            try HttpResponse(
-                status: FfiConverterInt32.read(from: &buf), 
-                etag: FfiConverterOptionString.read(from: &buf), 
-                retryAfter: FfiConverterOptionString.read(from: &buf), 
-                body: FfiConverterData.read(from: &buf)
+            try IssuedCredential(
+                id: FfiConverterString.read(from: &buf), 
+                bytes: FfiConverterData.read(from: &buf)
         )
     }
 
-    public static func write(_ value: HttpResponse, into buf: inout [UInt8]) {
-        FfiConverterInt32.write(value.status, into: &buf)
-        FfiConverterOptionString.write(value.etag, into: &buf)
-        FfiConverterOptionString.write(value.retryAfter, into: &buf)
-        FfiConverterData.write(value.body, into: &buf)
+    public static func write(_ value: IssuedCredential, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterData.write(value.bytes, into: &buf)
     }
 }
 
@@ -2858,15 +2841,15 @@ public struct FfiConverterTypeHttpResponse: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeHttpResponse_lift(_ buf: RustBuffer) throws -> HttpResponse {
-    return try FfiConverterTypeHttpResponse.lift(buf)
+public func FfiConverterTypeIssuedCredential_lift(_ buf: RustBuffer) throws -> IssuedCredential {
+    return try FfiConverterTypeIssuedCredential.lift(buf)
 }
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeHttpResponse_lower(_ value: HttpResponse) -> RustBuffer {
-    return FfiConverterTypeHttpResponse.lower(value)
+public func FfiConverterTypeIssuedCredential_lower(_ value: IssuedCredential) -> RustBuffer {
+    return FfiConverterTypeIssuedCredential.lower(value)
 }
 
 
@@ -3025,6 +3008,79 @@ public func FfiConverterTypePassSummary_lower(_ value: PassSummary) -> RustBuffe
 
 
 /**
+ * The holder as a pass names them. Dates are ISO `YYYY-MM-DD`.
+ */
+public struct Person {
+    public var name: String
+    public var dateOfBirth: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(name: String, dateOfBirth: String) {
+        self.name = name
+        self.dateOfBirth = dateOfBirth
+    }
+}
+
+#if compiler(>=6)
+extension Person: Sendable {}
+#endif
+
+
+extension Person: Equatable, Hashable {
+    public static func ==(lhs: Person, rhs: Person) -> Bool {
+        if lhs.name != rhs.name {
+            return false
+        }
+        if lhs.dateOfBirth != rhs.dateOfBirth {
+            return false
+        }
+        return true
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(name)
+        hasher.combine(dateOfBirth)
+    }
+}
+
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePerson: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Person {
+        return
+            try Person(
+                name: FfiConverterString.read(from: &buf), 
+                dateOfBirth: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Person, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterString.write(value.dateOfBirth, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePerson_lift(_ buf: RustBuffer) throws -> Person {
+    return try FfiConverterTypePerson.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePerson_lower(_ value: Person) -> RustBuffer {
+    return FfiConverterTypePerson.lower(value)
+}
+
+
+/**
  * Which events a verifier accepts; durations in whole units as named.
  */
 public struct Policy {
@@ -3144,79 +3200,6 @@ public func FfiConverterTypePolicy_lift(_ buf: RustBuffer) throws -> Policy {
 #endif
 public func FfiConverterTypePolicy_lower(_ value: Policy) -> RustBuffer {
     return FfiConverterTypePolicy.lower(value)
-}
-
-
-/**
- * The verifier's answer: valid, or not with one reason. Returned, never thrown.
- */
-public struct Verdict {
-    public var valid: Bool
-    public var reason: Reason?
-    /**
-     * Only when valid: the name and date of birth to compare with the person at the door.
-     */
-    public var holder: Holder?
-    public var idCheckRequired: Bool
-    public var warnings: [Warning]
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(valid: Bool, reason: Reason?, 
-        /**
-         * Only when valid: the name and date of birth to compare with the person at the door.
-         */holder: Holder?, idCheckRequired: Bool, warnings: [Warning]) {
-        self.valid = valid
-        self.reason = reason
-        self.holder = holder
-        self.idCheckRequired = idCheckRequired
-        self.warnings = warnings
-    }
-}
-
-#if compiler(>=6)
-extension Verdict: Sendable {}
-#endif
-
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeVerdict: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Verdict {
-        return
-            try Verdict(
-                valid: FfiConverterBool.read(from: &buf), 
-                reason: FfiConverterOptionTypeReason.read(from: &buf), 
-                holder: FfiConverterOptionTypeHolder.read(from: &buf), 
-                idCheckRequired: FfiConverterBool.read(from: &buf), 
-                warnings: FfiConverterSequenceTypeWarning.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: Verdict, into buf: inout [UInt8]) {
-        FfiConverterBool.write(value.valid, into: &buf)
-        FfiConverterOptionTypeReason.write(value.reason, into: &buf)
-        FfiConverterOptionTypeHolder.write(value.holder, into: &buf)
-        FfiConverterBool.write(value.idCheckRequired, into: &buf)
-        FfiConverterSequenceTypeWarning.write(value.warnings, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeVerdict_lift(_ buf: RustBuffer) throws -> Verdict {
-    return try FfiConverterTypeVerdict.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeVerdict_lower(_ value: Verdict) -> RustBuffer {
-    return FfiConverterTypeVerdict.lower(value)
 }
 
 
@@ -3484,72 +3467,69 @@ extension EcLevel: Equatable, Hashable {}
 // Note that we don't yet support `indirect` for enums.
 // See https://github.com/mozilla/uniffi-rs/issues/396 for further discussion.
 /**
- * What a list fetch came to.
+ * One health event for the issuer to sign.
  */
 
-public enum Fetched {
+public enum Event {
     
-    /**
-     * 200: the list was offered to the verifier's store (it may have been the one already held).
-     * (Not named `Applied`: in Kotlin the variant would hide the type of its field.)
-     */
-    case received(applied: Applied
+    case vaccination(product: Product, dose: UInt8, of: UInt8, date: String
     )
-    /**
-     * 304: the list held is still the current one.
-     */
-    case notModified
-    /**
-     * The server is busy (429, 503) or failing (5xx): try again after `delay`, which honours the
-     * server's `Retry-After` and the backoff.
-     */
-    case retryAfter(delay: TimeInterval
+    case test(testType: TestType, outcome: TestOutcome, sampledAt: Date
+    )
+    case recovery(firstPositive: String
     )
 }
 
 
 #if compiler(>=6)
-extension Fetched: Sendable {}
+extension Event: Sendable {}
 #endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public struct FfiConverterTypeFetched: FfiConverterRustBuffer {
-    typealias SwiftType = Fetched
+public struct FfiConverterTypeEvent: FfiConverterRustBuffer {
+    typealias SwiftType = Event
 
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Fetched {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Event {
         let variant: Int32 = try readInt(&buf)
         switch variant {
         
-        case 1: return .received(applied: try FfiConverterTypeApplied.read(from: &buf)
+        case 1: return .vaccination(product: try FfiConverterTypeProduct.read(from: &buf), dose: try FfiConverterUInt8.read(from: &buf), of: try FfiConverterUInt8.read(from: &buf), date: try FfiConverterString.read(from: &buf)
         )
         
-        case 2: return .notModified
+        case 2: return .test(testType: try FfiConverterTypeTestType.read(from: &buf), outcome: try FfiConverterTypeTestOutcome.read(from: &buf), sampledAt: try FfiConverterTimestamp.read(from: &buf)
+        )
         
-        case 3: return .retryAfter(delay: try FfiConverterDuration.read(from: &buf)
+        case 3: return .recovery(firstPositive: try FfiConverterString.read(from: &buf)
         )
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
     }
 
-    public static func write(_ value: Fetched, into buf: inout [UInt8]) {
+    public static func write(_ value: Event, into buf: inout [UInt8]) {
         switch value {
         
         
-        case let .received(applied):
+        case let .vaccination(product,dose,of,date):
             writeInt(&buf, Int32(1))
-            FfiConverterTypeApplied.write(applied, into: &buf)
+            FfiConverterTypeProduct.write(product, into: &buf)
+            FfiConverterUInt8.write(dose, into: &buf)
+            FfiConverterUInt8.write(of, into: &buf)
+            FfiConverterString.write(date, into: &buf)
             
         
-        case .notModified:
+        case let .test(testType,outcome,sampledAt):
             writeInt(&buf, Int32(2))
+            FfiConverterTypeTestType.write(testType, into: &buf)
+            FfiConverterTypeTestOutcome.write(outcome, into: &buf)
+            FfiConverterTimestamp.write(sampledAt, into: &buf)
+            
         
-        
-        case let .retryAfter(delay):
+        case let .recovery(firstPositive):
             writeInt(&buf, Int32(3))
-            FfiConverterDuration.write(delay, into: &buf)
+            FfiConverterString.write(firstPositive, into: &buf)
             
         }
     }
@@ -3559,19 +3539,19 @@ public struct FfiConverterTypeFetched: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeFetched_lift(_ buf: RustBuffer) throws -> Fetched {
-    return try FfiConverterTypeFetched.lift(buf)
+public func FfiConverterTypeEvent_lift(_ buf: RustBuffer) throws -> Event {
+    return try FfiConverterTypeEvent.lift(buf)
 }
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeFetched_lower(_ value: Fetched) -> RustBuffer {
-    return FfiConverterTypeFetched.lower(value)
+public func FfiConverterTypeEvent_lower(_ value: Event) -> RustBuffer {
+    return FfiConverterTypeEvent.lower(value)
 }
 
 
-extension Fetched: Equatable, Hashable {}
+extension Event: Equatable, Hashable {}
 
 
 
@@ -3663,76 +3643,6 @@ public func FfiConverterTypeFreshnessState_lower(_ value: FreshnessState) -> Rus
 
 
 extension FreshnessState: Equatable, Hashable {}
-
-
-
-
-
-
-// Note that we don't yet support `indirect` for enums.
-// See https://github.com/mozilla/uniffi-rs/issues/396 for further discussion.
-
-public enum ListKind {
-    
-    case trust
-    case revocation
-}
-
-
-#if compiler(>=6)
-extension ListKind: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeListKind: FfiConverterRustBuffer {
-    typealias SwiftType = ListKind
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ListKind {
-        let variant: Int32 = try readInt(&buf)
-        switch variant {
-        
-        case 1: return .trust
-        
-        case 2: return .revocation
-        
-        default: throw UniffiInternalError.unexpectedEnumCase
-        }
-    }
-
-    public static func write(_ value: ListKind, into buf: inout [UInt8]) {
-        switch value {
-        
-        
-        case .trust:
-            writeInt(&buf, Int32(1))
-        
-        
-        case .revocation:
-            writeInt(&buf, Int32(2))
-        
-        }
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeListKind_lift(_ buf: RustBuffer) throws -> ListKind {
-    return try FfiConverterTypeListKind.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeListKind_lower(_ value: ListKind) -> RustBuffer {
-    return FfiConverterTypeListKind.lower(value)
-}
-
-
-extension ListKind: Equatable, Hashable {}
 
 
 
@@ -4367,65 +4277,109 @@ extension TestType: Equatable, Hashable {}
 
 
 /**
- * Why a call failed. A pass that is *not valid* is not an error: it is a [`crate::Verdict`].
+ * Why a call failed, sorted by what the app should do about it. A pass that is *not valid* is
+ * not an error: it is a [`crate::Verdict`]. Every variant carries `detail`, a message for logs.
  */
 public enum VaxpassError: Swift.Error {
 
     
     
     /**
-     * Input not in the expected format (garbage bytes, an unknown QR text, a bad date string).
+     * The bytes or text are not a genuine vaxpass code, credential bundle or request (not well
+     * formed, too large, a signature that does not verify, the wrong nonce). A wallet shows
+     * "this is not a vaxpass code"; an issuer refuses the request.
      */
-    case Malformed(detail: String
-    )
-    case TooLarge(detail: String
-    )
-    case BadSignature(detail: String
+    case NotVaxpass(
+        /**
+         * For logs.
+         */detail: String
     )
     /**
-     * A signed list older than the stored one.
+     * A genuine credential was refused on import, with the reason a verifier would give: show it.
      */
-    case Rollback(stored: UInt64, offered: UInt64
+    case Refused(
+        /**
+         * Why, as a verifier would say.
+         */reason: Reason, 
+        /**
+         * For logs.
+         */detail: String
     )
     /**
-     * A signed list with the stored sequence but other content.
+     * A trust or revocation list was refused (not well formed, a bad signature, older than or
+     * conflicting with the stored one, issued in the future, or an HTTP answer the SDK does not
+     * handle). Nothing changed: keep using the old list, retry at the next refresh, and alert
+     * if it keeps happening. (A server asking to retry later, 429 or 5xx, is not an error.)
      */
-    case Equivocation(sequence: UInt64
-    )
-    case FromTheFuture(detail: String
+    case ListRefused(
+        /**
+         * For logs.
+         */detail: String
     )
     /**
-     * A credential refused on import, with the reason a verifier would give.
+     * The data was written by a newer version of the SDK: ask the user to update the app.
      */
-    case Rejected(reason: Reason
-    )
-    case NonceMismatch
-    case NotFound(detail: String
-    )
-    case InvalidArgument(detail: String
+    case UpdateRequired(
+        /**
+         * For logs.
+         */detail: String
     )
     /**
-     * The app's key protector failed (foreign implementations return this too).
+     * The device key cannot be used: the key protector or device signer failed, or the key it
+     * gives is not the wallet's (the platform keystore was reset, biometrics changed). Throw
+     * this from a `KeyProtector` or `DeviceSigner` that fails. If it persists, enrol again.
      */
-    case KeyProtection(detail: String
-    )
-    /**
-     * The app's device signer failed (foreign implementations return this too).
-     */
-    case Signer(detail: String
-    )
-    case Storage(detail: String
+    case DeviceKeyUnavailable(
+        /**
+         * For logs.
+         */detail: String
     )
     /**
      * The wallet will not sign at this time: the device clock is ahead of the last trusted
-     * time, or none was seen yet. Going online (an import, `observe_trusted_time`) fixes it.
+     * time, or none was seen yet. Going online (an import, `observe_trusted_time`) fixes it;
+     * ask the user to check the clock if it does not.
      */
-    case ClockNotTrusted(detail: String
+    case ClockNotTrusted(
+        /**
+         * For logs.
+         */detail: String
     )
     /**
-     * Something unexpected, e.g. a foreign callback threw an exception of another type.
+     * A value the app passed is outside what the SDK accepts (a bad date, a pass id that is not
+     * 12 hex digits or names no pass, a QR module size out of range): a bug in the app.
      */
-    case Internal(detail: String
+    case InvalidArgument(
+        /**
+         * For logs.
+         */detail: String
+    )
+    /**
+     * The call is not possible in this state (a wallet opened with the wrong kind of device
+     * key, an authority created twice, no issuer key valid now): a bug in the app's setup or
+     * order of calls.
+     */
+    case WrongState(
+        /**
+         * For logs.
+         */detail: String
+    )
+    /**
+     * The database or a file failed (disk full, permissions, a damaged file). Nothing was
+     * half-written: retry, or tell the user the storage is full or broken.
+     */
+    case Storage(
+        /**
+         * For logs.
+         */detail: String
+    )
+    /**
+     * Something that should not happen (a callback threw an exception of another type, the
+     * SDK failed to encode its own output): report a bug.
+     */
+    case Internal(
+        /**
+         * For logs.
+         */detail: String
     )
 }
 
@@ -4443,48 +4397,35 @@ public struct FfiConverterTypeVaxpassError: FfiConverterRustBuffer {
         
 
         
-        case 1: return .Malformed(
+        case 1: return .NotVaxpass(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 2: return .TooLarge(
+        case 2: return .Refused(
+            reason: try FfiConverterTypeReason.read(from: &buf), 
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 3: return .BadSignature(
+        case 3: return .ListRefused(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 4: return .Rollback(
-            stored: try FfiConverterUInt64.read(from: &buf), 
-            offered: try FfiConverterUInt64.read(from: &buf)
-            )
-        case 5: return .Equivocation(
-            sequence: try FfiConverterUInt64.read(from: &buf)
-            )
-        case 6: return .FromTheFuture(
+        case 4: return .UpdateRequired(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 7: return .Rejected(
-            reason: try FfiConverterTypeReason.read(from: &buf)
-            )
-        case 8: return .NonceMismatch
-        case 9: return .NotFound(
+        case 5: return .DeviceKeyUnavailable(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 10: return .InvalidArgument(
+        case 6: return .ClockNotTrusted(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 11: return .KeyProtection(
+        case 7: return .InvalidArgument(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 12: return .Signer(
+        case 8: return .WrongState(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 13: return .Storage(
+        case 9: return .Storage(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 14: return .ClockNotTrusted(
-            detail: try FfiConverterString.read(from: &buf)
-            )
-        case 15: return .Internal(
+        case 10: return .Internal(
             detail: try FfiConverterString.read(from: &buf)
             )
 
@@ -4499,78 +4440,54 @@ public struct FfiConverterTypeVaxpassError: FfiConverterRustBuffer {
 
         
         
-        case let .Malformed(detail):
+        case let .NotVaxpass(detail):
             writeInt(&buf, Int32(1))
             FfiConverterString.write(detail, into: &buf)
             
         
-        case let .TooLarge(detail):
+        case let .Refused(reason,detail):
             writeInt(&buf, Int32(2))
+            FfiConverterTypeReason.write(reason, into: &buf)
             FfiConverterString.write(detail, into: &buf)
             
         
-        case let .BadSignature(detail):
+        case let .ListRefused(detail):
             writeInt(&buf, Int32(3))
             FfiConverterString.write(detail, into: &buf)
             
         
-        case let .Rollback(stored,offered):
+        case let .UpdateRequired(detail):
             writeInt(&buf, Int32(4))
-            FfiConverterUInt64.write(stored, into: &buf)
-            FfiConverterUInt64.write(offered, into: &buf)
+            FfiConverterString.write(detail, into: &buf)
             
         
-        case let .Equivocation(sequence):
+        case let .DeviceKeyUnavailable(detail):
             writeInt(&buf, Int32(5))
-            FfiConverterUInt64.write(sequence, into: &buf)
-            
-        
-        case let .FromTheFuture(detail):
-            writeInt(&buf, Int32(6))
-            FfiConverterString.write(detail, into: &buf)
-            
-        
-        case let .Rejected(reason):
-            writeInt(&buf, Int32(7))
-            FfiConverterTypeReason.write(reason, into: &buf)
-            
-        
-        case .NonceMismatch:
-            writeInt(&buf, Int32(8))
-        
-        
-        case let .NotFound(detail):
-            writeInt(&buf, Int32(9))
-            FfiConverterString.write(detail, into: &buf)
-            
-        
-        case let .InvalidArgument(detail):
-            writeInt(&buf, Int32(10))
-            FfiConverterString.write(detail, into: &buf)
-            
-        
-        case let .KeyProtection(detail):
-            writeInt(&buf, Int32(11))
-            FfiConverterString.write(detail, into: &buf)
-            
-        
-        case let .Signer(detail):
-            writeInt(&buf, Int32(12))
-            FfiConverterString.write(detail, into: &buf)
-            
-        
-        case let .Storage(detail):
-            writeInt(&buf, Int32(13))
             FfiConverterString.write(detail, into: &buf)
             
         
         case let .ClockNotTrusted(detail):
-            writeInt(&buf, Int32(14))
+            writeInt(&buf, Int32(6))
+            FfiConverterString.write(detail, into: &buf)
+            
+        
+        case let .InvalidArgument(detail):
+            writeInt(&buf, Int32(7))
+            FfiConverterString.write(detail, into: &buf)
+            
+        
+        case let .WrongState(detail):
+            writeInt(&buf, Int32(8))
+            FfiConverterString.write(detail, into: &buf)
+            
+        
+        case let .Storage(detail):
+            writeInt(&buf, Int32(9))
             FfiConverterString.write(detail, into: &buf)
             
         
         case let .Internal(detail):
-            writeInt(&buf, Int32(15))
+            writeInt(&buf, Int32(10))
             FfiConverterString.write(detail, into: &buf)
             
         }
@@ -4603,6 +4520,109 @@ extension VaxpassError: Foundation.LocalizedError {
         String(reflecting: self)
     }
 }
+
+
+
+
+// Note that we don't yet support `indirect` for enums.
+// See https://github.com/mozilla/uniffi-rs/issues/396 for further discussion.
+/**
+ * The verifier's answer: valid, with the holder to compare with the person at the door, or not
+ * valid, with one reason. Returned, never thrown. A sealed class in Kotlin, an enum with
+ * associated values in Swift, one class per case in Python: a refused pass has no holder to read.
+ */
+
+public enum Verdict {
+    
+    /**
+     * Every check passed.
+     */
+    case valid(
+        /**
+         * The name and date of birth to compare with the person at the door.
+         */holder: Holder, 
+        /**
+         * A paper pass carries no device signature: check an ID document before letting the
+         * holder in.
+         */idCheckRequired: Bool, 
+        /**
+         * What the shop should know even so, e.g. that the lists are aging.
+         */warnings: [Warning]
+    )
+    /**
+     * A check failed: `reason` is the first one.
+     */
+    case notValid(
+        /**
+         * Why; `reasonCode(reason)` is its stable code, e.g. `presentation_too_old`.
+         */reason: Reason, 
+        /**
+         * What the shop should know besides.
+         */warnings: [Warning]
+    )
+}
+
+
+#if compiler(>=6)
+extension Verdict: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeVerdict: FfiConverterRustBuffer {
+    typealias SwiftType = Verdict
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Verdict {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .valid(holder: try FfiConverterTypeHolder.read(from: &buf), idCheckRequired: try FfiConverterBool.read(from: &buf), warnings: try FfiConverterSequenceTypeWarning.read(from: &buf)
+        )
+        
+        case 2: return .notValid(reason: try FfiConverterTypeReason.read(from: &buf), warnings: try FfiConverterSequenceTypeWarning.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Verdict, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .valid(holder,idCheckRequired,warnings):
+            writeInt(&buf, Int32(1))
+            FfiConverterTypeHolder.write(holder, into: &buf)
+            FfiConverterBool.write(idCheckRequired, into: &buf)
+            FfiConverterSequenceTypeWarning.write(warnings, into: &buf)
+            
+        
+        case let .notValid(reason,warnings):
+            writeInt(&buf, Int32(2))
+            FfiConverterTypeReason.write(reason, into: &buf)
+            FfiConverterSequenceTypeWarning.write(warnings, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVerdict_lift(_ buf: RustBuffer) throws -> Verdict {
+    return try FfiConverterTypeVerdict.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVerdict_lower(_ value: Verdict) -> RustBuffer {
+    return FfiConverterTypeVerdict.lower(value)
+}
+
+
 
 
 
@@ -4704,30 +4724,6 @@ fileprivate struct FfiConverterOptionUInt32: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
-    typealias SwiftType = String?
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        guard let value = value else {
-            writeInt(&buf, Int8(0))
-            return
-        }
-        writeInt(&buf, Int8(1))
-        FfiConverterString.write(value, into: &buf)
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
-        switch try readInt(&buf) as Int8 {
-        case 0: return nil
-        case 1: return try FfiConverterString.read(from: &buf)
-        default: throw UniffiInternalError.unexpectedOptionalTag
-        }
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
 fileprivate struct FfiConverterOptionTimestamp: FfiConverterRustBuffer {
     typealias SwiftType = Date?
 
@@ -4744,30 +4740,6 @@ fileprivate struct FfiConverterOptionTimestamp: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTimestamp.read(from: &buf)
-        default: throw UniffiInternalError.unexpectedOptionalTag
-        }
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterOptionTypeHolder: FfiConverterRustBuffer {
-    typealias SwiftType = Holder?
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        guard let value = value else {
-            writeInt(&buf, Int8(0))
-            return
-        }
-        writeInt(&buf, Int8(1))
-        FfiConverterTypeHolder.write(value, into: &buf)
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
-        switch try readInt(&buf) as Int8 {
-        case 0: return nil
-        case 1: return try FfiConverterTypeHolder.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -4848,30 +4820,6 @@ fileprivate struct FfiConverterOptionTypeListInfo: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterOptionTypeReason: FfiConverterRustBuffer {
-    typealias SwiftType = Reason?
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        guard let value = value else {
-            writeInt(&buf, Int8(0))
-            return
-        }
-        writeInt(&buf, Int8(1))
-        FfiConverterTypeReason.write(value, into: &buf)
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
-        switch try readInt(&buf) as Int8 {
-        case 0: return nil
-        case 1: return try FfiConverterTypeReason.read(from: &buf)
-        default: throw UniffiInternalError.unexpectedOptionalTag
-        }
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
 fileprivate struct FfiConverterSequenceBool: FfiConverterRustBuffer {
     typealias SwiftType = [Bool]
 
@@ -4922,6 +4870,31 @@ fileprivate struct FfiConverterSequenceTypePassSummary: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeEvent: FfiConverterRustBuffer {
+    typealias SwiftType = [Event]
+
+    public static func write(_ value: [Event], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeEvent.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Event] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Event]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeEvent.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeWarning: FfiConverterRustBuffer {
     typealias SwiftType = [Warning]
 
@@ -4954,35 +4927,11 @@ public func defaultVerifierConfig() -> VerifierConfig  {
 })
 }
 /**
- * The path the issuer service serves a list at, e.g. `/v1/trust-list`: append it to the
- * service's (or its CDN's) base URL.
- */
-public func listPath(kind: ListKind) -> String  {
-    return try!  FfiConverterString.lift(try! rustCall() {
-    uniffi_vaxpass_ffi_fn_func_list_path(
-        FfiConverterTypeListKind_lower(kind),$0
-    )
-})
-}
-/**
  * A fresh 32-byte server nonce for an enrolment.
  */
 public func newNonce() -> Data  {
     return try!  FfiConverterData.lift(try! rustCall() {
     uniffi_vaxpass_ffi_fn_func_new_nonce($0
-    )
-})
-}
-/**
- * When to fetch a list again, given its `next_update` (`Freshness.trust_list.next_update`): a
- * random moment between half and nine tenths of the time left, and not sooner than a minute from
- * `now`, so a country's phones do not all call at once.
- */
-public func nextRefresh(now: Date, nextUpdate: Date)throws  -> Date  {
-    return try  FfiConverterTimestamp.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
-    uniffi_vaxpass_ffi_fn_func_next_refresh(
-        FfiConverterTimestamp.lower(now),
-        FfiConverterTimestamp.lower(nextUpdate),$0
     )
 })
 }
@@ -4995,6 +4944,16 @@ public func oidcIdentityProof(idToken: String) -> Data  {
         FfiConverterString.lower(idToken),$0
     )
 })
+}
+/**
+ * Panics inside Rust on purpose, so an app can check that a Rust panic reaches its crash
+ * reporting as an ordinary exception (`InternalException` in Kotlin, a thrown error in Swift and
+ * Python) rather than aborting the process. Never called by the SDK itself.
+ */
+public func panicForCrashReportingTest()throws   {try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
+    uniffi_vaxpass_ffi_fn_func_panic_for_crash_reporting_test($0
+    )
+}
 }
 /**
  * The stable machine-readable code of a reason, e.g. `presentation_too_old`.
@@ -5045,16 +5004,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_vaxpass_ffi_checksum_func_default_verifier_config() != 40034) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_func_list_path() != 17375) {
-        return InitializationResult.apiChecksumMismatch
-    }
     if (uniffi_vaxpass_ffi_checksum_func_new_nonce() != 60790) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_func_next_refresh() != 21151) {
+    if (uniffi_vaxpass_ffi_checksum_func_oidc_identity_proof() != 27739) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_func_oidc_identity_proof() != 27739) {
+    if (uniffi_vaxpass_ffi_checksum_func_panic_for_crash_reporting_test() != 36066) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vaxpass_ffi_checksum_func_reason_code() != 51336) {
@@ -5066,13 +5022,28 @@ private let initializationResult: InitializationResult = {
     if (uniffi_vaxpass_ffi_checksum_func_warning_code() != 45381) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_backoff_after_refusal() != 6198) {
+    if (uniffi_vaxpass_ffi_checksum_method_authority_answer_enrolment() != 27845) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_backoff_failures() != 36952) {
+    if (uniffi_vaxpass_ffi_checksum_method_authority_issue() != 32328) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_backoff_reset() != 26280) {
+    if (uniffi_vaxpass_ffi_checksum_method_authority_mark_compromised() != 4600) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_vaxpass_ffi_checksum_method_authority_revocation_list() != 31849) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_vaxpass_ffi_checksum_method_authority_revoke() != 5718) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_vaxpass_ffi_checksum_method_authority_root_public_key() != 2028) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_vaxpass_ffi_checksum_method_authority_rotate_issuer_key() != 2864) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_vaxpass_ffi_checksum_method_authority_trust_list() != 14564) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vaxpass_ffi_checksum_method_devicesigner_public_key() != 39491) {
@@ -5135,9 +5106,6 @@ private let initializationResult: InitializationResult = {
     if (uniffi_vaxpass_ffi_checksum_method_trustlist_sequence() != 41748) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_verifier_apply_fetched() != 6614) {
-        return InitializationResult.apiChecksumMismatch
-    }
     if (uniffi_vaxpass_ffi_checksum_method_verifier_apply_revocation_list() != 11507) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -5147,10 +5115,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_vaxpass_ffi_checksum_method_verifier_freshness() != 46623) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_verifier_list_etag() != 53952) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_vaxpass_ffi_checksum_method_verifier_verify() != 11407) {
+    if (uniffi_vaxpass_ffi_checksum_method_verifier_verify() != 1399) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vaxpass_ffi_checksum_method_wallet_device_public_key() != 62834) {
@@ -5160,9 +5125,6 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vaxpass_ffi_checksum_method_wallet_import_passes() != 21122) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_vaxpass_ffi_checksum_method_wallet_next_renewal() != 37705) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vaxpass_ffi_checksum_method_wallet_observe_trusted_time() != 38436) {
@@ -5183,7 +5145,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_vaxpass_ffi_checksum_method_wallet_remove() != 62225) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_constructor_backoff_new() != 22366) {
+    if (uniffi_vaxpass_ffi_checksum_constructor_authority_create() != 43646) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_vaxpass_ffi_checksum_constructor_authority_open() != 2769) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vaxpass_ffi_checksum_constructor_qr_encode() != 44445) {

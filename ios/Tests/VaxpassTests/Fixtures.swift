@@ -87,19 +87,39 @@ extension XCTestCase {
     }
 }
 
-/// Asserts a verdict is valid for the scenario's holder.
-func assertValidForKim(_ verdict: Verdict, file: StaticString = #filePath, line: UInt = #line) {
-    XCTAssertTrue(verdict.valid, "reason: \(String(describing: verdict.reason))", file: file, line: line)
-    XCTAssertNil(verdict.reason, file: file, line: line)
-    XCTAssertEqual(verdict.holder?.name(), "김민준", file: file, line: line)
-    XCTAssertEqual(verdict.holder?.dateOfBirth(), "1985-03-14", file: file, line: line)
-    XCTAssertFalse(verdict.idCheckRequired, file: file, line: line)
-    XCTAssertEqual(verdict.warnings, [], file: file, line: line)
+/// Asserts a verdict is valid for the scenario's holder, from a live phone unless `paper`.
+func assertValidForKim(_ verdict: Verdict, paper: Bool = false, file: StaticString = #filePath, line: UInt = #line) {
+    switch verdict {
+    case let .valid(holder, idCheckRequired, warnings):
+        XCTAssertEqual(holder.name(), "김민준", file: file, line: line)
+        XCTAssertEqual(holder.dateOfBirth(), "1985-03-14", file: file, line: line)
+        XCTAssertEqual(idCheckRequired, paper, "a paper pass, and only one, needs an ID check", file: file, line: line)
+        XCTAssertEqual(warnings, [], file: file, line: line)
+    case let .notValid(reason, _):
+        XCTFail("expected valid, got \(reason.code)", file: file, line: line)
+    }
 }
 
-/// Asserts a verdict is not valid, for `reason`.
+/// Asserts a verdict is not valid, for `reason`: a refused pass has no holder to read.
 func assertInvalid(_ verdict: Verdict, _ reason: Reason, file: StaticString = #filePath, line: UInt = #line) {
-    XCTAssertFalse(verdict.valid, file: file, line: line)
-    XCTAssertEqual(verdict.reason, reason, file: file, line: line)
-    XCTAssertNil(verdict.holder, file: file, line: line)
+    switch verdict {
+    case .valid:
+        XCTFail("expected \(reason.code), got a valid verdict", file: file, line: line)
+    case let .notValid(refused, _):
+        XCTAssertEqual(refused, reason, file: file, line: line)
+    }
+}
+
+extension Verdict {
+    /// Whether the verdict lets someone in (a live phone or a paper pass).
+    var admits: Bool {
+        if case .valid = self { return true }
+        return false
+    }
+
+    /// The reason of a refused verdict.
+    var refusal: Reason? {
+        if case let .notValid(reason, _) = self { return reason }
+        return nil
+    }
 }

@@ -34,7 +34,7 @@ final class XorPadProtector: KeyProtector, @unchecked Sendable {
 
     private func xor(_ bytes: Data) throws -> Data {
         guard bytes.count <= pad.count else {
-            throw VaxpassError.KeyProtection(detail: "key longer than the pad")
+            throw VaxpassError.DeviceKeyUnavailable(detail: "key longer than the pad")
         }
         return Data(zip(bytes, pad).map { $0 ^ $1 })
     }
@@ -71,7 +71,7 @@ final class FailingSigner: DeviceSigner, @unchecked Sendable {
     init(publicKey: Data) { publicKeyBytes = publicKey }
     func publicKey() throws -> Data { publicKeyBytes }
     func sign(message: Data) throws -> Data {
-        throw VaxpassError.Signer(detail: "user cancelled")
+        throw VaxpassError.DeviceKeyUnavailable(detail: "user cancelled")
     }
 }
 
@@ -124,7 +124,7 @@ final class ForeignTraitTests: XCTestCase {
         var accepted = 0
         for k in 0..<200 {
             let door = real + 8 * minute + Double(144 * k)
-            accepted += try screenshots.filter { try verifier.verify($0, at: door).valid }.count
+            accepted += try screenshots.filter { try verifier.verify($0, at: door).admits }.count
         }
         XCTAssertEqual(accepted, 0, "no lent screenshot verifies at a later moment")
 
@@ -176,8 +176,8 @@ final class ForeignTraitTests: XCTestCase {
         // Without the protector, or with another pad, the stored key does not open.
         for other in [nil, XorPadProtector()] as [KeyProtector?] {
             XCTAssertThrowsError(try Wallet.open(path: path, keyProtector: other, clock: SystemMonotonicClock())) {
-                guard case VaxpassError.KeyProtection = $0 else {
-                    return XCTFail("expected VaxpassError.KeyProtection, got \($0)")
+                guard case VaxpassError.DeviceKeyUnavailable = $0 else {
+                    return XCTFail("expected VaxpassError.DeviceKeyUnavailable, got \($0)")
                 }
             }
         }
@@ -212,8 +212,8 @@ final class ForeignTraitTests: XCTestCase {
         let wallet = try Wallet.openWithSigner(path: scenario.path("wallet"), signer: FailingSigner(publicKey: key), clock: SystemMonotonicClock())
         XCTAssertEqual(wallet.devicePublicKey(), key)
         XCTAssertThrowsError(try wallet.enrolmentRequest(nonce: newNonce(), identityProof: Data())) {
-            guard case VaxpassError.Signer(let message) = $0 else {
-                return XCTFail("expected VaxpassError.Signer, got \($0)")
+            guard case VaxpassError.DeviceKeyUnavailable(let message) = $0 else {
+                return XCTFail("expected VaxpassError.DeviceKeyUnavailable, got \($0)")
             }
             XCTAssertTrue(message.contains("user cancelled"), message)
         }

@@ -84,15 +84,15 @@ final class ReadmeExamples: XCTestCase {
 
         // Offline, for each code scanned at the door:
         func doorMessage(for scanned: String) throws -> String {
-            let verdict = try verifier.verify(scanned)
-            guard verdict.valid, let holder = verdict.holder else {
-                return "❌ \(verdict.reason?.code ?? "unknown")"
-            }
-            if verdict.idCheckRequired {
+            switch try verifier.verify(scanned) {
+            case let .valid(holder, idCheckRequired, _) where idCheckRequired:
                 // A paper pass (or a screenshot rebuilt into one) is not tied to a phone.
                 return "🪪 Ask for an ID: \(holder.name()), born \(holder.dateOfBirth())"
+            case let .valid(holder, _, _):
+                return "✅ \(holder.name()), born \(holder.dateOfBirth())"  // compare with the person
+            case let .notValid(reason, _):
+                return "❌ \(reason.code)"  // e.g. "presentation_too_old"
             }
-            return "✅ \(holder.name()), born \(holder.dateOfBirth())"  // compare with the person
         }
         // README:shop:end
 
@@ -102,6 +102,6 @@ final class ReadmeExamples: XCTestCase {
         let verdict = try verifier.verify(scanned)
         assertValidForKim(verdict)
         assertInvalid(try verifier.verify(ScenarioTests.tamper(scanned)), .badSignature)
-        XCTAssertEqual(try verifier.verify(scanned, at: Date() + 10 * minute).reason?.code, "presentation_too_old")
+        XCTAssertEqual(try verifier.verify(scanned, at: Date() + 10 * minute).refusal?.code, "presentation_too_old")
     }
 }

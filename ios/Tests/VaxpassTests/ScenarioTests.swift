@@ -9,7 +9,7 @@ final class ScenarioTests: XCTestCase {
         ("testEnrolledPassShownAsRotatingQrIsValid", testEnrolledPassShownAsRotatingQrIsValid),
         ("testTamperedQrIsBadSignature", testTamperedQrIsBadSignature),
         ("testScreenshotTenMinutesLaterIsTooOld", testScreenshotTenMinutesLaterIsTooOld),
-        ("testGarbageListIsMalformedAndVerifierLivesOn", testGarbageListIsMalformedAndVerifierLivesOn),
+        ("testGarbageListIsRefusedAndVerifierLivesOn", testGarbageListIsRefusedAndVerifierLivesOn),
         ("testGarbageImportThrowsAndWalletLivesOn", testGarbageImportThrowsAndWalletLivesOn),
         ("testPresentationOfBadIdIsInvalidArgument", testPresentationOfBadIdIsInvalidArgument),
         ("testEightThreadsVerifyConcurrently", testEightThreadsVerifyConcurrently),
@@ -58,7 +58,7 @@ final class ScenarioTests: XCTestCase {
         XCTAssertEqual(tampered.count, text.count)
         let verdict = try verifier.verify(tampered, at: scenario.now)
         assertInvalid(verdict, .badSignature)
-        XCTAssertEqual(verdict.reason?.code, "bad_signature")
+        XCTAssertEqual(verdict.refusal?.code, "bad_signature")
     }
 
     /// Replaces base45 body characters [30, 33) — bytes 20–21 — with "000" (or "100").
@@ -81,15 +81,15 @@ final class ScenarioTests: XCTestCase {
         let verifier = try scenario.verifier()
         let verdict = try verifier.verify(screenshot, at: scenario.now + 10 * minute)
         assertInvalid(verdict, .presentationTooOld)
-        XCTAssertEqual(verdict.reason?.code, "presentation_too_old")
+        XCTAssertEqual(verdict.refusal?.code, "presentation_too_old")
         // Ten minutes on the phone too: a fresh presentation at the later time is fine again.
         clock.elapsed += 10 * minute
         let fresh = try wallet.presentation(of: pass.id, at: scenario.now + 10 * minute).text()
         assertValidForKim(try verifier.verify(fresh, at: scenario.now + 10 * minute))
     }
 
-    /// (d) Random bytes as a trust list: a typed error, and the verifier keeps working.
-    func testGarbageListIsMalformedAndVerifierLivesOn() throws {
+    /// (d) Random bytes as a trust list: the list is refused, and the verifier keeps working.
+    func testGarbageListIsRefusedAndVerifierLivesOn() throws {
         let scenario = try makeScenario()
         let wallet = try Wallet.open(path: scenario.path("wallet"), keyProtector: nil, clock: SystemMonotonicClock())
         let pass = try scenario.enrol(wallet)
@@ -98,14 +98,14 @@ final class ScenarioTests: XCTestCase {
         for length in [0, 1, 64, 1_000] {
             let garbage = Data((0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) })
             XCTAssertThrowsError(try verifier.applyTrustList(bytes: garbage, now: scenario.now)) { error in
-                guard case VaxpassError.Malformed(let message) = error else {
-                    return XCTFail("expected VaxpassError.Malformed, got \(error)")
+                guard case VaxpassError.ListRefused(let message) = error else {
+                    return XCTFail("expected VaxpassError.ListRefused, got \(error)")
                 }
                 XCTAssertFalse(message.isEmpty)
             }
             XCTAssertThrowsError(try verifier.applyRevocationList(bytes: garbage, now: scenario.now)) { error in
-                guard case VaxpassError.Malformed = error else {
-                    return XCTFail("expected VaxpassError.Malformed, got \(error)")
+                guard case VaxpassError.ListRefused = error else {
+                    return XCTFail("expected VaxpassError.ListRefused, got \(error)")
                 }
             }
         }
@@ -123,12 +123,12 @@ final class ScenarioTests: XCTestCase {
         let wallet = try Wallet.open(path: scenario.path("wallet"), keyProtector: nil, clock: SystemMonotonicClock())
         let trusted = try TrustList.verify(bytes: scenario.trustList, rootPublicKey: scenario.rootPublicKey)
         XCTAssertThrowsError(try wallet.importPasses(issued: Data("garbage".utf8), trustList: trusted, now: scenario.now)) {
-            guard case VaxpassError.Malformed = $0 else { return XCTFail("expected VaxpassError.Malformed, got \($0)") }
+            guard case VaxpassError.NotVaxpass = $0 else { return XCTFail("expected VaxpassError.NotVaxpass, got \($0)") }
         }
         XCTAssertEqual(try wallet.passes().count, 0)
         // A trust list checked against the wrong root key is refused before it reaches the wallet.
         XCTAssertThrowsError(try TrustList.verify(bytes: scenario.trustList, rootPublicKey: Data(count: 32))) {
-            guard case VaxpassError.BadSignature = $0 else { return XCTFail("expected BadSignature, got \($0)") }
+            guard case VaxpassError.ListRefused = $0 else { return XCTFail("expected ListRefused, got \($0)") }
         }
         XCTAssertThrowsError(try TrustList.verify(bytes: scenario.trustList, rootPublicKey: Data(count: 3))) {
             guard case VaxpassError.InvalidArgument = $0 else { return XCTFail("expected InvalidArgument, got \($0)") }
@@ -149,9 +149,11 @@ final class ScenarioTests: XCTestCase {
                 return XCTFail("expected VaxpassError.InvalidArgument, got \($0)")
             }
         }
-        // Well-formed but unknown: NotFound.
+        // Well-formed but unknown: the app passed an id it does not hold, also an invalid argument.
         XCTAssertThrowsError(try wallet.presentation(passId: "000000000000", now: scenario.now)) {
-            guard case VaxpassError.NotFound = $0 else { return XCTFail("expected VaxpassError.NotFound, got \($0)") }
+            guard case VaxpassError.InvalidArgument = $0 else {
+                return XCTFail("expected VaxpassError.InvalidArgument, got \($0)")
+            }
         }
         let verifier = try scenario.verifier()
         assertValidForKim(try verifier.verify(try wallet.presentation(of: pass.id, at: scenario.now).text(),

@@ -37,6 +37,6 @@ class DeviceSignerTest {
             val pass = wallet.passes().single()
             assertValidFor(world.verifier.verify(wallet.presentation(pass.id, world.now).text(), world.now))
         }
-        assertFailsWith<VaxpassException.InvalidArgument> { Wallet.openWithSigner(path, JcaP256Signer(), BootClock) }
+        assertFailsWith<VaxpassException.WrongState> { Wallet.openWithSigner(path, JcaP256Signer(), BootClock) }
     }
 }

@@ -32,10 +32,10 @@ class KeyProtectorTest {
         }
 
         // Without the protector, the stored bytes are not a key.
-        assertFailsWith<VaxpassException.KeyProtection> { Wallet.open(path, null, BootClock) }
-        // With another AES key, AES-GCM refuses to decrypt (the Kotlin exception becomes KeyProtection).
+        assertFailsWith<VaxpassException.DeviceKeyUnavailable> { Wallet.open(path, null, BootClock) }
+        // With another AES key, AES-GCM refuses to decrypt, and the protector says the key is gone.
         val stranger = AesGcmKeyProtector()
-        assertFailsWith<VaxpassException.KeyProtection> { Wallet.open(path, stranger, BootClock) }
+        assertFailsWith<VaxpassException.DeviceKeyUnavailable> { Wallet.open(path, stranger, BootClock) }
         assertEquals(1, stranger.unwraps.get())
         assertEquals(0, stranger.wraps.get())
         // Nothing was overwritten: the right protector still opens it.

@@ -109,15 +109,14 @@ class ReadmeExamplesTest {
 
         // At the door, offline: judge each scanned code.
         scanner.onScan { scannedText ->
-            val verdict = verifier.verifyNow(scannedText)
-            val holder = verdict.holder
-            if (verdict.valid && holder != null && verdict.idCheckRequired) {
-                // A paper pass (or a screenshot rebuilt into one) is not tied to a phone.
-                screen.askForId(holder.name(), holder.dateOfBirth()) // valid only with a matching ID
-            } else if (verdict.valid && holder != null) {
-                screen.showValid(holder.name(), holder.dateOfBirth()) // compare with the person
-            } else {
-                screen.showRefused(verdict.reason?.code) // e.g. "presentation_too_old"
+            when (val verdict = verifier.verifyNow(scannedText)) {
+                is Verdict.Valid -> if (verdict.idCheckRequired) {
+                    // A paper pass (or a screenshot rebuilt into one) is not tied to a phone.
+                    screen.askForId(verdict.holder.name(), verdict.holder.dateOfBirth()) // only with a matching ID
+                } else {
+                    screen.showValid(verdict.holder.name(), verdict.holder.dateOfBirth()) // compare with the person
+                }
+                is Verdict.NotValid -> screen.showRefused(verdict.reason.code) // e.g. "presentation_too_old"
             }
         }
         // README:shop:end

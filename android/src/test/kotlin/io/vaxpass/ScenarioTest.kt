@@ -6,6 +6,7 @@ import kotlin.test.assertEquals
 import kotlin.test.assertNotEquals
 import kotlin.test.assertNotNull
 import kotlin.test.assertTrue
+import kotlin.test.fail
 import org.junit.After
 import org.junit.Test
 
@@ -33,12 +34,29 @@ class ScenarioTest {
         assertTrue(refreshAt > world.now && refreshAt <= world.now + Duration.ofSeconds(30), "refreshAt $refreshAt")
         assertTrue(shown.qr().width() > 0)
 
-        val verdict = world.verifier.verify(shown.text(), world.now)
-        assertValidFor(verdict)
-        assertEquals("김민준", verdict.holder!!.name())
-        assertEquals("1985-03-14", verdict.holder!!.dateOfBirth())
-        assertEquals(false, verdict.idCheckRequired)
-        assertEquals(emptyList<Warning>(), verdict.warnings)
+        when (val verdict = world.verifier.verify(shown.text(), world.now)) {
+            is Verdict.Valid -> {
+                assertEquals("김민준", verdict.holder.name())
+                assertEquals("1985-03-14", verdict.holder.dateOfBirth())
+                assertEquals(false, verdict.idCheckRequired)
+                assertEquals(emptyList<Warning>(), verdict.warnings)
+            }
+            is Verdict.NotValid -> fail("expected valid, got ${verdict.reason.code}")
+        }
+    }
+
+    @Test
+    fun aPaperPassIsValidOnlyWithAnIdCheck() {
+        val paper = wallet.paper(pass.id)
+        assertTrue(paper.text().startsWith("VC1:"))
+        assertEquals(true, paper.idCheckRequired())
+        when (val verdict = world.verifier.verify(paper.text(), world.now + Duration.ofDays(3))) {
+            is Verdict.Valid -> {
+                assertTrue(verdict.idCheckRequired, "a paper pass carries no device signature")
+                assertEquals(PERSON.name, verdict.holder.name())
+            }
+            is Verdict.NotValid -> fail("expected valid with an ID check, got ${verdict.reason.code}")
+        }
     }
 
     @Test
@@ -48,9 +66,10 @@ class ScenarioTest {
         assertNotEquals(text, tampered)
         assertEquals(text.length, tampered.length)
 
-        val verdict = world.verifier.verify(tampered, world.now)
-        assertRefused(verdict, Reason.BadSignature)
-        assertEquals("bad_signature", verdict.reason!!.code)
+        when (val verdict = world.verifier.verify(tampered, world.now)) {
+            is Verdict.NotValid -> assertEquals("bad_signature", verdict.reason.code)
+            is Verdict.Valid -> fail("a tampered code must not be valid")
+        }
     }
 
     @Test
@@ -60,7 +79,7 @@ class ScenarioTest {
 
         val verdict = world.verifier.verify(screenshot, world.now + Duration.ofMinutes(10))
         assertRefused(verdict, Reason.PresentationTooOld)
-        assertEquals("presentation_too_old", verdict.reason!!.code)
+        assertEquals("presentation_too_old", (verdict as Verdict.NotValid).reason.code)
     }
 
     @Test

@@ -9,6 +9,7 @@ import java.security.Signature
 import java.security.interfaces.ECPublicKey
 import java.security.spec.ECGenParameterSpec
 import java.util.concurrent.atomic.AtomicInteger
+import javax.crypto.AEADBadTagException
 import javax.crypto.Cipher
 import javax.crypto.KeyGenerator
 import javax.crypto.SecretKey
@@ -29,11 +30,17 @@ class AesGcmKeyProtector(private val key: SecretKey = newKey()) : KeyProtector {
 
     override fun unwrap(wrapped: ByteArray): ByteArray {
         unwraps.incrementAndGet()
-        if (wrapped.size < IV_BYTES + TAG_BITS / 8) throw VaxpassException.KeyProtection("wrapped key too short")
+        if (wrapped.size < IV_BYTES + TAG_BITS / 8) throw VaxpassException.DeviceKeyUnavailable("wrapped key too short")
         val cipher = Cipher.getInstance(TRANSFORMATION)
         cipher.init(Cipher.DECRYPT_MODE, key, GCMParameterSpec(TAG_BITS, wrapped, 0, IV_BYTES))
         cipher.updateAAD(AAD)
-        return cipher.doFinal(wrapped, IV_BYTES, wrapped.size - IV_BYTES)
+        // The platform's exception says the key is gone: tell the SDK so (any other exception
+        // type would reach the app as Internal, a bug).
+        return try {
+            cipher.doFinal(wrapped, IV_BYTES, wrapped.size - IV_BYTES)
+        } catch (e: AEADBadTagException) {
+            throw VaxpassException.DeviceKeyUnavailable("the device key does not decrypt with this key")
+        }
     }
 
     companion object {

@@ -75,18 +75,25 @@ class TestWorld(val now: Instant = NOW) : AutoCloseable {
     }
 }
 
-/** Asserts a verdict is valid for [PERSON]. */
-fun assertValidFor(verdict: Verdict, person: Person = PERSON) {
-    kotlin.test.assertTrue(verdict.valid, "expected valid, got ${verdict.reason?.code}")
-    kotlin.test.assertNull(verdict.reason)
-    val holder = kotlin.test.assertNotNull(verdict.holder)
-    kotlin.test.assertEquals(person.name, holder.name())
-    kotlin.test.assertEquals(person.dateOfBirth, holder.dateOfBirth())
+/** Whether a verdict admits someone (a live phone or a paper pass). */
+val Verdict.admits: Boolean get() = this is Verdict.Valid
+
+/** Asserts a verdict is valid for [PERSON], from a live phone unless [paper]; returns it. */
+fun assertValidFor(verdict: Verdict, person: Person = PERSON, paper: Boolean = false): Verdict.Valid {
+    val valid = when (verdict) {
+        is Verdict.Valid -> verdict
+        is Verdict.NotValid -> kotlin.test.fail("expected valid, got ${verdict.reason.code}")
+    }
+    kotlin.test.assertEquals(person.name, valid.holder.name())
+    kotlin.test.assertEquals(person.dateOfBirth, valid.holder.dateOfBirth())
+    kotlin.test.assertEquals(paper, valid.idCheckRequired, "a paper pass, and only a paper pass, needs an ID check")
+    return valid
 }
 
-/** Asserts a verdict is not valid, for [reason], and carries no holder. */
+/** Asserts a verdict is not valid, for [reason]: a refused pass has no holder to read. */
 fun assertRefused(verdict: Verdict, reason: Reason) {
-    kotlin.test.assertFalse(verdict.valid)
-    kotlin.test.assertEquals(reason, verdict.reason, "expected ${reason.code}, got ${verdict.reason?.code}")
-    kotlin.test.assertNull(verdict.holder)
+    when (verdict) {
+        is Verdict.Valid -> kotlin.test.fail("expected ${reason.code}, got a valid verdict")
+        is Verdict.NotValid -> kotlin.test.assertEquals(reason, verdict.reason, "expected ${reason.code}, got ${verdict.reason.code}")
+    }
 }
