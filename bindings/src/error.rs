@@ -3,7 +3,6 @@
 //! match, and the table in docs/bindings.md says why. Details come from the core and carry no
 //! personal data: they are for logs, not for the user.
 
-use crate::convert::sequence;
 use crate::types::Reason;
 
 /// Why a call failed, sorted by what the app should do about it. A pass that is *not valid* is

@@ -406,38 +406,6 @@ private let UNIFFI_CALLBACK_UNEXPECTED_ERROR: Int32 = 2
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterUInt8: FfiConverterPrimitive {
-    typealias FfiType = UInt8
-    typealias SwiftType = UInt8
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt8 {
-        return try lift(readInt(&buf))
-    }
-
-    public static func write(_ value: UInt8, into buf: inout [UInt8]) {
-        writeInt(&buf, lower(value))
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterUInt32: FfiConverterPrimitive {
-    typealias FfiType = UInt32
-    typealias SwiftType = UInt32
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt32 {
-        return try lift(readInt(&buf))
-    }
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        writeInt(&buf, lower(value))
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
 fileprivate struct FfiConverterInt32: FfiConverterPrimitive {
     typealias FfiType = Int32
     typealias SwiftType = Int32
@@ -454,16 +422,32 @@ fileprivate struct FfiConverterInt32: FfiConverterPrimitive {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterUInt64: FfiConverterPrimitive {
-    typealias FfiType = UInt64
-    typealias SwiftType = UInt64
+fileprivate struct FfiConverterInt64: FfiConverterPrimitive {
+    typealias FfiType = Int64
+    typealias SwiftType = Int64
 
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt64 {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Int64 {
         return try lift(readInt(&buf))
     }
 
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+    public static func write(_ value: Int64, into buf: inout [UInt8]) {
         writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterDouble: FfiConverterPrimitive {
+    typealias FfiType = Double
+    typealias SwiftType = Double
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Double {
+        return try lift(readDouble(&buf))
+    }
+
+    public static func write(_ value: Double, into buf: inout [UInt8]) {
+        writeDouble(&buf, lower(value))
     }
 }
 
@@ -588,82 +572,37 @@ fileprivate struct FfiConverterTimestamp: FfiConverterRustBuffer {
     }
 }
 
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterDuration: FfiConverterRustBuffer {
-    typealias SwiftType = TimeInterval
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TimeInterval {
-        let seconds: UInt64 = try readInt(&buf)
-        let nanoseconds: UInt32 = try readInt(&buf)
-        return Double(seconds) + (Double(nanoseconds) / 1.0e9)
-    }
-
-    public static func write(_ value: TimeInterval, into buf: inout [UInt8]) {
-        if value.rounded(.down) > Double(Int64.max) {
-            fatalError("Duration overflow, exceeds max bounds supported by Uniffi")
-        }
-
-        if value < 0 {
-            fatalError("Invalid duration, must be non-negative")
-        }
-
-        let seconds = UInt64(value)
-        let nanoseconds = UInt32((value - Double(seconds)) * 1.0e9)
-        writeInt(&buf, seconds)
-        writeInt(&buf, nanoseconds)
-    }
-}
 
 
 
-
-public protocol AuthorityProtocol: AnyObject, Sendable {
+/**
+ * Exponential backoff with full jitter between failed attempts, never shorter than the server's
+ * `Retry-After`. Keep one per thing retried (a list, the enrolment); a success resets it.
+ */
+public protocol BackoffProtocol: AnyObject, Sendable {
     
     /**
-     * Checks an enrolment request against the nonce handed out and issues one credential for the
-     * person's events, bound to the requesting device. Returns the bundle for `Wallet.importPasses`.
+     * After a refused or failed request: the delay before the next attempt, given the
+     * `Retry-After` header as sent (or `None`), at `now`.
      */
-    func answerEnrolment(request: Data, nonce: Data, person: Person, events: [Event], notBefore: Date, expires: Date, now: Date) throws  -> Data
+    func afterRefusal(retryAfter: String?, now: Date) throws  -> TimeSpan
     
     /**
-     * Issues one credential to a device key (raw Ed25519 or SEC1 P-256 bytes).
+     * Failures since the last success.
      */
-    func issue(person: Person, events: [Event], deviceKey: Data, notBefore: Date, expires: Date, now: Date) throws  -> IssuedCredential
+    func failures()  -> Int64
     
     /**
-     * Marks an issuer key as leaked from `revoked_after` on.
+     * After a success: the next failure starts from the shortest delay again.
      */
-    func markCompromised(kid: Data, revokedAfter: Date) throws 
-    
-    /**
-     * A newly signed revocation list, valid for `valid_for_seconds`.
-     */
-    func revocationList(now: Date, validForSeconds: UInt64) throws  -> Data
-    
-    /**
-     * Revokes a credential by id (12 hex digits).
-     */
-    func revoke(id: String, now: Date) throws 
-    
-    /**
-     * The root public key verifiers pin (32 bytes).
-     */
-    func rootPublicKey()  -> Data
-    
-    /**
-     * Retires the active issuer key and makes a new one; returns its kid.
-     */
-    func rotateIssuerKey(now: Date) throws  -> Data
-    
-    /**
-     * A newly signed trust list, valid for `valid_for_seconds`.
-     */
-    func trustList(now: Date, validForSeconds: UInt64) throws  -> Data
+    func reset() 
     
 }
-open class Authority: AuthorityProtocol, @unchecked Sendable {
+/**
+ * Exponential backoff with full jitter between failed attempts, never shorter than the server's
+ * `Retry-After`. Keep one per thing retried (a list, the enrolment); a success resets it.
+ */
+open class Backoff: BackoffProtocol, @unchecked Sendable {
     fileprivate let pointer: UnsafeMutableRawPointer!
 
     /// Used to instantiate a [FFIObject] without an actual pointer, for fakes in tests, mostly.
@@ -700,145 +639,61 @@ open class Authority: AuthorityProtocol, @unchecked Sendable {
     @_documentation(visibility: private)
 #endif
     public func uniffiClonePointer() -> UnsafeMutableRawPointer {
-        return try! rustCall { uniffi_vaxpass_ffi_fn_clone_authority(self.pointer, $0) }
+        return try! rustCall { uniffi_vaxpass_ffi_fn_clone_backoff(self.pointer, $0) }
     }
-    // No primary constructor declared for this class.
+    /**
+     * A backoff with no failures yet.
+     */
+public convenience init() {
+    let pointer =
+        try! rustCall() {
+    uniffi_vaxpass_ffi_fn_constructor_backoff_new($0
+    )
+}
+    self.init(unsafeFromRawPointer: pointer)
+}
 
     deinit {
         guard let pointer = pointer else {
             return
         }
 
-        try! rustCall { uniffi_vaxpass_ffi_fn_free_authority(pointer, $0) }
+        try! rustCall { uniffi_vaxpass_ffi_fn_free_backoff(pointer, $0) }
     }
 
     
-    /**
-     * Creates a new authority (fresh root and issuer keys) in a new database; its private keys
-     * go to the key file beside it (`PATH.keys`).
-     */
-public static func create(path: String, issuer: String, now: Date)throws  -> Authority  {
-    return try  FfiConverterTypeAuthority_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
-    uniffi_vaxpass_ffi_fn_constructor_authority_create(
-        FfiConverterString.lower(path),
-        FfiConverterString.lower(issuer),
-        FfiConverterTimestamp.lower(now),$0
-    )
-})
-}
-    
-    /**
-     * Opens an existing authority.
-     */
-public static func `open`(path: String)throws  -> Authority  {
-    return try  FfiConverterTypeAuthority_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
-    uniffi_vaxpass_ffi_fn_constructor_authority_open(
-        FfiConverterString.lower(path),$0
-    )
-})
-}
-    
 
     
     /**
-     * Checks an enrolment request against the nonce handed out and issues one credential for the
-     * person's events, bound to the requesting device. Returns the bundle for `Wallet.importPasses`.
+     * After a refused or failed request: the delay before the next attempt, given the
+     * `Retry-After` header as sent (or `None`), at `now`.
      */
-open func answerEnrolment(request: Data, nonce: Data, person: Person, events: [Event], notBefore: Date, expires: Date, now: Date)throws  -> Data  {
-    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
-    uniffi_vaxpass_ffi_fn_method_authority_answer_enrolment(self.uniffiClonePointer(),
-        FfiConverterData.lower(request),
-        FfiConverterData.lower(nonce),
-        FfiConverterTypePerson_lower(person),
-        FfiConverterSequenceTypeEvent.lower(events),
-        FfiConverterTimestamp.lower(notBefore),
-        FfiConverterTimestamp.lower(expires),
+open func afterRefusal(retryAfter: String?, now: Date)throws  -> TimeSpan  {
+    return try  FfiConverterTypeTimeSpan_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
+    uniffi_vaxpass_ffi_fn_method_backoff_after_refusal(self.uniffiClonePointer(),
+        FfiConverterOptionString.lower(retryAfter),
         FfiConverterTimestamp.lower(now),$0
     )
 })
 }
     
     /**
-     * Issues one credential to a device key (raw Ed25519 or SEC1 P-256 bytes).
+     * Failures since the last success.
      */
-open func issue(person: Person, events: [Event], deviceKey: Data, notBefore: Date, expires: Date, now: Date)throws  -> IssuedCredential  {
-    return try  FfiConverterTypeIssuedCredential_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
-    uniffi_vaxpass_ffi_fn_method_authority_issue(self.uniffiClonePointer(),
-        FfiConverterTypePerson_lower(person),
-        FfiConverterSequenceTypeEvent.lower(events),
-        FfiConverterData.lower(deviceKey),
-        FfiConverterTimestamp.lower(notBefore),
-        FfiConverterTimestamp.lower(expires),
-        FfiConverterTimestamp.lower(now),$0
+open func failures() -> Int64  {
+    return try!  FfiConverterInt64.lift(try! rustCall() {
+    uniffi_vaxpass_ffi_fn_method_backoff_failures(self.uniffiClonePointer(),$0
     )
 })
 }
     
     /**
-     * Marks an issuer key as leaked from `revoked_after` on.
+     * After a success: the next failure starts from the shortest delay again.
      */
-open func markCompromised(kid: Data, revokedAfter: Date)throws   {try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
-    uniffi_vaxpass_ffi_fn_method_authority_mark_compromised(self.uniffiClonePointer(),
-        FfiConverterData.lower(kid),
-        FfiConverterTimestamp.lower(revokedAfter),$0
+open func reset()  {try! rustCall() {
+    uniffi_vaxpass_ffi_fn_method_backoff_reset(self.uniffiClonePointer(),$0
     )
 }
-}
-    
-    /**
-     * A newly signed revocation list, valid for `valid_for_seconds`.
-     */
-open func revocationList(now: Date, validForSeconds: UInt64)throws  -> Data  {
-    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
-    uniffi_vaxpass_ffi_fn_method_authority_revocation_list(self.uniffiClonePointer(),
-        FfiConverterTimestamp.lower(now),
-        FfiConverterUInt64.lower(validForSeconds),$0
-    )
-})
-}
-    
-    /**
-     * Revokes a credential by id (12 hex digits).
-     */
-open func revoke(id: String, now: Date)throws   {try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
-    uniffi_vaxpass_ffi_fn_method_authority_revoke(self.uniffiClonePointer(),
-        FfiConverterString.lower(id),
-        FfiConverterTimestamp.lower(now),$0
-    )
-}
-}
-    
-    /**
-     * The root public key verifiers pin (32 bytes).
-     */
-open func rootPublicKey() -> Data  {
-    return try!  FfiConverterData.lift(try! rustCall() {
-    uniffi_vaxpass_ffi_fn_method_authority_root_public_key(self.uniffiClonePointer(),$0
-    )
-})
-}
-    
-    /**
-     * Retires the active issuer key and makes a new one; returns its kid.
-     */
-open func rotateIssuerKey(now: Date)throws  -> Data  {
-    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
-    uniffi_vaxpass_ffi_fn_method_authority_rotate_issuer_key(self.uniffiClonePointer(),
-        FfiConverterTimestamp.lower(now),$0
-    )
-})
-}
-    
-    /**
-     * A newly signed trust list, valid for `valid_for_seconds`.
-     */
-open func trustList(now: Date, validForSeconds: UInt64)throws  -> Data  {
-    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
-    uniffi_vaxpass_ffi_fn_method_authority_trust_list(self.uniffiClonePointer(),
-        FfiConverterTimestamp.lower(now),
-        FfiConverterUInt64.lower(validForSeconds),$0
-    )
-})
 }
     
 
@@ -848,20 +703,20 @@ open func trustList(now: Date, validForSeconds: UInt64)throws  -> Data  {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public struct FfiConverterTypeAuthority: FfiConverter {
+public struct FfiConverterTypeBackoff: FfiConverter {
 
     typealias FfiType = UnsafeMutableRawPointer
-    typealias SwiftType = Authority
+    typealias SwiftType = Backoff
 
-    public static func lift(_ pointer: UnsafeMutableRawPointer) throws -> Authority {
-        return Authority(unsafeFromRawPointer: pointer)
+    public static func lift(_ pointer: UnsafeMutableRawPointer) throws -> Backoff {
+        return Backoff(unsafeFromRawPointer: pointer)
     }
 
-    public static func lower(_ value: Authority) -> UnsafeMutableRawPointer {
+    public static func lower(_ value: Backoff) -> UnsafeMutableRawPointer {
         return value.uniffiClonePointer()
     }
 
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Authority {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Backoff {
         let v: UInt64 = try readInt(&buf)
         // The Rust code won't compile if a pointer won't fit in a UInt64.
         // We have to go via `UInt` because that's the thing that's the size of a pointer.
@@ -872,7 +727,7 @@ public struct FfiConverterTypeAuthority: FfiConverter {
         return try lift(ptr!)
     }
 
-    public static func write(_ value: Authority, into buf: inout [UInt8]) {
+    public static func write(_ value: Backoff, into buf: inout [UInt8]) {
         // This fiddling is because `Int` is the thing that's the same size as a pointer.
         // The Rust code won't compile if a pointer won't fit in a `UInt64`.
         writeInt(&buf, UInt64(bitPattern: Int64(Int(bitPattern: lower(value)))))
@@ -883,15 +738,15 @@ public struct FfiConverterTypeAuthority: FfiConverter {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeAuthority_lift(_ pointer: UnsafeMutableRawPointer) throws -> Authority {
-    return try FfiConverterTypeAuthority.lift(pointer)
+public func FfiConverterTypeBackoff_lift(_ pointer: UnsafeMutableRawPointer) throws -> Backoff {
+    return try FfiConverterTypeBackoff.lift(pointer)
 }
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeAuthority_lower(_ value: Authority) -> UnsafeMutableRawPointer {
-    return FfiConverterTypeAuthority.lower(value)
+public func FfiConverterTypeBackoff_lower(_ value: Backoff) -> UnsafeMutableRawPointer {
+    return FfiConverterTypeBackoff.lower(value)
 }
 
 
@@ -1136,6 +991,10 @@ public protocol HolderProtocol: AnyObject, Sendable {
      */
     func dateOfBirth()  -> String
     
+    /**
+     * The name as the credential carries it, to compare with the person. Personal data: do not
+     * log.
+     */
     func name()  -> String
     
 }
@@ -1204,6 +1063,10 @@ open func dateOfBirth() -> String  {
 })
 }
     
+    /**
+     * The name as the credential carries it, to compare with the person. Personal data: do not
+     * log.
+     */
 open func name() -> String  {
     return try!  FfiConverterString.lift(try! rustCall() {
     uniffi_vaxpass_ffi_fn_method_holder_name(self.uniffiClonePointer(),$0
@@ -1274,8 +1137,15 @@ public func FfiConverterTypeHolder_lower(_ value: Holder) -> UnsafeMutableRawPoi
  */
 public protocol KeyProtector: AnyObject, Sendable {
     
+    /**
+     * Wraps the 32-byte secret (e.g. with an Android Keystore or Keychain key); the result is
+     * stored as is.
+     */
     func wrap(secret: Data) throws  -> Data
     
+    /**
+     * Unwraps what `wrap` returned, when the wallet opens.
+     */
     func unwrap(wrapped: Data) throws  -> Data
     
 }
@@ -1334,6 +1204,10 @@ open class KeyProtectorImpl: KeyProtector, @unchecked Sendable {
     
 
     
+    /**
+     * Wraps the 32-byte secret (e.g. with an Android Keystore or Keychain key); the result is
+     * stored as is.
+     */
 open func wrap(secret: Data)throws  -> Data  {
     return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
     uniffi_vaxpass_ffi_fn_method_keyprotector_wrap(self.uniffiClonePointer(),
@@ -1342,6 +1216,9 @@ open func wrap(secret: Data)throws  -> Data  {
 })
 }
     
+    /**
+     * Unwraps what `wrap` returned, when the wallet opens.
+     */
 open func unwrap(wrapped: Data)throws  -> Data  {
     return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
     uniffi_vaxpass_ffi_fn_method_keyprotector_unwrap(self.uniffiClonePointer(),
@@ -1495,9 +1372,10 @@ public func FfiConverterTypeKeyProtector_lower(_ value: KeyProtector) -> UnsafeM
 public protocol MonotonicClock: AnyObject, Sendable {
     
     /**
-     * Time since the device booted.
+     * Time since the device booted. Called on the thread of the wallet call that needs it; it
+     * should return at once.
      */
-    func elapsedSinceBoot() throws  -> TimeInterval
+    func elapsedSinceBoot() throws  -> TimeSpan
     
 }
 /**
@@ -1560,10 +1438,11 @@ open class MonotonicClockImpl: MonotonicClock, @unchecked Sendable {
 
     
     /**
-     * Time since the device booted.
+     * Time since the device booted. Called on the thread of the wallet call that needs it; it
+     * should return at once.
      */
-open func elapsedSinceBoot()throws  -> TimeInterval  {
-    return try  FfiConverterDuration.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
+open func elapsedSinceBoot()throws  -> TimeSpan  {
+    return try  FfiConverterTypeTimeSpan_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
     uniffi_vaxpass_ffi_fn_method_monotonicclock_elapsed_since_boot(self.uniffiClonePointer(),$0
     )
 })
@@ -1584,11 +1463,11 @@ fileprivate struct UniffiCallbackInterfaceMonotonicClock {
     static let vtable: [UniffiVTableCallbackInterfaceMonotonicClock] = [UniffiVTableCallbackInterfaceMonotonicClock(
         elapsedSinceBoot: { (
             uniffiHandle: UInt64,
-            uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
+            uniffiOutReturn: UnsafeMutablePointer<Double>,
             uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
         ) in
             let makeCall = {
-                () throws -> TimeInterval in
+                () throws -> TimeSpan in
                 guard let uniffiObj = try? FfiConverterTypeMonotonicClock.handleMap.get(handle: uniffiHandle) else {
                     throw UniffiInternalError.unexpectedStaleHandle
                 }
@@ -1597,7 +1476,7 @@ fileprivate struct UniffiCallbackInterfaceMonotonicClock {
             }
 
             
-            let writeReturn = { uniffiOutReturn.pointee = FfiConverterDuration.lower($0) }
+            let writeReturn = { uniffiOutReturn.pointee = FfiConverterTypeTimeSpan_lower($0) }
             uniffiTraitInterfaceCallWithError(
                 callStatus: uniffiCallStatus,
                 makeCall: makeCall,
@@ -1682,31 +1561,44 @@ public func FfiConverterTypeMonotonicClock_lower(_ value: MonotonicClock) -> Uns
  */
 public protocol QrProtocol: AnyObject, Sendable {
     
+    /**
+     * The code as 8-bit greyscale pixels, `module_size` pixels per module (1 to 64), quiet zone
+     * included: one call draws it (a `CGImage` in the device grey colour space, a
+     * `BufferedImage` of `TYPE_BYTE_GRAY`, PIL's mode `L`). At 1, one byte per module: scale it
+     * up without smoothing (nearest neighbour) to keep the edges sharp.
+     */
+    func bitmap(moduleSize: Int32) throws  -> QrBitmap
+    
+    /**
+     * The error correction level it was encoded with.
+     */
     func ecLevel()  -> EcLevel
     
     /**
-     * Row-major modules, `true` for dark: draw them with the platform's own canvas.
+     * A greyscale PNG, `module_size` pixels per module (1 to 64), quiet zone included
+     * (Android: `BitmapFactory.decodeByteArray`).
      */
-    func modules()  -> [Bool]
+    func png(moduleSize: Int32) throws  -> Data
     
     /**
-     * A greyscale PNG, `module_size` pixels per module (1 to 64), quiet zone included.
+     * An SVG document, `module_size` pixels per module (1 to 64), quiet zone included.
      */
-    func png(moduleSize: UInt32) throws  -> Data
+    func svg(moduleSize: Int32) throws  -> String
     
-    func svg(moduleSize: UInt32)  -> String
-    
+    /**
+     * The code as text for a terminal (two modules per character cell), quiet zone included.
+     */
     func terminal()  -> String
     
     /**
      * QR version, 1 to 40.
      */
-    func version()  -> UInt8
+    func version()  -> Int32
     
     /**
-     * Modules per side, without the 4-module quiet zone.
+     * Modules per side, without the 4-module quiet zone (at most 177).
      */
-    func width()  -> UInt32
+    func width()  -> Int32
     
 }
 /**
@@ -1776,6 +1668,23 @@ public static func encode(text: String, ecLevel: EcLevel)throws  -> Qr  {
     
 
     
+    /**
+     * The code as 8-bit greyscale pixels, `module_size` pixels per module (1 to 64), quiet zone
+     * included: one call draws it (a `CGImage` in the device grey colour space, a
+     * `BufferedImage` of `TYPE_BYTE_GRAY`, PIL's mode `L`). At 1, one byte per module: scale it
+     * up without smoothing (nearest neighbour) to keep the edges sharp.
+     */
+open func bitmap(moduleSize: Int32)throws  -> QrBitmap  {
+    return try  FfiConverterTypeQrBitmap_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
+    uniffi_vaxpass_ffi_fn_method_qr_bitmap(self.uniffiClonePointer(),
+        FfiConverterInt32.lower(moduleSize),$0
+    )
+})
+}
+    
+    /**
+     * The error correction level it was encoded with.
+     */
 open func ecLevel() -> EcLevel  {
     return try!  FfiConverterTypeEcLevel_lift(try! rustCall() {
     uniffi_vaxpass_ffi_fn_method_qr_ec_level(self.uniffiClonePointer(),$0
@@ -1784,34 +1693,31 @@ open func ecLevel() -> EcLevel  {
 }
     
     /**
-     * Row-major modules, `true` for dark: draw them with the platform's own canvas.
+     * A greyscale PNG, `module_size` pixels per module (1 to 64), quiet zone included
+     * (Android: `BitmapFactory.decodeByteArray`).
      */
-open func modules() -> [Bool]  {
-    return try!  FfiConverterSequenceBool.lift(try! rustCall() {
-    uniffi_vaxpass_ffi_fn_method_qr_modules(self.uniffiClonePointer(),$0
+open func png(moduleSize: Int32)throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
+    uniffi_vaxpass_ffi_fn_method_qr_png(self.uniffiClonePointer(),
+        FfiConverterInt32.lower(moduleSize),$0
     )
 })
 }
     
     /**
-     * A greyscale PNG, `module_size` pixels per module (1 to 64), quiet zone included.
+     * An SVG document, `module_size` pixels per module (1 to 64), quiet zone included.
      */
-open func png(moduleSize: UInt32)throws  -> Data  {
-    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
-    uniffi_vaxpass_ffi_fn_method_qr_png(self.uniffiClonePointer(),
-        FfiConverterUInt32.lower(moduleSize),$0
-    )
-})
-}
-    
-open func svg(moduleSize: UInt32) -> String  {
-    return try!  FfiConverterString.lift(try! rustCall() {
+open func svg(moduleSize: Int32)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
     uniffi_vaxpass_ffi_fn_method_qr_svg(self.uniffiClonePointer(),
-        FfiConverterUInt32.lower(moduleSize),$0
+        FfiConverterInt32.lower(moduleSize),$0
     )
 })
 }
     
+    /**
+     * The code as text for a terminal (two modules per character cell), quiet zone included.
+     */
 open func terminal() -> String  {
     return try!  FfiConverterString.lift(try! rustCall() {
     uniffi_vaxpass_ffi_fn_method_qr_terminal(self.uniffiClonePointer(),$0
@@ -1822,18 +1728,18 @@ open func terminal() -> String  {
     /**
      * QR version, 1 to 40.
      */
-open func version() -> UInt8  {
-    return try!  FfiConverterUInt8.lift(try! rustCall() {
+open func version() -> Int32  {
+    return try!  FfiConverterInt32.lift(try! rustCall() {
     uniffi_vaxpass_ffi_fn_method_qr_version(self.uniffiClonePointer(),$0
     )
 })
 }
     
     /**
-     * Modules per side, without the 4-module quiet zone.
+     * Modules per side, without the 4-module quiet zone (at most 177).
      */
-open func width() -> UInt32  {
-    return try!  FfiConverterUInt32.lift(try! rustCall() {
+open func width() -> Int32  {
+    return try!  FfiConverterInt32.lift(try! rustCall() {
     uniffi_vaxpass_ffi_fn_method_qr_width(self.uniffiClonePointer(),$0
     )
 })
@@ -1907,6 +1813,9 @@ public protocol ShownProtocol: AnyObject, Sendable {
      */
     func idCheckRequired()  -> Bool
     
+    /**
+     * The QR code of `text`, to draw.
+     */
     func qr()  -> Qr
     
     /**
@@ -1985,6 +1894,9 @@ open func idCheckRequired() -> Bool  {
 })
 }
     
+    /**
+     * The QR code of `text`, to draw.
+     */
 open func qr() -> Qr  {
     return try!  FfiConverterTypeQr_lift(try! rustCall() {
     uniffi_vaxpass_ffi_fn_method_shown_qr(self.uniffiClonePointer(),$0
@@ -2080,7 +1992,10 @@ public protocol TrustListProtocol: AnyObject, Sendable {
      */
     func issuedAt()  -> Date
     
-    func sequence()  -> UInt64
+    /**
+     * The list's sequence number: each list the authority signs has a higher one.
+     */
+    func sequence()  -> Int64
     
 }
 /**
@@ -2137,7 +2052,8 @@ open class TrustList: TrustListProtocol, @unchecked Sendable {
 
     
     /**
-     * Verifies signed trust-list bytes against the authority's root public key.
+     * Verifies signed trust-list bytes against the authority's root public key. A sequence
+     * number above 2^63 - 1 is refused as malformed, as the verifier refuses it.
      */
 public static func verify(bytes: Data, rootPublicKey: Data)throws  -> TrustList  {
     return try  FfiConverterTypeTrustList_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
@@ -2160,8 +2076,11 @@ open func issuedAt() -> Date  {
 })
 }
     
-open func sequence() -> UInt64  {
-    return try!  FfiConverterUInt64.lift(try! rustCall() {
+    /**
+     * The list's sequence number: each list the authority signs has a higher one.
+     */
+open func sequence() -> Int64  {
+    return try!  FfiConverterInt64.lift(try! rustCall() {
     uniffi_vaxpass_ffi_fn_method_trustlist_sequence(self.uniffiClonePointer(),$0
     )
 })
@@ -2225,20 +2144,57 @@ public func FfiConverterTypeTrustList_lower(_ value: TrustList) -> UnsafeMutable
 
 
 
+/**
+ * The shop's verifier: the lists it last applied, in its own SQLite file, and the
+ * verdict for each scanned code. Safe to call from any thread; never touches the network.
+ */
 public protocol VerifierProtocol: AnyObject, Sendable {
     
+    /**
+     * Reads the app's HTTP answer to a list request (`GET` base URL + `list_path(kind)`, with
+     * `list_etag(kind)` as `If-None-Match`): a 200 is applied and its ETag kept, a 304 keeps the
+     * list held, and 429, 503 or another 5xx gives the delay before trying again, from the
+     * server's `Retry-After` and `backoff`. Any other status throws.
+     */
+    func applyFetched(kind: ListKind, response: HttpResponse, backoff: Backoff, now: Date) throws  -> Fetched
+    
+    /**
+     * Offers signed revocation-list bytes, under the same rules as `applyTrustList`.
+     * Blocking: reads or writes the verifier's SQLite file; call it off the main thread.
+     */
     func applyRevocationList(bytes: Data, now: Date) throws  -> Applied
     
+    /**
+     * Offers signed trust-list bytes: held if they verify against the pinned root key and are
+     * newer than the list held. An older list throws `Rollback`, other content under the same
+     * sequence `Equivocation`, a forged one `BadSignature`.
+     * Blocking: reads or writes the verifier's SQLite file; call it off the main thread.
+     */
     func applyTrustList(bytes: Data, now: Date) throws  -> Applied
     
+    /**
+     * How current the lists held are at `now`, for the shop's status screen. In memory: no
+     * storage.
+     */
     func freshness(now: Date) throws  -> Freshness
     
     /**
+     * The `ETag` of the list held, to send as `If-None-Match` when fetching it next.
+     */
+    func listEtag(kind: ListKind) throws  -> String?
+    
+    /**
      * Judges a scanned QR text. A pass that is not valid is a verdict, not an exception.
+     * Blocking: one indexed read of the SQLite file (the revocation list), and it waits for a
+     * list update in progress; call it off the main thread.
      */
     func verify(text: String, now: Date) throws  -> Verdict
     
 }
+/**
+ * The shop's verifier: the lists it last applied, in its own SQLite file, and the
+ * verdict for each scanned code. Safe to call from any thread; never touches the network.
+ */
 open class Verifier: VerifierProtocol, @unchecked Sendable {
     fileprivate let pointer: UnsafeMutableRawPointer!
 
@@ -2291,6 +2247,8 @@ open class Verifier: VerifierProtocol, @unchecked Sendable {
     
     /**
      * Opens or creates the shop's store, pinned to the authority's root key.
+     * Blocking: opens (or creates) the SQLite file and checks the lists stored in it; call it off
+     * the main thread.
      */
 public static func `open`(path: String, rootPublicKey: Data, config: VerifierConfig)throws  -> Verifier  {
     return try  FfiConverterTypeVerifier_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
@@ -2304,6 +2262,27 @@ public static func `open`(path: String, rootPublicKey: Data, config: VerifierCon
     
 
     
+    /**
+     * Reads the app's HTTP answer to a list request (`GET` base URL + `list_path(kind)`, with
+     * `list_etag(kind)` as `If-None-Match`): a 200 is applied and its ETag kept, a 304 keeps the
+     * list held, and 429, 503 or another 5xx gives the delay before trying again, from the
+     * server's `Retry-After` and `backoff`. Any other status throws.
+     */
+open func applyFetched(kind: ListKind, response: HttpResponse, backoff: Backoff, now: Date)throws  -> Fetched  {
+    return try  FfiConverterTypeFetched_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
+    uniffi_vaxpass_ffi_fn_method_verifier_apply_fetched(self.uniffiClonePointer(),
+        FfiConverterTypeListKind_lower(kind),
+        FfiConverterTypeHttpResponse_lower(response),
+        FfiConverterTypeBackoff_lower(backoff),
+        FfiConverterTimestamp.lower(now),$0
+    )
+})
+}
+    
+    /**
+     * Offers signed revocation-list bytes, under the same rules as `applyTrustList`.
+     * Blocking: reads or writes the verifier's SQLite file; call it off the main thread.
+     */
 open func applyRevocationList(bytes: Data, now: Date)throws  -> Applied  {
     return try  FfiConverterTypeApplied_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
     uniffi_vaxpass_ffi_fn_method_verifier_apply_revocation_list(self.uniffiClonePointer(),
@@ -2313,6 +2292,12 @@ open func applyRevocationList(bytes: Data, now: Date)throws  -> Applied  {
 })
 }
     
+    /**
+     * Offers signed trust-list bytes: held if they verify against the pinned root key and are
+     * newer than the list held. An older list throws `Rollback`, other content under the same
+     * sequence `Equivocation`, a forged one `BadSignature`.
+     * Blocking: reads or writes the verifier's SQLite file; call it off the main thread.
+     */
 open func applyTrustList(bytes: Data, now: Date)throws  -> Applied  {
     return try  FfiConverterTypeApplied_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
     uniffi_vaxpass_ffi_fn_method_verifier_apply_trust_list(self.uniffiClonePointer(),
@@ -2322,6 +2307,10 @@ open func applyTrustList(bytes: Data, now: Date)throws  -> Applied  {
 })
 }
     
+    /**
+     * How current the lists held are at `now`, for the shop's status screen. In memory: no
+     * storage.
+     */
 open func freshness(now: Date)throws  -> Freshness  {
     return try  FfiConverterTypeFreshness_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
     uniffi_vaxpass_ffi_fn_method_verifier_freshness(self.uniffiClonePointer(),
@@ -2331,7 +2320,20 @@ open func freshness(now: Date)throws  -> Freshness  {
 }
     
     /**
+     * The `ETag` of the list held, to send as `If-None-Match` when fetching it next.
+     */
+open func listEtag(kind: ListKind)throws  -> String?  {
+    return try  FfiConverterOptionString.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
+    uniffi_vaxpass_ffi_fn_method_verifier_list_etag(self.uniffiClonePointer(),
+        FfiConverterTypeListKind_lower(kind),$0
+    )
+})
+}
+    
+    /**
      * Judges a scanned QR text. A pass that is not valid is a verdict, not an exception.
+     * Blocking: one indexed read of the SQLite file (the revocation list), and it waits for a
+     * list update in progress; call it off the main thread.
      */
 open func verify(text: String, now: Date)throws  -> Verdict  {
     return try  FfiConverterTypeVerdict_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
@@ -2400,6 +2402,10 @@ public func FfiConverterTypeVerifier_lower(_ value: Verifier) -> UnsafeMutableRa
 
 
 
+/**
+ * The citizen's wallet: the device key and the passes, in its own SQLite file, and the
+ * rotating QR codes. Safe to call from any thread; never touches the network.
+ */
 public protocol WalletProtocol: AnyObject, Sendable {
     
     /**
@@ -2410,6 +2416,8 @@ public protocol WalletProtocol: AnyObject, Sendable {
     
     /**
      * The enrolment request for the issuer's nonce, signed by the device key.
+     * Blocking: calls the device signer (which may wait for the user); call it off the main
+     * thread.
      */
     func enrolmentRequest(nonce: Data, identityProof: Data) throws  -> Data
     
@@ -2417,13 +2425,22 @@ public protocol WalletProtocol: AnyObject, Sendable {
      * Stores the credentials of an enrolment answer, all or none; with a trust list, each is
      * checked as a verifier would.
      * Named `import_passes`, not `import`: `import` is a keyword in Python and Swift.
+     * Blocking: reads or writes the wallet's SQLite file; call it off the main thread.
      */
     func importPasses(issued: Data, trustList: TrustList?, now: Date) throws  -> [PassSummary]
+    
+    /**
+     * When to go online to renew the passes: a random moment between 01:00 and 05:00 local time
+     * (`utc_offset_minutes` east of UTC) in the month before the earliest pass expires, or as
+     * soon as possible off-peak if that is past; `None` without passes.
+     */
+    func nextRenewal(now: Date, utcOffsetMinutes: Int32) throws  -> Date?
     
     /**
      * Records that the real time is at least `time`, as the authority vouched for it: the
      * `Date` of an answer from the issuer over its authenticated connection, or a verified
      * list's `issued_at`. Importing with a trust list does this on its own.
+     * Blocking: reads or writes the wallet's SQLite file; call it off the main thread.
      */
     func observeTrustedTime(time: Date) throws 
     
@@ -2436,9 +2453,14 @@ public protocol WalletProtocol: AnyObject, Sendable {
     
     /**
      * The bare credential for printing; the shop will check an ID document.
+     * Blocking: reads or writes the wallet's SQLite file; call it off the main thread.
      */
     func paper(passId: String) throws  -> Shown
     
+    /**
+     * The passes in the wallet, oldest first, for the app's list screen.
+     * Blocking: reads or writes the wallet's SQLite file; call it off the main thread.
+     */
     func passes() throws  -> [PassSummary]
     
     /**
@@ -2446,15 +2468,22 @@ public protocol WalletProtocol: AnyObject, Sendable {
      * `refresh_at`. Throws `ClockNotTrusted` when `now` is more than a few minutes ahead of the
      * last trusted time carried forward by the monotonic clock (after a reboot: of the last
      * trusted time the wallet stored), or when the wallet has seen no trusted time yet.
+     * Blocking: writes the wallet's SQLite file and calls the clock and the device signer (which
+     * may wait for the user); call it off the main thread.
      */
     func presentation(passId: String, now: Date) throws  -> Shown
     
     /**
      * Removes a pass; `false` if there was none.
+     * Blocking: reads or writes the wallet's SQLite file; call it off the main thread.
      */
     func remove(passId: String) throws  -> Bool
     
 }
+/**
+ * The citizen's wallet: the device key and the passes, in its own SQLite file, and the
+ * rotating QR codes. Safe to call from any thread; never touches the network.
+ */
 open class Wallet: WalletProtocol, @unchecked Sendable {
     fileprivate let pointer: UnsafeMutableRawPointer!
 
@@ -2510,6 +2539,8 @@ open class Wallet: WalletProtocol, @unchecked Sendable {
      * protector; without one the key is stored unwrapped (fine for tests, not for phones).
      * The clock is the platform's monotonic clock: presentations are signed only at times the
      * wallet can trust (see `presentation`).
+     * Blocking: opens (or creates) the SQLite file and calls the key protector; call it off the
+     * main thread.
      */
 public static func `open`(path: String, keyProtector: KeyProtector?, clock: MonotonicClock)throws  -> Wallet  {
     return try  FfiConverterTypeWallet_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
@@ -2523,6 +2554,8 @@ public static func `open`(path: String, keyProtector: KeyProtector?, clock: Mono
     
     /**
      * Opens or creates a wallet whose device key is a platform key the app signs with.
+     * Blocking: opens (or creates) the SQLite file and asks the signer for its public key; call
+     * it off the main thread.
      */
 public static func openWithSigner(path: String, signer: DeviceSigner, clock: MonotonicClock)throws  -> Wallet  {
     return try  FfiConverterTypeWallet_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
@@ -2549,6 +2582,8 @@ open func devicePublicKey() -> Data  {
     
     /**
      * The enrolment request for the issuer's nonce, signed by the device key.
+     * Blocking: calls the device signer (which may wait for the user); call it off the main
+     * thread.
      */
 open func enrolmentRequest(nonce: Data, identityProof: Data)throws  -> Data  {
     return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
@@ -2563,6 +2598,7 @@ open func enrolmentRequest(nonce: Data, identityProof: Data)throws  -> Data  {
      * Stores the credentials of an enrolment answer, all or none; with a trust list, each is
      * checked as a verifier would.
      * Named `import_passes`, not `import`: `import` is a keyword in Python and Swift.
+     * Blocking: reads or writes the wallet's SQLite file; call it off the main thread.
      */
 open func importPasses(issued: Data, trustList: TrustList?, now: Date)throws  -> [PassSummary]  {
     return try  FfiConverterSequenceTypePassSummary.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
@@ -2575,9 +2611,24 @@ open func importPasses(issued: Data, trustList: TrustList?, now: Date)throws  ->
 }
     
     /**
+     * When to go online to renew the passes: a random moment between 01:00 and 05:00 local time
+     * (`utc_offset_minutes` east of UTC) in the month before the earliest pass expires, or as
+     * soon as possible off-peak if that is past; `None` without passes.
+     */
+open func nextRenewal(now: Date, utcOffsetMinutes: Int32)throws  -> Date?  {
+    return try  FfiConverterOptionTimestamp.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
+    uniffi_vaxpass_ffi_fn_method_wallet_next_renewal(self.uniffiClonePointer(),
+        FfiConverterTimestamp.lower(now),
+        FfiConverterInt32.lower(utcOffsetMinutes),$0
+    )
+})
+}
+    
+    /**
      * Records that the real time is at least `time`, as the authority vouched for it: the
      * `Date` of an answer from the issuer over its authenticated connection, or a verified
      * list's `issued_at`. Importing with a trust list does this on its own.
+     * Blocking: reads or writes the wallet's SQLite file; call it off the main thread.
      */
 open func observeTrustedTime(time: Date)throws   {try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
     uniffi_vaxpass_ffi_fn_method_wallet_observe_trusted_time(self.uniffiClonePointer(),
@@ -2601,6 +2652,7 @@ open func oidcNonce(nonce: Data) -> String  {
     
     /**
      * The bare credential for printing; the shop will check an ID document.
+     * Blocking: reads or writes the wallet's SQLite file; call it off the main thread.
      */
 open func paper(passId: String)throws  -> Shown  {
     return try  FfiConverterTypeShown_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
@@ -2610,6 +2662,10 @@ open func paper(passId: String)throws  -> Shown  {
 })
 }
     
+    /**
+     * The passes in the wallet, oldest first, for the app's list screen.
+     * Blocking: reads or writes the wallet's SQLite file; call it off the main thread.
+     */
 open func passes()throws  -> [PassSummary]  {
     return try  FfiConverterSequenceTypePassSummary.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
     uniffi_vaxpass_ffi_fn_method_wallet_passes(self.uniffiClonePointer(),$0
@@ -2622,6 +2678,8 @@ open func passes()throws  -> [PassSummary]  {
      * `refresh_at`. Throws `ClockNotTrusted` when `now` is more than a few minutes ahead of the
      * last trusted time carried forward by the monotonic clock (after a reboot: of the last
      * trusted time the wallet stored), or when the wallet has seen no trusted time yet.
+     * Blocking: writes the wallet's SQLite file and calls the clock and the device signer (which
+     * may wait for the user); call it off the main thread.
      */
 open func presentation(passId: String, now: Date)throws  -> Shown  {
     return try  FfiConverterTypeShown_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
@@ -2634,6 +2692,7 @@ open func presentation(passId: String, now: Date)throws  -> Shown  {
     
     /**
      * Removes a pass; `false` if there was none.
+     * Blocking: reads or writes the wallet's SQLite file; call it off the main thread.
      */
 open func remove(passId: String)throws  -> Bool  {
     return try  FfiConverterBool.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
@@ -2703,13 +2762,31 @@ public func FfiConverterTypeWallet_lower(_ value: Wallet) -> UnsafeMutableRawPoi
  * How current the verifier's lists are.
  */
 public struct Freshness {
+    /**
+     * How current the lists are.
+     */
     public var state: FreshnessState
+    /**
+     * The trust list held, if any.
+     */
     public var trustList: ListInfo?
+    /**
+     * The revocation list held, if any.
+     */
     public var revocationList: ListInfo?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(state: FreshnessState, trustList: ListInfo?, revocationList: ListInfo?) {
+    public init(
+        /**
+         * How current the lists are.
+         */state: FreshnessState, 
+        /**
+         * The trust list held, if any.
+         */trustList: ListInfo?, 
+        /**
+         * The revocation list held, if any.
+         */revocationList: ListInfo?) {
         self.state = state
         self.trustList = trustList
         self.revocationList = revocationList
@@ -2781,39 +2858,75 @@ public func FfiConverterTypeFreshness_lower(_ value: Freshness) -> RustBuffer {
 
 
 /**
- * A credential the authority just issued.
+ * What the app's HTTP client received for a list request, headers as sent (absent: `None`).
  */
-public struct IssuedCredential {
-    public var id: String
-    public var bytes: Data
+public struct HttpResponse {
+    /**
+     * The HTTP status code.
+     */
+    public var status: Int32
+    /**
+     * The `ETag` header.
+     */
+    public var etag: String?
+    /**
+     * The `Retry-After` header.
+     */
+    public var retryAfter: String?
+    /**
+     * The body (the signed list, for a 200; anything else is not read).
+     */
+    public var body: Data
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(id: String, bytes: Data) {
-        self.id = id
-        self.bytes = bytes
+    public init(
+        /**
+         * The HTTP status code.
+         */status: Int32, 
+        /**
+         * The `ETag` header.
+         */etag: String?, 
+        /**
+         * The `Retry-After` header.
+         */retryAfter: String?, 
+        /**
+         * The body (the signed list, for a 200; anything else is not read).
+         */body: Data) {
+        self.status = status
+        self.etag = etag
+        self.retryAfter = retryAfter
+        self.body = body
     }
 }
 
 #if compiler(>=6)
-extension IssuedCredential: Sendable {}
+extension HttpResponse: Sendable {}
 #endif
 
 
-extension IssuedCredential: Equatable, Hashable {
-    public static func ==(lhs: IssuedCredential, rhs: IssuedCredential) -> Bool {
-        if lhs.id != rhs.id {
+extension HttpResponse: Equatable, Hashable {
+    public static func ==(lhs: HttpResponse, rhs: HttpResponse) -> Bool {
+        if lhs.status != rhs.status {
             return false
         }
-        if lhs.bytes != rhs.bytes {
+        if lhs.etag != rhs.etag {
+            return false
+        }
+        if lhs.retryAfter != rhs.retryAfter {
+            return false
+        }
+        if lhs.body != rhs.body {
             return false
         }
         return true
     }
 
     public func hash(into hasher: inout Hasher) {
-        hasher.combine(id)
-        hasher.combine(bytes)
+        hasher.combine(status)
+        hasher.combine(etag)
+        hasher.combine(retryAfter)
+        hasher.combine(body)
     }
 }
 
@@ -2822,18 +2935,22 @@ extension IssuedCredential: Equatable, Hashable {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public struct FfiConverterTypeIssuedCredential: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> IssuedCredential {
+public struct FfiConverterTypeHttpResponse: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HttpResponse {
         return
-            try IssuedCredential(
-                id: FfiConverterString.read(from: &buf), 
-                bytes: FfiConverterData.read(from: &buf)
+            try HttpResponse(
+                status: FfiConverterInt32.read(from: &buf), 
+                etag: FfiConverterOptionString.read(from: &buf), 
+                retryAfter: FfiConverterOptionString.read(from: &buf), 
+                body: FfiConverterData.read(from: &buf)
         )
     }
 
-    public static func write(_ value: IssuedCredential, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.id, into: &buf)
-        FfiConverterData.write(value.bytes, into: &buf)
+    public static func write(_ value: HttpResponse, into buf: inout [UInt8]) {
+        FfiConverterInt32.write(value.status, into: &buf)
+        FfiConverterOptionString.write(value.etag, into: &buf)
+        FfiConverterOptionString.write(value.retryAfter, into: &buf)
+        FfiConverterData.write(value.body, into: &buf)
     }
 }
 
@@ -2841,15 +2958,15 @@ public struct FfiConverterTypeIssuedCredential: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeIssuedCredential_lift(_ buf: RustBuffer) throws -> IssuedCredential {
-    return try FfiConverterTypeIssuedCredential.lift(buf)
+public func FfiConverterTypeHttpResponse_lift(_ buf: RustBuffer) throws -> HttpResponse {
+    return try FfiConverterTypeHttpResponse.lift(buf)
 }
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeIssuedCredential_lower(_ value: IssuedCredential) -> RustBuffer {
-    return FfiConverterTypeIssuedCredential.lower(value)
+public func FfiConverterTypeHttpResponse_lower(_ value: HttpResponse) -> RustBuffer {
+    return FfiConverterTypeHttpResponse.lower(value)
 }
 
 
@@ -2857,13 +2974,31 @@ public func FfiConverterTypeIssuedCredential_lower(_ value: IssuedCredential) ->
  * One list the verifier holds.
  */
 public struct ListInfo {
-    public var sequence: UInt64
+    /**
+     * The list's sequence number.
+     */
+    public var sequence: Int64
+    /**
+     * When the authority signed it.
+     */
     public var issuedAt: Date
+    /**
+     * When the authority will publish the next one.
+     */
     public var nextUpdate: Date
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(sequence: UInt64, issuedAt: Date, nextUpdate: Date) {
+    public init(
+        /**
+         * The list's sequence number.
+         */sequence: Int64, 
+        /**
+         * When the authority signed it.
+         */issuedAt: Date, 
+        /**
+         * When the authority will publish the next one.
+         */nextUpdate: Date) {
         self.sequence = sequence
         self.issuedAt = issuedAt
         self.nextUpdate = nextUpdate
@@ -2905,14 +3040,14 @@ public struct FfiConverterTypeListInfo: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ListInfo {
         return
             try ListInfo(
-                sequence: FfiConverterUInt64.read(from: &buf), 
+                sequence: FfiConverterInt64.read(from: &buf), 
                 issuedAt: FfiConverterTimestamp.read(from: &buf), 
                 nextUpdate: FfiConverterTimestamp.read(from: &buf)
         )
     }
 
     public static func write(_ value: ListInfo, into buf: inout [UInt8]) {
-        FfiConverterUInt64.write(value.sequence, into: &buf)
+        FfiConverterInt64.write(value.sequence, into: &buf)
         FfiConverterTimestamp.write(value.issuedAt, into: &buf)
         FfiConverterTimestamp.write(value.nextUpdate, into: &buf)
     }
@@ -2942,9 +3077,21 @@ public struct PassSummary {
      * The credential id, 12 hex digits: pass it to `presentation`, `paper` and `remove`.
      */
     public var id: String
+    /**
+     * Who the pass belongs to.
+     */
     public var holder: Holder
+    /**
+     * Vaccination, test or recovery.
+     */
     public var kind: PassKind
+    /**
+     * Valid from.
+     */
     public var validFrom: Date
+    /**
+     * Not valid at or after this time.
+     */
     public var validUntil: Date
 
     // Default memberwise initializers are never public by default, so we
@@ -2952,7 +3099,19 @@ public struct PassSummary {
     public init(
         /**
          * The credential id, 12 hex digits: pass it to `presentation`, `paper` and `remove`.
-         */id: String, holder: Holder, kind: PassKind, validFrom: Date, validUntil: Date) {
+         */id: String, 
+        /**
+         * Who the pass belongs to.
+         */holder: Holder, 
+        /**
+         * Vaccination, test or recovery.
+         */kind: PassKind, 
+        /**
+         * Valid from.
+         */validFrom: Date, 
+        /**
+         * Not valid at or after this time.
+         */validUntil: Date) {
         self.id = id
         self.holder = holder
         self.kind = kind
@@ -3008,95 +3167,32 @@ public func FfiConverterTypePassSummary_lower(_ value: PassSummary) -> RustBuffe
 
 
 /**
- * The holder as a pass names them. Dates are ISO `YYYY-MM-DD`.
- */
-public struct Person {
-    public var name: String
-    public var dateOfBirth: String
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(name: String, dateOfBirth: String) {
-        self.name = name
-        self.dateOfBirth = dateOfBirth
-    }
-}
-
-#if compiler(>=6)
-extension Person: Sendable {}
-#endif
-
-
-extension Person: Equatable, Hashable {
-    public static func ==(lhs: Person, rhs: Person) -> Bool {
-        if lhs.name != rhs.name {
-            return false
-        }
-        if lhs.dateOfBirth != rhs.dateOfBirth {
-            return false
-        }
-        return true
-    }
-
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(name)
-        hasher.combine(dateOfBirth)
-    }
-}
-
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypePerson: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Person {
-        return
-            try Person(
-                name: FfiConverterString.read(from: &buf), 
-                dateOfBirth: FfiConverterString.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: Person, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.name, into: &buf)
-        FfiConverterString.write(value.dateOfBirth, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypePerson_lift(_ buf: RustBuffer) throws -> Person {
-    return try FfiConverterTypePerson.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypePerson_lower(_ value: Person) -> RustBuffer {
-    return FfiConverterTypePerson.lower(value)
-}
-
-
-/**
- * Which events a verifier accepts; durations in whole units as named.
+ * Which events a verifier accepts. Day counts are calendar days in the policy's time zone
+ * (zero or more); test validity is a time span.
  */
 public struct Policy {
     /**
      * Days after the completing dose before a vaccination pass is valid; `None`: vaccinations are not accepted.
      */
-    public var daysAfterPrimary: UInt32?
+    public var daysAfterPrimary: Int32?
     /**
      * Days a primary series stays valid without a booster; `None` for no limit.
      */
-    public var primaryValidDays: UInt32?
-    public var pcrValidHours: UInt32?
-    public var rapidAntigenValidHours: UInt32?
-    public var recoveryValidDays: UInt32?
+    public var primaryValidDays: Int32?
     /**
-     * The time zone of the day counts, minutes east of UTC (540 for Korea).
+     * How long after sampling a negative PCR test is accepted; `None`: not accepted.
+     */
+    public var pcrValidFor: TimeSpan?
+    /**
+     * How long after sampling a negative rapid antigen test is accepted; `None`: not accepted.
+     */
+    public var rapidAntigenValidFor: TimeSpan?
+    /**
+     * Days after the first positive test a recovery pass stays valid; `None`: not accepted.
+     */
+    public var recoveryValidDays: Int32?
+    /**
+     * The time zone of the day counts, minutes east of UTC (540 for Korea), within ±24 hours.
      */
     public var utcOffsetMinutes: Int32
 
@@ -3105,17 +3201,26 @@ public struct Policy {
     public init(
         /**
          * Days after the completing dose before a vaccination pass is valid; `None`: vaccinations are not accepted.
-         */daysAfterPrimary: UInt32?, 
+         */daysAfterPrimary: Int32?, 
         /**
          * Days a primary series stays valid without a booster; `None` for no limit.
-         */primaryValidDays: UInt32?, pcrValidHours: UInt32?, rapidAntigenValidHours: UInt32?, recoveryValidDays: UInt32?, 
+         */primaryValidDays: Int32?, 
         /**
-         * The time zone of the day counts, minutes east of UTC (540 for Korea).
+         * How long after sampling a negative PCR test is accepted; `None`: not accepted.
+         */pcrValidFor: TimeSpan?, 
+        /**
+         * How long after sampling a negative rapid antigen test is accepted; `None`: not accepted.
+         */rapidAntigenValidFor: TimeSpan?, 
+        /**
+         * Days after the first positive test a recovery pass stays valid; `None`: not accepted.
+         */recoveryValidDays: Int32?, 
+        /**
+         * The time zone of the day counts, minutes east of UTC (540 for Korea), within ±24 hours.
          */utcOffsetMinutes: Int32) {
         self.daysAfterPrimary = daysAfterPrimary
         self.primaryValidDays = primaryValidDays
-        self.pcrValidHours = pcrValidHours
-        self.rapidAntigenValidHours = rapidAntigenValidHours
+        self.pcrValidFor = pcrValidFor
+        self.rapidAntigenValidFor = rapidAntigenValidFor
         self.recoveryValidDays = recoveryValidDays
         self.utcOffsetMinutes = utcOffsetMinutes
     }
@@ -3134,10 +3239,10 @@ extension Policy: Equatable, Hashable {
         if lhs.primaryValidDays != rhs.primaryValidDays {
             return false
         }
-        if lhs.pcrValidHours != rhs.pcrValidHours {
+        if lhs.pcrValidFor != rhs.pcrValidFor {
             return false
         }
-        if lhs.rapidAntigenValidHours != rhs.rapidAntigenValidHours {
+        if lhs.rapidAntigenValidFor != rhs.rapidAntigenValidFor {
             return false
         }
         if lhs.recoveryValidDays != rhs.recoveryValidDays {
@@ -3152,8 +3257,8 @@ extension Policy: Equatable, Hashable {
     public func hash(into hasher: inout Hasher) {
         hasher.combine(daysAfterPrimary)
         hasher.combine(primaryValidDays)
-        hasher.combine(pcrValidHours)
-        hasher.combine(rapidAntigenValidHours)
+        hasher.combine(pcrValidFor)
+        hasher.combine(rapidAntigenValidFor)
         hasher.combine(recoveryValidDays)
         hasher.combine(utcOffsetMinutes)
     }
@@ -3168,21 +3273,21 @@ public struct FfiConverterTypePolicy: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Policy {
         return
             try Policy(
-                daysAfterPrimary: FfiConverterOptionUInt32.read(from: &buf), 
-                primaryValidDays: FfiConverterOptionUInt32.read(from: &buf), 
-                pcrValidHours: FfiConverterOptionUInt32.read(from: &buf), 
-                rapidAntigenValidHours: FfiConverterOptionUInt32.read(from: &buf), 
-                recoveryValidDays: FfiConverterOptionUInt32.read(from: &buf), 
+                daysAfterPrimary: FfiConverterOptionInt32.read(from: &buf), 
+                primaryValidDays: FfiConverterOptionInt32.read(from: &buf), 
+                pcrValidFor: FfiConverterOptionTypeTimeSpan.read(from: &buf), 
+                rapidAntigenValidFor: FfiConverterOptionTypeTimeSpan.read(from: &buf), 
+                recoveryValidDays: FfiConverterOptionInt32.read(from: &buf), 
                 utcOffsetMinutes: FfiConverterInt32.read(from: &buf)
         )
     }
 
     public static func write(_ value: Policy, into buf: inout [UInt8]) {
-        FfiConverterOptionUInt32.write(value.daysAfterPrimary, into: &buf)
-        FfiConverterOptionUInt32.write(value.primaryValidDays, into: &buf)
-        FfiConverterOptionUInt32.write(value.pcrValidHours, into: &buf)
-        FfiConverterOptionUInt32.write(value.rapidAntigenValidHours, into: &buf)
-        FfiConverterOptionUInt32.write(value.recoveryValidDays, into: &buf)
+        FfiConverterOptionInt32.write(value.daysAfterPrimary, into: &buf)
+        FfiConverterOptionInt32.write(value.primaryValidDays, into: &buf)
+        FfiConverterOptionTypeTimeSpan.write(value.pcrValidFor, into: &buf)
+        FfiConverterOptionTypeTimeSpan.write(value.rapidAntigenValidFor, into: &buf)
+        FfiConverterOptionInt32.write(value.recoveryValidDays, into: &buf)
         FfiConverterInt32.write(value.utcOffsetMinutes, into: &buf)
     }
 }
@@ -3204,24 +3309,160 @@ public func FfiConverterTypePolicy_lower(_ value: Policy) -> RustBuffer {
 
 
 /**
+ * A QR code as an image: `width` × `height` pixels (a square), row-major from the top left, one
+ * byte per pixel, 0 for dark and 255 for light (8-bit greyscale).
+ */
+public struct QrBitmap {
+    /**
+     * Pixels per row.
+     */
+    public var width: Int32
+    /**
+     * Rows, equal to `width`.
+     */
+    public var height: Int32
+    /**
+     * `width * height` bytes.
+     */
+    public var pixels: Data
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Pixels per row.
+         */width: Int32, 
+        /**
+         * Rows, equal to `width`.
+         */height: Int32, 
+        /**
+         * `width * height` bytes.
+         */pixels: Data) {
+        self.width = width
+        self.height = height
+        self.pixels = pixels
+    }
+}
+
+#if compiler(>=6)
+extension QrBitmap: Sendable {}
+#endif
+
+
+extension QrBitmap: Equatable, Hashable {
+    public static func ==(lhs: QrBitmap, rhs: QrBitmap) -> Bool {
+        if lhs.width != rhs.width {
+            return false
+        }
+        if lhs.height != rhs.height {
+            return false
+        }
+        if lhs.pixels != rhs.pixels {
+            return false
+        }
+        return true
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(width)
+        hasher.combine(height)
+        hasher.combine(pixels)
+    }
+}
+
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeQrBitmap: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> QrBitmap {
+        return
+            try QrBitmap(
+                width: FfiConverterInt32.read(from: &buf), 
+                height: FfiConverterInt32.read(from: &buf), 
+                pixels: FfiConverterData.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: QrBitmap, into buf: inout [UInt8]) {
+        FfiConverterInt32.write(value.width, into: &buf)
+        FfiConverterInt32.write(value.height, into: &buf)
+        FfiConverterData.write(value.pixels, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQrBitmap_lift(_ buf: RustBuffer) throws -> QrBitmap {
+    return try FfiConverterTypeQrBitmap.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQrBitmap_lower(_ value: QrBitmap) -> RustBuffer {
+    return FfiConverterTypeQrBitmap.lower(value)
+}
+
+
+/**
  * How a verifier judges passes. Start from `defaultVerifierConfig()`.
  */
 public struct VerifierConfig {
+    /**
+     * Which events are accepted, and for how long.
+     */
     public var policy: Policy
-    public var clockLeewaySeconds: UInt64
-    public var presentationWindowSeconds: UInt64
-    public var warnAfterSeconds: UInt64
-    public var failAfterSeconds: UInt64
+    /**
+     * How far apart the verifier's and the wallet's clocks may be.
+     */
+    public var clockLeeway: TimeSpan
+    /**
+     * How long a rotating presentation stays acceptable after it was signed (plus the leeway).
+     */
+    public var presentationWindow: TimeSpan
+    /**
+     * Lists older than this give a `ListsAging` warning.
+     */
+    public var warnAfter: TimeSpan
+    /**
+     * Lists older than this stop all verification (`TrustListTooStale`).
+     */
+    public var failAfter: TimeSpan
+    /**
+     * Whether paper passes (no device signature, an ID check needed) are accepted.
+     */
     public var acceptPaper: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(policy: Policy, clockLeewaySeconds: UInt64, presentationWindowSeconds: UInt64, warnAfterSeconds: UInt64, failAfterSeconds: UInt64, acceptPaper: Bool) {
+    public init(
+        /**
+         * Which events are accepted, and for how long.
+         */policy: Policy, 
+        /**
+         * How far apart the verifier's and the wallet's clocks may be.
+         */clockLeeway: TimeSpan, 
+        /**
+         * How long a rotating presentation stays acceptable after it was signed (plus the leeway).
+         */presentationWindow: TimeSpan, 
+        /**
+         * Lists older than this give a `ListsAging` warning.
+         */warnAfter: TimeSpan, 
+        /**
+         * Lists older than this stop all verification (`TrustListTooStale`).
+         */failAfter: TimeSpan, 
+        /**
+         * Whether paper passes (no device signature, an ID check needed) are accepted.
+         */acceptPaper: Bool) {
         self.policy = policy
-        self.clockLeewaySeconds = clockLeewaySeconds
-        self.presentationWindowSeconds = presentationWindowSeconds
-        self.warnAfterSeconds = warnAfterSeconds
-        self.failAfterSeconds = failAfterSeconds
+        self.clockLeeway = clockLeeway
+        self.presentationWindow = presentationWindow
+        self.warnAfter = warnAfter
+        self.failAfter = failAfter
         self.acceptPaper = acceptPaper
     }
 }
@@ -3236,16 +3477,16 @@ extension VerifierConfig: Equatable, Hashable {
         if lhs.policy != rhs.policy {
             return false
         }
-        if lhs.clockLeewaySeconds != rhs.clockLeewaySeconds {
+        if lhs.clockLeeway != rhs.clockLeeway {
             return false
         }
-        if lhs.presentationWindowSeconds != rhs.presentationWindowSeconds {
+        if lhs.presentationWindow != rhs.presentationWindow {
             return false
         }
-        if lhs.warnAfterSeconds != rhs.warnAfterSeconds {
+        if lhs.warnAfter != rhs.warnAfter {
             return false
         }
-        if lhs.failAfterSeconds != rhs.failAfterSeconds {
+        if lhs.failAfter != rhs.failAfter {
             return false
         }
         if lhs.acceptPaper != rhs.acceptPaper {
@@ -3256,10 +3497,10 @@ extension VerifierConfig: Equatable, Hashable {
 
     public func hash(into hasher: inout Hasher) {
         hasher.combine(policy)
-        hasher.combine(clockLeewaySeconds)
-        hasher.combine(presentationWindowSeconds)
-        hasher.combine(warnAfterSeconds)
-        hasher.combine(failAfterSeconds)
+        hasher.combine(clockLeeway)
+        hasher.combine(presentationWindow)
+        hasher.combine(warnAfter)
+        hasher.combine(failAfter)
         hasher.combine(acceptPaper)
     }
 }
@@ -3274,20 +3515,20 @@ public struct FfiConverterTypeVerifierConfig: FfiConverterRustBuffer {
         return
             try VerifierConfig(
                 policy: FfiConverterTypePolicy.read(from: &buf), 
-                clockLeewaySeconds: FfiConverterUInt64.read(from: &buf), 
-                presentationWindowSeconds: FfiConverterUInt64.read(from: &buf), 
-                warnAfterSeconds: FfiConverterUInt64.read(from: &buf), 
-                failAfterSeconds: FfiConverterUInt64.read(from: &buf), 
+                clockLeeway: FfiConverterTypeTimeSpan.read(from: &buf), 
+                presentationWindow: FfiConverterTypeTimeSpan.read(from: &buf), 
+                warnAfter: FfiConverterTypeTimeSpan.read(from: &buf), 
+                failAfter: FfiConverterTypeTimeSpan.read(from: &buf), 
                 acceptPaper: FfiConverterBool.read(from: &buf)
         )
     }
 
     public static func write(_ value: VerifierConfig, into buf: inout [UInt8]) {
         FfiConverterTypePolicy.write(value.policy, into: &buf)
-        FfiConverterUInt64.write(value.clockLeewaySeconds, into: &buf)
-        FfiConverterUInt64.write(value.presentationWindowSeconds, into: &buf)
-        FfiConverterUInt64.write(value.warnAfterSeconds, into: &buf)
-        FfiConverterUInt64.write(value.failAfterSeconds, into: &buf)
+        FfiConverterTypeTimeSpan.write(value.clockLeeway, into: &buf)
+        FfiConverterTypeTimeSpan.write(value.presentationWindow, into: &buf)
+        FfiConverterTypeTimeSpan.write(value.warnAfter, into: &buf)
+        FfiConverterTypeTimeSpan.write(value.failAfter, into: &buf)
         FfiConverterBool.write(value.acceptPaper, into: &buf)
     }
 }
@@ -3309,11 +3550,23 @@ public func FfiConverterTypeVerifierConfig_lower(_ value: VerifierConfig) -> Rus
 
 // Note that we don't yet support `indirect` for enums.
 // See https://github.com/mozilla/uniffi-rs/issues/396 for further discussion.
+/**
+ * What applying a signed list did.
+ */
 
 public enum Applied {
     
-    case updated(sequence: UInt64
+    /**
+     * The list was newer and is now held.
+     */
+    case updated(
+        /**
+         * The sequence number of the list now held.
+         */sequence: Int64
     )
+    /**
+     * The list is the one already held.
+     */
     case unchanged
 }
 
@@ -3332,7 +3585,7 @@ public struct FfiConverterTypeApplied: FfiConverterRustBuffer {
         let variant: Int32 = try readInt(&buf)
         switch variant {
         
-        case 1: return .updated(sequence: try FfiConverterUInt64.read(from: &buf)
+        case 1: return .updated(sequence: try FfiConverterInt64.read(from: &buf)
         )
         
         case 2: return .unchanged
@@ -3347,7 +3600,7 @@ public struct FfiConverterTypeApplied: FfiConverterRustBuffer {
         
         case let .updated(sequence):
             writeInt(&buf, Int32(1))
-            FfiConverterUInt64.write(sequence, into: &buf)
+            FfiConverterInt64.write(sequence, into: &buf)
             
         
         case .unchanged:
@@ -3382,12 +3635,27 @@ extension Applied: Equatable, Hashable {}
 
 // Note that we don't yet support `indirect` for enums.
 // See https://github.com/mozilla/uniffi-rs/issues/396 for further discussion.
+/**
+ * QR error correction level: the share of the code that may be damaged and still read.
+ */
 
 public enum EcLevel {
     
+    /**
+     * About 7 %.
+     */
     case l
+    /**
+     * About 15 % (the wallet's default).
+     */
     case m
+    /**
+     * About 25 %.
+     */
     case q
+    /**
+     * About 30 %.
+     */
     case h
 }
 
@@ -3467,69 +3735,78 @@ extension EcLevel: Equatable, Hashable {}
 // Note that we don't yet support `indirect` for enums.
 // See https://github.com/mozilla/uniffi-rs/issues/396 for further discussion.
 /**
- * One health event for the issuer to sign.
+ * What a list fetch came to.
  */
 
-public enum Event {
+public enum Fetched {
     
-    case vaccination(product: Product, dose: UInt8, of: UInt8, date: String
+    /**
+     * 200: the list was offered to the verifier's store (it may have been the one already held).
+     * (Not named `Applied`: in Kotlin the variant would hide the type of its field.)
+     */
+    case received(
+        /**
+         * What offering the list did.
+         */applied: Applied
     )
-    case test(testType: TestType, outcome: TestOutcome, sampledAt: Date
-    )
-    case recovery(firstPositive: String
+    /**
+     * 304: the list held is still the current one.
+     */
+    case notModified
+    /**
+     * The server is busy (429, 503) or failing (5xx): try again after `delay`, which honours the
+     * server's `Retry-After` and the backoff.
+     */
+    case retryAfter(
+        /**
+         * How long to wait.
+         */delay: TimeSpan
     )
 }
 
 
 #if compiler(>=6)
-extension Event: Sendable {}
+extension Fetched: Sendable {}
 #endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public struct FfiConverterTypeEvent: FfiConverterRustBuffer {
-    typealias SwiftType = Event
+public struct FfiConverterTypeFetched: FfiConverterRustBuffer {
+    typealias SwiftType = Fetched
 
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Event {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Fetched {
         let variant: Int32 = try readInt(&buf)
         switch variant {
         
-        case 1: return .vaccination(product: try FfiConverterTypeProduct.read(from: &buf), dose: try FfiConverterUInt8.read(from: &buf), of: try FfiConverterUInt8.read(from: &buf), date: try FfiConverterString.read(from: &buf)
+        case 1: return .received(applied: try FfiConverterTypeApplied.read(from: &buf)
         )
         
-        case 2: return .test(testType: try FfiConverterTypeTestType.read(from: &buf), outcome: try FfiConverterTypeTestOutcome.read(from: &buf), sampledAt: try FfiConverterTimestamp.read(from: &buf)
-        )
+        case 2: return .notModified
         
-        case 3: return .recovery(firstPositive: try FfiConverterString.read(from: &buf)
+        case 3: return .retryAfter(delay: try FfiConverterTypeTimeSpan.read(from: &buf)
         )
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
     }
 
-    public static func write(_ value: Event, into buf: inout [UInt8]) {
+    public static func write(_ value: Fetched, into buf: inout [UInt8]) {
         switch value {
         
         
-        case let .vaccination(product,dose,of,date):
+        case let .received(applied):
             writeInt(&buf, Int32(1))
-            FfiConverterTypeProduct.write(product, into: &buf)
-            FfiConverterUInt8.write(dose, into: &buf)
-            FfiConverterUInt8.write(of, into: &buf)
-            FfiConverterString.write(date, into: &buf)
+            FfiConverterTypeApplied.write(applied, into: &buf)
             
         
-        case let .test(testType,outcome,sampledAt):
+        case .notModified:
             writeInt(&buf, Int32(2))
-            FfiConverterTypeTestType.write(testType, into: &buf)
-            FfiConverterTypeTestOutcome.write(outcome, into: &buf)
-            FfiConverterTimestamp.write(sampledAt, into: &buf)
-            
         
-        case let .recovery(firstPositive):
+        
+        case let .retryAfter(delay):
             writeInt(&buf, Int32(3))
-            FfiConverterString.write(firstPositive, into: &buf)
+            FfiConverterTypeTimeSpan.write(delay, into: &buf)
             
         }
     }
@@ -3539,19 +3816,19 @@ public struct FfiConverterTypeEvent: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeEvent_lift(_ buf: RustBuffer) throws -> Event {
-    return try FfiConverterTypeEvent.lift(buf)
+public func FfiConverterTypeFetched_lift(_ buf: RustBuffer) throws -> Fetched {
+    return try FfiConverterTypeFetched.lift(buf)
 }
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeEvent_lower(_ value: Event) -> RustBuffer {
-    return FfiConverterTypeEvent.lower(value)
+public func FfiConverterTypeFetched_lower(_ value: Fetched) -> RustBuffer {
+    return FfiConverterTypeFetched.lower(value)
 }
 
 
-extension Event: Equatable, Hashable {}
+extension Fetched: Equatable, Hashable {}
 
 
 
@@ -3560,13 +3837,31 @@ extension Event: Equatable, Hashable {}
 
 // Note that we don't yet support `indirect` for enums.
 // See https://github.com/mozilla/uniffi-rs/issues/396 for further discussion.
+/**
+ * How current the verifier's lists are, for the shop's status screen.
+ */
 
 public enum FreshnessState {
     
+    /**
+     * Recent enough: no warning.
+     */
     case fresh
+    /**
+     * Still verifying, but the shop should go online soon.
+     */
     case warning
+    /**
+     * Too old, or never synced: every verdict is not valid until the lists are updated.
+     */
     case cannotVerify
+    /**
+     * A stored list failed its check on open: nothing is valid until a good list is applied.
+     */
     case damaged
+    /**
+     * A list held was issued after this device's time: nothing is valid until the clock is right.
+     */
     case clockBehind
 }
 
@@ -3652,10 +3947,92 @@ extension FreshnessState: Equatable, Hashable {}
 // Note that we don't yet support `indirect` for enums.
 // See https://github.com/mozilla/uniffi-rs/issues/396 for further discussion.
 
+public enum ListKind {
+    
+    case trust
+    case revocation
+}
+
+
+#if compiler(>=6)
+extension ListKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeListKind: FfiConverterRustBuffer {
+    typealias SwiftType = ListKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ListKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .trust
+        
+        case 2: return .revocation
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ListKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .trust:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .revocation:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeListKind_lift(_ buf: RustBuffer) throws -> ListKind {
+    return try FfiConverterTypeListKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeListKind_lower(_ value: ListKind) -> RustBuffer {
+    return FfiConverterTypeListKind.lower(value)
+}
+
+
+extension ListKind: Equatable, Hashable {}
+
+
+
+
+
+
+// Note that we don't yet support `indirect` for enums.
+// See https://github.com/mozilla/uniffi-rs/issues/396 for further discussion.
+/**
+ * What kind of pass this is: the kind of its events, vaccination first.
+ */
+
 public enum PassKind {
     
+    /**
+     * At least one vaccination.
+     */
     case vaccination
+    /**
+     * Tests and no vaccination.
+     */
     case test
+    /**
+     * Recoveries only.
+     */
     case recovery
 }
 
@@ -3728,18 +4105,51 @@ extension PassKind: Equatable, Hashable {}
 
 // Note that we don't yet support `indirect` for enums.
 // See https://github.com/mozilla/uniffi-rs/issues/396 for further discussion.
+/**
+ * Which policy rule a pass failed.
+ */
 
 public enum PolicyRule {
     
+    /**
+     * The primary vaccination series is not complete.
+     */
     case primarySeriesIncomplete
+    /**
+     * The primary series was completed too recently.
+     */
     case tooSoonAfterVaccination
+    /**
+     * The primary series is too old and there is no booster.
+     */
     case vaccinationExpired
+    /**
+     * This kind of test is not accepted.
+     */
     case testTypeNotAccepted
+    /**
+     * The test result is positive.
+     */
     case testPositive
+    /**
+     * The test sample is too old.
+     */
     case testExpired
+    /**
+     * The test sample time is in the future.
+     */
     case testInFuture
+    /**
+     * This kind of event is not accepted.
+     */
     case eventNotAccepted
+    /**
+     * The recovery is too long ago.
+     */
     case recoveryExpired
+    /**
+     * The recovery date is in the future.
+     */
     case recoveryInFuture
 }
 
@@ -3854,14 +4264,35 @@ extension PolicyRule: Equatable, Hashable {}
 
 // Note that we don't yet support `indirect` for enums.
 // See https://github.com/mozilla/uniffi-rs/issues/396 for further discussion.
+/**
+ * Vaccine products the SDK knows; each has a code on the wire.
+ */
 
 public enum Product {
     
+    /**
+     * Pfizer-BioNTech (code 1).
+     */
     case comirnaty
+    /**
+     * Moderna (code 2).
+     */
     case spikevax
+    /**
+     * AstraZeneca (code 3).
+     */
     case vaxzevria
+    /**
+     * Janssen (code 4): one dose completes the primary series.
+     */
     case jcovden
+    /**
+     * Novavax (code 5).
+     */
     case nuvaxovid
+    /**
+     * SK bioscience GBP510 (code 6).
+     */
     case skyCovione
 }
 
@@ -3952,26 +4383,84 @@ extension Product: Equatable, Hashable {}
 
 // Note that we don't yet support `indirect` for enums.
 // See https://github.com/mozilla/uniffi-rs/issues/396 for further discussion.
+/**
+ * Why a pass is not valid: the first check that failed. Map each to the app's own message;
+ * `reasonCode` gives a stable machine-readable code.
+ */
 
 public enum Reason {
     
+    /**
+     * Not a vaxpass code, or not well formed.
+     */
     case malformed
+    /**
+     * The verifier has never accepted a trust list: apply one first.
+     */
     case noTrustList
+    /**
+     * The lists are older than the verifier may rely on: go online and apply new ones.
+     */
     case trustListTooStale
+    /**
+     * A list in the verifier's own store failed its check: apply a good list.
+     */
     case listsDamaged
+    /**
+     * This device's clock is behind a list it holds: set the clock right.
+     */
     case clockBehind
+    /**
+     * The signing key is not in the trust list, or the credential names another authority.
+     */
     case unknownIssuer
+    /**
+     * The issuer key was not valid when the credential was issued.
+     */
     case issuerKeyNotValidAtIssuance
+    /**
+     * The issuer key had leaked before this credential was issued.
+     */
     case issuerKeyRevoked
+    /**
+     * The credential expires later than its issuer key allows: forged with a leaked key.
+     */
     case expiryBeyondIssuerKey
+    /**
+     * The issuer signature does not verify.
+     */
     case badSignature
+    /**
+     * Before the credential's validity starts.
+     */
     case notYetValid
+    /**
+     * At or after the credential's expiry.
+     */
     case expired
+    /**
+     * The device signature does not match the key bound in the credential.
+     */
     case wrongDevice
+    /**
+     * Made longer ago than the presentation window allows: a screenshot or a replay.
+     */
     case presentationTooOld
+    /**
+     * Claims a time ahead of this device's clock beyond the leeway.
+     */
     case presentationFromFuture
+    /**
+     * The credential is on the revocation list.
+     */
     case revoked
+    /**
+     * A paper pass, and this verifier does not accept paper passes.
+     */
     case paperNotAccepted
+    /**
+     * The events on the pass do not meet the policy: the rule that failed.
+     */
     case policyNotMet(PolicyRule
     )
 }
@@ -4137,10 +4626,19 @@ extension Reason: Equatable, Hashable {}
 
 // Note that we don't yet support `indirect` for enums.
 // See https://github.com/mozilla/uniffi-rs/issues/396 for further discussion.
+/**
+ * What a test found.
+ */
 
 public enum TestOutcome {
     
+    /**
+     * Not infected.
+     */
     case negative
+    /**
+     * Infected.
+     */
     case positive
 }
 
@@ -4207,10 +4705,19 @@ extension TestOutcome: Equatable, Hashable {}
 
 // Note that we don't yet support `indirect` for enums.
 // See https://github.com/mozilla/uniffi-rs/issues/396 for further discussion.
+/**
+ * Which kind of test.
+ */
 
 public enum TestType {
     
+    /**
+     * A PCR test.
+     */
     case pcr
+    /**
+     * A rapid antigen test.
+     */
     case rapidAntigen
 }
 
@@ -4629,10 +5136,20 @@ public func FfiConverterTypeVerdict_lower(_ value: Verdict) -> RustBuffer {
 
 // Note that we don't yet support `indirect` for enums.
 // See https://github.com/mozilla/uniffi-rs/issues/396 for further discussion.
+/**
+ * Something the shop should know even when the pass is valid; `warningCode` gives a stable
+ * code.
+ */
 
 public enum Warning {
     
+    /**
+     * The lists are past their warning age or next-update time: go online soon.
+     */
     case listsAging
+    /**
+     * No revocation list has been applied: revoked passes cannot be recognised.
+     */
     case noRevocationList
 }
 
@@ -4700,8 +5217,8 @@ extension Warning: Equatable, Hashable {}
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterOptionUInt32: FfiConverterRustBuffer {
-    typealias SwiftType = UInt32?
+fileprivate struct FfiConverterOptionInt32: FfiConverterRustBuffer {
+    typealias SwiftType = Int32?
 
     public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
         guard let value = value else {
@@ -4709,13 +5226,37 @@ fileprivate struct FfiConverterOptionUInt32: FfiConverterRustBuffer {
             return
         }
         writeInt(&buf, Int8(1))
-        FfiConverterUInt32.write(value, into: &buf)
+        FfiConverterInt32.write(value, into: &buf)
     }
 
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
-        case 1: return try FfiConverterUInt32.read(from: &buf)
+        case 1: return try FfiConverterInt32.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
+    typealias SwiftType = String?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterString.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterString.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -4820,25 +5361,24 @@ fileprivate struct FfiConverterOptionTypeListInfo: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterSequenceBool: FfiConverterRustBuffer {
-    typealias SwiftType = [Bool]
+fileprivate struct FfiConverterOptionTypeTimeSpan: FfiConverterRustBuffer {
+    typealias SwiftType = TimeSpan?
 
-    public static func write(_ value: [Bool], into buf: inout [UInt8]) {
-        let len = Int32(value.count)
-        writeInt(&buf, len)
-        for item in value {
-            FfiConverterBool.write(item, into: &buf)
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
         }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeTimeSpan.write(value, into: &buf)
     }
 
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Bool] {
-        let len: Int32 = try readInt(&buf)
-        var seq = [Bool]()
-        seq.reserveCapacity(Int(len))
-        for _ in 0 ..< len {
-            seq.append(try FfiConverterBool.read(from: &buf))
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeTimeSpan.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
         }
-        return seq
     }
 }
 
@@ -4870,31 +5410,6 @@ fileprivate struct FfiConverterSequenceTypePassSummary: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterSequenceTypeEvent: FfiConverterRustBuffer {
-    typealias SwiftType = [Event]
-
-    public static func write(_ value: [Event], into buf: inout [UInt8]) {
-        let len = Int32(value.count)
-        writeInt(&buf, len)
-        for item in value {
-            FfiConverterTypeEvent.write(item, into: &buf)
-        }
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Event] {
-        let len: Int32 = try readInt(&buf)
-        var seq = [Event]()
-        seq.reserveCapacity(Int(len))
-        for _ in 0 ..< len {
-            seq.append(try FfiConverterTypeEvent.read(from: &buf))
-        }
-        return seq
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
 fileprivate struct FfiConverterSequenceTypeWarning: FfiConverterRustBuffer {
     typealias SwiftType = [Warning]
 
@@ -4916,6 +5431,57 @@ fileprivate struct FfiConverterSequenceTypeWarning: FfiConverterRustBuffer {
         return seq
     }
 }
+
+
+
+
+/**
+ * Typealias from the type name used in the UDL file to the custom type.  This
+ * is needed because the UDL type name is used in function/method signatures.
+ */
+public typealias TimeSpan = TimeInterval
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTimeSpan: FfiConverter {
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TimeSpan {
+        let builtinValue = try FfiConverterDouble.read(from: &buf)
+        return builtinValue
+    }
+
+    public static func write(_ value: TimeSpan, into buf: inout [UInt8]) {
+        let builtinValue = value
+        return FfiConverterDouble.write(builtinValue, into: &buf)
+    }
+
+    public static func lift(_ value: Double) throws -> TimeSpan {
+        let builtinValue = try FfiConverterDouble.lift(value)
+        return builtinValue
+    }
+
+    public static func lower(_ value: TimeSpan) -> Double {
+        let builtinValue = value
+        return FfiConverterDouble.lower(builtinValue)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTimeSpan_lift(_ value: Double) throws -> TimeSpan {
+    return try FfiConverterTypeTimeSpan.lift(value)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTimeSpan_lower(_ value: TimeSpan) -> Double {
+    return FfiConverterTypeTimeSpan.lower(value)
+}
+
 /**
  * The SDK's defaults: the Korean policy of early 2022, 60 s leeway and window, warnings after
  * 36 hours and no verification after 7 days without a list update.
@@ -4923,6 +5489,17 @@ fileprivate struct FfiConverterSequenceTypeWarning: FfiConverterRustBuffer {
 public func defaultVerifierConfig() -> VerifierConfig  {
     return try!  FfiConverterTypeVerifierConfig_lift(try! rustCall() {
     uniffi_vaxpass_ffi_fn_func_default_verifier_config($0
+    )
+})
+}
+/**
+ * The path the issuer service serves a list at, e.g. `/v1/trust-list`: append it to the
+ * service's (or its CDN's) base URL.
+ */
+public func listPath(kind: ListKind) -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+    uniffi_vaxpass_ffi_fn_func_list_path(
+        FfiConverterTypeListKind_lower(kind),$0
     )
 })
 }
@@ -4936,6 +5513,19 @@ public func newNonce() -> Data  {
 })
 }
 /**
+ * When to fetch a list again, given its `next_update` (`Freshness.trust_list.next_update`): a
+ * random moment between half and nine tenths of the time left, and not sooner than a minute from
+ * `now`, so a country's phones do not all call at once.
+ */
+public func nextRefresh(now: Date, nextUpdate: Date)throws  -> Date  {
+    return try  FfiConverterTimestamp.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
+    uniffi_vaxpass_ffi_fn_func_next_refresh(
+        FfiConverterTimestamp.lower(now),
+        FfiConverterTimestamp.lower(nextUpdate),$0
+    )
+})
+}
+/**
  * The identity proof carrying an OpenID Connect ID token, for `Wallet::enrolment_request`.
  */
 public func oidcIdentityProof(idToken: String) -> Data  {
@@ -4944,16 +5534,6 @@ public func oidcIdentityProof(idToken: String) -> Data  {
         FfiConverterString.lower(idToken),$0
     )
 })
-}
-/**
- * Panics inside Rust on purpose, so an app can check that a Rust panic reaches its crash
- * reporting as an ordinary exception (`InternalException` in Kotlin, a thrown error in Swift and
- * Python) rather than aborting the process. Never called by the SDK itself.
- */
-public func panicForCrashReportingTest()throws   {try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
-    uniffi_vaxpass_ffi_fn_func_panic_for_crash_reporting_test($0
-    )
-}
 }
 /**
  * The stable machine-readable code of a reason, e.g. `presentation_too_old`.
@@ -5004,13 +5584,16 @@ private let initializationResult: InitializationResult = {
     if (uniffi_vaxpass_ffi_checksum_func_default_verifier_config() != 40034) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_vaxpass_ffi_checksum_func_list_path() != 17375) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_vaxpass_ffi_checksum_func_new_nonce() != 60790) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_func_oidc_identity_proof() != 27739) {
+    if (uniffi_vaxpass_ffi_checksum_func_next_refresh() != 21151) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_func_panic_for_crash_reporting_test() != 36066) {
+    if (uniffi_vaxpass_ffi_checksum_func_oidc_identity_proof() != 27739) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vaxpass_ffi_checksum_func_reason_code() != 51336) {
@@ -5022,28 +5605,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_vaxpass_ffi_checksum_func_warning_code() != 45381) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_authority_answer_enrolment() != 27845) {
+    if (uniffi_vaxpass_ffi_checksum_method_backoff_after_refusal() != 29955) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_authority_issue() != 32328) {
+    if (uniffi_vaxpass_ffi_checksum_method_backoff_failures() != 36952) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_authority_mark_compromised() != 4600) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_vaxpass_ffi_checksum_method_authority_revocation_list() != 31849) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_vaxpass_ffi_checksum_method_authority_revoke() != 5718) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_vaxpass_ffi_checksum_method_authority_root_public_key() != 2028) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_vaxpass_ffi_checksum_method_authority_rotate_issuer_key() != 2864) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_vaxpass_ffi_checksum_method_authority_trust_list() != 14564) {
+    if (uniffi_vaxpass_ffi_checksum_method_backoff_reset() != 26280) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vaxpass_ffi_checksum_method_devicesigner_public_key() != 39491) {
@@ -5055,43 +5623,43 @@ private let initializationResult: InitializationResult = {
     if (uniffi_vaxpass_ffi_checksum_method_holder_date_of_birth() != 54614) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_holder_name() != 56372) {
+    if (uniffi_vaxpass_ffi_checksum_method_holder_name() != 12965) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_keyprotector_wrap() != 35663) {
+    if (uniffi_vaxpass_ffi_checksum_method_keyprotector_wrap() != 29699) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_keyprotector_unwrap() != 32955) {
+    if (uniffi_vaxpass_ffi_checksum_method_keyprotector_unwrap() != 24917) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_monotonicclock_elapsed_since_boot() != 19888) {
+    if (uniffi_vaxpass_ffi_checksum_method_monotonicclock_elapsed_since_boot() != 16374) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_qr_ec_level() != 47846) {
+    if (uniffi_vaxpass_ffi_checksum_method_qr_bitmap() != 11625) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_qr_modules() != 12851) {
+    if (uniffi_vaxpass_ffi_checksum_method_qr_ec_level() != 40923) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_qr_png() != 13766) {
+    if (uniffi_vaxpass_ffi_checksum_method_qr_png() != 41985) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_qr_svg() != 20662) {
+    if (uniffi_vaxpass_ffi_checksum_method_qr_svg() != 17920) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_qr_terminal() != 60411) {
+    if (uniffi_vaxpass_ffi_checksum_method_qr_terminal() != 20549) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_qr_version() != 8044) {
+    if (uniffi_vaxpass_ffi_checksum_method_qr_version() != 46587) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_qr_width() != 55379) {
+    if (uniffi_vaxpass_ffi_checksum_method_qr_width() != 32311) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vaxpass_ffi_checksum_method_shown_id_check_required() != 48769) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_shown_qr() != 53235) {
+    if (uniffi_vaxpass_ffi_checksum_method_shown_qr() != 44375) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vaxpass_ffi_checksum_method_shown_refresh_at() != 25171) {
@@ -5103,67 +5671,73 @@ private let initializationResult: InitializationResult = {
     if (uniffi_vaxpass_ffi_checksum_method_trustlist_issued_at() != 61304) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_trustlist_sequence() != 41748) {
+    if (uniffi_vaxpass_ffi_checksum_method_trustlist_sequence() != 20277) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_verifier_apply_revocation_list() != 11507) {
+    if (uniffi_vaxpass_ffi_checksum_method_verifier_apply_fetched() != 6614) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_verifier_apply_trust_list() != 11950) {
+    if (uniffi_vaxpass_ffi_checksum_method_verifier_apply_revocation_list() != 20111) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_verifier_freshness() != 46623) {
+    if (uniffi_vaxpass_ffi_checksum_method_verifier_apply_trust_list() != 39664) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_verifier_verify() != 1399) {
+    if (uniffi_vaxpass_ffi_checksum_method_verifier_freshness() != 63950) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_vaxpass_ffi_checksum_method_verifier_list_etag() != 53952) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_vaxpass_ffi_checksum_method_verifier_verify() != 34835) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vaxpass_ffi_checksum_method_wallet_device_public_key() != 62834) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_wallet_enrolment_request() != 54334) {
+    if (uniffi_vaxpass_ffi_checksum_method_wallet_enrolment_request() != 466) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_wallet_import_passes() != 21122) {
+    if (uniffi_vaxpass_ffi_checksum_method_wallet_import_passes() != 644) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_wallet_observe_trusted_time() != 38436) {
+    if (uniffi_vaxpass_ffi_checksum_method_wallet_next_renewal() != 37705) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_vaxpass_ffi_checksum_method_wallet_observe_trusted_time() != 34033) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vaxpass_ffi_checksum_method_wallet_oidc_nonce() != 13360) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_wallet_paper() != 62038) {
+    if (uniffi_vaxpass_ffi_checksum_method_wallet_paper() != 44264) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_wallet_passes() != 38779) {
+    if (uniffi_vaxpass_ffi_checksum_method_wallet_passes() != 27136) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_wallet_presentation() != 29496) {
+    if (uniffi_vaxpass_ffi_checksum_method_wallet_presentation() != 63650) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_wallet_remove() != 62225) {
+    if (uniffi_vaxpass_ffi_checksum_method_wallet_remove() != 43014) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_constructor_authority_create() != 43646) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_vaxpass_ffi_checksum_constructor_authority_open() != 2769) {
+    if (uniffi_vaxpass_ffi_checksum_constructor_backoff_new() != 22366) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vaxpass_ffi_checksum_constructor_qr_encode() != 44445) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_constructor_trustlist_verify() != 45500) {
+    if (uniffi_vaxpass_ffi_checksum_constructor_trustlist_verify() != 52783) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_constructor_verifier_open() != 18545) {
+    if (uniffi_vaxpass_ffi_checksum_constructor_verifier_open() != 6560) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_constructor_wallet_open() != 1350) {
+    if (uniffi_vaxpass_ffi_checksum_constructor_wallet_open() != 53038) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_constructor_wallet_open_with_signer() != 47543) {
+    if (uniffi_vaxpass_ffi_checksum_constructor_wallet_open_with_signer() != 11678) {
         return InitializationResult.apiChecksumMismatch
     }
 

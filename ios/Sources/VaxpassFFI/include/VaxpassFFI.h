@@ -281,7 +281,7 @@ typedef void (*UniffiCallbackInterfaceKeyProtectorMethod1)(uint64_t, RustBuffer,
 #endif
 #ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_MONOTONIC_CLOCK_METHOD0
 #define UNIFFI_FFIDEF_CALLBACK_INTERFACE_MONOTONIC_CLOCK_METHOD0
-typedef void (*UniffiCallbackInterfaceMonotonicClockMethod0)(uint64_t, RustBuffer* _Nonnull, 
+typedef void (*UniffiCallbackInterfaceMonotonicClockMethod0)(uint64_t, double* _Nonnull, 
         RustCallStatus *_Nonnull uniffiCallStatus
     );
 
@@ -330,7 +330,7 @@ void*_Nonnull uniffi_vaxpass_ffi_fn_constructor_backoff_new(RustCallStatus *_Non
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_BACKOFF_AFTER_REFUSAL
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_BACKOFF_AFTER_REFUSAL
-RustBuffer uniffi_vaxpass_ffi_fn_method_backoff_after_refusal(void*_Nonnull ptr, RustBuffer retry_after, RustBuffer now, RustCallStatus *_Nonnull out_status
+double uniffi_vaxpass_ffi_fn_method_backoff_after_refusal(void*_Nonnull ptr, RustBuffer retry_after, RustBuffer now, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_BACKOFF_FAILURES
@@ -430,7 +430,7 @@ void uniffi_vaxpass_ffi_fn_init_callback_vtable_monotonicclock(const UniffiVTabl
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_MONOTONICCLOCK_ELAPSED_SINCE_BOOT
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_MONOTONICCLOCK_ELAPSED_SINCE_BOOT
-RustBuffer uniffi_vaxpass_ffi_fn_method_monotonicclock_elapsed_since_boot(void*_Nonnull ptr, RustCallStatus *_Nonnull out_status
+double uniffi_vaxpass_ffi_fn_method_monotonicclock_elapsed_since_boot(void*_Nonnull ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_CLONE_QR
@@ -448,24 +448,24 @@ void uniffi_vaxpass_ffi_fn_free_qr(void*_Nonnull ptr, RustCallStatus *_Nonnull o
 void*_Nonnull uniffi_vaxpass_ffi_fn_constructor_qr_encode(RustBuffer text, RustBuffer ec_level, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_QR_BITMAP
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_QR_BITMAP
+RustBuffer uniffi_vaxpass_ffi_fn_method_qr_bitmap(void*_Nonnull ptr, int32_t module_size, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_QR_EC_LEVEL
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_QR_EC_LEVEL
 RustBuffer uniffi_vaxpass_ffi_fn_method_qr_ec_level(void*_Nonnull ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_QR_MODULES
-#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_QR_MODULES
-RustBuffer uniffi_vaxpass_ffi_fn_method_qr_modules(void*_Nonnull ptr, RustCallStatus *_Nonnull out_status
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_QR_PNG
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_QR_PNG
-RustBuffer uniffi_vaxpass_ffi_fn_method_qr_png(void*_Nonnull ptr, uint32_t module_size, RustCallStatus *_Nonnull out_status
+RustBuffer uniffi_vaxpass_ffi_fn_method_qr_png(void*_Nonnull ptr, int32_t module_size, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_QR_SVG
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_QR_SVG
-RustBuffer uniffi_vaxpass_ffi_fn_method_qr_svg(void*_Nonnull ptr, uint32_t module_size, RustCallStatus *_Nonnull out_status
+RustBuffer uniffi_vaxpass_ffi_fn_method_qr_svg(void*_Nonnull ptr, int32_t module_size, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_QR_TERMINAL
@@ -475,12 +475,12 @@ RustBuffer uniffi_vaxpass_ffi_fn_method_qr_terminal(void*_Nonnull ptr, RustCallS
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_QR_VERSION
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_QR_VERSION
-uint8_t uniffi_vaxpass_ffi_fn_method_qr_version(void*_Nonnull ptr, RustCallStatus *_Nonnull out_status
+int32_t uniffi_vaxpass_ffi_fn_method_qr_version(void*_Nonnull ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_QR_WIDTH
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_QR_WIDTH
-uint32_t uniffi_vaxpass_ffi_fn_method_qr_width(void*_Nonnull ptr, RustCallStatus *_Nonnull out_status
+int32_t uniffi_vaxpass_ffi_fn_method_qr_width(void*_Nonnull ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_CLONE_SHOWN
@@ -535,7 +535,7 @@ RustBuffer uniffi_vaxpass_ffi_fn_method_trustlist_issued_at(void*_Nonnull ptr, R
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_TRUSTLIST_SEQUENCE
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_TRUSTLIST_SEQUENCE
-uint64_t uniffi_vaxpass_ffi_fn_method_trustlist_sequence(void*_Nonnull ptr, RustCallStatus *_Nonnull out_status
+int64_t uniffi_vaxpass_ffi_fn_method_trustlist_sequence(void*_Nonnull ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_CLONE_VERIFIER
@@ -1084,15 +1084,15 @@ uint16_t uniffi_vaxpass_ffi_checksum_method_monotonicclock_elapsed_since_boot(vo
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_QR_EC_LEVEL
-#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_QR_EC_LEVEL
-uint16_t uniffi_vaxpass_ffi_checksum_method_qr_ec_level(void
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_QR_BITMAP
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_QR_BITMAP
+uint16_t uniffi_vaxpass_ffi_checksum_method_qr_bitmap(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_QR_MODULES
-#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_QR_MODULES
-uint16_t uniffi_vaxpass_ffi_checksum_method_qr_modules(void
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_QR_EC_LEVEL
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_QR_EC_LEVEL
+uint16_t uniffi_vaxpass_ffi_checksum_method_qr_ec_level(void
     
 );
 #endif
