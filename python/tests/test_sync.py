@@ -169,7 +169,7 @@ class ListSyncTests(SyncTestCase):
     def test_c_an_unexpected_status_is_an_error_not_an_outcome(self):
         answer = http(self.service["VAXPASS_ISSUER_URL"] + "/v1/no-such-list")
         self.assertEqual(answer.status, 404)
-        with self.assertRaises(VaxpassError):
+        with self.assertRaises(VaxpassError.ListRefused):
             self.verifier.apply_fetched(ListKind.TRUST, answer, self.backoff, datetime.datetime.now(UTC))
 
     def test_d_the_next_refresh_is_a_random_moment_in_the_documented_window(self):
@@ -197,7 +197,7 @@ class RenewalTests(SyncTestCase):
         now = self.NOW
         authority = Authority.create(self.path("authority.db"), "KR", now - datetime.timedelta(days=30))
         root = authority.root_public_key()
-        trust = TrustList.verify(authority.trust_list(now - datetime.timedelta(hours=1), 86400), root)
+        trust = TrustList.verify(authority.trust_list(now - datetime.timedelta(hours=1), datetime.timedelta(days=1)), root)
         wallet = Wallet.open(self.path("wallet.db"), None, BootClock())
         self.assertIsNone(wallet.next_renewal(now, 540), "no pass, nothing to renew")
 

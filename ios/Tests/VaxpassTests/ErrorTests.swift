@@ -59,7 +59,7 @@ final class ErrorTests: XCTestCase {
         let bundle = try scenario.answer(try other.enrolmentRequest(nonce: nonce, identityProof: Data()), nonce: nonce)
         expect("Refused") { _ = try wallet.importPasses(issued: bundle, trustList: trusted, now: scenario.now) }
         // A list refused, the old one kept: an older list after a newer one.
-        _ = try verifier.applyTrustList(bytes: try scenario.authority.trustList(now: scenario.now, validForSeconds: 86_400),
+        _ = try verifier.applyTrustList(bytes: try scenario.authority.trustList(now: scenario.now, validFor: 86_400),
                                         now: scenario.now)
         expect("ListRefused") { _ = try verifier.applyTrustList(bytes: scenario.trustList, now: scenario.now) }
         // Update the app: a store whose schema version (SQLite header bytes 60..63) is newer.

@@ -64,7 +64,7 @@ class ErrorsTest {
             assertEquals(Reason.WrongDevice, refused.reason)
         }
         // A list refused, the old one kept: an older list after a newer one.
-        world.verifier.applyTrustList(world.authority.trustList(world.now, LIST_VALIDITY_SECONDS), world.now)
+        world.verifier.applyTrustList(world.authority.trustList(world.now, LIST_VALIDITY), world.now)
         expect<VaxpassException.ListRefused> { world.verifier.applyTrustList(world.trustList, world.now) }
         // Update the app: a store whose schema version (SQLite header bytes 60..63) is newer.
         val newer = world.path("newer.sqlite")

@@ -141,7 +141,7 @@ class SyncTest {
     fun anUnexpectedStatusIsAnErrorNotAnOutcome() {
         val answer = send(HttpRequest.newBuilder(URI.create("$baseUrl/v1/no-such-list")).GET())
         assertEquals(404, answer.status)
-        assertFailsWith<VaxpassException> { verifier.applyFetched(ListKind.TRUST, answer, backoff, Instant.now()) }
+        assertFailsWith<VaxpassException.ListRefused> { verifier.applyFetched(ListKind.TRUST, answer, backoff, Instant.now()) }
     }
 
     @Test
