@@ -141,29 +141,30 @@ impl Authority {
     /// Creates the authority in `dir` (its store and key file): a fresh root key and a first
     /// issuer key valid from `now`.
     pub fn create(dir: &Path, issuer: &str, now: DateTime<Utc>) -> Result<Self> {
-        let runtime = runtime()?;
-        let (store, authority) = runtime.block_on(async {
-            let store = store::open(&StoreUrl::Sqlite(dir.join(AUTHORITY_STORE))).await?;
-            let vault = open_vault(&dir.join(AUTHORITY_KEY_FILE), None, true)?;
-            let (authority, _) = ServiceAuthority::init(store.clone(), vault, issuer, now).await?;
-            Ok::<_, Error>((store, authority))
-        })?;
-        Ok(Self {
-            runtime,
-            store,
-            authority: Arc::new(authority),
-        })
+        Self::in_dir(dir, Some((issuer, now)))
     }
 
     /// The authority in `dir`: its store of record (the issuer service's store) and the key
     /// file beside it. A service started with `--store sqlite:DIR/issuer.sqlite --key-file
     /// DIR/authority.keys` shares both.
     pub fn open(dir: &Path) -> Result<Self> {
+        Self::in_dir(dir, None)
+    }
+
+    /// Opens the store and the key file in `dir`; with `create`, makes the authority first.
+    fn in_dir(dir: &Path, create: Option<(&str, DateTime<Utc>)>) -> Result<Self> {
         let runtime = runtime()?;
         let (store, authority) = runtime.block_on(async {
             let store = store::open(&StoreUrl::Sqlite(dir.join(AUTHORITY_STORE))).await?;
-            let vault = open_vault(&dir.join(AUTHORITY_KEY_FILE), None, false)?;
-            let authority = ServiceAuthority::open(store.clone(), vault).await?;
+            let vault = open_vault(&dir.join(AUTHORITY_KEY_FILE), None, create.is_some())?;
+            let authority = match create {
+                Some((issuer, now)) => {
+                    ServiceAuthority::init(store.clone(), vault, issuer, now)
+                        .await?
+                        .0
+                }
+                None => ServiceAuthority::open(store.clone(), vault).await?,
+            };
             Ok::<_, Error>((store, authority))
         })?;
         Ok(Self {
