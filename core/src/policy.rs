@@ -13,6 +13,9 @@ pub struct VaccinationRule {
     pub days_after_primary: i64,
     /// Days after that dose the pass stays valid without a booster; `None` for no limit.
     pub primary_valid_days: Option<i64>,
+    /// Days after the latest booster the pass stays valid (a booster counts from its day, with
+    /// no wait); `None` for no limit.
+    pub booster_valid_days: Option<i64>,
 }
 
 /// What a verifier accepts. Each kind of event is accepted only if its rule is set.
@@ -39,6 +42,7 @@ impl Policy {
             vaccination: Some(VaccinationRule {
                 days_after_primary: 14,
                 primary_valid_days: Some(180),
+                booster_valid_days: None,
             }),
             pcr_valid_for: Some(Duration::hours(48)),
             rapid_antigen_valid_for: None,
@@ -119,9 +123,18 @@ impl Policy {
             .map(|v| v.date)
             .min()
             .ok_or(PolicyRule::PrimarySeriesIncomplete)?;
-        let boosted = doses.iter().any(|v| v.dose > v.of && v.date <= today);
-        if boosted {
-            return Ok(());
+        let latest_booster = doses
+            .iter()
+            .filter(|v| v.dose > v.of && v.date <= today)
+            .map(|v| v.date)
+            .max();
+        if let Some(boosted) = latest_booster {
+            return match rule.booster_valid_days {
+                Some(limit) if (today - boosted).num_days() > limit => {
+                    Err(PolicyRule::VaccinationExpired)
+                }
+                _ => Ok(()),
+            };
         }
         let days = (today - completed).num_days();
         if days < rule.days_after_primary {
