@@ -333,6 +333,35 @@ mod tests {
     }
 
     #[test]
+    fn a_booster_limit_counts_from_the_latest_booster() {
+        let boosted = vec![
+            dose(1, 2, "2021-07-01"),
+            dose(2, 2, "2021-07-22"),
+            dose(3, 2, "2021-12-01"),
+        ];
+        let limited = Policy {
+            vaccination: Some(VaccinationRule {
+                booster_valid_days: Some(90),
+                ..Policy::korea_2022().vaccination.unwrap()
+            }),
+            ..Policy::korea_2022()
+        };
+        // 2022-03-01 is day 90 after the booster, 2022-03-02 day 91.
+        assert_eq!(limited.evaluate(&boosted, noon("2022-03-01")), Ok(()));
+        assert_eq!(
+            limited.evaluate(&boosted, noon("2022-03-02")),
+            Err(PolicyRule::VaccinationExpired)
+        );
+        let again = [boosted.clone(), vec![dose(4, 2, "2022-03-01")]].concat();
+        assert_eq!(limited.evaluate(&again, noon("2022-03-02")), Ok(()));
+        // Without a limit (the Korean preset) a booster does not expire.
+        assert_eq!(
+            Policy::korea_2022().evaluate(&boosted, noon("2023-03-02")),
+            Ok(())
+        );
+    }
+
+    #[test]
     fn days_count_in_korean_time() {
         // 2021-08-04 16:00 UTC is already 2021-08-05 in Seoul: day 14 after 2021-07-22.
         let events = vec![dose(2, 2, "2021-07-22")];

@@ -589,3 +589,494 @@ fn venue_mode(value: Value) -> Result<VenueMode> {
         rule: ModeRule::Pass(kinds),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Event, Product, Recovery, TestOutcome, TestResult, TestType, Vaccination};
+    use crate::verdict::PolicyRule;
+
+    fn root() -> Ed25519KeyPair {
+        Ed25519KeyPair::from_secret(&[5; 32]).unwrap()
+    }
+
+    fn day(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    /// Noon in Seoul on the given date.
+    fn noon(s: &str) -> DateTime<Utc> {
+        day(s).and_hms_opt(3, 0, 0).unwrap().and_utc()
+    }
+
+    /// The Korean set of 3 January 2022, then a February set adding rapid antigen tests and a
+    /// `large_store` mode that takes vaccinations only.
+    fn list() -> RulesList {
+        let mut february = RuleSet::korea_2022();
+        february.takes_effect = day("2022-02-07");
+        february.policy.rapid_antigen_valid_for = Some(Duration::hours(24));
+        february.modes.push(VenueMode {
+            name: "large_store".into(),
+            rule: ModeRule::Pass(vec![EventKind::Vaccination]),
+        });
+        RulesList {
+            sequence: 3,
+            issued_at: noon("2021-12-31"),
+            next_update: noon("2022-01-01"),
+            rule_sets: vec![RuleSet::korea_2022(), february],
+        }
+    }
+
+    #[test]
+    fn a_good_list_round_trips() {
+        let list = list();
+        let back = RulesList::verify(&list.sign(&root()).unwrap(), &root().public()).unwrap();
+        assert_eq!(back, list);
+        assert_eq!(back.info().sequence, 3);
+    }
+
+    #[test]
+    fn a_set_takes_effect_at_midnight_in_its_time_zone() {
+        let list = list();
+        // 2022-01-03 00:00 KST is 2022-01-02 15:00 UTC.
+        let midnight = day("2022-01-02").and_hms_opt(15, 0, 0).unwrap().and_utc();
+        assert_eq!(list.in_force(midnight - Duration::seconds(1)), None);
+        assert_eq!(list.in_force(midnight), Some(&list.rule_sets[0]));
+        assert_eq!(list.in_force(noon("2022-02-06")), Some(&list.rule_sets[0]));
+        assert_eq!(list.in_force(noon("2022-02-07")), Some(&list.rule_sets[1]));
+    }
+
+    #[test]
+    fn a_mode_requires_the_rules_of_the_kinds_it_accepts() {
+        let list = list();
+        let february = list.in_force(noon("2022-02-10")).unwrap();
+        assert_eq!(february.requirement("exempt").unwrap(), Requirement::Exempt);
+        let Requirement::Pass(store) = february.requirement("large_store").unwrap() else {
+            panic!("a large store needs a pass");
+        };
+        assert_eq!(store.vaccination, Policy::korea_2022().vaccination);
+        assert_eq!(
+            (store.pcr_valid_for, store.recovery_valid_days),
+            (None, None)
+        );
+        assert!(matches!(
+            february.requirement("cinema"),
+            Err(Error::NotFound("venue mode"))
+        ));
+        assert!(list.rule_sets[0].requirement("large_store").is_err());
+    }
+
+    /// The preset as data, signed, read back, in force and in its restaurant mode, judges every
+    /// pass of the table exactly as the compiled `Policy::korea_2022()`.
+    #[test]
+    fn the_korean_rule_set_judges_like_the_compiled_korean_policy() {
+        let signed = RulesList {
+            sequence: 1,
+            issued_at: noon("2021-12-31"),
+            next_update: noon("2022-01-01"),
+            rule_sets: vec![RuleSet::korea_2022()],
+        }
+        .sign(&root())
+        .unwrap();
+        let list = RulesList::verify(&signed, &root().public()).unwrap();
+        let Requirement::Pass(policy) = list
+            .in_force(noon("2022-01-03"))
+            .unwrap()
+            .requirement("restaurant_cafe")
+            .unwrap()
+        else {
+            panic!("a restaurant needs a pass");
+        };
+        assert_eq!(policy, Policy::korea_2022());
+        let dose = |dose, of, date: &str| {
+            Event::Vaccination(Vaccination {
+                product: Product::Comirnaty,
+                dose,
+                of,
+                date: day(date),
+            })
+        };
+        let test = |test_type, outcome, at| {
+            Event::Test(TestResult {
+                test_type,
+                outcome,
+                sampled_at: at,
+            })
+        };
+        let passes: Vec<Vec<Event>> = vec![
+            vec![dose(1, 2, "2021-12-01")],
+            vec![dose(1, 2, "2021-12-01"), dose(2, 2, "2021-12-22")],
+            vec![dose(1, 2, "2021-07-01"), dose(2, 2, "2021-07-22")],
+            vec![
+                dose(1, 2, "2021-07-01"),
+                dose(2, 2, "2021-07-22"),
+                dose(3, 2, "2022-01-05"),
+            ],
+            vec![test(TestType::Pcr, TestOutcome::Negative, noon("2022-01-09"))],
+            vec![test(TestType::Pcr, TestOutcome::Positive, noon("2022-01-09"))],
+            vec![test(
+                TestType::RapidAntigen,
+                TestOutcome::Negative,
+                noon("2022-01-10"),
+            )],
+            vec![Event::Recovery(Recovery {
+                first_positive: day("2021-08-01"),
+            })],
+        ];
+        let compiled = Policy::korea_2022();
+        let mut judged = std::collections::BTreeSet::new();
+        for pass in &passes {
+            for d in 0..=60 {
+                // Every six hours from 1 January to 2 March 2022, across both midnights.
+                for h in [0, 6, 12, 18] {
+                    let now = noon("2022-01-01") + Duration::days(d) + Duration::hours(h);
+                    let expected = compiled.evaluate(pass, now);
+                    assert_eq!(policy.evaluate(pass, now), expected, "{pass:?} at {now}");
+                    judged.insert(format!("{expected:?}"));
+                }
+            }
+        }
+        // The table reaches valid passes and each kind of refusal.
+        for outcome in [
+            Ok(()),
+            Err(PolicyRule::PrimarySeriesIncomplete),
+            Err(PolicyRule::TooSoonAfterVaccination),
+            Err(PolicyRule::VaccinationExpired),
+            Err(PolicyRule::TestExpired),
+            Err(PolicyRule::TestPositive),
+            Err(PolicyRule::TestTypeNotAccepted),
+            Err(PolicyRule::RecoveryExpired),
+        ] {
+            assert!(
+                judged.contains(&format!("{outcome:?}")),
+                "{outcome:?} never judged"
+            );
+        }
+    }
+
+    /// The payload of [`list`], as a CBOR value to break.
+    fn payload() -> Value {
+        list().to_cbor().unwrap()
+    }
+
+    /// The value at `path` (map keys and array indices) inside `value`.
+    fn at<'a>(value: &'a mut Value, path: &[i64]) -> &'a mut Value {
+        path.iter().fold(value, |v, &step| match v {
+            Value::Map(pairs) => {
+                &mut pairs
+                    .iter_mut()
+                    .find(|(k, _)| k.as_integer() == Some(step.into()))
+                    .unwrap()
+                    .1
+            }
+            Value::Array(items) => &mut items[usize::try_from(step).unwrap()],
+            _ => panic!("no step {step} in {v:?}"),
+        })
+    }
+
+    /// Sets (or with `None` removes) `key` of the map at `path`, keeping the map canonical.
+    fn put(value: &mut Value, path: &[i64], key: i64, field: Option<Value>) {
+        let Value::Map(pairs) = at(value, path) else {
+            panic!("not a map");
+        };
+        pairs.retain(|(k, _)| k.as_integer() != Some(key.into()));
+        if let Some(field) = field {
+            pairs.push((key.into(), field));
+        }
+        pairs.sort_by_key(|(k, _)| cbor::encode(k).unwrap());
+    }
+
+    fn signed(payload: &Value) -> Vec<u8> {
+        cose::sign(&root(), Some(RULES_LIST_TYPE), cbor::encode(payload).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn each_bad_list_is_refused_with_the_check_that_catches_it() {
+        let set = |i: i64| [key::RULE_SETS, i];
+        type Break = Box<dyn Fn(&mut Value)>;
+        let field = |path: Vec<i64>, key: i64, v: Value| -> Break {
+            Box::new(move |p| put(p, &path, key, Some(v.clone())))
+        };
+        let s0 = set(0).to_vec();
+        let vaccination = [s0.clone(), vec![key::VACCINATION]].concat();
+        let mode0 = [s0.clone(), vec![key::MODES, 0]].concat();
+        let cases: Vec<(&str, Break, &str)> = vec![
+            (
+                "not a map",
+                Box::new(|p| *p = Value::Array(vec![])),
+                "expected a map",
+            ),
+            (
+                "unknown field",
+                field(vec![], 9, 1.into()),
+                "unknown map key",
+            ),
+            (
+                "no version",
+                Box::new(|p| put(p, &[], key::VERSION, None)),
+                "version is missing",
+            ),
+            (
+                "version 0",
+                field(vec![], key::VERSION, 0.into()),
+                "unknown version",
+            ),
+            (
+                "negative wait",
+                field(vaccination.clone(), key::WAIT_DAYS, (-1).into()),
+                "0 to 365 days",
+            ),
+            (
+                "validity of a century",
+                field(vaccination.clone(), key::PRIMARY_DAYS, 36_500.into()),
+                "1 to 3660 days",
+            ),
+            (
+                "zero-day booster validity",
+                field(vaccination.clone(), key::BOOSTER_DAYS, 0.into()),
+                "1 to 3660 days",
+            ),
+            (
+                "recovery of a century",
+                field(s0.clone(), key::RECOVERY_DAYS, 36_500.into()),
+                "1 to 3660 days",
+            ),
+            (
+                "negative recovery",
+                field(s0.clone(), key::RECOVERY_DAYS, (-180).into()),
+                "1 to 3660 days",
+            ),
+            (
+                "test window of a year",
+                field(
+                    s0.clone(),
+                    key::TESTS,
+                    Value::Array(vec![Value::Array(vec![1.into(), 8760.into()])]),
+                ),
+                "1 to 720 hours",
+            ),
+            (
+                "unknown test type",
+                field(
+                    s0.clone(),
+                    key::TESTS,
+                    Value::Array(vec![Value::Array(vec![3.into(), 24.into()])]),
+                ),
+                "unknown test type",
+            ),
+            (
+                "a test type twice",
+                field(
+                    s0.clone(),
+                    key::TESTS,
+                    Value::Array(vec![
+                        Value::Array(vec![1.into(), 24.into()]),
+                        Value::Array(vec![1.into(), 48.into()]),
+                    ]),
+                ),
+                "strictly ascending",
+            ),
+            (
+                "empty test list",
+                field(s0.clone(), key::TESTS, Value::Array(vec![])),
+                "must be omitted",
+            ),
+            (
+                "time zone beyond +14:00",
+                field(s0.clone(), key::UTC_OFFSET, 900.into()),
+                "-12:00 to +14:00",
+            ),
+            (
+                "effective date in 1999",
+                field(s0.clone(), key::TAKES_EFFECT, 10_956.into()),
+                "2000-01-01 to 2199-12-31",
+            ),
+            (
+                "unknown event kind",
+                field(
+                    mode0.clone(),
+                    key::MODE_ACCEPTS,
+                    Value::Array(vec![1.into(), 4.into()]),
+                ),
+                "unknown event kind",
+            ),
+            (
+                "event kinds out of order",
+                field(
+                    mode0.clone(),
+                    key::MODE_ACCEPTS,
+                    Value::Array(vec![2.into(), 1.into()]),
+                ),
+                "strictly ascending",
+            ),
+            (
+                "a pass mode accepting nothing",
+                field(mode0.clone(), key::MODE_ACCEPTS, Value::Array(vec![])),
+                "at least one kind",
+            ),
+            (
+                "a mode accepting recoveries without a recovery rule",
+                Box::new(move |p| put(p, &set(0), key::RECOVERY_DAYS, None)),
+                "no rule for",
+            ),
+            (
+                "a mode name with a capital",
+                field(mode0.clone(), key::MODE_NAME, Value::Text("Exempt".into())),
+                "mode name",
+            ),
+            (
+                "a mode name of 33 bytes",
+                field(mode0.clone(), key::MODE_NAME, Value::Text("a".repeat(33))),
+                "mode name",
+            ),
+            (
+                "a mode twice",
+                field(mode0, key::MODE_NAME, Value::Text("exempt".into())),
+                "duplicate venue mode",
+            ),
+            (
+                "seventeen modes",
+                Box::new(move |p| {
+                    let modes = (0..17)
+                        .map(|i| {
+                            cbor::map([(key::MODE_NAME, Some(Value::Text(format!("m{i}"))))])
+                        })
+                        .collect();
+                    put(p, &set(0), key::MODES, Some(Value::Array(modes)));
+                }),
+                "too many items",
+            ),
+            (
+                "no mode",
+                field(s0.clone(), key::MODES, Value::Array(vec![])),
+                "at least one mode",
+            ),
+            (
+                "sets out of order",
+                Box::new(|p| {
+                    let Value::Array(sets) = at(p, &[key::RULE_SETS]) else {
+                        panic!("sets");
+                    };
+                    sets.swap(0, 1);
+                }),
+                "strictly ascending order",
+            ),
+            (
+                "no rule set",
+                field(vec![], key::RULE_SETS, Value::Array(vec![])),
+                "at least one rule set",
+            ),
+            (
+                "sixty-five rule sets",
+                Box::new(move |p| {
+                    let one = at(p, &set(0)).clone();
+                    put(p, &[], key::RULE_SETS, Some(Value::Array(vec![one; 65])));
+                }),
+                "too many items",
+            ),
+        ];
+        for (name, break_it, expected) in cases {
+            let mut value = payload();
+            break_it(&mut value);
+            let error = RulesList::verify(&signed(&value), &root().public()).unwrap_err();
+            assert!(
+                matches!(error, Error::Malformed { .. }) && error.to_string().contains(expected),
+                "{name}: {error}"
+            );
+        }
+        assert!(RulesList::verify(&signed(&payload()), &root().public()).is_ok());
+    }
+
+    #[test]
+    fn a_newer_version_is_refused_before_anything_else_is_read() {
+        let mut value = payload();
+        put(&mut value, &[], key::VERSION, Some(2.into()));
+        // A field the newer format may have, which version 1 would call malformed.
+        put(&mut value, &[], 6, Some(Value::Text("new".into())));
+        let error = RulesList::verify(&signed(&value), &root().public()).unwrap_err();
+        assert!(
+            matches!(
+                error,
+                Error::RulesTooNew {
+                    found: 2,
+                    supported: 1
+                }
+            ),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_list_too_large_or_not_signed_by_the_root_is_refused_before_its_payload_is_read() {
+        let good = list().sign(&root()).unwrap();
+        let mut huge = payload();
+        put(
+            &mut huge,
+            &[],
+            9,
+            Some(Value::Bytes(vec![0; MAX_RULES_LIST_BYTES])),
+        );
+        assert!(matches!(
+            RulesList::verify(&signed(&huge), &root().public()),
+            Err(Error::TooLarge { .. })
+        ));
+        let other = Ed25519KeyPair::from_secret(&[6; 32]).unwrap();
+        let by_other = list().sign(&other).unwrap();
+        assert!(matches!(
+            RulesList::verify(&by_other, &root().public()),
+            Err(Error::BadSignature(WHAT))
+        ));
+        // The root's kid but another key's signature.
+        let forged = cose::Unsigned::new(
+            &root().kid(),
+            Some(RULES_LIST_TYPE),
+            cbor::encode(&payload()).unwrap(),
+        );
+        let signature = other.sign(forged.to_be_signed());
+        assert!(matches!(
+            RulesList::verify(&forged.finish(signature).unwrap(), &root().public()),
+            Err(Error::BadSignature(WHAT))
+        ));
+        let mut flipped = good.clone();
+        let last = flipped.len() - 1;
+        flipped[last] ^= 1;
+        assert!(matches!(
+            RulesList::verify(&flipped, &root().public()),
+            Err(Error::BadSignature(WHAT))
+        ));
+        // A trust list is not a rules list, even signed by the root.
+        let trust = crate::lists::TrustList {
+            sequence: 1,
+            issuer: "KR".into(),
+            issued_at: noon("2022-01-01"),
+            next_update: noon("2022-01-02"),
+            keys: vec![],
+        }
+        .sign(&root())
+        .unwrap();
+        assert!(matches!(
+            RulesList::verify(&trust, &root().public()),
+            Err(Error::Malformed { .. })
+        ));
+        assert!(RulesList::verify(&good, &root().public()).is_ok());
+    }
+
+    #[test]
+    fn the_authority_side_refuses_to_sign_what_verifiers_would_refuse() {
+        let mut bad = list();
+        bad.rule_sets[0].policy.recovery_valid_days = Some(-1);
+        assert!(matches!(bad.sign(&root()), Err(Error::InvalidArgument(_))));
+        let mut minutes = list();
+        minutes.rule_sets[0].policy.pcr_valid_for = Some(Duration::minutes(90));
+        assert!(matches!(
+            minutes.sign(&root()),
+            Err(Error::InvalidArgument(_))
+        ));
+        let mut unordered = list();
+        unordered.rule_sets.reverse();
+        assert!(matches!(
+            unordered.sign(&root()),
+            Err(Error::InvalidArgument(_))
+        ));
+    }
+}
