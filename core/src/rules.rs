@@ -169,7 +169,9 @@ impl RuleSet {
                 .clone()
                 .filter(|_| accepts(EventKind::Vaccination)),
             pcr_valid_for: p.pcr_valid_for.filter(|_| accepts(EventKind::Test)),
-            rapid_antigen_valid_for: p.rapid_antigen_valid_for.filter(|_| accepts(EventKind::Test)),
+            rapid_antigen_valid_for: p
+                .rapid_antigen_valid_for
+                .filter(|_| accepts(EventKind::Test)),
             recovery_valid_days: p
                 .recovery_valid_days
                 .filter(|_| accepts(EventKind::Recovery)),
@@ -312,7 +314,10 @@ impl RulesList {
                 ),
                 (key::UTC_OFFSET, Some(p.utc_offset_minutes.into())),
                 (key::VACCINATION, vaccination),
-                (key::TESTS, (!tests.is_empty()).then_some(Value::Array(tests))),
+                (
+                    key::TESTS,
+                    (!tests.is_empty()).then_some(Value::Array(tests)),
+                ),
                 (key::RECOVERY_DAYS, p.recovery_valid_days.and_then(days)),
                 (key::MODES, Some(Value::Array(modes))),
             ]));
@@ -359,12 +364,12 @@ impl RulesList {
         let next_update = lists::time(&map.required(key::NEXT_UPDATE)?, WHAT)?;
         let sets = cbor::array(map.required(key::RULE_SETS)?, WHAT, MAX_RULE_SETS)?;
         if sets.is_empty() {
-            return Err(Error::malformed(WHAT, "a rules list has at least one rule set"));
+            return Err(Error::malformed(
+                WHAT,
+                "a rules list has at least one rule set",
+            ));
         }
-        let rule_sets = sets
-            .into_iter()
-            .map(rule_set)
-            .collect::<Result<Vec<_>>>()?;
+        let rule_sets = sets.into_iter().map(rule_set).collect::<Result<Vec<_>>>()?;
         if rule_sets
             .windows(2)
             .any(|w| w[0].starts_at() >= w[1].starts_at())
@@ -712,8 +717,16 @@ mod tests {
                 dose(2, 2, "2021-07-22"),
                 dose(3, 2, "2022-01-05"),
             ],
-            vec![test(TestType::Pcr, TestOutcome::Negative, noon("2022-01-09"))],
-            vec![test(TestType::Pcr, TestOutcome::Positive, noon("2022-01-09"))],
+            vec![test(
+                TestType::Pcr,
+                TestOutcome::Negative,
+                noon("2022-01-09"),
+            )],
+            vec![test(
+                TestType::Pcr,
+                TestOutcome::Positive,
+                noon("2022-01-09"),
+            )],
             vec![test(
                 TestType::RapidAntigen,
                 TestOutcome::Negative,
@@ -787,7 +800,12 @@ mod tests {
     }
 
     fn signed(payload: &Value) -> Vec<u8> {
-        cose::sign(&root(), Some(RULES_LIST_TYPE), cbor::encode(payload).unwrap()).unwrap()
+        cose::sign(
+            &root(),
+            Some(RULES_LIST_TYPE),
+            cbor::encode(payload).unwrap(),
+        )
+        .unwrap()
     }
 
     #[test]
@@ -938,9 +956,7 @@ mod tests {
                 "seventeen modes",
                 Box::new(move |p| {
                     let modes = (0..17)
-                        .map(|i| {
-                            cbor::map([(key::MODE_NAME, Some(Value::Text(format!("m{i}"))))])
-                        })
+                        .map(|i| cbor::map([(key::MODE_NAME, Some(Value::Text(format!("m{i}"))))]))
                         .collect();
                     put(p, &set(0), key::MODES, Some(Value::Array(modes)));
                 }),
