@@ -128,6 +128,13 @@ trust_payload = cbor({
 })
 revocation_payload = cbor({1: 1, 2: NOW - 3600, 3: NOW + DAY,
                            4: bytes([1]) * 16 + bytes([2]) * 16})
+rules_payload = cbor({
+    1: 1, 2: 1, 3: NOW - 3600, 4: NOW + DAY,
+    5: [{1: days(2021, 12, 13), 2: 540, 3: {1: 14}, 4: [[1, 48]], 5: 180,
+         6: [{1: "restaurant_cafe", 2: [1, 2, 3]}, {1: "exempt"}]},
+        {1: days(2022, 1, 3), 2: 540, 3: {1: 14, 2: 180}, 4: [[1, 48], [2, 24]], 5: 180,
+         6: [{1: "restaurant_cafe", 2: [1, 2, 3]}, {1: "large_store", 2: [1]}, {1: "exempt"}]}],
+})
 seeds = {
     "qr_text": [("VC1:" + base45(sign1(2, claims()))).encode(),
                 ("VP1:" + base45(presentation(claims()))).encode()],
@@ -137,6 +144,7 @@ seeds = {
                      sign1(1, revocation_payload, "application/vaxpass-revocation-list+cbor")],
     "trust_list": [trust_payload],
     "revocation_list": [revocation_payload],
+    "rules_list": [rules_payload],
     "credential": [claims(), claims("Park Soon-ja")],
     "issued_bundle": [cbor([claims()]), cbor([claims(), claims("김서연")])],
 }

@@ -34,7 +34,8 @@ pub enum VaxpassError {
         /// For logs.
         detail: String,
     },
-    /// The data was written by a newer version of the SDK: ask the user to update the app.
+    /// The data was written by a newer version of the SDK, or a rules list is in a format version
+    /// newer than this SDK understands (nothing of it was read): ask the user to update the app.
     #[error("{detail}")]
     UpdateRequired {
         /// For logs.
@@ -102,7 +103,7 @@ impl From<vaxpass::Error> for VaxpassError {
             | E::Equivocation(_)
             | E::FromTheFuture(_)
             | E::UnexpectedStatus(_) => Self::ListRefused { detail },
-            E::SchemaTooNew { .. } => Self::UpdateRequired { detail },
+            E::SchemaTooNew { .. } | E::RulesTooNew { .. } => Self::UpdateRequired { detail },
             E::KeyProtection(_) | E::Signer(_) => Self::DeviceKeyUnavailable { detail },
             E::ClockNotTrusted(_) => Self::ClockNotTrusted { detail },
             E::InvalidArgument(_) | E::NotFound(_) | E::Qr(_) => Self::InvalidArgument { detail },
@@ -195,6 +196,13 @@ mod tests {
                 },
                 "UpdateRequired",
             ),
+            (
+                E::RulesTooNew {
+                    found: 2,
+                    supported: 1,
+                },
+                "UpdateRequired",
+            ),
             (E::KeyProtection("gone".into()), "DeviceKeyUnavailable"),
             (E::Signer("cancelled".into()), "DeviceKeyUnavailable"),
             (E::ClockNotTrusted("ahead"), "ClockNotTrusted"),
@@ -252,6 +260,12 @@ mod tests {
         ] {
             assert_eq!(kind(&VaxpassError::from_list(core)), "ListRefused");
         }
+        // A rules list in a newer format is not a bad list: the app is too old to read it.
+        let too_new = E::RulesTooNew {
+            found: 2,
+            supported: 1,
+        };
+        assert_eq!(kind(&VaxpassError::from_list(too_new)), "UpdateRequired");
         assert_eq!(
             kind(&VaxpassError::from_list(E::Io(std::io::Error::other("x")))),
             "Storage"

@@ -509,6 +509,7 @@ impl TryFrom<VerifierConfig> for vaxpass::VerifierConfig {
                 vaccination: days(p.days_after_primary)?.map(|days| vaxpass::VaccinationRule {
                     days_after_primary: days,
                     primary_valid_days,
+                    booster_valid_days: None,
                 }),
                 pcr_valid_for: span(p.pcr_valid_for)?,
                 rapid_antigen_valid_for: span(p.rapid_antigen_valid_for)?,

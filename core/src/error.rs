@@ -81,6 +81,15 @@ pub enum Error {
         /// The newest schema version this SDK knows.
         supported: i64,
     },
+    /// A rules list is written in a version of the rules format newer than this SDK understands:
+    /// nothing of it was read, and the app must be updated to follow it.
+    #[error("rules list version {found} is newer than this SDK understands ({supported}): update the app")]
+    RulesTooNew {
+        /// The version the list is written in.
+        found: u64,
+        /// The newest version this SDK understands.
+        supported: u64,
+    },
     /// A file could not be read or written.
     #[error("i/o: {0}")]
     Io(#[from] std::io::Error),

@@ -14,6 +14,7 @@ use crate::error::{Error, Result};
 use crate::keys::{kid_of, DevicePublicKey, Kid};
 use crate::lists::{IssuerKey, RevocationList, TrustList};
 use crate::model::PassData;
+use crate::rules::{RuleSet, RulesList};
 use crate::vault::KeyVault;
 
 /// A credential just signed, with the id of the issuer key that signed it. `Debug` shows the
@@ -245,6 +246,25 @@ impl Authority {
     ) -> Result<Vec<u8>> {
         let entries = revoked.iter().map(CredentialId::revocation_entry).collect();
         let list = RevocationList::new(sequence, now, next_update(now, valid_for)?, entries);
+        self.sign_with_root(list.unsigned(&kid_of(&self.root_public_key))?)
+    }
+
+    /// Signs a rules list of `rule_sets` (in the order they take effect) with the root key, like
+    /// [`Self::sign_trust_list`]. A list verifiers would refuse (a number out of range, sets out
+    /// of order) is not signed: [`Error::InvalidArgument`].
+    pub fn sign_rules_list(
+        &self,
+        sequence: u64,
+        rule_sets: Vec<RuleSet>,
+        now: DateTime<Utc>,
+        valid_for: Duration,
+    ) -> Result<Vec<u8>> {
+        let list = RulesList {
+            sequence,
+            issued_at: now,
+            next_update: next_update(now, valid_for)?,
+            rule_sets,
+        };
         self.sign_with_root(list.unsigned(&kid_of(&self.root_public_key))?)
     }
 

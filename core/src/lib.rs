@@ -4,8 +4,8 @@
 //! code with no network, and a shop's phone verifies it with no network.
 //!
 //! The roles, each a type over its own SQLite file:
-//! - [`Authority`] signs credentials with issuer keys, and the trust and revocation lists with its
-//!   root key, through a [`KeyVault`] ([`KeyFile`] by default); `LocalAuthority` (feature
+//! - [`Authority`] signs credentials with issuer keys, and the trust, revocation and rules lists
+//!   with its root key, through a [`KeyVault`] ([`KeyFile`] by default); `LocalAuthority` (feature
 //!   `testing`, for demos and tests) keeps its state in one file.
 //! - [`Wallet`] holds the citizen's device key and credentials and shows rotating QR codes.
 //! - [`Verifier`] keeps the lists a shop last synced and returns a [`Verdict`] for each scan.
@@ -33,6 +33,7 @@ pub mod policy;
 pub mod presentation;
 pub mod qr;
 pub mod qr_text;
+pub mod rules;
 mod store;
 pub mod sync;
 pub mod trusted_time;
@@ -60,6 +61,7 @@ pub use policy::{Policy, VaccinationRule};
 pub use presentation::Presentation;
 pub use qr::{Bitmap, EcLevel, Qr};
 pub use qr_text::Scanned;
+pub use rules::{EventKind, ModeRule, Requirement, RuleSet, RulesList, VenueMode};
 pub use sync::{Applied, Backoff, Fetched, HttpResponse};
 pub use trusted_time::MonotonicClock;
 pub use vault::KeyVault;

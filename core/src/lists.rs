@@ -151,7 +151,7 @@ impl std::fmt::Debug for RevocationList {
     }
 }
 
-fn time(value: &Value, what: &'static str) -> Result<DateTime<Utc>> {
+pub(crate) fn time(value: &Value, what: &'static str) -> Result<DateTime<Utc>> {
     DateTime::from_timestamp(cbor::int(value, what)?, 0)
         .ok_or(Error::malformed(what, "time out of range"))
 }
@@ -159,7 +159,7 @@ fn time(value: &Value, what: &'static str) -> Result<DateTime<Utc>> {
 /// Verifies a signed list against the pinned root key and returns its payload. The size is
 /// checked first and only the COSE envelope is read (as slices of `bytes`) before the signature:
 /// nothing is built from bytes that the root key did not sign.
-fn open<'a>(
+pub(crate) fn open<'a>(
     bytes: &'a [u8],
     root_public_key: &[u8; 32],
     content_type: &str,

@@ -13,6 +13,9 @@ pub struct VaccinationRule {
     pub days_after_primary: i64,
     /// Days after that dose the pass stays valid without a booster; `None` for no limit.
     pub primary_valid_days: Option<i64>,
+    /// Days after the latest booster the pass stays valid (a booster counts from its day, with
+    /// no wait); `None` for no limit.
+    pub booster_valid_days: Option<i64>,
 }
 
 /// What a verifier accepts. Each kind of event is accepted only if its rule is set.
@@ -39,6 +42,7 @@ impl Policy {
             vaccination: Some(VaccinationRule {
                 days_after_primary: 14,
                 primary_valid_days: Some(180),
+                booster_valid_days: None,
             }),
             pcr_valid_for: Some(Duration::hours(48)),
             rapid_antigen_valid_for: None,
@@ -119,9 +123,18 @@ impl Policy {
             .map(|v| v.date)
             .min()
             .ok_or(PolicyRule::PrimarySeriesIncomplete)?;
-        let boosted = doses.iter().any(|v| v.dose > v.of && v.date <= today);
-        if boosted {
-            return Ok(());
+        let latest_booster = doses
+            .iter()
+            .filter(|v| v.dose > v.of && v.date <= today)
+            .map(|v| v.date)
+            .max();
+        if let Some(boosted) = latest_booster {
+            return match rule.booster_valid_days {
+                Some(limit) if (today - boosted).num_days() > limit => {
+                    Err(PolicyRule::VaccinationExpired)
+                }
+                _ => Ok(()),
+            };
         }
         let days = (today - completed).num_days();
         if days < rule.days_after_primary {
@@ -317,6 +330,35 @@ mod tests {
         for (name, events, now, expected) in cases {
             assert_eq!(p.evaluate(&events, now), expected, "{name}");
         }
+    }
+
+    #[test]
+    fn a_booster_limit_counts_from_the_latest_booster() {
+        let boosted = vec![
+            dose(1, 2, "2021-07-01"),
+            dose(2, 2, "2021-07-22"),
+            dose(3, 2, "2021-12-01"),
+        ];
+        let limited = Policy {
+            vaccination: Some(VaccinationRule {
+                booster_valid_days: Some(90),
+                ..Policy::korea_2022().vaccination.unwrap()
+            }),
+            ..Policy::korea_2022()
+        };
+        // 2022-03-01 is day 90 after the booster, 2022-03-02 day 91.
+        assert_eq!(limited.evaluate(&boosted, noon("2022-03-01")), Ok(()));
+        assert_eq!(
+            limited.evaluate(&boosted, noon("2022-03-02")),
+            Err(PolicyRule::VaccinationExpired)
+        );
+        let again = [boosted.clone(), vec![dose(4, 2, "2022-03-01")]].concat();
+        assert_eq!(limited.evaluate(&again, noon("2022-03-02")), Ok(()));
+        // Without a limit (the Korean preset) a booster does not expire.
+        assert_eq!(
+            Policy::korea_2022().evaluate(&boosted, noon("2023-03-02")),
+            Ok(())
+        );
     }
 
     #[test]

@@ -9,9 +9,10 @@ use std::sync::{Arc, OnceLock};
 use chrono::{DateTime, Duration, Utc};
 use ciborium::value::Value;
 use vaxpass::lists::{REVOCATION_LIST_TYPE, TRUST_LIST_TYPE};
+use vaxpass::rules::RULES_LIST_TYPE;
 use vaxpass::{
-    DeviceKeySource, DeviceSigner, Ed25519KeyPair, IssuerKey, RevocationList,
-    SoftwareEd25519Signer, TrustList, Verifier, VerifierConfig, Wallet,
+    DeviceKeySource, DeviceSigner, Ed25519KeyPair, RevocationList, SoftwareEd25519Signer,
+    TrustList, Verifier, VerifierConfig, Wallet,
 };
 
 pub fn root() -> &'static Ed25519KeyPair {
@@ -73,6 +74,10 @@ pub fn signed_revocation_list(payload: &[u8]) -> Vec<u8> {
     sign1(root(), Some(REVOCATION_LIST_TYPE), payload)
 }
 
+pub fn signed_rules_list(payload: &[u8]) -> Vec<u8> {
+    sign1(root(), Some(RULES_LIST_TYPE), payload)
+}
+
 /// A credential over `claims`, signed by the issuer key.
 pub fn signed_credential(claims: &[u8]) -> Vec<u8> {
     sign1(issuer(), None, claims)
@@ -103,7 +108,7 @@ pub fn trust_list() -> &'static TrustList {
         issuer: "KR".into(),
         issued_at: now() - Duration::hours(1),
         next_update: now() + Duration::hours(23),
-        keys: vec![IssuerKey::new(
+        keys: vec![vaxpass::Authority::listed_key(
             issuer().public(),
             now() - Duration::days(3650),
             now() + Duration::days(3650),

@@ -50,6 +50,7 @@ fn parse_everything(bytes: &[u8], root: &[u8; 32]) {
     let _ = Presentation::from_bytes(bytes);
     let _ = TrustList::verify(bytes, root);
     let _ = RevocationList::verify(bytes, root);
+    let _ = RulesList::verify(bytes, root);
     let _ = EnrolmentRequest::from_bytes(bytes);
     let _ = decode_issued(bytes);
     let _ = qr_text::parse(&qr_text::presentation_text(bytes));

@@ -4824,7 +4824,8 @@ public enum VaxpassError: Swift.Error {
          */detail: String
     )
     /**
-     * The data was written by a newer version of the SDK: ask the user to update the app.
+     * The data was written by a newer version of the SDK, or a rules list is in a format version
+     * newer than this SDK understands (nothing of it was read): ask the user to update the app.
      */
     case UpdateRequired(
         /**
