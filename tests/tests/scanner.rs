@@ -8,7 +8,7 @@ use vaxpass_tests::korean_ime::{compounds_in, type_through, Keys};
 use vaxpass_tests::{lunch, World};
 
 fn has_hangul(text: &str) -> bool {
-    text.chars().any(|c| !c.is_ascii())
+    !text.is_ascii()
 }
 
 /// Real presentations and a paper pass, typed through the input method with and without Shift
