@@ -68,6 +68,9 @@ pub enum PassKind {
 pub enum Reason {
     /// Not a vaxpass code, or not well formed.
     Malformed,
+    /// Hangul instead of the QR text that cannot be made back into it: a keyboard scanner typed
+    /// into a Korean input method. Show "switch the input method to English" and scan again.
+    KoreanInputMethod,
     /// The verifier has never accepted a trust list: apply one first.
     NoTrustList,
     /// The lists are older than the verifier may rely on: go online and apply new ones.

@@ -15,6 +15,11 @@ const DIGITS: [u8; 256] = {
     table
 };
 
+/// Whether `c` is one of the 45 characters of base45 text.
+pub fn in_alphabet(c: char) -> bool {
+    u8::try_from(c).is_ok_and(|b| DIGITS[usize::from(b)] != 255)
+}
+
 /// Encodes bytes as base45 text.
 pub fn encode(input: &[u8]) -> String {
     let mut out = String::with_capacity(input.len().div_ceil(2) * 3);

@@ -14,7 +14,8 @@ use crate::qr_text::{self, Scanned};
 pub struct Inspection {
     /// The text's prefix, e.g. `VP1:`.
     pub prefix: String,
-    /// Length of the text in characters, without a scanner's trailing line break.
+    /// Length of the text in characters, as the wallet encoded it (after
+    /// [`qr_text::from_scanner`]).
     pub text_chars: usize,
     /// Size of the CBOR behind the base45.
     pub cbor_bytes: usize,
@@ -34,8 +35,9 @@ pub struct Inspection {
 
 /// Parses `text` (structure only; no signature is checked).
 pub fn inspect(text: &str) -> Result<Inspection> {
-    let scanned = qr_text::parse(text)?;
-    let text = text.trim_end_matches(['\r', '\n']);
+    let read = qr_text::from_scanner(text);
+    let text = read.text()?;
+    let scanned = qr_text::parse_exact(text)?;
     let (prefix, body) = text.split_at(text.find(':').map_or(0, |i| i + 1));
     let (credential, presentation): (Credential, _) = match scanned {
         Scanned::Paper(c) => (c, None),

@@ -25,6 +25,7 @@ pub mod inspect;
 pub mod issuer;
 mod key_file;
 pub mod keys;
+mod korean_ime;
 pub mod lists;
 #[cfg(any(test, feature = "testing"))]
 mod local_authority;

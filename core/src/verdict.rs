@@ -9,6 +9,10 @@ use chrono::NaiveDate;
 pub enum Reason {
     /// Not a vaxpass code, or not well formed.
     Malformed,
+    /// Hangul where the QR text should be, that cannot be made back into it: a keyboard-wedge
+    /// scanner typed into a Korean input method. Switch the input method to English and scan
+    /// again.
+    KoreanInputMethod,
     /// The verifier has never accepted a trust list, so it cannot verify anything.
     NoTrustList,
     /// The trust or revocation list is older than the verifier may rely on.
@@ -78,6 +82,7 @@ impl Reason {
     pub fn code(&self) -> &'static str {
         match self {
             Reason::Malformed => "malformed",
+            Reason::KoreanInputMethod => "korean_input_method",
             Reason::NoTrustList => "no_trust_list",
             Reason::TrustListTooStale => "trust_list_too_stale",
             Reason::ListsDamaged => "lists_damaged",

@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::lists::{claimed_sequence, ListInfo, ListKind, RevocationView, TrustList};
 use crate::policy::Policy;
 use crate::presentation::Presentation;
-use crate::qr_text::{self, Scanned};
+use crate::qr_text::{self, FromScanner, Scanned};
 use crate::store::{self, Create};
 use crate::sync::{Applied, Backoff, Fetched, HttpResponse};
 use crate::verdict::{Holder, Reason, Verdict, Warning};
@@ -468,11 +468,9 @@ impl Verifier {
                 warnings,
             });
         };
-        let Ok(scanned) = qr_text::parse(text) else {
-            return Ok(Verdict::NotValid {
-                reason: Reason::Malformed,
-                warnings,
-            });
+        let scanned = match read(text) {
+            Ok(scanned) => scanned,
+            Err(reason) => return Ok(Verdict::NotValid { reason, warnings }),
         };
         if let Err(reason) = self.judge(&scanned, &trust, now)? {
             return Ok(Verdict::NotValid { reason, warnings });
@@ -546,6 +544,20 @@ impl Verifier {
         let conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
         let mut lookup = conn.prepare_cached("SELECT 1 FROM revoked WHERE entry = ?1")?;
         Ok(lookup.exists([&entry[..]])?)
+    }
+}
+
+/// Parses scanned text, or says why not: malformed, or typed through a Korean input method. Text
+/// recovered from Hangul that does not parse is most likely the input method's doing (a variant
+/// that composes differently, a key it swallowed), so that too asks for the input method to be
+/// switched to English rather than calling the pass malformed.
+fn read(text: &str) -> Result<Scanned, Reason> {
+    match qr_text::from_scanner(text) {
+        FromScanner::Plain(text) => qr_text::parse_exact(text).map_err(|_| Reason::Malformed),
+        FromScanner::Recovered(text) => {
+            qr_text::parse_exact(&text).map_err(|_| Reason::KoreanInputMethod)
+        }
+        FromScanner::KoreanInputMethod => Err(Reason::KoreanInputMethod),
     }
 }
 

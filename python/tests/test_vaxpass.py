@@ -375,6 +375,10 @@ class RobustnessTests(VaxpassTestCase):
 
         # A garbage QR text is a verdict, not an exception.
         self.assertRefused(world.verdict("not a QR text", NOW), Reason.MALFORMED, "malformed")
+        # Hangul from a Korean input method that does not recover into a pass: switch it to English.
+        self.assertRefused(
+            world.verdict("폐1:가", NOW), Reason.KOREAN_INPUT_METHOD, "korean_input_method"
+        )
 
     def test_e_eight_threads_verify_concurrently(self):
         world = World(self.dir)

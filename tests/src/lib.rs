@@ -6,6 +6,8 @@
     missing_debug_implementations
 )]
 
+pub mod korean_ime;
+
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use tempfile::TempDir;
 use vaxpass::LocalAuthority;

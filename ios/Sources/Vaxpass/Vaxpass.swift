@@ -4395,6 +4395,11 @@ public enum Reason {
      */
     case malformed
     /**
+     * Hangul instead of the QR text that cannot be made back into it: a keyboard scanner typed
+     * into a Korean input method. Show "switch the input method to English" and scan again.
+     */
+    case koreanInputMethod
+    /**
      * The verifier has never accepted a trust list: apply one first.
      */
     case noTrustList
@@ -4482,39 +4487,41 @@ public struct FfiConverterTypeReason: FfiConverterRustBuffer {
         
         case 1: return .malformed
         
-        case 2: return .noTrustList
+        case 2: return .koreanInputMethod
         
-        case 3: return .trustListTooStale
+        case 3: return .noTrustList
         
-        case 4: return .listsDamaged
+        case 4: return .trustListTooStale
         
-        case 5: return .clockBehind
+        case 5: return .listsDamaged
         
-        case 6: return .unknownIssuer
+        case 6: return .clockBehind
         
-        case 7: return .issuerKeyNotValidAtIssuance
+        case 7: return .unknownIssuer
         
-        case 8: return .issuerKeyRevoked
+        case 8: return .issuerKeyNotValidAtIssuance
         
-        case 9: return .expiryBeyondIssuerKey
+        case 9: return .issuerKeyRevoked
         
-        case 10: return .badSignature
+        case 10: return .expiryBeyondIssuerKey
         
-        case 11: return .notYetValid
+        case 11: return .badSignature
         
-        case 12: return .expired
+        case 12: return .notYetValid
         
-        case 13: return .wrongDevice
+        case 13: return .expired
         
-        case 14: return .presentationTooOld
+        case 14: return .wrongDevice
         
-        case 15: return .presentationFromFuture
+        case 15: return .presentationTooOld
         
-        case 16: return .revoked
+        case 16: return .presentationFromFuture
         
-        case 17: return .paperNotAccepted
+        case 17: return .revoked
         
-        case 18: return .policyNotMet(try FfiConverterTypePolicyRule.read(from: &buf)
+        case 18: return .paperNotAccepted
+        
+        case 19: return .policyNotMet(try FfiConverterTypePolicyRule.read(from: &buf)
         )
         
         default: throw UniffiInternalError.unexpectedEnumCase
@@ -4529,72 +4536,76 @@ public struct FfiConverterTypeReason: FfiConverterRustBuffer {
             writeInt(&buf, Int32(1))
         
         
-        case .noTrustList:
+        case .koreanInputMethod:
             writeInt(&buf, Int32(2))
         
         
-        case .trustListTooStale:
+        case .noTrustList:
             writeInt(&buf, Int32(3))
         
         
-        case .listsDamaged:
+        case .trustListTooStale:
             writeInt(&buf, Int32(4))
         
         
-        case .clockBehind:
+        case .listsDamaged:
             writeInt(&buf, Int32(5))
         
         
-        case .unknownIssuer:
+        case .clockBehind:
             writeInt(&buf, Int32(6))
         
         
-        case .issuerKeyNotValidAtIssuance:
+        case .unknownIssuer:
             writeInt(&buf, Int32(7))
         
         
-        case .issuerKeyRevoked:
+        case .issuerKeyNotValidAtIssuance:
             writeInt(&buf, Int32(8))
         
         
-        case .expiryBeyondIssuerKey:
+        case .issuerKeyRevoked:
             writeInt(&buf, Int32(9))
         
         
-        case .badSignature:
+        case .expiryBeyondIssuerKey:
             writeInt(&buf, Int32(10))
         
         
-        case .notYetValid:
+        case .badSignature:
             writeInt(&buf, Int32(11))
         
         
-        case .expired:
+        case .notYetValid:
             writeInt(&buf, Int32(12))
         
         
-        case .wrongDevice:
+        case .expired:
             writeInt(&buf, Int32(13))
         
         
-        case .presentationTooOld:
+        case .wrongDevice:
             writeInt(&buf, Int32(14))
         
         
-        case .presentationFromFuture:
+        case .presentationTooOld:
             writeInt(&buf, Int32(15))
         
         
-        case .revoked:
+        case .presentationFromFuture:
             writeInt(&buf, Int32(16))
         
         
-        case .paperNotAccepted:
+        case .revoked:
             writeInt(&buf, Int32(17))
         
         
-        case let .policyNotMet(v1):
+        case .paperNotAccepted:
             writeInt(&buf, Int32(18))
+        
+        
+        case let .policyNotMet(v1):
+            writeInt(&buf, Int32(19))
             FfiConverterTypePolicyRule.write(v1, into: &buf)
             
         }

@@ -111,6 +111,8 @@ final class ScenarioTests: XCTestCase {
         }
         // A garbage QR text is a verdict, not an error.
         assertInvalid(try verifier.verify("VP1:not base45 at all", at: scenario.now), .malformed)
+        // Hangul from a Korean input method that does not recover into a pass: switch it to English.
+        assertInvalid(try verifier.verify("폐1:가", at: scenario.now), .koreanInputMethod)
         // The stored lists are untouched and verification goes on.
         let text = try wallet.presentation(of: pass.id, at: scenario.now).text()
         assertValidForKim(try verifier.verify(text, at: scenario.now))

@@ -3,6 +3,7 @@ package io.vaxpass
 
 import kotlin.random.Random
 import kotlin.test.assertContains
+import kotlin.test.assertEquals
 import kotlin.test.assertFailsWith
 import kotlin.test.assertTrue
 import org.junit.After
@@ -71,6 +72,9 @@ class RobustnessTest {
     fun garbageTextIsAVerdictNotAnException() {
         assertRefused(world.verifier.verify("VP1:" + "garbage", world.now), Reason.Malformed)
         assertRefused(world.verifier.verify("", world.now), Reason.Malformed)
+        // Hangul from a Korean input method that does not recover into a pass: switch it to English.
+        assertRefused(world.verifier.verify("폐1:가", world.now), Reason.KoreanInputMethod)
+        assertEquals("korean_input_method", Reason.KoreanInputMethod.code)
         assertStillWorking()
     }
 
