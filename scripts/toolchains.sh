@@ -212,7 +212,7 @@ swift_env() {
 
 # swift-run CMD...: run CMD inside the chroot with /proc, /dev and the project
 # dir mounted. The project dir is bind-mounted at the SAME absolute path
-# (e.g. /work/main), so paths (target/debug/*.so, sources) are identical
+# (e.g. /home/me/vaxpass), so paths (target/debug/*.so, sources) are identical
 # inside and outside. The working directory is kept when it is under the
 # project dir, else it is the project dir.
 # To make cleanup bullet-proof (even on SIGKILL) and parallel runs safe, the
