@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Binding test runner. Builds the shipped vaxpass-ffi (no test helpers) and fails if the
 # committed generated sources (ios/Sources) drift from what it generates or export a test
-# helper; then builds it with `--features test-helpers`, regenerates the bindings from that, and
-# fails if an exported item has no doc comment in them, runs the Kotlin, Swift and Python tests against it (each installs its toolchain on first use,
-# cached after, and starts the issuer service for its sync tests: scripts/issuer-service.sh),
+# helper; then builds it with `--features test-helpers`, regenerates the bindings from that,
+# fails if an exported item has no doc comment in them, and runs the Kotlin, Swift and Python
+# tests against it (each installs its toolchain on first use, cached after, and starts the issuer
+# service for its sync tests: scripts/issuer-service.sh),
 # and the packaging checks (tests/packaging/run.sh).
 # The last line is the total: "bindings: N passed, M failed".
 set -euo pipefail
