@@ -5,8 +5,9 @@
 #      real OpenID Provider (the npm package oidc-provider on loopback): scripts/postgres.sh,
 #      scripts/softhsm.sh and scripts/oidc-provider.sh install what is missing and start them
 #      under target/, and they are stopped on exit);
-#   2. the lunch-rush replay at a size that runs in seconds (it exits non-zero unless every
-#      citizen enrolled, no scan needed the network and every fake was refused);
+#   2. among them, the lunch-rush replay at a size that runs in seconds (it fails unless every
+#      citizen enrolled, no scan needed the network and every fake was refused:
+#      examples/lunch-rush/tests/replay.rs);
 #   3. the Kotlin, Swift and Python binding tests against the built library (toolchains are
 #      installed on first use and cached: scripts/toolchains.sh), and the packaging checks
 #      (16 KB page alignment, the Swift privacy manifest: tests/packaging/run.sh).
@@ -24,8 +25,5 @@ export VAXPASS_TEST_POSTGRES_URL VAXPASS_TEST_OIDC_ISSUER
 eval "$(scripts/softhsm.sh env)"
 
 cargo test --workspace --locked
-
-cargo build --locked -p vaxpass-issuer -p vaxpass-lunch-rush
-target/debug/lunch-rush --citizens 2000 --shops 20 --scans 20000 --window-secs 5 --server-concurrency 4
 
 tests/bindings/run.sh
