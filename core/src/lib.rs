@@ -8,7 +8,8 @@
 //!   with its root key, through a [`KeyVault`] ([`KeyFile`] by default); `LocalAuthority` (feature
 //!   `testing`, for demos and tests) keeps its state in one file.
 //! - [`Wallet`] holds the citizen's device key and credentials and shows rotating QR codes.
-//! - [`Verifier`] keeps the lists a shop last synced and returns a [`Verdict`] for each scan.
+//! - [`Verifier`] keeps the lists a shop last synced and returns a [`Verdict`] for each scan,
+//!   judged by the rules list in force under the shop's venue mode.
 //!
 //! The wire format is described byte by byte in `docs/format.md`.
 #![forbid(unsafe_code)]
@@ -66,6 +67,6 @@ pub use rules::{EventKind, ModeRule, Requirement, RuleSet, RulesList, VenueMode}
 pub use sync::{Applied, Backoff, Fetched, HttpResponse};
 pub use trusted_time::MonotonicClock;
 pub use vault::KeyVault;
-pub use verdict::{Holder, PolicyRule, Reason, Verdict, Warning};
+pub use verdict::{Holder, PolicyRule, Reason, RulesUsed, Verdict, Warning};
 pub use verifier::{Freshness, FreshnessState, Verifier, VerifierConfig};
 pub use wallet::{DeviceKeySource, KeyProtector, PassSummary, Shown, Unprotected, Wallet};
