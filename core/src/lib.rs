@@ -31,6 +31,7 @@ pub mod lists;
 #[cfg(any(test, feature = "testing"))]
 mod local_authority;
 pub mod model;
+pub mod pass_status;
 pub mod policy;
 pub mod presentation;
 pub mod qr;
@@ -59,6 +60,7 @@ pub use model::{
     Event, PassData, PassKind, Person, Product, Recovery, TestOutcome, TestResult, TestType,
     Vaccination,
 };
+pub use pass_status::PassStatus;
 pub use policy::{Policy, VaccinationRule};
 pub use presentation::Presentation;
 pub use qr::{Bitmap, EcLevel, Qr};
