@@ -15,7 +15,7 @@ use vaxpass::keys::Kid;
 use vaxpass::{CredentialId, PassData, Person, SigningKey};
 
 use super::{
-    assemble_passes, batch_kids, credential_id, hash32, kid, next_sequences, stored_key, timestamp,
+    assemble_passes, batch_kids, credential_id, hash32, kid, signed_publication, stored_key, timestamp,
     AuditEntry, AuthorityRecord, Batch, CitizenId, CodeHash, CodeStatus, Counts, DeviceHash,
     Enrolment, ListHead, ListKind, NewCitizen, Outcome, PublishedList, Refusal, Resign, Revoked,
     SignLists, Store, StoreError, StoreResult, StoredIssuerKey, SubjectHash, MAX_ID_ATTEMPTS,
@@ -27,6 +27,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/sqlite/0003_list_history.sql"),
     include_str!("migrations/sqlite/0004_issuer_keys.sql"),
     include_str!("migrations/sqlite/0005_oidc_subjects.sql"),
+    include_str!("migrations/sqlite/0006_rules_list.sql"),
 ];
 const READERS: usize = 4;
 
@@ -342,26 +343,28 @@ fn insert_active_key(conn: &Connection, key: &SigningKey) -> StoreResult<()> {
 fn publish_next(
     conn: &mut Connection,
     now: DateTime<Utc>,
+    kinds: &[ListKind],
     sign: SignLists,
-) -> StoreResult<[PublishedList; 2]> {
+) -> StoreResult<Vec<PublishedList>> {
     // IMMEDIATE takes the write lock first: publishers, in any process, take turns.
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let current = {
-        let mut query = tx.prepare_cached("SELECT kind, sequence FROM lists")?;
-        let rows = query.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+        let mut query = tx.prepare_cached("SELECT kind, sequence, bytes FROM lists")?;
+        let rows = query.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, Vec<u8>>(2)?,
+            ))
+        })?;
         rows.map(|row| {
-            let (kind, sequence) = row?;
+            let (kind, sequence, bytes) = row?;
             let kind = ListKind::parse(&kind).ok_or(StoreError::Corrupt("list kind"))?;
-            Ok((kind, sequence as u64))
+            Ok((kind, sequence as u64, bytes))
         })
         .collect::<StoreResult<Vec<_>>>()?
     };
-    let (trust, revocation) = next_sequences(current);
-    let (trust_bytes, revocation_bytes) = sign(trust, revocation)?;
-    let lists = [
-        PublishedList::new(ListKind::Trust, trust, trust_bytes, now),
-        PublishedList::new(ListKind::Revocation, revocation, revocation_bytes, now),
-    ];
+    let lists = signed_publication(kinds, current, sign, now)?;
     for list in &lists {
         tx.execute(
             "INSERT INTO list_history (kind, sequence, etag, published_at) VALUES (?1, ?2, ?3, ?4)",
@@ -574,9 +577,12 @@ impl Store for SqliteStore {
     async fn publish_next(
         &self,
         now: DateTime<Utc>,
+        kinds: &[ListKind],
         sign: SignLists,
-    ) -> StoreResult<[PublishedList; 2]> {
-        self.write(move |conn| publish_next(conn, now, sign)).await
+    ) -> StoreResult<Vec<PublishedList>> {
+        let kinds = kinds.to_vec();
+        self.write(move |conn| publish_next(conn, now, &kinds, sign))
+            .await
     }
 
     async fn published_heads(&self) -> StoreResult<Vec<ListHead>> {
