@@ -30,6 +30,7 @@ pub const VERIFIER_DB: &str = "verifier.sqlite";
 pub const ROOT_KEY_FILE: &str = "root-key.hex";
 pub const TRUST_LIST_FILE: &str = "trust-list.cbor";
 pub const REVOCATION_LIST_FILE: &str = "revocation-list.cbor";
+pub const RULES_LIST_FILE: &str = "rules-list.cbor";
 pub const REQUEST_FILE: &str = "enrolment-request.cbor";
 /// The enrolment nonce `wallet oidc-nonce` fetched, until `wallet enrol` uses it.
 pub const OIDC_NONCE_FILE: &str = "enrolment-nonce.hex";
@@ -189,6 +190,22 @@ impl Authority {
             trust.ok_or_else(missing)?.bytes,
             revocation.ok_or_else(missing)?.bytes,
         ))
+    }
+
+    /// Publishes the rules file `text` as the next rules list in the store, as the service's
+    /// `publish-rules` does ([`ops::publish_rules_at`]), and returns it.
+    pub fn publish_rules(
+        &self,
+        text: &str,
+        now: DateTime<Utc>,
+        valid_for: Duration,
+    ) -> Result<Vec<u8>> {
+        let store = self.store.as_ref();
+        let list = self.runtime.block_on(async {
+            ops::publish_rules_at(&self.authority, store, text, now, valid_for).await?;
+            Ok::<_, Error>(store.published(ListKind::Rules).await?)
+        })?;
+        Ok(list.ok_or_else(|| Error::new("no rules list was published"))?.bytes)
     }
 
     /// Issues `pass` to the device of a checked enrolment request ([`ops::issue_in_person`]),
