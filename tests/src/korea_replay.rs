@@ -395,6 +395,29 @@ impl Replay {
     }
 }
 
+impl Replay {
+    /// The shop at `index` takes the lists the authority publishes on `day` (at 08:00 KST).
+    pub fn sync_shop(&mut self, index: usize, day: NaiveDate) {
+        let lists = self.publish(day);
+        if let Some(shop) = self.shops.get_mut(index) {
+            shop.sync(&lists, kst(day, 8));
+        }
+    }
+
+    /// What the shop at `index` shows the citizen labelled `label` at `now`.
+    pub fn judge(&mut self, index: usize, label: &str, now: DateTime<Utc>) -> String {
+        let shown = self
+            .citizens
+            .iter()
+            .position(|c| c.label == label)
+            .and_then(|n| self.phones[n].show(now));
+        match self.shops.get_mut(index) {
+            Some(shop) => shop.judge(shown.as_deref(), now),
+            None => "no such shop".into(),
+        }
+    }
+}
+
 fn event_time(event: &Event) -> DateTime<Utc> {
     match event {
         Event::Vaccination(v) => kst(v.date, 10),
