@@ -103,13 +103,32 @@ fn a_rules_file_is_served_as_the_next_rules_list_and_resigned_by_publish(env: &E
     assert_eq!(env.counts(), counts);
     let (unchanged, _) = served_rules(&server, &root);
     assert_eq!(unchanged.sequence, 2, "served from memory until a publish");
+    {
+        let (rt, store) = env.store();
+        assert_eq!(
+            rt.block_on(store.published(ListKind::Rules))
+                .unwrap()
+                .unwrap(),
+            store_list
+        );
+    }
+
+    // The service's command line publishes a rules file too, through the same operation.
+    let file = env.dir.path().join("rules.toml");
+    std::fs::write(&file, KOREA.replace("2022-03-01", "2022-03-02")).unwrap();
+    let out = env.cli_ok(&["publish-rules", file.to_str().unwrap()]);
+    assert!(out.contains("published rules list #4 (7 rule sets)"), "{out}");
+    std::fs::write(&file, "utc_offset = \"+09:00\"\nrule_set = []\n").unwrap();
+    let refused = env.cli(&["publish-rules", file.to_str().unwrap()]);
+    assert!(!refused.status.success());
     let (rt, store) = env.store();
-    assert_eq!(
-        rt.block_on(store.published(ListKind::Rules))
-            .unwrap()
-            .unwrap(),
-        store_list
-    );
+    let current = rt
+        .block_on(store.published(ListKind::Rules))
+        .unwrap()
+        .unwrap();
+    assert_eq!(current.sequence, 4);
+    let list = RulesList::verify(&current.bytes, &root).unwrap();
+    assert_eq!(list.rule_sets[6].takes_effect.to_string(), "2022-03-02");
 }
 
 fn replicas_publishing_lists_and_rules_at_once_never_undo_a_rules_file(env: &Env) {
