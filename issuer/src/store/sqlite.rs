@@ -742,3 +742,70 @@ impl Store for SqliteStore {
         .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn migration_6_keeps_the_published_lists_and_admits_the_rules_list() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("issuer.sqlite");
+        {
+            // A store as the previous version left it: schema 5, one list published.
+            let conn = connect(&path).unwrap();
+            for sql in &MIGRATIONS[..5] {
+                conn.execute_batch(sql).unwrap();
+            }
+            conn.pragma_update(None, "user_version", 5).unwrap();
+            conn.execute(
+                "INSERT INTO lists (kind, sequence, bytes, etag, published_at)
+                 VALUES ('trust', 7, x'01', 'e', 1)",
+                [],
+            )
+            .unwrap();
+            conn.execute(
+                "INSERT INTO list_history (kind, sequence, etag, published_at)
+                 VALUES ('trust', 7, 'e', 1)",
+                [],
+            )
+            .unwrap();
+            let refused = conn.execute(
+                "INSERT INTO lists (kind, sequence, bytes, etag, published_at)
+                 VALUES ('rules', 1, x'01', 'e', 1)",
+                [],
+            );
+            assert!(refused.is_err(), "schema 5 has no rules list");
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let heads = rt.block_on(store.published_heads()).unwrap();
+        assert_eq!(
+            heads,
+            vec![ListHead {
+                kind: ListKind::Trust,
+                sequence: 7,
+                etag: "e".into()
+            }]
+        );
+        let sign: SignLists = Box::new(|allocated| {
+            Ok(allocated.iter().map(|a| (a.kind, vec![a.sequence as u8])).collect())
+        });
+        let published = rt
+            .block_on(store.publish_next(Utc::now(), &ListKind::ALL, sign))
+            .unwrap();
+        let sequences: Vec<(ListKind, u64)> =
+            published.iter().map(|l| (l.kind, l.sequence)).collect();
+        assert_eq!(
+            sequences,
+            [
+                (ListKind::Trust, 8),
+                (ListKind::Revocation, 1),
+                (ListKind::Rules, 1)
+            ]
+        );
+    }
+}
