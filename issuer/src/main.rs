@@ -211,7 +211,7 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
             Ok(())
         }
         Command::PublishRules { file } => {
-            let text = read_rules_file(&file)?;
+            let text = read_rules_file(file)?;
             let (store, authority) = open_authority(&cli).await?;
             let published =
                 ops::publish_rules(&authority, store.as_ref(), &text, valid_for).await?;

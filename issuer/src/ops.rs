@@ -174,7 +174,9 @@ pub async fn publish_rules_at(
         .publish_next(now, &[ListKind::Rules], sign)
         .await?
         .pop()
-        .ok_or(OpsError::Invalid("the store did not publish the rules list"))?;
+        .ok_or(OpsError::Invalid(
+            "the store did not publish the rules list",
+        ))?;
     Ok(RulesPublication {
         rules_sequence: rules.sequence,
         rules_etag: rules.etag,

@@ -206,13 +206,22 @@ mod tests {
                 booster_valid_days: None,
             })
         );
-        assert_eq!(january.requirement("large_store").ok(), Some(Requirement::Exempt));
+        assert_eq!(
+            january.requirement("large_store").ok(),
+            Some(Requirement::Exempt)
+        );
         assert!(matches!(
             sets[3].requirement("large_store"),
             Ok(Requirement::Pass(_))
         ));
-        assert_eq!(sets[4].requirement("large_store").ok(), Some(Requirement::Exempt));
-        assert_eq!(sets[5].policy.rapid_antigen_valid_for, Some(Duration::hours(24)));
+        assert_eq!(
+            sets[4].requirement("large_store").ok(),
+            Some(Requirement::Exempt)
+        );
+        assert_eq!(
+            sets[5].policy.rapid_antigen_valid_for,
+            Some(Duration::hours(24))
+        );
         assert_eq!(sets[4].policy.rapid_antigen_valid_for, None);
         for mode in ["restaurant_cafe", "large_store", "exempt"] {
             assert_eq!(sets[6].requirement(mode).ok(), Some(Requirement::Exempt));
@@ -247,7 +256,10 @@ mod tests {
             (one_set("modes = { a = \"closed\" }"), "not \"closed\""),
             (one_set("modes = { Shop = \"exempt\" }"), "mode name"),
             (one_set("modes = {}"), "at least one mode"),
-            (one_set("modes = { a = \"exempt\" }\nsurprise = 1"), "surprise"),
+            (
+                one_set("modes = { a = \"exempt\" }\nsurprise = 1"),
+                "surprise",
+            ),
             (
                 "utc_offset = \"+09:00\"\nrule_set = []".to_owned(),
                 "at least one rule set",
@@ -265,8 +277,7 @@ mod tests {
                 "outside 2000-01-01",
             ),
             (
-                one_set("modes = { a = \"exempt\" }")
-                    .replace("2022-01-03", "2022-01-03T00:00:00"),
+                one_set("modes = { a = \"exempt\" }").replace("2022-01-03", "2022-01-03T00:00:00"),
                 "not a date",
             ),
             (

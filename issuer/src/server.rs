@@ -55,7 +55,10 @@ pub async fn run_on(
     );
     let lists = Arc::new(lists::ListCache::new(authority.root_public_key()));
     lists.reload(store.as_ref()).await?;
-    if lists::REQUIRED.iter().any(|&kind| lists.get(kind).is_none()) {
+    if lists::REQUIRED
+        .iter()
+        .any(|&kind| lists.get(kind).is_none())
+    {
         tracing::warn!("no lists are published yet; run `vaxpass-issuer publish`");
     }
     let reloader = spawn_reloader(

@@ -46,7 +46,9 @@ fn a_rules_file_is_served_as_the_next_rules_list_and_resigned_by_publish(env: &E
     assert_eq!(reply.error_code(), "not_published");
     assert_eq!(server.get("/readyz", &[]).status, 200);
     assert_eq!(
-        server.post("/v1/admin/publish-rules", &[], KOREA.as_bytes()).status,
+        server
+            .post("/v1/admin/publish-rules", &[], KOREA.as_bytes())
+            .status,
         401,
         "the admin token is needed"
     );
@@ -117,7 +119,10 @@ fn a_rules_file_is_served_as_the_next_rules_list_and_resigned_by_publish(env: &E
     let file = env.dir.path().join("rules.toml");
     std::fs::write(&file, KOREA.replace("2022-03-01", "2022-03-02")).unwrap();
     let out = env.cli_ok(&["publish-rules", file.to_str().unwrap()]);
-    assert!(out.contains("published rules list #4 (7 rule sets)"), "{out}");
+    assert!(
+        out.contains("published rules list #4 (7 rule sets)"),
+        "{out}"
+    );
     std::fs::write(&file, "utc_offset = \"+09:00\"\nrule_set = []\n").unwrap();
     let refused = env.cli(&["publish-rules", file.to_str().unwrap()]);
     assert!(!refused.status.success());

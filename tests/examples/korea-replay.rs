@@ -6,7 +6,11 @@ use vaxpass_tests::korea_replay::{table, Replay};
 
 fn main() {
     let path = std::env::args().nth(1).unwrap_or_else(|| {
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../issuer/rules/korea-2021-2022.toml").into()
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../issuer/rules/korea-2021-2022.toml"
+        )
+        .into()
     });
     let text = match std::fs::read_to_string(&path) {
         Ok(text) => text,

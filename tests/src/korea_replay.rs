@@ -138,7 +138,10 @@ impl Phone {
     /// The QR text of the newest pass issued by `now`; `None` before the first.
     fn show(&self, now: DateTime<Utc>) -> Option<String> {
         let (_, id) = self.passes.iter().rev().find(|(at, _)| *at <= now)?;
-        self.wallet.presentation(id, now).ok().map(|shown| shown.text)
+        self.wallet
+            .presentation(id, now)
+            .ok()
+            .map(|shown| shown.text)
     }
 }
 
@@ -182,11 +185,11 @@ impl Shop {
             .unwrap_or_else(|e| panic!("revocation list: {e}"));
         let rules = RulesList::verify(&lists.rules, &self.root)
             .unwrap_or_else(|e| panic!("rules list: {e}"));
-        if self
-            .rules
-            .as_ref()
-            .map_or(true, |held| rules.sequence > held.sequence)
-        {
+        let newer = match &self.rules {
+            Some(held) => rules.sequence > held.sequence,
+            None => true,
+        };
+        if newer {
             self.rules = Some(rules);
         }
     }
@@ -360,7 +363,10 @@ impl Replay {
         self.rules_sequence += 1;
         let valid_for = Duration::hours(24);
         Published {
-            trust: self.authority.trust_list(now, valid_for).unwrap_or_default(),
+            trust: self
+                .authority
+                .trust_list(now, valid_for)
+                .unwrap_or_default(),
             revocation: self
                 .authority
                 .revocation_list(now, valid_for)

@@ -238,8 +238,7 @@ fn rules_list(ctx: &Context, args: RulesArgs) -> Result<()> {
     if bytes.len() > rules_file::MAX_RULES_FILE_BYTES {
         return Err(Error::file(&args.file, "larger than a rules file may be"));
     }
-    let text =
-        String::from_utf8(bytes).map_err(|_| Error::file(&args.file, "not UTF-8 text"))?;
+    let text = String::from_utf8(bytes).map_err(|_| Error::file(&args.file, "not UTF-8 text"))?;
     let rule_sets = if args.check {
         rules_file::parse(&text).map_err(|e| Error::file(&args.file, e.to_string()))?
     } else {
@@ -311,7 +310,9 @@ fn rule_set_json(set: &RuleSet) -> serde_json::Value {
         .map(|m| {
             let rule = match &m.rule {
                 ModeRule::Exempt => json!("exempt"),
-                ModeRule::Pass(kinds) => json!(kinds.iter().map(|&k| kind_name(k)).collect::<Vec<_>>()),
+                ModeRule::Pass(kinds) => {
+                    json!(kinds.iter().map(|&k| kind_name(k)).collect::<Vec<_>>())
+                }
             };
             (m.name.clone(), rule)
         })

@@ -205,7 +205,9 @@ impl Authority {
             ops::publish_rules_at(&self.authority, store, text, now, valid_for).await?;
             Ok::<_, Error>(store.published(ListKind::Rules).await?)
         })?;
-        Ok(list.ok_or_else(|| Error::new("no rules list was published"))?.bytes)
+        Ok(list
+            .ok_or_else(|| Error::new("no rules list was published"))?
+            .bytes)
     }
 
     /// Issues `pass` to the device of a checked enrolment request ([`ops::issue_in_person`]),

@@ -277,7 +277,10 @@ fn bad_usage_and_bad_input_exit_2_with_one_line() {
 #[test]
 fn authority_rules_list_publishes_the_korean_rules_file_and_refuses_a_bad_one() {
     let dir = tempfile::tempdir().unwrap();
-    let korea = concat!(env!("CARGO_MANIFEST_DIR"), "/../../issuer/rules/korea-2021-2022.toml");
+    let korea = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../issuer/rules/korea-2021-2022.toml"
+    );
     json(dir.path(), &["authority", "init"]);
 
     // --check signs nothing and shows the sets.
@@ -323,7 +326,9 @@ fn authority_rules_list_publishes_the_korean_rules_file_and_refuses_a_bad_one() 
     }
     let unchanged = std::fs::read(dir.path().join("rules-list.cbor")).unwrap();
     assert_eq!(
-        vaxpass::RulesList::verify(&unchanged, &root).unwrap().sequence,
+        vaxpass::RulesList::verify(&unchanged, &root)
+            .unwrap()
+            .sequence,
         3
     );
 }

@@ -67,8 +67,7 @@ pub async fn handle(
     let known = matches!(
         operation,
         "rotate-key" | "compromise" | "publish" | "publish-rules"
-    )
-        || operation.starts_with("revoke/")
+    ) || operation.starts_with("revoke/")
         || operation.starts_with("restore/");
     if !known {
         return Err(ApiError::not_found());

@@ -231,7 +231,10 @@ pub(crate) fn signed_publication(
         let slot = allocated
             .iter()
             .find(|a| a.kind == kind)
-            .ok_or(StoreError::Signing(format!("{} was not asked for", kind.as_str())))?;
+            .ok_or(StoreError::Signing(format!(
+                "{} was not asked for",
+                kind.as_str()
+            )))?;
         if lists.iter().any(|l| l.kind == kind) {
             return Err(StoreError::Signing(format!(
                 "{} was signed twice",

@@ -19,10 +19,10 @@ use vaxpass::keys::Kid;
 use vaxpass::{CredentialId, IssueRequest, PassData, Person, SigningKey};
 
 use super::{
-    assemble_passes, batch_kids, credential_id, hash32, kid, signed_publication, stored_key, timestamp,
-    AuditEntry, AuthorityRecord, Batch, CitizenId, CodeHash, CodeStatus, Counts, DeviceHash,
-    ListHead, ListKind, NewCitizen, Outcome, PublishedList, Refusal, Resign, Revoked, SignLists,
-    SignedCredential, Store, StoreError, StoreResult, StoredIssuerKey, SubjectHash,
+    assemble_passes, batch_kids, credential_id, hash32, kid, signed_publication, stored_key,
+    timestamp, AuditEntry, AuthorityRecord, Batch, CitizenId, CodeHash, CodeStatus, Counts,
+    DeviceHash, ListHead, ListKind, NewCitizen, Outcome, PublishedList, Refusal, Resign, Revoked,
+    SignLists, SignedCredential, Store, StoreError, StoreResult, StoredIssuerKey, SubjectHash,
     MAX_ID_ATTEMPTS,
 };
 

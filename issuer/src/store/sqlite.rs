@@ -15,10 +15,11 @@ use vaxpass::keys::Kid;
 use vaxpass::{CredentialId, PassData, Person, SigningKey};
 
 use super::{
-    assemble_passes, batch_kids, credential_id, hash32, kid, signed_publication, stored_key, timestamp,
-    AuditEntry, AuthorityRecord, Batch, CitizenId, CodeHash, CodeStatus, Counts, DeviceHash,
-    Enrolment, ListHead, ListKind, NewCitizen, Outcome, PublishedList, Refusal, Resign, Revoked,
-    SignLists, Store, StoreError, StoreResult, StoredIssuerKey, SubjectHash, MAX_ID_ATTEMPTS,
+    assemble_passes, batch_kids, credential_id, hash32, kid, signed_publication, stored_key,
+    timestamp, AuditEntry, AuthorityRecord, Batch, CitizenId, CodeHash, CodeStatus, Counts,
+    DeviceHash, Enrolment, ListHead, ListKind, NewCitizen, Outcome, PublishedList, Refusal, Resign,
+    Revoked, SignLists, Store, StoreError, StoreResult, StoredIssuerKey, SubjectHash,
+    MAX_ID_ATTEMPTS,
 };
 
 const MIGRATIONS: &[&str] = &[
@@ -792,7 +793,10 @@ mod tests {
             }]
         );
         let sign: SignLists = Box::new(|allocated| {
-            Ok(allocated.iter().map(|a| (a.kind, vec![a.sequence as u8])).collect())
+            Ok(allocated
+                .iter()
+                .map(|a| (a.kind, vec![a.sequence as u8]))
+                .collect())
         });
         let published = rt
             .block_on(store.publish_next(Utc::now(), &ListKind::ALL, sign))
