@@ -200,3 +200,37 @@ fn replicas_publishing_lists_and_rules_at_once_never_undo_a_rules_file(env: &Env
     // Every rules list got its own sequence: 8 files, and at most 8 re-signings.
     assert!(list.sequence >= 8 && list.sequence <= 16);
 }
+
+/// A rules list is not needed to be ready, but one that was published must stay valid: an
+/// expired one makes the service not ready until the next publish signs it again.
+#[test]
+fn an_expired_rules_list_makes_the_service_not_ready_until_a_publish() {
+    let env = Env::new(common::Backend::Sqlite).unwrap();
+    env.init_with_citizens(&[]);
+    {
+        let (rt, store) = env.store();
+        let vault = open_vault(&env.key_file, None, false).unwrap();
+        let authority = rt
+            .block_on(ServiceAuthority::open(store.clone(), vault))
+            .unwrap();
+        let then = Utc::now() - Duration::days(2);
+        rt.block_on(ops::publish_rules_at(
+            &authority,
+            store.as_ref(),
+            KOREA,
+            then,
+            Duration::hours(1),
+        ))
+        .unwrap();
+    }
+    let server = env.start(&[]);
+    let reply = server.get("/readyz", &[]);
+    assert_eq!(reply.status, 503);
+    assert!(
+        reply.text().contains("rules_list_expired"),
+        "{}",
+        reply.text()
+    );
+    assert_eq!(server.admin("/v1/admin/publish", &[]).status, 200);
+    assert_eq!(server.get("/readyz", &[]).status, 200);
+}
