@@ -300,6 +300,14 @@ mod tests {
     }
 
     #[test]
+    fn deeply_nested_input_is_refused_without_a_crash() {
+        for open in ["[", "{a="] {
+            let text = format!("utc_offset = {}", open.repeat(MAX_RULES_FILE_BYTES / 4));
+            assert!(parse(&text).is_err());
+        }
+    }
+
+    #[test]
     fn modes_are_exempt_or_accept_the_kinds_listed() {
         let sets = parse(&one_set(
             "pcr_hours = 48\nrecovery_days = 180\n\
