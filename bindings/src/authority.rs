@@ -146,6 +146,18 @@ impl Authority {
         Ok(self.0.trust_list(time(now)?, valid_for.to_chrono()?)?)
     }
 
+    /// A newly signed rules list of the Korean rules of early 2022, in force on any date (modes
+    /// `restaurant_cafe`, the default, and `exempt`), issued at `now` and valid for `valid_for`.
+    /// Blocking: reads or writes the authority's SQLite file and key file; call it off the main
+    /// thread.
+    pub fn rules_list(
+        &self,
+        now: SystemTime,
+        valid_for: TimeSpan,
+    ) -> Result<Vec<u8>, VaxpassError> {
+        Ok(self.0.rules_list(time(now)?, valid_for.to_chrono()?)?)
+    }
+
     /// A newly signed revocation list, issued at `now` and valid for `valid_for` (its next update).
     /// Blocking: reads or writes the authority's SQLite file and key file; call it off the main
     /// thread.

@@ -3,8 +3,6 @@
 //! every bound a verifier applies ([`RulesList::check_rule_sets`]) before anything is signed.
 //! The file format is in docs/rules-korea.md; `issuer/rules/korea-2021-2022.toml` is one.
 
-use std::collections::BTreeMap;
-
 use chrono::{Duration, NaiveDate};
 use serde::Deserialize;
 use vaxpass::{EventKind, ModeRule, Policy, RuleSet, RulesList, VaccinationRule, VenueMode};
@@ -37,7 +35,8 @@ struct SetEntry {
     pcr_hours: Option<i64>,
     rapid_antigen_hours: Option<i64>,
     recovery_days: Option<i64>,
-    modes: BTreeMap<String, ModeEntry>,
+    /// In the order a shop's mode picker offers them; the first is the default.
+    modes: Vec<ModeEntry>,
 }
 
 #[derive(Deserialize)]
@@ -48,12 +47,14 @@ struct VaccinationEntry {
     booster_valid_days: Option<i64>,
 }
 
-/// `"exempt"`, or the kinds of event the mode accepts.
+/// A venue mode: `exempt = true`, or the kinds of event it `accepts`.
 #[derive(Deserialize)]
-#[serde(untagged)]
-enum ModeEntry {
-    Exempt(String),
-    Pass(Vec<String>),
+#[serde(deny_unknown_fields)]
+struct ModeEntry {
+    name: String,
+    #[serde(default)]
+    exempt: bool,
+    accepts: Option<Vec<String>>,
 }
 
 /// Reads a rules file into rule sets in the order they take effect, checked as a verifier would
@@ -130,15 +131,11 @@ fn rule_set(entry: SetEntry, utc_offset_minutes: i32) -> Result<RuleSet, RulesFi
     let modes = entry
         .modes
         .into_iter()
-        .map(|(name, mode)| {
-            let rule = match mode {
-                ModeEntry::Exempt(word) if word == "exempt" => ModeRule::Exempt,
-                ModeEntry::Exempt(word) => {
-                    return Err(RulesFileError(format!(
-                        "{takes_effect}: mode {name} is \"exempt\" or a list of kinds, not {word:?}"
-                    )))
-                }
-                ModeEntry::Pass(kinds) => {
+        .map(|mode| {
+            let name = mode.name;
+            let rule = match (mode.exempt, mode.accepts) {
+                (true, None) => ModeRule::Exempt,
+                (false, Some(kinds)) => {
                     let mut kinds = kinds
                         .iter()
                         .map(|kind| event_kind(kind, takes_effect, &name))
@@ -146,6 +143,11 @@ fn rule_set(entry: SetEntry, utc_offset_minutes: i32) -> Result<RuleSet, RulesFi
                     kinds.sort_unstable();
                     kinds.dedup();
                     ModeRule::Pass(kinds)
+                }
+                _ => {
+                    return Err(RulesFileError(format!(
+                        "{takes_effect}: mode {name} has either exempt = true or accepts = [...]"
+                    )))
                 }
             };
             Ok(VenueMode { name, rule })
@@ -183,6 +185,12 @@ mod tests {
     #[test]
     fn the_korean_file_reads_into_its_dated_sets() {
         let sets = parse(KOREA).unwrap();
+        let names: Vec<&str> = sets[0].modes.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["restaurant_cafe", "large_store", "exempt"],
+            "the file's order: the first is a shop's default"
+        );
         let days: Vec<String> = sets.iter().map(|s| s.takes_effect.to_string()).collect();
         assert_eq!(
             days,
@@ -236,28 +244,28 @@ mod tests {
     fn a_file_verifiers_would_refuse_is_refused_before_signing() {
         let cases = [
             (
-                one_set("recovery_days = -1\nmodes = { a = [\"recovery\"] }"),
+                one_set("recovery_days = -1\nmodes = [{ name = \"a\", accepts = [\"recovery\"] }]"),
                 "recovery",
             ),
             (
-                one_set("recovery_days = 40000\nmodes = { a = [\"recovery\"] }"),
+                one_set("recovery_days = 40000\nmodes = [{ name = \"a\", accepts = [\"recovery\"] }]"),
                 "recovery",
             ),
             (
-                one_set("pcr_hours = 100000\nmodes = { a = [\"test\"] }"),
+                one_set("pcr_hours = 100000\nmodes = [{ name = \"a\", accepts = [\"test\"] }]"),
                 "test window",
             ),
             (
-                one_set("vaccination = { wait_days = -3 }\nmodes = { a = [\"vaccination\"] }"),
+                one_set("vaccination = { wait_days = -3 }\nmodes = [{ name = \"a\", accepts = [\"vaccination\"] }]"),
                 "wait",
             ),
-            (one_set("modes = { a = [\"test\"] }"), "no rule for"),
-            (one_set("modes = { a = [\"antibodies\"] }"), "antibodies"),
-            (one_set("modes = { a = \"closed\" }"), "not \"closed\""),
-            (one_set("modes = { Shop = \"exempt\" }"), "mode name"),
-            (one_set("modes = {}"), "at least one mode"),
+            (one_set("modes = [{ name = \"a\", accepts = [\"test\"] }]"), "no rule for"),
+            (one_set("modes = [{ name = \"a\", accepts = [\"antibodies\"] }]"), "antibodies"),
+            (one_set("modes = [{ name = \"a\", exempt = true, accepts = [\"test\"] }]"), "either exempt"),
+            (one_set("modes = [{ name = \"Shop\", exempt = true }]"), "mode name"),
+            (one_set("modes = []"), "at least one mode"),
             (
-                one_set("modes = { a = \"exempt\" }\nsurprise = 1"),
+                one_set("modes = [{ name = \"a\", exempt = true }]\nsurprise = 1"),
                 "surprise",
             ),
             (
@@ -265,25 +273,25 @@ mod tests {
                 "at least one rule set",
             ),
             (
-                one_set("modes = { a = \"exempt\" }").replace("+09:00", "+15:00"),
+                one_set("modes = [{ name = \"a\", exempt = true }]").replace("+09:00", "+15:00"),
                 "UTC offset",
             ),
             (
-                one_set("modes = { a = \"exempt\" }").replace("+09:00", "KST"),
+                one_set("modes = [{ name = \"a\", exempt = true }]").replace("+09:00", "KST"),
                 "utc_offset",
             ),
             (
-                one_set("modes = { a = \"exempt\" }").replace("2022-01-03", "1999-12-31"),
+                one_set("modes = [{ name = \"a\", exempt = true }]").replace("2022-01-03", "1999-12-31"),
                 "outside 2000-01-01",
             ),
             (
-                one_set("modes = { a = \"exempt\" }").replace("2022-01-03", "2022-01-03T00:00:00"),
+                one_set("modes = [{ name = \"a\", exempt = true }]").replace("2022-01-03", "2022-01-03T00:00:00"),
                 "not a date",
             ),
             (
                 format!(
-                    "{}[[rule_set]]\ntakes_effect = 2022-01-01\nmodes = {{ a = \"exempt\" }}\n",
-                    one_set("modes = { a = \"exempt\" }")
+                    "{}[[rule_set]]\ntakes_effect = 2022-01-01\nmodes = [{{ name = \"a\", exempt = true }}]\n",
+                    one_set("modes = [{ name = \"a\", exempt = true }]")
                 ),
                 "ascending",
             ),
@@ -311,7 +319,7 @@ mod tests {
     fn modes_are_exempt_or_accept_the_kinds_listed() {
         let sets = parse(&one_set(
             "pcr_hours = 48\nrecovery_days = 180\n\
-             modes = { gym = [\"test\", \"recovery\", \"test\"], park = \"exempt\" }",
+             modes = [{ name = \"gym\", accepts = [\"test\", \"recovery\", \"test\"] }, { name = \"park\", exempt = true }]",
         ))
         .unwrap();
         assert_eq!(sets[0].takes_effect, date("2022-01-03"));

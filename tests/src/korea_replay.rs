@@ -8,14 +8,13 @@
 //! prints the table docs/rules-korea.md shows.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use tempfile::TempDir;
 use vaxpass::{
-    CredentialId, DeviceKeySource, Event, LocalAuthority, ModeRule, Person, Policy, Product,
-    Recovery, RuleSet, RulesList, TestOutcome, TestResult, TestType, Vaccination, Verdict,
-    Verifier, VerifierConfig, Wallet,
+    CredentialId, DeviceKeySource, Event, LocalAuthority, ModeRule, Person, Product, Reason,
+    Recovery, RuleSet, TestOutcome, TestResult, TestType, Vaccination, Verdict, Verifier,
+    VerifierConfig, Wallet,
 };
 
 use crate::issue_into;
@@ -145,18 +144,13 @@ impl Phone {
     }
 }
 
-/// A shop: a verifier on its own SQLite file, the venue mode it picked, the weekday it syncs,
-/// and the signed rules list it last synced.
+/// A shop: a verifier on its own SQLite file, holding the lists it last synced (the rules list
+/// among them), with the venue mode it picked stored beside them, and the weekday it syncs.
 pub struct Shop {
     pub name: String,
     pub mode: &'static str,
     pub sync_day: i64,
-    path: PathBuf,
-    root: [u8; 32],
     verifier: Verifier,
-    rules: Option<RulesList>,
-    /// The policy the verifier was opened with.
-    policy: Policy,
 }
 
 impl std::fmt::Debug for Shop {
@@ -166,66 +160,43 @@ impl std::fmt::Debug for Shop {
 }
 
 impl Shop {
-    fn open(path: PathBuf, root: [u8; 32], policy: Policy) -> Verifier {
-        let config = VerifierConfig {
-            policy,
-            ..VerifierConfig::default()
-        };
-        Verifier::open(path, root, config).unwrap_or_else(|e| panic!("verifier: {e}"))
-    }
-
-    /// Takes the authority's lists of the day: trust, revocation, rules (each verified under
-    /// the pinned root key; a rules list not newer than the one held is refused).
+    /// Takes the authority's lists of the day (each verified under the pinned root key; a
+    /// rules list not above the one held is refused by the verifier) and, the first time,
+    /// picks the shop's mode.
     fn sync(&mut self, lists: &Published, now: DateTime<Utc>) {
-        self.verifier
-            .apply_trust_list(&lists.trust, now)
+        let v = &self.verifier;
+        v.apply_trust_list(&lists.trust, now)
             .unwrap_or_else(|e| panic!("trust list: {e}"));
-        self.verifier
-            .apply_revocation_list(&lists.revocation, now)
+        v.apply_revocation_list(&lists.revocation, now)
             .unwrap_or_else(|e| panic!("revocation list: {e}"));
-        let rules = RulesList::verify(&lists.rules, &self.root)
+        v.apply_rules_list(&lists.rules, now)
             .unwrap_or_else(|e| panic!("rules list: {e}"));
-        let newer = match &self.rules {
-            Some(held) => rules.sequence > held.sequence,
-            None => true,
-        };
-        if newer {
-            self.rules = Some(rules);
+        if v.venue_mode().is_none() {
+            v.set_venue_mode(self.mode)
+                .unwrap_or_else(|e| panic!("venue mode: {e}"));
         }
     }
 
     /// Whether the rules the shop holds ask for a pass in its mode at `now`.
     fn needs_pass(&self, now: DateTime<Utc>) -> bool {
-        self.rules
-            .as_ref()
-            .and_then(|r| r.in_force(now))
-            .and_then(|set| set.mode(self.mode))
-            .is_some_and(|mode| matches!(mode.rule, ModeRule::Pass(_)))
+        self.verifier
+            .rules_list()
+            .and_then(|r| {
+                let set = r.in_force(now)?;
+                Some(matches!(set.mode(self.mode)?.rule, ModeRule::Pass(_)))
+            })
+            .unwrap_or(true)
     }
 
-    /// What the shop's screen says for `shown` (a QR text, or nothing) at `now`.
+    /// What the shop's screen says for `shown` (a QR text, or nothing scanned) at `now`.
     pub fn judge(&mut self, shown: Option<&str>, now: DateTime<Utc>) -> String {
-        let Some(set) = self.rules.as_ref().and_then(|r| r.in_force(now)) else {
-            return "no rules".into();
-        };
-        let Some(mode) = set.mode(self.mode) else {
-            return "no such mode".into();
-        };
-        let ModeRule::Pass(_) = mode.rule else {
-            return "exempt".into();
-        };
-        let Ok(vaxpass::Requirement::Pass(policy)) = set.requirement(self.mode) else {
-            return "no such mode".into();
-        };
-        if policy != self.policy {
-            self.verifier = Self::open(self.path.clone(), self.root, policy.clone());
-            self.policy = policy;
-        }
-        let Some(text) = shown else {
-            return "no pass".into();
-        };
-        match self.verifier.verify(text, now) {
+        match self.verifier.verify(shown.unwrap_or_default(), now) {
             Ok(Verdict::Valid { .. }) => "VALID".into(),
+            Ok(Verdict::Exempt { .. }) => "exempt".into(),
+            Ok(Verdict::NotValid {
+                reason: Reason::Malformed,
+                ..
+            }) if shown.is_none() => "no pass".into(),
             // Short cells: `too_soon_after_vaccination`, not `policy_too_soon_after_vaccination`.
             Ok(Verdict::NotValid { reason, .. }) => {
                 reason.code().trim_start_matches("policy_").into()
@@ -313,22 +284,12 @@ impl Replay {
             .flat_map(|&mode| SYNC_DAYS.iter().map(move |&sync_day| (mode, sync_day)))
             .map(|(mode, sync_day)| {
                 let path = dir.path().join(format!("shop-{mode}-{sync_day}.sqlite"));
-                let policy = Policy {
-                    vaccination: None,
-                    pcr_valid_for: None,
-                    rapid_antigen_valid_for: None,
-                    recovery_valid_days: None,
-                    utc_offset_minutes: 540,
-                };
                 Shop {
                     name: format!("{mode} syncing {}", weekday(sync_day)),
                     mode,
                     sync_day,
-                    verifier: Shop::open(path.clone(), root, policy.clone()),
-                    path,
-                    root,
-                    rules: None,
-                    policy,
+                    verifier: Verifier::open(path, root, VerifierConfig::default())
+                        .unwrap_or_else(|e| panic!("verifier: {e}")),
                 }
             })
             .collect();

@@ -138,6 +138,8 @@ impl World {
         self.verifier
             .apply_revocation_list(&revocations, now)
             .unwrap();
+        let rules = self.authority.rules_list(now, Duration::hours(24)).unwrap();
+        self.verifier.apply_rules_list(&rules, now).unwrap();
     }
 
     pub fn show(&self, now: DateTime<Utc>) -> String {
@@ -159,6 +161,7 @@ pub fn admitted(verdict: &Verdict) -> (&Holder, bool) {
             ..
         } => (holder, *id_check_required),
         Verdict::NotValid { reason, .. } => panic!("expected a valid verdict, got {reason:?}"),
+        Verdict::Exempt { .. } => panic!("expected a valid verdict, got exempt"),
     }
 }
 

@@ -187,7 +187,7 @@ fn a_version_1_verifier_store_upgrades_in_place() {
         .unwrap()
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 2);
+    assert_eq!(version, 3);
 }
 
 #[test]
