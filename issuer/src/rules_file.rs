@@ -236,6 +236,12 @@ mod tests {
         }
     }
 
+    #[test]
+    fn the_standing_file_is_the_compiled_korean_preset() {
+        let standing = parse(include_str!("../rules/korea-2022-standing.toml")).unwrap();
+        assert_eq!(standing, vec![RuleSet::korea_2022_standing()]);
+    }
+
     fn one_set(body: &str) -> String {
         format!("utc_offset = \"+09:00\"\n[[rule_set]]\ntakes_effect = 2022-01-03\n{body}\n")
     }

@@ -37,13 +37,14 @@ fn served_rules(server: &common::Server, root: &[u8; 32]) -> (RulesList, String)
 }
 
 fn a_rules_file_is_served_as_the_next_rules_list_and_resigned_by_publish(env: &Env) {
-    env.init_with_citizens(&[]);
+    env.cli_ok(&["init"]);
     let root = env.root_public_key();
     let server = env.start(&[]);
-    // No rules file yet: nothing to serve, and the service is ready without one.
+    // No rules file yet: nothing to serve (404: not a wait), and the service is ready without.
     let reply = server.get("/v1/rules-list", &[]);
-    assert_eq!(reply.status, 503);
+    assert_eq!(reply.status, 404);
     assert_eq!(reply.error_code(), "not_published");
+    assert!(reply.header("retry-after").is_none());
     assert_eq!(server.get("/readyz", &[]).status, 200);
     assert_eq!(
         server
@@ -206,7 +207,7 @@ fn replicas_publishing_lists_and_rules_at_once_never_undo_a_rules_file(env: &Env
 #[test]
 fn an_expired_rules_list_makes_the_service_not_ready_until_a_publish() {
     let env = Env::new(common::Backend::Sqlite).unwrap();
-    env.init_with_citizens(&[]);
+    env.cli_ok(&["init"]);
     {
         let (rt, store) = env.store();
         let vault = open_vault(&env.key_file, None, false).unwrap();

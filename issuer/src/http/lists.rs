@@ -118,10 +118,15 @@ impl ListCache {
 
 /// Answers a list request from memory.
 pub fn serve<B>(state: &AppState, kind: ListKind, request: &Request<B>) -> Result<Resp, ApiError> {
-    let served = state
-        .lists
-        .get(kind)
-        .ok_or_else(|| ApiError::unavailable("not_published", "no list has been published yet"))?;
+    let served = state.lists.get(kind).ok_or_else(|| match kind {
+        // Not a wait: this service serves rules once its authority publishes a rules file.
+        ListKind::Rules => ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_published",
+            "no rules file has been published",
+        ),
+        _ => ApiError::unavailable("not_published", "no list has been published yet"),
+    })?;
     let unchanged = request
         .headers()
         .get_all(IF_NONE_MATCH)
