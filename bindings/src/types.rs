@@ -414,6 +414,48 @@ impl From<vaxpass::Verdict> for Verdict {
     }
 }
 
+/// When a pass is valid under the rules the wallet holds, for the citizen's screen.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum PassStatus {
+    /// Valid now, until `until` (`None`: not within about a year).
+    ValidNow {
+        /// When it stops being valid, if it does.
+        until: Option<SystemTime>,
+    },
+    /// Not valid yet: valid from `from` (e.g. after the 14-day wait), until `until` if it ends.
+    ValidFrom {
+        /// When it starts being valid.
+        starts: SystemTime,
+        /// When it stops again, if it does.
+        until: Option<SystemTime>,
+    },
+    /// Not valid under these rules, now nor within about a year.
+    NotValid {
+        /// Why, now.
+        reason: Reason,
+        /// A policy rule in words with its numbers, e.g. "primary series older than 180 days,
+        /// no booster" (English).
+        rule_text: Option<String>,
+    },
+}
+
+impl From<vaxpass::PassStatus> for PassStatus {
+    fn from(s: vaxpass::PassStatus) -> Self {
+        match s {
+            vaxpass::PassStatus::ValidNow { until } => Self::ValidNow {
+                until: until.map(system_time),
+            },
+            vaxpass::PassStatus::ValidFrom { from, until } => Self::ValidFrom {
+                starts: system_time(from),
+                until: until.map(system_time),
+            },
+            vaxpass::PassStatus::NotValid { reason, rule_text } => {
+                Self::NotValid { reason, rule_text }
+            }
+        }
+    }
+}
+
 /// A pass in the wallet, for the app's list.
 #[derive(uniffi::Record)]
 pub struct PassSummary {

@@ -62,11 +62,11 @@ impl Verifier {
         root_public_key: Vec<u8>,
         config: VerifierConfig,
     ) -> Result<Arc<Self>, VaxpassError> {
-        Ok(Arc::new(Self(vaxpass::Verifier::open(
-            path,
-            root_key(root_public_key)?,
-            config.try_into()?,
-        )?)))
+        // Offline rules that do not verify are a refused list, as `applyRulesList` says.
+        Ok(Arc::new(Self(
+            vaxpass::Verifier::open(path, root_key(root_public_key)?, config.try_into()?)
+                .map_err(VaxpassError::from_list)?,
+        )))
     }
 
     /// Offers signed trust-list bytes: held if they verify against the pinned root key and are
@@ -165,7 +165,7 @@ impl Verifier {
     }
 }
 
-fn root_key(bytes: Vec<u8>) -> Result<[u8; 32], VaxpassError> {
+pub(crate) fn root_key(bytes: Vec<u8>) -> Result<[u8; 32], VaxpassError> {
     bytes.try_into().map_err(|_| VaxpassError::InvalidArgument {
         detail: "a root public key is 32 bytes".into(),
     })

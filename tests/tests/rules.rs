@@ -356,7 +356,8 @@ fn a_bad_rules_list_changes_nothing_stored_nor_the_verdict() {
             Duration::hours(24),
         )
         .unwrap();
-    let cases: Vec<(&str, Vec<u8>, fn(&Error) -> bool)> = vec![
+    type Case = (&'static str, Vec<u8>, fn(&Error) -> bool);
+    let cases: Vec<Case> = vec![
         ("signed by another root", by_other, |e| {
             matches!(e, Error::BadSignature(_))
         }),
