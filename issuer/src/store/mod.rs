@@ -195,7 +195,8 @@ pub struct Allocated<'a> {
     pub kind: ListKind,
     /// One above the current list's (1 for the first).
     pub sequence: u64,
-    /// The current list's bytes, as committed before this publication (to re-sign its content).
+    /// The current rules list's bytes, as committed before this publication (its rule sets are
+    /// signed again); `None` for the other kinds, which are signed from the store's state.
     pub current: Option<&'a [u8]>,
 }
 
@@ -205,12 +206,13 @@ pub struct Allocated<'a> {
 pub type SignLists =
     Box<dyn for<'a> FnOnce(&[Allocated<'a>]) -> StoreResult<Vec<(ListKind, Vec<u8>)>> + Send>;
 
-/// The backends' one rule for a publication: from the current lists' `(kind, sequence, bytes)`,
+/// The backends' one rule for a publication: from the current lists' `(kind, sequence, bytes)`
+/// (bytes for the rules list only),
 /// allocates the next sequence of each kind in `kinds`, has `sign` sign them, and returns what
 /// to record. A list of a kind not asked for, or twice, is refused.
 pub(crate) fn signed_publication(
     kinds: &[ListKind],
-    current: Vec<(ListKind, u64, Vec<u8>)>,
+    current: Vec<(ListKind, u64, Option<Vec<u8>>)>,
     sign: SignLists,
     now: DateTime<Utc>,
 ) -> StoreResult<Vec<PublishedList>> {
@@ -221,7 +223,7 @@ pub(crate) fn signed_publication(
             Allocated {
                 kind,
                 sequence: list.map_or(0, |(_, sequence, _)| *sequence) + 1,
-                current: list.map(|(_, _, bytes)| bytes.as_slice()),
+                current: list.and_then(|(_, _, bytes)| bytes.as_deref()),
             }
         })
         .collect();

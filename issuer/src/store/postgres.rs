@@ -576,12 +576,20 @@ impl Store for PostgresStore {
         tx.batch_execute("LOCK TABLE lists IN SHARE ROW EXCLUSIVE MODE")
             .await?;
         let current = tx
-            .query("SELECT kind, sequence, bytes FROM lists", &[])
+            // Only the rules list is signed again from its content; a revocation list may be large.
+            .query(
+                "SELECT kind, sequence, CASE WHEN kind = 'rules' THEN bytes END FROM lists",
+                &[],
+            )
             .await?
             .iter()
             .map(|r| {
                 let kind = ListKind::parse(r.get(0)).ok_or(StoreError::Corrupt("list kind"))?;
-                Ok((kind, r.get::<_, i64>(1) as u64, r.get::<_, Vec<u8>>(2)))
+                Ok((
+                    kind,
+                    r.get::<_, i64>(1) as u64,
+                    r.get::<_, Option<Vec<u8>>>(2),
+                ))
             })
             .collect::<StoreResult<Vec<_>>>()?;
         let lists = signed_publication(kinds, current, sign, now)?;

@@ -350,12 +350,15 @@ fn publish_next(
     // IMMEDIATE takes the write lock first: publishers, in any process, take turns.
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let current = {
-        let mut query = tx.prepare_cached("SELECT kind, sequence, bytes FROM lists")?;
+        // Only the rules list is signed again from its content; a revocation list may be large.
+        let mut query = tx.prepare_cached(
+            "SELECT kind, sequence, CASE WHEN kind = 'rules' THEN bytes END FROM lists",
+        )?;
         let rows = query.query_map([], |r| {
             Ok((
                 r.get::<_, String>(0)?,
                 r.get::<_, i64>(1)?,
-                r.get::<_, Vec<u8>>(2)?,
+                r.get::<_, Option<Vec<u8>>>(2)?,
             ))
         })?;
         rows.map(|row| {
