@@ -103,6 +103,12 @@ fn a_rules_file_is_served_as_the_next_rules_list_and_resigned_by_publish(env: &E
     }
     let reply = server.admin("/v1/admin/publish-rules", &[0xff, 0xfe]);
     assert_eq!(reply.error_code(), "invalid_rules");
+    let huge = format!(
+        "# {}\n{KOREA}",
+        "x".repeat(rules_file::MAX_RULES_FILE_BYTES)
+    );
+    let reply = server.admin("/v1/admin/publish-rules", huge.as_bytes());
+    assert_eq!(reply.status, 413, "bounded before it is read whole");
     assert_eq!(env.counts(), counts);
     let (unchanged, _) = served_rules(&server, &root);
     assert_eq!(unchanged.sequence, 2, "served from memory until a publish");
