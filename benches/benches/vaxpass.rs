@@ -240,6 +240,11 @@ fn lists(c: &mut Criterion) {
             BatchSize::PerIteration,
         )
     });
+    // The same list checked and parsed only (signature, bounds, rule sets), without the store.
+    let root = rules_world.authority.root_public_key();
+    group.bench_function("rules-list-worst-parse", |b| {
+        b.iter(|| vaxpass::RulesList::verify(black_box(&rules), &root).unwrap())
+    });
     let world = World::new();
     revoke_many(&world, 1_000_000);
     let revoked = vaxpass::CredentialId([0, 0, 0, 0, 0, 0]);
