@@ -12,7 +12,8 @@
 #   eval "export $(scripts/issuer-service.sh start kotlin | tail -n1)"
 #
 # The last line sets:
-#   VAXPASS_ISSUER_URL          the service, default limits (lists: 200 with an ETag, 304)
+#   VAXPASS_ISSUER_URL          the service, default limits (lists: 200 with an ETag, 304; the
+#                               rules list is issuer/rules/korea-2022-standing.toml)
 #   VAXPASS_ISSUER_ROOT_KEY     its root public key, hex (the key a verifier pins)
 #   VAXPASS_ISSUER_ADMIN_TOKEN  its admin token (POST /v1/admin/publish signs new lists)
 #   VAXPASS_ISSUER_BUSY_URL     a second service whose failed-attempt limit is one attempt, one a
@@ -39,6 +40,9 @@ serve() {
     mkdir -p "$data"
     local common=(--key-file "$data/authority.sqlite" --store "sqlite:$data/issuer.sqlite")
     "$BIN" "${common[@]}" init >"$data/init.log" 2>&1 || { cat "$data/init.log" >&2; exit 1; }
+    # The rules verifiers judge by: the Korean rules of January 2022, in force on any date.
+    "$BIN" "${common[@]}" publish-rules "$ROOT/issuer/rules/korea-2022-standing.toml" \
+        >>"$data/init.log" 2>&1 || { cat "$data/init.log" >&2; exit 1; }
     VAXPASS_ADMIN_TOKEN="$token" "$BIN" "${common[@]}" --log-level warn serve \
         --listen 127.0.0.1:0 "$@" >"$data/stdout.log" 2>"$data/stderr.log" &
     echo $! >"$data/pid"

@@ -292,6 +292,19 @@ impl RulesList {
         }
     }
 
+    /// Checks `rule_sets` against every bound and rule a verifier applies, as signing does
+    /// first: what authority tooling calls on a human-authored rules file before it publishes.
+    /// A set a verifier would refuse is [`Error::InvalidArgument`].
+    pub fn check_rule_sets(rule_sets: &[RuleSet]) -> Result<()> {
+        let list = RulesList {
+            sequence: 1,
+            issued_at: DateTime::UNIX_EPOCH,
+            next_update: DateTime::UNIX_EPOCH,
+            rule_sets: rule_sets.to_vec(),
+        };
+        list.unsigned(&[0; 8]).map(|_| ())
+    }
+
     /// Signs the list with a root key in memory.
     pub fn sign(&self, root: &Ed25519KeyPair) -> Result<Vec<u8>> {
         let unsigned = self.unsigned(&root.kid())?;

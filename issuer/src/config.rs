@@ -162,8 +162,15 @@ pub enum Command {
         #[arg(long)]
         revoked_after: String,
     },
-    /// Signs and publishes a fresh trust list and revocation list.
+    /// Signs and publishes a fresh trust list and revocation list (and the rules list again,
+    /// once a rules file was published).
     Publish,
+    /// Publishes a rules file (TOML: dated rule sets and venue modes, e.g. rules/korea-2021-2022.toml)
+    /// as the next rules list; every later publish re-signs it.
+    PublishRules {
+        /// The rules file.
+        file: std::path::PathBuf,
+    },
     /// Restores a citizen whose code was taken: revokes every credential issued to them (the
     /// other device's among them), gives them a new code, and publishes.
     Restore {

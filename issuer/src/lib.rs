@@ -25,5 +25,6 @@ pub mod metrics;
 pub mod ops;
 pub mod overload;
 pub mod registry;
+pub mod rules_file;
 pub mod server;
 pub mod store;

@@ -210,6 +210,17 @@ async fn run(cli: Cli) -> Result<(), AnyError> {
             print_publication(&published);
             Ok(())
         }
+        Command::PublishRules { file } => {
+            let text = read_rules_file(file)?;
+            let (store, authority) = open_authority(&cli).await?;
+            let published =
+                ops::publish_rules(&authority, store.as_ref(), &text, valid_for).await?;
+            println!(
+                "published rules list #{} ({} rule sets)",
+                published.rules_sequence, published.rule_sets
+            );
+            Ok(())
+        }
         Command::RootKey => {
             let (_, authority) = open_authority(&cli).await?;
             println!("{}", hex::encode(authority.root_public_key()));
@@ -240,6 +251,23 @@ fn print_publication(p: &ops::Publication) {
         "published trust list #{} and revocation list #{} ({} revoked)",
         p.trust_sequence, p.revocation_sequence, p.revoked
     );
+    if let Some(rules) = p.rules_sequence {
+        println!("re-signed the rules list as #{rules}");
+    }
+}
+
+/// Reads a rules file, bounded before it is read whole.
+fn read_rules_file(path: &std::path::Path) -> Result<String, AnyError> {
+    use std::io::Read;
+    let limit = vaxpass_issuer::rules_file::MAX_RULES_FILE_BYTES;
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(limit as u64 + 1).read_to_string(&mut text))
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    if text.len() > limit {
+        return Err(format!("{}: larger than {limit} bytes", path.display()).into());
+    }
+    Ok(text)
 }
 
 /// Imports a CSV file in transactions of `chunk` citizens. Errors name the line, not its content.

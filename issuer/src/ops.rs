@@ -1,5 +1,5 @@
-//! The authority's operations, shared by the admin API and the command line: publish the lists,
-//! revoke a credential, restore a citizen whose code was taken, rotate the issuer key, mark a key
+//! The authority's operations, shared by the admin API and the command line: publish the lists
+//! (and a new rules file), revoke a credential, restore a citizen whose code was taken, rotate the issuer key, mark a key
 //! compromised, issue a pass to a holder identified in person. Signing is the vault's; issuer keys, revocations, list sequence numbers and the
 //! published lists are the store's.
 
@@ -7,15 +7,18 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use vaxpass::keys::Kid;
-use vaxpass::{Credential, CredentialId, EnrolmentRequest, IssueRequest, Issued, PassData};
+use vaxpass::{
+    Credential, CredentialId, EnrolmentRequest, IssueRequest, Issued, PassData, RuleSet, RulesList,
+};
 
 use vaxpass::enrolment_code::EnrolmentCode;
 
 use crate::authority::ServiceAuthority;
 use crate::identity::CodeKey;
+use crate::rules_file::RulesFileError;
 use crate::store::{
-    Batch, CitizenId, CodeHash, DeviceHash, Enrolment, NewCitizen, Revoked, SignLists, Store,
-    StoreError,
+    Batch, CitizenId, CodeHash, DeviceHash, Enrolment, ListKind, NewCitizen, PublishedList,
+    Revoked, SignLists, Store, StoreError,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -26,6 +29,8 @@ pub enum OpsError {
     Authority(#[from] vaxpass::Error),
     #[error("{0}")]
     Invalid(&'static str),
+    #[error(transparent)]
+    Rules(#[from] RulesFileError),
     #[error("vault: {0}")]
     Vault(String),
     #[error("the authority task failed")]
@@ -40,15 +45,30 @@ pub struct Publication {
     pub revocation_sequence: u64,
     pub revocation_etag: String,
     pub revoked: usize,
+    /// The rules list re-signed with the others (fresh times, same rule sets); `None` while no
+    /// rules file has been published.
+    pub rules_sequence: Option<u64>,
+    pub rules_etag: Option<String>,
+}
+
+/// What publishing a rules file made current.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RulesPublication {
+    pub rules_sequence: u64,
+    pub rules_etag: String,
+    /// How many rule sets the list carries.
+    pub rule_sets: usize,
 }
 
 fn whole_seconds(t: DateTime<Utc>) -> DateTime<Utc> {
     DateTime::from_timestamp(t.timestamp(), 0).unwrap_or_default()
 }
 
-/// Signs a fresh trust list (all issuer keys) and a revocation list (the store's unexpired
-/// revoked ids) under sequence numbers the store allocates, and makes both current in one store
-/// transaction: replicas publishing at once take turns, each list with its own sequence.
+/// Signs a fresh trust list (all issuer keys), a revocation list (the store's unexpired revoked
+/// ids) and, once a rules file was published, the current rules list again (same rule sets,
+/// fresh times, so it stays as fresh as the others) under sequence numbers the store allocates,
+/// and makes them current in one store transaction: replicas publishing at once take turns,
+/// each list with its own sequence.
 pub async fn publish(
     authority: &ServiceAuthority,
     store: &dyn Store,
@@ -69,24 +89,98 @@ pub async fn publish_at(
     let count = revoked.len();
     let keys = authority.listed_keys().await?;
     let signer = authority.signer().clone();
-    let sign: SignLists = Box::new(move |trust, revocation| {
+    let sign: SignLists = Box::new(move |allocated| {
         let signing = |e: vaxpass::Error| StoreError::Signing(e.to_string());
-        Ok((
-            signer
-                .sign_trust_list(trust, keys, now, valid_for)
-                .map_err(signing)?,
-            signer
-                .sign_revocation_list(revocation, &revoked, now, valid_for)
-                .map_err(signing)?,
-        ))
+        let mut signed = Vec::with_capacity(allocated.len());
+        for list in allocated {
+            let bytes = match list.kind {
+                ListKind::Trust => signer
+                    .sign_trust_list(list.sequence, keys.clone(), now, valid_for)
+                    .map_err(signing)?,
+                ListKind::Revocation => signer
+                    .sign_revocation_list(list.sequence, &revoked, now, valid_for)
+                    .map_err(signing)?,
+                ListKind::Rules => {
+                    // The rule sets as last published, read in this transaction: a rules file
+                    // published meanwhile through another replica is never undone.
+                    let Some(current) = list.current else {
+                        continue;
+                    };
+                    let rules = RulesList::verify(current, &signer.root_public_key())
+                        .map_err(|_| StoreError::Corrupt("the published rules list"))?;
+                    signer
+                        .sign_rules_list(list.sequence, rules.rule_sets, now, valid_for)
+                        .map_err(signing)?
+                }
+            };
+            signed.push((list.kind, bytes));
+        }
+        Ok(signed)
     });
-    let [trust, revocation] = store.publish_next(now, sign).await?;
+    let published = store.publish_next(now, &ListKind::ALL, sign).await?;
+    let find = |kind| published.iter().find(|l: &&PublishedList| l.kind == kind);
+    let (Some(trust), Some(revocation)) = (find(ListKind::Trust), find(ListKind::Revocation))
+    else {
+        return Err(OpsError::Invalid("the store did not publish every list"));
+    };
+    let rules = find(ListKind::Rules);
     Ok(Publication {
         trust_sequence: trust.sequence,
-        trust_etag: trust.etag,
+        trust_etag: trust.etag.clone(),
         revocation_sequence: revocation.sequence,
-        revocation_etag: revocation.etag,
+        revocation_etag: revocation.etag.clone(),
         revoked: count,
+        rules_sequence: rules.map(|l| l.sequence),
+        rules_etag: rules.map(|l| l.etag.clone()),
+    })
+}
+
+/// Publishes the rules file `text` (TOML, see [`crate::rules_file`]) as the next rules list,
+/// valid for `valid_for` and re-signed by every later [`publish`]. The file is checked whole
+/// before a sequence is allocated; a refused file changes nothing.
+pub async fn publish_rules(
+    authority: &ServiceAuthority,
+    store: &dyn Store,
+    text: &str,
+    valid_for: Duration,
+) -> Result<RulesPublication, OpsError> {
+    publish_rules_at(authority, store, text, Utc::now(), valid_for).await
+}
+
+/// [`publish_rules`] as of `now`.
+pub async fn publish_rules_at(
+    authority: &ServiceAuthority,
+    store: &dyn Store,
+    text: &str,
+    now: DateTime<Utc>,
+    valid_for: Duration,
+) -> Result<RulesPublication, OpsError> {
+    let now = whole_seconds(now);
+    let rule_sets: Vec<RuleSet> = crate::rules_file::parse(text)?;
+    let count = rule_sets.len();
+    let signer = authority.signer().clone();
+    let sign: SignLists = Box::new(move |allocated| {
+        allocated
+            .iter()
+            .map(|list| {
+                let bytes = signer
+                    .sign_rules_list(list.sequence, rule_sets.clone(), now, valid_for)
+                    .map_err(|e| StoreError::Signing(e.to_string()))?;
+                Ok((list.kind, bytes))
+            })
+            .collect()
+    });
+    let rules = store
+        .publish_next(now, &[ListKind::Rules], sign)
+        .await?
+        .pop()
+        .ok_or(OpsError::Invalid(
+            "the store did not publish the rules list",
+        ))?;
+    Ok(RulesPublication {
+        rules_sequence: rules.sequence,
+        rules_etag: rules.etag,
+        rule_sets: count,
     })
 }
 

@@ -54,7 +54,11 @@ pub async fn run_on(
         },
     );
     let lists = Arc::new(lists::ListCache::new(authority.root_public_key()));
-    if lists.reload(store.as_ref()).await? < lists::KINDS {
+    lists.reload(store.as_ref()).await?;
+    if lists::REQUIRED
+        .iter()
+        .any(|&kind| lists.get(kind).is_none())
+    {
         tracing::warn!("no lists are published yet; run `vaxpass-issuer publish`");
     }
     let reloader = spawn_reloader(

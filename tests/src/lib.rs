@@ -6,6 +6,7 @@
     missing_debug_implementations
 )]
 
+pub mod korea_replay;
 pub mod korean_ime;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};

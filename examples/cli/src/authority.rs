@@ -11,9 +11,11 @@ use serde_json::json;
 use vaxpass::enrolment::encode_issued;
 use vaxpass::keys::hex;
 use vaxpass::{
-    CredentialId, EnrolmentRequest, Event, IssuerKey, PassData, Person, Recovery, RevocationList,
-    TestOutcome, TestResult, TestType, TrustList, Vaccination,
+    CredentialId, EnrolmentRequest, Event, EventKind, IssuerKey, ModeRule, PassData, Person,
+    Recovery, RevocationList, RuleSet, RulesList, TestOutcome, TestResult, TestType, TrustList,
+    Vaccination,
 };
+use vaxpass_issuer::rules_file;
 use vaxpass_issuer::store::{ListKind, Revoked};
 
 use crate::cli::{parse_date, parse_hex, parse_id, parse_time, HexBytes};
@@ -38,9 +40,9 @@ pub enum Command {
     TrustList(ListArgs),
     /// Sign a new revocation list.
     RevocationList(ListArgs),
-    /// Sign a new rules list [default out: DIR/rules-list.cbor]: the Korean rules of early 2022
-    /// in force on any date, numbered by the second it is signed in.
-    RulesList(ListArgs),
+    /// Publish a rules file (TOML: dated rule sets and venue modes, e.g. the issuer service's
+    /// rules/korea-2021-2022.toml) as the next rules list; later lists are re-signed with it.
+    RulesList(RulesArgs),
     /// Revoke a credential; it appears on the next revocation list.
     Revoke {
         /// The credential id, 12 hex digits.
@@ -87,6 +89,23 @@ pub struct IssueArgs {
 #[derive(Debug, Args)]
 pub struct ListArgs {
     /// Where to write the signed list [default: DIR/trust-list.cbor or DIR/revocation-list.cbor].
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// Hours until the list's next update.
+    #[arg(long, default_value_t = 24, value_parser = clap::value_parser!(u32).range(1..=8784))]
+    valid_hours: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// The rules file.
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+    /// Only check the file against the bounds verifiers apply and show its rule sets; sign
+    /// nothing.
+    #[arg(long)]
+    check: bool,
+    /// Where to write the signed list [default: DIR/rules-list.cbor].
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
     /// Hours until the list's next update.
@@ -165,32 +184,7 @@ pub fn run(ctx: &Context, command: Command) -> Result<Outcome> {
                 "revoked": list.len(),
             }));
         }
-        Command::RulesList(args) => {
-            let authority = ctx.open_authority()?;
-            let bytes = authority.authority.signer().sign_rules_list(
-                now.timestamp().unsigned_abs(),
-                vec![vaxpass::RuleSet::korea_2022_standing()],
-                now,
-                Duration::hours(args.valid_hours.into()),
-            )?;
-            let out = args.out.unwrap_or_else(|| ctx.path(RULES_LIST_FILE));
-            write_file(&out, &bytes)?;
-            let list = vaxpass::RulesList::verify(&bytes, &authority.authority.root_public_key())?;
-            ctx.out.line(format_args!(
-                "wrote rules list #{} (rule sets: {}, next update {}) to {}",
-                list.sequence,
-                list.rule_sets.len(),
-                time(list.next_update),
-                out.display()
-            ));
-            ctx.out.json(json!({
-                "out": out.display().to_string(),
-                "sequence": list.sequence,
-                "issued_at": time(list.issued_at),
-                "next_update": time(list.next_update),
-                "rule_sets": list.rule_sets.len(),
-            }));
-        }
+        Command::RulesList(args) => rules_list(ctx, args)?,
         Command::Revoke { id } => {
             let authority = ctx.open_authority()?;
             match authority
@@ -233,8 +227,109 @@ fn publish(ctx: &Context, kind: ListKind, valid_hours: u32) -> Result<(Vec<u8>, 
     let bytes = match kind {
         ListKind::Trust => trust,
         ListKind::Revocation => revocation,
+        ListKind::Rules => return Err(Error::new("rules lists are published from a rules file")),
     };
     Ok((bytes, authority.authority.root_public_key()))
+}
+
+/// Reads and checks a rules file, then (unless `--check`) publishes it as the next rules list.
+fn rules_list(ctx: &Context, args: RulesArgs) -> Result<()> {
+    let bytes = read_file(&args.file)?;
+    if bytes.len() > rules_file::MAX_RULES_FILE_BYTES {
+        return Err(Error::file(&args.file, "larger than a rules file may be"));
+    }
+    let text = String::from_utf8(bytes).map_err(|_| Error::file(&args.file, "not UTF-8 text"))?;
+    let rule_sets = if args.check {
+        rules_file::parse(&text).map_err(|e| Error::file(&args.file, e.to_string()))?
+    } else {
+        let authority = ctx.open_authority()?;
+        let signed =
+            authority.publish_rules(&text, ctx.now(), Duration::hours(args.valid_hours.into()))?;
+        let list = RulesList::verify(&signed, &authority.authority.root_public_key())?;
+        let out = args.out.unwrap_or_else(|| ctx.path(RULES_LIST_FILE));
+        write_file(&out, &signed)?;
+        ctx.out.line(format_args!(
+            "wrote rules list #{} (rule sets: {}, next update {}) to {}",
+            list.sequence,
+            list.rule_sets.len(),
+            time(list.next_update),
+            out.display()
+        ));
+        ctx.out.json(json!({
+            "out": out.display().to_string(),
+            "sequence": list.sequence,
+            "issued_at": time(list.issued_at),
+            "next_update": time(list.next_update),
+            "rule_sets": list.rule_sets.iter().map(rule_set_json).collect::<Vec<_>>(),
+        }));
+        return Ok(());
+    };
+    for set in &rule_sets {
+        ctx.out.line(format_args!("{}", describe_rule_set(set)));
+    }
+    ctx.out.json(json!({
+        "checked": args.file.display().to_string(),
+        "rule_sets": rule_sets.iter().map(rule_set_json).collect::<Vec<_>>(),
+    }));
+    Ok(())
+}
+
+/// One line per rule set: its date and what each mode asks.
+fn describe_rule_set(set: &RuleSet) -> String {
+    let modes: Vec<String> = set
+        .modes
+        .iter()
+        .map(|m| format!("{} {}", m.name, mode_text(&m.rule)))
+        .collect();
+    format!("from {}: {}", set.takes_effect, modes.join(", "))
+}
+
+fn mode_text(rule: &ModeRule) -> String {
+    match rule {
+        ModeRule::Exempt => "exempt".into(),
+        ModeRule::Pass(kinds) => {
+            let kinds: Vec<&str> = kinds.iter().map(|&k| kind_name(k)).collect();
+            format!("needs {}", kinds.join("/"))
+        }
+    }
+}
+
+fn kind_name(kind: EventKind) -> &'static str {
+    match kind {
+        EventKind::Vaccination => "vaccination",
+        EventKind::Test => "test",
+        EventKind::Recovery => "recovery",
+    }
+}
+
+fn rule_set_json(set: &RuleSet) -> serde_json::Value {
+    let p = &set.policy;
+    let modes: serde_json::Map<String, serde_json::Value> = set
+        .modes
+        .iter()
+        .map(|m| {
+            let rule = match &m.rule {
+                ModeRule::Exempt => json!("exempt"),
+                ModeRule::Pass(kinds) => {
+                    json!(kinds.iter().map(|&k| kind_name(k)).collect::<Vec<_>>())
+                }
+            };
+            (m.name.clone(), rule)
+        })
+        .collect();
+    json!({
+        "takes_effect": set.takes_effect.to_string(),
+        "utc_offset_minutes": p.utc_offset_minutes,
+        "vaccination": p.vaccination.as_ref().map(|v| json!({
+            "wait_days": v.days_after_primary,
+            "primary_valid_days": v.primary_valid_days,
+            "booster_valid_days": v.booster_valid_days,
+        })),
+        "pcr_hours": p.pcr_valid_for.map(|d| d.num_hours()),
+        "rapid_antigen_hours": p.rapid_antigen_valid_for.map(|d| d.num_hours()),
+        "recovery_days": p.recovery_valid_days,
+        "modes": modes,
+    })
 }
 
 fn issue(ctx: &Context, args: IssueArgs, now: DateTime<Utc>) -> Result<()> {

@@ -193,6 +193,24 @@ impl Authority {
         ))
     }
 
+    /// Publishes the rules file `text` as the next rules list in the store, as the service's
+    /// `publish-rules` does ([`ops::publish_rules_at`]), and returns it.
+    pub fn publish_rules(
+        &self,
+        text: &str,
+        now: DateTime<Utc>,
+        valid_for: Duration,
+    ) -> Result<Vec<u8>> {
+        let store = self.store.as_ref();
+        let list = self.runtime.block_on(async {
+            ops::publish_rules_at(&self.authority, store, text, now, valid_for).await?;
+            Ok::<_, Error>(store.published(ListKind::Rules).await?)
+        })?;
+        Ok(list
+            .ok_or_else(|| Error::new("no rules list was published"))?
+            .bytes)
+    }
+
     /// Issues `pass` to the device of a checked enrolment request ([`ops::issue_in_person`]),
     /// valid from `now` until `expires`.
     pub fn issue(

@@ -11,17 +11,20 @@ use vaxpass::enrolment::encode_issued;
 use vaxpass::keys::hex;
 use vaxpass::{
     DeviceKeySource, EnrolmentRequest, Event, PassData, Person, Product, Reason, RevocationList,
-    TrustList, Vaccination, Verifier, VerifierConfig, Wallet,
+    RulesList, TrustList, Vaccination, Verifier, VerifierConfig, Wallet,
 };
 
 use crate::cli::{parse_date, parse_time};
 use crate::context::{
     read_file, write_file, Authority, Context, Outcome, ISSUED_FILE, REQUEST_FILE,
-    REVOCATION_LIST_FILE, TRUST_LIST_FILE, VERIFIER_DB, WALLET_DB,
+    REVOCATION_LIST_FILE, RULES_LIST_FILE, TRUST_LIST_FILE, VERIFIER_DB, WALLET_DB,
 };
 use crate::error::{Error, Result};
 use crate::output::{describe_event, time, verdict_json, verdict_lines, Output};
 use crate::qr_image::{decode_png, MODULE_PIXELS};
+
+/// The rules the demo's authority publishes: the Korean rules of January 2022 as a rules file.
+const STANDING_RULES: &str = include_str!("../../../issuer/rules/korea-2022-standing.toml");
 
 /// Lunchtime in Seoul on the day the pass apps went down. The story runs on this clock, not the
 /// wall clock, so the pass dates and the booster rule of the Korean policy hold.
@@ -138,21 +141,19 @@ pub fn run(ctx: &Context) -> Result<Outcome> {
     let verifier = Verifier::open(path(VERIFIER_DB), root, VerifierConfig::default())?;
     verifier.apply_trust_list(&read_file(&path(TRUST_LIST_FILE))?, synced_at)?;
     verifier.apply_revocation_list(&read_file(&path(REVOCATION_LIST_FILE))?, synced_at)?;
-    // The rules the shop judges by, signed by the root key like the other lists.
-    let rules = authority.authority.signer().sign_rules_list(
-        1,
-        vec![vaxpass::RuleSet::korea_2022_standing()],
-        enrolled_at,
-        Duration::hours(24),
-    )?;
-    verifier.apply_rules_list(&rules, synced_at)?;
+    // The rules the shop judges by: a rules file the authority published (the Korean rules of
+    // January 2022, in force on any date), signed by the root key like the other lists.
+    let rules = authority.publish_rules(STANDING_RULES, enrolled_at, Duration::hours(24))?;
+    write_file(&path(RULES_LIST_FILE), &rules)?;
+    verifier.apply_rules_list(&read_file(&path(RULES_LIST_FILE))?, synced_at)?;
+    let rules = RulesList::verify(&read_file(&path(RULES_LIST_FILE))?, &root)?;
     let revocations = RevocationList::verify(&read_file(&path(REVOCATION_LIST_FILE))?, &root)?;
     story.step(
         synced_at,
         "shop",
         format_args!(
-            "synced trust list #{} and revocation list #{}",
-            trust.sequence, revocations.sequence
+            "synced trust list #{}, revocation list #{} and rules list #{}",
+            trust.sequence, revocations.sequence, rules.sequence
         ),
     );
 

@@ -128,7 +128,17 @@ fn every_role_through_files_with_a_fixed_clock() {
     let id = issued["id"].as_str().unwrap().to_owned();
     json(dir, &["authority", "trust-list"]);
     json(dir, &["authority", "revocation-list"]);
-    json(dir, &["authority", "rules-list"]);
+    json(
+        dir,
+        &[
+            "authority",
+            "rules-list",
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../issuer/rules/korea-2021-2022.toml"
+            ),
+        ],
+    );
     assert_eq!(
         json(dir, &["authority", "root-key"])["root_public_key"],
         root.as_str()
@@ -275,4 +285,63 @@ fn bad_usage_and_bad_input_exit_2_with_one_line() {
 
     let not_a_code = vaxpass(dir, &["inspect", "VP1:!!"]);
     assert_eq!(not_a_code.status.code(), Some(2));
+}
+
+#[test]
+fn authority_rules_list_publishes_the_korean_rules_file_and_refuses_a_bad_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let korea = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../issuer/rules/korea-2021-2022.toml"
+    );
+    json(dir.path(), &["authority", "init"]);
+
+    // --check signs nothing and shows the sets.
+    let checked = json(dir.path(), &["authority", "rules-list", korea, "--check"]);
+    let sets = checked["rule_sets"].as_array().unwrap();
+    assert_eq!(sets.len(), 7);
+    assert_eq!(sets[2]["takes_effect"], "2022-01-03");
+    assert_eq!(sets[2]["vaccination"]["primary_valid_days"], 180);
+    assert_eq!(sets[3]["modes"]["large_store"][0], "vaccination");
+    assert_eq!(sets[4]["modes"]["large_store"], "exempt");
+    assert_eq!(sets[5]["rapid_antigen_hours"], 24);
+    assert!(!dir.path().join("rules-list.cbor").exists());
+
+    let published = json(dir.path(), &["authority", "rules-list", korea]);
+    assert_eq!(published["sequence"], 1);
+    assert_eq!(published["rule_sets"], checked["rule_sets"]);
+    let signed = std::fs::read(dir.path().join("rules-list.cbor")).unwrap();
+    let root = json(dir.path(), &["authority", "root-key"]);
+    let root: [u8; 32] = hex::decode(root["root_public_key"].as_str().unwrap())
+        .unwrap()
+        .try_into()
+        .unwrap();
+    let list = vaxpass::RulesList::verify(&signed, &root).unwrap();
+    assert_eq!(list.sequence, 1);
+    assert_eq!(list.rule_sets.len(), 7);
+    // The lists published afterwards carry the rules again, under the next sequence.
+    json(dir.path(), &["authority", "trust-list"]);
+    let again = json(dir.path(), &["authority", "rules-list", korea]);
+    assert_eq!(again["sequence"], 3);
+
+    // A bad file: exit 2, one line naming the problem, nothing published.
+    let bad = dir.path().join("bad.toml");
+    let text = std::fs::read_to_string(korea).unwrap();
+    std::fs::write(&bad, text.replace("pcr_hours = 48", "pcr_hours = 0")).unwrap();
+    for args in [
+        vec!["authority", "rules-list", bad.to_str().unwrap()],
+        vec!["authority", "rules-list", bad.to_str().unwrap(), "--check"],
+    ] {
+        let output = vaxpass(dir.path(), &args);
+        assert_eq!(output.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("test window"), "{stderr}");
+    }
+    let unchanged = std::fs::read(dir.path().join("rules-list.cbor")).unwrap();
+    assert_eq!(
+        vaxpass::RulesList::verify(&unchanged, &root)
+            .unwrap()
+            .sequence,
+        3
+    );
 }

@@ -18,7 +18,7 @@ use crate::service::Service;
 pub struct Shops(Vec<Verifier>);
 
 impl Shops {
-    /// Each shop syncs both lists from the service while it is still up.
+    /// Each shop syncs the three lists from the service while it is still up.
     pub fn sync(dir: &std::path::Path, service: &Service, count: usize) -> Result<Self, String> {
         let now = Utc::now();
         let mut shops = Vec::with_capacity(count);
@@ -29,7 +29,7 @@ impl Shops {
                 VerifierConfig::default(),
             )
             .map_err(|e| e.to_string())?;
-            for kind in [ListKind::Trust, ListKind::Revocation] {
+            for kind in [ListKind::Trust, ListKind::Revocation, ListKind::Rules] {
                 let (status, etag, body) = service.get(kind.path())?;
                 let response = HttpResponse {
                     status,

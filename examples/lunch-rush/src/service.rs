@@ -14,6 +14,12 @@ use vaxpass::enrolment_code::{identity_proof, EnrolmentCode};
 use crate::arrivals::Rng;
 use crate::enrol::Enrolled;
 
+/// The rules file the service publishes for the shops.
+const STANDING_RULES: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../issuer/rules/korea-2022-standing.toml"
+);
+
 /// Someone in the immunisation registry, with the enrolment code the authority gave them.
 #[derive(Debug, Clone)]
 pub struct Citizen {
@@ -107,6 +113,8 @@ impl Service {
             Ok(String::from_utf8_lossy(&output.stdout).into_owned())
         };
         cli(&["init", "--issuer", "KR"])?;
+        // The rules the shops judge by: the Korean rules of January 2022, in force on any date.
+        cli(&["publish-rules", STANDING_RULES])?;
         let csv = dir.join("registry.csv");
         let mut text = String::from("code,name,birth_date,events\n");
         for c in citizens {

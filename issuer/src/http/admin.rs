@@ -1,6 +1,6 @@
 //! The admin API, behind `Authorization: Bearer <token>` (compared in constant time):
 //! `POST /v1/admin/revoke/{credential-id-hex}`, `/restore/{citizen-id}`, `/rotate-key`,
-//! `/compromise` and `/publish`.
+//! `/compromise`, `/publish` and `/publish-rules` (the body is a rules file, TOML).
 
 use hyper::body::Incoming;
 use hyper::header::AUTHORIZATION;
@@ -64,8 +64,10 @@ pub async fn handle(
     request: Request<Incoming>,
 ) -> Result<Resp, ApiError> {
     state.admin.check(request.headers())?;
-    let known = matches!(operation, "rotate-key" | "compromise" | "publish")
-        || operation.starts_with("revoke/")
+    let known = matches!(
+        operation,
+        "rotate-key" | "compromise" | "publish" | "publish-rules"
+    ) || operation.starts_with("revoke/")
         || operation.starts_with("restore/");
     if !known {
         return Err(ApiError::not_found());
@@ -161,6 +163,40 @@ pub async fn handle(
                 }),
             ))
         }
+        "publish-rules" => {
+            let body = read_body(
+                request,
+                crate::rules_file::MAX_RULES_FILE_BYTES,
+                state.config.commit_timeout,
+            )
+            .await?;
+            let text = std::str::from_utf8(&body).map_err(|_| {
+                ApiError::bad_request("invalid_rules", "a rules file is UTF-8 TOML")
+            })?;
+            let publication = {
+                let _one_at_a_time = state.publishing.lock().await;
+                ops::publish_rules(
+                    &state.authority,
+                    state.store.as_ref(),
+                    text,
+                    state.config.lists_valid_for,
+                )
+                .await
+                .map_err(ops_error)?
+            };
+            if let Err(e) = state.lists.reload(state.store.as_ref()).await {
+                tracing::warn!(error = %e, "reloading the lists after publishing failed");
+            }
+            tracing::info!(
+                rules_sequence = publication.rules_sequence,
+                rule_sets = publication.rule_sets,
+                "admin: published a rules list"
+            );
+            let body = serde_json::to_value(&publication).map_err(|_| {
+                ApiError::internal("encoding_failed", "the answer could not be encoded")
+            })?;
+            Ok(json(StatusCode::OK, &body))
+        }
         _ => {
             let publication = publish(state).await?;
             let body = serde_json::to_value(&publication).map_err(|_| {
@@ -198,6 +234,11 @@ async fn publish(state: &AppState) -> Result<ops::Publication, ApiError> {
 fn ops_error(e: OpsError) -> ApiError {
     match e {
         OpsError::Invalid(why) => ApiError::bad_request("invalid_argument", why),
+        // The details name parts of the file: `vaxpass authority rules --check` shows them.
+        OpsError::Rules(_) => ApiError::bad_request(
+            "invalid_rules",
+            "the rules file is malformed or outside the bounds verifiers accept",
+        ),
         OpsError::Authority(vaxpass::Error::NotFound(_)) => ApiError::new(
             StatusCode::NOT_FOUND,
             "kid_unknown",

@@ -47,20 +47,27 @@ pub async fn unready_reasons(state: &AppState) -> Vec<&'static str> {
     }
     let now = Utc::now();
     for kind in ListKind::ALL {
+        // Not yet published: a fault for the trust and revocation lists only (the rules list
+        // exists once a rules file is published; expired or invalid it is a fault like them).
         let reason = match state.lists.get(kind) {
-            None => Some(("trust_list_not_published", "revocation_list_not_published")),
+            None if kind == ListKind::Rules => None,
+            None => Some("not_published"),
             Some(served) => match served.validity {
-                None => Some(("trust_list_invalid", "revocation_list_invalid")),
-                Some(v) if v.next_update <= now => {
-                    Some(("trust_list_expired", "revocation_list_expired"))
-                }
+                None => Some("invalid"),
+                Some(v) if v.next_update <= now => Some("expired"),
                 Some(_) => None,
             },
         };
-        if let Some((trust, revocation)) = reason {
-            reasons.push(match kind {
-                ListKind::Trust => trust,
-                ListKind::Revocation => revocation,
+        if let Some(reason) = reason {
+            reasons.push(match (kind, reason) {
+                (ListKind::Trust, "not_published") => "trust_list_not_published",
+                (ListKind::Trust, "invalid") => "trust_list_invalid",
+                (ListKind::Trust, _) => "trust_list_expired",
+                (ListKind::Revocation, "not_published") => "revocation_list_not_published",
+                (ListKind::Revocation, "invalid") => "revocation_list_invalid",
+                (ListKind::Revocation, _) => "revocation_list_expired",
+                (ListKind::Rules, "invalid") => "rules_list_invalid",
+                (ListKind::Rules, _) => "rules_list_expired",
             });
         }
     }

@@ -1,4 +1,4 @@
-//! `GET /v1/trust-list` and `GET /v1/revocation-list`: the signed lists, served from memory with
+//! `GET /v1/trust-list`, `GET /v1/revocation-list` and `GET /v1/rules-list`: the signed lists, served from memory with
 //! a strong ETag (hex SHA-256 of the bytes) and a public cache lifetime, so a CDN can carry them.
 //! The cache is reloaded from the store after a publish and periodically, so every replica serves
 //! what any replica published.
@@ -13,10 +13,11 @@ use hyper::{Request, Response, StatusCode};
 use super::errors::ApiError;
 use super::{AppState, Resp};
 use crate::store::{ListKind, Store, StoreResult};
-use vaxpass::{ListInfo, RevocationList, TrustList};
+use vaxpass::{ListInfo, RevocationList, RulesList, TrustList};
 
-/// How many kinds of list there are.
-pub const KINDS: usize = ListKind::ALL.len();
+/// The lists a service serves before it is ready: the rules list is served once a rules file is
+/// published, and re-signed with these two from then on.
+pub const REQUIRED: [ListKind; 2] = [ListKind::Trust, ListKind::Revocation];
 
 /// One list as served.
 #[derive(Debug)]
@@ -36,6 +37,7 @@ fn verified_info(kind: ListKind, bytes: &[u8], root: &[u8; 32]) -> Option<ListIn
     match kind {
         ListKind::Trust => TrustList::verify(bytes, root).ok().map(|l| l.info()),
         ListKind::Revocation => RevocationList::verify(bytes, root).ok().map(|l| l.info()),
+        ListKind::Rules => RulesList::verify(bytes, root).ok().map(|l| l.info()),
     }
 }
 
@@ -46,6 +48,7 @@ pub struct ListCache {
     root: [u8; 32],
     trust: RwLock<Option<Arc<Served>>>,
     revocation: RwLock<Option<Arc<Served>>>,
+    rules: RwLock<Option<Arc<Served>>>,
 }
 
 impl ListCache {
@@ -54,6 +57,7 @@ impl ListCache {
             root,
             trust: RwLock::default(),
             revocation: RwLock::default(),
+            rules: RwLock::default(),
         }
     }
 
@@ -61,6 +65,7 @@ impl ListCache {
         match kind {
             ListKind::Trust => &self.trust,
             ListKind::Revocation => &self.revocation,
+            ListKind::Rules => &self.rules,
         }
     }
 
@@ -113,10 +118,15 @@ impl ListCache {
 
 /// Answers a list request from memory.
 pub fn serve<B>(state: &AppState, kind: ListKind, request: &Request<B>) -> Result<Resp, ApiError> {
-    let served = state
-        .lists
-        .get(kind)
-        .ok_or_else(|| ApiError::unavailable("not_published", "no list has been published yet"))?;
+    let served = state.lists.get(kind).ok_or_else(|| match kind {
+        // Not a wait: this service serves rules once its authority publishes a rules file.
+        ListKind::Rules => ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_published",
+            "no rules file has been published",
+        ),
+        _ => ApiError::unavailable("not_published", "no list has been published yet"),
+    })?;
     let unchanged = request
         .headers()
         .get_all(IF_NONE_MATCH)

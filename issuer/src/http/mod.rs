@@ -156,6 +156,7 @@ fn route_name(path: &str) -> &'static str {
         "/v1/enrolment" => "enrolment",
         "/v1/trust-list" => "trust_list",
         "/v1/revocation-list" => "revocation_list",
+        "/v1/rules-list" => "rules_list",
         "/livez" => "livez",
         "/readyz" => "readyz",
         "/healthz" => "healthz",
@@ -201,12 +202,12 @@ async fn answer(state: &AppState, peer: IpAddr, request: Request<Incoming>) -> R
             Method::POST => enrolment::enrol(state, peer, request).await,
             _ => Err(ApiError::method_not_allowed()),
         },
-        "/v1/trust-list" | "/v1/revocation-list" => match method {
+        "/v1/trust-list" | "/v1/revocation-list" | "/v1/rules-list" => match method {
             Method::GET | Method::HEAD => {
-                let kind = if path == "/v1/trust-list" {
-                    ListKind::Trust
-                } else {
-                    ListKind::Revocation
+                let kind = match path.as_str() {
+                    "/v1/trust-list" => ListKind::Trust,
+                    "/v1/revocation-list" => ListKind::Revocation,
+                    _ => ListKind::Rules,
                 };
                 lists::serve(state, kind, &request)
             }
@@ -247,6 +248,7 @@ async fn answer(state: &AppState, peer: IpAddr, request: Request<Incoming>) -> R
         let allow = match path.as_str() {
             "/v1/trust-list"
             | "/v1/revocation-list"
+            | "/v1/rules-list"
             | "/livez"
             | "/readyz"
             | "/healthz"

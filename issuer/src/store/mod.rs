@@ -133,15 +133,19 @@ pub const MAX_ID_ATTEMPTS: usize = 4;
 pub enum ListKind {
     Trust,
     Revocation,
+    /// The rule sets verifiers judge passes by; published from a rules file, re-signed with
+    /// the other two.
+    Rules,
 }
 
 impl ListKind {
-    pub const ALL: [ListKind; 2] = [ListKind::Trust, ListKind::Revocation];
+    pub const ALL: [ListKind; 3] = [ListKind::Trust, ListKind::Revocation, ListKind::Rules];
 
     pub fn as_str(self) -> &'static str {
         match self {
             ListKind::Trust => "trust",
             ListKind::Revocation => "revocation",
+            ListKind::Rules => "rules",
         }
     }
 
@@ -185,20 +189,63 @@ impl fmt::Debug for PublishedList {
     }
 }
 
-/// Signs one publication once the store has allocated its sequence numbers:
-/// `(trust sequence, revocation sequence)` to the signed `(trust list, revocation list)`.
-pub type SignLists = Box<dyn FnOnce(u64, u64) -> StoreResult<(Vec<u8>, Vec<u8>)> + Send>;
+/// One list of a publication, as the store allocated it inside the publishing transaction.
+#[derive(Debug, Clone, Copy)]
+pub struct Allocated<'a> {
+    pub kind: ListKind,
+    /// One above the current list's (1 for the first).
+    pub sequence: u64,
+    /// The current rules list's bytes, as committed before this publication (its rule sets are
+    /// signed again); `None` for the other kinds, which are signed from the store's state.
+    pub current: Option<&'a [u8]>,
+}
 
-/// The sequence numbers of the next publication, from the current lists' `(kind, sequence)`.
-pub(crate) fn next_sequences(current: impl IntoIterator<Item = (ListKind, u64)>) -> (u64, u64) {
-    let (mut trust, mut revocation) = (0, 0);
-    for (kind, sequence) in current {
-        match kind {
-            ListKind::Trust => trust = sequence,
-            ListKind::Revocation => revocation = sequence,
+/// Signs one publication once the store has allocated its sequence numbers: given one
+/// [`Allocated`] per kind asked for, returns the signed lists to make current (each kind asked
+/// for at most once; a kind left out stays as it is).
+pub type SignLists =
+    Box<dyn for<'a> FnOnce(&[Allocated<'a>]) -> StoreResult<Vec<(ListKind, Vec<u8>)>> + Send>;
+
+/// The backends' one rule for a publication: from the current lists' `(kind, sequence, bytes)`
+/// (bytes for the rules list only),
+/// allocates the next sequence of each kind in `kinds`, has `sign` sign them, and returns what
+/// to record. A list of a kind not asked for, or twice, is refused.
+pub(crate) fn signed_publication(
+    kinds: &[ListKind],
+    current: Vec<(ListKind, u64, Option<Vec<u8>>)>,
+    sign: SignLists,
+    now: DateTime<Utc>,
+) -> StoreResult<Vec<PublishedList>> {
+    let allocated: Vec<Allocated<'_>> = kinds
+        .iter()
+        .map(|&kind| {
+            let list = current.iter().find(|(k, _, _)| *k == kind);
+            Allocated {
+                kind,
+                sequence: list.map_or(0, |(_, sequence, _)| *sequence) + 1,
+                current: list.and_then(|(_, _, bytes)| bytes.as_deref()),
+            }
+        })
+        .collect();
+    let signed = sign(&allocated)?;
+    let mut lists: Vec<PublishedList> = Vec::with_capacity(signed.len());
+    for (kind, bytes) in signed {
+        let slot = allocated
+            .iter()
+            .find(|a| a.kind == kind)
+            .ok_or(StoreError::Signing(format!(
+                "{} was not asked for",
+                kind.as_str()
+            )))?;
+        if lists.iter().any(|l| l.kind == kind) {
+            return Err(StoreError::Signing(format!(
+                "{} was signed twice",
+                kind.as_str()
+            )));
         }
+        lists.push(PublishedList::new(kind, slot.sequence, bytes, now));
     }
-    (trust + 1, revocation + 1)
+    Ok(lists)
 }
 
 /// Which list is current, without its bytes (for cheap reload checks).
@@ -330,15 +377,17 @@ pub trait Store: Send + Sync + fmt::Debug {
 
     async fn audit_entry(&self, id: CredentialId) -> StoreResult<Option<AuditEntry>>;
 
-    /// Publishes the next trust and revocation lists in one transaction: allocates each list's
-    /// sequence number (one above the current list's), has `sign` sign both, records them in
-    /// the list history and makes them current. Publishers, in any replica, take turns; the
-    /// history's key (kind, sequence) refuses a second list under a sequence already used.
+    /// Publishes the next lists of `kinds` in one transaction: allocates each list's sequence
+    /// number (one above the current list's), has `sign` sign them (seeing the current bytes),
+    /// records them in the list history and makes them current. Publishers, in any replica,
+    /// take turns; the history's key (kind, sequence) refuses a second list under a sequence
+    /// already used.
     async fn publish_next(
         &self,
         now: DateTime<Utc>,
+        kinds: &[ListKind],
         sign: SignLists,
-    ) -> StoreResult<[PublishedList; 2]>;
+    ) -> StoreResult<Vec<PublishedList>>;
 
     async fn published_heads(&self) -> StoreResult<Vec<ListHead>>;
 

@@ -19,10 +19,10 @@ use vaxpass::keys::Kid;
 use vaxpass::{CredentialId, IssueRequest, PassData, Person, SigningKey};
 
 use super::{
-    assemble_passes, batch_kids, credential_id, hash32, kid, next_sequences, stored_key, timestamp,
-    AuditEntry, AuthorityRecord, Batch, CitizenId, CodeHash, CodeStatus, Counts, DeviceHash,
-    ListHead, ListKind, NewCitizen, Outcome, PublishedList, Refusal, Resign, Revoked, SignLists,
-    SignedCredential, Store, StoreError, StoreResult, StoredIssuerKey, SubjectHash,
+    assemble_passes, batch_kids, credential_id, hash32, kid, signed_publication, stored_key,
+    timestamp, AuditEntry, AuthorityRecord, Batch, CitizenId, CodeHash, CodeStatus, Counts,
+    DeviceHash, ListHead, ListKind, NewCitizen, Outcome, PublishedList, Refusal, Resign, Revoked,
+    SignLists, SignedCredential, Store, StoreError, StoreResult, StoredIssuerKey, SubjectHash,
     MAX_ID_ATTEMPTS,
 };
 
@@ -32,6 +32,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/postgres/0003_list_history.sql"),
     include_str!("migrations/postgres/0004_issuer_keys.sql"),
     include_str!("migrations/postgres/0005_oidc_subjects.sql"),
+    include_str!("migrations/postgres/0006_rules_list.sql"),
 ];
 /// Serialises migrations across replicas starting together.
 const MIGRATION_LOCK: i64 = 0x7661_7870_6173_7331;
@@ -565,8 +566,9 @@ impl Store for PostgresStore {
     async fn publish_next(
         &self,
         now: DateTime<Utc>,
+        kinds: &[ListKind],
         sign: SignLists,
-    ) -> StoreResult<[PublishedList; 2]> {
+    ) -> StoreResult<Vec<PublishedList>> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
         // This mode conflicts with itself and not with readers: publishers, in any replica, take
@@ -574,20 +576,23 @@ impl Store for PostgresStore {
         tx.batch_execute("LOCK TABLE lists IN SHARE ROW EXCLUSIVE MODE")
             .await?;
         let current = tx
-            .query("SELECT kind, sequence FROM lists", &[])
+            // Only the rules list is signed again from its content; a revocation list may be large.
+            .query(
+                "SELECT kind, sequence, CASE WHEN kind = 'rules' THEN bytes END FROM lists",
+                &[],
+            )
             .await?
             .iter()
             .map(|r| {
                 let kind = ListKind::parse(r.get(0)).ok_or(StoreError::Corrupt("list kind"))?;
-                Ok((kind, r.get::<_, i64>(1) as u64))
+                Ok((
+                    kind,
+                    r.get::<_, i64>(1) as u64,
+                    r.get::<_, Option<Vec<u8>>>(2),
+                ))
             })
             .collect::<StoreResult<Vec<_>>>()?;
-        let (trust, revocation) = next_sequences(current);
-        let (trust_bytes, revocation_bytes) = sign(trust, revocation)?;
-        let lists = [
-            PublishedList::new(ListKind::Trust, trust, trust_bytes, now),
-            PublishedList::new(ListKind::Revocation, revocation, revocation_bytes, now),
-        ];
+        let lists = signed_publication(kinds, current, sign, now)?;
         for list in &lists {
             tx.execute(
                 "INSERT INTO list_history (kind, sequence, etag, published_at)

@@ -15,10 +15,11 @@ use vaxpass::keys::Kid;
 use vaxpass::{CredentialId, PassData, Person, SigningKey};
 
 use super::{
-    assemble_passes, batch_kids, credential_id, hash32, kid, next_sequences, stored_key, timestamp,
-    AuditEntry, AuthorityRecord, Batch, CitizenId, CodeHash, CodeStatus, Counts, DeviceHash,
-    Enrolment, ListHead, ListKind, NewCitizen, Outcome, PublishedList, Refusal, Resign, Revoked,
-    SignLists, Store, StoreError, StoreResult, StoredIssuerKey, SubjectHash, MAX_ID_ATTEMPTS,
+    assemble_passes, batch_kids, credential_id, hash32, kid, signed_publication, stored_key,
+    timestamp, AuditEntry, AuthorityRecord, Batch, CitizenId, CodeHash, CodeStatus, Counts,
+    DeviceHash, Enrolment, ListHead, ListKind, NewCitizen, Outcome, PublishedList, Refusal, Resign,
+    Revoked, SignLists, Store, StoreError, StoreResult, StoredIssuerKey, SubjectHash,
+    MAX_ID_ATTEMPTS,
 };
 
 const MIGRATIONS: &[&str] = &[
@@ -27,6 +28,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/sqlite/0003_list_history.sql"),
     include_str!("migrations/sqlite/0004_issuer_keys.sql"),
     include_str!("migrations/sqlite/0005_oidc_subjects.sql"),
+    include_str!("migrations/sqlite/0006_rules_list.sql"),
 ];
 const READERS: usize = 4;
 
@@ -342,26 +344,31 @@ fn insert_active_key(conn: &Connection, key: &SigningKey) -> StoreResult<()> {
 fn publish_next(
     conn: &mut Connection,
     now: DateTime<Utc>,
+    kinds: &[ListKind],
     sign: SignLists,
-) -> StoreResult<[PublishedList; 2]> {
+) -> StoreResult<Vec<PublishedList>> {
     // IMMEDIATE takes the write lock first: publishers, in any process, take turns.
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let current = {
-        let mut query = tx.prepare_cached("SELECT kind, sequence FROM lists")?;
-        let rows = query.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+        // Only the rules list is signed again from its content; a revocation list may be large.
+        let mut query = tx.prepare_cached(
+            "SELECT kind, sequence, CASE WHEN kind = 'rules' THEN bytes END FROM lists",
+        )?;
+        let rows = query.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, Option<Vec<u8>>>(2)?,
+            ))
+        })?;
         rows.map(|row| {
-            let (kind, sequence) = row?;
+            let (kind, sequence, bytes) = row?;
             let kind = ListKind::parse(&kind).ok_or(StoreError::Corrupt("list kind"))?;
-            Ok((kind, sequence as u64))
+            Ok((kind, sequence as u64, bytes))
         })
         .collect::<StoreResult<Vec<_>>>()?
     };
-    let (trust, revocation) = next_sequences(current);
-    let (trust_bytes, revocation_bytes) = sign(trust, revocation)?;
-    let lists = [
-        PublishedList::new(ListKind::Trust, trust, trust_bytes, now),
-        PublishedList::new(ListKind::Revocation, revocation, revocation_bytes, now),
-    ];
+    let lists = signed_publication(kinds, current, sign, now)?;
     for list in &lists {
         tx.execute(
             "INSERT INTO list_history (kind, sequence, etag, published_at) VALUES (?1, ?2, ?3, ?4)",
@@ -574,9 +581,12 @@ impl Store for SqliteStore {
     async fn publish_next(
         &self,
         now: DateTime<Utc>,
+        kinds: &[ListKind],
         sign: SignLists,
-    ) -> StoreResult<[PublishedList; 2]> {
-        self.write(move |conn| publish_next(conn, now, sign)).await
+    ) -> StoreResult<Vec<PublishedList>> {
+        let kinds = kinds.to_vec();
+        self.write(move |conn| publish_next(conn, now, &kinds, sign))
+            .await
     }
 
     async fn published_heads(&self) -> StoreResult<Vec<ListHead>> {
@@ -734,5 +744,75 @@ impl Store for SqliteStore {
             )? == 1)
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn migration_6_keeps_the_published_lists_and_admits_the_rules_list() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("issuer.sqlite");
+        {
+            // A store as the previous version left it: schema 5, one list published.
+            let conn = connect(&path).unwrap();
+            for sql in &MIGRATIONS[..5] {
+                conn.execute_batch(sql).unwrap();
+            }
+            conn.pragma_update(None, "user_version", 5).unwrap();
+            conn.execute(
+                "INSERT INTO lists (kind, sequence, bytes, etag, published_at)
+                 VALUES ('trust', 7, x'01', 'e', 1)",
+                [],
+            )
+            .unwrap();
+            conn.execute(
+                "INSERT INTO list_history (kind, sequence, etag, published_at)
+                 VALUES ('trust', 7, 'e', 1)",
+                [],
+            )
+            .unwrap();
+            let refused = conn.execute(
+                "INSERT INTO lists (kind, sequence, bytes, etag, published_at)
+                 VALUES ('rules', 1, x'01', 'e', 1)",
+                [],
+            );
+            assert!(refused.is_err(), "schema 5 has no rules list");
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let heads = rt.block_on(store.published_heads()).unwrap();
+        assert_eq!(
+            heads,
+            vec![ListHead {
+                kind: ListKind::Trust,
+                sequence: 7,
+                etag: "e".into()
+            }]
+        );
+        let sign: SignLists = Box::new(|allocated| {
+            Ok(allocated
+                .iter()
+                .map(|a| (a.kind, vec![a.sequence as u8]))
+                .collect())
+        });
+        let published = rt
+            .block_on(store.publish_next(Utc::now(), &ListKind::ALL, sign))
+            .unwrap();
+        let sequences: Vec<(ListKind, u64)> =
+            published.iter().map(|l| (l.kind, l.sequence)).collect();
+        assert_eq!(
+            sequences,
+            [
+                (ListKind::Trust, 8),
+                (ListKind::Revocation, 1),
+                (ListKind::Rules, 1)
+            ]
+        );
     }
 }

@@ -21,6 +21,11 @@ use vaxpass_issuer::store::{self, Counts, Store};
 pub const BIN: &str = env!("CARGO_BIN_EXE_vaxpass-issuer");
 /// The date of birth of every citizen [`Env::init_with_citizens`] adds.
 pub const BORN: &str = "1985-03-14";
+/// The Korean rules of January 2022 in force on any date, as a rules file.
+pub const STANDING_RULES: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/rules/korea-2022-standing.toml"
+);
 pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
 
 /// Which store backs a test.
@@ -134,9 +139,11 @@ impl Env {
         String::from_utf8(out.stdout).unwrap()
     }
 
-    /// `init`, then one citizen per code with two recent doses (valid under the Korean policy).
+    /// `init` and the rules file of the Korean rules of January 2022 in force on any date, then
+    /// one citizen per code with two recent doses (valid under those rules).
     pub fn init_with_citizens(&self, codes: &[&str]) {
         self.cli_ok(&["init"]);
+        self.cli_ok(&["publish-rules", STANDING_RULES]);
         for (i, code) in codes.iter().enumerate() {
             let name = format!("김민준{i}");
             self.cli_ok(&[
