@@ -16,6 +16,7 @@
 
 pub mod base45;
 mod cbor;
+pub mod check_log;
 mod cose;
 pub mod credential;
 pub mod enrolment;
@@ -34,6 +35,7 @@ pub mod policy;
 pub mod presentation;
 pub mod qr;
 pub mod qr_text;
+pub mod report;
 pub mod rules;
 mod store;
 pub mod sync;
@@ -43,6 +45,7 @@ pub mod verdict;
 pub mod verifier;
 pub mod wallet;
 
+pub use check_log::{ChainHead, Counters, LogEntry, LogStatus, Tally};
 pub use credential::{Claims, Credential, CredentialId};
 pub use enrolment::EnrolmentRequest;
 pub use error::{Error, Result};
@@ -62,6 +65,7 @@ pub use policy::{Policy, VaccinationRule};
 pub use presentation::Presentation;
 pub use qr::{Bitmap, EcLevel, Qr};
 pub use qr_text::Scanned;
+pub use report::{verify_report, Anchor, AnchorCheck, HourCount, ReportProof, ReportRefused};
 pub use rules::{EventKind, ModeRule, Requirement, RuleSet, RulesList, VenueMode};
 pub use sync::{Applied, Backoff, Fetched, HttpResponse};
 pub use trusted_time::MonotonicClock;
