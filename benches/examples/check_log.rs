@@ -26,7 +26,8 @@ fn percentile(samples: &mut [Elapsed], p: f64) -> f64 {
 }
 
 /// Appends `count` entries like `template`, one per `spacing` from `start`, chained from the
-/// store's head, in one transaction: the log exactly as `verify` would have left it.
+/// store's head, with their running totals, in one transaction: the log exactly as `verify`
+/// would have left it.
 fn fill(
     path: &std::path::Path,
     template: &LogEntry,
@@ -42,6 +43,8 @@ fn fill(
         })
         .unwrap_or((0, GENESIS.to_vec()));
     let mut hash: [u8; 32] = std::mem::take(&mut hash).try_into().unwrap();
+    let offset = i64::from(vaxpass::Policy::korea_2022().utc_offset_minutes) * 60;
+    let mut totals = std::collections::BTreeMap::<i64, i64>::new();
     {
         let mut insert = tx
             .prepare("INSERT INTO check_log (seq, at, entry) VALUES (?1, ?2, ?3)")
@@ -55,10 +58,21 @@ fn fill(
             entry.credential_tag = Some(tag.as_ref()[..16].try_into().unwrap());
             let bytes = entry.to_bytes().unwrap();
             hash = chain_hash(&hash, &entry_digest(&bytes));
+            *totals
+                .entry((entry.at.timestamp() + offset).div_euclid(3600))
+                .or_default() += 1;
             insert
                 .execute(rusqlite::params![seq, entry.at.timestamp(), bytes])
                 .unwrap();
         }
+    }
+    for (hour, n) in totals {
+        tx.execute(
+            "INSERT INTO check_counts (hour, code, n) VALUES (?1, ?2, ?3)
+             ON CONFLICT (hour, code) DO UPDATE SET n = n + excluded.n",
+            rusqlite::params![hour, template.verdict, n],
+        )
+        .unwrap();
     }
     tx.execute(
         "INSERT OR REPLACE INTO check_log_head (id, seq, hash) VALUES (1, ?1, ?2)",
