@@ -23,7 +23,7 @@ mod verifier;
 mod wallet;
 
 #[cfg(feature = "test-helpers")]
-pub use authority::Authority;
+pub use authority::{Authority, TestMode, TestRuleSet};
 pub use error::VaxpassError;
 pub use keys::{software_p256_signer, DeviceSigner, KeyProtector, MonotonicClock};
 pub use qr::{Qr, QrBitmap, Shown};
