@@ -583,6 +583,7 @@ impl TryFrom<VerifierConfig> for vaxpass::VerifierConfig {
             warn_after: c.warn_after.to_chrono()?,
             fail_after: c.fail_after.to_chrono()?,
             accept_paper: c.accept_paper,
+            ..vaxpass::VerifierConfig::default()
         })
     }
 }

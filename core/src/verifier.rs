@@ -8,8 +8,10 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use chrono::{DateTime, Duration, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
 
+use crate::check_log::{self, ChainHead, Context, Counters, LogStatus};
 use crate::credential::CredentialId;
 use crate::error::{Error, Result};
+use crate::keys::DeviceSigner;
 use crate::lists::{claimed_sequence, ListInfo, ListKind, RevocationView, TrustList};
 use crate::policy::Policy;
 use crate::presentation::Presentation;
@@ -18,11 +20,13 @@ use crate::rules::{Requirement, RulesList};
 use crate::store::{self, Create};
 use crate::sync::{Applied, Backoff, Fetched, HttpResponse};
 use crate::verdict::{Holder, Reason, Verdict, Warning};
+use crate::wallet::{load_or_create_key, DeviceKeySource};
 
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/verifier/0001_init.sql"),
     include_str!("../migrations/verifier/0002_list_etag.sql"),
     include_str!("../migrations/verifier/0003_rules.sql"),
+    include_str!("../migrations/verifier/0004_check_log.sql"),
 ];
 
 /// How a verifier judges passes. What a pass must show is not here: it comes from the rules list
@@ -44,6 +48,8 @@ pub struct VerifierConfig {
     pub fail_after: Duration,
     /// Whether bare (paper) credentials are accepted, with an ID check.
     pub accept_paper: bool,
+    /// How long the check log keeps its entries: [`Verifier::prune_check_log`] cuts older ones.
+    pub log_retention: Duration,
 }
 
 impl Default for VerifierConfig {
@@ -55,6 +61,7 @@ impl Default for VerifierConfig {
             warn_after: Duration::hours(36),
             fail_after: Duration::days(7),
             accept_paper: true,
+            log_retention: Duration::days(28),
         }
     }
 }
@@ -147,6 +154,20 @@ pub struct Verifier {
     offline_rules: Option<Arc<RulesList>>,
     conn: Mutex<Connection>,
     lists: RwLock<Lists>,
+    shop_key: Mutex<ShopKey>,
+}
+
+/// The key that signs the check log's reports, checkpoints and anchors: loaded (or created) from
+/// its source on first use.
+enum ShopKey {
+    Source(DeviceKeySource),
+    Loaded(Arc<dyn DeviceSigner>),
+}
+
+impl std::fmt::Debug for ShopKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ShopKey { .. }")
+    }
 }
 
 impl Verifier {
@@ -162,6 +183,7 @@ impl Verifier {
         if config.clock_leeway < Duration::zero()
             || config.presentation_window <= Duration::zero()
             || config.warn_after > config.fail_after
+            || config.log_retention <= Duration::zero()
         {
             return Err(Error::InvalidArgument(
                 "leeway, window and freshness thresholds are inconsistent".into(),
@@ -207,7 +229,17 @@ impl Verifier {
             offline_rules,
             conn: Mutex::new(conn),
             lists: RwLock::new(lists),
+            shop_key: Mutex::new(ShopKey::Source(DeviceKeySource::default())),
         })
+    }
+
+    /// Where the shop key comes from, as for the wallet's device key: generated in the store and
+    /// stored wrapped by a [`KeyProtector`](crate::KeyProtector) (the default stores it as is), or
+    /// a platform signer. Set it before the first report, checkpoint or anchor; the store stays
+    /// bound to the key it first used.
+    pub fn with_shop_key(self, source: DeviceKeySource) -> Self {
+        *self.shop_key.lock().unwrap_or_else(PoisonError::into_inner) = ShopKey::Source(source);
+        self
     }
 
     /// The configuration it was opened with.
@@ -551,10 +583,51 @@ impl Verifier {
     }
 
     /// Verifies a scanned QR text at `now`, by the rule set in force at `now` under the shop's
-    /// venue mode. Bad input is a verdict (malformed), not an error; an error means the verifier
+    /// venue mode, and appends the verdict to the check log: it returns only once the entry is
+    /// committed. Bad input is a verdict (malformed), not an error; an error means the verifier
     /// itself failed (storage) and nothing can be said of the pass.
     pub fn verify(&self, text: &str, now: DateTime<Utc>) -> Result<Verdict> {
-        let (trust, no_revocation_list, freshness, (rules, requirement)) = {
+        let (verdict, context) = self.judge_text(text, now)?;
+        let (code, id_check) = match &verdict {
+            Verdict::Valid {
+                id_check_required, ..
+            } => (check_log::VALID, *id_check_required),
+            Verdict::Exempt { .. } => (check_log::EXEMPT, false),
+            Verdict::NotValid { reason, .. } => (reason.code(), false),
+        };
+        let warnings = verdict
+            .warnings()
+            .iter()
+            .map(|w| w.code().to_owned())
+            .collect();
+        let offset = self.utc_offset(now);
+        let mut conn = self.lock();
+        check_log::append(&mut conn, now, code, id_check, warnings, &context, offset)?;
+        Ok(verdict)
+    }
+
+    /// The verdict [`Verifier::verify`] would give, not logged: for the benchmarks that measure
+    /// the durable log append beside the checks alone. Only with the feature `testing`.
+    #[cfg(any(test, feature = "testing"))]
+    pub fn verify_unlogged(&self, text: &str, now: DateTime<Utc>) -> Result<Verdict> {
+        Ok(self.judge_text(text, now)?.0)
+    }
+
+    /// The shop's UTC offset at `now`, for the log's days and hours: the rule set in force's (of
+    /// the rules list held, else of the offline default), UTC without one.
+    fn utc_offset(&self, now: DateTime<Utc>) -> i32 {
+        let lists = self.read_lists();
+        lists
+            .rules
+            .as_deref()
+            .or(self.offline_rules.as_deref())
+            .and_then(|rules| rules.in_force(now))
+            .map_or(0, |set| set.policy.utc_offset_minutes)
+    }
+
+    /// The verdict and what the log records beside it, without logging.
+    fn judge_text(&self, text: &str, now: DateTime<Utc>) -> Result<(Verdict, Context)> {
+        let (trust, no_revocation_list, freshness, revocation, (rules, requirement)) = {
             let lists = self.read_lists();
             let decided = match (&lists.rules, &self.offline_rules) {
                 (Some(held), _) => held.decide(lists.venue_mode.as_deref(), now, false),
@@ -565,8 +638,17 @@ impl Verifier {
                 lists.trust.clone(),
                 lists.revocation.is_none() && !lists.revocation_damaged,
                 self.freshness_of(&lists, now).state,
+                lists.revocation.map(|l| l.sequence),
                 decided,
             )
+        };
+        let mut context = Context {
+            freshness: freshness.code(),
+            trust_sequence: trust.as_deref().map(|t| t.info().sequence),
+            revocation_sequence: revocation,
+            rules: None,
+            policy: [0; 8],
+            credential: None,
         };
         let mut warnings = Vec::new();
         if freshness == FreshnessState::Warning {
@@ -590,29 +672,35 @@ impl Verifier {
             rules,
         };
         if let Some(reason) = refused {
-            return Ok(not_valid(reason, warnings, rules));
+            return Ok((not_valid(reason, warnings, rules), context));
         }
         // Without a refusal there is a trust list and a requirement, which comes with its rules.
         let (Some(trust), Ok(requirement), Some(rules)) = (trust, requirement, rules) else {
-            return Ok(not_valid(Reason::NoRulesList, warnings, None));
+            return Ok((not_valid(Reason::NoRulesList, warnings, None), context));
         };
+        context.rules = Some((rules.sequence, rules.mode.clone()));
         let policy = match requirement {
-            Requirement::Exempt => return Ok(Verdict::Exempt { warnings, rules }),
+            Requirement::Exempt => return Ok((Verdict::Exempt { warnings, rules }, context)),
             Requirement::Pass(policy) => policy,
         };
+        context.policy = check_log::policy_digest(&policy);
         let scanned = match read(text) {
             Ok(scanned) => scanned,
-            Err(reason) => return Ok(not_valid(reason, warnings, Some(rules))),
+            Err(reason) => return Ok((not_valid(reason, warnings, Some(rules)), context)),
         };
+        context.credential = Some(match &scanned {
+            Scanned::Paper(credential) => credential.claims.id,
+            Scanned::Presentation(p) => p.credential.claims.id,
+        });
         if let Err(reason) = self.judge(&scanned, &trust, &policy, now)? {
-            return Ok(not_valid(reason, warnings, Some(rules)));
+            return Ok((not_valid(reason, warnings, Some(rules)), context));
         }
         let (credential, paper) = match scanned {
             Scanned::Paper(credential) => (credential, true),
             Scanned::Presentation(p) => (p.credential, false),
         };
         let person = credential.claims.pass.person;
-        Ok(Verdict::Valid {
+        let verdict = Verdict::Valid {
             holder: Holder {
                 name: person.name,
                 date_of_birth: person.date_of_birth,
@@ -620,7 +708,87 @@ impl Verifier {
             id_check_required: paper,
             warnings,
             rules,
-        })
+        };
+        Ok((verdict, context))
+    }
+
+    /// Whether the check log in the store is whole: walks every entry from the checkpoint. A
+    /// damaged log is reported here and never repaired; verifying goes on regardless.
+    pub fn check_log_status(&self) -> Result<LogStatus> {
+        check_log::status(&self.lock())
+    }
+
+    /// The check log's head as committed: what the app anchors with the authority.
+    pub fn check_log_head(&self) -> Result<ChainHead> {
+        let conn = self.lock();
+        match check_log::stored_head(&conn)? {
+            Some(head) => Ok(head),
+            None => check_log::start(&conn),
+        }
+    }
+
+    /// Scans this hour and today (in the time zone of the rules in force), valid and refused by reason, from
+    /// the log's running totals: a few rows whatever the log's length.
+    pub fn check_counters(&self, now: DateTime<Utc>) -> Result<Counters> {
+        let offset = self.utc_offset(now);
+        check_log::counters(&self.lock(), now, offset)
+    }
+
+    /// Cuts the entries older than the retention ([`VerifierConfig::log_retention`]) before
+    /// `now`, leaving a checkpoint signed by the shop key so that the rest still verifies.
+    /// Returns how many entries were cut.
+    pub fn prune_check_log(&self, now: DateTime<Utc>) -> Result<u64> {
+        let signer = self.shop_signer()?;
+        let offset = self.utc_offset(now);
+        check_log::prune(
+            &mut self.lock(),
+            signer.as_ref(),
+            now - self.config.log_retention,
+            offset,
+        )
+    }
+
+    /// Exports the verdicts given from `from` to `to` (inclusive) as a report signed by the shop
+    /// key, for an inspector to check offline with [`crate::verify_report`].
+    pub fn export_report(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<u8>> {
+        let signer = self.shop_signer()?;
+        let offset = self.utc_offset(now);
+        crate::report::export(&self.lock(), signer.as_ref(), from, to, now, offset)
+    }
+
+    /// The check log's head signed by the shop key at `now`: what the app posts to the
+    /// authority whenever it syncs, so that cutting entries later is detected.
+    pub fn anchor(&self, now: DateTime<Utc>) -> Result<Vec<u8>> {
+        let head = self.check_log_head()?;
+        let signer = self.shop_signer()?;
+        crate::report::sign_anchor(signer.as_ref(), head, now)
+    }
+
+    /// The shop key's public key (32 bytes Ed25519, or 33 bytes P-256): what an inspector
+    /// expects a report of this shop to be signed by.
+    pub fn shop_public_key(&self) -> Result<Vec<u8>> {
+        Ok(self.shop_signer()?.public_key()?.as_bytes().to_vec())
+    }
+
+    fn shop_signer(&self) -> Result<Arc<dyn DeviceSigner>> {
+        let mut key = self.shop_key.lock().unwrap_or_else(PoisonError::into_inner);
+        if let ShopKey::Source(source) = &*key {
+            let signer = load_or_create_key(&self.lock(), "shop_key", source.clone())?;
+            *key = ShopKey::Loaded(signer);
+        }
+        match &*key {
+            ShopKey::Loaded(signer) => Ok(signer.clone()),
+            ShopKey::Source(_) => Err(Error::Internal("shop key not loaded")),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Every check after parsing, in the order of docs/architecture.md. The outer error is a
