@@ -21,6 +21,7 @@ mod time_span;
 mod types;
 mod verifier;
 mod wallet;
+mod words;
 
 #[cfg(feature = "test-helpers")]
 pub use authority::Authority;
@@ -32,6 +33,7 @@ pub use time_span::TimeSpan;
 pub use types::*;
 pub use verifier::{TrustList, Verifier};
 pub use wallet::Wallet;
+pub use words::{cue_code, reason_text, verdict_cue, verdict_text, warning_text, Cue, Language};
 
 /// A fresh 32-byte server nonce for an enrolment.
 #[uniffi::export]

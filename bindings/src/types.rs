@@ -140,6 +140,9 @@ pub enum Warning {
     ListsAging,
     /// No revocation list has been applied: revoked passes cannot be recognised.
     NoRevocationList,
+    /// This verifier found the same pass valid within its seen window (10 minutes by default):
+    /// a screenshot handed back down the queue, or one pass for two people. Look again.
+    SeenRecently,
 }
 
 /// How current the verifier's lists are, for the shop's status screen.
@@ -465,10 +468,14 @@ pub struct VerifierConfig {
     pub fail_after: TimeSpan,
     /// Whether paper passes (no device signature, an ID check needed) are accepted.
     pub accept_paper: bool,
+    /// A pass found valid again within this long gets a `SeenRecently` warning; zero turns it
+    /// off. Remembered in memory only, as hashes under a key that never leaves the verifier.
+    pub seen_window: TimeSpan,
 }
 
 /// The SDK's defaults: the Korean policy of early 2022, 60 s leeway and window, warnings after
-/// 36 hours and no verification after 7 days without a list update.
+/// 36 hours and no verification after 7 days without a list update, passes seen again within
+/// 10 minutes flagged.
 #[uniffi::export]
 pub fn default_verifier_config() -> VerifierConfig {
     let core = vaxpass::VerifierConfig::default();
@@ -489,6 +496,7 @@ pub fn default_verifier_config() -> VerifierConfig {
         warn_after: core.warn_after.into(),
         fail_after: core.fail_after.into(),
         accept_paper: core.accept_paper,
+        seen_window: core.seen_window.into(),
     }
 }
 
@@ -524,6 +532,7 @@ impl TryFrom<VerifierConfig> for vaxpass::VerifierConfig {
             warn_after: c.warn_after.to_chrono()?,
             fail_after: c.fail_after.to_chrono()?,
             accept_paper: c.accept_paper,
+            seen_window: c.seen_window.to_chrono()?,
         })
     }
 }

@@ -13,6 +13,7 @@ use crate::lists::{claimed_sequence, ListInfo, ListKind, RevocationView, TrustLi
 use crate::policy::Policy;
 use crate::presentation::Presentation;
 use crate::qr_text::{self, FromScanner, Scanned};
+use crate::seen::Seen;
 use crate::store::{self, Create};
 use crate::sync::{Applied, Backoff, Fetched, HttpResponse};
 use crate::verdict::{Holder, Reason, Verdict, Warning};
@@ -38,6 +39,9 @@ pub struct VerifierConfig {
     pub fail_after: Duration,
     /// Whether bare (paper) credentials are accepted, with an ID check.
     pub accept_paper: bool,
+    /// A pass found valid again within this long of its last valid verdict gets
+    /// [`Warning::SeenRecently`]; zero turns it off. Kept in memory only (docs/architecture.md).
+    pub seen_window: Duration,
 }
 
 impl Default for VerifierConfig {
@@ -49,6 +53,7 @@ impl Default for VerifierConfig {
             warn_after: Duration::hours(36),
             fail_after: Duration::days(7),
             accept_paper: true,
+            seen_window: Duration::minutes(10),
         }
     }
 }
@@ -130,6 +135,7 @@ pub struct Verifier {
     config: VerifierConfig,
     conn: Mutex<Connection>,
     lists: RwLock<Lists>,
+    seen: Mutex<Seen>,
 }
 
 impl Verifier {
@@ -145,9 +151,10 @@ impl Verifier {
         if config.clock_leeway < Duration::zero()
             || config.presentation_window <= Duration::zero()
             || config.warn_after > config.fail_after
+            || config.seen_window < Duration::zero()
         {
             return Err(Error::InvalidArgument(
-                "leeway, window and freshness thresholds are inconsistent".into(),
+                "leeway, windows and freshness thresholds are inconsistent".into(),
             ));
         }
         let conn = store::open(path.as_ref(), Create::IfMissing, MIGRATIONS)?;
@@ -172,6 +179,7 @@ impl Verifier {
         }
         Ok(Self {
             root_public_key,
+            seen: Mutex::new(Seen::new(config.seen_window)),
             config,
             conn: Mutex::new(conn),
             lists: RwLock::new(lists),
@@ -479,6 +487,16 @@ impl Verifier {
             Scanned::Paper(credential) => (credential, true),
             Scanned::Presentation(p) => (p.credential, false),
         };
+        // Only a valid verdict counts as seen: every signature on it verified, so no one can make
+        // a stranger's pass "seen" by showing bytes of their own making.
+        let seen_recently = self
+            .seen
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .saw(&credential.claims.id, now);
+        if seen_recently {
+            warnings.push(Warning::SeenRecently);
+        }
         let person = credential.claims.pass.person;
         Ok(Verdict::Valid {
             holder: Holder {

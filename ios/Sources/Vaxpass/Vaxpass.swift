@@ -3436,6 +3436,11 @@ public struct VerifierConfig {
      * Whether paper passes (no device signature, an ID check needed) are accepted.
      */
     public var acceptPaper: Bool
+    /**
+     * A pass found valid again within this long gets a `SeenRecently` warning; zero turns it
+     * off. Remembered in memory only, as hashes under a key that never leaves the verifier.
+     */
+    public var seenWindow: TimeSpan
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -3457,13 +3462,18 @@ public struct VerifierConfig {
          */failAfter: TimeSpan, 
         /**
          * Whether paper passes (no device signature, an ID check needed) are accepted.
-         */acceptPaper: Bool) {
+         */acceptPaper: Bool, 
+        /**
+         * A pass found valid again within this long gets a `SeenRecently` warning; zero turns it
+         * off. Remembered in memory only, as hashes under a key that never leaves the verifier.
+         */seenWindow: TimeSpan) {
         self.policy = policy
         self.clockLeeway = clockLeeway
         self.presentationWindow = presentationWindow
         self.warnAfter = warnAfter
         self.failAfter = failAfter
         self.acceptPaper = acceptPaper
+        self.seenWindow = seenWindow
     }
 }
 
@@ -3492,6 +3502,9 @@ extension VerifierConfig: Equatable, Hashable {
         if lhs.acceptPaper != rhs.acceptPaper {
             return false
         }
+        if lhs.seenWindow != rhs.seenWindow {
+            return false
+        }
         return true
     }
 
@@ -3502,6 +3515,7 @@ extension VerifierConfig: Equatable, Hashable {
         hasher.combine(warnAfter)
         hasher.combine(failAfter)
         hasher.combine(acceptPaper)
+        hasher.combine(seenWindow)
     }
 }
 
@@ -3519,7 +3533,8 @@ public struct FfiConverterTypeVerifierConfig: FfiConverterRustBuffer {
                 presentationWindow: FfiConverterTypeTimeSpan.read(from: &buf), 
                 warnAfter: FfiConverterTypeTimeSpan.read(from: &buf), 
                 failAfter: FfiConverterTypeTimeSpan.read(from: &buf), 
-                acceptPaper: FfiConverterBool.read(from: &buf)
+                acceptPaper: FfiConverterBool.read(from: &buf), 
+                seenWindow: FfiConverterTypeTimeSpan.read(from: &buf)
         )
     }
 
@@ -3530,6 +3545,7 @@ public struct FfiConverterTypeVerifierConfig: FfiConverterRustBuffer {
         FfiConverterTypeTimeSpan.write(value.warnAfter, into: &buf)
         FfiConverterTypeTimeSpan.write(value.failAfter, into: &buf)
         FfiConverterBool.write(value.acceptPaper, into: &buf)
+        FfiConverterTypeTimeSpan.write(value.seenWindow, into: &buf)
     }
 }
 
@@ -3627,6 +3643,107 @@ public func FfiConverterTypeApplied_lower(_ value: Applied) -> RustBuffer {
 
 
 extension Applied: Equatable, Hashable {}
+
+
+
+
+
+
+// Note that we don't yet support `indirect` for enums.
+// See https://github.com/mozilla/uniffi-rs/issues/396 for further discussion.
+/**
+ * What a verdict sounds like: one stable signal per outcome, for sound and vibration;
+ * `cueCode` gives a stable code.
+ */
+
+public enum Cue {
+    
+    /**
+     * Valid: let the holder in.
+     */
+    case valid
+    /**
+     * Not valid.
+     */
+    case refused
+    /**
+     * Valid, but a paper pass: check an ID document first.
+     */
+    case checkId
+    /**
+     * Valid, but this verifier found the same pass valid a few minutes ago: look again. Wins
+     * over `CheckId`, whose ID check the text still asks for.
+     */
+    case seenRecently
+}
+
+
+#if compiler(>=6)
+extension Cue: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCue: FfiConverterRustBuffer {
+    typealias SwiftType = Cue
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Cue {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .valid
+        
+        case 2: return .refused
+        
+        case 3: return .checkId
+        
+        case 4: return .seenRecently
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Cue, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .valid:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .refused:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .checkId:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .seenRecently:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCue_lift(_ buf: RustBuffer) throws -> Cue {
+    return try FfiConverterTypeCue.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCue_lower(_ value: Cue) -> RustBuffer {
+    return FfiConverterTypeCue.lower(value)
+}
+
+
+extension Cue: Equatable, Hashable {}
 
 
 
@@ -3938,6 +4055,85 @@ public func FfiConverterTypeFreshnessState_lower(_ value: FreshnessState) -> Rus
 
 
 extension FreshnessState: Equatable, Hashable {}
+
+
+
+
+
+
+// Note that we don't yet support `indirect` for enums.
+// See https://github.com/mozilla/uniffi-rs/issues/396 for further discussion.
+/**
+ * The language of a verdict's text.
+ */
+
+public enum Language {
+    
+    /**
+     * Korean, in the short polite forms a shop assistant reads at a glance.
+     */
+    case korean
+    /**
+     * English.
+     */
+    case english
+}
+
+
+#if compiler(>=6)
+extension Language: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLanguage: FfiConverterRustBuffer {
+    typealias SwiftType = Language
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Language {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .korean
+        
+        case 2: return .english
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Language, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .korean:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .english:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLanguage_lift(_ buf: RustBuffer) throws -> Language {
+    return try FfiConverterTypeLanguage.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLanguage_lower(_ value: Language) -> RustBuffer {
+    return FfiConverterTypeLanguage.lower(value)
+}
+
+
+extension Language: Equatable, Hashable {}
 
 
 
@@ -5163,6 +5359,11 @@ public enum Warning {
      * No revocation list has been applied: revoked passes cannot be recognised.
      */
     case noRevocationList
+    /**
+     * This verifier found the same pass valid within its seen window (10 minutes by default):
+     * a screenshot handed back down the queue, or one pass for two people. Look again.
+     */
+    case seenRecently
 }
 
 
@@ -5184,6 +5385,8 @@ public struct FfiConverterTypeWarning: FfiConverterRustBuffer {
         
         case 2: return .noRevocationList
         
+        case 3: return .seenRecently
+        
         default: throw UniffiInternalError.unexpectedEnumCase
         }
     }
@@ -5198,6 +5401,10 @@ public struct FfiConverterTypeWarning: FfiConverterRustBuffer {
         
         case .noRevocationList:
             writeInt(&buf, Int32(2))
+        
+        
+        case .seenRecently:
+            writeInt(&buf, Int32(3))
         
         }
     }
@@ -5495,8 +5702,19 @@ public func FfiConverterTypeTimeSpan_lower(_ value: TimeSpan) -> Double {
 }
 
 /**
+ * The stable code of a cue, e.g. `check_id`, to name a sound.
+ */
+public func cueCode(cue: Cue) -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+    uniffi_vaxpass_ffi_fn_func_cue_code(
+        FfiConverterTypeCue_lower(cue),$0
+    )
+})
+}
+/**
  * The SDK's defaults: the Korean policy of early 2022, 60 s leeway and window, warnings after
- * 36 hours and no verification after 7 days without a list update.
+ * 36 hours and no verification after 7 days without a list update, passes seen again within
+ * 10 minutes flagged.
  */
 public func defaultVerifierConfig() -> VerifierConfig  {
     return try!  FfiConverterTypeVerifierConfig_lift(try! rustCall() {
@@ -5558,6 +5776,17 @@ public func reasonCode(reason: Reason) -> String  {
 })
 }
 /**
+ * A short text saying why a pass is not valid.
+ */
+public func reasonText(reason: Reason, language: Language) -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+    uniffi_vaxpass_ffi_fn_func_reason_text(
+        FfiConverterTypeReason_lower(reason),
+        FfiConverterTypeLanguage_lower(language),$0
+    )
+})
+}
+/**
  * An ES256 signer whose key lives in software: for tests and hosts without secure hardware
  * (Swift on Linux has no P-256 in Foundation). Phones should use their platform key.
  */
@@ -5568,12 +5797,45 @@ public func softwareP256Signer() -> DeviceSigner  {
 })
 }
 /**
+ * The cue for a verdict: refused, seen recently, check ID or valid, the first that applies.
+ */
+public func verdictCue(verdict: Verdict) -> Cue  {
+    return try!  FfiConverterTypeCue_lift(try! rustCall() {
+    uniffi_vaxpass_ffi_fn_func_verdict_cue(
+        FfiConverterTypeVerdict_lower(verdict),$0
+    )
+})
+}
+/**
+ * A verdict in a few short sentences, for the screen and for speech: valid or not, why not,
+ * the ID check, the warnings. It never names the holder.
+ */
+public func verdictText(verdict: Verdict, language: Language) -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+    uniffi_vaxpass_ffi_fn_func_verdict_text(
+        FfiConverterTypeVerdict_lower(verdict),
+        FfiConverterTypeLanguage_lower(language),$0
+    )
+})
+}
+/**
  * The stable machine-readable code of a warning, e.g. `lists_aging`.
  */
 public func warningCode(warning: Warning) -> String  {
     return try!  FfiConverterString.lift(try! rustCall() {
     uniffi_vaxpass_ffi_fn_func_warning_code(
         FfiConverterTypeWarning_lower(warning),$0
+    )
+})
+}
+/**
+ * A short text saying what a warning means.
+ */
+public func warningText(warning: Warning, language: Language) -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+    uniffi_vaxpass_ffi_fn_func_warning_text(
+        FfiConverterTypeWarning_lower(warning),
+        FfiConverterTypeLanguage_lower(language),$0
     )
 })
 }
@@ -5593,7 +5855,10 @@ private let initializationResult: InitializationResult = {
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_func_default_verifier_config() != 40034) {
+    if (uniffi_vaxpass_ffi_checksum_func_cue_code() != 28521) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_vaxpass_ffi_checksum_func_default_verifier_config() != 54279) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vaxpass_ffi_checksum_func_list_path() != 17375) {
@@ -5611,10 +5876,22 @@ private let initializationResult: InitializationResult = {
     if (uniffi_vaxpass_ffi_checksum_func_reason_code() != 51336) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_vaxpass_ffi_checksum_func_reason_text() != 48286) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_vaxpass_ffi_checksum_func_software_p256_signer() != 61433) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_vaxpass_ffi_checksum_func_verdict_cue() != 14416) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_vaxpass_ffi_checksum_func_verdict_text() != 14265) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_vaxpass_ffi_checksum_func_warning_code() != 45381) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_vaxpass_ffi_checksum_func_warning_text() != 24830) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vaxpass_ffi_checksum_method_backoff_after_refusal() != 29955) {

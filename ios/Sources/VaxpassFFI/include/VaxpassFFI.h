@@ -653,6 +653,11 @@ void*_Nonnull uniffi_vaxpass_ffi_fn_method_wallet_presentation(void*_Nonnull ptr
 int8_t uniffi_vaxpass_ffi_fn_method_wallet_remove(void*_Nonnull ptr, RustBuffer pass_id, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_FUNC_CUE_CODE
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_FUNC_CUE_CODE
+RustBuffer uniffi_vaxpass_ffi_fn_func_cue_code(RustBuffer cue, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_FUNC_DEFAULT_VERIFIER_CONFIG
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_FUNC_DEFAULT_VERIFIER_CONFIG
 RustBuffer uniffi_vaxpass_ffi_fn_func_default_verifier_config(RustCallStatus *_Nonnull out_status
@@ -685,15 +690,35 @@ RustBuffer uniffi_vaxpass_ffi_fn_func_oidc_identity_proof(RustBuffer id_token, R
 RustBuffer uniffi_vaxpass_ffi_fn_func_reason_code(RustBuffer reason, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_FUNC_REASON_TEXT
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_FUNC_REASON_TEXT
+RustBuffer uniffi_vaxpass_ffi_fn_func_reason_text(RustBuffer reason, RustBuffer language, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_FUNC_SOFTWARE_P256_SIGNER
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_FUNC_SOFTWARE_P256_SIGNER
 void*_Nonnull uniffi_vaxpass_ffi_fn_func_software_p256_signer(RustCallStatus *_Nonnull out_status
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_FUNC_VERDICT_CUE
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_FUNC_VERDICT_CUE
+RustBuffer uniffi_vaxpass_ffi_fn_func_verdict_cue(RustBuffer verdict, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_FUNC_VERDICT_TEXT
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_FUNC_VERDICT_TEXT
+RustBuffer uniffi_vaxpass_ffi_fn_func_verdict_text(RustBuffer verdict, RustBuffer language, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_FUNC_WARNING_CODE
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_FUNC_WARNING_CODE
 RustBuffer uniffi_vaxpass_ffi_fn_func_warning_code(RustBuffer warning, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_FUNC_WARNING_TEXT
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_FUNC_WARNING_TEXT
+RustBuffer uniffi_vaxpass_ffi_fn_func_warning_text(RustBuffer warning, RustBuffer language, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_FFI_VAXPASS_FFI_RUSTBUFFER_ALLOC
@@ -976,6 +1001,12 @@ void ffi_vaxpass_ffi_rust_future_free_void(uint64_t handle
 void ffi_vaxpass_ffi_rust_future_complete_void(uint64_t handle, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_FUNC_CUE_CODE
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_FUNC_CUE_CODE
+uint16_t uniffi_vaxpass_ffi_checksum_func_cue_code(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_FUNC_DEFAULT_VERIFIER_CONFIG
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_FUNC_DEFAULT_VERIFIER_CONFIG
 uint16_t uniffi_vaxpass_ffi_checksum_func_default_verifier_config(void
@@ -1012,15 +1043,39 @@ uint16_t uniffi_vaxpass_ffi_checksum_func_reason_code(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_FUNC_REASON_TEXT
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_FUNC_REASON_TEXT
+uint16_t uniffi_vaxpass_ffi_checksum_func_reason_text(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_FUNC_SOFTWARE_P256_SIGNER
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_FUNC_SOFTWARE_P256_SIGNER
 uint16_t uniffi_vaxpass_ffi_checksum_func_software_p256_signer(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_FUNC_VERDICT_CUE
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_FUNC_VERDICT_CUE
+uint16_t uniffi_vaxpass_ffi_checksum_func_verdict_cue(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_FUNC_VERDICT_TEXT
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_FUNC_VERDICT_TEXT
+uint16_t uniffi_vaxpass_ffi_checksum_func_verdict_text(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_FUNC_WARNING_CODE
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_FUNC_WARNING_CODE
 uint16_t uniffi_vaxpass_ffi_checksum_func_warning_code(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_FUNC_WARNING_TEXT
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_FUNC_WARNING_TEXT
+uint16_t uniffi_vaxpass_ffi_checksum_func_warning_text(void
     
 );
 #endif
