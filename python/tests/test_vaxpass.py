@@ -270,12 +270,17 @@ class VaxpassTestCase(unittest.TestCase):
     def path(self, name):
         return os.path.join(self.dir, name)
 
-    def assertValid(self, verdict, paper=False):
+    def assertValid(self, verdict, paper=False, seen=None):
+        """Valid for the holder, with fresh lists; `seen`: whether the same pass was found valid
+        within the seen window before (None: whatever the test verified before)."""
         self.assertIsInstance(verdict, Verdict.VALID, f"expected valid, got {verdict}")
         self.assertEqual(verdict.holder.name(), NAME)
         self.assertEqual(verdict.holder.date_of_birth(), BORN)
         self.assertEqual(verdict.id_check_required, paper, "a paper pass, and only one, needs an ID check")
-        self.assertEqual(verdict.warnings, [])
+        warnings = verdict.warnings
+        if seen is None:
+            warnings = [w for w in warnings if w != vaxpass.Warning.SEEN_RECENTLY]
+        self.assertEqual(warnings, [vaxpass.Warning.SEEN_RECENTLY] if seen else [])
 
     def assertRefused(self, verdict, reason_class, code):
         self.assertIsInstance(verdict, Verdict.NOT_VALID, f"expected {code}, got {verdict}")
@@ -350,6 +355,61 @@ class FlowTests(VaxpassTestCase):
         paper = world.wallet.paper(world.pass_id).text()
         self.assertEqual(door_message(paper, NOW), f"ask for an ID: {NAME}, born {BORN}")
         self.assertEqual(door_message(live, TOO_LATE), "refused: presentation_too_old")
+
+
+class DoorTests(VaxpassTestCase):
+    """The shop's door kit: "seen a minute ago", and each verdict's cue and words."""
+
+    def test_a_pass_shown_again_within_the_seen_window_is_flagged_and_cued(self):
+        world = World(self.dir)
+        first = world.verdict(world.show(NOW).text(), NOW)
+        self.assertValid(first, seen=False)
+        self.assertEqual(vaxpass.verdict_cue(first), vaxpass.Cue.VALID)
+        # A fresh code of the same pass four minutes later: one pass for two people.
+        later = NOW + datetime.timedelta(minutes=4)
+        again = world.verdict(world.show(later).text(), later)
+        self.assertValid(again, seen=True)
+        self.assertEqual(vaxpass.warning_code(vaxpass.Warning.SEEN_RECENTLY), "seen_recently")
+        self.assertEqual(vaxpass.verdict_cue(again), vaxpass.Cue.SEEN_RECENTLY)
+        self.assertEqual(vaxpass.cue_code(vaxpass.Cue.SEEN_RECENTLY), "seen_recently")
+        self.assertEqual(vaxpass.verdict_text(again, vaxpass.Language.ENGLISH), "Valid. Seen recently: look again.")
+        # Ten minutes after the last valid verdict it is forgotten (the paper pass: the wallet
+        # signs no code that far past the time it trusts).
+        after = later + datetime.timedelta(minutes=10)
+        self.assertValid(world.verdict(world.wallet.paper(world.pass_id).text(), after), paper=True, seen=False)
+
+    def test_the_seen_window_is_configurable_and_zero_turns_it_off(self):
+        world = World(self.dir)
+        self.assertEqual(default_verifier_config().seen_window, datetime.timedelta(minutes=10))
+        config = default_verifier_config()
+        config.seen_window = datetime.timedelta(0)
+        shop = Verifier.open(self.path("shop.db"), world.root, config)
+        shop.apply_trust_list(world.trust_list_bytes, NOW)
+        shop.apply_revocation_list(world.revocation_list_bytes, NOW)
+        for _ in range(2):
+            self.assertValid(shop.verify(world.show(NOW).text(), NOW), seen=False)
+        config.seen_window = datetime.timedelta(seconds=-1)
+        with self.assertRaises(VaxpassError.InvalidArgument):
+            Verifier.open(self.path("negative.db"), world.root, config)
+
+    def test_every_verdict_has_a_cue_and_korean_and_english_words_naming_nobody(self):
+        world = World(self.dir)
+        paper = world.verdict(world.wallet.paper(world.pass_id).text(), NOW)
+        self.assertValid(paper, paper=True, seen=False)
+        self.assertEqual(vaxpass.verdict_cue(paper), vaxpass.Cue.CHECK_ID)
+        self.assertEqual(vaxpass.verdict_text(paper, vaxpass.Language.KOREAN), "유효해요. 신분증을 확인해 주세요.")
+        refused = world.verdict(world.show(NOW).text(), TOO_LATE)
+        self.assertEqual(vaxpass.verdict_cue(refused), vaxpass.Cue.REFUSED)
+        korean = vaxpass.verdict_text(refused, vaxpass.Language.KOREAN)
+        self.assertEqual(korean, "유효하지 않아요. " + vaxpass.reason_text(refused.reason, vaxpass.Language.KOREAN))
+        self.assertEqual(vaxpass.reason_text(Reason.EXPIRED(), vaxpass.Language.KOREAN), "유효기간이 지났어요.")
+        for verdict in (paper, refused):
+            for language in (vaxpass.Language.KOREAN, vaxpass.Language.ENGLISH):
+                text = vaxpass.verdict_text(verdict, language)
+                self.assertNotIn(NAME, text)
+                self.assertNotIn(BORN[:4], text)
+        texts = {vaxpass.warning_text(w, l) for w in vaxpass.Warning for l in vaxpass.Language}
+        self.assertEqual(len(texts), 2 * len(vaxpass.Warning))
 
 
 class RobustnessTests(VaxpassTestCase):
