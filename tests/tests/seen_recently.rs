@@ -117,3 +117,19 @@ fn a_paper_pass_seen_again_cues_seen_recently_and_still_asks_for_the_id() {
         "유효해요. 신분증을 확인해 주세요. 최근에 확인한 증명서예요. 다시 살펴 주세요."
     );
 }
+
+#[test]
+fn what_the_verifier_remembers_shows_no_pass_id_or_holder_in_debug() {
+    let world = World::new();
+    world.verdict(&world.show(lunch()), lunch());
+    let debug = format!("{:?}", world.verifier);
+    assert!(debug.contains("remembered: 1"), "{debug}");
+    for secret in [
+        world.pass.to_string(),
+        format!("{:?}", world.pass.0),
+        "김민준".to_owned(),
+        "1985".to_owned(),
+    ] {
+        assert!(!debug.contains(&secret), "{debug}");
+    }
+}
