@@ -533,6 +533,7 @@ impl TryFrom<VerifierConfig> for vaxpass::VerifierConfig {
             fail_after: c.fail_after.to_chrono()?,
             accept_paper: c.accept_paper,
             seen_window: c.seen_window.to_chrono()?,
+            ..vaxpass::VerifierConfig::default()
         })
     }
 }

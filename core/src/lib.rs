@@ -16,6 +16,7 @@
 
 pub mod base45;
 mod cbor;
+pub mod check_log;
 mod cose;
 pub mod credential;
 pub mod enrolment;
@@ -34,6 +35,7 @@ pub mod policy;
 pub mod presentation;
 pub mod qr;
 pub mod qr_text;
+pub mod report;
 pub mod rules;
 mod seen;
 mod store;
@@ -45,6 +47,7 @@ pub mod verifier;
 pub mod wallet;
 pub mod words;
 
+pub use check_log::{ChainHead, Counters, LogEntry, LogStatus, Tally};
 pub use credential::{Claims, Credential, CredentialId};
 pub use enrolment::EnrolmentRequest;
 pub use error::{Error, Result};
@@ -64,6 +67,7 @@ pub use policy::{Policy, VaccinationRule};
 pub use presentation::Presentation;
 pub use qr::{Bitmap, EcLevel, Qr};
 pub use qr_text::Scanned;
+pub use report::{verify_report, Anchor, AnchorCheck, HourCount, ReportProof, ReportRefused};
 pub use rules::{EventKind, ModeRule, Requirement, RuleSet, RulesList, VenueMode};
 pub use sync::{Applied, Backoff, Fetched, HttpResponse};
 pub use trusted_time::MonotonicClock;

@@ -7,8 +7,10 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use chrono::{DateTime, Duration, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
 
+use crate::check_log::{self, ChainHead, Context, Counters, LogStatus};
 use crate::credential::CredentialId;
 use crate::error::{Error, Result};
+use crate::keys::DeviceSigner;
 use crate::lists::{claimed_sequence, ListInfo, ListKind, RevocationView, TrustList};
 use crate::policy::Policy;
 use crate::presentation::Presentation;
@@ -17,10 +19,12 @@ use crate::seen::Seen;
 use crate::store::{self, Create};
 use crate::sync::{Applied, Backoff, Fetched, HttpResponse};
 use crate::verdict::{Holder, Reason, Verdict, Warning};
+use crate::wallet::{load_or_create_key, DeviceKeySource};
 
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/verifier/0001_init.sql"),
     include_str!("../migrations/verifier/0002_list_etag.sql"),
+    include_str!("../migrations/verifier/0004_check_log.sql"),
 ];
 
 /// How a verifier judges passes. [`VerifierConfig::default`] uses the Korean 2022 policy.
@@ -42,6 +46,8 @@ pub struct VerifierConfig {
     /// A pass found valid again within this long of its last valid verdict gets
     /// [`Warning::SeenRecently`]; zero turns it off. Kept in memory only (docs/architecture.md).
     pub seen_window: Duration,
+    /// How long the check log keeps its entries: [`Verifier::prune_check_log`] cuts older ones.
+    pub log_retention: Duration,
 }
 
 impl Default for VerifierConfig {
@@ -54,6 +60,7 @@ impl Default for VerifierConfig {
             fail_after: Duration::days(7),
             accept_paper: true,
             seen_window: Duration::minutes(10),
+            log_retention: Duration::days(28),
         }
     }
 }
@@ -136,6 +143,20 @@ pub struct Verifier {
     conn: Mutex<Connection>,
     lists: RwLock<Lists>,
     seen: Mutex<Seen>,
+    shop_key: Mutex<ShopKey>,
+}
+
+/// The key that signs the check log's reports, checkpoints and anchors: loaded (or created) from
+/// its source on first use.
+enum ShopKey {
+    Source(DeviceKeySource),
+    Loaded(Arc<dyn DeviceSigner>),
+}
+
+impl std::fmt::Debug for ShopKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ShopKey { .. }")
+    }
 }
 
 impl Verifier {
@@ -152,6 +173,7 @@ impl Verifier {
             || config.presentation_window <= Duration::zero()
             || config.warn_after > config.fail_after
             || config.seen_window < Duration::zero()
+            || config.log_retention <= Duration::zero()
         {
             return Err(Error::InvalidArgument(
                 "leeway, windows and freshness thresholds are inconsistent".into(),
@@ -183,7 +205,17 @@ impl Verifier {
             config,
             conn: Mutex::new(conn),
             lists: RwLock::new(lists),
+            shop_key: Mutex::new(ShopKey::Source(DeviceKeySource::default())),
         })
+    }
+
+    /// Where the shop key comes from, as for the wallet's device key: generated in the store and
+    /// stored wrapped by a [`KeyProtector`](crate::KeyProtector) (the default stores it as is), or
+    /// a platform signer. Set it before the first report, checkpoint or anchor; the store stays
+    /// bound to the key it first used.
+    pub fn with_shop_key(self, source: DeviceKeySource) -> Self {
+        *self.shop_key.lock().unwrap_or_else(PoisonError::into_inner) = ShopKey::Source(source);
+        self
     }
 
     /// The configuration it was opened with.
@@ -445,16 +477,52 @@ impl Verifier {
         }
     }
 
-    /// Verifies a scanned QR text at `now`. Bad input is a verdict (malformed), not an error;
-    /// an error means the verifier itself failed (storage) and nothing can be said of the pass.
+    /// Verifies a scanned QR text at `now` and appends the verdict to the check log: it returns
+    /// only once the entry is committed. Bad input is a verdict (malformed), not an error; an
+    /// error means the verifier itself failed (storage) and nothing can be said of the pass.
     pub fn verify(&self, text: &str, now: DateTime<Utc>) -> Result<Verdict> {
-        let (trust, no_revocation_list, freshness) = {
+        let (verdict, context) = self.judge_text(text, now)?;
+        let (code, id_check) = match &verdict {
+            Verdict::Valid {
+                id_check_required, ..
+            } => (check_log::VALID, *id_check_required),
+            Verdict::NotValid { reason, .. } => (reason.code(), false),
+        };
+        let warnings = verdict
+            .warnings()
+            .iter()
+            .map(|w| w.code().to_owned())
+            .collect();
+        let mut conn = self.lock();
+        check_log::append(
+            &mut conn,
+            now,
+            code,
+            id_check,
+            warnings,
+            &context,
+            self.config.policy.utc_offset_minutes,
+        )?;
+        Ok(verdict)
+    }
+
+    /// The verdict and what the log records beside it, without logging.
+    fn judge_text(&self, text: &str, now: DateTime<Utc>) -> Result<(Verdict, Context)> {
+        let (trust, no_revocation_list, freshness, revocation) = {
             let lists = self.lists.read().unwrap_or_else(PoisonError::into_inner);
             (
                 lists.trust.clone(),
                 lists.revocation.is_none() && !lists.revocation_damaged,
                 self.freshness_of(&lists, now).state,
+                lists.revocation.map(|l| l.sequence),
             )
+        };
+        let mut context = Context {
+            freshness: freshness.code(),
+            trust_sequence: trust.as_deref().map(|t| t.info().sequence),
+            revocation_sequence: revocation,
+            policy: check_log::policy_digest(&self.config.policy),
+            credential: None,
         };
         let mut warnings = Vec::new();
         if freshness == FreshnessState::Warning {
@@ -471,17 +539,19 @@ impl Verifier {
             _ => None,
         };
         let (None, Some(trust)) = (refused, trust) else {
-            return Ok(Verdict::NotValid {
-                reason: refused.unwrap_or(Reason::NoTrustList),
-                warnings,
-            });
+            let reason = refused.unwrap_or(Reason::NoTrustList);
+            return Ok((Verdict::NotValid { reason, warnings }, context));
         };
         let scanned = match read(text) {
             Ok(scanned) => scanned,
-            Err(reason) => return Ok(Verdict::NotValid { reason, warnings }),
+            Err(reason) => return Ok((Verdict::NotValid { reason, warnings }, context)),
         };
+        context.credential = Some(match &scanned {
+            Scanned::Paper(credential) => credential.claims.id,
+            Scanned::Presentation(p) => p.credential.claims.id,
+        });
         if let Err(reason) = self.judge(&scanned, &trust, now)? {
-            return Ok(Verdict::NotValid { reason, warnings });
+            return Ok((Verdict::NotValid { reason, warnings }, context));
         }
         let (credential, paper) = match scanned {
             Scanned::Paper(credential) => (credential, true),
@@ -498,14 +568,98 @@ impl Verifier {
             warnings.push(Warning::SeenRecently);
         }
         let person = credential.claims.pass.person;
-        Ok(Verdict::Valid {
+        let verdict = Verdict::Valid {
             holder: Holder {
                 name: person.name,
                 date_of_birth: person.date_of_birth,
             },
             id_check_required: paper,
             warnings,
-        })
+        };
+        Ok((verdict, context))
+    }
+
+    /// Whether the check log in the store is whole: walks every entry from the checkpoint. A
+    /// damaged log is reported here and never repaired; verifying goes on regardless.
+    pub fn check_log_status(&self) -> Result<LogStatus> {
+        check_log::status(&self.lock())
+    }
+
+    /// The check log's head as committed: what the app anchors with the authority.
+    pub fn check_log_head(&self) -> Result<ChainHead> {
+        let conn = self.lock();
+        match check_log::stored_head(&conn)? {
+            Some(head) => Ok(head),
+            None => check_log::start(&conn),
+        }
+    }
+
+    /// Scans this hour and today (in the policy's time zone), valid and refused by reason, from
+    /// the log's running totals: a few rows whatever the log's length.
+    pub fn check_counters(&self, now: DateTime<Utc>) -> Result<Counters> {
+        check_log::counters(&self.lock(), now, self.config.policy.utc_offset_minutes)
+    }
+
+    /// Cuts the entries older than the retention ([`VerifierConfig::log_retention`]) before
+    /// `now`, leaving a checkpoint signed by the shop key so that the rest still verifies.
+    /// Returns how many entries were cut.
+    pub fn prune_check_log(&self, now: DateTime<Utc>) -> Result<u64> {
+        let signer = self.shop_signer()?;
+        check_log::prune(
+            &mut self.lock(),
+            signer.as_ref(),
+            now - self.config.log_retention,
+            self.config.policy.utc_offset_minutes,
+        )
+    }
+
+    /// Exports the verdicts given from `from` to `to` (inclusive) as a report signed by the shop
+    /// key, for an inspector to check offline with [`crate::verify_report`].
+    pub fn export_report(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<u8>> {
+        let signer = self.shop_signer()?;
+        crate::report::export(
+            &self.lock(),
+            signer.as_ref(),
+            from,
+            to,
+            now,
+            self.config.policy.utc_offset_minutes,
+        )
+    }
+
+    /// The check log's head signed by the shop key at `now`: what the app posts to the
+    /// authority whenever it syncs, so that cutting entries later is detected.
+    pub fn anchor(&self, now: DateTime<Utc>) -> Result<Vec<u8>> {
+        let head = self.check_log_head()?;
+        let signer = self.shop_signer()?;
+        crate::report::sign_anchor(signer.as_ref(), head, now)
+    }
+
+    /// The shop key's public key (32 bytes Ed25519, or 33 bytes P-256): what an inspector
+    /// expects a report of this shop to be signed by.
+    pub fn shop_public_key(&self) -> Result<Vec<u8>> {
+        Ok(self.shop_signer()?.public_key()?.as_bytes().to_vec())
+    }
+
+    fn shop_signer(&self) -> Result<Arc<dyn DeviceSigner>> {
+        let mut key = self.shop_key.lock().unwrap_or_else(PoisonError::into_inner);
+        if let ShopKey::Source(source) = &*key {
+            let signer = load_or_create_key(&self.lock(), "shop_key", source.clone())?;
+            *key = ShopKey::Loaded(signer);
+        }
+        match &*key {
+            ShopKey::Loaded(signer) => Ok(signer.clone()),
+            ShopKey::Source(_) => Err(Error::Internal("shop key not loaded")),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Every check after parsing, in the order of docs/architecture.md. The outer error is a

@@ -170,8 +170,8 @@ impl Wallet {
     /// Opens or creates a wallet. A new wallet generates (software) or records (platform) its
     /// device key; an existing one must be opened with the same kind of key it was created with.
     pub fn open(path: impl AsRef<Path>, key_source: DeviceKeySource) -> Result<Self> {
-        let mut conn = store::open(path.as_ref(), Create::IfMissing, MIGRATIONS)?;
-        let signer = load_or_create_key(&mut conn, key_source)?;
+        let conn = store::open(path.as_ref(), Create::IfMissing, MIGRATIONS)?;
+        let signer = load_or_create_key(&conn, "device_key", key_source)?;
         let device_key = signer.public_key()?;
         Ok(Self {
             conn: Mutex::new(conn),
@@ -413,13 +413,18 @@ impl Wallet {
     }
 }
 
-fn load_or_create_key(
-    conn: &mut Connection,
+/// The key a store signs with (the wallet's device key, the verifier's shop key), from `table`
+/// (`id`, `algorithm`, `public_key`, `wrapped_secret`): loaded and checked against the source it
+/// was created with, or created on first use. A software key is generated here and stored
+/// wrapped by the protector; a platform key stays with the app, only its public key is stored.
+pub(crate) fn load_or_create_key(
+    conn: &Connection,
+    table: &'static str,
     source: DeviceKeySource,
 ) -> Result<Arc<dyn DeviceSigner>> {
     let stored: Option<(String, Vec<u8>, Option<Vec<u8>>)> = conn
         .query_row(
-            "SELECT algorithm, public_key, wrapped_secret FROM device_key WHERE id = 1",
+            &format!("SELECT algorithm, public_key, wrapped_secret FROM {table} WHERE id = 1"),
             [],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
@@ -429,12 +434,12 @@ fn load_or_create_key(
             let secret = zeroize::Zeroizing::new(protector.unwrap(wrapped)?);
             let pair = Ed25519KeyPair::from_secret(&secret).map_err(|_| {
                 Error::KeyProtection(
-                    "the device key did not unwrap: open the wallet with the key protector it was created with".into(),
+                    "the key did not unwrap: open the store with the key protector it was created with".into(),
                 )
             })?;
             if pair.public().as_slice() != public {
                 return Err(Error::KeyProtection(
-                    "the unwrapped device key does not match the wallet".into(),
+                    "the unwrapped key does not match the store".into(),
                 ));
             }
             Ok(Arc::new(SoftwareEd25519Signer(pair)))
@@ -442,22 +447,22 @@ fn load_or_create_key(
         (DeviceKeySource::Platform(signer), Some((_, public, None))) => {
             if signer.public_key()?.as_bytes() != public {
                 return Err(Error::WrongState(
-                    "this wallet is bound to a different platform key",
+                    "this store is bound to a different platform key",
                 ));
             }
             Ok(signer)
         }
         (DeviceKeySource::Software(_), Some((_, _, None))) => Err(Error::WrongState(
-            "this wallet uses a platform key: open it with its signer",
+            "this store uses a platform key: open it with its signer",
         )),
         (DeviceKeySource::Platform(_), Some((_, _, Some(_)))) => Err(Error::WrongState(
-            "this wallet uses a software key: open it with its key protector",
+            "this store uses a software key: open it with its key protector",
         )),
         (DeviceKeySource::Software(protector), None) => {
             let pair = Ed25519KeyPair::generate();
             let wrapped = protector.wrap(pair.secret().to_vec())?;
             conn.execute(
-                "INSERT INTO device_key (id, algorithm, public_key, wrapped_secret) VALUES (1, 'Ed25519', ?1, ?2)",
+                &format!("INSERT INTO {table} (id, algorithm, public_key, wrapped_secret) VALUES (1, 'Ed25519', ?1, ?2)"),
                 params![pair.public().to_vec(), wrapped],
             )?;
             Ok(Arc::new(SoftwareEd25519Signer(pair)))
@@ -465,7 +470,7 @@ fn load_or_create_key(
         (DeviceKeySource::Platform(signer), None) => {
             let key = signer.public_key()?;
             conn.execute(
-                "INSERT INTO device_key (id, algorithm, public_key, wrapped_secret) VALUES (1, ?1, ?2, NULL)",
+                &format!("INSERT INTO {table} (id, algorithm, public_key, wrapped_secret) VALUES (1, ?1, ?2, NULL)"),
                 params![key.algorithm(), key.as_bytes()],
             )?;
             Ok(signer)

@@ -183,11 +183,19 @@ fn a_version_1_verifier_store_upgrades_in_place() {
         "the v1 list survives"
     );
     assert_eq!(verifier.list_etag(ListKind::Trust).unwrap(), None);
-    let version: i64 = rusqlite::Connection::open(&path)
-        .unwrap()
-        .pragma_query_value(None, "user_version", |r| r.get(0))
-        .unwrap();
-    assert_eq!(version, 2);
+    let version = |path: &std::path::Path| -> i64 {
+        rusqlite::Connection::open(path)
+            .unwrap()
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap()
+    };
+    let fresh = dir.path().join("fresh.sqlite");
+    Verifier::open(&fresh, [9; 32], VerifierConfig::default()).unwrap();
+    assert_eq!(
+        version(&path),
+        version(&fresh),
+        "upgraded to the newest schema"
+    );
 }
 
 #[test]
