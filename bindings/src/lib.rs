@@ -12,6 +12,7 @@ uniffi::setup_scaffolding!("vaxpass");
 
 #[cfg(feature = "test-helpers")]
 mod authority;
+mod check_log;
 mod convert;
 mod error;
 mod keys;
@@ -25,6 +26,10 @@ mod words;
 
 #[cfg(feature = "test-helpers")]
 pub use authority::Authority;
+pub use check_log::{
+    verify_report, AnchorCheck, ChainHead, CodeCount, Counters, HourCount, LogStatus, ReportCheck,
+    ReportProof, ReportRefused, Tally,
+};
 pub use error::VaxpassError;
 pub use keys::{software_p256_signer, DeviceSigner, KeyProtector, MonotonicClock};
 pub use qr::{Qr, QrBitmap, Shown};

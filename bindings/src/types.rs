@@ -471,11 +471,14 @@ pub struct VerifierConfig {
     /// A pass found valid again within this long gets a `SeenRecently` warning; zero turns it
     /// off. Remembered in memory only, as hashes under a key that never leaves the verifier.
     pub seen_window: TimeSpan,
+    /// How long the check log keeps its entries (28 days by default): `pruneCheckLog` cuts older
+    /// ones behind a signed checkpoint. More than zero.
+    pub log_retention: TimeSpan,
 }
 
 /// The SDK's defaults: the Korean policy of early 2022, 60 s leeway and window, warnings after
 /// 36 hours and no verification after 7 days without a list update, passes seen again within
-/// 10 minutes flagged.
+/// 10 minutes flagged, the check log kept 28 days.
 #[uniffi::export]
 pub fn default_verifier_config() -> VerifierConfig {
     let core = vaxpass::VerifierConfig::default();
@@ -497,6 +500,7 @@ pub fn default_verifier_config() -> VerifierConfig {
         fail_after: core.fail_after.into(),
         accept_paper: core.accept_paper,
         seen_window: core.seen_window.into(),
+        log_retention: core.log_retention.into(),
     }
 }
 
@@ -533,7 +537,7 @@ impl TryFrom<VerifierConfig> for vaxpass::VerifierConfig {
             fail_after: c.fail_after.to_chrono()?,
             accept_paper: c.accept_paper,
             seen_window: c.seen_window.to_chrono()?,
-            ..vaxpass::VerifierConfig::default()
+            log_retention: c.log_retention.to_chrono()?,
         })
     }
 }
