@@ -311,6 +311,7 @@ impl From<vaxpass::ReportRefused> for ReportRefused {
 /// The inspector's answer for a report: what it proves, or why it proves nothing. Returned,
 /// never thrown: a refused report is an outcome, like a refused pass.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+#[allow(clippy::large_enum_variant)] // it crosses the FFI once, serialised; a Box would not
 pub enum ReportCheck {
     /// Signature, chain, order, summary (and the anchor, if given) all verify.
     Proven {
