@@ -412,6 +412,73 @@ class DoorTests(VaxpassTestCase):
         self.assertEqual(len(texts), 2 * len(vaxpass.Warning))
 
 
+class CheckLogTests(VaxpassTestCase):
+    """The shop's check log through the bindings: every verdict logged, the counters, a report
+    exported and verified as an inspector would, good and tampered."""
+
+    def door(self, world):
+        """A live pass, a garbage scan and a screenshot ten minutes late: 1 valid, 2 refused."""
+        screenshot = world.show(NOW).text()
+        self.assertValid(world.verdict(screenshot, NOW))
+        self.assertRefused(world.verdict("not a QR text", NOW), Reason.MALFORMED, "malformed")
+        self.assertRefused(world.verdict(screenshot, TOO_LATE), Reason.PRESENTATION_TOO_OLD, "presentation_too_old")
+
+    def test_every_verdict_is_in_the_log_and_the_counters(self):
+        world = World(self.dir)
+        self.assertEqual(world.verifier.check_log_head().count, 0)
+        self.door(world)
+        head = world.verifier.check_log_head()
+        self.assertEqual(head.count, 3)
+        self.assertEqual(len(head.hash), 32)
+        self.assertEqual(world.verifier.check_log_status(), vaxpass.LogStatus.INTACT(head=head))
+        counters = world.verifier.check_counters(TOO_LATE)
+        for tally in (counters.this_hour, counters.today):
+            self.assertEqual((tally.scans, tally.valid, tally.refused), (3, 1, 2))
+            self.assertEqual(
+                [(c.code, c.count) for c in tally.by_reason],
+                [("malformed", 1), ("presentation_too_old", 1)],
+            )
+        self.assertEqual(default_verifier_config().log_retention, datetime.timedelta(days=28))
+
+    def test_an_exported_report_verifies_offline_and_says_what_it_proves(self):
+        world = World(self.dir)
+        self.door(world)
+        later = TOO_LATE + datetime.timedelta(minutes=1)
+        report = world.verifier.export_report(NOW - datetime.timedelta(hours=1), later, later)
+        shop_key = world.verifier.shop_public_key()
+        anchor = world.verifier.anchor(later)
+        check = vaxpass.verify_report(report, shop_key, anchor)
+        self.assertIsInstance(check, vaxpass.ReportCheck.PROVEN)
+        proof = check.proof
+        self.assertEqual((proof.checks, proof.valid, proof.refused, proof.id_checks), (3, 1, 2, 0))
+        self.assertEqual(proof.shop_key, shop_key)
+        self.assertTrue(proof.lists_fresh)
+        self.assertEqual(proof.anchor, vaxpass.AnchorCheck.MATCHES(count=3))
+        self.assertEqual(proof.head, world.verifier.check_log_head())
+        self.assertIn("checked 3 passes", proof.sentence)
+        self.assertIn("2 refused", proof.sentence)
+        self.assertIn("KST", proof.sentence)
+        self.assertNotIn(NAME, proof.sentence)
+        unanchored = vaxpass.verify_report(report, None, None)
+        self.assertEqual(unanchored.proof.anchor, vaxpass.AnchorCheck.NOT_GIVEN())
+
+    def test_a_tampered_or_foreign_report_is_refused_with_a_reason(self):
+        world = World(self.dir)
+        self.door(world)
+        report = world.verifier.export_report(NOW - datetime.timedelta(hours=1), TOO_LATE, TOO_LATE)
+        tampered = bytearray(report)
+        tampered[len(tampered) // 2] ^= 0x01
+        check = vaxpass.verify_report(bytes(tampered), None, None)
+        self.assertIsInstance(check, vaxpass.ReportCheck.REFUSED)
+        self.assertTrue(check.code and check.detail)
+        other = Verifier.open(self.path("other.db"), world.root, default_verifier_config())
+        check = vaxpass.verify_report(report, other.shop_public_key(), None)
+        self.assertEqual(check.reason, vaxpass.ReportRefused.WRONG_KEY())
+        self.assertEqual(check.code, "wrong_key")
+        truncated = vaxpass.verify_report(report[:-10], None, None)
+        self.assertIsInstance(truncated, vaxpass.ReportCheck.REFUSED)
+
+
 class RobustnessTests(VaxpassTestCase):
     def test_d_garbage_raises_typed_errors_and_the_process_lives_on(self):
         world = World(self.dir)
