@@ -9,7 +9,10 @@ mod common;
 
 use common::Env;
 
-on_both_backends!(enrol_and_sync_with_the_cli);
+on_both_backends!(
+    enrol_and_sync_with_the_cli,
+    a_shop_anchors_and_reports_and_an_inspector_checks_it_with_the_cli
+);
 
 fn enrol_and_sync_with_the_cli(env: &Env) {
     let enrolment_code = common::code(42);
@@ -73,6 +76,75 @@ fn enrol_and_sync_with_the_cli(env: &Env) {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("VALID"), "{out}");
     eprintln!("offline verify said: {}", out.lines().next().unwrap_or(""));
+}
+
+/// `verifier anchor` posts the check log's head, `verifier report` exports the log, and
+/// `inspect report` verifies it against the anchor the service hands back; a changed report is
+/// refused with exit code 1.
+fn a_shop_anchors_and_reports_and_an_inspector_checks_it_with_the_cli(env: &Env) {
+    env.init_with_citizens(&[]);
+    let server = env.start(&[]);
+    let url = format!("http://{}", server.addr);
+    let root = hex::encode(env.root_public_key());
+    let shop = tempfile::tempdir().unwrap();
+    let cli = |args: &[&str]| common::vaxpass_cli(shop.path(), args);
+    assert_eq!(cli(&["verifier", "init", "--root-key", &root]).0, 0);
+    assert_eq!(cli(&["verifier", "sync", "--server", &url]).0, 0);
+    for _ in 0..3 {
+        assert_eq!(cli(&["verifier", "verify", "not a pass"]).0, 1);
+    }
+    let (code, out) = cli(&["verifier", "anchor", "--server", &url]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("anchored 3 entries"), "{out}");
+    let (code, status) = cli(&["--json", "verifier", "status"]);
+    assert_eq!(code, 0, "{status}");
+    let status: serde_json::Value = serde_json::from_str(&status).unwrap();
+    assert_eq!(status["check_log"]["state"], "intact");
+    assert_eq!(status["today"]["refused"], 3);
+    let key = status["check_log"]["shop_key"].as_str().unwrap().to_owned();
+    let anchor = server.get(&format!("/v1/anchors/{key}"), &[]);
+    assert_eq!(anchor.status, 200);
+    let anchor_file = shop.path().join("anchor.cbor");
+    std::fs::write(&anchor_file, &anchor.body).unwrap();
+
+    let now = chrono::Utc::now();
+    let (from, to) = (
+        (now - chrono::Duration::hours(1)).to_rfc3339(),
+        (now + chrono::Duration::minutes(1)).to_rfc3339(),
+    );
+    let report = shop.path().join("report.cbor");
+    let report_arg = report.to_str().unwrap();
+    let (code, out) = cli(&[
+        "verifier", "report", "--from", &from, "--to", &to, "--out", report_arg,
+    ]);
+    assert_eq!(code, 0, "{out}");
+    let anchor_arg = anchor_file.to_str().unwrap();
+    let inspect = [
+        "inspect",
+        "report",
+        report_arg,
+        "--shop-key",
+        &key,
+        "--anchor",
+        anchor_arg,
+    ];
+    let (code, out) = cli(&inspect);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("VERIFIED: this device"), "{out}");
+    assert!(out.contains("checked 3 passes"), "{out}");
+    assert!(out.contains("3 refused"), "{out}");
+    assert!(
+        out.contains("anchored: none of the first 3 entries"),
+        "{out}"
+    );
+
+    let mut bytes = std::fs::read(&report).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 1;
+    std::fs::write(&report, bytes).unwrap();
+    let (code, out) = cli(&inspect);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("REFUSED"), "{out}");
 }
 
 /// The `vaxpass authority` commands and the service share one store of record: a credential the

@@ -44,10 +44,15 @@ pub enum Command {
     /// The shop's verifier: synced lists and offline verdicts.
     #[command(subcommand)]
     Verifier(verifier::Command),
-    /// Decode a QR text into its parts without judging it ("-" reads standard input).
+    /// Decode a QR text into its parts without judging it ("-" reads standard input), or verify
+    /// a shop's check report as an inspector does (`inspect report FILE`).
+    #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
     Inspect {
         /// The QR text, e.g. "VP1:..."; quote it, it may contain spaces.
-        text: String,
+        #[arg(required = true)]
+        text: Option<String>,
+        #[command(subcommand)]
+        what: Option<crate::inspect::What>,
     },
 }
 

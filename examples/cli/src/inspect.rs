@@ -1,13 +1,92 @@
 //! `vaxpass inspect TEXT`: the parts of a QR text (header, claims, pass data, signatures) for
-//! support staff and developers. Nothing is verified here; that is the verifier's job.
+//! support staff and developers. Nothing is verified there; that is the verifier's job.
+//! `vaxpass inspect report FILE`: what an inspector does with a shop's check report, offline:
+//! verifies it (with the shop key and the authority's anchor when given) and says what it proves.
 
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
 use serde_json::json;
 use vaxpass::inspect::inspect;
 use vaxpass::keys::hex;
+use vaxpass::{verify_report, AnchorCheck};
 
-use crate::context::{text_argument, Context, Outcome};
+use crate::cli::{parse_hex, HexBytes};
+use crate::context::{read_file, text_argument, Context, Outcome};
 use crate::error::Result;
 use crate::output::{describe_event, event_json, time};
+
+/// What else `inspect` looks at.
+#[derive(Debug, Subcommand)]
+pub enum What {
+    /// Verify a shop's check report offline and say what it proves. Exit code 1 if refused.
+    Report(ReportArgs),
+}
+
+/// A report and what to check it against.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The report, as `vaxpass verifier report` wrote it.
+    file: PathBuf,
+    /// The shop key it must be signed by (hex, as `vaxpass verifier status` prints it).
+    #[arg(long, value_name = "HEX", value_parser = parse_hex)]
+    shop_key: Option<HexBytes>,
+    /// The shop's anchor from the authority (`GET /v1/anchors/<shop key>`): with it, cut entries
+    /// are detected.
+    #[arg(long, value_name = "FILE")]
+    anchor: Option<PathBuf>,
+}
+
+/// `vaxpass inspect report FILE [--shop-key HEX] [--anchor FILE]`.
+pub fn report(ctx: &Context, args: ReportArgs) -> Result<Outcome> {
+    let bytes = read_file(&args.file)?;
+    let anchor = args.anchor.as_deref().map(read_file).transpose()?;
+    let key = args.shop_key.map(|k| k.0);
+    let proof = match verify_report(&bytes, key.as_deref(), anchor.as_deref()) {
+        Ok(proof) => proof,
+        Err(refused) => {
+            ctx.out.line(format_args!("REFUSED: {refused}"));
+            ctx.out
+                .json(json!({ "verified": false, "reason": refused.code(), "message": refused.to_string() }));
+            return Ok(Outcome::NotValid);
+        }
+    };
+    ctx.out.line(format_args!("VERIFIED: {}", proof.sentence()));
+    for (code, n) in &proof.by_reason {
+        ctx.out.line(format_args!("  refused {code}: {n}"));
+    }
+    for hour in &proof.hours {
+        ctx.out.line(format_args!(
+            "  {} {}: {}",
+            time(hour.hour),
+            hour.code,
+            hour.count
+        ));
+    }
+    let anchor = match proof.anchor {
+        AnchorCheck::NotGiven => json!(null),
+        AnchorCheck::Matches { count } => json!({ "matches": count }),
+        AnchorCheck::Before { count } => json!({ "before_range": count }),
+    };
+    ctx.out.json(json!({
+        "verified": true,
+        "sentence": proof.sentence(),
+        "shop_key": hex(&proof.shop_key),
+        "from": time(proof.from),
+        "to": time(proof.to),
+        "checks": proof.checks,
+        "valid": proof.valid,
+        "refused": proof.refused,
+        "id_checks": proof.id_checks,
+        "by_reason": proof.by_reason.iter().map(|(c, n)| json!({ "reason": c, "count": n })).collect::<Vec<_>>(),
+        "hours": proof.hours.iter().map(|h| json!({ "hour": time(h.hour), "verdict": h.code, "count": h.count })).collect::<Vec<_>>(),
+        "freshness": proof.freshness.iter().map(|(c, n)| json!({ "state": c, "count": n })).collect::<Vec<_>>(),
+        "lists_fresh": proof.lists_fresh(),
+        "head": { "count": proof.head.count, "hash": hex(&proof.head.hash) },
+        "anchor": anchor,
+    }));
+    Ok(Outcome::Success)
+}
 
 pub fn run(ctx: &Context, text: &str) -> Result<Outcome> {
     let parts = inspect(&text_argument(text)?)?;

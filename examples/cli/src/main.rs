@@ -30,7 +30,11 @@ fn main() -> ExitCode {
         Command::Authority(command) => authority::run(&ctx, command),
         Command::Wallet(command) => wallet::run(&ctx, command),
         Command::Verifier(command) => verifier::run(&ctx, command),
-        Command::Inspect { text } => inspect::run(&ctx, &text),
+        Command::Inspect {
+            what: Some(inspect::What::Report(report)),
+            ..
+        } => inspect::report(&ctx, report),
+        Command::Inspect { text, .. } => inspect::run(&ctx, text.as_deref().unwrap_or("-")),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,

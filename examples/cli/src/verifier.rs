@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
 use serde_json::{json, Value};
 use vaxpass::keys::hex;
@@ -12,7 +13,7 @@ use vaxpass::{
 
 use crate::http::{wait, Server, LIST_ATTEMPTS};
 
-use crate::cli::parse_key;
+use crate::cli::{parse_key, parse_time};
 use crate::context::{
     read_file, text_argument, write_file, Context, Outcome, ROOT_KEY_FILE, VERIFIER_DB,
 };
@@ -44,8 +45,30 @@ pub enum Command {
     },
     /// Verify a QR text or a QR code in a PNG, offline. Exit code 1 if not valid.
     Verify(VerifyInput),
-    /// Show how current the lists are.
+    /// Show how current the lists are, the check log's state and today's counters.
     Status,
+    /// Export the verdicts given in a time range as a report signed by the shop key.
+    Report {
+        /// Start of the range (RFC 3339).
+        #[arg(long, value_name = "RFC3339", value_parser = parse_time)]
+        from: DateTime<Utc>,
+        /// End of the range (RFC 3339), included.
+        #[arg(long, value_name = "RFC3339", value_parser = parse_time)]
+        to: DateTime<Utc>,
+        /// Where to write it.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Sign the check log's head and post it to the issuer service (or write it to a file), so
+    /// that cutting entries later is detected.
+    Anchor {
+        /// The issuer service, e.g. http://127.0.0.1:8080.
+        #[arg(long, value_name = "URL", required_unless_present = "out")]
+        server: Option<String>,
+        /// Also write the signed anchor here.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
 }
 
 /// What to verify: exactly one of a text or an image.
@@ -174,11 +197,55 @@ pub fn run(ctx: &Context, command: Command) -> Result<Outcome> {
                     None => format!("{name}: none"),
                 });
             }
+            let verifier = ctx.open_verifier()?;
+            let log = verifier.check_log_status()?;
+            let head = verifier.check_log_head()?;
+            let today = verifier.check_counters(now)?.today;
+            let shop_key = hex(&verifier.shop_public_key()?);
+            ctx.out.line(format_args!(
+                "check log: {} ({} entries), shop key {shop_key}",
+                log.code(),
+                head.count
+            ));
+            ctx.out.line(format_args!(
+                "today: {} scans, {} valid, {} refused",
+                today.scans, today.valid, today.refused
+            ));
             ctx.out.json(json!({
                 "state": state,
                 "trust_list": freshness.trust_list.map(list_json),
                 "revocation_list": freshness.revocation_list.map(list_json),
+                "check_log": { "state": log.code(), "count": head.count, "shop_key": shop_key },
+                "today": { "scans": today.scans, "valid": today.valid, "refused": today.refused },
             }));
+        }
+        Command::Report { from, to, out } => {
+            let report = ctx.open_verifier()?.export_report(from, to, now)?;
+            write_file(&out, &report)?;
+            ctx.out.line(format_args!(
+                "wrote {} ({} bytes)",
+                out.display(),
+                report.len()
+            ));
+            ctx.out
+                .json(json!({ "file": out.display().to_string(), "bytes": report.len() }));
+        }
+        Command::Anchor { server, out } => {
+            let verifier = ctx.open_verifier()?;
+            let anchor = verifier.anchor(now)?;
+            let count = verifier.check_log_head()?.count;
+            if let Some(out) = &out {
+                write_file(out, &anchor)?;
+            }
+            if let Some(server) = server {
+                let answer =
+                    Server::new(&server)?.post("/v1/anchors", "application/cbor", &anchor)?;
+                if answer.status != 200 {
+                    return Err(answer.error("anchor"));
+                }
+            }
+            ctx.out.line(format_args!("anchored {count} entries"));
+            ctx.out.json(json!({ "count": count }));
         }
     }
     Ok(Outcome::Success)

@@ -172,7 +172,7 @@ pub async fn enrol(
 }
 
 /// Refuses a request from an address over its failed-attempt limit, before any work.
-async fn check_address(state: &AppState, peer: IpAddr) -> Result<(), ApiError> {
+pub(crate) async fn check_address(state: &AppState, peer: IpAddr) -> Result<(), ApiError> {
     match state.attempts.check_address(peer) {
         Ok(()) => Ok(()),
         Err(limited) => Err(refuse_limited(state, limited, true).await),

@@ -2,6 +2,7 @@
 //! shared state of the handlers, the router, and small helpers for bodies and answers.
 
 pub mod admin;
+pub mod anchors;
 pub mod enrolment;
 pub mod errors;
 pub mod health;
@@ -160,6 +161,8 @@ fn route_name(path: &str) -> &'static str {
         "/readyz" => "readyz",
         "/healthz" => "healthz",
         "/metrics" => "metrics",
+        "/v1/anchors" => "anchors",
+        _ if path.starts_with("/v1/anchors/") => "anchor",
         _ if path.starts_with("/v1/admin/") => "admin",
         _ => "unknown",
     }
@@ -228,6 +231,16 @@ async fn answer(state: &AppState, peer: IpAddr, request: Request<Incoming>) -> R
             Method::GET | Method::HEAD => Ok(health::metrics(state)),
             _ => Err(ApiError::method_not_allowed()),
         },
+        "/v1/anchors" => match method {
+            Method::POST => anchors::post(state, peer, request).await,
+            _ => Err(ApiError::method_not_allowed()),
+        },
+        _ if path.starts_with("/v1/anchors/") => match method {
+            Method::GET | Method::HEAD => {
+                anchors::get(state, peer, &path["/v1/anchors/".len()..]).await
+            }
+            _ => Err(ApiError::method_not_allowed()),
+        },
         _ => match path.strip_prefix("/v1/admin/") {
             Some(operation) => {
                 let operation = operation.to_owned();
@@ -251,6 +264,7 @@ async fn answer(state: &AppState, peer: IpAddr, request: Request<Incoming>) -> R
             | "/readyz"
             | "/healthz"
             | "/metrics" => "GET, HEAD",
+            _ if path.starts_with("/v1/anchors/") => "GET, HEAD",
             _ => "POST",
         };
         response

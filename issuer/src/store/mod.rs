@@ -282,6 +282,44 @@ pub enum StoreError {
     Join,
 }
 
+/// A shop's check log anchor to keep: the shop key, the head it signed and the signed bytes.
+#[derive(Debug, Clone)]
+pub struct NewAnchor {
+    pub shop_key: Vec<u8>,
+    pub count: u64,
+    pub hash: [u8; 32],
+    pub signed: Vec<u8>,
+    pub received_at: DateTime<Utc>,
+}
+
+/// What the store did with an anchor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AnchorRecorded {
+    /// Kept.
+    New,
+    /// The same count and hash were held already.
+    AlreadyHeld,
+    /// Another hash is held at this count: the shop's log was rewritten. The first one stays.
+    Conflict,
+}
+
+impl AnchorRecorded {
+    pub(crate) fn of(inserted: bool, held: &[u8], offered: &[u8; 32]) -> Self {
+        match (inserted, held == offered) {
+            (true, _) => Self::New,
+            (false, true) => Self::AlreadyHeld,
+            (false, false) => Self::Conflict,
+        }
+    }
+}
+
+/// An anchor as kept: the signed bytes and when they arrived.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredAnchor {
+    pub signed: Vec<u8>,
+    pub received_at: DateTime<Utc>,
+}
+
 pub type StoreResult<T> = Result<T, StoreError>;
 
 /// Everything the service keeps besides its keys.
@@ -345,6 +383,13 @@ pub trait Store: Send + Sync + fmt::Debug {
     async fn published(&self, kind: ListKind) -> StoreResult<Option<PublishedList>>;
 
     async fn counts(&self) -> StoreResult<Counts>;
+
+    /// Keeps a shop's check log anchor (already verified): a second one at the same count is
+    /// kept only if it is the same, and every anchor stays.
+    async fn record_anchor(&self, anchor: NewAnchor) -> StoreResult<AnchorRecorded>;
+
+    /// The anchor with the highest count this shop key posted, if any.
+    async fn latest_anchor(&self, shop_key: Vec<u8>) -> StoreResult<Option<StoredAnchor>>;
 
     /// The authority's name and root public key; `None` before `init`.
     async fn authority(&self) -> StoreResult<Option<AuthorityRecord>>;

@@ -20,10 +20,10 @@ use vaxpass::{CredentialId, IssueRequest, PassData, Person, SigningKey};
 
 use super::{
     assemble_passes, batch_kids, credential_id, hash32, kid, next_sequences, stored_key, timestamp,
-    AuditEntry, AuthorityRecord, Batch, CitizenId, CodeHash, CodeStatus, Counts, DeviceHash,
-    ListHead, ListKind, NewCitizen, Outcome, PublishedList, Refusal, Resign, Revoked, SignLists,
-    SignedCredential, Store, StoreError, StoreResult, StoredIssuerKey, SubjectHash,
-    MAX_ID_ATTEMPTS,
+    AnchorRecorded, AuditEntry, AuthorityRecord, Batch, CitizenId, CodeHash, CodeStatus, Counts,
+    DeviceHash, ListHead, ListKind, NewAnchor, NewCitizen, Outcome, PublishedList, Refusal, Resign,
+    Revoked, SignLists, SignedCredential, Store, StoreError, StoreResult, StoredAnchor,
+    StoredIssuerKey, SubjectHash, MAX_ID_ATTEMPTS,
 };
 
 const MIGRATIONS: &[&str] = &[
@@ -32,6 +32,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/postgres/0003_list_history.sql"),
     include_str!("migrations/postgres/0004_issuer_keys.sql"),
     include_str!("migrations/postgres/0005_oidc_subjects.sql"),
+    include_str!("migrations/postgres/0006_check_anchors.sql"),
 ];
 /// Serialises migrations across replicas starting together.
 const MIGRATION_LOCK: i64 = 0x7661_7870_6173_7331;
@@ -540,6 +541,39 @@ impl Store for PostgresStore {
             .iter()
             .map(|r| credential_id(r.get(0)))
             .collect()
+    }
+
+    async fn record_anchor(&self, anchor: NewAnchor) -> StoreResult<AnchorRecorded> {
+        let client = self.client().await?;
+        let count = i64::try_from(anchor.count).map_err(|_| StoreError::Corrupt("count"))?;
+        let inserted = client
+            .execute(
+                "INSERT INTO check_anchors (shop_key, count, hash, signed, received_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                &[&anchor.shop_key, &count, &&anchor.hash[..], &anchor.signed, &anchor.received_at.timestamp()],
+            )
+            .await?;
+        let held: Vec<u8> = client
+            .query_one(
+                "SELECT hash FROM check_anchors WHERE shop_key = $1 AND count = $2",
+                &[&anchor.shop_key, &count],
+            )
+            .await?
+            .get(0);
+        Ok(AnchorRecorded::of(inserted > 0, &held, &anchor.hash))
+    }
+
+    async fn latest_anchor(&self, shop_key: Vec<u8>) -> StoreResult<Option<StoredAnchor>> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                "SELECT signed, received_at FROM check_anchors WHERE shop_key = $1 ORDER BY count DESC LIMIT 1",
+                &[&shop_key],
+            )
+            .await?;
+        Ok(row.map(|r| StoredAnchor {
+            signed: r.get(0),
+            received_at: timestamp(r.get(1)),
+        }))
     }
 
     async fn audit_entry(&self, id: CredentialId) -> StoreResult<Option<AuditEntry>> {

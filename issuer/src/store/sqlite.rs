@@ -16,9 +16,10 @@ use vaxpass::{CredentialId, PassData, Person, SigningKey};
 
 use super::{
     assemble_passes, batch_kids, credential_id, hash32, kid, next_sequences, stored_key, timestamp,
-    AuditEntry, AuthorityRecord, Batch, CitizenId, CodeHash, CodeStatus, Counts, DeviceHash,
-    Enrolment, ListHead, ListKind, NewCitizen, Outcome, PublishedList, Refusal, Resign, Revoked,
-    SignLists, Store, StoreError, StoreResult, StoredIssuerKey, SubjectHash, MAX_ID_ATTEMPTS,
+    AnchorRecorded, AuditEntry, AuthorityRecord, Batch, CitizenId, CodeHash, CodeStatus, Counts,
+    DeviceHash, Enrolment, ListHead, ListKind, NewAnchor, NewCitizen, Outcome, PublishedList,
+    Refusal, Resign, Revoked, SignLists, Store, StoreError, StoreResult, StoredAnchor,
+    StoredIssuerKey, SubjectHash, MAX_ID_ATTEMPTS,
 };
 
 const MIGRATIONS: &[&str] = &[
@@ -27,6 +28,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/sqlite/0003_list_history.sql"),
     include_str!("migrations/sqlite/0004_issuer_keys.sql"),
     include_str!("migrations/sqlite/0005_oidc_subjects.sql"),
+    include_str!("migrations/sqlite/0006_check_anchors.sql"),
 ];
 const READERS: usize = 4;
 
@@ -624,6 +626,42 @@ impl Store for SqliteStore {
                 etag,
                 published_at: timestamp(at),
             }))
+        })
+        .await
+    }
+
+    async fn record_anchor(&self, anchor: NewAnchor) -> StoreResult<AnchorRecorded> {
+        self.write(move |conn| {
+            let tx = conn.transaction()?;
+            let count = i64::try_from(anchor.count).map_err(|_| StoreError::Corrupt("count"))?;
+            let inserted = tx.execute(
+                "INSERT INTO check_anchors (shop_key, count, hash, signed, received_at) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
+                rusqlite::params![anchor.shop_key, count, &anchor.hash[..], anchor.signed, anchor.received_at.timestamp()],
+            )?;
+            let held: Vec<u8> = tx.query_row(
+                "SELECT hash FROM check_anchors WHERE shop_key = ?1 AND count = ?2",
+                rusqlite::params![anchor.shop_key, count],
+                |r| r.get(0),
+            )?;
+            tx.commit()?;
+            Ok(AnchorRecorded::of(inserted > 0, &held, &anchor.hash))
+        })
+        .await
+    }
+
+    async fn latest_anchor(&self, shop_key: Vec<u8>) -> StoreResult<Option<StoredAnchor>> {
+        self.read(move |conn| {
+            Ok(conn
+                .prepare_cached(
+                    "SELECT signed, received_at FROM check_anchors WHERE shop_key = ?1 ORDER BY count DESC LIMIT 1",
+                )?
+                .query_row([shop_key], |r| {
+                    Ok(StoredAnchor {
+                        signed: r.get(0)?,
+                        received_at: timestamp(r.get(1)?),
+                    })
+                })
+                .optional()?)
         })
         .await
     }
