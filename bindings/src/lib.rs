@@ -33,7 +33,7 @@ pub use check_log::{
 pub use error::VaxpassError;
 pub use keys::{software_p256_signer, DeviceSigner, KeyProtector, MonotonicClock};
 pub use qr::{Qr, QrBitmap, Shown};
-pub use sync::{list_path, next_refresh, Backoff, Fetched, HttpResponse, ListKind};
+pub use sync::{anchor_path, list_path, next_refresh, Backoff, Fetched, HttpResponse, ListKind};
 pub use time_span::TimeSpan;
 pub use types::*;
 pub use verifier::{TrustList, Verifier};

@@ -189,7 +189,8 @@ impl Verifier {
     }
 
     /// The check log's head signed by the shop key at `now`: the anchor to post to the
-    /// authority whenever the app syncs, so that cutting the newest entries later is detected.
+    /// authority (`anchorPath()`) whenever the app syncs, so that cutting the newest entries
+    /// later is detected. 32 bytes, a count and a time, signed: no personal data.
     /// Blocking: reads the SQLite file and signs; call it off the main thread.
     pub fn anchor(&self, now: SystemTime) -> Result<Vec<u8>, VaxpassError> {
         Ok(self.0.anchor(time(now)?)?)

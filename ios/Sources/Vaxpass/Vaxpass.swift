@@ -2152,7 +2152,8 @@ public protocol VerifierProtocol: AnyObject, Sendable {
     
     /**
      * The check log's head signed by the shop key at `now`: the anchor to post to the
-     * authority whenever the app syncs, so that cutting the newest entries later is detected.
+     * authority (`anchorPath()`) whenever the app syncs, so that cutting the newest entries
+     * later is detected. 32 bytes, a count and a time, signed: no personal data.
      * Blocking: reads the SQLite file and signs; call it off the main thread.
      */
     func anchor(now: Date) throws  -> Data
@@ -2347,7 +2348,8 @@ public static func openWithShopSigner(path: String, rootPublicKey: Data, config:
     
     /**
      * The check log's head signed by the shop key at `now`: the anchor to post to the
-     * authority whenever the app syncs, so that cutting the newest entries later is detected.
+     * authority (`anchorPath()`) whenever the app syncs, so that cutting the newest entries
+     * later is detected. 32 bytes, a count and a time, signed: no personal data.
      * Blocking: reads the SQLite file and signs; call it off the main thread.
      */
 open func anchor(now: Date)throws  -> Data  {
@@ -7239,6 +7241,17 @@ public func FfiConverterTypeTimeSpan_lower(_ value: TimeSpan) -> Double {
 }
 
 /**
+ * The path the issuer service takes the check log's anchor at (`POST`, body
+ * `Verifier.anchor(now)`, content type `application/cbor`; a 200 means the authority holds it):
+ * append it to the service's base URL.
+ */
+public func anchorPath() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+    uniffi_vaxpass_ffi_fn_func_anchor_path($0
+    )
+})
+}
+/**
  * The stable code of a cue, e.g. `check_id`, to name a sound.
  */
 public func cueCode(cue: Cue) -> String  {
@@ -7408,6 +7421,9 @@ private let initializationResult: InitializationResult = {
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
     }
+    if (uniffi_vaxpass_ffi_checksum_func_anchor_path() != 47624) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_vaxpass_ffi_checksum_func_cue_code() != 28521) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -7519,7 +7535,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_vaxpass_ffi_checksum_method_trustlist_sequence() != 20277) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_verifier_anchor() != 21342) {
+    if (uniffi_vaxpass_ffi_checksum_method_verifier_anchor() != 12792) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vaxpass_ffi_checksum_method_verifier_apply_fetched() != 6614) {

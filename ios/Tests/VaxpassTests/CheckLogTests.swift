@@ -46,7 +46,8 @@ final class CheckLogTests: XCTestCase {
         let later = scenario.now + 11 * minute
         let report = try verifier.exportReport(from: scenario.now - hour, to: later, now: later)
         let shopKey = try verifier.shopPublicKey()
-        let anchor = try verifier.anchor(now: later)
+        let anchor = try verifier.anchor(now: later)  // posted to the authority at anchorPath()
+        XCTAssertEqual(anchorPath(), "/v1/anchors")
         guard case let .proven(proof) = verifyReport(report: report, shopKey: shopKey, anchor: anchor) else {
             return XCTFail("the report should verify")
         }

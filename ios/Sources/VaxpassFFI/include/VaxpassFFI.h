@@ -698,6 +698,12 @@ void*_Nonnull uniffi_vaxpass_ffi_fn_method_wallet_presentation(void*_Nonnull ptr
 int8_t uniffi_vaxpass_ffi_fn_method_wallet_remove(void*_Nonnull ptr, RustBuffer pass_id, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_FUNC_ANCHOR_PATH
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_FUNC_ANCHOR_PATH
+RustBuffer uniffi_vaxpass_ffi_fn_func_anchor_path(RustCallStatus *_Nonnull out_status
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_FUNC_CUE_CODE
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_FUNC_CUE_CODE
 RustBuffer uniffi_vaxpass_ffi_fn_func_cue_code(RustBuffer cue, RustCallStatus *_Nonnull out_status
@@ -1049,6 +1055,12 @@ void ffi_vaxpass_ffi_rust_future_free_void(uint64_t handle
 #ifndef UNIFFI_FFIDEF_FFI_VAXPASS_FFI_RUST_FUTURE_COMPLETE_VOID
 #define UNIFFI_FFIDEF_FFI_VAXPASS_FFI_RUST_FUTURE_COMPLETE_VOID
 void ffi_vaxpass_ffi_rust_future_complete_void(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_FUNC_ANCHOR_PATH
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_FUNC_ANCHOR_PATH
+uint16_t uniffi_vaxpass_ffi_checksum_func_anchor_path(void
+    
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_FUNC_CUE_CODE

@@ -58,7 +58,8 @@ class CheckLogTest {
         val later = tooLate + Duration.ofMinutes(1)
         val report = world.verifier.exportReport(world.now - Duration.ofHours(1), later, later)
         val shopKey = world.verifier.shopPublicKey()
-        val anchor = world.verifier.anchor(later)
+        val anchor = world.verifier.anchor(later) // posted to the authority at anchorPath()
+        assertEquals("/v1/anchors", anchorPath())
         val proof = assertIs<ReportCheck.Proven>(verifyReport(report, shopKey, anchor)).proof
         assertEquals(listOf(3L, 1L, 2L, 0L), listOf(proof.checks, proof.valid, proof.refused, proof.idChecks))
         assertContentEquals(shopKey, proof.shopKey)
