@@ -15,6 +15,7 @@
 mod arrivals;
 mod enrol;
 mod guessing;
+mod inspection;
 mod report;
 mod scans;
 mod service;
@@ -222,14 +223,33 @@ fn run(args: &Args) -> Result<report::Report, String> {
         shops.len()
     );
 
+    let outage = chrono::Utc::now();
     let outcome = scans::run(
         &shops,
         &enrolment.enrolled,
         &revoked,
         args.scans as usize,
         &mut rng,
+        outage,
         deadline,
     )?;
+
+    // 12:40: the service is back; each shop anchors its check log, and an inspector checks
+    // every shop's report of the hour.
+    server.restart()?;
+    let started = Instant::now();
+    let inspection = inspection::run(
+        dir.path(),
+        &shops,
+        &server,
+        outage,
+        outage + chrono::Duration::hours(1),
+    )?;
+    eprintln!(
+        "lunch-rush: {} shops anchored and inspected in {:.1} s",
+        inspection.shops.len(),
+        started.elapsed().as_secs_f64()
+    );
     Ok(report::Report::new(
         args.citizens as usize,
         args.window_secs,
@@ -237,5 +257,6 @@ fn run(args: &Args) -> Result<report::Report, String> {
         enrolment,
         service_peak_rss_kib,
         outcome,
+        inspection,
     ))
 }

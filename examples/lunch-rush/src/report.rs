@@ -6,6 +6,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use crate::enrol::Enrolment;
+use crate::inspection::Inspection;
 use crate::scans::Outcome;
 
 #[derive(Debug)]
@@ -16,6 +17,7 @@ pub struct Report {
     peak_arrivals_per_second: usize,
     service_peak_rss_kib: Option<u64>,
     scans: Outcome,
+    inspection: Inspection,
 }
 
 impl Report {
@@ -26,6 +28,7 @@ impl Report {
         enrolment: Enrolment,
         service_peak_rss_kib: Option<u64>,
         scans: Outcome,
+        inspection: Inspection,
     ) -> Self {
         let peak_arrivals_per_second = crate::arrivals::peak_per_second(
             schedule
@@ -40,12 +43,14 @@ impl Report {
             enrolment,
             peak_arrivals_per_second,
             scans,
+            inspection,
         }
     }
 
     /// What vaxpass must show: every citizen enrolled in the end (the turned-away ones after
     /// retrying), no scan failed for lack of network, every live code accepted, every screenshot,
-    /// revoked pass and forgery refused.
+    /// revoked pass and forgery refused, every shop's report verified (with and without its
+    /// anchor) and every tampering caught.
     pub fn ok(&self) -> bool {
         let s = &self.scans;
         self.enrolment.enrolled.len() == self.citizens
@@ -55,6 +60,7 @@ impl Report {
             && s.screenshots_accepted == 0
             && s.revoked_accepted == 0
             && s.forgeries_accepted == 0
+            && self.inspection.ok()
     }
 
     fn percentile(values: &[Duration], p: f64) -> Duration {
@@ -93,6 +99,17 @@ impl Report {
                     "revoked_refused": s.revoked_refused, "revoked_accepted": s.revoked_accepted,
                     "forgeries_refused": s.forgeries_refused, "forgeries_accepted": s.forgeries_accepted,
                     "seconds": s.elapsed.as_secs_f64(),
+                },
+                "inspection": {
+                    "shops": self.inspection.shops.iter().map(|p| json!({
+                        "shop": p.shop, "checks": p.checks, "verified": p.without_anchor,
+                        "verified_with_anchor": p.with_anchor, "proven": p.sentence,
+                    })).collect::<Vec<_>>(),
+                    "tampering": self.inspection.tampering.iter().map(|t| json!({
+                        "what": t.what, "detected": t.detected(),
+                        "refused": t.refused.map(|r| r.code()),
+                        "accepted_without_anchor": t.accepted_without_anchor,
+                    })).collect::<Vec<_>>(),
                 },
                 "server_per_display": {
                     "displays_needing_the_server": s.scans, "failed_during_outage": s.scans,
@@ -198,10 +215,41 @@ impl Report {
             s.scans,
             s.elapsed.as_secs_f64()
         );
+        let i = &self.inspection;
+        println!("  Inspection, 12:40: the service is back, each shop anchors its check log");
+        row(
+            "shops' reports verified (alone / anchored)",
+            format!(
+                "{} / {} of {}",
+                i.shops.iter().filter(|p| p.without_anchor).count(),
+                i.shops.iter().filter(|p| p.with_anchor).count(),
+                i.shops.len()
+            ),
+            "no record".into(),
+        );
+        for p in &i.shops {
+            println!("    shop {:>4}: {}", p.shop, p.sentence);
+        }
+        println!("  Shop 0's log tampered with, then reported:");
+        for t in &i.tampering {
+            println!(
+                "    {:<46} {}{}",
+                t.what,
+                match t.refused {
+                    Some(r) => format!("caught: {r}"),
+                    None => "NOT CAUGHT".into(),
+                },
+                if t.accepted_without_anchor {
+                    " (only with the anchor)"
+                } else {
+                    ""
+                }
+            );
+        }
         println!(
             "{}",
             if self.ok() {
-                "OK: no scan needed the network; every fake was refused."
+                "OK: no scan needed the network; every fake was refused; every shop's report verified and every tampering was caught."
             } else {
                 "NOT OK: see above."
             }

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::io::Read as _;
 use std::net::TcpListener;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -65,6 +65,19 @@ pub struct Service {
     admin_token: String,
     agent: ureq::Agent,
     pub root_key: [u8; 32],
+    /// How to start the replicas again after the outage.
+    serve: Serve,
+}
+
+/// What `vaxpass-issuer serve` is started with.
+#[derive(Debug, Clone)]
+struct Serve {
+    binary: PathBuf,
+    dir: PathBuf,
+    key_file: PathBuf,
+    store: String,
+    concurrency: u32,
+    replicas: usize,
 }
 
 impl Service {
@@ -125,27 +138,57 @@ impl Service {
             "lunch-rush-{:016x}",
             Rng::new(u64::from(std::process::id())).next_u64()
         );
+        let serve = Serve {
+            binary: binary.to_owned(),
+            dir: dir.to_owned(),
+            key_file,
+            store,
+            concurrency,
+            replicas: replicas.max(1),
+        };
+        let agent = ureq::AgentBuilder::new()
+            .timeout(Duration::from_secs(30))
+            .build();
+        let mut service = Self {
+            children: Vec::new(),
+            base: String::new(),
+            bases: Vec::new(),
+            admin_token,
+            agent,
+            root_key,
+            serve,
+        };
+        service.spawn()?;
+        Ok(service)
+    }
+
+    /// Starts the replicas (again) on fresh ports and waits until each answers.
+    fn spawn(&mut self) -> Result<(), String> {
+        let serve = &self.serve;
         let mut children = Vec::new();
         let mut bases = Vec::new();
-        for replica in 0..replicas.max(1) {
+        for replica in 0..serve.replicas {
             let port = TcpListener::bind("127.0.0.1:0")
                 .and_then(|l| l.local_addr())
                 .map_err(|e| e.to_string())?
                 .port();
-            let log = std::fs::File::create(dir.join(format!("service-{replica}.log")))
+            let log = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(serve.dir.join(format!("service-{replica}.log")))
                 .map_err(|e| e.to_string())?;
-            let child = Command::new(binary)
+            let child = Command::new(&serve.binary)
                 .arg("--key-file")
-                .arg(&key_file)
+                .arg(&serve.key_file)
                 .args([
                     "--store",
-                    &store,
+                    &serve.store,
                     "serve",
                     "--listen",
                     &format!("127.0.0.1:{port}"),
                 ])
-                .args(["--concurrency", &concurrency.to_string()])
-                .env("VAXPASS_ADMIN_TOKEN", &admin_token)
+                .args(["--concurrency", &serve.concurrency.to_string()])
+                .env("VAXPASS_ADMIN_TOKEN", &self.admin_token)
                 .stdout(Stdio::null())
                 .stderr(log)
                 .spawn()
@@ -153,25 +196,12 @@ impl Service {
             children.push(child);
             bases.push(format!("http://127.0.0.1:{port}"));
         }
-        let agent = ureq::AgentBuilder::new()
-            .timeout(Duration::from_secs(30))
-            .build();
-        let service = Self {
-            children,
-            base: bases[0].clone(),
-            bases,
-            admin_token,
-            agent,
-            root_key,
-        };
+        self.children = children;
+        self.base = bases[0].clone();
+        self.bases = bases;
         let started = Instant::now();
-        for base in &service.bases {
-            while service
-                .agent
-                .get(&format!("{base}/healthz"))
-                .call()
-                .is_err()
-            {
+        for base in &self.bases {
+            while self.agent.get(&format!("{base}/healthz")).call().is_err() {
                 if started.elapsed() > Duration::from_secs(30) {
                     return Err(
                         "the service did not come up within 30 s (see service-N.log)".into(),
@@ -180,7 +210,31 @@ impl Service {
                 std::thread::sleep(Duration::from_millis(50));
             }
         }
-        Ok(service)
+        Ok(())
+    }
+
+    /// 12:40: the service is back, on the same store.
+    pub fn restart(&mut self) -> Result<(), String> {
+        self.spawn()
+    }
+
+    /// Posts a shop's signed anchor; the service must keep it.
+    pub fn post_anchor(&self, anchor: &[u8]) -> Result<(), String> {
+        let (status, _, body) = reply(
+            self.agent
+                .post(&format!("{}/v1/anchors", self.base))
+                .set("Content-Type", "application/cbor")
+                .send_bytes(anchor),
+            "Content-Type",
+            4096,
+        )?;
+        if status != 200 {
+            return Err(format!(
+                "anchor refused: HTTP {status} {}",
+                String::from_utf8_lossy(&body)
+            ));
+        }
+        Ok(())
     }
 
     /// Every replica's address, for spreading load.
