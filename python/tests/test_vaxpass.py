@@ -478,6 +478,31 @@ class CheckLogTests(VaxpassTestCase):
         truncated = vaxpass.verify_report(report[:-10], None, None)
         self.assertIsInstance(truncated, vaxpass.ReportCheck.REFUSED)
 
+    def test_the_shop_key_is_wrapped_by_the_apps_protector_or_is_a_platform_key(self):
+        world = World(self.dir)
+        config = default_verifier_config()
+        protector = AesGcmProtector()
+        path = self.path("protected-shop.db")
+        key = Verifier.open_with_shop_key_protector(path, world.root, config, protector).shop_public_key()
+        self.assertEqual(protector.wraps, 1)
+        reopened = Verifier.open_with_shop_key_protector(path, world.root, config, protector)
+        self.assertEqual(reopened.shop_public_key(), key)
+        # Another protector cannot unwrap it: the reports cannot be signed, but the shop still verifies.
+        other = Verifier.open_with_shop_key_protector(path, world.root, config, AesGcmProtector())
+        with self.assertRaises(VaxpassError.DeviceKeyUnavailable):
+            other.shop_public_key()
+        self.assertRefused(other.verify("not a QR text", NOW), Reason.NO_TRUST_LIST, "no_trust_list")
+
+        shop = Verifier.open_with_shop_signer(self.path("platform-shop.db"), world.root, config, Es256Signer())
+        shop.apply_trust_list(world.trust_list_bytes, NOW)
+        self.assertRefused(shop.verify("not a QR text", NOW), Reason.MALFORMED, "malformed")
+        shop_key = shop.shop_public_key()
+        self.assertEqual(len(shop_key), 33, "a P-256 shop key, compressed")
+        report = shop.export_report(NOW - datetime.timedelta(hours=1), NOW, NOW)
+        check = vaxpass.verify_report(report, shop_key, shop.anchor(NOW))
+        self.assertIsInstance(check, vaxpass.ReportCheck.PROVEN)
+        self.assertEqual(check.proof.checks, 1)
+
 
 class RobustnessTests(VaxpassTestCase):
     def test_d_garbage_raises_typed_errors_and_the_process_lives_on(self):

@@ -9,6 +9,8 @@ final class CheckLogTests: XCTestCase {
         ("testEveryVerdictIsInTheLogAndTheCounters", testEveryVerdictIsInTheLogAndTheCounters),
         ("testAnExportedReportVerifiesOfflineAndSaysWhatItProves", testAnExportedReportVerifiesOfflineAndSaysWhatItProves),
         ("testATamperedOrForeignReportIsRefusedWithAReason", testATamperedOrForeignReportIsRefusedWithAReason),
+        ("testTheShopKeyIsWrappedByTheAppsProtectorOrIsAPlatformKey",
+         testTheShopKeyIsWrappedByTheAppsProtectorOrIsAPlatformKey),
     ]
 
     /// A scenario whose verifier saw a live pass, a garbage scan and a screenshot ten minutes
@@ -86,5 +88,39 @@ final class CheckLogTests: XCTestCase {
         guard case .refused = verifyReport(report: report.dropLast(10), shopKey: nil, anchor: nil) else {
             return XCTFail("a truncated report must be refused")
         }
+    }
+
+    func testTheShopKeyIsWrappedByTheAppsProtectorOrIsAPlatformKey() throws {
+        let scenario = try makeScenario()
+        let config = defaultVerifierConfig()
+        let protector = XorPadProtector()
+        let path = scenario.path("protected-shop")
+        let key = try Verifier.openWithShopKeyProtector(path: path, rootPublicKey: scenario.rootPublicKey,
+                                                        config: config, keyProtector: protector).shopPublicKey()
+        XCTAssertEqual(protector.calls.wrap, 1)
+        let reopened = try Verifier.openWithShopKeyProtector(path: path, rootPublicKey: scenario.rootPublicKey,
+                                                             config: config, keyProtector: protector)
+        XCTAssertEqual(try reopened.shopPublicKey(), key)
+        // Another protector cannot unwrap it: the reports cannot be signed, but the shop still verifies.
+        let other = try Verifier.openWithShopKeyProtector(path: path, rootPublicKey: scenario.rootPublicKey,
+                                                          config: config, keyProtector: XorPadProtector())
+        XCTAssertThrowsError(try other.shopPublicKey()) { error in
+            guard case VaxpassError.DeviceKeyUnavailable = error else { return XCTFail("got \(error)") }
+        }
+        assertInvalid(try other.verify(text: "not a QR text", now: scenario.now), .noTrustList)
+
+        let shop = try Verifier.openWithShopSigner(path: scenario.path("platform-shop"),
+                                                   rootPublicKey: scenario.rootPublicKey, config: config,
+                                                   signer: CountingP256Signer())
+        _ = try shop.applyTrustList(bytes: scenario.trustList, now: scenario.now)
+        assertInvalid(try shop.verify(text: "not a QR text", now: scenario.now), .malformed)
+        let shopKey = try shop.shopPublicKey()
+        XCTAssertEqual(shopKey.count, 33, "a P-256 shop key, compressed")
+        let report = try shop.exportReport(from: scenario.now - hour, to: scenario.now, now: scenario.now)
+        guard case let .proven(proof) = verifyReport(report: report, shopKey: shopKey,
+                                                     anchor: try shop.anchor(now: scenario.now)) else {
+            return XCTFail("a report signed by the platform key should verify")
+        }
+        XCTAssertEqual(proof.checks, 1)
     }
 }

@@ -5,6 +5,7 @@ package io.vaxpass
 import java.time.Duration
 import kotlin.test.assertContentEquals
 import kotlin.test.assertEquals
+import kotlin.test.assertFailsWith
 import kotlin.test.assertFalse
 import kotlin.test.assertIs
 import kotlin.test.assertTrue
@@ -86,5 +87,31 @@ class CheckLogTest {
             assertEquals("wrong_key", foreign.code)
         }
         assertIs<ReportCheck.Refused>(verifyReport(report.copyOf(report.size - 10), null, null))
+    }
+
+    @Test
+    fun theShopKeyIsWrappedByTheAppsProtectorOrIsAPlatformKey() {
+        val config = defaultVerifierConfig()
+        val protector = AesGcmKeyProtector()
+        val path = world.path("protected-shop.sqlite")
+        val key = Verifier.openWithShopKeyProtector(path, world.rootPublicKey, config, protector).use { it.shopPublicKey() }
+        assertEquals(1, protector.wraps.get())
+        Verifier.openWithShopKeyProtector(path, world.rootPublicKey, config, protector).use {
+            assertContentEquals(key, it.shopPublicKey())
+        }
+        // Another protector cannot unwrap it: the reports cannot be signed, but the shop still verifies.
+        Verifier.openWithShopKeyProtector(path, world.rootPublicKey, config, AesGcmKeyProtector()).use { shop ->
+            assertFailsWith<VaxpassException.DeviceKeyUnavailable> { shop.shopPublicKey() }
+            assertRefused(shop.verify("not a QR text", world.now), Reason.NoTrustList)
+        }
+        Verifier.openWithShopSigner(world.path("platform-shop.sqlite"), world.rootPublicKey, config, JcaP256Signer()).use { shop ->
+            shop.applyTrustList(world.trustList, world.now)
+            assertRefused(shop.verify("not a QR text", world.now), Reason.Malformed)
+            val shopKey = shop.shopPublicKey()
+            assertEquals(33, shopKey.size, "a P-256 shop key, compressed")
+            val report = shop.exportReport(world.now - Duration.ofHours(1), world.now, world.now)
+            val proof = assertIs<ReportCheck.Proven>(verifyReport(report, shopKey, shop.anchor(world.now))).proof
+            assertEquals(1L, proof.checks)
+        }
     }
 }
