@@ -349,7 +349,9 @@ fn signed(
     Ok((key, payload))
 }
 
-fn report_message(payload: &[u8]) -> Vec<u8> {
+/// The bytes the shop key signs for a report whose payload is `payload`: the domain, then
+/// SHA-256 of the payload (docs/format.md, "Check report").
+pub fn report_message(payload: &[u8]) -> Vec<u8> {
     let mut message = REPORT_DOMAIN.to_vec();
     message.extend_from_slice(&Sha256::digest(payload));
     message

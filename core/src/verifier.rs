@@ -506,6 +506,13 @@ impl Verifier {
         Ok(verdict)
     }
 
+    /// The verdict [`Verifier::verify`] would give, not logged: for the benchmarks that measure
+    /// the durable log append beside the checks alone. Only with the feature `testing`.
+    #[cfg(any(test, feature = "testing"))]
+    pub fn verify_unlogged(&self, text: &str, now: DateTime<Utc>) -> Result<Verdict> {
+        Ok(self.judge_text(text, now)?.0)
+    }
+
     /// The verdict and what the log records beside it, without logging.
     fn judge_text(&self, text: &str, now: DateTime<Utc>) -> Result<(Verdict, Context)> {
         let (trust, no_revocation_list, freshness, revocation) = {

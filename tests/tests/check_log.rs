@@ -563,3 +563,34 @@ fn a_verdict_returned_before_sigkill_is_always_in_the_log() {
         LogStatus::Intact { head } if head.count as usize >= printed.len()
     ));
 }
+
+#[test]
+fn a_log_cut_in_the_middle_is_reported_where_the_gap_is() {
+    let world = World::new();
+    lunch_hour(&world);
+    let db = rusqlite::Connection::open(world.dir.path().join("verifier.sqlite")).unwrap();
+    db.execute("DELETE FROM check_log WHERE seq = 4", [])
+        .unwrap();
+    assert_eq!(
+        world.verifier.check_log_status().unwrap(),
+        LogStatus::Damaged { at: 4 }
+    );
+    // Garbage where an entry was: reported at that entry.
+    db.execute(
+        "INSERT INTO check_log (seq, at, entry) VALUES (4, 0, x'00')",
+        [],
+    )
+    .unwrap();
+    assert_eq!(
+        world.verifier.check_log_status().unwrap(),
+        LogStatus::Damaged { at: 4 }
+    );
+    let (from, to) = hour();
+    let report = world.verifier.export_report(from, to, to).unwrap();
+    assert!(matches!(
+        verify_report(&report, None, None),
+        Err(ReportRefused::Malformed(_))
+    ));
+    let now = lunch() + Duration::minutes(45);
+    assert!(world.verdict(&world.show(now), now).is_valid());
+}
