@@ -55,7 +55,9 @@ pub struct Verifier(vaxpass::Verifier);
 
 #[uniffi::export]
 impl Verifier {
-    /// Opens or creates the shop's store, pinned to the authority's root key.
+    /// Opens or creates the shop's store, pinned to the authority's root key. The shop key that
+    /// signs the check log's reports and anchors is generated in the store on first use and kept
+    /// as is (`openWithShopKeyProtector` wraps it, `openWithShopSigner` uses a platform key).
     /// Blocking: opens (or creates) the SQLite file and checks the lists stored in it; call it off
     /// the main thread.
     #[uniffi::constructor]

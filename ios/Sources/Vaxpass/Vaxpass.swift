@@ -2297,7 +2297,9 @@ open class Verifier: VerifierProtocol, @unchecked Sendable {
 
     
     /**
-     * Opens or creates the shop's store, pinned to the authority's root key.
+     * Opens or creates the shop's store, pinned to the authority's root key. The shop key that
+     * signs the check log's reports and anchors is generated in the store on first use and kept
+     * as is (`openWithShopKeyProtector` wraps it, `openWithShopSigner` uses a platform key).
      * Blocking: opens (or creates) the SQLite file and checks the lists stored in it; call it off
      * the main thread.
      */
@@ -7613,7 +7615,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_vaxpass_ffi_checksum_constructor_trustlist_verify() != 52783) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_constructor_verifier_open() != 6560) {
+    if (uniffi_vaxpass_ffi_checksum_constructor_verifier_open() != 55318) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vaxpass_ffi_checksum_constructor_verifier_open_with_shop_key_protector() != 65061) {
