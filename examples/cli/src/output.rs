@@ -6,7 +6,7 @@ use std::io::Write;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{json, Value};
-use vaxpass::{Event, TestOutcome, TestType, Verdict};
+use vaxpass::{Event, Language, TestOutcome, TestType, Verdict};
 
 /// Where a command's results go. Each command prints text lines, or one JSON document at the end.
 #[derive(Debug, Clone, Copy)]
@@ -68,6 +68,11 @@ pub fn verdict_json(verdict: &Verdict) -> Value {
         "holder": holder,
         "id_check_required": id_check_required,
         "warnings": verdict.warnings().iter().map(|w| w.code()).collect::<Vec<_>>(),
+        "cue": verdict.cue().code(),
+        "say": {
+            "ko": verdict.text(Language::Korean),
+            "en": verdict.text(Language::English),
+        },
     })
 }
 
