@@ -211,7 +211,8 @@ fn issue(c: &mut Criterion) {
     group.finish();
 }
 
-/// Lists: applying a 1,000-key trust list; a revocation lookup among 1,000,000 entries.
+/// Lists: applying a 1,000-key trust list and the largest rules list; a revocation lookup among
+/// 1,000,000 entries.
 fn lists(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let (root, trust) = trust_list_with_keys(dir.path(), 1000);
@@ -226,6 +227,23 @@ fn lists(c: &mut Criterion) {
                 Verifier::open(path, root, VerifierConfig::default()).unwrap()
             },
             |verifier| verifier.apply_trust_list(&trust, now()).unwrap(),
+            BatchSize::PerIteration,
+        )
+    });
+    // The largest rules list the format allows in sets and modes: 64 rule sets of 16 modes with
+    // 32-byte names, every rule present (about 40 KB), applied to a fresh verifier each time.
+    let rules_world = World::new();
+    let rules = worst_case_rules_list(&rules_world);
+    group.bench_function("rules-list-worst", |b| {
+        b.iter_batched(
+            || {
+                let path = dir
+                    .path()
+                    .join(format!("r-{}.sqlite", vaxpass::sync::jitter()));
+                let root = rules_world.authority.root_public_key();
+                Verifier::open(path, root, VerifierConfig::default()).unwrap()
+            },
+            |verifier| verifier.apply_rules_list(&rules, now()).unwrap(),
             BatchSize::PerIteration,
         )
     });

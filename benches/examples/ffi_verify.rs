@@ -65,6 +65,7 @@ fn main() {
     let root = authority.root_public_key();
     let trust_list = authority.trust_list(now - HOUR, DAY.into()).unwrap();
     let revocation_list = authority.revocation_list(now - HOUR, DAY.into()).unwrap();
+    let rules_list = authority.rules_list(now - HOUR, DAY.into()).unwrap();
 
     let wallet = Wallet::open(
         path("wallet.sqlite"),
@@ -112,6 +113,7 @@ fn main() {
     verifier
         .apply_revocation_list(revocation_list, now)
         .unwrap();
+    verifier.apply_rules_list(rules_list, now).unwrap();
     let text = wallet
         .presentation(passes[0].id.clone(), now)
         .unwrap()

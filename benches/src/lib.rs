@@ -195,3 +195,35 @@ pub fn typical_dcc_case() -> DccCase {
     verifying.sort_by_key(|c| c.text.len());
     verifying.swap_remove(verifying.len() / 2)
 }
+
+/// The largest rules list in sets and modes, signed by the world's authority: 64 rule sets a day
+/// apart, each with every rule and 16 modes of 32-byte names accepting every kind of event.
+pub fn worst_case_rules_list(world: &World) -> Vec<u8> {
+    use vaxpass::rules::{MAX_MODES, MAX_MODE_NAME_BYTES, MAX_RULE_SETS};
+    use vaxpass::{EventKind, ModeRule, RuleSet, VenueMode};
+    let sets = (0..MAX_RULE_SETS)
+        .map(|i| {
+            let mut set = RuleSet::korea_2022_standing();
+            set.takes_effect += Duration::days(i as i64);
+            set.policy.rapid_antigen_valid_for = Some(Duration::hours(24));
+            if let Some(v) = set.policy.vaccination.as_mut() {
+                v.booster_valid_days = Some(365);
+            }
+            set.modes = (0..MAX_MODES)
+                .map(|m| VenueMode {
+                    name: format!("m{m:02}{}", "x".repeat(MAX_MODE_NAME_BYTES - 3)),
+                    rule: ModeRule::Pass(vec![
+                        EventKind::Vaccination,
+                        EventKind::Test,
+                        EventKind::Recovery,
+                    ]),
+                })
+                .collect();
+            set
+        })
+        .collect();
+    world
+        .authority
+        .rules_list_of(sets, now() - Duration::hours(1), Duration::hours(24))
+        .unwrap()
+}

@@ -146,6 +146,37 @@ impl Authority {
         Ok(self.0.trust_list(time(now)?, valid_for.to_chrono()?)?)
     }
 
+    /// A newly signed rules list of the Korean rules of early 2022, in force on any date (modes
+    /// `restaurant_cafe`, the default, and `exempt`), issued at `now` and valid for `valid_for`.
+    /// Blocking: reads or writes the authority's SQLite file and key file; call it off the main
+    /// thread.
+    pub fn rules_list(
+        &self,
+        now: SystemTime,
+        valid_for: TimeSpan,
+    ) -> Result<Vec<u8>, VaxpassError> {
+        Ok(self.0.rules_list(time(now)?, valid_for.to_chrono()?)?)
+    }
+
+    /// A newly signed rules list of `rule_sets` (in the order they take effect), issued at `now`
+    /// and valid for `valid_for`: the Korean rules of early 2022 with the changes each set names.
+    /// Blocking: reads or writes the authority's SQLite file and key file; call it off the main
+    /// thread.
+    pub fn rules_list_of(
+        &self,
+        rule_sets: Vec<TestRuleSet>,
+        now: SystemTime,
+        valid_for: TimeSpan,
+    ) -> Result<Vec<u8>, VaxpassError> {
+        let sets = rule_sets
+            .into_iter()
+            .map(TestRuleSet::into_core)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(self
+            .0
+            .rules_list_of(sets, time(now)?, valid_for.to_chrono()?)?)
+    }
+
     /// A newly signed revocation list, issued at `now` and valid for `valid_for` (its next update).
     /// Blocking: reads or writes the authority's SQLite file and key file; call it off the main
     /// thread.
@@ -155,5 +186,60 @@ impl Authority {
         valid_for: TimeSpan,
     ) -> Result<Vec<u8>, VaxpassError> {
         Ok(self.0.revocation_list(time(now)?, valid_for.to_chrono()?)?)
+    }
+}
+
+/// A rule set for tests: the Korean rules of early 2022 (14 days after the primary series, a
+/// negative PCR test for 48 hours, recovery for 180 days, in KST) taking effect on
+/// `takes_effect`, with these changes.
+#[derive(uniffi::Record)]
+pub struct TestRuleSet {
+    /// `YYYY-MM-DD`, in KST.
+    pub takes_effect: String,
+    /// Days after the completing dose before a vaccination counts.
+    pub days_after_primary: i32,
+    /// Days a primary series stays valid without a booster; `None` for no limit.
+    pub primary_valid_days: Option<i32>,
+    /// Days after the latest booster a pass stays valid; `None` for no limit.
+    pub booster_valid_days: Option<i32>,
+    /// The venue modes, the default first: a pass of any kind of event, or exempt.
+    pub modes: Vec<TestMode>,
+}
+
+/// A venue mode of a [`TestRuleSet`].
+#[derive(uniffi::Record)]
+pub struct TestMode {
+    /// The mode's name, e.g. `restaurant_cafe`.
+    pub name: String,
+    /// `true`: no pass is needed.
+    pub exempt: bool,
+}
+
+impl TestRuleSet {
+    fn into_core(self) -> Result<vaxpass::RuleSet, VaxpassError> {
+        let mut set = vaxpass::RuleSet::korea_2022_standing();
+        set.takes_effect = crate::convert::date(&self.takes_effect)?;
+        set.policy.vaccination = Some(vaxpass::VaccinationRule {
+            days_after_primary: self.days_after_primary.into(),
+            primary_valid_days: self.primary_valid_days.map(Into::into),
+            booster_valid_days: self.booster_valid_days.map(Into::into),
+        });
+        set.modes = self
+            .modes
+            .into_iter()
+            .map(|m| vaxpass::VenueMode {
+                name: m.name,
+                rule: if m.exempt {
+                    vaxpass::ModeRule::Exempt
+                } else {
+                    vaxpass::ModeRule::Pass(vec![
+                        vaxpass::EventKind::Vaccination,
+                        vaxpass::EventKind::Test,
+                        vaxpass::EventKind::Recovery,
+                    ])
+                },
+            })
+            .collect();
+        Ok(set)
     }
 }

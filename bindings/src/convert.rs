@@ -65,6 +65,7 @@ pub(crate) fn date(text: &str) -> Result<chrono::NaiveDate, VaxpassError> {
 
 /// A foreign `Int` that must fit the core's unsigned type `T`: negative or too large is
 /// `InvalidArgument` with `rule` as its detail.
+#[cfg(any(test, feature = "test-helpers"))]
 pub(crate) fn count<T: TryFrom<i32>>(value: i32, rule: &'static str) -> Result<T, VaxpassError> {
     T::try_from(value).map_err(|_| invalid(rule))
 }

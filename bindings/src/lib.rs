@@ -25,7 +25,7 @@ mod wallet;
 mod words;
 
 #[cfg(feature = "test-helpers")]
-pub use authority::Authority;
+pub use authority::{Authority, TestMode, TestRuleSet};
 pub use check_log::{
     verify_report, AnchorCheck, ChainHead, CodeCount, Counters, HourCount, LogStatus, ReportCheck,
     ReportProof, ReportRefused, Tally,

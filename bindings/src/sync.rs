@@ -17,6 +17,7 @@ pub use vaxpass::ListKind;
 pub enum ListKind {
     Trust,
     Revocation,
+    Rules,
 }
 
 /// The path the issuer service serves a list at, e.g. `/v1/trust-list`: append it to the

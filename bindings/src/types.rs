@@ -6,9 +6,9 @@
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use crate::convert::{count, invalid, sequence, system_time};
 #[cfg(feature = "test-helpers")]
-use crate::convert::{date, time};
+use crate::convert::{count, date, time};
+use crate::convert::{sequence, system_time};
 use crate::error::VaxpassError;
 use crate::time_span::TimeSpan;
 
@@ -79,6 +79,12 @@ pub enum Reason {
     ListsDamaged,
     /// This device's clock is behind a list it holds: set the clock right.
     ClockBehind,
+    /// The verifier holds no rules list, so it cannot know what a pass must show: apply one.
+    NoRulesList,
+    /// No rule set of the rules list held is in force yet.
+    NoRulesInForce,
+    /// The venue mode picked is not one the rules in force define: pick another.
+    VenueModeNotInRules,
     /// The signing key is not in the trust list, or the credential names another authority.
     UnknownIssuer,
     /// The issuer key was not valid when the credential was issued.
@@ -315,9 +321,34 @@ impl Holder {
     }
 }
 
-/// The verifier's answer: valid, with the holder to compare with the person at the door, or not
-/// valid, with one reason. Returned, never thrown. A sealed class in Kotlin, an enum with
-/// associated values in Swift, one class per case in Python: a refused pass has no holder to read.
+/// The rules a verdict was judged under, for the shop (and an inspector) to see.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct RulesUsed {
+    /// The sequence number of the rules list.
+    pub sequence: i64,
+    /// The day the rule set in force took effect, `YYYY-MM-DD`.
+    pub takes_effect: String,
+    /// The venue mode judged under: the one picked, or the rule set's first.
+    pub mode: String,
+    /// Whether these are the app's offline default rules rather than a list applied.
+    pub offline_default: bool,
+}
+
+impl From<&vaxpass::RulesUsed> for RulesUsed {
+    fn from(r: &vaxpass::RulesUsed) -> Self {
+        Self {
+            sequence: sequence(r.sequence),
+            takes_effect: r.takes_effect.to_string(),
+            mode: r.mode.clone(),
+            offline_default: r.offline_default,
+        }
+    }
+}
+
+/// The verifier's answer: valid, with the holder to compare with the person at the door, not
+/// valid, with one reason, or exempt (the venue mode needs no pass). Each carries the rules it
+/// was judged under. Returned, never thrown. A sealed class in Kotlin, an enum with associated
+/// values in Swift, one class per case in Python: a refused pass has no holder to read.
 #[derive(uniffi::Enum)]
 pub enum Verdict {
     /// Every check passed.
@@ -329,6 +360,8 @@ pub enum Verdict {
         id_check_required: bool,
         /// What the shop should know even so, e.g. that the lists are aging.
         warnings: Vec<Warning>,
+        /// The rules the pass was judged under.
+        rules: RulesUsed,
     },
     /// A check failed: `reason` is the first one.
     NotValid {
@@ -336,22 +369,92 @@ pub enum Verdict {
         reason: Reason,
         /// What the shop should know besides.
         warnings: Vec<Warning>,
+        /// The rules in force under the shop's mode; `None` when no rules list is held.
+        rules: Option<RulesUsed>,
+        /// For a policy rule, the rule in the shop's terms with its numbers, e.g. "primary
+        /// series older than 180 days, no booster" (English).
+        rule_text: Option<String>,
+    },
+    /// The venue mode needs no pass: let the visitor in. Nothing scanned was read.
+    Exempt {
+        /// What the shop should know besides.
+        warnings: Vec<Warning>,
+        /// The rules that exempt the venue.
+        rules: RulesUsed,
     },
 }
 
 impl From<vaxpass::Verdict> for Verdict {
     fn from(v: vaxpass::Verdict) -> Self {
+        let rule_text = v.policy_rule_text();
         match v {
             vaxpass::Verdict::Valid {
                 holder,
                 id_check_required,
                 warnings,
+                rules,
             } => Self::Valid {
                 holder: Holder::new(holder.name, holder.date_of_birth),
                 id_check_required,
                 warnings,
+                rules: (&rules).into(),
             },
-            vaxpass::Verdict::NotValid { reason, warnings } => Self::NotValid { reason, warnings },
+            vaxpass::Verdict::NotValid {
+                reason,
+                warnings,
+                rules,
+            } => Self::NotValid {
+                reason,
+                warnings,
+                rules: rules.as_ref().map(Into::into),
+                rule_text,
+            },
+            vaxpass::Verdict::Exempt { warnings, rules } => Self::Exempt {
+                warnings,
+                rules: (&rules).into(),
+            },
+        }
+    }
+}
+
+/// When a pass is valid under the rules the wallet holds, for the citizen's screen.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum PassStatus {
+    /// Valid now, until `until` (`None`: not within about a year).
+    ValidNow {
+        /// When it stops being valid, if it does.
+        until: Option<SystemTime>,
+    },
+    /// Not valid yet: valid from `from` (e.g. after the 14-day wait), until `until` if it ends.
+    ValidFrom {
+        /// When it starts being valid.
+        starts: SystemTime,
+        /// When it stops again, if it does.
+        until: Option<SystemTime>,
+    },
+    /// Not valid under these rules, now nor within about a year.
+    NotValid {
+        /// Why, now.
+        reason: Reason,
+        /// A policy rule in words with its numbers, e.g. "primary series older than 180 days,
+        /// no booster" (English).
+        rule_text: Option<String>,
+    },
+}
+
+impl From<vaxpass::PassStatus> for PassStatus {
+    fn from(s: vaxpass::PassStatus) -> Self {
+        match s {
+            vaxpass::PassStatus::ValidNow { until } => Self::ValidNow {
+                until: until.map(system_time),
+            },
+            vaxpass::PassStatus::ValidFrom { from, until } => Self::ValidFrom {
+                starts: system_time(from),
+                until: until.map(system_time),
+            },
+            vaxpass::PassStatus::NotValid { reason, rule_text } => {
+                Self::NotValid { reason, rule_text }
+            }
         }
     }
 }
@@ -423,6 +526,8 @@ pub struct Freshness {
     pub trust_list: Option<ListInfo>,
     /// The revocation list held, if any.
     pub revocation_list: Option<ListInfo>,
+    /// The rules list held, if any.
+    pub rules_list: Option<ListInfo>,
 }
 
 impl From<vaxpass::Freshness> for Freshness {
@@ -431,33 +536,18 @@ impl From<vaxpass::Freshness> for Freshness {
             state: f.state,
             trust_list: f.trust_list.map(Into::into),
             revocation_list: f.revocation_list.map(Into::into),
+            rules_list: f.rules_list.map(Into::into),
         }
     }
-}
-
-/// Which events a verifier accepts. Day counts are calendar days in the policy's time zone
-/// (zero or more); test validity is a time span.
-#[derive(uniffi::Record)]
-pub struct Policy {
-    /// Days after the completing dose before a vaccination pass is valid; `None`: vaccinations are not accepted.
-    pub days_after_primary: Option<i32>,
-    /// Days a primary series stays valid without a booster; `None` for no limit.
-    pub primary_valid_days: Option<i32>,
-    /// How long after sampling a negative PCR test is accepted; `None`: not accepted.
-    pub pcr_valid_for: Option<TimeSpan>,
-    /// How long after sampling a negative rapid antigen test is accepted; `None`: not accepted.
-    pub rapid_antigen_valid_for: Option<TimeSpan>,
-    /// Days after the first positive test a recovery pass stays valid; `None`: not accepted.
-    pub recovery_valid_days: Option<i32>,
-    /// The time zone of the day counts, minutes east of UTC (540 for Korea), within ±24 hours.
-    pub utc_offset_minutes: i32,
 }
 
 /// How a verifier judges passes. Start from `defaultVerifierConfig()`.
 #[derive(uniffi::Record)]
 pub struct VerifierConfig {
-    /// Which events are accepted, and for how long.
-    pub policy: Policy,
+    /// A signed rules list the app ships, judged by only while the verifier holds no rules list
+    /// of its own (a fresh install offline); it must verify against the root key. `None` (the
+    /// default): no pass is valid until a rules list is applied.
+    pub offline_rules_list: Option<Vec<u8>>,
     /// How far apart the verifier's and the wallet's clocks may be.
     pub clock_leeway: TimeSpan,
     /// How long a rotating presentation stays acceptable after it was signed (plus the leeway).
@@ -476,24 +566,14 @@ pub struct VerifierConfig {
     pub log_retention: TimeSpan,
 }
 
-/// The SDK's defaults: the Korean policy of early 2022, 60 s leeway and window, warnings after
-/// 36 hours and no verification after 7 days without a list update, passes seen again within
-/// 10 minutes flagged, the check log kept 28 days.
+/// The SDK's defaults: no offline rules, 60 s leeway and window, warnings after 36 hours and no
+/// verification after 7 days without a list update, passes seen again within 10 minutes
+/// flagged, the check log kept 28 days.
 #[uniffi::export]
 pub fn default_verifier_config() -> VerifierConfig {
     let core = vaxpass::VerifierConfig::default();
-    // The defaults are small: every day count fits an i32.
-    let days = |d: Option<i64>| d.and_then(|d| i32::try_from(d).ok());
-    let p = core.policy;
     VerifierConfig {
-        policy: Policy {
-            days_after_primary: days(p.vaccination.as_ref().map(|v| v.days_after_primary)),
-            primary_valid_days: days(p.vaccination.as_ref().and_then(|v| v.primary_valid_days)),
-            pcr_valid_for: p.pcr_valid_for.map(Into::into),
-            rapid_antigen_valid_for: p.rapid_antigen_valid_for.map(Into::into),
-            recovery_valid_days: days(p.recovery_valid_days),
-            utc_offset_minutes: p.utc_offset_minutes,
-        },
+        offline_rules_list: core.offline_rules,
         clock_leeway: core.clock_leeway.into(),
         presentation_window: core.presentation_window.into(),
         warn_after: core.warn_after.into(),
@@ -508,29 +588,8 @@ impl TryFrom<VerifierConfig> for vaxpass::VerifierConfig {
     type Error = VaxpassError;
 
     fn try_from(c: VerifierConfig) -> Result<Self, VaxpassError> {
-        let p = c.policy;
-        let days = |d: Option<i32>| {
-            d.map(|d| count::<u32>(d, "a day count is zero or more").map(i64::from))
-                .transpose()
-        };
-        let span = |s: Option<TimeSpan>| s.map(TimeSpan::to_chrono).transpose();
-        // The core would quietly read an offset beyond a day as UTC.
-        if p.utc_offset_minutes.unsigned_abs() >= 24 * 60 {
-            return Err(invalid("a UTC offset is within ±24 hours"));
-        }
-        let primary_valid_days = days(p.primary_valid_days)?;
         Ok(Self {
-            policy: vaxpass::Policy {
-                vaccination: days(p.days_after_primary)?.map(|days| vaxpass::VaccinationRule {
-                    days_after_primary: days,
-                    primary_valid_days,
-                    booster_valid_days: None,
-                }),
-                pcr_valid_for: span(p.pcr_valid_for)?,
-                rapid_antigen_valid_for: span(p.rapid_antigen_valid_for)?,
-                recovery_valid_days: days(p.recovery_valid_days)?,
-                utc_offset_minutes: p.utc_offset_minutes,
-            },
+            offline_rules: c.offline_rules_list,
             clock_leeway: c.clock_leeway.to_chrono()?,
             presentation_window: c.presentation_window.to_chrono()?,
             warn_after: c.warn_after.to_chrono()?,

@@ -66,11 +66,11 @@ impl Verifier {
         root_public_key: Vec<u8>,
         config: VerifierConfig,
     ) -> Result<Arc<Self>, VaxpassError> {
-        Ok(Arc::new(Self(vaxpass::Verifier::open(
-            path,
-            root_key(root_public_key)?,
-            config.try_into()?,
-        )?)))
+        // Offline rules that do not verify are a refused list, as `applyRulesList` says.
+        Ok(Arc::new(Self(
+            vaxpass::Verifier::open(path, root_key(root_public_key)?, config.try_into()?)
+                .map_err(VaxpassError::from_list)?,
+        )))
     }
 
     /// Opens or creates the shop's store, as `open`, with the shop key (which signs the check
@@ -132,6 +132,38 @@ impl Verifier {
             .apply_revocation_list(&bytes, time(now)?)
             .map(Into::into)
             .map_err(VaxpassError::from_list)
+    }
+
+    /// Offers signed rules-list bytes, under the same rules as `applyTrustList`. A list in a
+    /// newer rules format throws `UpdateRequired` and changes nothing.
+    /// Blocking: reads or writes the verifier's SQLite file; call it off the main thread.
+    pub fn apply_rules_list(
+        &self,
+        bytes: Vec<u8>,
+        now: SystemTime,
+    ) -> Result<Applied, VaxpassError> {
+        self.0
+            .apply_rules_list(&bytes, time(now)?)
+            .map(Into::into)
+            .map_err(VaxpassError::from_list)
+    }
+
+    /// Picks the shop's venue mode (e.g. `restaurant_cafe`), kept across restarts. A mode the
+    /// rules held do not define throws `NotFound` and changes nothing.
+    /// Blocking: writes the verifier's SQLite file; call it off the main thread.
+    pub fn set_venue_mode(&self, mode: String) -> Result<(), VaxpassError> {
+        Ok(self.0.set_venue_mode(&mode)?)
+    }
+
+    /// The venue mode picked; `None` if none was (the rule set's first mode applies).
+    pub fn venue_mode(&self) -> Option<String> {
+        self.0.venue_mode()
+    }
+
+    /// The venue modes of the rule set in force at `now`, the default first: what the shop's
+    /// mode picker offers.
+    pub fn venue_modes(&self, now: SystemTime) -> Result<Vec<String>, VaxpassError> {
+        Ok(self.0.venue_modes(time(now)?))
     }
 
     /// The `ETag` of the list held, to send as `If-None-Match` when fetching it next.
@@ -227,7 +259,7 @@ impl Verifier {
     }
 }
 
-fn root_key(bytes: Vec<u8>) -> Result<[u8; 32], VaxpassError> {
+pub(crate) fn root_key(bytes: Vec<u8>) -> Result<[u8; 32], VaxpassError> {
     bytes.try_into().map_err(|_| VaxpassError::InvalidArgument {
         detail: "a root public key is 32 bytes".into(),
     })

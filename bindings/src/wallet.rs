@@ -9,8 +9,9 @@ use crate::keys::{
     DeviceSigner, ForeignClock, ForeignProtector, ForeignSigner, KeyProtector, MonotonicClock,
 };
 use crate::qr::Shown;
-use crate::types::PassSummary;
-use crate::verifier::TrustList;
+use crate::sync::{Backoff, Fetched, HttpResponse, ListKind};
+use crate::types::{Applied, PassStatus, PassSummary};
+use crate::verifier::{root_key, TrustList};
 
 /// The citizen's wallet: the device key and the passes, in its own SQLite file, and the
 /// rotating QR codes. Safe to call from any thread; never touches the network.
@@ -141,6 +142,64 @@ impl Wallet {
     ) -> Result<Option<SystemTime>, VaxpassError> {
         let renewal = self.0.next_renewal(time(now)?, utc_offset_minutes)?;
         Ok(renewal.map(crate::convert::system_time))
+    }
+
+    /// Offers signed rules-list bytes, checked against the authority's root public key: kept if
+    /// newer than the list held. An older list throws `Rollback`, other content under the same
+    /// sequence `Equivocation`, a forged one `ListRefused`, a newer format `UpdateRequired`.
+    /// Blocking: reads or writes the wallet's SQLite file; call it off the main thread.
+    pub fn apply_rules_list(
+        &self,
+        bytes: Vec<u8>,
+        root_public_key: Vec<u8>,
+    ) -> Result<Applied, VaxpassError> {
+        self.0
+            .apply_rules_list(&bytes, &root_key(root_public_key)?)
+            .map(Into::into)
+            .map_err(VaxpassError::from_list)
+    }
+
+    /// Reads the app's HTTP answer to a rules-list request (`listPath(ListKind.RULES)`, with
+    /// `listEtag(ListKind.RULES)` as `If-None-Match`), as `Verifier.applyFetched` does. The
+    /// wallet keeps only the rules list: another kind throws `InvalidArgument`.
+    /// Blocking: reads or writes the wallet's SQLite file; call it off the main thread.
+    pub fn apply_fetched(
+        &self,
+        kind: ListKind,
+        response: HttpResponse,
+        root_public_key: Vec<u8>,
+        backoff: Arc<Backoff>,
+        now: SystemTime,
+    ) -> Result<Fetched, VaxpassError> {
+        let fetched = self.0.apply_fetched(
+            kind,
+            response.as_core()?,
+            &root_key(root_public_key)?,
+            &mut backoff.lock(),
+            time(now)?,
+        )?;
+        Ok(fetched.into())
+    }
+
+    /// The `ETag` of the rules list held (`None` for another kind), to send as `If-None-Match`.
+    pub fn list_etag(&self, kind: ListKind) -> Result<Option<String>, VaxpassError> {
+        Ok(self.0.list_etag(kind)?)
+    }
+
+    /// When a pass is valid under the rules list held, for venue mode `mode` (`None`: the rule
+    /// set's first), seen from `now`: valid now (until when), valid from a date (the wait after
+    /// the primary series), or not valid and why. Later rule sets in the list count.
+    /// Blocking: reads the wallet's SQLite file; call it off the main thread.
+    pub fn pass_status(
+        &self,
+        pass_id: String,
+        mode: Option<String>,
+        now: SystemTime,
+    ) -> Result<PassStatus, VaxpassError> {
+        let status = self
+            .0
+            .pass_status(&credential_id(&pass_id)?, mode.as_deref(), time(now)?)?;
+        Ok(status.into())
     }
 
     /// Removes a pass; `false` if there was none.

@@ -18,6 +18,8 @@ pub enum Cue {
     /// Valid, but this verifier found the same pass valid a few minutes ago: look again. Wins
     /// over `CheckId`, whose ID check the text still asks for.
     SeenRecently,
+    /// The venue mode needs no pass: let the visitor in; nobody was checked.
+    Exempt,
 }
 
 /// The language of a verdict's text.
@@ -37,18 +39,29 @@ fn outcome(verdict: &Verdict) -> vaxpass::Outcome<'_> {
             ..
         } => vaxpass::Outcome {
             reason: None,
+            exempt: false,
             id_check_required: *id_check_required,
             warnings,
         },
-        Verdict::NotValid { reason, warnings } => vaxpass::Outcome {
+        Verdict::NotValid {
+            reason, warnings, ..
+        } => vaxpass::Outcome {
             reason: Some(*reason),
+            exempt: false,
+            id_check_required: false,
+            warnings,
+        },
+        Verdict::Exempt { warnings, .. } => vaxpass::Outcome {
+            reason: None,
+            exempt: true,
             id_check_required: false,
             warnings,
         },
     }
 }
 
-/// The cue for a verdict: refused, seen recently, check ID or valid, the first that applies.
+/// The cue for a verdict: refused, exempt, seen recently, check ID or valid, the first that
+/// applies.
 #[uniffi::export]
 pub fn verdict_cue(verdict: Verdict) -> Cue {
     outcome(&verdict).cue()

@@ -35,7 +35,8 @@ pub struct LogEntry {
     pub seq: u64,
     /// When the verdict was given, by this device's clock (whole seconds).
     pub at: DateTime<Utc>,
-    /// `valid`, or the reason code of a refusal (`Reason::code`).
+    /// `valid`, `exempt` (the venue mode needs no pass), or the reason code of a refusal
+    /// (`Reason::code`).
     pub verdict: String,
     /// A valid paper pass: the staff had to check an ID document.
     pub id_check_required: bool,
@@ -51,7 +52,8 @@ pub struct LogEntry {
     pub rules_sequence: Option<u64>,
     /// The venue mode in force, once the verifier follows a rules list.
     pub mode: Option<String>,
-    /// The first 8 bytes of SHA-256 of the policy in force, in its canonical form.
+    /// The first 8 bytes of SHA-256 of the policy a pass had to meet, in its canonical form;
+    /// zeros when none was (no rules in force, or an exempt mode).
     pub policy: [u8; 8],
     /// The credential, as `HMAC-SHA-256(day key, credential id)` cut to 16 bytes; absent when
     /// nothing was parsed.
@@ -155,6 +157,8 @@ fn is_code_byte(b: u8) -> bool {
 
 /// The verdict code of a valid pass.
 pub const VALID: &str = "valid";
+/// The verdict code when the venue mode needs no pass.
+pub const EXEMPT: &str = "exempt";
 
 /// A position in the chain: how many entries it covers and the chain hash after the last.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -196,6 +200,8 @@ pub(crate) struct Context {
     pub freshness: &'static str,
     pub trust_sequence: Option<u64>,
     pub revocation_sequence: Option<u64>,
+    /// The rules list's sequence and the venue mode judged under.
+    pub rules: Option<(u64, String)>,
     pub policy: [u8; 8],
     pub credential: Option<CredentialId>,
 }
@@ -229,8 +235,8 @@ pub(crate) fn append(
         trust_sequence: context.trust_sequence,
         revocation_sequence: context.revocation_sequence,
         freshness: context.freshness.to_owned(),
-        rules_sequence: None,
-        mode: None,
+        rules_sequence: context.rules.as_ref().map(|(sequence, _)| *sequence),
+        mode: context.rules.as_ref().map(|(_, mode)| mode.clone()),
         policy: context.policy,
         credential_tag,
     };
@@ -467,7 +473,7 @@ pub struct Tally {
     pub scans: u64,
     /// Valid verdicts.
     pub valid: u64,
-    /// Refusals.
+    /// Refusals (an exempt venue mode's verdicts are neither valid nor refused).
     pub refused: u64,
     /// Refusals by reason code, in code order.
     pub by_reason: Vec<(String, u64)>,
@@ -478,6 +484,9 @@ impl Tally {
         self.scans += n;
         if code == VALID {
             self.valid += n;
+            return;
+        }
+        if code == EXEMPT {
             return;
         }
         self.refused += n;

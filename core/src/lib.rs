@@ -8,7 +8,8 @@
 //!   with its root key, through a [`KeyVault`] ([`KeyFile`] by default); `LocalAuthority` (feature
 //!   `testing`, for demos and tests) keeps its state in one file.
 //! - [`Wallet`] holds the citizen's device key and credentials and shows rotating QR codes.
-//! - [`Verifier`] keeps the lists a shop last synced and returns a [`Verdict`] for each scan.
+//! - [`Verifier`] keeps the lists a shop last synced and returns a [`Verdict`] for each scan,
+//!   judged by the rules list in force under the shop's venue mode.
 //!
 //! The wire format is described byte by byte in `docs/format.md`.
 #![forbid(unsafe_code)]
@@ -31,6 +32,7 @@ pub mod lists;
 #[cfg(any(test, feature = "testing"))]
 mod local_authority;
 pub mod model;
+pub mod pass_status;
 pub mod policy;
 pub mod presentation;
 pub mod qr;
@@ -63,6 +65,7 @@ pub use model::{
     Event, PassData, PassKind, Person, Product, Recovery, TestOutcome, TestResult, TestType,
     Vaccination,
 };
+pub use pass_status::PassStatus;
 pub use policy::{Policy, VaccinationRule};
 pub use presentation::Presentation;
 pub use qr::{Bitmap, EcLevel, Qr};
@@ -72,7 +75,7 @@ pub use rules::{EventKind, ModeRule, Requirement, RuleSet, RulesList, VenueMode}
 pub use sync::{Applied, Backoff, Fetched, HttpResponse};
 pub use trusted_time::MonotonicClock;
 pub use vault::KeyVault;
-pub use verdict::{Holder, PolicyRule, Reason, Verdict, Warning};
+pub use verdict::{Holder, PolicyRule, Reason, RulesUsed, Verdict, Warning};
 pub use verifier::{Freshness, FreshnessState, Verifier, VerifierConfig};
 pub use wallet::{DeviceKeySource, KeyProtector, PassSummary, Shown, Unprotected, Wallet};
 pub use words::{Cue, Language, Outcome};

@@ -1,5 +1,6 @@
-//! The two lists the authority signs with its root key and verifiers sync when online: the trust
-//! list (issuer keys and their validity) and the revocation list (revoked credentials).
+//! The lists the authority signs with its root key and verifiers sync when online: the trust
+//! list (issuer keys and their validity) and the revocation list (revoked credentials) are here;
+//! the rules list (what a pass must show) is in [`crate::rules`].
 
 use chrono::{DateTime, Utc};
 use ciborium::value::Value;
@@ -32,6 +33,8 @@ pub enum ListKind {
     Trust,
     /// The revocation list: the revoked credentials.
     Revocation,
+    /// The rules list: the rule sets and venue modes passes are judged by.
+    Rules,
 }
 
 impl ListKind {
@@ -40,6 +43,7 @@ impl ListKind {
         match self {
             ListKind::Trust => "/v1/trust-list",
             ListKind::Revocation => "/v1/revocation-list",
+            ListKind::Rules => "/v1/rules-list",
         }
     }
 
@@ -48,11 +52,12 @@ impl ListKind {
         match self {
             ListKind::Trust => "trust",
             ListKind::Revocation => "revocation",
+            ListKind::Rules => "rules",
         }
     }
 }
 
-/// What a signed list says of itself: its sequence number and its times. Both lists carry them.
+/// What a signed list says of itself: its sequence number and its times. Every list carries them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ListInfo {
     /// Higher for every list the authority signs; a verifier refuses a lower one (rollback).

@@ -1,5 +1,7 @@
-//! Which health events make a pass acceptable, and the Korean rules of early 2022 as a preset.
-//! Day counts use the calendar date in the policy's time zone, as the rules were written.
+//! Which health events make a pass acceptable. A verifier takes its policy from the rules list in
+//! force (crate::rules); the Korean rules of early 2022 remain here only as a preset for tests
+//! and authoring (feature `testing`). Day counts use the calendar date in the policy's time zone,
+//! as the rules were written.
 
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, Offset, Utc};
 
@@ -37,6 +39,9 @@ impl Policy {
     /// Korea, January 2022: primary series complete and at least 14 days old; valid 180 days after
     /// the last primary dose unless boosted (a booster is valid at once); a negative PCR test for
     /// 48 hours; recovery for 180 days. Rapid antigen tests are not accepted. Dates in KST.
+    /// A preset for tests and authoring only: no verifier judges by it unless it comes signed in
+    /// a rules list.
+    #[cfg(any(test, feature = "testing"))]
     pub fn korea_2022() -> Self {
         Self {
             vaccination: Some(VaccinationRule {
@@ -146,11 +151,69 @@ impl Policy {
         }
     }
 
-    fn local_date(&self, now: DateTime<Utc>) -> NaiveDate {
+    pub(crate) fn local_date(&self, now: DateTime<Utc>) -> NaiveDate {
         // An out-of-range offset (beyond ±24 h) falls back to UTC rather than failing a scan.
         let offset =
             FixedOffset::east_opt(self.utc_offset_minutes.saturating_mul(60)).unwrap_or(Utc.fix());
         now.with_timezone(&offset).date_naive()
+    }
+}
+
+impl PolicyRule {
+    /// The rule in the shop's terms, with the numbers `policy` judged by, e.g. "primary series
+    /// older than 180 days, no booster". English; apps map [`PolicyRule::code`] to their own
+    /// language and may fill in the same numbers.
+    pub fn describe(&self, policy: &Policy) -> String {
+        let vaccination = policy.vaccination.as_ref();
+        let hours = |d: Duration| d.num_hours();
+        match self {
+            PolicyRule::PrimarySeriesIncomplete => "primary vaccination series not complete".into(),
+            PolicyRule::TooSoonAfterVaccination => match vaccination {
+                Some(v) => format!(
+                    "primary series completed less than {} days ago",
+                    v.days_after_primary
+                ),
+                None => "primary series completed too recently".into(),
+            },
+            PolicyRule::VaccinationExpired => {
+                let primary = vaccination.and_then(|v| v.primary_valid_days);
+                let booster = vaccination.and_then(|v| v.booster_valid_days);
+                match (primary, booster) {
+                    (Some(p), None) => format!("primary series older than {p} days, no booster"),
+                    (Some(p), Some(b)) => format!(
+                        "primary series older than {p} days with no booster, or booster older than {b} days"
+                    ),
+                    (None, Some(b)) => format!("booster older than {b} days"),
+                    (None, None) => "vaccination too old".into(),
+                }
+            }
+            PolicyRule::TestTypeNotAccepted => {
+                match (policy.pcr_valid_for, policy.rapid_antigen_valid_for) {
+                    (Some(_), None) => "only PCR tests are accepted".into(),
+                    (None, Some(_)) => "only rapid antigen tests are accepted".into(),
+                    _ => "tests are not accepted".into(),
+                }
+            }
+            PolicyRule::TestPositive => "positive test result".into(),
+            PolicyRule::TestExpired => match (policy.pcr_valid_for, policy.rapid_antigen_valid_for)
+            {
+                (Some(p), None) => format!("PCR test older than {} hours", hours(p)),
+                (None, Some(r)) => format!("rapid antigen test older than {} hours", hours(r)),
+                (Some(p), Some(r)) => format!(
+                    "PCR test older than {} hours or rapid antigen test older than {} hours",
+                    hours(p),
+                    hours(r)
+                ),
+                (None, None) => "test too old".into(),
+            },
+            PolicyRule::TestInFuture => "test sampled in the future".into(),
+            PolicyRule::EventNotAccepted => "this kind of event is not accepted here".into(),
+            PolicyRule::RecoveryExpired => match policy.recovery_valid_days {
+                Some(days) => format!("recovery more than {days} days ago"),
+                None => "recovery too long ago".into(),
+            },
+            PolicyRule::RecoveryInFuture => "recovery dated in the future".into(),
+        }
     }
 }
 
@@ -358,6 +421,38 @@ mod tests {
         assert_eq!(
             Policy::korea_2022().evaluate(&boosted, noon("2023-03-02")),
             Ok(())
+        );
+    }
+
+    #[test]
+    fn a_failed_rule_is_named_with_the_numbers_of_the_policy() {
+        let p = Policy::korea_2022();
+        assert_eq!(
+            PolicyRule::VaccinationExpired.describe(&p),
+            "primary series older than 180 days, no booster"
+        );
+        assert_eq!(
+            PolicyRule::TooSoonAfterVaccination.describe(&p),
+            "primary series completed less than 14 days ago"
+        );
+        assert_eq!(
+            PolicyRule::TestExpired.describe(&p),
+            "PCR test older than 48 hours"
+        );
+        assert_eq!(
+            PolicyRule::TestTypeNotAccepted.describe(&p),
+            "only PCR tests are accepted"
+        );
+        let seven = Policy {
+            vaccination: Some(VaccinationRule {
+                days_after_primary: 7,
+                ..p.vaccination.clone().unwrap()
+            }),
+            ..p
+        };
+        assert_eq!(
+            PolicyRule::TooSoonAfterVaccination.describe(&seven),
+            "primary series completed less than 7 days ago"
         );
     }
 

@@ -237,7 +237,7 @@ pub struct ReportProof {
     pub checks: u64,
     /// Valid verdicts.
     pub valid: u64,
-    /// Refusals.
+    /// Refusals (an exempt venue mode's verdicts are neither valid nor refused).
     pub refused: u64,
     /// Valid paper passes, which needed an ID check.
     pub id_checks: u64,
@@ -641,7 +641,7 @@ pub fn verify_report(
         if e.is_valid() {
             proof.valid += 1;
             proof.id_checks += u64::from(e.id_check_required);
-        } else {
+        } else if e.verdict != check_log::EXEMPT {
             proof.refused += 1;
             match proof.by_reason.iter_mut().find(|(c, _)| *c == e.verdict) {
                 Some((_, n)) => *n += 1,

@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::keys::{Ed25519KeyPair, Kid};
 use crate::lists::{self, ListInfo};
 use crate::policy::{Policy, VaccinationRule};
+use crate::verdict::{Reason, RulesUsed};
 
 /// COSE content type (header 3) of a rules list.
 pub const RULES_LIST_TYPE: &str = "application/vaxpass-rules-list+cbor";
@@ -114,7 +115,8 @@ pub enum Requirement {
 impl RuleSet {
     /// The rules of [`Policy::korea_2022`] as data, taking effect on 3 January 2022 (the day the
     /// 180-day limit began), with two modes: `restaurant_cafe` (a pass with any kind of event)
-    /// and `exempt` (no pass).
+    /// and `exempt` (no pass). A preset for tests and authoring only (feature `testing`).
+    #[cfg(any(test, feature = "testing"))]
     pub fn korea_2022() -> Self {
         Self {
             takes_effect: NaiveDate::from_ymd_opt(2022, 1, 3).unwrap_or_default(),
@@ -133,6 +135,16 @@ impl RuleSet {
                     rule: ModeRule::Exempt,
                 },
             ],
+        }
+    }
+
+    /// [`Self::korea_2022`] taking effect on 1 January 2000: one rule set in force on any date
+    /// of the tests and demos that judge by the Korean rules of early 2022 (feature `testing`).
+    #[cfg(any(test, feature = "testing"))]
+    pub fn korea_2022_standing() -> Self {
+        Self {
+            takes_effect: NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or_default(),
+            ..Self::korea_2022()
         }
     }
 
@@ -233,6 +245,42 @@ impl RulesList {
     /// first takes effect.
     pub fn in_force(&self, now: DateTime<Utc>) -> Option<&RuleSet> {
         self.rule_sets.iter().rev().find(|s| s.starts_at() <= now)
+    }
+
+    /// Whether any rule set of the list defines a venue mode of this name.
+    pub fn knows_mode(&self, mode: &str) -> bool {
+        self.rule_sets.iter().any(|s| s.mode(mode).is_some())
+    }
+
+    /// What a visit at `now` under `mode` is judged by: the rules used (`None` when no rule set is
+    /// in force yet), and the requirement or the reason there is none. Without a mode, the rule
+    /// set's first mode applies (docs/architecture.md, "Venue modes").
+    pub(crate) fn decide(
+        &self,
+        mode: Option<&str>,
+        now: DateTime<Utc>,
+        offline_default: bool,
+    ) -> (Option<RulesUsed>, Result<Requirement, Reason>) {
+        let Some(set) = self.in_force(now) else {
+            return (None, Err(Reason::NoRulesInForce));
+        };
+        let mode = mode
+            .or_else(|| set.modes.first().map(|m| m.name.as_str()))
+            .unwrap_or_default();
+        let requirement = set
+            .requirement(mode)
+            .map_err(|_| Reason::VenueModeNotInRules);
+        let used = RulesUsed {
+            sequence: self.sequence,
+            takes_effect: set.takes_effect,
+            mode: mode.to_owned(),
+            offline_default,
+            policy: match &requirement {
+                Ok(Requirement::Pass(policy)) => Some(policy.clone()),
+                _ => None,
+            },
+        };
+        (Some(used), requirement)
     }
 
     /// The list's sequence number and times.

@@ -1,8 +1,11 @@
-//! The verifier's answer, as data: valid, or not valid with one reason from a closed set.
+//! The verifier's answer, as data: valid, not valid with one reason from a closed set, or no pass
+//! needed; each with the rules it was judged under.
 
 use std::fmt;
 
 use chrono::NaiveDate;
+
+use crate::policy::Policy;
 
 /// Why a pass is not valid. The set is closed so apps can map each reason to their own message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -23,6 +26,13 @@ pub enum Reason {
     /// This device's clock is behind a list it holds (issued after `now`, beyond the leeway): its
     /// time cannot be trusted, so no pass is valid until the clock is set right.
     ClockBehind,
+    /// The verifier holds no rules list (and was given no offline default), so it cannot know
+    /// what a pass must show: apply one first.
+    NoRulesList,
+    /// The rules list held has no rule set in force yet at `now` (its first takes effect later).
+    NoRulesInForce,
+    /// The venue mode the shop picked is not one the rule set in force defines: pick another.
+    VenueModeNotInRules,
     /// The signing key is not in the trust list, or the credential names another authority.
     UnknownIssuer,
     /// The issuer key was not valid when the credential was issued.
@@ -87,6 +97,9 @@ impl Reason {
             Reason::TrustListTooStale => "trust_list_too_stale",
             Reason::ListsDamaged => "lists_damaged",
             Reason::ClockBehind => "clock_behind",
+            Reason::NoRulesList => "no_rules_list",
+            Reason::NoRulesInForce => "no_rules_in_force",
+            Reason::VenueModeNotInRules => "venue_mode_not_in_rules",
             Reason::UnknownIssuer => "unknown_issuer",
             Reason::IssuerKeyNotValidAtIssuance => "issuer_key_not_valid_at_issuance",
             Reason::IssuerKeyRevoked => "issuer_key_revoked",
@@ -168,10 +181,28 @@ impl fmt::Debug for Holder {
     }
 }
 
-/// The result of verifying a QR text: valid, with the holder to match at the door, or not valid,
-/// with the reason. A refused pass carries no holder, by construction; there is deliberately no
-/// accessor for the holder, so reading one means matching [`Verdict::Valid`] and seeing
-/// `id_check_required` beside it.
+/// The rules a verdict was judged under: which rules list, which of its rule sets, which mode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RulesUsed {
+    /// The sequence number of the rules list.
+    pub sequence: u64,
+    /// The day the rule set in force took effect (in its time zone).
+    pub takes_effect: NaiveDate,
+    /// The venue mode judged under: the one the shop picked, or the rule set's first.
+    pub mode: String,
+    /// Whether the rules are the app's offline default
+    /// ([`VerifierConfig::offline_rules`](crate::VerifierConfig::offline_rules)), not a list
+    /// the verifier applied.
+    pub offline_default: bool,
+    /// What a pass had to meet under the mode; `None` when no pass was needed or the mode is
+    /// not in the rule set.
+    pub policy: Option<Policy>,
+}
+
+/// The result of verifying a QR text: valid, with the holder to match at the door, not valid,
+/// with the reason, or no pass needed under the venue mode. A refused pass carries no holder, by
+/// construction; there is deliberately no accessor for the holder, so reading one means matching
+/// [`Verdict::Valid`] and seeing `id_check_required` beside it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
     /// Every check passed.
@@ -182,6 +213,8 @@ pub enum Verdict {
         id_check_required: bool,
         /// What the shop should know even so (lists aging, no revocation list).
         warnings: Vec<Warning>,
+        /// The rules the pass was judged under.
+        rules: RulesUsed,
     },
     /// A check failed.
     NotValid {
@@ -189,27 +222,59 @@ pub enum Verdict {
         reason: Reason,
         /// What the shop should know besides (lists aging, no revocation list).
         warnings: Vec<Warning>,
+        /// The rules in force under the shop's mode; `None` when no rules list is held (or no
+        /// rule set of it is in force yet).
+        rules: Option<RulesUsed>,
+    },
+    /// The venue mode needs no pass: let the visitor in, whatever was scanned. Nothing of the
+    /// scanned text was read, so there is no holder.
+    Exempt {
+        /// What the shop should know besides (lists aging, no revocation list).
+        warnings: Vec<Warning>,
+        /// The rules that exempt the venue.
+        rules: RulesUsed,
     },
 }
 
 impl Verdict {
-    /// Whether every check passed.
+    /// Whether every check passed (an exempt verdict is not a valid pass).
     pub fn is_valid(&self) -> bool {
         matches!(self, Self::Valid { .. })
     }
 
-    /// Why the pass is not valid; `None` when it is.
+    /// Why the pass is not valid; `None` when it is, or when no pass was needed.
     pub fn reason(&self) -> Option<Reason> {
         match self {
-            Self::Valid { .. } => None,
+            Self::Valid { .. } | Self::Exempt { .. } => None,
             Self::NotValid { reason, .. } => Some(*reason),
         }
     }
 
-    /// The warnings of either kind of verdict.
+    /// The warnings of any kind of verdict.
     pub fn warnings(&self) -> &[Warning] {
         match self {
-            Self::Valid { warnings, .. } | Self::NotValid { warnings, .. } => warnings,
+            Self::Valid { warnings, .. }
+            | Self::NotValid { warnings, .. }
+            | Self::Exempt { warnings, .. } => warnings,
         }
+    }
+
+    /// The rules the verdict was judged under; `None` only when the verifier holds no rules list
+    /// in force.
+    pub fn rules(&self) -> Option<&RulesUsed> {
+        match self {
+            Self::Valid { rules, .. } | Self::Exempt { rules, .. } => Some(rules),
+            Self::NotValid { rules, .. } => rules.as_ref(),
+        }
+    }
+
+    /// The policy rule that failed, in the shop's terms with the numbers of the rules used (e.g.
+    /// "primary series older than 180 days, no booster"); `None` unless a policy rule decided.
+    pub fn policy_rule_text(&self) -> Option<String> {
+        let Some(Reason::PolicyNotMet(rule)) = self.reason() else {
+            return None;
+        };
+        let policy = self.rules().and_then(|r| r.policy.as_ref())?;
+        Some(rule.describe(policy))
     }
 }

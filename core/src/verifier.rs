@@ -1,5 +1,6 @@
-//! The shop's verifier: keeps the last accepted trust and revocation lists in SQLite and judges
-//! scanned QR texts offline, returning a [`Verdict`].
+//! The shop's verifier: keeps the last accepted trust, revocation and rules lists and the shop's
+//! venue mode in SQLite, and judges scanned QR texts offline by the rules in force, returning a
+//! [`Verdict`].
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
@@ -15,6 +16,7 @@ use crate::lists::{claimed_sequence, ListInfo, ListKind, RevocationView, TrustLi
 use crate::policy::Policy;
 use crate::presentation::Presentation;
 use crate::qr_text::{self, FromScanner, Scanned};
+use crate::rules::{Requirement, RulesList};
 use crate::seen::Seen;
 use crate::store::{self, Create};
 use crate::sync::{Applied, Backoff, Fetched, HttpResponse};
@@ -24,14 +26,18 @@ use crate::wallet::{load_or_create_key, DeviceKeySource};
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/verifier/0001_init.sql"),
     include_str!("../migrations/verifier/0002_list_etag.sql"),
+    include_str!("../migrations/verifier/0003_rules.sql"),
     include_str!("../migrations/verifier/0004_check_log.sql"),
 ];
 
-/// How a verifier judges passes. [`VerifierConfig::default`] uses the Korean 2022 policy.
+/// How a verifier judges passes. What a pass must show is not here: it comes from the rules list
+/// the verifier holds (see [`Verifier::apply_rules_list`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifierConfig {
-    /// Which events are accepted, and for how long.
-    pub policy: Policy,
+    /// A signed rules list the app ships, judged by only while the verifier holds no rules list
+    /// of its own (a fresh install offline). `None` (the default): no pass is valid until a rules
+    /// list is applied. It must verify against the root key when the verifier opens.
+    pub offline_rules: Option<Vec<u8>>,
     /// Clock difference tolerated between the holder's phone and this one.
     pub clock_leeway: Duration,
     /// How long a presentation is accepted after it was made (before the leeway). Wallets rotate
@@ -53,7 +59,7 @@ pub struct VerifierConfig {
 impl Default for VerifierConfig {
     fn default() -> Self {
         Self {
-            policy: Policy::korea_2022(),
+            offline_rules: None,
             clock_leeway: Duration::seconds(60),
             presentation_window: Duration::seconds(60),
             warn_after: Duration::hours(36),
@@ -72,7 +78,8 @@ pub enum FreshnessState {
     Fresh,
     /// Still verifying, but the shop should go online soon.
     Warning,
-    /// Too old (or never synced): every verdict is not valid until the lists are updated.
+    /// Too old (or never synced, or no rules to judge by): every verdict is not valid until the
+    /// lists are updated.
     CannotVerify,
     /// A list in the verifier's own store failed its check on open (damaged or tampered with):
     /// every verdict is not valid until a good list of that kind is applied.
@@ -104,17 +111,23 @@ pub struct Freshness {
     pub trust_list: Option<ListInfo>,
     /// The revocation list held, if any.
     pub revocation_list: Option<ListInfo>,
+    /// The rules list held, if any (the offline default is not one).
+    pub rules_list: Option<ListInfo>,
 }
 
 /// What the verifier relies on, all of it read from signed bytes it verified: the parsed trust
-/// list, the revocation list's numbers (its entries are in the `revoked` table, checked against
-/// the signed list on open), and which stored lists failed that check.
+/// and rules lists (parsed once, not per scan), the revocation list's numbers (its entries are in
+/// the `revoked` table, checked against the signed list on open), which stored lists failed that
+/// check, and the venue mode the shop picked.
 #[derive(Debug, Default)]
 struct Lists {
     trust: Option<Arc<TrustList>>,
     revocation: Option<ListInfo>,
+    rules: Option<Arc<RulesList>>,
     trust_damaged: bool,
     revocation_damaged: bool,
+    rules_damaged: bool,
+    venue_mode: Option<String>,
 }
 
 impl Lists {
@@ -123,6 +136,7 @@ impl Lists {
         match kind {
             ListKind::Trust => self.trust.as_deref().map(TrustList::info),
             ListKind::Revocation => self.revocation,
+            ListKind::Rules => self.rules.as_deref().map(RulesList::info),
         }
     }
 
@@ -130,6 +144,7 @@ impl Lists {
         match kind {
             ListKind::Trust => self.trust_damaged,
             ListKind::Revocation => self.revocation_damaged,
+            ListKind::Rules => self.rules_damaged,
         }
     }
 }
@@ -140,6 +155,8 @@ impl Lists {
 pub struct Verifier {
     root_public_key: [u8; 32],
     config: VerifierConfig,
+    /// [`VerifierConfig::offline_rules`], verified and parsed once.
+    offline_rules: Option<Arc<RulesList>>,
     conn: Mutex<Connection>,
     lists: RwLock<Lists>,
     seen: Mutex<Seen>,
@@ -163,7 +180,7 @@ impl Verifier {
     /// Opens or creates the verifier's store. `root_public_key` is the authority's root key,
     /// pinned in the app. A stored list that it does not verify, or revocation entries that do not
     /// match their signed list, leave the verifier [`FreshnessState::Damaged`] until a good list
-    /// of that kind is applied.
+    /// of that kind is applied. [`VerifierConfig::offline_rules`] that do not verify are an error.
     pub fn open(
         path: impl AsRef<Path>,
         root_public_key: [u8; 32],
@@ -179,6 +196,11 @@ impl Verifier {
                 "leeway, windows and freshness thresholds are inconsistent".into(),
             ));
         }
+        let offline_rules = config
+            .offline_rules
+            .as_deref()
+            .map(|bytes| RulesList::verify(bytes, &root_public_key).map(Arc::new))
+            .transpose()?;
         let conn = store::open(path.as_ref(), Create::IfMissing, MIGRATIONS)?;
         let mut lists = Lists::default();
         // A stored list that does not verify, or entries that do not match it, are kept and
@@ -189,6 +211,15 @@ impl Verifier {
                 Err(_) => lists.trust_damaged = true,
             }
         }
+        if let Some(bytes) = stored(&conn, ListKind::Rules)? {
+            match RulesList::verify(&bytes, &root_public_key) {
+                Ok(list) => lists.rules = Some(Arc::new(list)),
+                Err(_) => lists.rules_damaged = true,
+            }
+        }
+        lists.venue_mode = conn
+            .query_row("SELECT name FROM venue_mode WHERE id = 1", [], |r| r.get(0))
+            .optional()?;
         match stored(&conn, ListKind::Revocation)? {
             Some(bytes) => match RevocationView::verify(&bytes, &root_public_key) {
                 Ok(list) if entries_match(&conn, &list)? => lists.revocation = Some(list.info()),
@@ -203,6 +234,7 @@ impl Verifier {
             root_public_key,
             seen: Mutex::new(Seen::new(config.seen_window)),
             config,
+            offline_rules,
             conn: Mutex::new(conn),
             lists: RwLock::new(lists),
             shop_key: Mutex::new(ShopKey::Source(DeviceKeySource::default())),
@@ -232,6 +264,66 @@ impl Verifier {
     /// Offers a signed revocation list, under the same rules as the trust list.
     pub fn apply_revocation_list(&self, bytes: &[u8], now: DateTime<Utc>) -> Result<Applied> {
         self.apply_list(ListKind::Revocation, bytes, None, now)
+    }
+
+    /// Offers a signed rules list, under the same rules as the trust list. One in a newer rules
+    /// format is [`Error::RulesTooNew`] and changes nothing: the app must be updated to follow it.
+    pub fn apply_rules_list(&self, bytes: &[u8], now: DateTime<Utc>) -> Result<Applied> {
+        self.apply_list(ListKind::Rules, bytes, None, now)
+    }
+
+    /// The rules list held, if any (not the offline default).
+    pub fn rules_list(&self) -> Option<Arc<RulesList>> {
+        self.read_lists().rules.clone()
+    }
+
+    /// Picks the shop's venue mode, kept in the store so it survives a restart. The rules held
+    /// (a rule set of the rules list, or of the offline default) must define it; otherwise
+    /// [`Error::NotFound`] and nothing changes. Until a mode is picked, the first mode of the rule
+    /// set in force applies.
+    pub fn set_venue_mode(&self, mode: &str) -> Result<()> {
+        let known = {
+            let lists = self.read_lists();
+            lists
+                .rules
+                .as_deref()
+                .or(self.offline_rules.as_deref())
+                .is_some_and(|rules| rules.knows_mode(mode))
+        };
+        if !known {
+            return Err(Error::NotFound("venue mode in the rules held"));
+        }
+        let conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
+        conn.execute(
+            "INSERT OR REPLACE INTO venue_mode (id, name) VALUES (1, ?1)",
+            [mode],
+        )?;
+        self.lists
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .venue_mode = Some(mode.to_owned());
+        Ok(())
+    }
+
+    /// The venue mode the shop picked; `None` if it never picked one (the first mode of the rule
+    /// set in force applies).
+    pub fn venue_mode(&self) -> Option<String> {
+        self.read_lists().venue_mode.clone()
+    }
+
+    /// The names of the venue modes of the rule set in force at `now`, in the list's order (the
+    /// first is the default): what the shop's mode picker offers.
+    pub fn venue_modes(&self, now: DateTime<Utc>) -> Vec<String> {
+        let lists = self.read_lists();
+        let rules = lists.rules.as_deref().or(self.offline_rules.as_deref());
+        rules
+            .and_then(|r| r.in_force(now))
+            .map(|set| set.modes.iter().map(|m| m.name.clone()).collect())
+            .unwrap_or_default()
+    }
+
+    fn read_lists(&self) -> std::sync::RwLockReadGuard<'_, Lists> {
+        self.lists.read().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The ETag of the list held, to send as `If-None-Match` with the next request for it.
@@ -285,7 +377,25 @@ impl Verifier {
         match kind {
             ListKind::Trust => self.apply_trust(bytes, etag, now),
             ListKind::Revocation => self.apply_revocation(bytes, etag, now),
+            ListKind::Rules => self.apply_rules(bytes, etag, now),
         }
+    }
+
+    fn apply_rules(&self, bytes: &[u8], etag: Option<&str>, now: DateTime<Utc>) -> Result<Applied> {
+        let list = RulesList::verify(bytes, &self.root_public_key)?;
+        let info = list.info();
+        self.store_list(
+            ListKind::Rules,
+            bytes,
+            etag,
+            info,
+            now,
+            |_| Ok(()),
+            move |lists| {
+                lists.rules = Some(Arc::new(list));
+                lists.rules_damaged = false;
+            },
+        )
     }
 
     fn apply_trust(&self, bytes: &[u8], etag: Option<&str>, now: DateTime<Utc>) -> Result<Applied> {
@@ -441,6 +551,7 @@ impl Verifier {
             ListKind::Revocation => {
                 RevocationView::verify(&bytes, &self.root_public_key).map(|l| l.sequence)
             }
+            ListKind::Rules => RulesList::verify(&bytes, &self.root_public_key).map(|l| l.sequence),
         };
         Ok(held.max(verified.ok().or_else(|| claimed_sequence(&bytes))))
     }
@@ -455,11 +566,12 @@ impl Verifier {
 
     fn freshness_of(&self, lists: &Lists, now: DateTime<Utc>) -> Freshness {
         let trust = lists.held(ListKind::Trust);
-        let held = || [trust, lists.revocation].into_iter().flatten();
+        let rules = lists.held(ListKind::Rules);
+        let held = || [trust, lists.revocation, rules].into_iter().flatten();
         let config = &self.config;
-        let state = if lists.trust_damaged || lists.revocation_damaged {
+        let state = if lists.trust_damaged || lists.revocation_damaged || lists.rules_damaged {
             FreshnessState::Damaged
-        } else if trust.is_none() {
+        } else if trust.is_none() || (rules.is_none() && self.offline_rules.is_none()) {
             FreshnessState::CannotVerify
         } else if held().any(|l| l.issued_at > now + config.clock_leeway) {
             FreshnessState::ClockBehind
@@ -474,18 +586,21 @@ impl Verifier {
             state,
             trust_list: trust,
             revocation_list: lists.revocation,
+            rules_list: rules,
         }
     }
 
-    /// Verifies a scanned QR text at `now` and appends the verdict to the check log: it returns
-    /// only once the entry is committed. Bad input is a verdict (malformed), not an error; an
-    /// error means the verifier itself failed (storage) and nothing can be said of the pass.
+    /// Verifies a scanned QR text at `now`, by the rule set in force at `now` under the shop's
+    /// venue mode, and appends the verdict to the check log: it returns only once the entry is
+    /// committed. Bad input is a verdict (malformed), not an error; an error means the verifier
+    /// itself failed (storage) and nothing can be said of the pass.
     pub fn verify(&self, text: &str, now: DateTime<Utc>) -> Result<Verdict> {
         let (verdict, context) = self.judge_text(text, now)?;
         let (code, id_check) = match &verdict {
             Verdict::Valid {
                 id_check_required, ..
             } => (check_log::VALID, *id_check_required),
+            Verdict::Exempt { .. } => (check_log::EXEMPT, false),
             Verdict::NotValid { reason, .. } => (reason.code(), false),
         };
         let warnings = verdict
@@ -493,16 +608,9 @@ impl Verifier {
             .iter()
             .map(|w| w.code().to_owned())
             .collect();
+        let offset = self.utc_offset(now);
         let mut conn = self.lock();
-        check_log::append(
-            &mut conn,
-            now,
-            code,
-            id_check,
-            warnings,
-            &context,
-            self.config.policy.utc_offset_minutes,
-        )?;
+        check_log::append(&mut conn, now, code, id_check, warnings, &context, offset)?;
         Ok(verdict)
     }
 
@@ -513,22 +621,41 @@ impl Verifier {
         Ok(self.judge_text(text, now)?.0)
     }
 
+    /// The shop's UTC offset at `now`, for the log's days and hours: the rule set in force's (of
+    /// the rules list held, else of the offline default), UTC without one.
+    fn utc_offset(&self, now: DateTime<Utc>) -> i32 {
+        let lists = self.read_lists();
+        lists
+            .rules
+            .as_deref()
+            .or(self.offline_rules.as_deref())
+            .and_then(|rules| rules.in_force(now))
+            .map_or(0, |set| set.policy.utc_offset_minutes)
+    }
+
     /// The verdict and what the log records beside it, without logging.
     fn judge_text(&self, text: &str, now: DateTime<Utc>) -> Result<(Verdict, Context)> {
-        let (trust, no_revocation_list, freshness, revocation) = {
-            let lists = self.lists.read().unwrap_or_else(PoisonError::into_inner);
+        let (trust, no_revocation_list, freshness, revocation, (rules, requirement)) = {
+            let lists = self.read_lists();
+            let decided = match (&lists.rules, &self.offline_rules) {
+                (Some(held), _) => held.decide(lists.venue_mode.as_deref(), now, false),
+                (None, Some(offline)) => offline.decide(lists.venue_mode.as_deref(), now, true),
+                (None, None) => (None, Err(Reason::NoRulesList)),
+            };
             (
                 lists.trust.clone(),
                 lists.revocation.is_none() && !lists.revocation_damaged,
                 self.freshness_of(&lists, now).state,
                 lists.revocation.map(|l| l.sequence),
+                decided,
             )
         };
         let mut context = Context {
             freshness: freshness.code(),
             trust_sequence: trust.as_deref().map(|t| t.info().sequence),
             revocation_sequence: revocation,
-            policy: check_log::policy_digest(&self.config.policy),
+            rules: None,
+            policy: [0; 8],
             credential: None,
         };
         let mut warnings = Vec::new();
@@ -538,27 +665,43 @@ impl Verifier {
         if no_revocation_list {
             warnings.push(Warning::NoRevocationList);
         }
-        let refused = match (freshness, &trust) {
-            (FreshnessState::Damaged, _) => Some(Reason::ListsDamaged),
-            (_, None) => Some(Reason::NoTrustList),
-            (FreshnessState::ClockBehind, _) => Some(Reason::ClockBehind),
-            (FreshnessState::CannotVerify, _) => Some(Reason::TrustListTooStale),
+        let refused = match (freshness, &trust, &requirement) {
+            (FreshnessState::Damaged, _, _) => Some(Reason::ListsDamaged),
+            (_, None, _) => Some(Reason::NoTrustList),
+            (_, _, Err(Reason::NoRulesList)) => Some(Reason::NoRulesList),
+            (FreshnessState::ClockBehind, _, _) => Some(Reason::ClockBehind),
+            (FreshnessState::CannotVerify, _, _) => Some(Reason::TrustListTooStale),
+            (_, _, Err(reason)) => Some(*reason),
             _ => None,
         };
-        let (None, Some(trust)) = (refused, trust) else {
-            let reason = refused.unwrap_or(Reason::NoTrustList);
-            return Ok((Verdict::NotValid { reason, warnings }, context));
+        let not_valid = |reason, warnings, rules| Verdict::NotValid {
+            reason,
+            warnings,
+            rules,
         };
+        if let Some(reason) = refused {
+            return Ok((not_valid(reason, warnings, rules), context));
+        }
+        // Without a refusal there is a trust list and a requirement, which comes with its rules.
+        let (Some(trust), Ok(requirement), Some(rules)) = (trust, requirement, rules) else {
+            return Ok((not_valid(Reason::NoRulesList, warnings, None), context));
+        };
+        context.rules = Some((rules.sequence, rules.mode.clone()));
+        let policy = match requirement {
+            Requirement::Exempt => return Ok((Verdict::Exempt { warnings, rules }, context)),
+            Requirement::Pass(policy) => policy,
+        };
+        context.policy = check_log::policy_digest(&policy);
         let scanned = match read(text) {
             Ok(scanned) => scanned,
-            Err(reason) => return Ok((Verdict::NotValid { reason, warnings }, context)),
+            Err(reason) => return Ok((not_valid(reason, warnings, Some(rules)), context)),
         };
         context.credential = Some(match &scanned {
             Scanned::Paper(credential) => credential.claims.id,
             Scanned::Presentation(p) => p.credential.claims.id,
         });
-        if let Err(reason) = self.judge(&scanned, &trust, now)? {
-            return Ok((Verdict::NotValid { reason, warnings }, context));
+        if let Err(reason) = self.judge(&scanned, &trust, &policy, now)? {
+            return Ok((not_valid(reason, warnings, Some(rules)), context));
         }
         let (credential, paper) = match scanned {
             Scanned::Paper(credential) => (credential, true),
@@ -582,6 +725,7 @@ impl Verifier {
             },
             id_check_required: paper,
             warnings,
+            rules,
         };
         Ok((verdict, context))
     }
@@ -601,10 +745,11 @@ impl Verifier {
         }
     }
 
-    /// Scans this hour and today (in the policy's time zone), valid and refused by reason, from
+    /// Scans this hour and today (in the time zone of the rules in force), valid and refused by reason, from
     /// the log's running totals: a few rows whatever the log's length.
     pub fn check_counters(&self, now: DateTime<Utc>) -> Result<Counters> {
-        check_log::counters(&self.lock(), now, self.config.policy.utc_offset_minutes)
+        let offset = self.utc_offset(now);
+        check_log::counters(&self.lock(), now, offset)
     }
 
     /// Cuts the entries older than the retention ([`VerifierConfig::log_retention`]) before
@@ -612,11 +757,12 @@ impl Verifier {
     /// Returns how many entries were cut.
     pub fn prune_check_log(&self, now: DateTime<Utc>) -> Result<u64> {
         let signer = self.shop_signer()?;
+        let offset = self.utc_offset(now);
         check_log::prune(
             &mut self.lock(),
             signer.as_ref(),
             now - self.config.log_retention,
-            self.config.policy.utc_offset_minutes,
+            offset,
         )
     }
 
@@ -629,14 +775,8 @@ impl Verifier {
         now: DateTime<Utc>,
     ) -> Result<Vec<u8>> {
         let signer = self.shop_signer()?;
-        crate::report::export(
-            &self.lock(),
-            signer.as_ref(),
-            from,
-            to,
-            now,
-            self.config.policy.utc_offset_minutes,
-        )
+        let offset = self.utc_offset(now);
+        crate::report::export(&self.lock(), signer.as_ref(), from, to, now, offset)
     }
 
     /// The check log's head signed by the shop key at `now`: what the app posts to the
@@ -675,6 +815,7 @@ impl Verifier {
         &self,
         scanned: &Scanned,
         trust: &TrustList,
+        policy: &Policy,
         now: DateTime<Utc>,
     ) -> Result<Result<(), Reason>> {
         let credential = match scanned {
@@ -697,9 +838,7 @@ impl Verifier {
         if self.is_revoked(&credential.claims.id)? {
             return Ok(Err(Reason::Revoked));
         }
-        Ok(self
-            .config
-            .policy
+        Ok(policy
             .evaluate(&credential.claims.pass.events, now)
             .map_err(Reason::PolicyNotMet))
     }

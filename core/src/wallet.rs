@@ -1,7 +1,8 @@
 //! The citizen's wallet: a device key and the holder's credentials in SQLite, and the QR codes
 //! shown at the door — a rotating presentation, or a paper pass that asks for an ID check. With a
 //! monotonic clock attached, presentations are signed only at times the wallet can trust
-//! ([`crate::trusted_time`]).
+//! ([`crate::trusted_time`]). It keeps the rules list it last saw, to tell the citizen when each
+//! pass is valid ([`PassStatus`]).
 
 use std::fmt;
 use std::path::Path;
@@ -14,18 +15,22 @@ use crate::credential::{Credential, CredentialId};
 use crate::enrolment::{decode_issued, EnrolmentRequest};
 use crate::error::{Error, Result};
 use crate::keys::{DevicePublicKey, DeviceSigner, Ed25519KeyPair, SoftwareEd25519Signer};
-use crate::lists::TrustList;
+use crate::lists::{ListKind, TrustList};
 use crate::model::PassKind;
+use crate::pass_status::{self, PassStatus};
 use crate::presentation::Presentation;
 use crate::qr::{EcLevel, Qr};
 use crate::qr_text;
+use crate::rules::RulesList;
 use crate::store::{self, Create};
+use crate::sync::{Applied, Backoff, Fetched, HttpResponse};
 use crate::trusted_time::{self, Anchor, MonotonicClock};
 use crate::verdict::Reason;
 
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/wallet/0001_init.sql"),
     include_str!("../migrations/wallet/0002_trusted_time.sql"),
+    include_str!("../migrations/wallet/0003_rules.sql"),
 ];
 
 /// Wraps the software device key before it is stored, e.g. with the Android Keystore or the iOS
@@ -341,6 +346,150 @@ impl Wallet {
         Ok(earliest.map(|expires| {
             crate::sync::renewal_time(expires, now, utc_offset_minutes, crate::sync::jitter())
         }))
+    }
+
+    /// Offers a signed rules list, checked against the authority's root key the app pins: kept if
+    /// it verifies and is newer than the one held (an older one is [`Error::Rollback`], other
+    /// content under the same sequence [`Error::Equivocation`], a newer format
+    /// [`Error::RulesTooNew`]); nothing changes otherwise. Its issue time is authority time
+    /// ([`Self::observe_trusted_time`]).
+    pub fn apply_rules_list(&self, bytes: &[u8], root_public_key: &[u8; 32]) -> Result<Applied> {
+        self.store_rules(bytes, None, root_public_key)
+    }
+
+    /// Reads the app's HTTP answer to a rules-list request ([`ListKind::Rules`], sent with
+    /// [`Self::list_etag`] as `If-None-Match`), as [`crate::Verifier::apply_fetched`] does. The
+    /// wallet keeps only the rules list: another kind is [`Error::InvalidArgument`].
+    pub fn apply_fetched(
+        &self,
+        kind: ListKind,
+        response: HttpResponse<'_>,
+        root_public_key: &[u8; 32],
+        backoff: &mut Backoff,
+        now: DateTime<Utc>,
+    ) -> Result<Fetched> {
+        if kind != ListKind::Rules {
+            return Err(Error::InvalidArgument(
+                "a wallet keeps only the rules list".into(),
+            ));
+        }
+        match response.status {
+            200 => {
+                let applied = self.store_rules(response.body, response.etag, root_public_key)?;
+                backoff.reset();
+                Ok(Fetched::Applied(applied))
+            }
+            304 => {
+                backoff.reset();
+                Ok(Fetched::NotModified)
+            }
+            429 | 500..=599 => Ok(Fetched::RetryAfter(
+                backoff.after_refusal(response.retry_after, now),
+            )),
+            status => Err(Error::UnexpectedStatus(status)),
+        }
+    }
+
+    /// The ETag of the rules list held, to send as `If-None-Match` with the next request for it.
+    pub fn list_etag(&self, kind: ListKind) -> Result<Option<String>> {
+        if kind != ListKind::Rules {
+            return Ok(None);
+        }
+        let etag = self
+            .lock()
+            .query_row("SELECT etag FROM rules_list WHERE id = 1", [], |r| r.get(0))
+            .optional()?;
+        Ok(etag.flatten())
+    }
+
+    fn store_rules(
+        &self,
+        bytes: &[u8],
+        etag: Option<&str>,
+        root_public_key: &[u8; 32],
+    ) -> Result<Applied> {
+        let list = RulesList::verify(bytes, root_public_key)?;
+        let sequence = i64::try_from(list.sequence)
+            .map_err(|_| Error::malformed("list", "sequence out of range"))?;
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let held: Option<(i64, Vec<u8>)> = tx
+            .query_row(
+                "SELECT sequence, signed FROM rules_list WHERE id = 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        if let Some((stored, stored_bytes)) = held {
+            let stored = u64::try_from(stored).unwrap_or(u64::MAX);
+            if list.sequence < stored {
+                return Err(Error::Rollback {
+                    stored,
+                    offered: list.sequence,
+                });
+            }
+            if list.sequence == stored {
+                if stored_bytes != bytes {
+                    return Err(Error::Equivocation(list.sequence));
+                }
+                if etag.is_some() {
+                    tx.execute("UPDATE rules_list SET etag = ?1 WHERE id = 1", [etag])?;
+                }
+                tx.commit()?;
+                return Ok(Applied::Unchanged);
+            }
+        }
+        // Signed by the root: its issue time is authority time.
+        self.advance_trusted_time(&tx, Some(list.issued_at))?;
+        tx.execute(
+            "INSERT OR REPLACE INTO rules_list (id, sequence, root_public_key, signed, etag) VALUES (1, ?1, ?2, ?3, ?4)",
+            params![sequence, &root_public_key[..], bytes, etag],
+        )?;
+        tx.commit()?;
+        Ok(Applied::Updated {
+            sequence: list.sequence,
+        })
+    }
+
+    /// The rules list held, verified again against the root key it was applied with; `None`
+    /// before one is applied.
+    pub fn rules_list(&self) -> Result<Option<RulesList>> {
+        let held: Option<(Vec<u8>, Vec<u8>)> = self
+            .lock()
+            .query_row(
+                "SELECT root_public_key, signed FROM rules_list WHERE id = 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let Some((root, bytes)) = held else {
+            return Ok(None);
+        };
+        let root: [u8; 32] = root
+            .try_into()
+            .map_err(|_| Error::malformed("wallet store", "root key of the wrong length"))?;
+        Ok(Some(RulesList::verify(&bytes, &root)?))
+    }
+
+    /// When the pass `id` is valid under the rules list held, for venue mode `mode` (the rule
+    /// set's first mode when `None`), seen from `now`: valid now (until when), valid from a date
+    /// (the wait after the primary series), or not valid and why. Later rule sets already in the
+    /// list count: a pass whose rules end it on 3 January is "valid until 3 January". Without a
+    /// rules list, [`PassStatus::NotValid`] with [`Reason::NoRulesList`].
+    pub fn pass_status(
+        &self,
+        id: &CredentialId,
+        mode: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<PassStatus> {
+        let credential = self.credential(id)?;
+        Ok(match self.rules_list()? {
+            Some(list) => pass_status::status(&list, mode, &credential, now),
+            None => PassStatus::NotValid {
+                reason: Reason::NoRulesList,
+                rule_text: None,
+            },
+        })
     }
 
     /// Removes a pass; `false` if there was none with this id.

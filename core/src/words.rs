@@ -19,6 +19,8 @@ pub enum Cue {
     /// Valid, but this verifier found the same pass valid a few minutes ago: look again. It wins
     /// over [`Cue::CheckId`], whose ID check the text still asks for.
     SeenRecently,
+    /// The venue mode needs no pass: let the visitor in; nobody was checked.
+    Exempt,
 }
 
 impl Cue {
@@ -29,6 +31,7 @@ impl Cue {
             Cue::Refused => "refused",
             Cue::CheckId => "check_id",
             Cue::SeenRecently => "seen_recently",
+            Cue::Exempt => "exempt",
         }
     }
 }
@@ -64,6 +67,10 @@ const fn words(korean: &'static str, english: &'static str) -> Words {
 const VALID: Words = words("유효해요.", "Valid.");
 const NOT_VALID: Words = words("유효하지 않아요.", "Not valid.");
 const CHECK_ID: Words = words("신분증을 확인해 주세요.", "Check an ID document.");
+const EXEMPT: Words = words(
+    "이 업종은 증명서 확인이 필요 없어요.",
+    "No pass needed in this venue mode.",
+);
 
 fn reason_words(reason: Reason) -> Words {
     match reason {
@@ -87,6 +94,18 @@ fn reason_words(reason: Reason) -> Words {
         Reason::ClockBehind => words(
             "이 기기의 시계가 늦어요. 시간을 맞춰 주세요.",
             "This device's clock is behind: set it right.",
+        ),
+        Reason::NoRulesList => words(
+            "방역 규칙 목록이 없어요. 인터넷에 연결해 주세요.",
+            "No rules list yet: go online.",
+        ),
+        Reason::NoRulesInForce => words(
+            "지금 적용되는 방역 규칙이 없어요.",
+            "No rule set is in force yet.",
+        ),
+        Reason::VenueModeNotInRules => words(
+            "선택한 업종이 규칙에 없어요. 업종을 다시 골라 주세요.",
+            "Venue mode not in the rules: pick another.",
         ),
         Reason::UnknownIssuer => words("인정되지 않는 발급 기관이에요.", "Unknown issuer."),
         Reason::IssuerKeyNotValidAtIssuance => words(
@@ -195,8 +214,10 @@ impl Warning {
 /// bindings, whose verdict is their own type, build one to ask the same questions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Outcome<'a> {
-    /// Why the pass is not valid; `None` when it is.
+    /// Why the pass is not valid; `None` when it is, or when no pass was needed.
     pub reason: Option<Reason>,
+    /// The venue mode needs no pass ([`Verdict::Exempt`]).
+    pub exempt: bool,
     /// Valid, and a paper pass: an ID document must be checked.
     pub id_check_required: bool,
     /// The verdict's warnings.
@@ -204,10 +225,12 @@ pub struct Outcome<'a> {
 }
 
 impl Outcome<'_> {
-    /// The cue: refused, seen recently, check ID or valid, the first that applies.
+    /// The cue: refused, exempt, seen recently, check ID or valid, the first that applies.
     pub fn cue(&self) -> Cue {
         if self.reason.is_some() {
             Cue::Refused
+        } else if self.exempt {
+            Cue::Exempt
         } else if self.warnings.contains(&Warning::SeenRecently) {
             Cue::SeenRecently
         } else if self.id_check_required {
@@ -217,14 +240,16 @@ impl Outcome<'_> {
         }
     }
 
-    /// The verdict in a few short sentences: valid or not, why not, the ID check, the warnings.
+    /// The verdict in a few short sentences: valid, exempt or not, why not, the ID check, the
+    /// warnings.
     pub fn text(&self, language: Language) -> String {
         let mut parts = Vec::with_capacity(3 + self.warnings.len());
         match self.reason {
+            None if self.exempt => parts.push(EXEMPT.get(language)),
             None => parts.push(VALID.get(language)),
             Some(reason) => parts.extend([NOT_VALID.get(language), reason.text(language)]),
         }
-        if self.reason.is_none() && self.id_check_required {
+        if self.reason.is_none() && !self.exempt && self.id_check_required {
             parts.push(CHECK_ID.get(language));
         }
         parts.extend(self.warnings.iter().map(|w| w.text(language)));
@@ -242,11 +267,21 @@ impl Verdict {
                 ..
             } => Outcome {
                 reason: None,
+                exempt: false,
                 id_check_required: *id_check_required,
                 warnings,
             },
-            Verdict::NotValid { reason, warnings } => Outcome {
+            Verdict::NotValid {
+                reason, warnings, ..
+            } => Outcome {
                 reason: Some(*reason),
+                exempt: false,
+                id_check_required: false,
+                warnings,
+            },
+            Verdict::Exempt { warnings, .. } => Outcome {
+                reason: None,
+                exempt: true,
                 id_check_required: false,
                 warnings,
             },
@@ -272,7 +307,7 @@ mod tests {
     use chrono::NaiveDate;
 
     use super::*;
-    use crate::verdict::Holder;
+    use crate::verdict::{Holder, RulesUsed};
 
     const RULES: [PolicyRule; 10] = [
         PolicyRule::PrimarySeriesIncomplete,
@@ -287,13 +322,16 @@ mod tests {
         PolicyRule::RecoveryInFuture,
     ];
 
-    const REASONS: [Reason; 18] = [
+    const REASONS: [Reason; 21] = [
         Reason::Malformed,
         Reason::KoreanInputMethod,
         Reason::NoTrustList,
         Reason::TrustListTooStale,
         Reason::ListsDamaged,
         Reason::ClockBehind,
+        Reason::NoRulesList,
+        Reason::NoRulesInForce,
+        Reason::VenueModeNotInRules,
         Reason::UnknownIssuer,
         Reason::IssuerKeyNotValidAtIssuance,
         Reason::IssuerKeyRevoked,
@@ -336,6 +374,9 @@ mod tests {
             | Reason::TrustListTooStale
             | Reason::ListsDamaged
             | Reason::ClockBehind
+            | Reason::NoRulesList
+            | Reason::NoRulesInForce
+            | Reason::VenueModeNotInRules
             | Reason::UnknownIssuer
             | Reason::IssuerKeyNotValidAtIssuance
             | Reason::IssuerKeyRevoked
@@ -416,6 +457,16 @@ mod tests {
         }
     }
 
+    fn rules() -> RulesUsed {
+        RulesUsed {
+            sequence: 1,
+            takes_effect: NaiveDate::from_ymd_opt(2021, 12, 13).unwrap(),
+            mode: "restaurant_cafe".into(),
+            offline_default: false,
+            policy: None,
+        }
+    }
+
     fn valid(id_check_required: bool, warnings: Vec<Warning>) -> Verdict {
         Verdict::Valid {
             holder: Holder {
@@ -424,11 +475,12 @@ mod tests {
             },
             id_check_required,
             warnings,
+            rules: rules(),
         }
     }
 
     #[test]
-    fn each_verdict_has_its_cue_and_seen_recently_wins_over_the_id_check() {
+    fn each_verdict_has_its_cue_and_seen_recently_wins_over_the_id_check_and_exempt_is_its_own() {
         assert_eq!(valid(false, vec![]).cue(), Cue::Valid);
         assert_eq!(valid(false, vec![Warning::ListsAging]).cue(), Cue::Valid);
         assert_eq!(valid(true, vec![]).cue(), Cue::CheckId);
@@ -444,14 +496,28 @@ mod tests {
             let refused = Verdict::NotValid {
                 reason,
                 warnings: WARNINGS.to_vec(),
+                rules: None,
             };
             assert_eq!(refused.cue(), Cue::Refused, "{reason}");
         }
-        let codes: HashSet<_> = [Cue::Valid, Cue::Refused, Cue::CheckId, Cue::SeenRecently]
-            .iter()
-            .map(Cue::code)
-            .collect();
-        assert_eq!(codes.len(), 4);
+        let exempt = Verdict::Exempt {
+            warnings: vec![Warning::ListsAging],
+            rules: rules(),
+        };
+        assert_eq!(exempt.cue(), Cue::Exempt);
+        assert_eq!(
+            exempt.text(Language::English),
+            "No pass needed in this venue mode. Lists aging: go online soon."
+        );
+        let cues = [
+            Cue::Valid,
+            Cue::Refused,
+            Cue::CheckId,
+            Cue::SeenRecently,
+            Cue::Exempt,
+        ];
+        let codes: HashSet<_> = cues.iter().map(Cue::code).collect();
+        assert_eq!(codes.len(), cues.len());
     }
 
     #[test]
@@ -468,6 +534,7 @@ mod tests {
         let refused = Verdict::NotValid {
             reason: Reason::PolicyNotMet(PolicyRule::TooSoonAfterVaccination),
             warnings: vec![],
+            rules: Some(rules()),
         };
         assert_eq!(
             refused.text(Language::Korean),

@@ -29,7 +29,7 @@ libfuzzer_sys::fuzz_target!(|payload: &[u8]| {
     let report = signed(payload, report_message(payload));
     if let Ok(proof) = vaxpass::verify_report(&report, Some(&key), None) {
         assert_eq!(proof.checks as usize, proof.entries.len());
-        assert_eq!(proof.valid + proof.refused, proof.checks);
+        assert!(proof.valid + proof.refused <= proof.checks);
         assert!(proof.head.count >= proof.checks);
         let _ = proof.sentence();
     }

@@ -126,7 +126,44 @@ fn scratch(name: &str) -> std::path::PathBuf {
     path
 }
 
-/// A verifier that has applied [`trust_list`] and an empty revocation list.
+/// A rules list signed by [`root`] of one rule set in force since 2000: the Korean rules of early
+/// 2022 (14 days after the primary series, 180 days without a booster, PCR for 48 hours,
+/// recovery for 180 days, in KST), every kind of event accepted in its one mode.
+pub fn rules_list(made: chrono::DateTime<chrono::Utc>) -> Vec<u8> {
+    use vaxpass::{EventKind, ModeRule, Policy, RuleSet, RulesList, VaccinationRule, VenueMode};
+    let set = RuleSet {
+        takes_effect: chrono::NaiveDate::from_ymd_opt(2000, 1, 1).expect("a date"),
+        policy: Policy {
+            vaccination: Some(VaccinationRule {
+                days_after_primary: 14,
+                primary_valid_days: Some(180),
+                booster_valid_days: None,
+            }),
+            pcr_valid_for: Some(Duration::hours(48)),
+            rapid_antigen_valid_for: None,
+            recovery_valid_days: Some(180),
+            utc_offset_minutes: 540,
+        },
+        modes: vec![VenueMode {
+            name: "restaurant_cafe".into(),
+            rule: ModeRule::Pass(vec![
+                EventKind::Vaccination,
+                EventKind::Test,
+                EventKind::Recovery,
+            ]),
+        }],
+    };
+    RulesList {
+        sequence: 1,
+        issued_at: made,
+        next_update: made + Duration::hours(24),
+        rule_sets: vec![set],
+    }
+    .sign(root())
+    .expect("the rules list signs")
+}
+
+/// A verifier that has applied [`trust_list`], an empty revocation list and [`rules_list`].
 pub fn verifier() -> &'static Verifier {
     static VERIFIER: OnceLock<Verifier> = OnceLock::new();
     VERIFIER.get_or_init(|| {
@@ -147,6 +184,9 @@ pub fn verifier() -> &'static Verifier {
         verifier
             .apply_revocation_list(&revocations, made)
             .expect("the revocation list applies");
+        verifier
+            .apply_rules_list(&rules_list(made), made)
+            .expect("the rules list applies");
         verifier
     })
 }

@@ -132,6 +132,17 @@ fn a_credential_and_a_trust_list_signed_in_the_token_pass_the_core_verifier() {
     )
     .unwrap();
     verifier.apply_trust_list(&list, now).unwrap();
+    let rules = vaxpass::RulesList {
+        sequence: 1,
+        issued_at: now - Duration::hours(1),
+        next_update: now + Duration::hours(23),
+        rule_sets: vec![vaxpass::RuleSet::korea_2022_standing()],
+    }
+    .sign(&throwaway)
+    .unwrap();
+    verifier
+        .apply_rules_list(&sign_in_token(vault, &root, &rules), now)
+        .unwrap();
     let shown = wallet.presentation(&claims.id, now).unwrap();
     let verdict = verifier.verify(&shown.text, now).unwrap();
     assert_eq!(verdict.reason(), None);

@@ -41,12 +41,17 @@ from vaxpass import (
     Person,
     Product,
     Qr,
+    PassStatus,
+    PolicyRule,
     Reason,
+    TestMode,
+    TestRuleSet,
     TrustList,
     VaxpassError,
     Verdict,
     Verifier,
     Wallet,
+    ListKind,
     default_verifier_config,
     new_nonce,
     panic_for_crash_reporting_test,
@@ -113,6 +118,8 @@ class World:
         self.verifier = Verifier.open(self.path("verifier.db"), self.root, default_verifier_config())
         self.verifier.apply_trust_list(self.trust_list_bytes, NOW)
         self.verifier.apply_revocation_list(self.revocation_list_bytes, NOW)
+        self.rules_list_bytes = self.authority.rules_list(LISTS_MADE, LISTS_VALID_FOR)
+        self.verifier.apply_rules_list(self.rules_list_bytes, NOW)
 
     def path(self, name):
         return os.path.join(self.dir, name)
@@ -791,7 +798,7 @@ class PlatformTypeTests(VaxpassTestCase):
         self.assertEqual(config.presentation_window, datetime.timedelta(seconds=60))
         self.assertEqual(config.warn_after, datetime.timedelta(hours=36))
         self.assertEqual(config.fail_after, datetime.timedelta(days=7))
-        self.assertEqual(config.policy.pcr_valid_for, datetime.timedelta(hours=48))
+        self.assertIsNone(config.offline_rules_list, "no rules are compiled in")
 
     def test_negative_and_overflowing_values_are_refused_with_a_typed_error(self):
         world = World(self.dir)
@@ -803,9 +810,9 @@ class PlatformTypeTests(VaxpassTestCase):
         with self.assertRaises(VaxpassError.InvalidArgument):
             Verifier.open(self.path("negative.db"), world.root, config)
         config = default_verifier_config()
-        config.policy.days_after_primary = -14
-        with self.assertRaises(VaxpassError.InvalidArgument):
-            Verifier.open(self.path("days.db"), world.root, config)
+        config.offline_rules_list = b"not a rules list"
+        with self.assertRaises(VaxpassError.ListRefused):
+            Verifier.open(self.path("rules.db"), world.root, config)
         qr = Qr.encode("VP1:ABCDEFGHIJKLMNOPQRSTU", EcLevel.M)
         for size in (-1, 0, 65, -(2**31)):
             with self.subTest(size=size):
@@ -849,6 +856,119 @@ class PlatformTypeTests(VaxpassTestCase):
             width, height, depth, colour = struct.unpack(">IIBB", png[16:26])
             self.assertEqual((width, height, depth, colour), (side, side, 8, 0))
 
+
+
+CAFE_AND_EXEMPT = [TestMode(name="restaurant_cafe", exempt=False), TestMode(name="exempt", exempt=True)]
+
+
+def rule_set(takes_effect, primary_valid_days, modes=CAFE_AND_EXEMPT, days_after_primary=14, booster_valid_days=None):
+    return TestRuleSet(
+        takes_effect=takes_effect,
+        days_after_primary=days_after_primary,
+        primary_valid_days=primary_valid_days,
+        booster_valid_days=booster_valid_days,
+        modes=modes,
+    )
+
+
+def kst_midnight(date):
+    return datetime.datetime.fromisoformat(date + "T00:00:00+09:00").astimezone(UTC)
+
+
+class RulesTest(unittest.TestCase):
+    """The verifier judges by the signed rules list it holds; the shop's venue mode is a stored
+    setting; every verdict names the rules it was judged under; the wallet says when a pass works."""
+
+    def setUp(self):
+        self._tmp = tempfile.TemporaryDirectory()
+        self.dir = self._tmp.name
+
+    def tearDown(self):
+        self._tmp.cleanup()
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def test_a_rules_update_changes_the_verdict_and_the_verdict_carries_its_rules(self):
+        world = World(self.dir)
+        text = world.show().text()
+        verdict = world.verdict(text, NOW)
+        self.assertIsInstance(verdict, Verdict.VALID)
+        first = verdict.rules
+        self.assertEqual(first.mode, "restaurant_cafe")
+        self.assertFalse(first.offline_default)
+        # The booster of 1 December is 12 days old: a 10-day booster limit ends the pass.
+        tightened = world.authority.rules_list_of(
+            [rule_set("2021-12-01", 180, booster_valid_days=10)], LISTS_MADE, LISTS_VALID_FOR
+        )
+        applied = world.verifier.apply_rules_list(tightened, NOW)
+        self.assertIsInstance(applied, Applied.UPDATED)
+        refused = world.verdict(text, NOW)
+        self.assertIsInstance(refused, Verdict.NOT_VALID)
+        self.assertEqual(refused.reason, Reason.POLICY_NOT_MET(PolicyRule.VACCINATION_EXPIRED))
+        self.assertEqual(
+            refused.rule_text, "primary series older than 180 days with no booster, or booster older than 10 days"
+        )
+        self.assertEqual(refused.rules.sequence, applied.sequence)
+        self.assertGreater(refused.rules.sequence, first.sequence)
+        self.assertEqual(refused.rules.takes_effect, "2021-12-01")
+        self.assertEqual(refused.rules.mode, "restaurant_cafe")
+
+    def test_without_a_rules_list_no_pass_is_valid(self):
+        world = World(self.dir)
+        shop = Verifier.open(self.path("shop.db"), world.root, default_verifier_config())
+        shop.apply_trust_list(world.trust_list_bytes, NOW)
+        no_rules = shop.verify(world.show().text(), NOW)
+        self.assertIsInstance(no_rules, Verdict.NOT_VALID)
+        self.assertEqual(no_rules.reason, Reason.NO_RULES_LIST())
+        self.assertIsNone(no_rules.rules)
+
+    def test_the_venue_mode_survives_a_reopen_and_an_unknown_one_is_refused(self):
+        world = World(self.dir)
+        self.assertIsNone(world.verifier.venue_mode())
+        self.assertEqual(world.verifier.venue_modes(NOW), ["restaurant_cafe", "exempt"])
+        with self.assertRaises(VaxpassError.InvalidArgument):
+            world.verifier.set_venue_mode("sauna")
+        world.verifier.set_venue_mode("exempt")
+        reopened = Verifier.open(self.path("verifier.db"), world.root, default_verifier_config())
+        self.assertEqual(reopened.venue_mode(), "exempt")
+        self.assertIsInstance(reopened.verify("anything", NOW), Verdict.EXEMPT)
+        self.assertEqual(reopened.freshness(NOW).rules_list.sequence, 1)
+        self.assertEqual(ListKind.RULES.name, "RULES")
+
+    def test_the_wallet_says_from_and_until_when_a_pass_is_valid(self):
+        world = World(self.dir)
+        # From 3 January a pass needs 40 days after the second dose and lasts 180 days without a
+        # booster; the world's citizen is boosted, so the answer is the credential's own end.
+        rules = world.authority.rules_list_of(
+            [rule_set("2021-12-01", None), rule_set("2022-01-03", 180, days_after_primary=40)],
+            LISTS_MADE,
+            LISTS_VALID_FOR,
+        )
+        world.wallet.apply_rules_list(rules, world.root)
+        status = world.wallet.pass_status(world.pass_id, "restaurant_cafe", NOW)
+        self.assertEqual(status, PassStatus.VALID_NOW(until=EXPIRES))
+        # A citizen whose second dose was on 1 December waits 14 days; on 3 January, day 33, the
+        # new 40-day wait ends it again.
+        fresh = Wallet.open(self.path("fresh.db"), None, BootClock())
+        nonce = new_nonce()
+        request = fresh.enrolment_request(nonce, b"identity proof")
+        two_doses = [
+            Event.VACCINATION(product=Product.COMIRNATY, dose=1, of=2, date="2021-11-10"),
+            Event.VACCINATION(product=Product.COMIRNATY, dose=2, of=2, date="2021-12-01"),
+        ]
+        bundle = world.authority.answer_enrolment(request, nonce, PERSON, two_doses, NOT_BEFORE, EXPIRES, NOW)
+        pass_id = wallet_import(fresh, bundle, TrustList.verify(world.trust_list_bytes, world.root), NOW)[0].id
+        with self.assertRaises(VaxpassError.ListRefused):
+            fresh.apply_rules_list(b"forged", world.root)
+        self.assertEqual(
+            fresh.pass_status(pass_id, None, NOW), PassStatus.NOT_VALID(reason=Reason.NO_RULES_LIST(), rule_text=None)
+        )
+        fresh.apply_rules_list(rules, world.root)
+        self.assertEqual(
+            fresh.pass_status(pass_id, None, NOW),
+            PassStatus.VALID_FROM(starts=kst_midnight("2021-12-15"), until=kst_midnight("2022-01-03")),
+        )
 
 if __name__ == "__main__":
     unittest.main()

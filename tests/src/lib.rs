@@ -137,6 +137,8 @@ impl World {
         self.verifier
             .apply_revocation_list(&revocations, now)
             .unwrap();
+        let rules = self.authority.rules_list(now, Duration::hours(24)).unwrap();
+        self.verifier.apply_rules_list(&rules, now).unwrap();
     }
 
     pub fn show(&self, now: DateTime<Utc>) -> String {
@@ -158,6 +160,7 @@ pub fn admitted(verdict: &Verdict) -> (&Holder, bool) {
             ..
         } => (holder, *id_check_required),
         Verdict::NotValid { reason, .. } => panic!("expected a valid verdict, got {reason:?}"),
+        Verdict::Exempt { .. } => panic!("expected a valid verdict, got exempt"),
     }
 }
 

@@ -52,6 +52,15 @@ fn shop() -> Shop {
     verifier
         .apply_revocation_list(&revocations.sign(&root).unwrap(), made)
         .unwrap();
+    let rules = RulesList {
+        sequence: 1,
+        issued_at: made,
+        next_update: made + Duration::hours(24),
+        rule_sets: vec![RuleSet::korea_2022_standing()],
+    };
+    verifier
+        .apply_rules_list(&rules.sign(&root).unwrap(), made)
+        .unwrap();
     let wallet = Wallet::open(
         dir.path().join("wallet.sqlite"),
         DeviceKeySource::Platform(std::sync::Arc::new(device.clone())),

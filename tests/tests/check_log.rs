@@ -124,6 +124,18 @@ fn every_verdict_is_logged_and_the_report_proves_it_without_personal_data() {
     );
     assert!(proof.lists_fresh());
     assert_eq!(proof.head, head);
+    // Each entry names the rules it was judged by: the rules list's sequence and the mode.
+    let used = world
+        .verdict(&world.show(lunch()), lunch())
+        .rules()
+        .cloned()
+        .unwrap();
+    assert!(proof
+        .entries
+        .iter()
+        .all(|e| e.rules_sequence == Some(used.sequence)
+            && e.mode.as_deref() == Some(used.mode.as_str())
+            && e.policy != [0; 8]));
     assert_eq!(proof.anchor, AnchorCheck::NotGiven);
     let sentence = proof.sentence();
     assert!(

@@ -19,7 +19,7 @@ use vaxpass_issuer::store::{ListKind, Revoked};
 use crate::cli::{parse_date, parse_hex, parse_id, parse_time, HexBytes};
 use crate::context::{
     read_file, write_file, Authority, Context, Outcome, AUTHORITY_STORE, ISSUED_FILE,
-    REVOCATION_LIST_FILE, TRUST_LIST_FILE,
+    REVOCATION_LIST_FILE, RULES_LIST_FILE, TRUST_LIST_FILE,
 };
 use crate::error::{Error, Result};
 use crate::output::{describe_event, event_json, time};
@@ -38,6 +38,9 @@ pub enum Command {
     TrustList(ListArgs),
     /// Sign a new revocation list.
     RevocationList(ListArgs),
+    /// Sign a new rules list [default out: DIR/rules-list.cbor]: the Korean rules of early 2022
+    /// in force on any date, numbered by the second it is signed in.
+    RulesList(ListArgs),
     /// Revoke a credential; it appears on the next revocation list.
     Revoke {
         /// The credential id, 12 hex digits.
@@ -160,6 +163,32 @@ pub fn run(ctx: &Context, command: Command) -> Result<Outcome> {
                 "issued_at": time(list.issued_at),
                 "next_update": time(list.next_update),
                 "revoked": list.len(),
+            }));
+        }
+        Command::RulesList(args) => {
+            let authority = ctx.open_authority()?;
+            let bytes = authority.authority.signer().sign_rules_list(
+                now.timestamp().unsigned_abs(),
+                vec![vaxpass::RuleSet::korea_2022_standing()],
+                now,
+                Duration::hours(args.valid_hours.into()),
+            )?;
+            let out = args.out.unwrap_or_else(|| ctx.path(RULES_LIST_FILE));
+            write_file(&out, &bytes)?;
+            let list = vaxpass::RulesList::verify(&bytes, &authority.authority.root_public_key())?;
+            ctx.out.line(format_args!(
+                "wrote rules list #{} (rule sets: {}, next update {}) to {}",
+                list.sequence,
+                list.rule_sets.len(),
+                time(list.next_update),
+                out.display()
+            ));
+            ctx.out.json(json!({
+                "out": out.display().to_string(),
+                "sequence": list.sequence,
+                "issued_at": time(list.issued_at),
+                "next_update": time(list.next_update),
+                "rule_sets": list.rule_sets.len(),
             }));
         }
         Command::Revoke { id } => {

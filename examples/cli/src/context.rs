@@ -30,6 +30,8 @@ pub const VERIFIER_DB: &str = "verifier.sqlite";
 pub const ROOT_KEY_FILE: &str = "root-key.hex";
 pub const TRUST_LIST_FILE: &str = "trust-list.cbor";
 pub const REVOCATION_LIST_FILE: &str = "revocation-list.cbor";
+/// Where `authority rules-list` writes by default.
+pub const RULES_LIST_FILE: &str = "rules-list.cbor";
 pub const REQUEST_FILE: &str = "enrolment-request.cbor";
 /// The enrolment nonce `wallet oidc-nonce` fetched, until `wallet enrol` uses it.
 pub const OIDC_NONCE_FILE: &str = "enrolment-nonce.hex";

@@ -138,6 +138,14 @@ pub fn run(ctx: &Context) -> Result<Outcome> {
     let verifier = Verifier::open(path(VERIFIER_DB), root, VerifierConfig::default())?;
     verifier.apply_trust_list(&read_file(&path(TRUST_LIST_FILE))?, synced_at)?;
     verifier.apply_revocation_list(&read_file(&path(REVOCATION_LIST_FILE))?, synced_at)?;
+    // The rules the shop judges by, signed by the root key like the other lists.
+    let rules = authority.authority.signer().sign_rules_list(
+        1,
+        vec![vaxpass::RuleSet::korea_2022_standing()],
+        enrolled_at,
+        Duration::hours(24),
+    )?;
+    verifier.apply_rules_list(&rules, synced_at)?;
     let revocations = RevocationList::verify(&read_file(&path(REVOCATION_LIST_FILE))?, &root)?;
     story.step(
         synced_at,

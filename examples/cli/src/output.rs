@@ -46,7 +46,9 @@ pub fn time(t: DateTime<Utc>) -> String {
 }
 
 /// The verdict as JSON. Its shape predates the sum type and stays: `valid`, `reason` (null when
-/// valid), `holder` (null when not), `id_check_required` (false when not valid), `warnings`.
+/// valid), `holder` (null when not), `id_check_required` (false when not valid), `warnings`; then
+/// `exempt` (no pass needed), `rules` (the rules list's sequence, the rule set's effective date and
+/// the mode; null without a rules list) and `rule` (the failed policy rule in words, or null).
 pub fn verdict_json(verdict: &Verdict) -> Value {
     let (holder, id_check_required) = match verdict {
         Verdict::Valid {
@@ -60,7 +62,7 @@ pub fn verdict_json(verdict: &Verdict) -> Value {
             })),
             *id_check_required,
         ),
-        Verdict::NotValid { .. } => (None, false),
+        Verdict::NotValid { .. } | Verdict::Exempt { .. } => (None, false),
     };
     json!({
         "valid": verdict.is_valid(),
@@ -68,6 +70,13 @@ pub fn verdict_json(verdict: &Verdict) -> Value {
         "holder": holder,
         "id_check_required": id_check_required,
         "warnings": verdict.warnings().iter().map(|w| w.code()).collect::<Vec<_>>(),
+        "exempt": matches!(verdict, Verdict::Exempt { .. }),
+        "rules": verdict.rules().map(|r| json!({
+            "sequence": r.sequence,
+            "takes_effect": r.takes_effect.to_string(),
+            "mode": r.mode,
+        })),
+        "rule": verdict.policy_rule_text(),
         "cue": verdict.cue().code(),
         "say": {
             "ko": verdict.text(Language::Korean),
@@ -96,8 +105,18 @@ pub fn verdict_lines(verdict: &Verdict) -> Vec<String> {
             }
         }
         Verdict::NotValid { reason, .. } => {
-            lines.push(format!("NOT VALID ({})", reason.code()));
+            lines.push(match verdict.policy_rule_text() {
+                Some(rule) => format!("NOT VALID ({}: {rule})", reason.code()),
+                None => format!("NOT VALID ({})", reason.code()),
+            });
         }
+        Verdict::Exempt { .. } => lines.push("EXEMPT: no pass needed in this venue mode".into()),
+    }
+    if let Some(rules) = verdict.rules() {
+        lines.push(format!(
+            "rules: list #{}, rule set of {}, mode {}",
+            rules.sequence, rules.takes_effect, rules.mode
+        ));
     }
     for warning in verdict.warnings() {
         lines.push(format!("warning: {}", warning.code()));

@@ -128,6 +128,7 @@ fn every_role_through_files_with_a_fixed_clock() {
     let id = issued["id"].as_str().unwrap().to_owned();
     json(dir, &["authority", "trust-list"]);
     json(dir, &["authority", "revocation-list"]);
+    json(dir, &["authority", "rules-list"]);
     assert_eq!(
         json(dir, &["authority", "root-key"])["root_public_key"],
         root.as_str()
@@ -162,6 +163,8 @@ fn every_role_through_files_with_a_fixed_clock() {
             &trust,
             "--revocation-list",
             &file("revocation-list.cbor"),
+            "--rules-list",
+            &file("rules-list.cbor"),
         ],
     );
     assert_eq!(json(dir, &["verifier", "status"])["state"], "fresh");

@@ -21,6 +21,7 @@ impl Shops {
     /// Each shop syncs both lists from the service while it is still up.
     pub fn sync(dir: &std::path::Path, service: &Service, count: usize) -> Result<Self, String> {
         let now = Utc::now();
+        let rules = service.rules_list(now)?;
         let mut shops = Vec::with_capacity(count);
         for i in 0..count {
             let verifier = Verifier::open(
@@ -47,6 +48,9 @@ impl Shops {
                     }
                 }
             }
+            verifier
+                .apply_rules_list(&rules, now)
+                .map_err(|e| format!("shop {i}: the rules list: {e}"))?;
             shops.push(verifier);
         }
         Ok(Self(shops))

@@ -213,6 +213,23 @@ impl Service {
         Ok(())
     }
 
+    /// The rules shops judge by: the Korean rules of early 2022, signed by the authority's root
+    /// key in its key file. The service does not publish a rules list itself yet, so the replay
+    /// signs it as the authority's publishing step would.
+    pub fn rules_list(&self, now: chrono::DateTime<chrono::Utc>) -> Result<Vec<u8>, String> {
+        let vault = vaxpass::KeyFile::open(&self.serve.key_file).map_err(|e| e.to_string())?;
+        let authority = vaxpass::Authority::new("KR", self.root_key, std::sync::Arc::new(vault))
+            .map_err(|e| e.to_string())?;
+        authority
+            .sign_rules_list(
+                1,
+                vec![vaxpass::RuleSet::korea_2022_standing()],
+                now,
+                chrono::Duration::hours(24),
+            )
+            .map_err(|e| e.to_string())
+    }
+
     /// 12:40: the service is back, on the same store.
     pub fn restart(&mut self) -> Result<(), String> {
         self.spawn()

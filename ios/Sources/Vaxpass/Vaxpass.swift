@@ -2173,6 +2173,13 @@ public protocol VerifierProtocol: AnyObject, Sendable {
     func applyRevocationList(bytes: Data, now: Date) throws  -> Applied
     
     /**
+     * Offers signed rules-list bytes, under the same rules as `applyTrustList`. A list in a
+     * newer rules format throws `UpdateRequired` and changes nothing.
+     * Blocking: reads or writes the verifier's SQLite file; call it off the main thread.
+     */
+    func applyRulesList(bytes: Data, now: Date) throws  -> Applied
+    
+    /**
      * Offers signed trust-list bytes: held if they verify against the pinned root key and are
      * newer than the list held. An older list throws `Rollback`, other content under the same
      * sequence `Equivocation`, a forged one `BadSignature`.
@@ -2227,11 +2234,29 @@ public protocol VerifierProtocol: AnyObject, Sendable {
     func pruneCheckLog(now: Date) throws  -> Int64
     
     /**
+     * Picks the shop's venue mode (e.g. `restaurant_cafe`), kept across restarts. A mode the
+     * rules held do not define throws `NotFound` and changes nothing.
+     * Blocking: writes the verifier's SQLite file; call it off the main thread.
+     */
+    func setVenueMode(mode: String) throws 
+    
+    /**
      * The shop key's public key (32 bytes Ed25519, or 33 bytes P-256): what an inspector
      * expects this shop's reports to be signed by.
      * Blocking: may load (or create) the key; call it off the main thread.
      */
     func shopPublicKey() throws  -> Data
+    
+    /**
+     * The venue mode picked; `None` if none was (the rule set's first mode applies).
+     */
+    func venueMode()  -> String?
+    
+    /**
+     * The venue modes of the rule set in force at `now`, the default first: what the shop's
+     * mode picker offers.
+     */
+    func venueModes(now: Date) throws  -> [String]
     
     /**
      * Judges a scanned QR text and appends the verdict to the check log; it returns only once
@@ -2393,6 +2418,20 @@ open func applyRevocationList(bytes: Data, now: Date)throws  -> Applied  {
 }
     
     /**
+     * Offers signed rules-list bytes, under the same rules as `applyTrustList`. A list in a
+     * newer rules format throws `UpdateRequired` and changes nothing.
+     * Blocking: reads or writes the verifier's SQLite file; call it off the main thread.
+     */
+open func applyRulesList(bytes: Data, now: Date)throws  -> Applied  {
+    return try  FfiConverterTypeApplied_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
+    uniffi_vaxpass_ffi_fn_method_verifier_apply_rules_list(self.uniffiClonePointer(),
+        FfiConverterData.lower(bytes),
+        FfiConverterTimestamp.lower(now),$0
+    )
+})
+}
+    
+    /**
      * Offers signed trust-list bytes: held if they verify against the pinned root key and are
      * newer than the list held. An older list throws `Rollback`, other content under the same
      * sequence `Equivocation`, a forged one `BadSignature`.
@@ -2496,6 +2535,18 @@ open func pruneCheckLog(now: Date)throws  -> Int64  {
 }
     
     /**
+     * Picks the shop's venue mode (e.g. `restaurant_cafe`), kept across restarts. A mode the
+     * rules held do not define throws `NotFound` and changes nothing.
+     * Blocking: writes the verifier's SQLite file; call it off the main thread.
+     */
+open func setVenueMode(mode: String)throws   {try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
+    uniffi_vaxpass_ffi_fn_method_verifier_set_venue_mode(self.uniffiClonePointer(),
+        FfiConverterString.lower(mode),$0
+    )
+}
+}
+    
+    /**
      * The shop key's public key (32 bytes Ed25519, or 33 bytes P-256): what an inspector
      * expects this shop's reports to be signed by.
      * Blocking: may load (or create) the key; call it off the main thread.
@@ -2503,6 +2554,28 @@ open func pruneCheckLog(now: Date)throws  -> Int64  {
 open func shopPublicKey()throws  -> Data  {
     return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
     uniffi_vaxpass_ffi_fn_method_verifier_shop_public_key(self.uniffiClonePointer(),$0
+    )
+})
+}
+    
+    /**
+     * The venue mode picked; `None` if none was (the rule set's first mode applies).
+     */
+open func venueMode() -> String?  {
+    return try!  FfiConverterOptionString.lift(try! rustCall() {
+    uniffi_vaxpass_ffi_fn_method_verifier_venue_mode(self.uniffiClonePointer(),$0
+    )
+})
+}
+    
+    /**
+     * The venue modes of the rule set in force at `now`, the default first: what the shop's
+     * mode picker offers.
+     */
+open func venueModes(now: Date)throws  -> [String]  {
+    return try  FfiConverterSequenceString.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
+    uniffi_vaxpass_ffi_fn_method_verifier_venue_modes(self.uniffiClonePointer(),
+        FfiConverterTimestamp.lower(now),$0
     )
 })
 }
@@ -2587,6 +2660,22 @@ public func FfiConverterTypeVerifier_lower(_ value: Verifier) -> UnsafeMutableRa
 public protocol WalletProtocol: AnyObject, Sendable {
     
     /**
+     * Reads the app's HTTP answer to a rules-list request (`listPath(ListKind.RULES)`, with
+     * `listEtag(ListKind.RULES)` as `If-None-Match`), as `Verifier.applyFetched` does. The
+     * wallet keeps only the rules list: another kind throws `InvalidArgument`.
+     * Blocking: reads or writes the wallet's SQLite file; call it off the main thread.
+     */
+    func applyFetched(kind: ListKind, response: HttpResponse, rootPublicKey: Data, backoff: Backoff, now: Date) throws  -> Fetched
+    
+    /**
+     * Offers signed rules-list bytes, checked against the authority's root public key: kept if
+     * newer than the list held. An older list throws `Rollback`, other content under the same
+     * sequence `Equivocation`, a forged one `ListRefused`, a newer format `UpdateRequired`.
+     * Blocking: reads or writes the wallet's SQLite file; call it off the main thread.
+     */
+    func applyRulesList(bytes: Data, rootPublicKey: Data) throws  -> Applied
+    
+    /**
      * The device public key credentials are bound to: 32 bytes (Ed25519) or the 33-byte
      * compressed SEC1 point (P-256), whatever form the signer gave.
      */
@@ -2606,6 +2695,11 @@ public protocol WalletProtocol: AnyObject, Sendable {
      * Blocking: reads or writes the wallet's SQLite file; call it off the main thread.
      */
     func importPasses(issued: Data, trustList: TrustList?, now: Date) throws  -> [PassSummary]
+    
+    /**
+     * The `ETag` of the rules list held (`None` for another kind), to send as `If-None-Match`.
+     */
+    func listEtag(kind: ListKind) throws  -> String?
     
     /**
      * When to go online to renew the passes: a random moment between 01:00 and 05:00 local time
@@ -2634,6 +2728,14 @@ public protocol WalletProtocol: AnyObject, Sendable {
      * Blocking: reads or writes the wallet's SQLite file; call it off the main thread.
      */
     func paper(passId: String) throws  -> Shown
+    
+    /**
+     * When a pass is valid under the rules list held, for venue mode `mode` (`None`: the rule
+     * set's first), seen from `now`: valid now (until when), valid from a date (the wait after
+     * the primary series), or not valid and why. Later rule sets in the list count.
+     * Blocking: reads the wallet's SQLite file; call it off the main thread.
+     */
+    func passStatus(passId: String, mode: String?, now: Date) throws  -> PassStatus
     
     /**
      * The passes in the wallet, oldest first, for the app's list screen.
@@ -2748,6 +2850,39 @@ public static func openWithSigner(path: String, signer: DeviceSigner, clock: Mon
 
     
     /**
+     * Reads the app's HTTP answer to a rules-list request (`listPath(ListKind.RULES)`, with
+     * `listEtag(ListKind.RULES)` as `If-None-Match`), as `Verifier.applyFetched` does. The
+     * wallet keeps only the rules list: another kind throws `InvalidArgument`.
+     * Blocking: reads or writes the wallet's SQLite file; call it off the main thread.
+     */
+open func applyFetched(kind: ListKind, response: HttpResponse, rootPublicKey: Data, backoff: Backoff, now: Date)throws  -> Fetched  {
+    return try  FfiConverterTypeFetched_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
+    uniffi_vaxpass_ffi_fn_method_wallet_apply_fetched(self.uniffiClonePointer(),
+        FfiConverterTypeListKind_lower(kind),
+        FfiConverterTypeHttpResponse_lower(response),
+        FfiConverterData.lower(rootPublicKey),
+        FfiConverterTypeBackoff_lower(backoff),
+        FfiConverterTimestamp.lower(now),$0
+    )
+})
+}
+    
+    /**
+     * Offers signed rules-list bytes, checked against the authority's root public key: kept if
+     * newer than the list held. An older list throws `Rollback`, other content under the same
+     * sequence `Equivocation`, a forged one `ListRefused`, a newer format `UpdateRequired`.
+     * Blocking: reads or writes the wallet's SQLite file; call it off the main thread.
+     */
+open func applyRulesList(bytes: Data, rootPublicKey: Data)throws  -> Applied  {
+    return try  FfiConverterTypeApplied_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
+    uniffi_vaxpass_ffi_fn_method_wallet_apply_rules_list(self.uniffiClonePointer(),
+        FfiConverterData.lower(bytes),
+        FfiConverterData.lower(rootPublicKey),$0
+    )
+})
+}
+    
+    /**
      * The device public key credentials are bound to: 32 bytes (Ed25519) or the 33-byte
      * compressed SEC1 point (P-256), whatever form the signer gave.
      */
@@ -2784,6 +2919,17 @@ open func importPasses(issued: Data, trustList: TrustList?, now: Date)throws  ->
         FfiConverterData.lower(issued),
         FfiConverterOptionTypeTrustList.lower(trustList),
         FfiConverterTimestamp.lower(now),$0
+    )
+})
+}
+    
+    /**
+     * The `ETag` of the rules list held (`None` for another kind), to send as `If-None-Match`.
+     */
+open func listEtag(kind: ListKind)throws  -> String?  {
+    return try  FfiConverterOptionString.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
+    uniffi_vaxpass_ffi_fn_method_wallet_list_etag(self.uniffiClonePointer(),
+        FfiConverterTypeListKind_lower(kind),$0
     )
 })
 }
@@ -2836,6 +2982,22 @@ open func paper(passId: String)throws  -> Shown  {
     return try  FfiConverterTypeShown_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
     uniffi_vaxpass_ffi_fn_method_wallet_paper(self.uniffiClonePointer(),
         FfiConverterString.lower(passId),$0
+    )
+})
+}
+    
+    /**
+     * When a pass is valid under the rules list held, for venue mode `mode` (`None`: the rule
+     * set's first), seen from `now`: valid now (until when), valid from a date (the wait after
+     * the primary series), or not valid and why. Later rule sets in the list count.
+     * Blocking: reads the wallet's SQLite file; call it off the main thread.
+     */
+open func passStatus(passId: String, mode: String?, now: Date)throws  -> PassStatus  {
+    return try  FfiConverterTypePassStatus_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
+    uniffi_vaxpass_ffi_fn_method_wallet_pass_status(self.uniffiClonePointer(),
+        FfiConverterString.lower(passId),
+        FfiConverterOptionString.lower(mode),
+        FfiConverterTimestamp.lower(now),$0
     )
 })
 }
@@ -3209,6 +3371,10 @@ public struct Freshness {
      * The revocation list held, if any.
      */
     public var revocationList: ListInfo?
+    /**
+     * The rules list held, if any.
+     */
+    public var rulesList: ListInfo?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -3221,10 +3387,14 @@ public struct Freshness {
          */trustList: ListInfo?, 
         /**
          * The revocation list held, if any.
-         */revocationList: ListInfo?) {
+         */revocationList: ListInfo?, 
+        /**
+         * The rules list held, if any.
+         */rulesList: ListInfo?) {
         self.state = state
         self.trustList = trustList
         self.revocationList = revocationList
+        self.rulesList = rulesList
     }
 }
 
@@ -3244,6 +3414,9 @@ extension Freshness: Equatable, Hashable {
         if lhs.revocationList != rhs.revocationList {
             return false
         }
+        if lhs.rulesList != rhs.rulesList {
+            return false
+        }
         return true
     }
 
@@ -3251,6 +3424,7 @@ extension Freshness: Equatable, Hashable {
         hasher.combine(state)
         hasher.combine(trustList)
         hasher.combine(revocationList)
+        hasher.combine(rulesList)
     }
 }
 
@@ -3265,7 +3439,8 @@ public struct FfiConverterTypeFreshness: FfiConverterRustBuffer {
             try Freshness(
                 state: FfiConverterTypeFreshnessState.read(from: &buf), 
                 trustList: FfiConverterOptionTypeListInfo.read(from: &buf), 
-                revocationList: FfiConverterOptionTypeListInfo.read(from: &buf)
+                revocationList: FfiConverterOptionTypeListInfo.read(from: &buf), 
+                rulesList: FfiConverterOptionTypeListInfo.read(from: &buf)
         )
     }
 
@@ -3273,6 +3448,7 @@ public struct FfiConverterTypeFreshness: FfiConverterRustBuffer {
         FfiConverterTypeFreshnessState.write(value.state, into: &buf)
         FfiConverterOptionTypeListInfo.write(value.trustList, into: &buf)
         FfiConverterOptionTypeListInfo.write(value.revocationList, into: &buf)
+        FfiConverterOptionTypeListInfo.write(value.rulesList, into: &buf)
     }
 }
 
@@ -3701,148 +3877,6 @@ public func FfiConverterTypePassSummary_lower(_ value: PassSummary) -> RustBuffe
 
 
 /**
- * Which events a verifier accepts. Day counts are calendar days in the policy's time zone
- * (zero or more); test validity is a time span.
- */
-public struct Policy {
-    /**
-     * Days after the completing dose before a vaccination pass is valid; `None`: vaccinations are not accepted.
-     */
-    public var daysAfterPrimary: Int32?
-    /**
-     * Days a primary series stays valid without a booster; `None` for no limit.
-     */
-    public var primaryValidDays: Int32?
-    /**
-     * How long after sampling a negative PCR test is accepted; `None`: not accepted.
-     */
-    public var pcrValidFor: TimeSpan?
-    /**
-     * How long after sampling a negative rapid antigen test is accepted; `None`: not accepted.
-     */
-    public var rapidAntigenValidFor: TimeSpan?
-    /**
-     * Days after the first positive test a recovery pass stays valid; `None`: not accepted.
-     */
-    public var recoveryValidDays: Int32?
-    /**
-     * The time zone of the day counts, minutes east of UTC (540 for Korea), within ±24 hours.
-     */
-    public var utcOffsetMinutes: Int32
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(
-        /**
-         * Days after the completing dose before a vaccination pass is valid; `None`: vaccinations are not accepted.
-         */daysAfterPrimary: Int32?, 
-        /**
-         * Days a primary series stays valid without a booster; `None` for no limit.
-         */primaryValidDays: Int32?, 
-        /**
-         * How long after sampling a negative PCR test is accepted; `None`: not accepted.
-         */pcrValidFor: TimeSpan?, 
-        /**
-         * How long after sampling a negative rapid antigen test is accepted; `None`: not accepted.
-         */rapidAntigenValidFor: TimeSpan?, 
-        /**
-         * Days after the first positive test a recovery pass stays valid; `None`: not accepted.
-         */recoveryValidDays: Int32?, 
-        /**
-         * The time zone of the day counts, minutes east of UTC (540 for Korea), within ±24 hours.
-         */utcOffsetMinutes: Int32) {
-        self.daysAfterPrimary = daysAfterPrimary
-        self.primaryValidDays = primaryValidDays
-        self.pcrValidFor = pcrValidFor
-        self.rapidAntigenValidFor = rapidAntigenValidFor
-        self.recoveryValidDays = recoveryValidDays
-        self.utcOffsetMinutes = utcOffsetMinutes
-    }
-}
-
-#if compiler(>=6)
-extension Policy: Sendable {}
-#endif
-
-
-extension Policy: Equatable, Hashable {
-    public static func ==(lhs: Policy, rhs: Policy) -> Bool {
-        if lhs.daysAfterPrimary != rhs.daysAfterPrimary {
-            return false
-        }
-        if lhs.primaryValidDays != rhs.primaryValidDays {
-            return false
-        }
-        if lhs.pcrValidFor != rhs.pcrValidFor {
-            return false
-        }
-        if lhs.rapidAntigenValidFor != rhs.rapidAntigenValidFor {
-            return false
-        }
-        if lhs.recoveryValidDays != rhs.recoveryValidDays {
-            return false
-        }
-        if lhs.utcOffsetMinutes != rhs.utcOffsetMinutes {
-            return false
-        }
-        return true
-    }
-
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(daysAfterPrimary)
-        hasher.combine(primaryValidDays)
-        hasher.combine(pcrValidFor)
-        hasher.combine(rapidAntigenValidFor)
-        hasher.combine(recoveryValidDays)
-        hasher.combine(utcOffsetMinutes)
-    }
-}
-
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypePolicy: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Policy {
-        return
-            try Policy(
-                daysAfterPrimary: FfiConverterOptionInt32.read(from: &buf), 
-                primaryValidDays: FfiConverterOptionInt32.read(from: &buf), 
-                pcrValidFor: FfiConverterOptionTypeTimeSpan.read(from: &buf), 
-                rapidAntigenValidFor: FfiConverterOptionTypeTimeSpan.read(from: &buf), 
-                recoveryValidDays: FfiConverterOptionInt32.read(from: &buf), 
-                utcOffsetMinutes: FfiConverterInt32.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: Policy, into buf: inout [UInt8]) {
-        FfiConverterOptionInt32.write(value.daysAfterPrimary, into: &buf)
-        FfiConverterOptionInt32.write(value.primaryValidDays, into: &buf)
-        FfiConverterOptionTypeTimeSpan.write(value.pcrValidFor, into: &buf)
-        FfiConverterOptionTypeTimeSpan.write(value.rapidAntigenValidFor, into: &buf)
-        FfiConverterOptionInt32.write(value.recoveryValidDays, into: &buf)
-        FfiConverterInt32.write(value.utcOffsetMinutes, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypePolicy_lift(_ buf: RustBuffer) throws -> Policy {
-    return try FfiConverterTypePolicy.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypePolicy_lower(_ value: Policy) -> RustBuffer {
-    return FfiConverterTypePolicy.lower(value)
-}
-
-
-/**
  * A QR code as an image: `width` × `height` pixels (a square), row-major from the top left, one
  * byte per pixel, 0 for dark and 255 for light (8-bit greyscale).
  */
@@ -4240,6 +4274,119 @@ public func FfiConverterTypeReportProof_lower(_ value: ReportProof) -> RustBuffe
 
 
 /**
+ * The rules a verdict was judged under, for the shop (and an inspector) to see.
+ */
+public struct RulesUsed {
+    /**
+     * The sequence number of the rules list.
+     */
+    public var sequence: Int64
+    /**
+     * The day the rule set in force took effect, `YYYY-MM-DD`.
+     */
+    public var takesEffect: String
+    /**
+     * The venue mode judged under: the one picked, or the rule set's first.
+     */
+    public var mode: String
+    /**
+     * Whether these are the app's offline default rules rather than a list applied.
+     */
+    public var offlineDefault: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The sequence number of the rules list.
+         */sequence: Int64, 
+        /**
+         * The day the rule set in force took effect, `YYYY-MM-DD`.
+         */takesEffect: String, 
+        /**
+         * The venue mode judged under: the one picked, or the rule set's first.
+         */mode: String, 
+        /**
+         * Whether these are the app's offline default rules rather than a list applied.
+         */offlineDefault: Bool) {
+        self.sequence = sequence
+        self.takesEffect = takesEffect
+        self.mode = mode
+        self.offlineDefault = offlineDefault
+    }
+}
+
+#if compiler(>=6)
+extension RulesUsed: Sendable {}
+#endif
+
+
+extension RulesUsed: Equatable, Hashable {
+    public static func ==(lhs: RulesUsed, rhs: RulesUsed) -> Bool {
+        if lhs.sequence != rhs.sequence {
+            return false
+        }
+        if lhs.takesEffect != rhs.takesEffect {
+            return false
+        }
+        if lhs.mode != rhs.mode {
+            return false
+        }
+        if lhs.offlineDefault != rhs.offlineDefault {
+            return false
+        }
+        return true
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(sequence)
+        hasher.combine(takesEffect)
+        hasher.combine(mode)
+        hasher.combine(offlineDefault)
+    }
+}
+
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRulesUsed: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RulesUsed {
+        return
+            try RulesUsed(
+                sequence: FfiConverterInt64.read(from: &buf), 
+                takesEffect: FfiConverterString.read(from: &buf), 
+                mode: FfiConverterString.read(from: &buf), 
+                offlineDefault: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: RulesUsed, into buf: inout [UInt8]) {
+        FfiConverterInt64.write(value.sequence, into: &buf)
+        FfiConverterString.write(value.takesEffect, into: &buf)
+        FfiConverterString.write(value.mode, into: &buf)
+        FfiConverterBool.write(value.offlineDefault, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRulesUsed_lift(_ buf: RustBuffer) throws -> RulesUsed {
+    return try FfiConverterTypeRulesUsed.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRulesUsed_lower(_ value: RulesUsed) -> RustBuffer {
+    return FfiConverterTypeRulesUsed.lower(value)
+}
+
+
+/**
  * Scans in a period: how many, how many valid, how many refused and why.
  */
 public struct Tally {
@@ -4357,9 +4504,11 @@ public func FfiConverterTypeTally_lower(_ value: Tally) -> RustBuffer {
  */
 public struct VerifierConfig {
     /**
-     * Which events are accepted, and for how long.
+     * A signed rules list the app ships, judged by only while the verifier holds no rules list
+     * of its own (a fresh install offline); it must verify against the root key. `None` (the
+     * default): no pass is valid until a rules list is applied.
      */
-    public var policy: Policy
+    public var offlineRulesList: Data?
     /**
      * How far apart the verifier's and the wallet's clocks may be.
      */
@@ -4395,8 +4544,10 @@ public struct VerifierConfig {
     // declare one manually.
     public init(
         /**
-         * Which events are accepted, and for how long.
-         */policy: Policy, 
+         * A signed rules list the app ships, judged by only while the verifier holds no rules list
+         * of its own (a fresh install offline); it must verify against the root key. `None` (the
+         * default): no pass is valid until a rules list is applied.
+         */offlineRulesList: Data?, 
         /**
          * How far apart the verifier's and the wallet's clocks may be.
          */clockLeeway: TimeSpan, 
@@ -4420,7 +4571,7 @@ public struct VerifierConfig {
          * How long the check log keeps its entries (28 days by default): `pruneCheckLog` cuts older
          * ones behind a signed checkpoint. More than zero.
          */logRetention: TimeSpan) {
-        self.policy = policy
+        self.offlineRulesList = offlineRulesList
         self.clockLeeway = clockLeeway
         self.presentationWindow = presentationWindow
         self.warnAfter = warnAfter
@@ -4438,7 +4589,7 @@ extension VerifierConfig: Sendable {}
 
 extension VerifierConfig: Equatable, Hashable {
     public static func ==(lhs: VerifierConfig, rhs: VerifierConfig) -> Bool {
-        if lhs.policy != rhs.policy {
+        if lhs.offlineRulesList != rhs.offlineRulesList {
             return false
         }
         if lhs.clockLeeway != rhs.clockLeeway {
@@ -4466,7 +4617,7 @@ extension VerifierConfig: Equatable, Hashable {
     }
 
     public func hash(into hasher: inout Hasher) {
-        hasher.combine(policy)
+        hasher.combine(offlineRulesList)
         hasher.combine(clockLeeway)
         hasher.combine(presentationWindow)
         hasher.combine(warnAfter)
@@ -4486,7 +4637,7 @@ public struct FfiConverterTypeVerifierConfig: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> VerifierConfig {
         return
             try VerifierConfig(
-                policy: FfiConverterTypePolicy.read(from: &buf), 
+                offlineRulesList: FfiConverterOptionData.read(from: &buf), 
                 clockLeeway: FfiConverterTypeTimeSpan.read(from: &buf), 
                 presentationWindow: FfiConverterTypeTimeSpan.read(from: &buf), 
                 warnAfter: FfiConverterTypeTimeSpan.read(from: &buf), 
@@ -4498,7 +4649,7 @@ public struct FfiConverterTypeVerifierConfig: FfiConverterRustBuffer {
     }
 
     public static func write(_ value: VerifierConfig, into buf: inout [UInt8]) {
-        FfiConverterTypePolicy.write(value.policy, into: &buf)
+        FfiConverterOptionData.write(value.offlineRulesList, into: &buf)
         FfiConverterTypeTimeSpan.write(value.clockLeeway, into: &buf)
         FfiConverterTypeTimeSpan.write(value.presentationWindow, into: &buf)
         FfiConverterTypeTimeSpan.write(value.warnAfter, into: &buf)
@@ -4736,6 +4887,10 @@ public enum Cue {
      * over `CheckId`, whose ID check the text still asks for.
      */
     case seenRecently
+    /**
+     * The venue mode needs no pass: let the visitor in; nobody was checked.
+     */
+    case exempt
 }
 
 
@@ -4761,6 +4916,8 @@ public struct FfiConverterTypeCue: FfiConverterRustBuffer {
         
         case 4: return .seenRecently
         
+        case 5: return .exempt
+        
         default: throw UniffiInternalError.unexpectedEnumCase
         }
     }
@@ -4783,6 +4940,10 @@ public struct FfiConverterTypeCue: FfiConverterRustBuffer {
         
         case .seenRecently:
             writeInt(&buf, Int32(4))
+        
+        
+        case .exempt:
+            writeInt(&buf, Int32(5))
         
         }
     }
@@ -5208,6 +5369,7 @@ public enum ListKind {
     
     case trust
     case revocation
+    case rules
 }
 
 
@@ -5229,6 +5391,8 @@ public struct FfiConverterTypeListKind: FfiConverterRustBuffer {
         
         case 2: return .revocation
         
+        case 3: return .rules
+        
         default: throw UniffiInternalError.unexpectedEnumCase
         }
     }
@@ -5243,6 +5407,10 @@ public struct FfiConverterTypeListKind: FfiConverterRustBuffer {
         
         case .revocation:
             writeInt(&buf, Int32(2))
+        
+        
+        case .rules:
+            writeInt(&buf, Int32(3))
         
         }
     }
@@ -5447,6 +5615,122 @@ public func FfiConverterTypePassKind_lower(_ value: PassKind) -> RustBuffer {
 
 
 extension PassKind: Equatable, Hashable {}
+
+
+
+
+
+
+// Note that we don't yet support `indirect` for enums.
+// See https://github.com/mozilla/uniffi-rs/issues/396 for further discussion.
+/**
+ * When a pass is valid under the rules the wallet holds, for the citizen's screen.
+ */
+
+public enum PassStatus {
+    
+    /**
+     * Valid now, until `until` (`None`: not within about a year).
+     */
+    case validNow(
+        /**
+         * When it stops being valid, if it does.
+         */until: Date?
+    )
+    /**
+     * Not valid yet: valid from `from` (e.g. after the 14-day wait), until `until` if it ends.
+     */
+    case validFrom(
+        /**
+         * When it starts being valid.
+         */starts: Date, 
+        /**
+         * When it stops again, if it does.
+         */until: Date?
+    )
+    /**
+     * Not valid under these rules, now nor within about a year.
+     */
+    case notValid(
+        /**
+         * Why, now.
+         */reason: Reason, 
+        /**
+         * A policy rule in words with its numbers, e.g. "primary series older than 180 days,
+         * no booster" (English).
+         */ruleText: String?
+    )
+}
+
+
+#if compiler(>=6)
+extension PassStatus: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePassStatus: FfiConverterRustBuffer {
+    typealias SwiftType = PassStatus
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PassStatus {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .validNow(until: try FfiConverterOptionTimestamp.read(from: &buf)
+        )
+        
+        case 2: return .validFrom(starts: try FfiConverterTimestamp.read(from: &buf), until: try FfiConverterOptionTimestamp.read(from: &buf)
+        )
+        
+        case 3: return .notValid(reason: try FfiConverterTypeReason.read(from: &buf), ruleText: try FfiConverterOptionString.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: PassStatus, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .validNow(until):
+            writeInt(&buf, Int32(1))
+            FfiConverterOptionTimestamp.write(until, into: &buf)
+            
+        
+        case let .validFrom(starts,until):
+            writeInt(&buf, Int32(2))
+            FfiConverterTimestamp.write(starts, into: &buf)
+            FfiConverterOptionTimestamp.write(until, into: &buf)
+            
+        
+        case let .notValid(reason,ruleText):
+            writeInt(&buf, Int32(3))
+            FfiConverterTypeReason.write(reason, into: &buf)
+            FfiConverterOptionString.write(ruleText, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePassStatus_lift(_ buf: RustBuffer) throws -> PassStatus {
+    return try FfiConverterTypePassStatus.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePassStatus_lower(_ value: PassStatus) -> RustBuffer {
+    return FfiConverterTypePassStatus.lower(value)
+}
+
+
+extension PassStatus: Equatable, Hashable {}
 
 
 
@@ -5766,6 +6050,18 @@ public enum Reason {
      */
     case clockBehind
     /**
+     * The verifier holds no rules list, so it cannot know what a pass must show: apply one.
+     */
+    case noRulesList
+    /**
+     * No rule set of the rules list held is in force yet.
+     */
+    case noRulesInForce
+    /**
+     * The venue mode picked is not one the rules in force define: pick another.
+     */
+    case venueModeNotInRules
+    /**
      * The signing key is not in the trust list, or the credential names another authority.
      */
     case unknownIssuer
@@ -5847,31 +6143,37 @@ public struct FfiConverterTypeReason: FfiConverterRustBuffer {
         
         case 6: return .clockBehind
         
-        case 7: return .unknownIssuer
+        case 7: return .noRulesList
         
-        case 8: return .issuerKeyNotValidAtIssuance
+        case 8: return .noRulesInForce
         
-        case 9: return .issuerKeyRevoked
+        case 9: return .venueModeNotInRules
         
-        case 10: return .expiryBeyondIssuerKey
+        case 10: return .unknownIssuer
         
-        case 11: return .badSignature
+        case 11: return .issuerKeyNotValidAtIssuance
         
-        case 12: return .notYetValid
+        case 12: return .issuerKeyRevoked
         
-        case 13: return .expired
+        case 13: return .expiryBeyondIssuerKey
         
-        case 14: return .wrongDevice
+        case 14: return .badSignature
         
-        case 15: return .presentationTooOld
+        case 15: return .notYetValid
         
-        case 16: return .presentationFromFuture
+        case 16: return .expired
         
-        case 17: return .revoked
+        case 17: return .wrongDevice
         
-        case 18: return .paperNotAccepted
+        case 18: return .presentationTooOld
         
-        case 19: return .policyNotMet(try FfiConverterTypePolicyRule.read(from: &buf)
+        case 19: return .presentationFromFuture
+        
+        case 20: return .revoked
+        
+        case 21: return .paperNotAccepted
+        
+        case 22: return .policyNotMet(try FfiConverterTypePolicyRule.read(from: &buf)
         )
         
         default: throw UniffiInternalError.unexpectedEnumCase
@@ -5906,56 +6208,68 @@ public struct FfiConverterTypeReason: FfiConverterRustBuffer {
             writeInt(&buf, Int32(6))
         
         
-        case .unknownIssuer:
+        case .noRulesList:
             writeInt(&buf, Int32(7))
         
         
-        case .issuerKeyNotValidAtIssuance:
+        case .noRulesInForce:
             writeInt(&buf, Int32(8))
         
         
-        case .issuerKeyRevoked:
+        case .venueModeNotInRules:
             writeInt(&buf, Int32(9))
         
         
-        case .expiryBeyondIssuerKey:
+        case .unknownIssuer:
             writeInt(&buf, Int32(10))
         
         
-        case .badSignature:
+        case .issuerKeyNotValidAtIssuance:
             writeInt(&buf, Int32(11))
         
         
-        case .notYetValid:
+        case .issuerKeyRevoked:
             writeInt(&buf, Int32(12))
         
         
-        case .expired:
+        case .expiryBeyondIssuerKey:
             writeInt(&buf, Int32(13))
         
         
-        case .wrongDevice:
+        case .badSignature:
             writeInt(&buf, Int32(14))
         
         
-        case .presentationTooOld:
+        case .notYetValid:
             writeInt(&buf, Int32(15))
         
         
-        case .presentationFromFuture:
+        case .expired:
             writeInt(&buf, Int32(16))
         
         
-        case .revoked:
+        case .wrongDevice:
             writeInt(&buf, Int32(17))
         
         
-        case .paperNotAccepted:
+        case .presentationTooOld:
             writeInt(&buf, Int32(18))
         
         
-        case let .policyNotMet(v1):
+        case .presentationFromFuture:
             writeInt(&buf, Int32(19))
+        
+        
+        case .revoked:
+            writeInt(&buf, Int32(20))
+        
+        
+        case .paperNotAccepted:
+            writeInt(&buf, Int32(21))
+        
+        
+        case let .policyNotMet(v1):
+            writeInt(&buf, Int32(22))
             FfiConverterTypePolicyRule.write(v1, into: &buf)
             
         }
@@ -6709,9 +7023,10 @@ extension VaxpassError: Foundation.LocalizedError {
 // Note that we don't yet support `indirect` for enums.
 // See https://github.com/mozilla/uniffi-rs/issues/396 for further discussion.
 /**
- * The verifier's answer: valid, with the holder to compare with the person at the door, or not
- * valid, with one reason. Returned, never thrown. A sealed class in Kotlin, an enum with
- * associated values in Swift, one class per case in Python: a refused pass has no holder to read.
+ * The verifier's answer: valid, with the holder to compare with the person at the door, not
+ * valid, with one reason, or exempt (the venue mode needs no pass). Each carries the rules it
+ * was judged under. Returned, never thrown. A sealed class in Kotlin, an enum with associated
+ * values in Swift, one class per case in Python: a refused pass has no holder to read.
  */
 
 public enum Verdict {
@@ -6729,7 +7044,10 @@ public enum Verdict {
          */idCheckRequired: Bool, 
         /**
          * What the shop should know even so, e.g. that the lists are aging.
-         */warnings: [Warning]
+         */warnings: [Warning], 
+        /**
+         * The rules the pass was judged under.
+         */rules: RulesUsed
     )
     /**
      * A check failed: `reason` is the first one.
@@ -6740,7 +7058,25 @@ public enum Verdict {
          */reason: Reason, 
         /**
          * What the shop should know besides.
-         */warnings: [Warning]
+         */warnings: [Warning], 
+        /**
+         * The rules in force under the shop's mode; `None` when no rules list is held.
+         */rules: RulesUsed?, 
+        /**
+         * For a policy rule, the rule in the shop's terms with its numbers, e.g. "primary
+         * series older than 180 days, no booster" (English).
+         */ruleText: String?
+    )
+    /**
+     * The venue mode needs no pass: let the visitor in. Nothing scanned was read.
+     */
+    case exempt(
+        /**
+         * What the shop should know besides.
+         */warnings: [Warning], 
+        /**
+         * The rules that exempt the venue.
+         */rules: RulesUsed
     )
 }
 
@@ -6759,10 +7095,13 @@ public struct FfiConverterTypeVerdict: FfiConverterRustBuffer {
         let variant: Int32 = try readInt(&buf)
         switch variant {
         
-        case 1: return .valid(holder: try FfiConverterTypeHolder.read(from: &buf), idCheckRequired: try FfiConverterBool.read(from: &buf), warnings: try FfiConverterSequenceTypeWarning.read(from: &buf)
+        case 1: return .valid(holder: try FfiConverterTypeHolder.read(from: &buf), idCheckRequired: try FfiConverterBool.read(from: &buf), warnings: try FfiConverterSequenceTypeWarning.read(from: &buf), rules: try FfiConverterTypeRulesUsed.read(from: &buf)
         )
         
-        case 2: return .notValid(reason: try FfiConverterTypeReason.read(from: &buf), warnings: try FfiConverterSequenceTypeWarning.read(from: &buf)
+        case 2: return .notValid(reason: try FfiConverterTypeReason.read(from: &buf), warnings: try FfiConverterSequenceTypeWarning.read(from: &buf), rules: try FfiConverterOptionTypeRulesUsed.read(from: &buf), ruleText: try FfiConverterOptionString.read(from: &buf)
+        )
+        
+        case 3: return .exempt(warnings: try FfiConverterSequenceTypeWarning.read(from: &buf), rules: try FfiConverterTypeRulesUsed.read(from: &buf)
         )
         
         default: throw UniffiInternalError.unexpectedEnumCase
@@ -6773,17 +7112,26 @@ public struct FfiConverterTypeVerdict: FfiConverterRustBuffer {
         switch value {
         
         
-        case let .valid(holder,idCheckRequired,warnings):
+        case let .valid(holder,idCheckRequired,warnings,rules):
             writeInt(&buf, Int32(1))
             FfiConverterTypeHolder.write(holder, into: &buf)
             FfiConverterBool.write(idCheckRequired, into: &buf)
             FfiConverterSequenceTypeWarning.write(warnings, into: &buf)
+            FfiConverterTypeRulesUsed.write(rules, into: &buf)
             
         
-        case let .notValid(reason,warnings):
+        case let .notValid(reason,warnings,rules,ruleText):
             writeInt(&buf, Int32(2))
             FfiConverterTypeReason.write(reason, into: &buf)
             FfiConverterSequenceTypeWarning.write(warnings, into: &buf)
+            FfiConverterOptionTypeRulesUsed.write(rules, into: &buf)
+            FfiConverterOptionString.write(ruleText, into: &buf)
+            
+        
+        case let .exempt(warnings,rules):
+            writeInt(&buf, Int32(3))
+            FfiConverterSequenceTypeWarning.write(warnings, into: &buf)
+            FfiConverterTypeRulesUsed.write(rules, into: &buf)
             
         }
     }
@@ -6899,30 +7247,6 @@ extension Warning: Equatable, Hashable {}
 
 
 
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterOptionInt32: FfiConverterRustBuffer {
-    typealias SwiftType = Int32?
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        guard let value = value else {
-            writeInt(&buf, Int8(0))
-            return
-        }
-        writeInt(&buf, Int8(1))
-        FfiConverterInt32.write(value, into: &buf)
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
-        switch try readInt(&buf) as Int8 {
-        case 0: return nil
-        case 1: return try FfiConverterInt32.read(from: &buf)
-        default: throw UniffiInternalError.unexpectedOptionalTag
-        }
-    }
-}
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -7071,8 +7395,8 @@ fileprivate struct FfiConverterOptionTypeListInfo: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterOptionTypeTimeSpan: FfiConverterRustBuffer {
-    typealias SwiftType = TimeSpan?
+fileprivate struct FfiConverterOptionTypeRulesUsed: FfiConverterRustBuffer {
+    typealias SwiftType = RulesUsed?
 
     public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
         guard let value = value else {
@@ -7080,15 +7404,40 @@ fileprivate struct FfiConverterOptionTypeTimeSpan: FfiConverterRustBuffer {
             return
         }
         writeInt(&buf, Int8(1))
-        FfiConverterTypeTimeSpan.write(value, into: &buf)
+        FfiConverterTypeRulesUsed.write(value, into: &buf)
     }
 
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
-        case 1: return try FfiConverterTypeTimeSpan.read(from: &buf)
+        case 1: return try FfiConverterTypeRulesUsed.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
+    typealias SwiftType = [String]
+
+    public static func write(_ value: [String], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterString.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [String] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [String]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterString.read(from: &buf))
+        }
+        return seq
     }
 }
 
@@ -7264,9 +7613,9 @@ public func cueCode(cue: Cue) -> String  {
 })
 }
 /**
- * The SDK's defaults: the Korean policy of early 2022, 60 s leeway and window, warnings after
- * 36 hours and no verification after 7 days without a list update, passes seen again within
- * 10 minutes flagged, the check log kept 28 days.
+ * The SDK's defaults: no offline rules, 60 s leeway and window, warnings after 36 hours and no
+ * verification after 7 days without a list update, passes seen again within 10 minutes
+ * flagged, the check log kept 28 days.
  */
 public func defaultVerifierConfig() -> VerifierConfig  {
     return try!  FfiConverterTypeVerifierConfig_lift(try! rustCall() {
@@ -7349,7 +7698,8 @@ public func softwareP256Signer() -> DeviceSigner  {
 })
 }
 /**
- * The cue for a verdict: refused, seen recently, check ID or valid, the first that applies.
+ * The cue for a verdict: refused, exempt, seen recently, check ID or valid, the first that
+ * applies.
  */
 public func verdictCue(verdict: Verdict) -> Cue  {
     return try!  FfiConverterTypeCue_lift(try! rustCall() {
@@ -7429,7 +7779,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_vaxpass_ffi_checksum_func_cue_code() != 28521) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_func_default_verifier_config() != 55789) {
+    if (uniffi_vaxpass_ffi_checksum_func_default_verifier_config() != 13554) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vaxpass_ffi_checksum_func_list_path() != 17375) {
@@ -7453,7 +7803,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_vaxpass_ffi_checksum_func_software_p256_signer() != 61433) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_func_verdict_cue() != 14416) {
+    if (uniffi_vaxpass_ffi_checksum_func_verdict_cue() != 33701) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vaxpass_ffi_checksum_func_verdict_text() != 14265) {
@@ -7546,6 +7896,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_vaxpass_ffi_checksum_method_verifier_apply_revocation_list() != 20111) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_vaxpass_ffi_checksum_method_verifier_apply_rules_list() != 62119) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_vaxpass_ffi_checksum_method_verifier_apply_trust_list() != 39664) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -7570,10 +7923,25 @@ private let initializationResult: InitializationResult = {
     if (uniffi_vaxpass_ffi_checksum_method_verifier_prune_check_log() != 22216) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_vaxpass_ffi_checksum_method_verifier_set_venue_mode() != 10695) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_vaxpass_ffi_checksum_method_verifier_shop_public_key() != 41080) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_vaxpass_ffi_checksum_method_verifier_venue_mode() != 34825) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_vaxpass_ffi_checksum_method_verifier_venue_modes() != 44142) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_vaxpass_ffi_checksum_method_verifier_verify() != 33044) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_vaxpass_ffi_checksum_method_wallet_apply_fetched() != 7551) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_vaxpass_ffi_checksum_method_wallet_apply_rules_list() != 60999) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vaxpass_ffi_checksum_method_wallet_device_public_key() != 62834) {
@@ -7583,6 +7951,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vaxpass_ffi_checksum_method_wallet_import_passes() != 644) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_vaxpass_ffi_checksum_method_wallet_list_etag() != 24748) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vaxpass_ffi_checksum_method_wallet_next_renewal() != 37705) {
@@ -7595,6 +7966,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vaxpass_ffi_checksum_method_wallet_paper() != 44264) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_vaxpass_ffi_checksum_method_wallet_pass_status() != 39730) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vaxpass_ffi_checksum_method_wallet_passes() != 27136) {

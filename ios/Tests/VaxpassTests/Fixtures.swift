@@ -27,6 +27,7 @@ final class Scenario {
     let rootPublicKey: Data
     let trustList: Data
     let revocationList: Data
+    let rulesList: Data
 
     init(now: Date = scenarioNow) throws {
         self.now = now
@@ -38,6 +39,7 @@ final class Scenario {
         rootPublicKey = authority.rootPublicKey()
         trustList = try authority.trustList(now: now - hour, validFor: day)
         revocationList = try authority.revocationList(now: now - hour, validFor: day)
+        rulesList = try authority.rulesList(now: now - hour, validFor: day)
     }
 
     /// A fresh SQLite path in the scenario's directory.
@@ -62,7 +64,8 @@ final class Scenario {
         return try XCTUnwrap(imported.first)
     }
 
-    /// A shop's verifier with the default (Korea 2022) config, fed both signed lists.
+    /// A shop's verifier with the default config, fed the three signed lists (the rules list: the
+    /// Korean rules of early 2022).
     func verifier() throws -> Verifier {
         let verifier = try Verifier.open(path: path("verifier"), rootPublicKey: rootPublicKey,
                                          config: defaultVerifierConfig())
@@ -70,6 +73,7 @@ final class Scenario {
         let revocationApplied = try verifier.applyRevocationList(bytes: revocationList, now: now)
         XCTAssertEqual(trustApplied, .updated(sequence: 1))
         XCTAssertEqual(revocationApplied, .updated(sequence: 1))
+        XCTAssertEqual(try verifier.applyRulesList(bytes: rulesList, now: now), .updated(sequence: 1))
         return verifier
     }
 
@@ -93,15 +97,17 @@ extension XCTestCase {
 func assertValidForKim(_ verdict: Verdict, paper: Bool = false, seen: Bool? = nil,
                        file: StaticString = #filePath, line: UInt = #line) {
     switch verdict {
-    case let .valid(holder, idCheckRequired, warnings):
+    case let .valid(holder, idCheckRequired, warnings, _):
         XCTAssertEqual(holder.name(), "김민준", file: file, line: line)
         XCTAssertEqual(holder.dateOfBirth(), "1985-03-14", file: file, line: line)
         XCTAssertEqual(idCheckRequired, paper, "a paper pass, and only one, needs an ID check", file: file, line: line)
         let expected: [Warning] = seen == true ? [.seenRecently] : []
         XCTAssertEqual(seen == nil ? warnings.filter { $0 != .seenRecently } : warnings, expected,
                        file: file, line: line)
-    case let .notValid(reason, _):
+    case let .notValid(reason, _, _, _):
         XCTFail("expected valid, got \(reason.code)", file: file, line: line)
+    case .exempt:
+        XCTFail("expected valid, got exempt", file: file, line: line)
     }
 }
 
@@ -110,8 +116,10 @@ func assertInvalid(_ verdict: Verdict, _ reason: Reason, file: StaticString = #f
     switch verdict {
     case .valid:
         XCTFail("expected \(reason.code), got a valid verdict", file: file, line: line)
-    case let .notValid(refused, _):
+    case let .notValid(refused, _, _, _):
         XCTAssertEqual(refused, reason, file: file, line: line)
+    case .exempt:
+        XCTFail("expected \(reason.code), got exempt", file: file, line: line)
     }
 }
 
@@ -124,7 +132,7 @@ extension Verdict {
 
     /// The reason of a refused verdict.
     var refusal: Reason? {
-        if case let .notValid(reason, _) = self { return reason }
+        if case let .notValid(reason, _, _, _) = self { return reason }
         return nil
     }
 }

@@ -38,7 +38,7 @@ final class PlatformTypesTests: XCTestCase {
         XCTAssertEqual(config.presentationWindow, 60)
         XCTAssertEqual(config.warnAfter, 36 * hour)
         XCTAssertEqual(config.failAfter, 7 * day)
-        XCTAssertEqual(config.policy.pcrValidFor, 48 * hour)
+        XCTAssertNil(config.offlineRulesList, "no rules are compiled in")
     }
 
     /// uniffi's own Duration would have crashed here (fatalError on a negative TimeInterval).
@@ -52,9 +52,13 @@ final class PlatformTypesTests: XCTestCase {
         assertInvalidArgument(try Verifier.open(path: scenario.path("v"), rootPublicKey: scenario.rootPublicKey,
                                                 config: config), "negative leeway")
         config = defaultVerifierConfig()
-        config.policy.daysAfterPrimary = -14
-        assertInvalidArgument(try Verifier.open(path: scenario.path("d"), rootPublicKey: scenario.rootPublicKey,
-                                                config: config), "negative days")
+        config.offlineRulesList = Data("not a rules list".utf8)
+        XCTAssertThrowsError(try Verifier.open(path: scenario.path("d"), rootPublicKey: scenario.rootPublicKey,
+                                               config: config)) { error in
+            guard case VaxpassError.ListRefused = error else {
+                return XCTFail("expected ListRefused, got \(error)")
+            }
+        }
         let qr = try Qr.encode(text: "VP1:ABCDEFGHIJKLMNOPQRSTU", ecLevel: .m)
         for size in [-1, 0, 65, Int32.min] as [Int32] {
             assertInvalidArgument(try qr.png(moduleSize: size), "png \(size)")

@@ -17,6 +17,7 @@ struct AuthorityServer {
     func enrol(request: Data, nonce: Data) throws -> Data { try scenario.answer(request, nonce: nonce) }
     func trustList() -> Data { scenario.trustList }
     func revocationList() -> Data { scenario.revocationList }
+    func rulesList() -> Data { scenario.rulesList }
 }
 
 final class ReadmeExamples: XCTestCase {
@@ -76,22 +77,25 @@ final class ReadmeExamples: XCTestCase {
         let verifier = try Verifier.open(
             path: appSupport.appendingPathComponent("verifier.sqlite").path,
             rootPublicKey: server.rootPublicKey,
-            config: defaultVerifierConfig())  // Korea 2022 rules
+            config: defaultVerifierConfig())  // no rules compiled in: they come as a signed list
 
-        // When online (at opening, then every few hours): fetch and apply both signed lists.
+        // When online (at opening, then every few hours): fetch and apply the signed lists.
         _ = try verifier.applyTrustList(bytes: server.trustList(), now: Date())
         _ = try verifier.applyRevocationList(bytes: server.revocationList(), now: Date())
+        _ = try verifier.applyRulesList(bytes: server.rulesList(), now: Date())  // by date and venue mode
 
         // Offline, for each code scanned at the door:
         func doorMessage(for scanned: String) throws -> String {
             switch try verifier.verify(scanned) {
-            case let .valid(holder, idCheckRequired, _) where idCheckRequired:
+            case let .valid(holder, idCheckRequired, _, _) where idCheckRequired:
                 // A paper pass (or a screenshot rebuilt into one) is not tied to a phone.
                 return "🪪 Ask for an ID: \(holder.name()), born \(holder.dateOfBirth())"
-            case let .valid(holder, _, _):
+            case let .valid(holder, _, _, _):
                 return "✅ \(holder.name()), born \(holder.dateOfBirth())"  // compare with the person
-            case let .notValid(reason, _):
+            case let .notValid(reason, _, _, _):
                 return "❌ \(reason.code)"  // e.g. "presentation_too_old"
+            case .exempt:
+                return "🚪 No pass needed here"  // the shop's venue mode is exempt
             }
         }
         // README:shop:end

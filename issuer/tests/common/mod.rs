@@ -230,11 +230,16 @@ pub struct Server {
     pub addr: SocketAddr,
     /// Every line the server wrote to stderr, when started with [`Server::start_logged`].
     pub log: Option<Arc<std::sync::Mutex<Vec<String>>>>,
+    /// The root public key and the key file of the authority, when started from an [`Env`]: what
+    /// [`Server::sync`] signs a rules list with while the service does not serve one.
+    pub authority: Option<([u8; 32], PathBuf)>,
 }
 
 impl Server {
     pub fn start(env: &Env, extra: &[&str]) -> Self {
-        Self::spawn(&mut Self::command(env, extra))
+        let mut server = Self::spawn(&mut Self::command(env, extra));
+        server.authority = Some((env.root_public_key(), env.key_file.clone()));
+        server
     }
 
     /// Like [`Server::start`], keeping the server's log lines.
@@ -243,6 +248,7 @@ impl Server {
         command.stderr(Stdio::piped());
         let mut server = Self::spawn(&mut command);
         server.keep_log();
+        server.authority = Some((env.root_public_key(), env.key_file.clone()));
         server
     }
 
@@ -304,6 +310,7 @@ impl Server {
             child,
             addr,
             log: None,
+            authority: None,
         }
     }
 
@@ -330,7 +337,9 @@ impl Server {
         reply.body
     }
 
-    /// Fetches both lists and applies them to `verifier`.
+    /// Fetches the lists and applies them to `verifier`. A service that does not serve a rules
+    /// list yet gets one signed with its root key from its key file: the Korean rules of early
+    /// 2022, in force on any date.
     pub fn sync(&self, verifier: &Verifier) {
         let now = Utc::now();
         let trust = self.get("/v1/trust-list", &[]);
@@ -341,6 +350,13 @@ impl Server {
         verifier
             .apply_revocation_list(&revocation.body, now)
             .unwrap();
+        let rules = self.get("/v1/rules-list", &[]);
+        let rules = match (rules.status, &self.authority) {
+            (200, _) => rules.body,
+            (_, Some((root, key_file))) => standing_rules_list(root, key_file),
+            (status, None) => panic!("no rules list: {status}"),
+        };
+        verifier.apply_rules_list(&rules, now).unwrap();
     }
 
     pub fn trust_list(&self, root: &[u8; 32]) -> TrustList {
@@ -500,6 +516,23 @@ fn parse_reply(raw: &[u8]) -> Option<Reply> {
         headers,
         body,
     })
+}
+
+/// A rules list signed with the root key in `key_file`: the Korean rules of early 2022, in force
+/// on any date, numbered by the second it is signed in (so a later one is newer). For a service
+/// that does not serve a rules list yet.
+pub fn standing_rules_list(root: &[u8; 32], key_file: &Path) -> Vec<u8> {
+    let now = Utc::now();
+    let vault = vaxpass_issuer::authority::open_vault(key_file, None, false).unwrap();
+    vaxpass::Authority::new("KR", *root, vault)
+        .unwrap()
+        .sign_rules_list(
+            now.timestamp().unsigned_abs(),
+            vec![vaxpass::RuleSet::korea_2022_standing()],
+            now,
+            chrono::Duration::hours(24),
+        )
+        .unwrap()
 }
 
 /// A wallet with a software key in `dir`.

@@ -578,6 +578,11 @@ RustBuffer uniffi_vaxpass_ffi_fn_method_verifier_apply_fetched(void*_Nonnull ptr
 RustBuffer uniffi_vaxpass_ffi_fn_method_verifier_apply_revocation_list(void*_Nonnull ptr, RustBuffer bytes, RustBuffer now, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_VERIFIER_APPLY_RULES_LIST
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_VERIFIER_APPLY_RULES_LIST
+RustBuffer uniffi_vaxpass_ffi_fn_method_verifier_apply_rules_list(void*_Nonnull ptr, RustBuffer bytes, RustBuffer now, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_VERIFIER_APPLY_TRUST_LIST
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_VERIFIER_APPLY_TRUST_LIST
 RustBuffer uniffi_vaxpass_ffi_fn_method_verifier_apply_trust_list(void*_Nonnull ptr, RustBuffer bytes, RustBuffer now, RustCallStatus *_Nonnull out_status
@@ -618,9 +623,24 @@ RustBuffer uniffi_vaxpass_ffi_fn_method_verifier_list_etag(void*_Nonnull ptr, Ru
 int64_t uniffi_vaxpass_ffi_fn_method_verifier_prune_check_log(void*_Nonnull ptr, RustBuffer now, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_VERIFIER_SET_VENUE_MODE
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_VERIFIER_SET_VENUE_MODE
+void uniffi_vaxpass_ffi_fn_method_verifier_set_venue_mode(void*_Nonnull ptr, RustBuffer mode, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_VERIFIER_SHOP_PUBLIC_KEY
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_VERIFIER_SHOP_PUBLIC_KEY
 RustBuffer uniffi_vaxpass_ffi_fn_method_verifier_shop_public_key(void*_Nonnull ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_VERIFIER_VENUE_MODE
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_VERIFIER_VENUE_MODE
+RustBuffer uniffi_vaxpass_ffi_fn_method_verifier_venue_mode(void*_Nonnull ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_VERIFIER_VENUE_MODES
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_VERIFIER_VENUE_MODES
+RustBuffer uniffi_vaxpass_ffi_fn_method_verifier_venue_modes(void*_Nonnull ptr, RustBuffer now, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_VERIFIER_VERIFY
@@ -648,6 +668,16 @@ void*_Nonnull uniffi_vaxpass_ffi_fn_constructor_wallet_open(RustBuffer path, Rus
 void*_Nonnull uniffi_vaxpass_ffi_fn_constructor_wallet_open_with_signer(RustBuffer path, void*_Nonnull signer, void*_Nonnull clock, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_WALLET_APPLY_FETCHED
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_WALLET_APPLY_FETCHED
+RustBuffer uniffi_vaxpass_ffi_fn_method_wallet_apply_fetched(void*_Nonnull ptr, RustBuffer kind, RustBuffer response, RustBuffer root_public_key, void*_Nonnull backoff, RustBuffer now, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_WALLET_APPLY_RULES_LIST
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_WALLET_APPLY_RULES_LIST
+RustBuffer uniffi_vaxpass_ffi_fn_method_wallet_apply_rules_list(void*_Nonnull ptr, RustBuffer bytes, RustBuffer root_public_key, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_WALLET_DEVICE_PUBLIC_KEY
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_WALLET_DEVICE_PUBLIC_KEY
 RustBuffer uniffi_vaxpass_ffi_fn_method_wallet_device_public_key(void*_Nonnull ptr, RustCallStatus *_Nonnull out_status
@@ -661,6 +691,11 @@ RustBuffer uniffi_vaxpass_ffi_fn_method_wallet_enrolment_request(void*_Nonnull p
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_WALLET_IMPORT_PASSES
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_WALLET_IMPORT_PASSES
 RustBuffer uniffi_vaxpass_ffi_fn_method_wallet_import_passes(void*_Nonnull ptr, RustBuffer issued, RustBuffer trust_list, RustBuffer now, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_WALLET_LIST_ETAG
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_WALLET_LIST_ETAG
+RustBuffer uniffi_vaxpass_ffi_fn_method_wallet_list_etag(void*_Nonnull ptr, RustBuffer kind, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_WALLET_NEXT_RENEWAL
@@ -681,6 +716,11 @@ RustBuffer uniffi_vaxpass_ffi_fn_method_wallet_oidc_nonce(void*_Nonnull ptr, Rus
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_WALLET_PAPER
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_WALLET_PAPER
 void*_Nonnull uniffi_vaxpass_ffi_fn_method_wallet_paper(void*_Nonnull ptr, RustBuffer pass_id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_WALLET_PASS_STATUS
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_WALLET_PASS_STATUS
+RustBuffer uniffi_vaxpass_ffi_fn_method_wallet_pass_status(void*_Nonnull ptr, RustBuffer pass_id, RustBuffer mode, RustBuffer now, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_WALLET_PASSES
@@ -1303,6 +1343,12 @@ uint16_t uniffi_vaxpass_ffi_checksum_method_verifier_apply_revocation_list(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_VERIFIER_APPLY_RULES_LIST
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_VERIFIER_APPLY_RULES_LIST
+uint16_t uniffi_vaxpass_ffi_checksum_method_verifier_apply_rules_list(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_VERIFIER_APPLY_TRUST_LIST
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_VERIFIER_APPLY_TRUST_LIST
 uint16_t uniffi_vaxpass_ffi_checksum_method_verifier_apply_trust_list(void
@@ -1351,15 +1397,45 @@ uint16_t uniffi_vaxpass_ffi_checksum_method_verifier_prune_check_log(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_VERIFIER_SET_VENUE_MODE
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_VERIFIER_SET_VENUE_MODE
+uint16_t uniffi_vaxpass_ffi_checksum_method_verifier_set_venue_mode(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_VERIFIER_SHOP_PUBLIC_KEY
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_VERIFIER_SHOP_PUBLIC_KEY
 uint16_t uniffi_vaxpass_ffi_checksum_method_verifier_shop_public_key(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_VERIFIER_VENUE_MODE
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_VERIFIER_VENUE_MODE
+uint16_t uniffi_vaxpass_ffi_checksum_method_verifier_venue_mode(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_VERIFIER_VENUE_MODES
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_VERIFIER_VENUE_MODES
+uint16_t uniffi_vaxpass_ffi_checksum_method_verifier_venue_modes(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_VERIFIER_VERIFY
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_VERIFIER_VERIFY
 uint16_t uniffi_vaxpass_ffi_checksum_method_verifier_verify(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_WALLET_APPLY_FETCHED
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_WALLET_APPLY_FETCHED
+uint16_t uniffi_vaxpass_ffi_checksum_method_wallet_apply_fetched(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_WALLET_APPLY_RULES_LIST
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_WALLET_APPLY_RULES_LIST
+uint16_t uniffi_vaxpass_ffi_checksum_method_wallet_apply_rules_list(void
     
 );
 #endif
@@ -1378,6 +1454,12 @@ uint16_t uniffi_vaxpass_ffi_checksum_method_wallet_enrolment_request(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_WALLET_IMPORT_PASSES
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_WALLET_IMPORT_PASSES
 uint16_t uniffi_vaxpass_ffi_checksum_method_wallet_import_passes(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_WALLET_LIST_ETAG
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_WALLET_LIST_ETAG
+uint16_t uniffi_vaxpass_ffi_checksum_method_wallet_list_etag(void
     
 );
 #endif
@@ -1402,6 +1484,12 @@ uint16_t uniffi_vaxpass_ffi_checksum_method_wallet_oidc_nonce(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_WALLET_PAPER
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_WALLET_PAPER
 uint16_t uniffi_vaxpass_ffi_checksum_method_wallet_paper(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_WALLET_PASS_STATUS
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_WALLET_PASS_STATUS
+uint16_t uniffi_vaxpass_ffi_checksum_method_wallet_pass_status(void
     
 );
 #endif

@@ -34,7 +34,7 @@ class PlatformTypesTest {
         assertEquals(Duration.ofSeconds(60), config.presentationWindow)
         assertEquals(Duration.ofHours(36), config.warnAfter)
         assertEquals(Duration.ofDays(7), config.failAfter)
-        assertEquals(Duration.ofHours(48), config.policy.pcrValidFor)
+        assertEquals(null, config.offlineRulesList, "no rules are compiled in")
     }
 
     @Test
@@ -46,9 +46,9 @@ class PlatformTypesTest {
         assertFailsWith<VaxpassException.InvalidArgument> {
             Verifier.open(world.path("negative.sqlite"), world.rootPublicKey, negativeLeeway)
         }
-        val negativeDays = defaultVerifierConfig().let { it.copy(policy = it.policy.copy(daysAfterPrimary = -14)) }
-        assertFailsWith<VaxpassException.InvalidArgument> {
-            Verifier.open(world.path("days.sqlite"), world.rootPublicKey, negativeDays)
+        val notRules = defaultVerifierConfig().copy(offlineRulesList = "not a rules list".encodeToByteArray())
+        assertFailsWith<VaxpassException.ListRefused> {
+            Verifier.open(world.path("rules.sqlite"), world.rootPublicKey, notRules)
         }
         val qr = Qr.encode("VP1:ABCDEFGHIJKLMNOPQRSTU", EcLevel.M)
         for (size in listOf(-1, 0, 65, Int.MIN_VALUE)) {

@@ -25,6 +25,7 @@ class ReadmeExamplesTest {
         fun enrol(request: ByteArray): ByteArray = world.answer(request, nonce)
         fun trustList(): ByteArray = world.trustList
         fun revocationList(): ByteArray = world.revocationList
+        fun rulesList(): ByteArray = world.rulesList
     }
 
     /** A view that shows the QR image and remembers when to show the next one. */
@@ -46,6 +47,7 @@ class ReadmeExamplesTest {
         fun showValid(name: String, dateOfBirth: String) { lines += "VALID $name $dateOfBirth" }
         fun askForId(name: String, dateOfBirth: String) { lines += "ID CHECK $name $dateOfBirth" }
         fun showRefused(reason: String?) { lines += "REFUSED $reason" }
+        fun showExempt() { lines += "EXEMPT" }
     }
 
     /**
@@ -106,6 +108,7 @@ class ReadmeExamplesTest {
         // When online (at start-up, then hourly): apply the signed lists; forged or older ones throw.
         verifier.applyTrustList(issuer.trustList(), Instant.now())
         verifier.applyRevocationList(issuer.revocationList(), Instant.now())
+        verifier.applyRulesList(issuer.rulesList(), Instant.now()) // what a pass must show, by date and mode
 
         // At the door, offline: judge each scanned code.
         scanner.onScan { scannedText ->
@@ -117,6 +120,7 @@ class ReadmeExamplesTest {
                     screen.showValid(verdict.holder.name(), verdict.holder.dateOfBirth()) // compare with the person
                 }
                 is Verdict.NotValid -> screen.showRefused(verdict.reason.code) // e.g. "presentation_too_old"
+                is Verdict.Exempt -> screen.showExempt() // the shop's venue mode needs no pass
             }
         }
         // README:shop:end

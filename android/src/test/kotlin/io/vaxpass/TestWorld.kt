@@ -14,7 +14,7 @@ val NOW: Instant = Instant.parse("2021-12-13T03:10:00Z")
 
 val PERSON = Person(name = "김민준", dateOfBirth = "1985-03-14")
 
-/** Two Comirnaty doses and a booster: valid under the default (Korea 2022) policy. */
+/** Two Comirnaty doses and a booster: valid under the Korean rules of early 2022. */
 val EVENTS: List<Event> = listOf(
     Event.Vaccination(Product.COMIRNATY, dose = 1, of = 2, date = "2021-06-20"),
     Event.Vaccination(Product.COMIRNATY, dose = 2, of = 2, date = "2021-07-25"),
@@ -42,9 +42,12 @@ class TestWorld(val now: Instant = NOW) : AutoCloseable {
     val rootPublicKey: ByteArray = authority.rootPublicKey()
     val trustList: ByteArray = authority.trustList(now - Duration.ofHours(1), LIST_VALIDITY)
     val revocationList: ByteArray = authority.revocationList(now - Duration.ofHours(1), LIST_VALIDITY)
+    /** The Korean rules of early 2022, in force on any date. */
+    val rulesList: ByteArray = authority.rulesList(now - Duration.ofHours(1), LIST_VALIDITY)
     val verifier: Verifier = Verifier.open(path("verifier.sqlite"), rootPublicKey, defaultVerifierConfig()).also {
         it.applyTrustList(trustList, now)
         it.applyRevocationList(revocationList, now)
+        it.applyRulesList(rulesList, now)
     }
 
     fun path(name: String): String = dir.resolve(name).toString()
@@ -83,6 +86,7 @@ fun assertValidFor(verdict: Verdict, person: Person = PERSON, paper: Boolean = f
     val valid = when (verdict) {
         is Verdict.Valid -> verdict
         is Verdict.NotValid -> kotlin.test.fail("expected valid, got ${verdict.reason.code}")
+        is Verdict.Exempt -> kotlin.test.fail("expected valid, got exempt")
     }
     kotlin.test.assertEquals(person.name, valid.holder.name())
     kotlin.test.assertEquals(person.dateOfBirth, valid.holder.dateOfBirth())
@@ -95,5 +99,6 @@ fun assertRefused(verdict: Verdict, reason: Reason) {
     when (verdict) {
         is Verdict.Valid -> kotlin.test.fail("expected ${reason.code}, got a valid verdict")
         is Verdict.NotValid -> kotlin.test.assertEquals(reason, verdict.reason, "expected ${reason.code}, got ${verdict.reason.code}")
+        is Verdict.Exempt -> kotlin.test.fail("expected ${reason.code}, got exempt")
     }
 }
