@@ -393,6 +393,7 @@ class DoorTests(VaxpassTestCase):
         shop = Verifier.open(self.path("shop.db"), world.root, config)
         shop.apply_trust_list(world.trust_list_bytes, NOW)
         shop.apply_revocation_list(world.revocation_list_bytes, NOW)
+        shop.apply_rules_list(world.rules_list_bytes, NOW)
         for _ in range(2):
             self.assertValid(shop.verify(world.show(NOW).text(), NOW), seen=False)
         config.seen_window = datetime.timedelta(seconds=-1)
@@ -502,6 +503,7 @@ class CheckLogTests(VaxpassTestCase):
 
         shop = Verifier.open_with_shop_signer(self.path("platform-shop.db"), world.root, config, Es256Signer())
         shop.apply_trust_list(world.trust_list_bytes, NOW)
+        shop.apply_rules_list(world.rules_list_bytes, NOW)
         self.assertRefused(shop.verify("not a QR text", NOW), Reason.MALFORMED, "malformed")
         shop_key = shop.shop_public_key()
         self.assertEqual(len(shop_key), 33, "a P-256 shop key, compressed")

@@ -113,6 +113,7 @@ final class CheckLogTests: XCTestCase {
                                                    rootPublicKey: scenario.rootPublicKey, config: config,
                                                    signer: CountingP256Signer())
         _ = try shop.applyTrustList(bytes: scenario.trustList, now: scenario.now)
+        _ = try shop.applyRulesList(bytes: scenario.rulesList, now: scenario.now)
         assertInvalid(try shop.verify(text: "not a QR text", now: scenario.now), .malformed)
         let shopKey = try shop.shopPublicKey()
         XCTAssertEqual(shopKey.count, 33, "a P-256 shop key, compressed")

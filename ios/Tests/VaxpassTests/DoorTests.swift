@@ -45,6 +45,7 @@ final class DoorTests: XCTestCase {
         let shop = try Verifier.open(path: scenario.path("off"), rootPublicKey: scenario.rootPublicKey, config: off)
         _ = try shop.applyTrustList(bytes: scenario.trustList, now: scenario.now)
         _ = try shop.applyRevocationList(bytes: scenario.revocationList, now: scenario.now)
+        _ = try shop.applyRulesList(bytes: scenario.rulesList, now: scenario.now)
         for _ in 0..<2 {
             let text = try wallet.presentation(of: pass.id, at: scenario.now).text()
             assertValidForKim(try shop.verify(text: text, now: scenario.now), seen: false)

@@ -106,6 +106,7 @@ class CheckLogTest {
         }
         Verifier.openWithShopSigner(world.path("platform-shop.sqlite"), world.rootPublicKey, config, JcaP256Signer()).use { shop ->
             shop.applyTrustList(world.trustList, world.now)
+            shop.applyRulesList(world.rulesList, world.now)
             assertRefused(shop.verify("not a QR text", world.now), Reason.Malformed)
             val shopKey = shop.shopPublicKey()
             assertEquals(33, shopKey.size, "a P-256 shop key, compressed")

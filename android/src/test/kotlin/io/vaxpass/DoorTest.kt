@@ -51,6 +51,7 @@ class DoorTest {
         Verifier.open(world.path("off.sqlite"), world.rootPublicKey, off).use { shop ->
             shop.applyTrustList(world.trustList, world.now)
             shop.applyRevocationList(world.revocationList, world.now)
+            shop.applyRulesList(world.rulesList, world.now)
             repeat(2) { assertEquals(emptyList(), assertValidFor(verifyAt(shop, 0)).warnings) }
         }
         val negative = defaultVerifierConfig().copy(seenWindow = Duration.ofSeconds(-1))
