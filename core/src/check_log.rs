@@ -226,6 +226,8 @@ pub(crate) fn append(
         Some(id) => Some(credential_tag(&tx, local_day(at, utc_offset_minutes), id)?),
         None => None,
     };
+    // A clock before 1970 is logged at 1970: an entry's time is unsigned.
+    let at = at.max(DateTime::UNIX_EPOCH);
     let entry = LogEntry {
         seq: previous.count + 1,
         at,
@@ -578,21 +580,36 @@ pub(crate) fn prune(
     Ok(cut as u64)
 }
 
-/// The digest of the policy in force, for the log: the first 8 bytes of SHA-256 over its
-/// canonical text (every field, in a fixed order).
+/// The digest of a policy, for the log: the first 8 bytes of SHA-256 over its canonical text,
+/// every field in a fixed order (destructured, so a new field cannot be left out of it).
 pub(crate) fn policy_digest(policy: &crate::policy::Policy) -> [u8; 8] {
-    let vaccination = policy.vaccination.as_ref().map(|v| {
-        format!(
-            "{}/{:?}/{:?}",
-            v.days_after_primary, v.primary_valid_days, v.booster_valid_days
-        )
-    });
+    let crate::policy::Policy {
+        vaccination,
+        pcr_valid_for,
+        rapid_antigen_valid_for,
+        recovery_valid_days,
+        utc_offset_minutes,
+    } = policy;
+    let number = |n: Option<i64>| n.map_or_else(|| "-".to_owned(), |n| n.to_string());
+    let vaccination = vaccination.as_ref().map_or_else(
+        || "-".to_owned(),
+        |crate::policy::VaccinationRule {
+             days_after_primary,
+             primary_valid_days,
+             booster_valid_days,
+         }| {
+            format!(
+                "{days_after_primary}/{}/{}",
+                number(*primary_valid_days),
+                number(*booster_valid_days)
+            )
+        },
+    );
     let text = format!(
-        "vaccination={vaccination:?};pcr={:?};rat={:?};recovery={:?};offset={}",
-        policy.pcr_valid_for.map(|d| d.num_seconds()),
-        policy.rapid_antigen_valid_for.map(|d| d.num_seconds()),
-        policy.recovery_valid_days,
-        policy.utc_offset_minutes
+        "vaccination={vaccination};pcr={};rat={};recovery={};offset={utc_offset_minutes}",
+        number(pcr_valid_for.map(|d| d.num_seconds())),
+        number(rapid_antigen_valid_for.map(|d| d.num_seconds())),
+        number(*recovery_valid_days),
     );
     let digest = Sha256::digest(text.as_bytes());
     let mut out = [0; 8];

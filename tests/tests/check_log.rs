@@ -606,3 +606,20 @@ fn a_log_cut_in_the_middle_is_reported_where_the_gap_is() {
     let now = lunch() + Duration::minutes(45);
     assert!(world.verdict(&world.show(now), now).is_valid());
 }
+
+#[test]
+fn a_clock_set_before_1970_still_leaves_a_log_that_verifies() {
+    let world = World::new();
+    let dead_battery = DateTime::from_timestamp(-86_400, 0).unwrap();
+    assert!(!world.verdict("hello", dead_battery).is_valid());
+    assert!(world.verdict(&world.show(lunch()), lunch()).is_valid());
+    assert!(matches!(
+        world.verifier.check_log_status().unwrap(),
+        LogStatus::Intact { head } if head.count == 2
+    ));
+    let report = world
+        .verifier
+        .export_report(DateTime::from_timestamp(0, 0).unwrap(), lunch(), lunch())
+        .unwrap();
+    assert_eq!(verify_report(&report, None, None).unwrap().checks, 2);
+}
