@@ -12,6 +12,7 @@ uniffi::setup_scaffolding!("vaxpass");
 
 #[cfg(feature = "test-helpers")]
 mod authority;
+mod check_log;
 mod convert;
 mod error;
 mod keys;
@@ -21,17 +22,23 @@ mod time_span;
 mod types;
 mod verifier;
 mod wallet;
+mod words;
 
 #[cfg(feature = "test-helpers")]
 pub use authority::{Authority, TestMode, TestRuleSet};
+pub use check_log::{
+    verify_report, AnchorCheck, ChainHead, CodeCount, Counters, HourCount, LogStatus, ReportCheck,
+    ReportProof, ReportRefused, Tally,
+};
 pub use error::VaxpassError;
 pub use keys::{software_p256_signer, DeviceSigner, KeyProtector, MonotonicClock};
 pub use qr::{Qr, QrBitmap, Shown};
-pub use sync::{list_path, next_refresh, Backoff, Fetched, HttpResponse, ListKind};
+pub use sync::{anchor_path, list_path, next_refresh, Backoff, Fetched, HttpResponse, ListKind};
 pub use time_span::TimeSpan;
 pub use types::*;
 pub use verifier::{TrustList, Verifier};
 pub use wallet::Wallet;
+pub use words::{cue_code, reason_text, verdict_cue, verdict_text, warning_text, Cue, Language};
 
 /// A fresh 32-byte server nonce for an enrolment.
 #[uniffi::export]

@@ -27,6 +27,14 @@ pub fn list_path(kind: ListKind) -> String {
     kind.path().to_owned()
 }
 
+/// The path the issuer service takes the check log's anchor at (`POST`, body
+/// `Verifier.anchor(now)`, content type `application/cbor`; a 200 means the authority holds it):
+/// append it to the service's base URL.
+#[uniffi::export]
+pub fn anchor_path() -> String {
+    vaxpass::sync::ANCHOR_PATH.to_owned()
+}
+
 /// What the app's HTTP client received for a list request, headers as sent (absent: `None`).
 #[derive(uniffi::Record)]
 pub struct HttpResponse {

@@ -146,6 +146,9 @@ pub enum Warning {
     ListsAging,
     /// No revocation list has been applied: revoked passes cannot be recognised.
     NoRevocationList,
+    /// This verifier found the same pass valid within its seen window (10 minutes by default):
+    /// a screenshot handed back down the queue, or one pass for two people. Look again.
+    SeenRecently,
 }
 
 /// How current the verifier's lists are, for the shop's status screen.
@@ -555,10 +558,17 @@ pub struct VerifierConfig {
     pub fail_after: TimeSpan,
     /// Whether paper passes (no device signature, an ID check needed) are accepted.
     pub accept_paper: bool,
+    /// A pass found valid again within this long gets a `SeenRecently` warning; zero turns it
+    /// off. Remembered in memory only, as hashes under a key that never leaves the verifier.
+    pub seen_window: TimeSpan,
+    /// How long the check log keeps its entries (28 days by default): `pruneCheckLog` cuts older
+    /// ones behind a signed checkpoint. More than zero.
+    pub log_retention: TimeSpan,
 }
 
 /// The SDK's defaults: no offline rules, 60 s leeway and window, warnings after 36 hours and no
-/// verification after 7 days without a list update.
+/// verification after 7 days without a list update, passes seen again within 10 minutes
+/// flagged, the check log kept 28 days.
 #[uniffi::export]
 pub fn default_verifier_config() -> VerifierConfig {
     let core = vaxpass::VerifierConfig::default();
@@ -569,6 +579,8 @@ pub fn default_verifier_config() -> VerifierConfig {
         warn_after: core.warn_after.into(),
         fail_after: core.fail_after.into(),
         accept_paper: core.accept_paper,
+        seen_window: core.seen_window.into(),
+        log_retention: core.log_retention.into(),
     }
 }
 
@@ -583,7 +595,8 @@ impl TryFrom<VerifierConfig> for vaxpass::VerifierConfig {
             warn_after: c.warn_after.to_chrono()?,
             fail_after: c.fail_after.to_chrono()?,
             accept_paper: c.accept_paper,
-            ..vaxpass::VerifierConfig::default()
+            seen_window: c.seen_window.to_chrono()?,
+            log_retention: c.log_retention.to_chrono()?,
         })
     }
 }

@@ -3,8 +3,10 @@
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use crate::check_log::{ChainHead, Counters, LogStatus};
 use crate::convert::{sequence, time};
 use crate::error::VaxpassError;
+use crate::keys::{DeviceSigner, ForeignProtector, ForeignSigner, KeyProtector};
 use crate::sync::{Backoff, Fetched, HttpResponse, ListKind};
 use crate::types::{Applied, Freshness, Verdict, VerifierConfig};
 
@@ -53,7 +55,9 @@ pub struct Verifier(vaxpass::Verifier);
 
 #[uniffi::export]
 impl Verifier {
-    /// Opens or creates the shop's store, pinned to the authority's root key.
+    /// Opens or creates the shop's store, pinned to the authority's root key. The shop key that
+    /// signs the check log's reports and anchors is generated in the store on first use and kept
+    /// as is (`openWithShopKeyProtector` wraps it, `openWithShopSigner` uses a platform key).
     /// Blocking: opens (or creates) the SQLite file and checks the lists stored in it; call it off
     /// the main thread.
     #[uniffi::constructor]
@@ -67,6 +71,39 @@ impl Verifier {
             vaxpass::Verifier::open(path, root_key(root_public_key)?, config.try_into()?)
                 .map_err(VaxpassError::from_list)?,
         )))
+    }
+
+    /// Opens or creates the shop's store, as `open`, with the shop key (which signs the check
+    /// log's reports and anchors) stored wrapped by `key_protector` (Android Keystore, iOS
+    /// Keychain); `open` stores it as is, protected only by the app sandbox.
+    /// Blocking: opens (or creates) the SQLite file; call it off the main thread.
+    #[uniffi::constructor]
+    pub fn open_with_shop_key_protector(
+        path: String,
+        root_public_key: Vec<u8>,
+        config: VerifierConfig,
+        key_protector: Arc<dyn KeyProtector>,
+    ) -> Result<Arc<Self>, VaxpassError> {
+        let source = vaxpass::DeviceKeySource::Software(Arc::new(ForeignProtector(key_protector)));
+        let verifier =
+            vaxpass::Verifier::open(path, root_key(root_public_key)?, config.try_into()?)?;
+        Ok(Arc::new(Self(verifier.with_shop_key(source))))
+    }
+
+    /// Opens or creates the shop's store, as `open`, with a platform key (Secure Enclave,
+    /// StrongBox) as the shop key: the same foreign trait as the wallet's device key.
+    /// Blocking: opens (or creates) the SQLite file; call it off the main thread.
+    #[uniffi::constructor]
+    pub fn open_with_shop_signer(
+        path: String,
+        root_public_key: Vec<u8>,
+        config: VerifierConfig,
+        signer: Arc<dyn DeviceSigner>,
+    ) -> Result<Arc<Self>, VaxpassError> {
+        let source = vaxpass::DeviceKeySource::Platform(Arc::new(ForeignSigner(signer)));
+        let verifier =
+            vaxpass::Verifier::open(path, root_key(root_public_key)?, config.try_into()?)?;
+        Ok(Arc::new(Self(verifier.with_shop_key(source))))
     }
 
     /// Offers signed trust-list bytes: held if they verify against the pinned root key and are
@@ -157,11 +194,68 @@ impl Verifier {
         Ok(self.0.freshness(time(now)?).into())
     }
 
-    /// Judges a scanned QR text. A pass that is not valid is a verdict, not an exception.
-    /// Blocking: one indexed read of the SQLite file (the revocation list), and it waits for a
-    /// list update in progress; call it off the main thread.
+    /// Judges a scanned QR text and appends the verdict to the check log; it returns only once
+    /// the entry is committed. A pass that is not valid is a verdict, not an exception.
+    /// Blocking: one indexed read of the SQLite file (the revocation list) and one committed
+    /// write (the log), and it waits for a list update in progress; call it off the main thread.
     pub fn verify(&self, text: String, now: SystemTime) -> Result<Verdict, VaxpassError> {
         Ok(self.0.verify(&text, time(now)?)?.into())
+    }
+
+    /// Scans this hour and today (in the policy's time zone), valid and refused by reason, from
+    /// the check log's running totals: cheap enough to refresh on every scan.
+    /// Blocking: a few rows of the SQLite file; call it off the main thread.
+    pub fn check_counters(&self, now: SystemTime) -> Result<Counters, VaxpassError> {
+        Ok(self.0.check_counters(time(now)?)?.into())
+    }
+
+    /// Whether the check log is whole: walks every entry. A damaged log is reported, not
+    /// repaired, and verifying goes on regardless.
+    /// Blocking: reads the whole log; call it off the main thread.
+    pub fn check_log_status(&self) -> Result<LogStatus, VaxpassError> {
+        Ok(self.0.check_log_status()?.into())
+    }
+
+    /// The check log's head as committed.
+    /// Blocking: reads the SQLite file; call it off the main thread.
+    pub fn check_log_head(&self) -> Result<ChainHead, VaxpassError> {
+        Ok(self.0.check_log_head()?.into())
+    }
+
+    /// The check log's head signed by the shop key at `now`: the anchor to post to the
+    /// authority (`anchorPath()`) whenever the app syncs, so that cutting the newest entries
+    /// later is detected. 32 bytes, a count and a time, signed: no personal data.
+    /// Blocking: reads the SQLite file and signs; call it off the main thread.
+    pub fn anchor(&self, now: SystemTime) -> Result<Vec<u8>, VaxpassError> {
+        Ok(self.0.anchor(time(now)?)?)
+    }
+
+    /// Exports the verdicts from `from` to `to` (inclusive) as a report signed by the shop key,
+    /// for an inspector to check offline with `verifyReport`.
+    /// Blocking: reads the log and signs; call it off the main thread.
+    pub fn export_report(
+        &self,
+        from: SystemTime,
+        to: SystemTime,
+        now: SystemTime,
+    ) -> Result<Vec<u8>, VaxpassError> {
+        Ok(self.0.export_report(time(from)?, time(to)?, time(now)?)?)
+    }
+
+    /// The shop key's public key (32 bytes Ed25519, or 33 bytes P-256): what an inspector
+    /// expects this shop's reports to be signed by.
+    /// Blocking: may load (or create) the key; call it off the main thread.
+    pub fn shop_public_key(&self) -> Result<Vec<u8>, VaxpassError> {
+        Ok(self.0.shop_public_key()?)
+    }
+
+    /// Cuts the entries older than the retention (`VerifierConfig.logRetention`) before `now`,
+    /// leaving a checkpoint signed by the shop key so that the rest still verifies. Returns how
+    /// many entries were cut.
+    /// Blocking: writes the SQLite file; call it off the main thread.
+    pub fn prune_check_log(&self, now: SystemTime) -> Result<i64, VaxpassError> {
+        let cut = self.0.prune_check_log(time(now)?)?;
+        Ok(i64::try_from(cut).unwrap_or(i64::MAX))
     }
 }
 

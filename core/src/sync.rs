@@ -7,6 +7,10 @@
 use chrono::{DateTime, Duration, FixedOffset, NaiveTime, Offset, Utc};
 use rand_core::{OsRng, RngCore};
 
+/// Where the app posts its check log's anchor (`Verifier::anchor`, as `application/cbor`) on the
+/// issuer service, whenever it syncs; a 200 means the authority holds it.
+pub const ANCHOR_PATH: &str = "/v1/anchors";
+
 /// What the app's HTTP client received for a list request.
 #[derive(Debug, Clone, Copy)]
 pub struct HttpResponse<'a> {

@@ -149,6 +149,9 @@ pub enum Warning {
     ListsAging,
     /// No revocation list has been accepted yet: revoked passes cannot be recognised.
     NoRevocationList,
+    /// This verifier found the same pass valid within its seen window (10 minutes by default):
+    /// a screenshot handed back down the queue, or one pass for two people. Look again.
+    SeenRecently,
 }
 
 impl Warning {
@@ -157,6 +160,7 @@ impl Warning {
         match self {
             Warning::ListsAging => "lists_aging",
             Warning::NoRevocationList => "no_revocation_list",
+            Warning::SeenRecently => "seen_recently",
         }
     }
 }

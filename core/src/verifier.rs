@@ -17,6 +17,7 @@ use crate::policy::Policy;
 use crate::presentation::Presentation;
 use crate::qr_text::{self, FromScanner, Scanned};
 use crate::rules::{Requirement, RulesList};
+use crate::seen::Seen;
 use crate::store::{self, Create};
 use crate::sync::{Applied, Backoff, Fetched, HttpResponse};
 use crate::verdict::{Holder, Reason, Verdict, Warning};
@@ -48,6 +49,9 @@ pub struct VerifierConfig {
     pub fail_after: Duration,
     /// Whether bare (paper) credentials are accepted, with an ID check.
     pub accept_paper: bool,
+    /// A pass found valid again within this long of its last valid verdict gets
+    /// [`Warning::SeenRecently`]; zero turns it off. Kept in memory only (docs/architecture.md).
+    pub seen_window: Duration,
     /// How long the check log keeps its entries: [`Verifier::prune_check_log`] cuts older ones.
     pub log_retention: Duration,
 }
@@ -61,6 +65,7 @@ impl Default for VerifierConfig {
             warn_after: Duration::hours(36),
             fail_after: Duration::days(7),
             accept_paper: true,
+            seen_window: Duration::minutes(10),
             log_retention: Duration::days(28),
         }
     }
@@ -154,6 +159,7 @@ pub struct Verifier {
     offline_rules: Option<Arc<RulesList>>,
     conn: Mutex<Connection>,
     lists: RwLock<Lists>,
+    seen: Mutex<Seen>,
     shop_key: Mutex<ShopKey>,
 }
 
@@ -183,10 +189,11 @@ impl Verifier {
         if config.clock_leeway < Duration::zero()
             || config.presentation_window <= Duration::zero()
             || config.warn_after > config.fail_after
+            || config.seen_window < Duration::zero()
             || config.log_retention <= Duration::zero()
         {
             return Err(Error::InvalidArgument(
-                "leeway, window and freshness thresholds are inconsistent".into(),
+                "leeway, windows and freshness thresholds are inconsistent".into(),
             ));
         }
         let offline_rules = config
@@ -225,6 +232,7 @@ impl Verifier {
         }
         Ok(Self {
             root_public_key,
+            seen: Mutex::new(Seen::new(config.seen_window)),
             config,
             offline_rules,
             conn: Mutex::new(conn),
@@ -699,6 +707,16 @@ impl Verifier {
             Scanned::Paper(credential) => (credential, true),
             Scanned::Presentation(p) => (p.credential, false),
         };
+        // Only a valid verdict counts as seen: every signature on it verified, so no one can make
+        // a stranger's pass "seen" by showing bytes of their own making.
+        let seen_recently = self
+            .seen
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .saw(&credential.claims.id, now);
+        if seen_recently {
+            warnings.push(Warning::SeenRecently);
+        }
         let person = credential.claims.pass.person;
         let verdict = Verdict::Valid {
             holder: Holder {

@@ -14,6 +14,7 @@ import unittest
 import urllib.error
 import urllib.request
 
+import vaxpass
 from vaxpass import (
     Applied,
     Authority,
@@ -30,10 +31,12 @@ from vaxpass import (
     VaxpassError,
     Verifier,
     Wallet,
+    anchor_path,
     default_verifier_config,
     list_path,
     new_nonce,
     next_refresh,
+    verify_report,
 )
 
 UTC = datetime.timezone.utc
@@ -192,6 +195,30 @@ class ListSyncTests(SyncTestCase):
         self.assertGreater(len(moments), 40, "spread, not one moment for every phone")
         overdue = next_refresh(now, now - datetime.timedelta(hours=1))
         self.assertEqual(overdue, now + datetime.timedelta(minutes=1), "overdue: in a minute, not now")
+
+
+class AnchorTests(SyncTestCase):
+    def test_f_the_anchor_posted_to_the_authority_comes_back_and_proves_the_report_whole(self):
+        self.fetch(ListKind.TRUST)
+        self.fetch(ListKind.REVOCATION)
+        start = datetime.datetime.now(UTC)
+        for text in ("not a QR text", "VP1:also not a pass"):
+            self.assertIsInstance(self.verifier.verify(text, start), vaxpass.Verdict.NOT_VALID)
+        now = datetime.datetime.now(UTC)
+        base = self.service["VAXPASS_ISSUER_URL"]
+        self.assertEqual(anchor_path(), "/v1/anchors")
+        posted = http(base + anchor_path(), method="POST", body=self.verifier.anchor(now),
+                      headers={"Content-Type": "application/cbor"})
+        self.assertEqual(posted.status, 200, posted.body)
+        shop_key = self.verifier.shop_public_key()
+        held = http(base + anchor_path() + "/" + shop_key.hex())
+        self.assertEqual(held.status, 200, held.body)
+
+        report = self.verifier.export_report(start - datetime.timedelta(minutes=1), now, now)
+        check = verify_report(report, shop_key, held.body)
+        self.assertIsInstance(check, vaxpass.ReportCheck.PROVEN, check)
+        self.assertEqual(check.proof.anchor, vaxpass.AnchorCheck.MATCHES(count=2))
+        self.assertEqual((check.proof.checks, check.proof.refused), (2, 2))
 
 
 class RenewalTests(SyncTestCase):

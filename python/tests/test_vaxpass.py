@@ -277,12 +277,17 @@ class VaxpassTestCase(unittest.TestCase):
     def path(self, name):
         return os.path.join(self.dir, name)
 
-    def assertValid(self, verdict, paper=False):
+    def assertValid(self, verdict, paper=False, seen=None):
+        """Valid for the holder, with fresh lists; `seen`: whether the same pass was found valid
+        within the seen window before (None: whatever the test verified before)."""
         self.assertIsInstance(verdict, Verdict.VALID, f"expected valid, got {verdict}")
         self.assertEqual(verdict.holder.name(), NAME)
         self.assertEqual(verdict.holder.date_of_birth(), BORN)
         self.assertEqual(verdict.id_check_required, paper, "a paper pass, and only one, needs an ID check")
-        self.assertEqual(verdict.warnings, [])
+        warnings = verdict.warnings
+        if seen is None:
+            warnings = [w for w in warnings if w != vaxpass.Warning.SEEN_RECENTLY]
+        self.assertEqual(warnings, [vaxpass.Warning.SEEN_RECENTLY] if seen else [])
 
     def assertRefused(self, verdict, reason_class, code):
         self.assertIsInstance(verdict, Verdict.NOT_VALID, f"expected {code}, got {verdict}")
@@ -357,6 +362,155 @@ class FlowTests(VaxpassTestCase):
         paper = world.wallet.paper(world.pass_id).text()
         self.assertEqual(door_message(paper, NOW), f"ask for an ID: {NAME}, born {BORN}")
         self.assertEqual(door_message(live, TOO_LATE), "refused: presentation_too_old")
+
+
+class DoorTests(VaxpassTestCase):
+    """The shop's door kit: "seen a minute ago", and each verdict's cue and words."""
+
+    def test_a_pass_shown_again_within_the_seen_window_is_flagged_and_cued(self):
+        world = World(self.dir)
+        first = world.verdict(world.show(NOW).text(), NOW)
+        self.assertValid(first, seen=False)
+        self.assertEqual(vaxpass.verdict_cue(first), vaxpass.Cue.VALID)
+        # A fresh code of the same pass four minutes later: one pass for two people.
+        later = NOW + datetime.timedelta(minutes=4)
+        again = world.verdict(world.show(later).text(), later)
+        self.assertValid(again, seen=True)
+        self.assertEqual(vaxpass.warning_code(vaxpass.Warning.SEEN_RECENTLY), "seen_recently")
+        self.assertEqual(vaxpass.verdict_cue(again), vaxpass.Cue.SEEN_RECENTLY)
+        self.assertEqual(vaxpass.cue_code(vaxpass.Cue.SEEN_RECENTLY), "seen_recently")
+        self.assertEqual(vaxpass.verdict_text(again, vaxpass.Language.ENGLISH), "Valid. Seen recently: look again.")
+        # Ten minutes after the last valid verdict it is forgotten (the paper pass: the wallet
+        # signs no code that far past the time it trusts).
+        after = later + datetime.timedelta(minutes=10)
+        self.assertValid(world.verdict(world.wallet.paper(world.pass_id).text(), after), paper=True, seen=False)
+
+    def test_the_seen_window_is_configurable_and_zero_turns_it_off(self):
+        world = World(self.dir)
+        self.assertEqual(default_verifier_config().seen_window, datetime.timedelta(minutes=10))
+        config = default_verifier_config()
+        config.seen_window = datetime.timedelta(0)
+        shop = Verifier.open(self.path("shop.db"), world.root, config)
+        shop.apply_trust_list(world.trust_list_bytes, NOW)
+        shop.apply_revocation_list(world.revocation_list_bytes, NOW)
+        shop.apply_rules_list(world.rules_list_bytes, NOW)
+        for _ in range(2):
+            self.assertValid(shop.verify(world.show(NOW).text(), NOW), seen=False)
+        config.seen_window = datetime.timedelta(seconds=-1)
+        with self.assertRaises(VaxpassError.InvalidArgument):
+            Verifier.open(self.path("negative.db"), world.root, config)
+
+    def test_every_verdict_has_a_cue_and_korean_and_english_words_naming_nobody(self):
+        world = World(self.dir)
+        paper = world.verdict(world.wallet.paper(world.pass_id).text(), NOW)
+        self.assertValid(paper, paper=True, seen=False)
+        self.assertEqual(vaxpass.verdict_cue(paper), vaxpass.Cue.CHECK_ID)
+        self.assertEqual(vaxpass.verdict_text(paper, vaxpass.Language.KOREAN), "유효해요. 신분증을 확인해 주세요.")
+        refused = world.verdict(world.show(NOW).text(), TOO_LATE)
+        self.assertEqual(vaxpass.verdict_cue(refused), vaxpass.Cue.REFUSED)
+        korean = vaxpass.verdict_text(refused, vaxpass.Language.KOREAN)
+        self.assertEqual(korean, "유효하지 않아요. " + vaxpass.reason_text(refused.reason, vaxpass.Language.KOREAN))
+        self.assertEqual(vaxpass.reason_text(Reason.EXPIRED(), vaxpass.Language.KOREAN), "유효기간이 지났어요.")
+        for verdict in (paper, refused):
+            for language in (vaxpass.Language.KOREAN, vaxpass.Language.ENGLISH):
+                text = vaxpass.verdict_text(verdict, language)
+                self.assertNotIn(NAME, text)
+                self.assertNotIn(BORN[:4], text)
+        texts = {vaxpass.warning_text(w, l) for w in vaxpass.Warning for l in vaxpass.Language}
+        self.assertEqual(len(texts), 2 * len(vaxpass.Warning))
+
+
+class CheckLogTests(VaxpassTestCase):
+    """The shop's check log through the bindings: every verdict logged, the counters, a report
+    exported and verified as an inspector would, good and tampered."""
+
+    def door(self, world):
+        """A live pass, a garbage scan and a screenshot ten minutes late: 1 valid, 2 refused."""
+        screenshot = world.show(NOW).text()
+        self.assertValid(world.verdict(screenshot, NOW))
+        self.assertRefused(world.verdict("not a QR text", NOW), Reason.MALFORMED, "malformed")
+        self.assertRefused(world.verdict(screenshot, TOO_LATE), Reason.PRESENTATION_TOO_OLD, "presentation_too_old")
+
+    def test_every_verdict_is_in_the_log_and_the_counters(self):
+        world = World(self.dir)
+        self.assertEqual(world.verifier.check_log_head().count, 0)
+        self.door(world)
+        head = world.verifier.check_log_head()
+        self.assertEqual(head.count, 3)
+        self.assertEqual(len(head.hash), 32)
+        self.assertEqual(world.verifier.check_log_status(), vaxpass.LogStatus.INTACT(head=head))
+        counters = world.verifier.check_counters(TOO_LATE)
+        for tally in (counters.this_hour, counters.today):
+            self.assertEqual((tally.scans, tally.valid, tally.refused), (3, 1, 2))
+            self.assertEqual(
+                [(c.code, c.count) for c in tally.by_reason],
+                [("malformed", 1), ("presentation_too_old", 1)],
+            )
+        self.assertEqual(default_verifier_config().log_retention, datetime.timedelta(days=28))
+
+    def test_an_exported_report_verifies_offline_and_says_what_it_proves(self):
+        world = World(self.dir)
+        self.door(world)
+        later = TOO_LATE + datetime.timedelta(minutes=1)
+        report = world.verifier.export_report(NOW - datetime.timedelta(hours=1), later, later)
+        shop_key = world.verifier.shop_public_key()
+        anchor = world.verifier.anchor(later)
+        check = vaxpass.verify_report(report, shop_key, anchor)
+        self.assertIsInstance(check, vaxpass.ReportCheck.PROVEN)
+        proof = check.proof
+        self.assertEqual((proof.checks, proof.valid, proof.refused, proof.id_checks), (3, 1, 2, 0))
+        self.assertEqual(proof.shop_key, shop_key)
+        self.assertTrue(proof.lists_fresh)
+        self.assertEqual(proof.anchor, vaxpass.AnchorCheck.MATCHES(count=3))
+        self.assertEqual(proof.head, world.verifier.check_log_head())
+        self.assertIn("checked 3 passes", proof.sentence)
+        self.assertIn("2 refused", proof.sentence)
+        self.assertIn("KST", proof.sentence)
+        self.assertNotIn(NAME, proof.sentence)
+        unanchored = vaxpass.verify_report(report, None, None)
+        self.assertEqual(unanchored.proof.anchor, vaxpass.AnchorCheck.NOT_GIVEN())
+
+    def test_a_tampered_or_foreign_report_is_refused_with_a_reason(self):
+        world = World(self.dir)
+        self.door(world)
+        report = world.verifier.export_report(NOW - datetime.timedelta(hours=1), TOO_LATE, TOO_LATE)
+        tampered = bytearray(report)
+        tampered[len(tampered) // 2] ^= 0x01
+        check = vaxpass.verify_report(bytes(tampered), None, None)
+        self.assertIsInstance(check, vaxpass.ReportCheck.REFUSED)
+        self.assertTrue(check.code and check.detail)
+        other = Verifier.open(self.path("other.db"), world.root, default_verifier_config())
+        check = vaxpass.verify_report(report, other.shop_public_key(), None)
+        self.assertEqual(check.reason, vaxpass.ReportRefused.WRONG_KEY())
+        self.assertEqual(check.code, "wrong_key")
+        truncated = vaxpass.verify_report(report[:-10], None, None)
+        self.assertIsInstance(truncated, vaxpass.ReportCheck.REFUSED)
+
+    def test_the_shop_key_is_wrapped_by_the_apps_protector_or_is_a_platform_key(self):
+        world = World(self.dir)
+        config = default_verifier_config()
+        protector = AesGcmProtector()
+        path = self.path("protected-shop.db")
+        key = Verifier.open_with_shop_key_protector(path, world.root, config, protector).shop_public_key()
+        self.assertEqual(protector.wraps, 1)
+        reopened = Verifier.open_with_shop_key_protector(path, world.root, config, protector)
+        self.assertEqual(reopened.shop_public_key(), key)
+        # Another protector cannot unwrap it: the reports cannot be signed, but the shop still verifies.
+        other = Verifier.open_with_shop_key_protector(path, world.root, config, AesGcmProtector())
+        with self.assertRaises(VaxpassError.DeviceKeyUnavailable):
+            other.shop_public_key()
+        self.assertRefused(other.verify("not a QR text", NOW), Reason.NO_TRUST_LIST, "no_trust_list")
+
+        shop = Verifier.open_with_shop_signer(self.path("platform-shop.db"), world.root, config, Es256Signer())
+        shop.apply_trust_list(world.trust_list_bytes, NOW)
+        shop.apply_rules_list(world.rules_list_bytes, NOW)
+        self.assertRefused(shop.verify("not a QR text", NOW), Reason.MALFORMED, "malformed")
+        shop_key = shop.shop_public_key()
+        self.assertEqual(len(shop_key), 33, "a P-256 shop key, compressed")
+        report = shop.export_report(NOW - datetime.timedelta(hours=1), NOW, NOW)
+        check = vaxpass.verify_report(report, shop_key, shop.anchor(NOW))
+        self.assertIsInstance(check, vaxpass.ReportCheck.PROVEN)
+        self.assertEqual(check.proof.checks, 1)
 
 
 class RobustnessTests(VaxpassTestCase):

@@ -6,7 +6,7 @@ use std::io::Write;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{json, Value};
-use vaxpass::{Event, TestOutcome, TestType, Verdict};
+use vaxpass::{Event, Language, TestOutcome, TestType, Verdict};
 
 /// Where a command's results go. Each command prints text lines, or one JSON document at the end.
 #[derive(Debug, Clone, Copy)]
@@ -77,6 +77,11 @@ pub fn verdict_json(verdict: &Verdict) -> Value {
             "mode": r.mode,
         })),
         "rule": verdict.policy_rule_text(),
+        "cue": verdict.cue().code(),
+        "say": {
+            "ko": verdict.text(Language::Korean),
+            "en": verdict.text(Language::English),
+        },
     })
 }
 

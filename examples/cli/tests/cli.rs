@@ -191,6 +191,9 @@ fn every_role_through_files_with_a_fixed_clock() {
     assert_eq!(verdict["holder"]["date_of_birth"], "1985-03-14");
     assert_eq!(verdict["id_check_required"], false);
     assert_eq!(verdict["warnings"], serde_json::json!([]));
+    assert_eq!(verdict["cue"], "valid");
+    assert_eq!(verdict["say"]["ko"], "유효해요.");
+    assert_eq!(verdict["say"]["en"], "Valid.");
 
     // Without --json, --text prints the QR text alone.
     let plain = Command::new(env!("CARGO_BIN_EXE_vaxpass"))

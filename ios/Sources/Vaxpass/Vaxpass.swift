@@ -2151,6 +2151,14 @@ public func FfiConverterTypeTrustList_lower(_ value: TrustList) -> UnsafeMutable
 public protocol VerifierProtocol: AnyObject, Sendable {
     
     /**
+     * The check log's head signed by the shop key at `now`: the anchor to post to the
+     * authority (`anchorPath()`) whenever the app syncs, so that cutting the newest entries
+     * later is detected. 32 bytes, a count and a time, signed: no personal data.
+     * Blocking: reads the SQLite file and signs; call it off the main thread.
+     */
+    func anchor(now: Date) throws  -> Data
+    
+    /**
      * Reads the app's HTTP answer to a list request (`GET` base URL + `list_path(kind)`, with
      * `list_etag(kind)` as `If-None-Match`): a 200 is applied and its ETag kept, a 304 keeps the
      * list held, and 429, 503 or another 5xx gives the delay before trying again, from the
@@ -2180,6 +2188,33 @@ public protocol VerifierProtocol: AnyObject, Sendable {
     func applyTrustList(bytes: Data, now: Date) throws  -> Applied
     
     /**
+     * Scans this hour and today (in the policy's time zone), valid and refused by reason, from
+     * the check log's running totals: cheap enough to refresh on every scan.
+     * Blocking: a few rows of the SQLite file; call it off the main thread.
+     */
+    func checkCounters(now: Date) throws  -> Counters
+    
+    /**
+     * The check log's head as committed.
+     * Blocking: reads the SQLite file; call it off the main thread.
+     */
+    func checkLogHead() throws  -> ChainHead
+    
+    /**
+     * Whether the check log is whole: walks every entry. A damaged log is reported, not
+     * repaired, and verifying goes on regardless.
+     * Blocking: reads the whole log; call it off the main thread.
+     */
+    func checkLogStatus() throws  -> LogStatus
+    
+    /**
+     * Exports the verdicts from `from` to `to` (inclusive) as a report signed by the shop key,
+     * for an inspector to check offline with `verifyReport`.
+     * Blocking: reads the log and signs; call it off the main thread.
+     */
+    func exportReport(from: Date, to: Date, now: Date) throws  -> Data
+    
+    /**
      * How current the lists held are at `now`, for the shop's status screen. In memory: no
      * storage.
      */
@@ -2191,11 +2226,26 @@ public protocol VerifierProtocol: AnyObject, Sendable {
     func listEtag(kind: ListKind) throws  -> String?
     
     /**
+     * Cuts the entries older than the retention (`VerifierConfig.logRetention`) before `now`,
+     * leaving a checkpoint signed by the shop key so that the rest still verifies. Returns how
+     * many entries were cut.
+     * Blocking: writes the SQLite file; call it off the main thread.
+     */
+    func pruneCheckLog(now: Date) throws  -> Int64
+    
+    /**
      * Picks the shop's venue mode (e.g. `restaurant_cafe`), kept across restarts. A mode the
      * rules held do not define throws `NotFound` and changes nothing.
      * Blocking: writes the verifier's SQLite file; call it off the main thread.
      */
     func setVenueMode(mode: String) throws 
+    
+    /**
+     * The shop key's public key (32 bytes Ed25519, or 33 bytes P-256): what an inspector
+     * expects this shop's reports to be signed by.
+     * Blocking: may load (or create) the key; call it off the main thread.
+     */
+    func shopPublicKey() throws  -> Data
     
     /**
      * The venue mode picked; `None` if none was (the rule set's first mode applies).
@@ -2209,9 +2259,10 @@ public protocol VerifierProtocol: AnyObject, Sendable {
     func venueModes(now: Date) throws  -> [String]
     
     /**
-     * Judges a scanned QR text. A pass that is not valid is a verdict, not an exception.
-     * Blocking: one indexed read of the SQLite file (the revocation list), and it waits for a
-     * list update in progress; call it off the main thread.
+     * Judges a scanned QR text and appends the verdict to the check log; it returns only once
+     * the entry is committed. A pass that is not valid is a verdict, not an exception.
+     * Blocking: one indexed read of the SQLite file (the revocation list) and one committed
+     * write (the log), and it waits for a list update in progress; call it off the main thread.
      */
     func verify(text: String, now: Date) throws  -> Verdict
     
@@ -2271,7 +2322,9 @@ open class Verifier: VerifierProtocol, @unchecked Sendable {
 
     
     /**
-     * Opens or creates the shop's store, pinned to the authority's root key.
+     * Opens or creates the shop's store, pinned to the authority's root key. The shop key that
+     * signs the check log's reports and anchors is generated in the store on first use and kept
+     * as is (`openWithShopKeyProtector` wraps it, `openWithShopSigner` uses a platform key).
      * Blocking: opens (or creates) the SQLite file and checks the lists stored in it; call it off
      * the main thread.
      */
@@ -2285,7 +2338,54 @@ public static func `open`(path: String, rootPublicKey: Data, config: VerifierCon
 })
 }
     
+    /**
+     * Opens or creates the shop's store, as `open`, with the shop key (which signs the check
+     * log's reports and anchors) stored wrapped by `key_protector` (Android Keystore, iOS
+     * Keychain); `open` stores it as is, protected only by the app sandbox.
+     * Blocking: opens (or creates) the SQLite file; call it off the main thread.
+     */
+public static func openWithShopKeyProtector(path: String, rootPublicKey: Data, config: VerifierConfig, keyProtector: KeyProtector)throws  -> Verifier  {
+    return try  FfiConverterTypeVerifier_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
+    uniffi_vaxpass_ffi_fn_constructor_verifier_open_with_shop_key_protector(
+        FfiConverterString.lower(path),
+        FfiConverterData.lower(rootPublicKey),
+        FfiConverterTypeVerifierConfig_lower(config),
+        FfiConverterTypeKeyProtector_lower(keyProtector),$0
+    )
+})
+}
+    
+    /**
+     * Opens or creates the shop's store, as `open`, with a platform key (Secure Enclave,
+     * StrongBox) as the shop key: the same foreign trait as the wallet's device key.
+     * Blocking: opens (or creates) the SQLite file; call it off the main thread.
+     */
+public static func openWithShopSigner(path: String, rootPublicKey: Data, config: VerifierConfig, signer: DeviceSigner)throws  -> Verifier  {
+    return try  FfiConverterTypeVerifier_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
+    uniffi_vaxpass_ffi_fn_constructor_verifier_open_with_shop_signer(
+        FfiConverterString.lower(path),
+        FfiConverterData.lower(rootPublicKey),
+        FfiConverterTypeVerifierConfig_lower(config),
+        FfiConverterTypeDeviceSigner_lower(signer),$0
+    )
+})
+}
+    
 
+    
+    /**
+     * The check log's head signed by the shop key at `now`: the anchor to post to the
+     * authority (`anchorPath()`) whenever the app syncs, so that cutting the newest entries
+     * later is detected. 32 bytes, a count and a time, signed: no personal data.
+     * Blocking: reads the SQLite file and signs; call it off the main thread.
+     */
+open func anchor(now: Date)throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
+    uniffi_vaxpass_ffi_fn_method_verifier_anchor(self.uniffiClonePointer(),
+        FfiConverterTimestamp.lower(now),$0
+    )
+})
+}
     
     /**
      * Reads the app's HTTP answer to a list request (`GET` base URL + `list_path(kind)`, with
@@ -2347,6 +2447,57 @@ open func applyTrustList(bytes: Data, now: Date)throws  -> Applied  {
 }
     
     /**
+     * Scans this hour and today (in the policy's time zone), valid and refused by reason, from
+     * the check log's running totals: cheap enough to refresh on every scan.
+     * Blocking: a few rows of the SQLite file; call it off the main thread.
+     */
+open func checkCounters(now: Date)throws  -> Counters  {
+    return try  FfiConverterTypeCounters_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
+    uniffi_vaxpass_ffi_fn_method_verifier_check_counters(self.uniffiClonePointer(),
+        FfiConverterTimestamp.lower(now),$0
+    )
+})
+}
+    
+    /**
+     * The check log's head as committed.
+     * Blocking: reads the SQLite file; call it off the main thread.
+     */
+open func checkLogHead()throws  -> ChainHead  {
+    return try  FfiConverterTypeChainHead_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
+    uniffi_vaxpass_ffi_fn_method_verifier_check_log_head(self.uniffiClonePointer(),$0
+    )
+})
+}
+    
+    /**
+     * Whether the check log is whole: walks every entry. A damaged log is reported, not
+     * repaired, and verifying goes on regardless.
+     * Blocking: reads the whole log; call it off the main thread.
+     */
+open func checkLogStatus()throws  -> LogStatus  {
+    return try  FfiConverterTypeLogStatus_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
+    uniffi_vaxpass_ffi_fn_method_verifier_check_log_status(self.uniffiClonePointer(),$0
+    )
+})
+}
+    
+    /**
+     * Exports the verdicts from `from` to `to` (inclusive) as a report signed by the shop key,
+     * for an inspector to check offline with `verifyReport`.
+     * Blocking: reads the log and signs; call it off the main thread.
+     */
+open func exportReport(from: Date, to: Date, now: Date)throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
+    uniffi_vaxpass_ffi_fn_method_verifier_export_report(self.uniffiClonePointer(),
+        FfiConverterTimestamp.lower(from),
+        FfiConverterTimestamp.lower(to),
+        FfiConverterTimestamp.lower(now),$0
+    )
+})
+}
+    
+    /**
      * How current the lists held are at `now`, for the shop's status screen. In memory: no
      * storage.
      */
@@ -2370,6 +2521,20 @@ open func listEtag(kind: ListKind)throws  -> String?  {
 }
     
     /**
+     * Cuts the entries older than the retention (`VerifierConfig.logRetention`) before `now`,
+     * leaving a checkpoint signed by the shop key so that the rest still verifies. Returns how
+     * many entries were cut.
+     * Blocking: writes the SQLite file; call it off the main thread.
+     */
+open func pruneCheckLog(now: Date)throws  -> Int64  {
+    return try  FfiConverterInt64.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
+    uniffi_vaxpass_ffi_fn_method_verifier_prune_check_log(self.uniffiClonePointer(),
+        FfiConverterTimestamp.lower(now),$0
+    )
+})
+}
+    
+    /**
      * Picks the shop's venue mode (e.g. `restaurant_cafe`), kept across restarts. A mode the
      * rules held do not define throws `NotFound` and changes nothing.
      * Blocking: writes the verifier's SQLite file; call it off the main thread.
@@ -2379,6 +2544,18 @@ open func setVenueMode(mode: String)throws   {try rustCallWithError(FfiConverter
         FfiConverterString.lower(mode),$0
     )
 }
+}
+    
+    /**
+     * The shop key's public key (32 bytes Ed25519, or 33 bytes P-256): what an inspector
+     * expects this shop's reports to be signed by.
+     * Blocking: may load (or create) the key; call it off the main thread.
+     */
+open func shopPublicKey()throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
+    uniffi_vaxpass_ffi_fn_method_verifier_shop_public_key(self.uniffiClonePointer(),$0
+    )
+})
 }
     
     /**
@@ -2404,9 +2581,10 @@ open func venueModes(now: Date)throws  -> [String]  {
 }
     
     /**
-     * Judges a scanned QR text. A pass that is not valid is a verdict, not an exception.
-     * Blocking: one indexed read of the SQLite file (the revocation list), and it waits for a
-     * list update in progress; call it off the main thread.
+     * Judges a scanned QR text and appends the verdict to the check log; it returns only once
+     * the entry is committed. A pass that is not valid is a verdict, not an exception.
+     * Blocking: one indexed read of the SQLite file (the revocation list) and one committed
+     * write (the log), and it waits for a list update in progress; call it off the main thread.
      */
 open func verify(text: String, now: Date)throws  -> Verdict  {
     return try  FfiConverterTypeVerdict_lift(try rustCallWithError(FfiConverterTypeVaxpassError_lift) {
@@ -2921,6 +3099,263 @@ public func FfiConverterTypeWallet_lower(_ value: Wallet) -> UnsafeMutableRawPoi
 
 
 /**
+ * A position in the check log's hash chain: how many entries, and the hash after the last.
+ * 32 bytes and a count: no personal data.
+ */
+public struct ChainHead {
+    /**
+     * The number of entries ever appended up to here.
+     */
+    public var count: Int64
+    /**
+     * The chain hash after that entry, 32 bytes (all zero for none).
+     */
+    public var hash: Data
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The number of entries ever appended up to here.
+         */count: Int64, 
+        /**
+         * The chain hash after that entry, 32 bytes (all zero for none).
+         */hash: Data) {
+        self.count = count
+        self.hash = hash
+    }
+}
+
+#if compiler(>=6)
+extension ChainHead: Sendable {}
+#endif
+
+
+extension ChainHead: Equatable, Hashable {
+    public static func ==(lhs: ChainHead, rhs: ChainHead) -> Bool {
+        if lhs.count != rhs.count {
+            return false
+        }
+        if lhs.hash != rhs.hash {
+            return false
+        }
+        return true
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(count)
+        hasher.combine(hash)
+    }
+}
+
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeChainHead: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ChainHead {
+        return
+            try ChainHead(
+                count: FfiConverterInt64.read(from: &buf), 
+                hash: FfiConverterData.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ChainHead, into buf: inout [UInt8]) {
+        FfiConverterInt64.write(value.count, into: &buf)
+        FfiConverterData.write(value.hash, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeChainHead_lift(_ buf: RustBuffer) throws -> ChainHead {
+    return try FfiConverterTypeChainHead.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeChainHead_lower(_ value: ChainHead) -> RustBuffer {
+    return FfiConverterTypeChainHead.lower(value)
+}
+
+
+/**
+ * How many times one code occurs: a reason code with its refusals, or a freshness state with
+ * its verdicts.
+ */
+public struct CodeCount {
+    /**
+     * The stable code, e.g. `expired` or `fresh`.
+     */
+    public var code: String
+    /**
+     * How many.
+     */
+    public var count: Int64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The stable code, e.g. `expired` or `fresh`.
+         */code: String, 
+        /**
+         * How many.
+         */count: Int64) {
+        self.code = code
+        self.count = count
+    }
+}
+
+#if compiler(>=6)
+extension CodeCount: Sendable {}
+#endif
+
+
+extension CodeCount: Equatable, Hashable {
+    public static func ==(lhs: CodeCount, rhs: CodeCount) -> Bool {
+        if lhs.code != rhs.code {
+            return false
+        }
+        if lhs.count != rhs.count {
+            return false
+        }
+        return true
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(code)
+        hasher.combine(count)
+    }
+}
+
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCodeCount: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CodeCount {
+        return
+            try CodeCount(
+                code: FfiConverterString.read(from: &buf), 
+                count: FfiConverterInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CodeCount, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.code, into: &buf)
+        FfiConverterInt64.write(value.count, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCodeCount_lift(_ buf: RustBuffer) throws -> CodeCount {
+    return try FfiConverterTypeCodeCount.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCodeCount_lower(_ value: CodeCount) -> RustBuffer {
+    return FfiConverterTypeCodeCount.lower(value)
+}
+
+
+/**
+ * The counters for the shop's status screen, straight from the check log.
+ */
+public struct Counters {
+    /**
+     * Scans in the current hour, in the policy's time zone.
+     */
+    public var thisHour: Tally
+    /**
+     * Scans since midnight, in the policy's time zone.
+     */
+    public var today: Tally
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Scans in the current hour, in the policy's time zone.
+         */thisHour: Tally, 
+        /**
+         * Scans since midnight, in the policy's time zone.
+         */today: Tally) {
+        self.thisHour = thisHour
+        self.today = today
+    }
+}
+
+#if compiler(>=6)
+extension Counters: Sendable {}
+#endif
+
+
+extension Counters: Equatable, Hashable {
+    public static func ==(lhs: Counters, rhs: Counters) -> Bool {
+        if lhs.thisHour != rhs.thisHour {
+            return false
+        }
+        if lhs.today != rhs.today {
+            return false
+        }
+        return true
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(thisHour)
+        hasher.combine(today)
+    }
+}
+
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCounters: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Counters {
+        return
+            try Counters(
+                thisHour: FfiConverterTypeTally.read(from: &buf), 
+                today: FfiConverterTypeTally.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Counters, into buf: inout [UInt8]) {
+        FfiConverterTypeTally.write(value.thisHour, into: &buf)
+        FfiConverterTypeTally.write(value.today, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCounters_lift(_ buf: RustBuffer) throws -> Counters {
+    return try FfiConverterTypeCounters.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCounters_lower(_ value: Counters) -> RustBuffer {
+    return FfiConverterTypeCounters.lower(value)
+}
+
+
+/**
  * How current the verifier's lists are.
  */
 public struct Freshness {
@@ -3030,6 +3465,105 @@ public func FfiConverterTypeFreshness_lift(_ buf: RustBuffer) throws -> Freshnes
 #endif
 public func FfiConverterTypeFreshness_lower(_ value: Freshness) -> RustBuffer {
     return FfiConverterTypeFreshness.lower(value)
+}
+
+
+/**
+ * Verdicts of one local hour with one verdict code.
+ */
+public struct HourCount {
+    /**
+     * The start of the hour.
+     */
+    public var hour: Date
+    /**
+     * `valid` or the reason code.
+     */
+    public var code: String
+    /**
+     * How many.
+     */
+    public var count: Int64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The start of the hour.
+         */hour: Date, 
+        /**
+         * `valid` or the reason code.
+         */code: String, 
+        /**
+         * How many.
+         */count: Int64) {
+        self.hour = hour
+        self.code = code
+        self.count = count
+    }
+}
+
+#if compiler(>=6)
+extension HourCount: Sendable {}
+#endif
+
+
+extension HourCount: Equatable, Hashable {
+    public static func ==(lhs: HourCount, rhs: HourCount) -> Bool {
+        if lhs.hour != rhs.hour {
+            return false
+        }
+        if lhs.code != rhs.code {
+            return false
+        }
+        if lhs.count != rhs.count {
+            return false
+        }
+        return true
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(hour)
+        hasher.combine(code)
+        hasher.combine(count)
+    }
+}
+
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHourCount: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HourCount {
+        return
+            try HourCount(
+                hour: FfiConverterTimestamp.read(from: &buf), 
+                code: FfiConverterString.read(from: &buf), 
+                count: FfiConverterInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: HourCount, into buf: inout [UInt8]) {
+        FfiConverterTimestamp.write(value.hour, into: &buf)
+        FfiConverterString.write(value.code, into: &buf)
+        FfiConverterInt64.write(value.count, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHourCount_lift(_ buf: RustBuffer) throws -> HourCount {
+    return try FfiConverterTypeHourCount.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHourCount_lower(_ value: HourCount) -> RustBuffer {
+    return FfiConverterTypeHourCount.lower(value)
 }
 
 
@@ -3443,6 +3977,303 @@ public func FfiConverterTypeQrBitmap_lower(_ value: QrBitmap) -> RustBuffer {
 
 
 /**
+ * What a verified report proves, as data, and `sentence`, the same in words.
+ */
+public struct ReportProof {
+    /**
+     * What it proves in one sentence, e.g. "this device (…) checked 143 passes between
+     * 2021-12-13 11:40 and 12:40 KST, 3 refused, lists fresh; …".
+     */
+    public var sentence: String
+    /**
+     * The shop key that signed it.
+     */
+    public var shopKey: Data
+    /**
+     * The first 8 bytes of SHA-256 of the shop key, in hex: how staff and inspectors name it.
+     */
+    public var shopKid: String
+    /**
+     * The start of the range.
+     */
+    public var from: Date
+    /**
+     * The end of the range (inclusive).
+     */
+    public var to: Date
+    /**
+     * The shop's UTC offset in minutes, for showing times.
+     */
+    public var utcOffsetMinutes: Int32
+    /**
+     * When the report was made, by the shop's clock.
+     */
+    public var exportedAt: Date
+    /**
+     * The chain head at export.
+     */
+    public var head: ChainHead
+    /**
+     * Verdicts in the range.
+     */
+    public var checks: Int64
+    /**
+     * Valid verdicts.
+     */
+    public var valid: Int64
+    /**
+     * Refusals.
+     */
+    public var refused: Int64
+    /**
+     * Valid paper passes, which needed an ID check.
+     */
+    public var idChecks: Int64
+    /**
+     * Refusals by reason code.
+     */
+    public var byReason: [CodeCount]
+    /**
+     * Verdicts per local hour and verdict code.
+     */
+    public var hours: [HourCount]
+    /**
+     * Verdicts by the lists' freshness state at the time.
+     */
+    public var freshness: [CodeCount]
+    /**
+     * Whether every verdict in the range was given with fresh lists.
+     */
+    public var listsFresh: Bool
+    /**
+     * What the anchor given says.
+     */
+    public var anchor: AnchorCheck
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * What it proves in one sentence, e.g. "this device (…) checked 143 passes between
+         * 2021-12-13 11:40 and 12:40 KST, 3 refused, lists fresh; …".
+         */sentence: String, 
+        /**
+         * The shop key that signed it.
+         */shopKey: Data, 
+        /**
+         * The first 8 bytes of SHA-256 of the shop key, in hex: how staff and inspectors name it.
+         */shopKid: String, 
+        /**
+         * The start of the range.
+         */from: Date, 
+        /**
+         * The end of the range (inclusive).
+         */to: Date, 
+        /**
+         * The shop's UTC offset in minutes, for showing times.
+         */utcOffsetMinutes: Int32, 
+        /**
+         * When the report was made, by the shop's clock.
+         */exportedAt: Date, 
+        /**
+         * The chain head at export.
+         */head: ChainHead, 
+        /**
+         * Verdicts in the range.
+         */checks: Int64, 
+        /**
+         * Valid verdicts.
+         */valid: Int64, 
+        /**
+         * Refusals.
+         */refused: Int64, 
+        /**
+         * Valid paper passes, which needed an ID check.
+         */idChecks: Int64, 
+        /**
+         * Refusals by reason code.
+         */byReason: [CodeCount], 
+        /**
+         * Verdicts per local hour and verdict code.
+         */hours: [HourCount], 
+        /**
+         * Verdicts by the lists' freshness state at the time.
+         */freshness: [CodeCount], 
+        /**
+         * Whether every verdict in the range was given with fresh lists.
+         */listsFresh: Bool, 
+        /**
+         * What the anchor given says.
+         */anchor: AnchorCheck) {
+        self.sentence = sentence
+        self.shopKey = shopKey
+        self.shopKid = shopKid
+        self.from = from
+        self.to = to
+        self.utcOffsetMinutes = utcOffsetMinutes
+        self.exportedAt = exportedAt
+        self.head = head
+        self.checks = checks
+        self.valid = valid
+        self.refused = refused
+        self.idChecks = idChecks
+        self.byReason = byReason
+        self.hours = hours
+        self.freshness = freshness
+        self.listsFresh = listsFresh
+        self.anchor = anchor
+    }
+}
+
+#if compiler(>=6)
+extension ReportProof: Sendable {}
+#endif
+
+
+extension ReportProof: Equatable, Hashable {
+    public static func ==(lhs: ReportProof, rhs: ReportProof) -> Bool {
+        if lhs.sentence != rhs.sentence {
+            return false
+        }
+        if lhs.shopKey != rhs.shopKey {
+            return false
+        }
+        if lhs.shopKid != rhs.shopKid {
+            return false
+        }
+        if lhs.from != rhs.from {
+            return false
+        }
+        if lhs.to != rhs.to {
+            return false
+        }
+        if lhs.utcOffsetMinutes != rhs.utcOffsetMinutes {
+            return false
+        }
+        if lhs.exportedAt != rhs.exportedAt {
+            return false
+        }
+        if lhs.head != rhs.head {
+            return false
+        }
+        if lhs.checks != rhs.checks {
+            return false
+        }
+        if lhs.valid != rhs.valid {
+            return false
+        }
+        if lhs.refused != rhs.refused {
+            return false
+        }
+        if lhs.idChecks != rhs.idChecks {
+            return false
+        }
+        if lhs.byReason != rhs.byReason {
+            return false
+        }
+        if lhs.hours != rhs.hours {
+            return false
+        }
+        if lhs.freshness != rhs.freshness {
+            return false
+        }
+        if lhs.listsFresh != rhs.listsFresh {
+            return false
+        }
+        if lhs.anchor != rhs.anchor {
+            return false
+        }
+        return true
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(sentence)
+        hasher.combine(shopKey)
+        hasher.combine(shopKid)
+        hasher.combine(from)
+        hasher.combine(to)
+        hasher.combine(utcOffsetMinutes)
+        hasher.combine(exportedAt)
+        hasher.combine(head)
+        hasher.combine(checks)
+        hasher.combine(valid)
+        hasher.combine(refused)
+        hasher.combine(idChecks)
+        hasher.combine(byReason)
+        hasher.combine(hours)
+        hasher.combine(freshness)
+        hasher.combine(listsFresh)
+        hasher.combine(anchor)
+    }
+}
+
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeReportProof: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ReportProof {
+        return
+            try ReportProof(
+                sentence: FfiConverterString.read(from: &buf), 
+                shopKey: FfiConverterData.read(from: &buf), 
+                shopKid: FfiConverterString.read(from: &buf), 
+                from: FfiConverterTimestamp.read(from: &buf), 
+                to: FfiConverterTimestamp.read(from: &buf), 
+                utcOffsetMinutes: FfiConverterInt32.read(from: &buf), 
+                exportedAt: FfiConverterTimestamp.read(from: &buf), 
+                head: FfiConverterTypeChainHead.read(from: &buf), 
+                checks: FfiConverterInt64.read(from: &buf), 
+                valid: FfiConverterInt64.read(from: &buf), 
+                refused: FfiConverterInt64.read(from: &buf), 
+                idChecks: FfiConverterInt64.read(from: &buf), 
+                byReason: FfiConverterSequenceTypeCodeCount.read(from: &buf), 
+                hours: FfiConverterSequenceTypeHourCount.read(from: &buf), 
+                freshness: FfiConverterSequenceTypeCodeCount.read(from: &buf), 
+                listsFresh: FfiConverterBool.read(from: &buf), 
+                anchor: FfiConverterTypeAnchorCheck.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ReportProof, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.sentence, into: &buf)
+        FfiConverterData.write(value.shopKey, into: &buf)
+        FfiConverterString.write(value.shopKid, into: &buf)
+        FfiConverterTimestamp.write(value.from, into: &buf)
+        FfiConverterTimestamp.write(value.to, into: &buf)
+        FfiConverterInt32.write(value.utcOffsetMinutes, into: &buf)
+        FfiConverterTimestamp.write(value.exportedAt, into: &buf)
+        FfiConverterTypeChainHead.write(value.head, into: &buf)
+        FfiConverterInt64.write(value.checks, into: &buf)
+        FfiConverterInt64.write(value.valid, into: &buf)
+        FfiConverterInt64.write(value.refused, into: &buf)
+        FfiConverterInt64.write(value.idChecks, into: &buf)
+        FfiConverterSequenceTypeCodeCount.write(value.byReason, into: &buf)
+        FfiConverterSequenceTypeHourCount.write(value.hours, into: &buf)
+        FfiConverterSequenceTypeCodeCount.write(value.freshness, into: &buf)
+        FfiConverterBool.write(value.listsFresh, into: &buf)
+        FfiConverterTypeAnchorCheck.write(value.anchor, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReportProof_lift(_ buf: RustBuffer) throws -> ReportProof {
+    return try FfiConverterTypeReportProof.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReportProof_lower(_ value: ReportProof) -> RustBuffer {
+    return FfiConverterTypeReportProof.lower(value)
+}
+
+
+/**
  * The rules a verdict was judged under, for the shop (and an inspector) to see.
  */
 public struct RulesUsed {
@@ -3556,6 +4387,119 @@ public func FfiConverterTypeRulesUsed_lower(_ value: RulesUsed) -> RustBuffer {
 
 
 /**
+ * Scans in a period: how many, how many valid, how many refused and why.
+ */
+public struct Tally {
+    /**
+     * Every verdict given.
+     */
+    public var scans: Int64
+    /**
+     * Valid verdicts.
+     */
+    public var valid: Int64
+    /**
+     * Refusals.
+     */
+    public var refused: Int64
+    /**
+     * Refusals by reason code, in code order.
+     */
+    public var byReason: [CodeCount]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Every verdict given.
+         */scans: Int64, 
+        /**
+         * Valid verdicts.
+         */valid: Int64, 
+        /**
+         * Refusals.
+         */refused: Int64, 
+        /**
+         * Refusals by reason code, in code order.
+         */byReason: [CodeCount]) {
+        self.scans = scans
+        self.valid = valid
+        self.refused = refused
+        self.byReason = byReason
+    }
+}
+
+#if compiler(>=6)
+extension Tally: Sendable {}
+#endif
+
+
+extension Tally: Equatable, Hashable {
+    public static func ==(lhs: Tally, rhs: Tally) -> Bool {
+        if lhs.scans != rhs.scans {
+            return false
+        }
+        if lhs.valid != rhs.valid {
+            return false
+        }
+        if lhs.refused != rhs.refused {
+            return false
+        }
+        if lhs.byReason != rhs.byReason {
+            return false
+        }
+        return true
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(scans)
+        hasher.combine(valid)
+        hasher.combine(refused)
+        hasher.combine(byReason)
+    }
+}
+
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTally: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Tally {
+        return
+            try Tally(
+                scans: FfiConverterInt64.read(from: &buf), 
+                valid: FfiConverterInt64.read(from: &buf), 
+                refused: FfiConverterInt64.read(from: &buf), 
+                byReason: FfiConverterSequenceTypeCodeCount.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Tally, into buf: inout [UInt8]) {
+        FfiConverterInt64.write(value.scans, into: &buf)
+        FfiConverterInt64.write(value.valid, into: &buf)
+        FfiConverterInt64.write(value.refused, into: &buf)
+        FfiConverterSequenceTypeCodeCount.write(value.byReason, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTally_lift(_ buf: RustBuffer) throws -> Tally {
+    return try FfiConverterTypeTally.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTally_lower(_ value: Tally) -> RustBuffer {
+    return FfiConverterTypeTally.lower(value)
+}
+
+
+/**
  * How a verifier judges passes. Start from `defaultVerifierConfig()`.
  */
 public struct VerifierConfig {
@@ -3585,6 +4529,16 @@ public struct VerifierConfig {
      * Whether paper passes (no device signature, an ID check needed) are accepted.
      */
     public var acceptPaper: Bool
+    /**
+     * A pass found valid again within this long gets a `SeenRecently` warning; zero turns it
+     * off. Remembered in memory only, as hashes under a key that never leaves the verifier.
+     */
+    public var seenWindow: TimeSpan
+    /**
+     * How long the check log keeps its entries (28 days by default): `pruneCheckLog` cuts older
+     * ones behind a signed checkpoint. More than zero.
+     */
+    public var logRetention: TimeSpan
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -3608,13 +4562,23 @@ public struct VerifierConfig {
          */failAfter: TimeSpan, 
         /**
          * Whether paper passes (no device signature, an ID check needed) are accepted.
-         */acceptPaper: Bool) {
+         */acceptPaper: Bool, 
+        /**
+         * A pass found valid again within this long gets a `SeenRecently` warning; zero turns it
+         * off. Remembered in memory only, as hashes under a key that never leaves the verifier.
+         */seenWindow: TimeSpan, 
+        /**
+         * How long the check log keeps its entries (28 days by default): `pruneCheckLog` cuts older
+         * ones behind a signed checkpoint. More than zero.
+         */logRetention: TimeSpan) {
         self.offlineRulesList = offlineRulesList
         self.clockLeeway = clockLeeway
         self.presentationWindow = presentationWindow
         self.warnAfter = warnAfter
         self.failAfter = failAfter
         self.acceptPaper = acceptPaper
+        self.seenWindow = seenWindow
+        self.logRetention = logRetention
     }
 }
 
@@ -3643,6 +4607,12 @@ extension VerifierConfig: Equatable, Hashable {
         if lhs.acceptPaper != rhs.acceptPaper {
             return false
         }
+        if lhs.seenWindow != rhs.seenWindow {
+            return false
+        }
+        if lhs.logRetention != rhs.logRetention {
+            return false
+        }
         return true
     }
 
@@ -3653,6 +4623,8 @@ extension VerifierConfig: Equatable, Hashable {
         hasher.combine(warnAfter)
         hasher.combine(failAfter)
         hasher.combine(acceptPaper)
+        hasher.combine(seenWindow)
+        hasher.combine(logRetention)
     }
 }
 
@@ -3670,7 +4642,9 @@ public struct FfiConverterTypeVerifierConfig: FfiConverterRustBuffer {
                 presentationWindow: FfiConverterTypeTimeSpan.read(from: &buf), 
                 warnAfter: FfiConverterTypeTimeSpan.read(from: &buf), 
                 failAfter: FfiConverterTypeTimeSpan.read(from: &buf), 
-                acceptPaper: FfiConverterBool.read(from: &buf)
+                acceptPaper: FfiConverterBool.read(from: &buf), 
+                seenWindow: FfiConverterTypeTimeSpan.read(from: &buf), 
+                logRetention: FfiConverterTypeTimeSpan.read(from: &buf)
         )
     }
 
@@ -3681,6 +4655,8 @@ public struct FfiConverterTypeVerifierConfig: FfiConverterRustBuffer {
         FfiConverterTypeTimeSpan.write(value.warnAfter, into: &buf)
         FfiConverterTypeTimeSpan.write(value.failAfter, into: &buf)
         FfiConverterBool.write(value.acceptPaper, into: &buf)
+        FfiConverterTypeTimeSpan.write(value.seenWindow, into: &buf)
+        FfiConverterTypeTimeSpan.write(value.logRetention, into: &buf)
     }
 }
 
@@ -3698,6 +4674,107 @@ public func FfiConverterTypeVerifierConfig_lift(_ buf: RustBuffer) throws -> Ver
 public func FfiConverterTypeVerifierConfig_lower(_ value: VerifierConfig) -> RustBuffer {
     return FfiConverterTypeVerifierConfig.lower(value)
 }
+
+// Note that we don't yet support `indirect` for enums.
+// See https://github.com/mozilla/uniffi-rs/issues/396 for further discussion.
+/**
+ * What the anchor given with a report says of it.
+ */
+
+public enum AnchorCheck {
+    
+    /**
+     * No anchor was given: the newest entries could have been cut unseen.
+     */
+    case notGiven
+    /**
+     * The report's chain passes through the anchored head: nothing up to it was cut or changed.
+     */
+    case matches(
+        /**
+         * The anchored count.
+         */count: Int64
+    )
+    /**
+     * The anchor is older than the report's first entry: only its count could be checked.
+     */
+    case before(
+        /**
+         * The anchored count.
+         */count: Int64
+    )
+}
+
+
+#if compiler(>=6)
+extension AnchorCheck: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAnchorCheck: FfiConverterRustBuffer {
+    typealias SwiftType = AnchorCheck
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AnchorCheck {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .notGiven
+        
+        case 2: return .matches(count: try FfiConverterInt64.read(from: &buf)
+        )
+        
+        case 3: return .before(count: try FfiConverterInt64.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: AnchorCheck, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .notGiven:
+            writeInt(&buf, Int32(1))
+        
+        
+        case let .matches(count):
+            writeInt(&buf, Int32(2))
+            FfiConverterInt64.write(count, into: &buf)
+            
+        
+        case let .before(count):
+            writeInt(&buf, Int32(3))
+            FfiConverterInt64.write(count, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAnchorCheck_lift(_ buf: RustBuffer) throws -> AnchorCheck {
+    return try FfiConverterTypeAnchorCheck.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAnchorCheck_lower(_ value: AnchorCheck) -> RustBuffer {
+    return FfiConverterTypeAnchorCheck.lower(value)
+}
+
+
+extension AnchorCheck: Equatable, Hashable {}
+
+
+
+
+
 
 // Note that we don't yet support `indirect` for enums.
 // See https://github.com/mozilla/uniffi-rs/issues/396 for further discussion.
@@ -3778,6 +4855,117 @@ public func FfiConverterTypeApplied_lower(_ value: Applied) -> RustBuffer {
 
 
 extension Applied: Equatable, Hashable {}
+
+
+
+
+
+
+// Note that we don't yet support `indirect` for enums.
+// See https://github.com/mozilla/uniffi-rs/issues/396 for further discussion.
+/**
+ * What a verdict sounds like: one stable signal per outcome, for sound and vibration;
+ * `cueCode` gives a stable code.
+ */
+
+public enum Cue {
+    
+    /**
+     * Valid: let the holder in.
+     */
+    case valid
+    /**
+     * Not valid.
+     */
+    case refused
+    /**
+     * Valid, but a paper pass: check an ID document first.
+     */
+    case checkId
+    /**
+     * Valid, but this verifier found the same pass valid a few minutes ago: look again. Wins
+     * over `CheckId`, whose ID check the text still asks for.
+     */
+    case seenRecently
+    /**
+     * The venue mode needs no pass: let the visitor in; nobody was checked.
+     */
+    case exempt
+}
+
+
+#if compiler(>=6)
+extension Cue: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCue: FfiConverterRustBuffer {
+    typealias SwiftType = Cue
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Cue {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .valid
+        
+        case 2: return .refused
+        
+        case 3: return .checkId
+        
+        case 4: return .seenRecently
+        
+        case 5: return .exempt
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Cue, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .valid:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .refused:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .checkId:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .seenRecently:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .exempt:
+            writeInt(&buf, Int32(5))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCue_lift(_ buf: RustBuffer) throws -> Cue {
+    return try FfiConverterTypeCue.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCue_lower(_ value: Cue) -> RustBuffer {
+    return FfiConverterTypeCue.lower(value)
+}
+
+
+extension Cue: Equatable, Hashable {}
 
 
 
@@ -4097,6 +5285,85 @@ extension FreshnessState: Equatable, Hashable {}
 
 // Note that we don't yet support `indirect` for enums.
 // See https://github.com/mozilla/uniffi-rs/issues/396 for further discussion.
+/**
+ * The language of a verdict's text.
+ */
+
+public enum Language {
+    
+    /**
+     * Korean, in the short polite forms a shop assistant reads at a glance.
+     */
+    case korean
+    /**
+     * English.
+     */
+    case english
+}
+
+
+#if compiler(>=6)
+extension Language: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLanguage: FfiConverterRustBuffer {
+    typealias SwiftType = Language
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Language {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .korean
+        
+        case 2: return .english
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Language, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .korean:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .english:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLanguage_lift(_ buf: RustBuffer) throws -> Language {
+    return try FfiConverterTypeLanguage.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLanguage_lower(_ value: Language) -> RustBuffer {
+    return FfiConverterTypeLanguage.lower(value)
+}
+
+
+extension Language: Equatable, Hashable {}
+
+
+
+
+
+
+// Note that we don't yet support `indirect` for enums.
+// See https://github.com/mozilla/uniffi-rs/issues/396 for further discussion.
 
 public enum ListKind {
     
@@ -4166,6 +5433,99 @@ public func FfiConverterTypeListKind_lower(_ value: ListKind) -> RustBuffer {
 
 
 extension ListKind: Equatable, Hashable {}
+
+
+
+
+
+
+// Note that we don't yet support `indirect` for enums.
+// See https://github.com/mozilla/uniffi-rs/issues/396 for further discussion.
+/**
+ * Whether the check log in the store is whole. A damaged log is reported, never repaired, and
+ * verifying goes on regardless.
+ */
+
+public enum LogStatus {
+    
+    /**
+     * Every entry decodes, the sequence has no gap, the checkpoint verifies, and the entries
+     * hash to the stored head.
+     */
+    case intact(
+        /**
+         * The head the entries hash to.
+         */head: ChainHead
+    )
+    /**
+     * The log was altered or damaged.
+     */
+    case damaged(
+        /**
+         * The entry where it stops verifying (0: the checkpoint).
+         */at: Int64
+    )
+}
+
+
+#if compiler(>=6)
+extension LogStatus: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLogStatus: FfiConverterRustBuffer {
+    typealias SwiftType = LogStatus
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LogStatus {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .intact(head: try FfiConverterTypeChainHead.read(from: &buf)
+        )
+        
+        case 2: return .damaged(at: try FfiConverterInt64.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: LogStatus, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .intact(head):
+            writeInt(&buf, Int32(1))
+            FfiConverterTypeChainHead.write(head, into: &buf)
+            
+        
+        case let .damaged(at):
+            writeInt(&buf, Int32(2))
+            FfiConverterInt64.write(at, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLogStatus_lift(_ buf: RustBuffer) throws -> LogStatus {
+    return try FfiConverterTypeLogStatus.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLogStatus_lower(_ value: LogStatus) -> RustBuffer {
+    return FfiConverterTypeLogStatus.lower(value)
+}
+
+
+extension LogStatus: Equatable, Hashable {}
 
 
 
@@ -4942,6 +6302,319 @@ extension Reason: Equatable, Hashable {}
 // Note that we don't yet support `indirect` for enums.
 // See https://github.com/mozilla/uniffi-rs/issues/396 for further discussion.
 /**
+ * The inspector's answer for a report: what it proves, or why it proves nothing. Returned,
+ * never thrown: a refused report is an outcome, like a refused pass.
+ */
+
+public enum ReportCheck {
+    
+    /**
+     * Signature, chain, order, summary (and the anchor, if given) all verify.
+     */
+    case proven(
+        /**
+         * What it proves.
+         */proof: ReportProof
+    )
+    /**
+     * It proves nothing.
+     */
+    case refused(
+        /**
+         * Why.
+         */reason: ReportRefused, 
+        /**
+         * The stable code, e.g. `broken_chain`.
+         */code: String, 
+        /**
+         * A message for staff and logs, e.g. "an entry is missing after entry 41".
+         */detail: String
+    )
+}
+
+
+#if compiler(>=6)
+extension ReportCheck: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeReportCheck: FfiConverterRustBuffer {
+    typealias SwiftType = ReportCheck
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ReportCheck {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .proven(proof: try FfiConverterTypeReportProof.read(from: &buf)
+        )
+        
+        case 2: return .refused(reason: try FfiConverterTypeReportRefused.read(from: &buf), code: try FfiConverterString.read(from: &buf), detail: try FfiConverterString.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ReportCheck, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .proven(proof):
+            writeInt(&buf, Int32(1))
+            FfiConverterTypeReportProof.write(proof, into: &buf)
+            
+        
+        case let .refused(reason,code,detail):
+            writeInt(&buf, Int32(2))
+            FfiConverterTypeReportRefused.write(reason, into: &buf)
+            FfiConverterString.write(code, into: &buf)
+            FfiConverterString.write(detail, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReportCheck_lift(_ buf: RustBuffer) throws -> ReportCheck {
+    return try FfiConverterTypeReportCheck.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReportCheck_lower(_ value: ReportCheck) -> RustBuffer {
+    return FfiConverterTypeReportCheck.lower(value)
+}
+
+
+extension ReportCheck: Equatable, Hashable {}
+
+
+
+
+
+
+// Note that we don't yet support `indirect` for enums.
+// See https://github.com/mozilla/uniffi-rs/issues/396 for further discussion.
+/**
+ * Why a report, or the anchor given with it, proves nothing: the report is refused whole.
+ */
+
+public enum ReportRefused {
+    
+    /**
+     * Larger than the limit (16 MiB for a report, 256 bytes for an anchor).
+     */
+    case tooLarge(
+        /**
+         * Its size in bytes.
+         */size: Int64, 
+        /**
+         * The limit.
+         */limit: Int64
+    )
+    /**
+     * Not a report in its one encoding (truncated, or not a report at all).
+     */
+    case malformed(
+        /**
+         * What is wrong, naming no content.
+         */detail: String
+    )
+    /**
+     * Signed by another key than the shop's.
+     */
+    case wrongKey
+    /**
+     * The signature does not verify: the report was changed after it was signed.
+     */
+    case badSignature
+    /**
+     * An entry is missing after entry `after`.
+     */
+    case gap(
+        /**
+         * The last entry before the gap.
+         */after: Int64
+    )
+    /**
+     * The entries are not in the order they were appended.
+     */
+    case outOfOrder(
+        /**
+         * The entry that should be at that place.
+         */expected: Int64
+    )
+    /**
+     * The entries do not hash to the chain head: an entry was edited, added or removed.
+     */
+    case brokenChain
+    /**
+     * The counts or the freshness summary do not match the entries.
+     */
+    case summaryMismatch
+    /**
+     * The anchor is not a valid anchor signed by this shop's key.
+     */
+    case badAnchor
+    /**
+     * The authority holds an anchor further than the report's head: entries were cut.
+     */
+    case truncatedTail(
+        /**
+         * The anchored count.
+         */anchored: Int64, 
+        /**
+         * The report's head count.
+         */head: Int64
+    )
+    /**
+     * The chain at the anchored count differs from the anchor: the log was rewritten.
+     */
+    case anchorMismatch(
+        /**
+         * The anchored count.
+         */count: Int64
+    )
+}
+
+
+#if compiler(>=6)
+extension ReportRefused: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeReportRefused: FfiConverterRustBuffer {
+    typealias SwiftType = ReportRefused
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ReportRefused {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .tooLarge(size: try FfiConverterInt64.read(from: &buf), limit: try FfiConverterInt64.read(from: &buf)
+        )
+        
+        case 2: return .malformed(detail: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 3: return .wrongKey
+        
+        case 4: return .badSignature
+        
+        case 5: return .gap(after: try FfiConverterInt64.read(from: &buf)
+        )
+        
+        case 6: return .outOfOrder(expected: try FfiConverterInt64.read(from: &buf)
+        )
+        
+        case 7: return .brokenChain
+        
+        case 8: return .summaryMismatch
+        
+        case 9: return .badAnchor
+        
+        case 10: return .truncatedTail(anchored: try FfiConverterInt64.read(from: &buf), head: try FfiConverterInt64.read(from: &buf)
+        )
+        
+        case 11: return .anchorMismatch(count: try FfiConverterInt64.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ReportRefused, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .tooLarge(size,limit):
+            writeInt(&buf, Int32(1))
+            FfiConverterInt64.write(size, into: &buf)
+            FfiConverterInt64.write(limit, into: &buf)
+            
+        
+        case let .malformed(detail):
+            writeInt(&buf, Int32(2))
+            FfiConverterString.write(detail, into: &buf)
+            
+        
+        case .wrongKey:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .badSignature:
+            writeInt(&buf, Int32(4))
+        
+        
+        case let .gap(after):
+            writeInt(&buf, Int32(5))
+            FfiConverterInt64.write(after, into: &buf)
+            
+        
+        case let .outOfOrder(expected):
+            writeInt(&buf, Int32(6))
+            FfiConverterInt64.write(expected, into: &buf)
+            
+        
+        case .brokenChain:
+            writeInt(&buf, Int32(7))
+        
+        
+        case .summaryMismatch:
+            writeInt(&buf, Int32(8))
+        
+        
+        case .badAnchor:
+            writeInt(&buf, Int32(9))
+        
+        
+        case let .truncatedTail(anchored,head):
+            writeInt(&buf, Int32(10))
+            FfiConverterInt64.write(anchored, into: &buf)
+            FfiConverterInt64.write(head, into: &buf)
+            
+        
+        case let .anchorMismatch(count):
+            writeInt(&buf, Int32(11))
+            FfiConverterInt64.write(count, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReportRefused_lift(_ buf: RustBuffer) throws -> ReportRefused {
+    return try FfiConverterTypeReportRefused.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReportRefused_lower(_ value: ReportRefused) -> RustBuffer {
+    return FfiConverterTypeReportRefused.lower(value)
+}
+
+
+extension ReportRefused: Equatable, Hashable {}
+
+
+
+
+
+
+// Note that we don't yet support `indirect` for enums.
+// See https://github.com/mozilla/uniffi-rs/issues/396 for further discussion.
+/**
  * What a test found.
  */
 
@@ -5501,6 +7174,11 @@ public enum Warning {
      * No revocation list has been applied: revoked passes cannot be recognised.
      */
     case noRevocationList
+    /**
+     * This verifier found the same pass valid within its seen window (10 minutes by default):
+     * a screenshot handed back down the queue, or one pass for two people. Look again.
+     */
+    case seenRecently
 }
 
 
@@ -5522,6 +7200,8 @@ public struct FfiConverterTypeWarning: FfiConverterRustBuffer {
         
         case 2: return .noRevocationList
         
+        case 3: return .seenRecently
+        
         default: throw UniffiInternalError.unexpectedEnumCase
         }
     }
@@ -5536,6 +7216,10 @@ public struct FfiConverterTypeWarning: FfiConverterRustBuffer {
         
         case .noRevocationList:
             writeInt(&buf, Int32(2))
+        
+        
+        case .seenRecently:
+            writeInt(&buf, Int32(3))
         
         }
     }
@@ -5760,6 +7444,56 @@ fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeCodeCount: FfiConverterRustBuffer {
+    typealias SwiftType = [CodeCount]
+
+    public static func write(_ value: [CodeCount], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeCodeCount.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [CodeCount] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [CodeCount]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeCodeCount.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeHourCount: FfiConverterRustBuffer {
+    typealias SwiftType = [HourCount]
+
+    public static func write(_ value: [HourCount], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeHourCount.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [HourCount] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [HourCount]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeHourCount.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypePassSummary: FfiConverterRustBuffer {
     typealias SwiftType = [PassSummary]
 
@@ -5858,8 +7592,30 @@ public func FfiConverterTypeTimeSpan_lower(_ value: TimeSpan) -> Double {
 }
 
 /**
+ * The path the issuer service takes the check log's anchor at (`POST`, body
+ * `Verifier.anchor(now)`, content type `application/cbor`; a 200 means the authority holds it):
+ * append it to the service's base URL.
+ */
+public func anchorPath() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+    uniffi_vaxpass_ffi_fn_func_anchor_path($0
+    )
+})
+}
+/**
+ * The stable code of a cue, e.g. `check_id`, to name a sound.
+ */
+public func cueCode(cue: Cue) -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+    uniffi_vaxpass_ffi_fn_func_cue_code(
+        FfiConverterTypeCue_lower(cue),$0
+    )
+})
+}
+/**
  * The SDK's defaults: no offline rules, 60 s leeway and window, warnings after 36 hours and no
- * verification after 7 days without a list update.
+ * verification after 7 days without a list update, passes seen again within 10 minutes
+ * flagged, the check log kept 28 days.
  */
 public func defaultVerifierConfig() -> VerifierConfig  {
     return try!  FfiConverterTypeVerifierConfig_lift(try! rustCall() {
@@ -5921,6 +7677,17 @@ public func reasonCode(reason: Reason) -> String  {
 })
 }
 /**
+ * A short text saying why a pass is not valid.
+ */
+public func reasonText(reason: Reason, language: Language) -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+    uniffi_vaxpass_ffi_fn_func_reason_text(
+        FfiConverterTypeReason_lower(reason),
+        FfiConverterTypeLanguage_lower(language),$0
+    )
+})
+}
+/**
  * An ES256 signer whose key lives in software: for tests and hosts without secure hardware
  * (Swift on Linux has no P-256 in Foundation). Phones should use their platform key.
  */
@@ -5931,12 +7698,62 @@ public func softwareP256Signer() -> DeviceSigner  {
 })
 }
 /**
+ * The cue for a verdict: refused, exempt, seen recently, check ID or valid, the first that
+ * applies.
+ */
+public func verdictCue(verdict: Verdict) -> Cue  {
+    return try!  FfiConverterTypeCue_lift(try! rustCall() {
+    uniffi_vaxpass_ffi_fn_func_verdict_cue(
+        FfiConverterTypeVerdict_lower(verdict),$0
+    )
+})
+}
+/**
+ * A verdict in a few short sentences, for the screen and for speech: valid or not, why not,
+ * the ID check, the warnings. It never names the holder.
+ */
+public func verdictText(verdict: Verdict, language: Language) -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+    uniffi_vaxpass_ffi_fn_func_verdict_text(
+        FfiConverterTypeVerdict_lower(verdict),
+        FfiConverterTypeLanguage_lower(language),$0
+    )
+})
+}
+/**
+ * Verifies a shop's report offline: size first, then the shop key (when `shop_key`, the key
+ * the inspector expects, is given), the signature, every entry against the chain in order, the
+ * summary against the entries, and `anchor` (the signed chain head the authority holds, if
+ * given) against the chain. Without an anchor the newest entries could have been cut unseen;
+ * `proof.anchor` says which held.
+ */
+public func verifyReport(report: Data, shopKey: Data?, anchor: Data?) -> ReportCheck  {
+    return try!  FfiConverterTypeReportCheck_lift(try! rustCall() {
+    uniffi_vaxpass_ffi_fn_func_verify_report(
+        FfiConverterData.lower(report),
+        FfiConverterOptionData.lower(shopKey),
+        FfiConverterOptionData.lower(anchor),$0
+    )
+})
+}
+/**
  * The stable machine-readable code of a warning, e.g. `lists_aging`.
  */
 public func warningCode(warning: Warning) -> String  {
     return try!  FfiConverterString.lift(try! rustCall() {
     uniffi_vaxpass_ffi_fn_func_warning_code(
         FfiConverterTypeWarning_lower(warning),$0
+    )
+})
+}
+/**
+ * A short text saying what a warning means.
+ */
+public func warningText(warning: Warning, language: Language) -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+    uniffi_vaxpass_ffi_fn_func_warning_text(
+        FfiConverterTypeWarning_lower(warning),
+        FfiConverterTypeLanguage_lower(language),$0
     )
 })
 }
@@ -5956,7 +7773,13 @@ private let initializationResult: InitializationResult = {
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_func_default_verifier_config() != 10415) {
+    if (uniffi_vaxpass_ffi_checksum_func_anchor_path() != 47624) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_vaxpass_ffi_checksum_func_cue_code() != 28521) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_vaxpass_ffi_checksum_func_default_verifier_config() != 13554) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vaxpass_ffi_checksum_func_list_path() != 17375) {
@@ -5974,10 +7797,25 @@ private let initializationResult: InitializationResult = {
     if (uniffi_vaxpass_ffi_checksum_func_reason_code() != 51336) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_vaxpass_ffi_checksum_func_reason_text() != 48286) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_vaxpass_ffi_checksum_func_software_p256_signer() != 61433) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_vaxpass_ffi_checksum_func_verdict_cue() != 33701) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_vaxpass_ffi_checksum_func_verdict_text() != 14265) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_vaxpass_ffi_checksum_func_verify_report() != 43711) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_vaxpass_ffi_checksum_func_warning_code() != 45381) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_vaxpass_ffi_checksum_func_warning_text() != 24830) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vaxpass_ffi_checksum_method_backoff_after_refusal() != 29955) {
@@ -6049,6 +7887,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_vaxpass_ffi_checksum_method_trustlist_sequence() != 20277) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_vaxpass_ffi_checksum_method_verifier_anchor() != 12792) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_vaxpass_ffi_checksum_method_verifier_apply_fetched() != 6614) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -6061,13 +7902,31 @@ private let initializationResult: InitializationResult = {
     if (uniffi_vaxpass_ffi_checksum_method_verifier_apply_trust_list() != 39664) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_vaxpass_ffi_checksum_method_verifier_check_counters() != 22869) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_vaxpass_ffi_checksum_method_verifier_check_log_head() != 5410) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_vaxpass_ffi_checksum_method_verifier_check_log_status() != 61801) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_vaxpass_ffi_checksum_method_verifier_export_report() != 49117) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_vaxpass_ffi_checksum_method_verifier_freshness() != 63950) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vaxpass_ffi_checksum_method_verifier_list_etag() != 53952) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_vaxpass_ffi_checksum_method_verifier_prune_check_log() != 22216) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_vaxpass_ffi_checksum_method_verifier_set_venue_mode() != 10695) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_vaxpass_ffi_checksum_method_verifier_shop_public_key() != 41080) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vaxpass_ffi_checksum_method_verifier_venue_mode() != 34825) {
@@ -6076,7 +7935,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_vaxpass_ffi_checksum_method_verifier_venue_modes() != 44142) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_method_verifier_verify() != 34835) {
+    if (uniffi_vaxpass_ffi_checksum_method_verifier_verify() != 33044) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vaxpass_ffi_checksum_method_wallet_apply_fetched() != 7551) {
@@ -6130,7 +7989,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_vaxpass_ffi_checksum_constructor_trustlist_verify() != 52783) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_vaxpass_ffi_checksum_constructor_verifier_open() != 6560) {
+    if (uniffi_vaxpass_ffi_checksum_constructor_verifier_open() != 55318) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_vaxpass_ffi_checksum_constructor_verifier_open_with_shop_key_protector() != 65061) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_vaxpass_ffi_checksum_constructor_verifier_open_with_shop_signer() != 22356) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_vaxpass_ffi_checksum_constructor_wallet_open() != 53038) {

@@ -91,14 +91,19 @@ extension XCTestCase {
     }
 }
 
-/// Asserts a verdict is valid for the scenario's holder, from a live phone unless `paper`.
-func assertValidForKim(_ verdict: Verdict, paper: Bool = false, file: StaticString = #filePath, line: UInt = #line) {
+/// Asserts a verdict is valid for the scenario's holder, from a live phone unless `paper`, with
+/// fresh lists; `seen`: whether the same pass was found valid within the seen window before
+/// (nil: whatever the test verified before).
+func assertValidForKim(_ verdict: Verdict, paper: Bool = false, seen: Bool? = nil,
+                       file: StaticString = #filePath, line: UInt = #line) {
     switch verdict {
     case let .valid(holder, idCheckRequired, warnings, _):
         XCTAssertEqual(holder.name(), "김민준", file: file, line: line)
         XCTAssertEqual(holder.dateOfBirth(), "1985-03-14", file: file, line: line)
         XCTAssertEqual(idCheckRequired, paper, "a paper pass, and only one, needs an ID check", file: file, line: line)
-        XCTAssertEqual(warnings, [], file: file, line: line)
+        let expected: [Warning] = seen == true ? [.seenRecently] : []
+        XCTAssertEqual(seen == nil ? warnings.filter { $0 != .seenRecently } : warnings, expected,
+                       file: file, line: line)
     case let .notValid(reason, _, _, _):
         XCTFail("expected valid, got \(reason.code)", file: file, line: line)
     case .exempt:

@@ -553,6 +553,21 @@ void uniffi_vaxpass_ffi_fn_free_verifier(void*_Nonnull ptr, RustCallStatus *_Non
 void*_Nonnull uniffi_vaxpass_ffi_fn_constructor_verifier_open(RustBuffer path, RustBuffer root_public_key, RustBuffer config, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_CONSTRUCTOR_VERIFIER_OPEN_WITH_SHOP_KEY_PROTECTOR
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_CONSTRUCTOR_VERIFIER_OPEN_WITH_SHOP_KEY_PROTECTOR
+void*_Nonnull uniffi_vaxpass_ffi_fn_constructor_verifier_open_with_shop_key_protector(RustBuffer path, RustBuffer root_public_key, RustBuffer config, void*_Nonnull key_protector, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_CONSTRUCTOR_VERIFIER_OPEN_WITH_SHOP_SIGNER
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_CONSTRUCTOR_VERIFIER_OPEN_WITH_SHOP_SIGNER
+void*_Nonnull uniffi_vaxpass_ffi_fn_constructor_verifier_open_with_shop_signer(RustBuffer path, RustBuffer root_public_key, RustBuffer config, void*_Nonnull signer, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_VERIFIER_ANCHOR
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_VERIFIER_ANCHOR
+RustBuffer uniffi_vaxpass_ffi_fn_method_verifier_anchor(void*_Nonnull ptr, RustBuffer now, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_VERIFIER_APPLY_FETCHED
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_VERIFIER_APPLY_FETCHED
 RustBuffer uniffi_vaxpass_ffi_fn_method_verifier_apply_fetched(void*_Nonnull ptr, RustBuffer kind, RustBuffer response, void*_Nonnull backoff, RustBuffer now, RustCallStatus *_Nonnull out_status
@@ -573,6 +588,26 @@ RustBuffer uniffi_vaxpass_ffi_fn_method_verifier_apply_rules_list(void*_Nonnull 
 RustBuffer uniffi_vaxpass_ffi_fn_method_verifier_apply_trust_list(void*_Nonnull ptr, RustBuffer bytes, RustBuffer now, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_VERIFIER_CHECK_COUNTERS
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_VERIFIER_CHECK_COUNTERS
+RustBuffer uniffi_vaxpass_ffi_fn_method_verifier_check_counters(void*_Nonnull ptr, RustBuffer now, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_VERIFIER_CHECK_LOG_HEAD
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_VERIFIER_CHECK_LOG_HEAD
+RustBuffer uniffi_vaxpass_ffi_fn_method_verifier_check_log_head(void*_Nonnull ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_VERIFIER_CHECK_LOG_STATUS
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_VERIFIER_CHECK_LOG_STATUS
+RustBuffer uniffi_vaxpass_ffi_fn_method_verifier_check_log_status(void*_Nonnull ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_VERIFIER_EXPORT_REPORT
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_VERIFIER_EXPORT_REPORT
+RustBuffer uniffi_vaxpass_ffi_fn_method_verifier_export_report(void*_Nonnull ptr, RustBuffer from, RustBuffer to, RustBuffer now, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_VERIFIER_FRESHNESS
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_VERIFIER_FRESHNESS
 RustBuffer uniffi_vaxpass_ffi_fn_method_verifier_freshness(void*_Nonnull ptr, RustBuffer now, RustCallStatus *_Nonnull out_status
@@ -583,9 +618,19 @@ RustBuffer uniffi_vaxpass_ffi_fn_method_verifier_freshness(void*_Nonnull ptr, Ru
 RustBuffer uniffi_vaxpass_ffi_fn_method_verifier_list_etag(void*_Nonnull ptr, RustBuffer kind, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_VERIFIER_PRUNE_CHECK_LOG
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_VERIFIER_PRUNE_CHECK_LOG
+int64_t uniffi_vaxpass_ffi_fn_method_verifier_prune_check_log(void*_Nonnull ptr, RustBuffer now, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_VERIFIER_SET_VENUE_MODE
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_VERIFIER_SET_VENUE_MODE
 void uniffi_vaxpass_ffi_fn_method_verifier_set_venue_mode(void*_Nonnull ptr, RustBuffer mode, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_VERIFIER_SHOP_PUBLIC_KEY
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_VERIFIER_SHOP_PUBLIC_KEY
+RustBuffer uniffi_vaxpass_ffi_fn_method_verifier_shop_public_key(void*_Nonnull ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_METHOD_VERIFIER_VENUE_MODE
@@ -693,6 +738,17 @@ void*_Nonnull uniffi_vaxpass_ffi_fn_method_wallet_presentation(void*_Nonnull ptr
 int8_t uniffi_vaxpass_ffi_fn_method_wallet_remove(void*_Nonnull ptr, RustBuffer pass_id, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_FUNC_ANCHOR_PATH
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_FUNC_ANCHOR_PATH
+RustBuffer uniffi_vaxpass_ffi_fn_func_anchor_path(RustCallStatus *_Nonnull out_status
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_FUNC_CUE_CODE
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_FUNC_CUE_CODE
+RustBuffer uniffi_vaxpass_ffi_fn_func_cue_code(RustBuffer cue, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_FUNC_DEFAULT_VERIFIER_CONFIG
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_FUNC_DEFAULT_VERIFIER_CONFIG
 RustBuffer uniffi_vaxpass_ffi_fn_func_default_verifier_config(RustCallStatus *_Nonnull out_status
@@ -725,15 +781,40 @@ RustBuffer uniffi_vaxpass_ffi_fn_func_oidc_identity_proof(RustBuffer id_token, R
 RustBuffer uniffi_vaxpass_ffi_fn_func_reason_code(RustBuffer reason, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_FUNC_REASON_TEXT
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_FUNC_REASON_TEXT
+RustBuffer uniffi_vaxpass_ffi_fn_func_reason_text(RustBuffer reason, RustBuffer language, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_FUNC_SOFTWARE_P256_SIGNER
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_FUNC_SOFTWARE_P256_SIGNER
 void*_Nonnull uniffi_vaxpass_ffi_fn_func_software_p256_signer(RustCallStatus *_Nonnull out_status
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_FUNC_VERDICT_CUE
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_FUNC_VERDICT_CUE
+RustBuffer uniffi_vaxpass_ffi_fn_func_verdict_cue(RustBuffer verdict, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_FUNC_VERDICT_TEXT
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_FUNC_VERDICT_TEXT
+RustBuffer uniffi_vaxpass_ffi_fn_func_verdict_text(RustBuffer verdict, RustBuffer language, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_FUNC_VERIFY_REPORT
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_FUNC_VERIFY_REPORT
+RustBuffer uniffi_vaxpass_ffi_fn_func_verify_report(RustBuffer report, RustBuffer shop_key, RustBuffer anchor, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_FUNC_WARNING_CODE
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_FUNC_WARNING_CODE
 RustBuffer uniffi_vaxpass_ffi_fn_func_warning_code(RustBuffer warning, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_FUNC_WARNING_TEXT
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_FN_FUNC_WARNING_TEXT
+RustBuffer uniffi_vaxpass_ffi_fn_func_warning_text(RustBuffer warning, RustBuffer language, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_FFI_VAXPASS_FFI_RUSTBUFFER_ALLOC
@@ -1016,6 +1097,18 @@ void ffi_vaxpass_ffi_rust_future_free_void(uint64_t handle
 void ffi_vaxpass_ffi_rust_future_complete_void(uint64_t handle, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_FUNC_ANCHOR_PATH
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_FUNC_ANCHOR_PATH
+uint16_t uniffi_vaxpass_ffi_checksum_func_anchor_path(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_FUNC_CUE_CODE
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_FUNC_CUE_CODE
+uint16_t uniffi_vaxpass_ffi_checksum_func_cue_code(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_FUNC_DEFAULT_VERIFIER_CONFIG
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_FUNC_DEFAULT_VERIFIER_CONFIG
 uint16_t uniffi_vaxpass_ffi_checksum_func_default_verifier_config(void
@@ -1052,15 +1145,45 @@ uint16_t uniffi_vaxpass_ffi_checksum_func_reason_code(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_FUNC_REASON_TEXT
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_FUNC_REASON_TEXT
+uint16_t uniffi_vaxpass_ffi_checksum_func_reason_text(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_FUNC_SOFTWARE_P256_SIGNER
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_FUNC_SOFTWARE_P256_SIGNER
 uint16_t uniffi_vaxpass_ffi_checksum_func_software_p256_signer(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_FUNC_VERDICT_CUE
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_FUNC_VERDICT_CUE
+uint16_t uniffi_vaxpass_ffi_checksum_func_verdict_cue(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_FUNC_VERDICT_TEXT
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_FUNC_VERDICT_TEXT
+uint16_t uniffi_vaxpass_ffi_checksum_func_verdict_text(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_FUNC_VERIFY_REPORT
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_FUNC_VERIFY_REPORT
+uint16_t uniffi_vaxpass_ffi_checksum_func_verify_report(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_FUNC_WARNING_CODE
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_FUNC_WARNING_CODE
 uint16_t uniffi_vaxpass_ffi_checksum_func_warning_code(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_FUNC_WARNING_TEXT
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_FUNC_WARNING_TEXT
+uint16_t uniffi_vaxpass_ffi_checksum_func_warning_text(void
     
 );
 #endif
@@ -1202,6 +1325,12 @@ uint16_t uniffi_vaxpass_ffi_checksum_method_trustlist_sequence(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_VERIFIER_ANCHOR
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_VERIFIER_ANCHOR
+uint16_t uniffi_vaxpass_ffi_checksum_method_verifier_anchor(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_VERIFIER_APPLY_FETCHED
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_VERIFIER_APPLY_FETCHED
 uint16_t uniffi_vaxpass_ffi_checksum_method_verifier_apply_fetched(void
@@ -1226,6 +1355,30 @@ uint16_t uniffi_vaxpass_ffi_checksum_method_verifier_apply_trust_list(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_VERIFIER_CHECK_COUNTERS
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_VERIFIER_CHECK_COUNTERS
+uint16_t uniffi_vaxpass_ffi_checksum_method_verifier_check_counters(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_VERIFIER_CHECK_LOG_HEAD
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_VERIFIER_CHECK_LOG_HEAD
+uint16_t uniffi_vaxpass_ffi_checksum_method_verifier_check_log_head(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_VERIFIER_CHECK_LOG_STATUS
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_VERIFIER_CHECK_LOG_STATUS
+uint16_t uniffi_vaxpass_ffi_checksum_method_verifier_check_log_status(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_VERIFIER_EXPORT_REPORT
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_VERIFIER_EXPORT_REPORT
+uint16_t uniffi_vaxpass_ffi_checksum_method_verifier_export_report(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_VERIFIER_FRESHNESS
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_VERIFIER_FRESHNESS
 uint16_t uniffi_vaxpass_ffi_checksum_method_verifier_freshness(void
@@ -1238,9 +1391,21 @@ uint16_t uniffi_vaxpass_ffi_checksum_method_verifier_list_etag(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_VERIFIER_PRUNE_CHECK_LOG
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_VERIFIER_PRUNE_CHECK_LOG
+uint16_t uniffi_vaxpass_ffi_checksum_method_verifier_prune_check_log(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_VERIFIER_SET_VENUE_MODE
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_VERIFIER_SET_VENUE_MODE
 uint16_t uniffi_vaxpass_ffi_checksum_method_verifier_set_venue_mode(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_VERIFIER_SHOP_PUBLIC_KEY
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_METHOD_VERIFIER_SHOP_PUBLIC_KEY
+uint16_t uniffi_vaxpass_ffi_checksum_method_verifier_shop_public_key(void
     
 );
 #endif
@@ -1367,6 +1532,18 @@ uint16_t uniffi_vaxpass_ffi_checksum_constructor_trustlist_verify(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_CONSTRUCTOR_VERIFIER_OPEN
 #define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_CONSTRUCTOR_VERIFIER_OPEN
 uint16_t uniffi_vaxpass_ffi_checksum_constructor_verifier_open(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_CONSTRUCTOR_VERIFIER_OPEN_WITH_SHOP_KEY_PROTECTOR
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_CONSTRUCTOR_VERIFIER_OPEN_WITH_SHOP_KEY_PROTECTOR
+uint16_t uniffi_vaxpass_ffi_checksum_constructor_verifier_open_with_shop_key_protector(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_CONSTRUCTOR_VERIFIER_OPEN_WITH_SHOP_SIGNER
+#define UNIFFI_FFIDEF_UNIFFI_VAXPASS_FFI_CHECKSUM_CONSTRUCTOR_VERIFIER_OPEN_WITH_SHOP_SIGNER
+uint16_t uniffi_vaxpass_ffi_checksum_constructor_verifier_open_with_shop_signer(void
     
 );
 #endif
