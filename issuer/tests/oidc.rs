@@ -318,6 +318,7 @@ on_both_backends!(a_real_login_enrols_the_wallet_and_its_passes_verify);
 fn a_real_login_enrols_the_wallet_and_its_passes_verify(env: &Env) {
     let Some(issuer) = provider() else { return };
     env.cli_ok(&["init"]);
+    env.cli_ok(&["publish-rules", common::STANDING_RULES]);
     let subject = register(env, "박서연");
     let server = serve(env, &issuer, WALLET_CLIENT, &[]);
     let phone = tempfile::tempdir().unwrap();

@@ -15,7 +15,11 @@ use vaxpass::keys::Kid;
 use vaxpass::{CredentialId, PassData, Person, SigningKey};
 
 use super::{
-    assemble_passes, batch_kids, credential_id, hash32, kid, signed_publication, stored_key, timestamp, AnchorRecorded, AuditEntry, AuthorityRecord, Batch, CitizenId, CodeHash, CodeStatus, Counts, DeviceHash, Enrolment, ListHead, ListKind, NewAnchor, NewCitizen, Outcome, PublishedList, Refusal, Resign, Revoked, SignLists, Store, StoreError, StoreResult, StoredAnchor, StoredIssuerKey, SubjectHash, MAX_ID_ATTEMPTS,
+    assemble_passes, batch_kids, credential_id, hash32, kid, signed_publication, stored_key,
+    timestamp, AnchorRecorded, AuditEntry, AuthorityRecord, Batch, CitizenId, CodeHash, CodeStatus,
+    Counts, DeviceHash, Enrolment, ListHead, ListKind, NewAnchor, NewCitizen, Outcome,
+    PublishedList, Refusal, Resign, Revoked, SignLists, Store, StoreError, StoreResult,
+    StoredAnchor, StoredIssuerKey, SubjectHash, MAX_ID_ATTEMPTS,
 };
 
 const MIGRATIONS: &[&str] = &[

@@ -237,16 +237,11 @@ pub struct Server {
     pub addr: SocketAddr,
     /// Every line the server wrote to stderr, when started with [`Server::start_logged`].
     pub log: Option<Arc<std::sync::Mutex<Vec<String>>>>,
-    /// The root public key and the key file of the authority, when started from an [`Env`]: what
-    /// [`Server::sync`] signs a rules list with while the service does not serve one.
-    pub authority: Option<([u8; 32], PathBuf)>,
 }
 
 impl Server {
     pub fn start(env: &Env, extra: &[&str]) -> Self {
-        let mut server = Self::spawn(&mut Self::command(env, extra));
-        server.authority = Some((env.root_public_key(), env.key_file.clone()));
-        server
+        Self::spawn(&mut Self::command(env, extra))
     }
 
     /// Like [`Server::start`], keeping the server's log lines.
@@ -255,7 +250,6 @@ impl Server {
         command.stderr(Stdio::piped());
         let mut server = Self::spawn(&mut command);
         server.keep_log();
-        server.authority = Some((env.root_public_key(), env.key_file.clone()));
         server
     }
 
@@ -317,7 +311,6 @@ impl Server {
             child,
             addr,
             log: None,
-            authority: None,
         }
     }
 
@@ -344,9 +337,7 @@ impl Server {
         reply.body
     }
 
-    /// Fetches the lists and applies them to `verifier`. A service that does not serve a rules
-    /// list yet gets one signed with its root key from its key file: the Korean rules of early
-    /// 2022, in force on any date.
+    /// Fetches the three lists and applies them to `verifier`.
     pub fn sync(&self, verifier: &Verifier) {
         let now = Utc::now();
         let trust = self.get("/v1/trust-list", &[]);
@@ -358,12 +349,8 @@ impl Server {
             .apply_revocation_list(&revocation.body, now)
             .unwrap();
         let rules = self.get("/v1/rules-list", &[]);
-        let rules = match (rules.status, &self.authority) {
-            (200, _) => rules.body,
-            (_, Some((root, key_file))) => standing_rules_list(root, key_file),
-            (status, None) => panic!("no rules list: {status}"),
-        };
-        verifier.apply_rules_list(&rules, now).unwrap();
+        assert_eq!(rules.status, 200, "the service publishes a rules list");
+        verifier.apply_rules_list(&rules.body, now).unwrap();
     }
 
     pub fn trust_list(&self, root: &[u8; 32]) -> TrustList {
@@ -523,23 +510,6 @@ fn parse_reply(raw: &[u8]) -> Option<Reply> {
         headers,
         body,
     })
-}
-
-/// A rules list signed with the root key in `key_file`: the Korean rules of early 2022, in force
-/// on any date, numbered by the second it is signed in (so a later one is newer). For a service
-/// that does not serve a rules list yet.
-pub fn standing_rules_list(root: &[u8; 32], key_file: &Path) -> Vec<u8> {
-    let now = Utc::now();
-    let vault = vaxpass_issuer::authority::open_vault(key_file, None, false).unwrap();
-    vaxpass::Authority::new("KR", *root, vault)
-        .unwrap()
-        .sign_rules_list(
-            now.timestamp().unsigned_abs(),
-            vec![vaxpass::RuleSet::korea_2022_standing()],
-            now,
-            chrono::Duration::hours(24),
-        )
-        .unwrap()
 }
 
 /// A wallet with a software key in `dir`.
