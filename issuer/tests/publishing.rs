@@ -8,37 +8,17 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use common::Env;
 use vaxpass::TrustList;
-use vaxpass_issuer::authority::{open_vault, ServiceAuthority};
-use vaxpass_issuer::config::StoreUrl;
 use vaxpass_issuer::ops;
 use vaxpass_issuer::store::ListKind;
 
 on_both_backends!(replicas_publishing_at_once_each_get_their_own_sequence);
 
 fn replicas_publishing_at_once_each_get_their_own_sequence(env: &Env) {
-    let (rt, store) = env.store();
-    // Two replicas: each its own connections to the store and its own handle on the vault.
-    let replicas = rt.block_on(async {
-        let vault = open_vault(&env.key_file, None, true).unwrap();
-        let (first, _) = ServiceAuthority::init(store.clone(), vault, "KR", Utc::now())
-            .await
-            .unwrap();
-        let url: StoreUrl = env.store_url.parse().unwrap();
-        let other_store = vaxpass_issuer::store::open(&url).await.unwrap();
-        let vault = open_vault(&env.key_file, None, false).unwrap();
-        let second = ServiceAuthority::open(other_store.clone(), vault)
-            .await
-            .unwrap();
-        [
-            (Arc::new(first), store.clone()),
-            (Arc::new(second), other_store),
-        ]
-    });
+    let (rt, replicas) = env.two_replicas();
     let root = replicas[0].0.root_public_key();
     let publications = rt.block_on(async {
         let mut tasks = tokio::task::JoinSet::new();
@@ -59,7 +39,7 @@ fn replicas_publishing_at_once_each_get_their_own_sequence(env: &Env) {
     assert_eq!(trust, (1..=16).collect());
     assert_eq!(revocation, (1..=16).collect());
     let current = rt
-        .block_on(store.published(ListKind::Trust))
+        .block_on(replicas[0].1.published(ListKind::Trust))
         .unwrap()
         .unwrap();
     assert_eq!(current.sequence, 16);

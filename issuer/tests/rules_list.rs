@@ -7,14 +7,11 @@
 #[macro_use]
 mod common;
 
-use std::sync::Arc;
-
 use chrono::{Duration, Utc};
 use common::Env;
 use sha2::{Digest, Sha256};
 use vaxpass::RulesList;
 use vaxpass_issuer::authority::{open_vault, ServiceAuthority};
-use vaxpass_issuer::config::StoreUrl;
 use vaxpass_issuer::ops;
 use vaxpass_issuer::rules_file;
 use vaxpass_issuer::store::ListKind;
@@ -144,23 +141,7 @@ fn a_rules_file_is_served_as_the_next_rules_list_and_resigned_by_publish(env: &E
 }
 
 fn replicas_publishing_lists_and_rules_at_once_never_undo_a_rules_file(env: &Env) {
-    let (rt, store) = env.store();
-    let replicas = rt.block_on(async {
-        let vault = open_vault(&env.key_file, None, true).unwrap();
-        let (first, _) = ServiceAuthority::init(store.clone(), vault, "KR", Utc::now())
-            .await
-            .unwrap();
-        let url: StoreUrl = env.store_url.parse().unwrap();
-        let other_store = vaxpass_issuer::store::open(&url).await.unwrap();
-        let vault = open_vault(&env.key_file, None, false).unwrap();
-        let second = ServiceAuthority::open(other_store.clone(), vault)
-            .await
-            .unwrap();
-        [
-            (Arc::new(first), store.clone()),
-            (Arc::new(second), other_store),
-        ]
-    });
+    let (rt, replicas) = env.two_replicas();
     let root = replicas[0].0.root_public_key();
     // Rules files that differ in their last set's date: the one published last must stay.
     let files: Vec<String> = (1..=8)
@@ -194,7 +175,7 @@ fn replicas_publishing_lists_and_rules_at_once_never_undo_a_rules_file(env: &Env
         .max_by_key(|(sequence, _)| *sequence)
         .unwrap();
     let current = rt
-        .block_on(store.published(ListKind::Rules))
+        .block_on(replicas[0].1.published(ListKind::Rules))
         .unwrap()
         .unwrap();
     let list = RulesList::verify(&current.bytes, &root).unwrap();

@@ -17,7 +17,7 @@ use vaxpass::Anchor;
 
 use super::enrolment::check_address;
 use super::errors::ApiError;
-use super::{bytes_response, json, read_body, AppState, Resp};
+use super::{bytes_response, json, read_public_body, AppState, Resp};
 use crate::store::{AnchorRecorded, NewAnchor};
 
 /// `POST /v1/anchors` with a signed anchor (`Verifier::anchor`) → 200 `{"count": n}`, also for
@@ -29,13 +29,7 @@ pub async fn post(
     request: Request<Incoming>,
 ) -> Result<Resp, ApiError> {
     check_address(state, peer).await?;
-    let body = {
-        let _reading = state
-            .body_readers
-            .try_acquire()
-            .map_err(|_| ApiError::overloaded())?;
-        read_body(request, MAX_ANCHOR_BYTES, state.config.body_timeout).await?
-    };
+    let body = read_public_body(state, request, MAX_ANCHOR_BYTES).await?;
     let _admitted = state.limiter.try_admit().ok_or_else(ApiError::overloaded)?;
     let Ok(anchor) = Anchor::verify(&body) else {
         state.attempts.record_failure(peer);

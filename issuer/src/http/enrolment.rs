@@ -17,7 +17,7 @@ use vaxpass::enrolment::{encode_issued, new_nonce, MAX_ISSUED};
 use vaxpass::EnrolmentRequest;
 
 use super::errors::ApiError;
-use super::{bytes_response, read_body, AppState, Resp};
+use super::{bytes_response, read_public_body, AppState, Resp};
 use crate::attempts::{Limited, Reservation};
 use crate::batcher::{EnrolJob, Failure};
 use crate::identity::{Enrolling, IdentityError, RefusalCause};
@@ -55,13 +55,7 @@ pub async fn enrol(
     request: Request<Incoming>,
 ) -> Result<Resp, ApiError> {
     check_address(state, peer).await?;
-    let body = {
-        let _reading = state
-            .body_readers
-            .try_acquire()
-            .map_err(|_| ApiError::overloaded())?;
-        read_body(request, state.config.body_limit, state.config.body_timeout).await?
-    };
+    let body = read_public_body(state, request, state.config.body_limit).await?;
     let _admitted = state.limiter.try_admit().ok_or_else(ApiError::overloaded)?;
     // The core's one check: signed by the device key it carries, over the nonce it carries.
     let request = EnrolmentRequest::verify_possession(&body).map_err(|e| match e {

@@ -277,6 +277,20 @@ async fn answer(state: &AppState, peer: IpAddr, request: Request<Incoming>) -> R
     response
 }
 
+/// Reads a public endpoint's body of at most `limit` bytes while holding one of the body
+/// readers (none free: the overload answer), so a slow upload never holds a work slot.
+pub async fn read_public_body(
+    state: &AppState,
+    request: Request<Incoming>,
+    limit: usize,
+) -> Result<Bytes, ApiError> {
+    let _reading = state
+        .body_readers
+        .try_acquire()
+        .map_err(|_| ApiError::overloaded())?;
+    read_body(request, limit, state.config.body_timeout).await
+}
+
 /// Reads a request body of at most `limit` bytes: 413 at once if `Content-Length` says more,
 /// 413 as soon as more arrives, 408 if it does not arrive in time.
 pub async fn read_body(

@@ -55,6 +55,12 @@ macro_rules! on_both_backends {
     };
 }
 
+/// One replica of the authority: its service authority and its own store handle.
+pub type Replica = (
+    Arc<vaxpass_issuer::authority::ServiceAuthority>,
+    Arc<dyn Store>,
+);
+
 /// One test's key file and store.
 pub struct Env {
     pub dir: tempfile::TempDir,
@@ -161,6 +167,26 @@ impl Env {
                 code,
             ]);
         }
+    }
+    /// Two replicas of the authority on this store, each with its own connections to it and its
+    /// own handle on the vault: the first initialises the store, the second opens it.
+    pub fn two_replicas(&self) -> (tokio::runtime::Runtime, [Replica; 2]) {
+        use vaxpass_issuer::authority::{open_vault, ServiceAuthority};
+        let (rt, store) = self.store();
+        let replicas = rt.block_on(async {
+            let vault = open_vault(&self.key_file, None, true).unwrap();
+            let (first, _) = ServiceAuthority::init(store.clone(), vault, "KR", Utc::now())
+                .await
+                .unwrap();
+            let url: StoreUrl = self.store_url.parse().unwrap();
+            let other_store = store::open(&url).await.unwrap();
+            let vault = open_vault(&self.key_file, None, false).unwrap();
+            let second = ServiceAuthority::open(other_store.clone(), vault)
+                .await
+                .unwrap();
+            [(Arc::new(first), store), (Arc::new(second), other_store)]
+        });
+        (rt, replicas)
     }
 
     pub fn store(&self) -> (tokio::runtime::Runtime, Arc<dyn Store>) {
