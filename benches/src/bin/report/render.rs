@@ -397,8 +397,9 @@ with the release profile (on 2026-12-01, not by this run), and at ES256 speed in
 
 aws-lc-rs is no faster than ring and five times its size. The p256 crate stays in the library for
 what ring cannot do: decompressing the SEC1 points credentials carry, and software signing. The
-new budget, 2.25 MB, keeps the old one's margin plus the cost of a fast ES256, which an iPhone or
-StrongBox pass pays on every scan.
+budget of 2.25 MB kept the old one's margin plus the cost of a fast ES256, which an iPhone or
+StrongBox pass pays on every scan; it is 2.5 MB since the rules list, the check log, the
+inspector's report and the verdict's words joined the library (2,472,696 bytes stripped).
 
 ",
         arch = std::env::consts::ARCH,
