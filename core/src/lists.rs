@@ -476,6 +476,29 @@ impl<'a> RevocationView<'a> {
 
 const REVOCATION_LIST: &str = "revocation list";
 
+/// The rollback and equivocation rule, for the verifier's lists and the wallet's rules list
+/// alike: an offered list older than the one held is refused; one with the held sequence is the
+/// held list again (`Ok(false)`: nothing to store) if its signed bytes are the held ones, and
+/// refused as equivocation if they differ; a newer one is `Ok(true)`. `held_bytes` is `None`
+/// when there is nothing to compare with (no row, or a damaged one: no evidence of equivocation).
+pub(crate) fn is_newer(
+    held: u64,
+    held_bytes: Option<&[u8]>,
+    offered: u64,
+    offered_bytes: &[u8],
+) -> Result<bool> {
+    if offered < held {
+        return Err(Error::Rollback {
+            stored: held,
+            offered,
+        });
+    }
+    if offered == held && held_bytes.is_some_and(|b| b != offered_bytes) {
+        return Err(Error::Equivocation(offered));
+    }
+    Ok(offered > held)
+}
+
 /// The sequence a stored list claims, read without trusting it (its signature may not verify):
 /// the envelope, then the payload's first field, `{1: sequence, ...}` in both lists. Nothing is
 /// built from the bytes. A verifier whose stored list is damaged keeps refusing lists older than
@@ -564,6 +587,28 @@ mod tests {
 
     fn int(i: i64) -> Value {
         Value::from(i)
+    }
+
+    #[test]
+    fn an_offered_list_is_newer_the_same_again_or_refused() {
+        let (held, other) = (b"held".as_slice(), b"other".as_slice());
+        assert!(is_newer(5, None, 6, other).unwrap());
+        assert!(!is_newer(5, Some(held), 5, held).unwrap());
+        assert!(
+            !is_newer(5, None, 5, other).unwrap(),
+            "nothing to compare with"
+        );
+        assert!(matches!(
+            is_newer(5, Some(held), 5, other),
+            Err(Error::Equivocation(5))
+        ));
+        assert!(matches!(
+            is_newer(5, Some(held), 4, held),
+            Err(Error::Rollback {
+                stored: 5,
+                offered: 4
+            })
+        ));
     }
 
     #[test]

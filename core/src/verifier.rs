@@ -12,7 +12,7 @@ use crate::check_log::{self, ChainHead, Context, Counters, LogStatus};
 use crate::credential::CredentialId;
 use crate::error::{Error, Result};
 use crate::keys::DeviceSigner;
-use crate::lists::{claimed_sequence, ListInfo, ListKind, RevocationView, TrustList};
+use crate::lists::{self, claimed_sequence, ListInfo, ListKind, RevocationView, TrustList};
 use crate::policy::Policy;
 use crate::presentation::Presentation;
 use crate::qr_text::{self, FromScanner, Scanned};
@@ -477,25 +477,20 @@ impl Verifier {
             sequence: info.sequence,
         };
         if let Some(stored) = floor {
-            if info.sequence < stored {
-                return Err(Error::Rollback {
-                    stored,
-                    offered: info.sequence,
-                });
-            }
-            if info.sequence == stored {
-                // Read only now: a revocation list is 16 MB.
-                let stored_bytes: Option<Vec<u8>> = tx
-                    .query_row("SELECT signed FROM lists WHERE kind = ?1", [key], |r| {
-                        r.get(0)
-                    })
-                    .optional()?;
-                // A damaged stored list is no evidence of equivocation: the offered one verifies.
-                if !damaged && stored_bytes.as_deref().is_some_and(|b| b != bytes) {
-                    return Err(Error::Equivocation(info.sequence));
-                }
+            // Read only for the same sequence: a revocation list is 16 MB.
+            let stored_bytes: Option<Vec<u8>> = if info.sequence == stored {
+                tx.query_row("SELECT signed FROM lists WHERE kind = ?1", [key], |r| {
+                    r.get(0)
+                })
+                .optional()?
+            } else {
+                None
+            };
+            // A damaged stored list is no evidence of equivocation: the offered one verifies.
+            let compared = stored_bytes.as_deref().filter(|_| !damaged);
+            if !lists::is_newer(stored, compared, info.sequence, bytes)? {
                 applied = Applied::Unchanged;
-                if stored_bytes.is_some() && !damaged {
+                if compared.is_some() {
                     if etag.is_some() {
                         tx.execute(
                             "UPDATE lists SET etag = ?2 WHERE kind = ?1",

@@ -15,7 +15,7 @@ use crate::credential::{Credential, CredentialId};
 use crate::enrolment::{decode_issued, EnrolmentRequest};
 use crate::error::{Error, Result};
 use crate::keys::{DevicePublicKey, DeviceSigner, Ed25519KeyPair, SoftwareEd25519Signer};
-use crate::lists::{ListKind, TrustList};
+use crate::lists::{self, ListKind, TrustList};
 use crate::model::PassKind;
 use crate::pass_status::{self, PassStatus};
 use crate::presentation::Presentation;
@@ -422,16 +422,7 @@ impl Wallet {
             .optional()?;
         if let Some((stored, stored_bytes)) = held {
             let stored = u64::try_from(stored).unwrap_or(u64::MAX);
-            if list.sequence < stored {
-                return Err(Error::Rollback {
-                    stored,
-                    offered: list.sequence,
-                });
-            }
-            if list.sequence == stored {
-                if stored_bytes != bytes {
-                    return Err(Error::Equivocation(list.sequence));
-                }
+            if !lists::is_newer(stored, Some(&stored_bytes), list.sequence, bytes)? {
                 if etag.is_some() {
                     tx.execute("UPDATE rules_list SET etag = ?1 WHERE id = 1", [etag])?;
                 }
